@@ -1,0 +1,67 @@
+# jianguan — every target installs what it needs first, so a fresh machine needs only `make demo`
+# or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PROTO_OUT := services/jianguan/_proto
+PYTEST_ARGS ?=
+
+.PHONY: help install system-packages protos protos-check lint test test-unit demo smoke bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+system-packages: ## Debian packages (ClickHouse server), installed only when missing
+	@deploy/local/system-packages.sh
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+protos/node_modules/.installed: protos/package.json protos/package-lock.json
+	@cd protos && npm ci --silent --no-audit --no-fund >/dev/null
+	@touch $@
+
+install: system-packages $(BIN)/.installed protos/node_modules/.installed ## everything (Debian packages, venv, buf)
+
+protos: $(BIN)/.installed ## regenerate services/jianguan/_proto from protos/
+	@rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)
+	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
+	  --python_out=$(PROTO_OUT) --mypy_out=quiet:$(PROTO_OUT) protos/jianguan/v1/*.proto
+	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
+	  --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) protos/jianguan/v1/ingest.proto
+	@# protoc writes imports relative to the proto root; the generated package lives in jianguan._proto.
+	@sed -i 's/^from jianguan\.v1 import /from jianguan._proto.jianguan.v1 import /' \
+	  $(PROTO_OUT)/jianguan/v1/*.py $(PROTO_OUT)/jianguan/v1/*.pyi
+	@touch $(PROTO_OUT)/__init__.py $(PROTO_OUT)/jianguan/__init__.py $(PROTO_OUT)/jianguan/v1/__init__.py
+
+protos-check: protos ## fail when the committed generated code is stale
+	@git diff --exit-code --stat -- $(PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
+
+lint: install protos-check ## ruff, ruff format, mypy --strict, buf lint, generated-code freshness
+	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check services tests bench
+	$(BIN)/mypy
+	cd protos && ./node_modules/.bin/buf lint
+
+test: install ## the whole suite: unit, integration (real Tansu + ClickHouse), e2e
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+
+test-unit: install ## unit tests only (no servers)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+demo: install ## the embedded stack with live traffic from several providers (Ctrl-C stops)
+	$(BIN)/jianguan demo
+
+smoke: install ## N events through the stack, one JSON line, exit 0 only if all stored
+	$(BIN)/jianguan demo --smoke --events 20000
+
+bench: install ## ingest benchmark: gateway -> ClickHouse vs the broker alone, JSON in bench/results/
+	$(BIN)/python bench/ingest.py
+
+clean: ## remove the venv, tool installs and runtime state
+	rm -rf $(VENV) protos/node_modules var

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a single-machine jianguan needs, only when missing.
+# Idempotent; needs root (or sudo) only when something is actually missing.
+set -euo pipefail
+
+want=()
+command -v clickhouse-server >/dev/null 2>&1 || want+=(clickhouse-server)
+[ "${JIANGUAN_WITH_BROWSER:-0}" = 1 ] && { command -v chromium >/dev/null 2>&1 || want+=(chromium); }
+[ "${JIANGUAN_WITH_PROMETHEUS:-0}" = 1 ] && {
+  command -v prometheus >/dev/null 2>&1 || want+=(prometheus)
+  command -v prometheus-alertmanager >/dev/null 2>&1 || want+=(prometheus-alertmanager)
+}
+[ ${#want[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing Debian packages: ${want[*]}"
+$sudo apt-get update -qq
+# The packages' maintainer scripts try to start system services; there is no init system here and
+# jianguan starts its own instances with generated configs, so a refused start is expected.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${want[@]}" \
+  >/dev/null

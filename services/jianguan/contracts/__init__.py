@@ -1,0 +1,1 @@
+"""The wire contract: generated protobuf types, topic names, codecs and validation."""

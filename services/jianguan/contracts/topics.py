@@ -1,0 +1,28 @@
+"""Kafka topic names and record layout, versioned with the contract."""
+
+from __future__ import annotations
+
+EVENTS = "jg.events.v1"
+CASES = "jg.cases.v1"
+ALERTS = "jg.alerts.v1"
+
+# Every co-partitioned topic has the same partition count (faust requires it; Tansu cannot add
+# partitions later, so topics are created with their final count).
+PARTITIONS = 6
+
+# Record headers on jg.events.v1. The value is a serialized jianguan.v1.EventBatch whose events
+# all belong to one (provider, service); the provider comes from the gateway's authentication.
+HEADER_PROVIDER = "jg-provider"
+HEADER_RECEIVED_MS = "jg-received-ms"
+HEADER_SCHEMA = "jg-schema"
+SCHEMA_EVENT_BATCH = b"jianguan.v1.EventBatch"
+
+
+def record_key(provider_id: str, service_id: str) -> bytes:
+    """Partitioning key: one service's events stay in one partition, hence in order."""
+    return f"{provider_id}/{service_id}".encode()
+
+
+def topic_name(base: str, namespace: str = "") -> str:
+    """A topic name, optionally prefixed (tests give every test its own namespace)."""
+    return f"{namespace}.{base}" if namespace else base

@@ -1,0 +1,129 @@
+"""Builds and runs the gRPC gateway: Ingest, health, reflection, Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from jianguan.contracts import pb
+from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
+from jianguan.domain.dedup import RecentIds
+from jianguan.domain.ratelimit import RateLimiter
+from jianguan.gateway.producer import EventLogProducer
+from jianguan.gateway.servicer import IngestServicer
+from jianguan.ingest.admission import Admission
+from jianguan.ingest.registry import ProviderRegistry
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """Server certificate, and optionally the CA that signs provider client certificates."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+def _credentials(tls: TlsConfig) -> grpc.ServerCredentials:
+    ca = tls.client_ca.read_bytes() if tls.client_ca else None
+    # Client certificates are optional at the TLS layer so token clients can use the same port;
+    # the servicer refuses a call that brings neither a token nor a registered certificate.
+    return grpc.ssl_server_credentials(
+        [(tls.key.read_bytes(), tls.cert.read_bytes())],
+        root_certificates=ca,
+        require_client_auth=False,
+    )
+
+
+class Gateway:
+    """A running gateway. ``port`` is the bound port (pass 0 to get a free one)."""
+
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        bootstrap: str,
+        topic: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: TlsConfig | None = None,
+        dedup_capacity: int = 2_000_000,
+        limits: Limits = DEFAULT_LIMITS,
+        linger_ms: int = 2,
+    ) -> None:
+        self.registry = registry
+        self.dedup = RecentIds(dedup_capacity)
+        self.producer = EventLogProducer(bootstrap, topic, linger_ms=linger_ms)
+        self.servicer = IngestServicer(
+            registry, Admission(self.dedup, RateLimiter(), limits), self.producer
+        )
+        self._host, self._port, self._tls = host, port, tls
+        self.port = 0
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer() if hasattr(health, "aio") else None
+
+    async def start(self) -> None:
+        await self.producer.start()
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ]
+        )
+        handlers = {
+            # Requests arrive as bytes (no deserializer) so a fully accepted batch can be
+            # forwarded to the log without re-encoding.
+            "Publish": grpc.stream_stream_rpc_method_handler(
+                self.servicer.publish,
+                request_deserializer=None,
+                response_serializer=pb.BatchAck.SerializeToString,
+            ),
+            "PublishBatch": grpc.unary_unary_rpc_method_handler(
+                self.servicer.publish_batch,
+                request_deserializer=None,
+                response_serializer=pb.BatchAck.SerializeToString,
+            ),
+        }
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(pb.INGEST_SERVICE, handlers),)
+        )
+        health_servicer = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (
+                pb.INGEST_SERVICE,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
+        address = f"{self._host}:{self._port}"
+        if self._tls is not None:
+            self.port = server.add_secure_port(address, _credentials(self._tls))
+        else:
+            self.port = server.add_insecure_port(address)
+        await server.start()
+        for name in ("", pb.INGEST_SERVICE):
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._server = server
+        log.info("gateway listening on %s:%d", self._host, self.port)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking calls, let in-flight batches finish (up to ``grace`` s), then close the
+        producer so every acknowledged item is on the broker."""
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+        await self.producer.stop()
+
+    async def wait(self) -> None:
+        if self._server is not None:
+            await self._server.wait_for_termination()

@@ -1,0 +1,125 @@
+"""The provider registry: who may report, with which credential and at what rate.
+
+Stored as TOML. Tokens are never stored, only their SHA-256 (tokens are 256-bit random values, so a
+fast hash is enough; there is nothing to brute-force). mTLS clients are identified by the common
+name of their certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from jianguan.ingest.admission import ProviderPolicy
+
+_PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
+DEFAULT_RATE = 200_000.0
+DEFAULT_BURST = 400_000.0
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "jgt_" + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    id: str
+    name: str
+    token_sha256: str = ""
+    mtls_subject: str = ""
+    rate_per_s: float = DEFAULT_RATE
+    burst: float = DEFAULT_BURST
+
+    @property
+    def policy(self) -> ProviderPolicy:
+        return ProviderPolicy(self.id, self.rate_per_s, self.burst)
+
+
+class RegistryError(ValueError):
+    pass
+
+
+class ProviderRegistry:
+    """Lookup by credential. Immutable once built; reload by building a new one."""
+
+    def __init__(self, providers: list[Provider]) -> None:
+        self._by_id: dict[str, Provider] = {}
+        self._by_token: dict[str, Provider] = {}
+        self._by_subject: dict[str, Provider] = {}
+        for p in providers:
+            if not _PROVIDER_ID.fullmatch(p.id):
+                raise RegistryError(
+                    f"provider id {p.id!r}: use 3-64 lowercase letters, digits and dashes"
+                )
+            if p.id in self._by_id:
+                raise RegistryError(f"provider id {p.id!r} is listed twice")
+            if not p.token_sha256 and not p.mtls_subject:
+                raise RegistryError(f"provider {p.id!r} has neither a token nor an mTLS subject")
+            self._by_id[p.id] = p
+            if p.token_sha256:
+                self._by_token[p.token_sha256] = p
+            if p.mtls_subject:
+                self._by_subject[p.mtls_subject] = p
+
+    @property
+    def providers(self) -> list[Provider]:
+        return list(self._by_id.values())
+
+    def get(self, provider_id: str) -> Provider | None:
+        return self._by_id.get(provider_id)
+
+    def by_token(self, token: str) -> Provider | None:
+        return self._by_token.get(token_digest(token))
+
+    def by_subject(self, subject: str) -> Provider | None:
+        return self._by_subject.get(subject)
+
+    @classmethod
+    def load(cls, path: Path) -> ProviderRegistry:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RegistryError(f"cannot read provider registry {path}: {exc}") from exc
+        providers = []
+        for i, item in enumerate(data.get("provider", [])):
+            try:
+                providers.append(
+                    Provider(
+                        id=str(item["id"]),
+                        name=str(item.get("name", item["id"])),
+                        token_sha256=str(item.get("token_sha256", "")),
+                        mtls_subject=str(item.get("mtls_subject", "")),
+                        rate_per_s=float(item.get("rate_per_s", DEFAULT_RATE)),
+                        burst=float(item.get("burst", DEFAULT_BURST)),
+                    )
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise RegistryError(f"{path}: provider #{i + 1}: {exc}") from exc
+        return cls(providers)
+
+    def dump(self) -> str:
+        out = ["# jianguan provider registry. Tokens are stored as SHA-256 digests only.", ""]
+        for p in self._by_id.values():
+            out += [
+                "[[provider]]",
+                f"id = {_q(p.id)}",
+                f"name = {_q(p.name)}",
+            ]
+            if p.token_sha256:
+                out.append(f"token_sha256 = {_q(p.token_sha256)}")
+            if p.mtls_subject:
+                out.append(f"mtls_subject = {_q(p.mtls_subject)}")
+            out += [f"rate_per_s = {p.rate_per_s}", f"burst = {p.burst}", ""]
+        return "\n".join(out)
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,64 @@
+"""Every Prometheus metric of jianguan, declared once, with help text.
+
+Labels are bounded: provider ids come from the provider registry (a known, finite set), statuses
+and reasons from enums. No event ids, user references or free text ever become label values.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Gateway ---------------------------------------------------------------------------------------
+GATEWAY_ITEMS = Counter(
+    "jianguan_gateway_items_total",
+    "Items received by the ingest gateway, by provider and per-item outcome.",
+    ["provider", "status"],
+)
+GATEWAY_BATCHES = Counter(
+    "jianguan_gateway_batches_total",
+    "Batches received by the ingest gateway, by RPC method.",
+    ["method"],
+)
+GATEWAY_AUTH_FAILURES = Counter(
+    "jianguan_gateway_auth_failures_total",
+    "Calls refused before reading any item: missing or unknown credential.",
+    ["reason"],
+)
+GATEWAY_BATCH_SECONDS = Histogram(
+    "jianguan_gateway_batch_seconds",
+    "Time from receiving a batch to sending its ack (includes the broker's acknowledgement).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+GATEWAY_PRODUCE_FAILURES = Counter(
+    "jianguan_gateway_produce_failures_total",
+    "Kafka records the broker did not acknowledge; their items were answered UNAVAILABLE.",
+)
+
+# Event store sink ------------------------------------------------------------------------------
+STORE_ROWS = Counter(
+    "jianguan_store_rows_written_total",
+    "Event rows inserted into the ClickHouse event store (redeliveries included).",
+)
+STORE_INSERT_SECONDS = Histogram(
+    "jianguan_store_insert_seconds",
+    "Duration of one ClickHouse insert of the event-store sink.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+STORE_BATCH_ROWS = Histogram(
+    "jianguan_store_batch_rows",
+    "Rows per ClickHouse insert of the event-store sink.",
+    buckets=(1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000),
+)
+STORE_UNDECODABLE = Counter(
+    "jianguan_store_undecodable_records_total",
+    "Records on the events topic that are not a decodable EventBatch (skipped, logged).",
+)
+STORE_INSERT_FAILURES = Counter(
+    "jianguan_store_insert_failures_total",
+    "ClickHouse inserts that failed and were retried (offsets stay uncommitted).",
+)
+STORE_LAG = Gauge(
+    "jianguan_store_lag_records",
+    "Records between the sink's position and the fetch high watermark, per partition.",
+    ["partition"],
+)

@@ -1,0 +1,1 @@
+"""Starts and stops the local broker, ClickHouse and the services (`jianguan up`)."""

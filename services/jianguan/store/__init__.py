@@ -1,0 +1,1 @@
+"""ClickHouse: migrations, batch writer, readers and the event-store sink."""

@@ -1,0 +1,151 @@
+"""The storage port: what the project needs from a ClickHouse engine, and its adapters.
+
+Two adapters: ``ServerExecutor`` (a ClickHouse server over the native protocol, clickhouse-driver)
+and ``ChdbExecutor`` (chDB, the modern engine in-process), so the same SQL is tested on both.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from clickhouse_driver import Client
+
+
+class Executor(Protocol):
+    database: str
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement in ``database``; rows for a SELECT."""
+        ...
+
+    def insert_columns(self, table: str, columns: tuple[str, ...], data: list[list[Any]]) -> None:
+        """Insert column-major ``data``; returns when the engine has accepted the block."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClickHouseUrl:
+    """clickhouse://user:password@host:port/database"""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    @classmethod
+    def parse(cls, url: str) -> ClickHouseUrl:
+        parts = urlsplit(url)
+        if parts.scheme != "clickhouse":
+            raise ValueError(f"expected clickhouse://user:password@host:port/db, got {url!r}")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 9000,
+            user=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
+            database=parts.path.lstrip("/") or "jianguan",
+        )
+
+    def with_database(self, database: str) -> ClickHouseUrl:
+        return ClickHouseUrl(self.host, self.port, self.user, self.password, database)
+
+    def __str__(self) -> str:
+        return f"clickhouse://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+class ServerExecutor:
+    """A ClickHouse server. Not thread-safe: one executor per thread."""
+
+    def __init__(self, url: ClickHouseUrl, create_database: bool = False) -> None:
+        self.database = url.database
+        if create_database:
+            admin = Client(url.host, port=url.port, user=url.user, password=url.password)
+            try:
+                admin.execute(f"CREATE DATABASE IF NOT EXISTS `{url.database}`")
+            finally:
+                admin.disconnect()
+        self._client = Client(
+            url.host,
+            port=url.port,
+            user=url.user,
+            password=url.password,
+            database=url.database,
+            settings={"strings_as_bytes": False},
+        )
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        result = self._client.execute(sql, params)
+        return list(result) if isinstance(result, list) else []
+
+    def execute_bytes(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Like execute, but String columns come back as bytes (for binary payloads)."""
+        result = self._client.execute(sql, params, settings={"strings_as_bytes": True})
+        return list(result) if isinstance(result, list) else []
+
+    def insert_columns(self, table: str, columns: tuple[str, ...], data: list[list[Any]]) -> None:
+        self._client.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data, columnar=True
+        )
+
+    def close(self) -> None:
+        self._client.disconnect()
+
+
+def literal(value: Any) -> str:
+    """A ClickHouse SQL literal for a Python value (str, bytes, numbers, lists, tuples)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return (
+            "'"
+            + "".join(
+                chr(b) if 0x20 <= b < 0x7F and b not in (0x27, 0x5C) else f"\\x{b:02x}"
+                for b in value
+            )
+            + "'"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(literal(v) for v in value) + ")"
+    raise TypeError(f"no ClickHouse literal for {type(value).__name__}")
+
+
+class ChdbExecutor:
+    """chDB in-process (tests and forward-compatibility checks)."""
+
+    def __init__(self, database: str, path: str | None = None) -> None:
+        from chdb import session  # a test/dev dependency, imported only when used
+
+        self.database = database
+        self._session = session.Session(path) if path else session.Session()
+        self._session.query(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+        self._session.query(f"USE `{database}`")
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        if params:
+            sql = sql % {k: literal(v) for k, v in params.items()}
+        res = self._session.query(sql, "JSONCompact")
+        text = res.bytes() if hasattr(res, "bytes") else bytes(res)
+        if not text.strip():
+            return []
+        return [tuple(r) for r in json.loads(text)["data"]]
+
+    def insert_columns(self, table: str, columns: tuple[str, ...], data: list[list[Any]]) -> None:
+        rows = zip(*data, strict=True)
+        values = ",".join(literal(tuple(r)) for r in rows)
+        self._session.query(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}")
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,177 @@
+"""The event-store sink: jg.events.v1 → ClickHouse ``events``.
+
+At-least-once with idempotent writes: offsets are committed only after ClickHouse accepted the
+insert holding every row of the records up to those offsets; a crash between insert and commit
+redelivers records whose rows are already there, and the table collapses them (same identity).
+A failed insert is retried with backoff and nothing is committed meanwhile: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from jianguan import metrics
+from jianguan.contracts import topics
+from jianguan.store.processor import RecordMeta, RowBatch
+from jianguan.store.writer import EventWriter
+
+log = logging.getLogger(__name__)
+
+
+def _header(headers: object, name: str) -> bytes | None:
+    for key, value in headers or ():  # type: ignore[attr-defined]
+        if key == name:
+            return bytes(value)
+    return None
+
+
+class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, sink: EventStoreSink) -> None:
+        self._sink = sink
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        await self._sink.flush()
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        return None
+
+
+class EventStoreSink:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        group: str,
+        writer_factory: Callable[[], EventWriter],
+        max_rows: int = 20_000,
+        max_wait_s: float = 0.3,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._topic = topic
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=32 * 1024 * 1024,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+        )
+        self._writer_factory = writer_factory
+        self._writer: EventWriter | None = None
+        self._max_rows = max_rows
+        self._max_wait_s = max_wait_s
+        self._now = now
+        self._batch = RowBatch()
+        self._offsets: dict[TopicPartition, int] = {}
+        self._first_at = 0.0
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self.rows_written = 0
+        self._lag_at = 0.0
+
+    async def start(self) -> None:
+        self._writer = await asyncio.to_thread(self._writer_factory)
+        await self._consumer.start()
+        self._consumer.subscribe([self._topic], listener=_FlushOnRevoke(self))
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until request_stop(); then flush what was read and commit it."""
+        try:
+            while not self._stopping.is_set():
+                fetched = await self._consumer.getmany(timeout_ms=100, max_records=5000)
+                if fetched:
+                    self._add(fetched)
+                due = self._batch and (
+                    len(self._batch) >= self._max_rows
+                    or time.monotonic() - self._first_at >= self._max_wait_s
+                )
+                if due or (self._offsets and not self._batch):
+                    await self.flush()
+                await self._update_lag()
+            await self.flush()
+        finally:
+            await self._consumer.stop()
+            if self._writer is not None:
+                self._writer.close()
+
+    def _add(self, fetched: dict[TopicPartition, list[object]]) -> None:
+        ingested = int(self._now())
+        if not self._batch:
+            self._first_at = time.monotonic()
+        for tp, records in fetched.items():
+            for rec in records:
+                provider = _header(rec.headers, topics.HEADER_PROVIDER)  # type: ignore[attr-defined]
+                received = _header(rec.headers, topics.HEADER_RECEIVED_MS)  # type: ignore[attr-defined]
+                if provider is None:
+                    # Only the gateway writes this topic and always sets the header; a record
+                    # without it cannot be attributed to a provider and is never stored.
+                    metrics.STORE_UNDECODABLE.inc()
+                    log.error("record %s@%d has no provider header; skipped", tp, rec.offset)  # type: ignore[attr-defined]
+                else:
+                    meta = RecordMeta(
+                        provider.decode(),
+                        int(received) // 1000 if received else ingested,
+                        tp.partition,
+                        rec.offset,  # type: ignore[attr-defined]
+                    )
+                    before = self._batch.undecodable
+                    self._batch.add_record(rec.value, meta, ingested)  # type: ignore[attr-defined]
+                    if self._batch.undecodable != before:
+                        metrics.STORE_UNDECODABLE.inc()
+                        log.error("record %s@%d is not an EventBatch; skipped", tp, rec.offset)  # type: ignore[attr-defined]
+                self._offsets[tp] = rec.offset + 1  # type: ignore[attr-defined]
+
+    async def flush(self) -> None:
+        """Insert everything read so far (retrying until ClickHouse takes it), then commit."""
+        async with self._lock:
+            batch, offsets = self._batch, self._offsets
+            self._batch, self._offsets = RowBatch(), {}
+            if batch:
+                assert self._writer is not None
+                delay = 0.2
+                while True:
+                    try:
+                        self.rows_written += await asyncio.to_thread(self._writer.write, batch)
+                        break
+                    except Exception as exc:
+                        metrics.STORE_INSERT_FAILURES.inc()
+                        log.warning(
+                            "insert of %d rows failed (%s); retrying in %.1fs",
+                            len(batch),
+                            exc,
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 10.0)
+                        self._writer = await asyncio.to_thread(self._writer_factory)
+            if offsets:
+                try:
+                    await self._consumer.commit(offsets)
+                except (CommitFailedError, KafkaError) as exc:
+                    # The partitions moved to another member, which will re-read from the last
+                    # commit: the rows are already stored and collapse on redelivery.
+                    log.info("commit skipped after rebalance: %s", exc)
+
+    async def _update_lag(self) -> None:
+        """Lag from the fetch high watermark (ListOffsets is unreliable on the embedded broker)."""
+        now = time.monotonic()
+        if now - self._lag_at < 1.0:
+            return
+        self._lag_at = now
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is None:
+                continue
+            position = await self._consumer.position(tp)
+            metrics.STORE_LAG.labels(str(tp.partition)).set(max(0, high - position))

@@ -1,0 +1,62 @@
+"""A small asyncio client for the Ingest service (token or mTLS)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+
+import grpc
+
+from jianguan.contracts import pb
+
+
+@dataclass(frozen=True, slots=True)
+class TlsClientConfig:
+    ca: bytes
+    cert: bytes | None = None
+    key: bytes | None = None
+
+
+class IngestClient:
+    """Publishes EventBatches. Use as ``async with IngestClient(target, token=...) as c``."""
+
+    def __init__(
+        self, target: str, token: str | None = None, tls: TlsClientConfig | None = None
+    ) -> None:
+        options = [
+            ("grpc.max_send_message_length", 32 * 1024 * 1024),
+            ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+        ]
+        if tls is not None:
+            creds = grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
+            self._channel = grpc.aio.secure_channel(target, creds, options=options)
+        else:
+            self._channel = grpc.aio.insecure_channel(target, options=options)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._stub = pb.ingest_pb2_grpc.IngestServiceStub(self._channel)
+
+    async def __aenter__(self) -> IngestClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close(None)
+
+    async def publish_batch(
+        self, events: Iterable[pb.event_pb2.Event], batch_id: str = "", deadline_s: float = 30.0
+    ) -> pb.BatchAck:
+        batch = pb.EventBatch(batch_id=batch_id, events=list(events))
+        ack: pb.BatchAck = await self._stub.PublishBatch(
+            batch, metadata=self._metadata, timeout=deadline_s
+        )
+        return ack
+
+    async def publish_stream(
+        self, batches: AsyncIterator[pb.EventBatch] | Iterator[pb.EventBatch]
+    ) -> AsyncIterator[pb.BatchAck]:
+        """Stream batches; yields one ack per batch, possibly out of order (match by batch_id)."""
+        call = self._stub.Publish(batches, metadata=self._metadata)
+        async for ack in call:
+            yield ack

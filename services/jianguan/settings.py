@@ -1,0 +1,46 @@
+"""Configuration from the environment: the only module that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    state_dir: Path
+    kafka: str | None
+    clickhouse_url: str | None
+    database: str
+    gateway_host: str
+    gateway_port: int
+    metrics_port: int
+    providers_file: Path
+    tls_cert: Path | None
+    tls_key: Path | None
+    tls_client_ca: Path | None
+    topic_namespace: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        state = Path(env.get("JIANGUAN_STATE_DIR", "var"))
+
+        def path(name: str) -> Path | None:
+            return Path(env[name]) if env.get(name) else None
+
+        return cls(
+            state_dir=state,
+            kafka=env.get("JIANGUAN_KAFKA") or None,
+            clickhouse_url=env.get("JIANGUAN_CLICKHOUSE_URL") or None,
+            database=env.get("JIANGUAN_DATABASE", "jianguan"),
+            gateway_host=env.get("JIANGUAN_GATEWAY_HOST", "127.0.0.1"),
+            gateway_port=int(env.get("JIANGUAN_GATEWAY_PORT", "50051")),
+            metrics_port=int(env.get("JIANGUAN_METRICS_PORT", "9464")),
+            providers_file=Path(env.get("JIANGUAN_PROVIDERS_FILE", str(state / "providers.toml"))),
+            tls_cert=path("JIANGUAN_TLS_CERT"),
+            tls_key=path("JIANGUAN_TLS_KEY"),
+            tls_client_ca=path("JIANGUAN_TLS_CLIENT_CA"),
+            topic_namespace=env.get("JIANGUAN_TOPIC_NAMESPACE", ""),
+        )

@@ -20,21 +20,27 @@ log = logging.getLogger(__name__)
 class EventLogProducer:
     def __init__(self, bootstrap: str, topic: str, linger_ms: int = 2) -> None:
         self.topic = topic
+        self._bootstrap = bootstrap
+        self._linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Create and connect the producer (inside the running event loop)."""
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=self._bootstrap,
             acks="all",
-            linger_ms=linger_ms,
+            linger_ms=self._linger_ms,
             max_request_size=16 * 1024 * 1024,
             max_batch_size=1024 * 1024,
             request_timeout_ms=15000,
             enable_idempotence=False,
         )
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     async def publish(
         self, provider_id: str, service_id: str, payload: bytes, received_ms: int
@@ -45,6 +51,8 @@ class EventLogProducer:
             (topics.HEADER_RECEIVED_MS, str(received_ms).encode()),
             (topics.HEADER_SCHEMA, topics.SCHEMA_EVENT_BATCH),
         ]
+        if self._producer is None:
+            return False
         try:
             fut = await self._producer.send(
                 self.topic,

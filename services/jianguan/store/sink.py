@@ -54,16 +54,9 @@ class EventStoreSink:
         now: Callable[[], float] = time.time,
     ) -> None:
         self._topic = topic
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_bytes=32 * 1024 * 1024,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
-        )
+        self._bootstrap = bootstrap
+        self._group = group
+        self._consumer: AIOKafkaConsumer = None
         self._writer_factory = writer_factory
         self._writer: EventWriter | None = None
         self._max_rows = max_rows
@@ -79,6 +72,17 @@ class EventStoreSink:
 
     async def start(self) -> None:
         self._writer = await asyncio.to_thread(self._writer_factory)
+        # Created here: aiokafka clients bind to the running event loop.
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=32 * 1024 * 1024,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+        )
         await self._consumer.start()
         self._consumer.subscribe([self._topic], listener=_FlushOnRevoke(self))
 

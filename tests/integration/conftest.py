@@ -1,0 +1,160 @@
+"""Real servers, started once per test session on free loopback ports, always stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+from jianguan.contracts import topics
+from jianguan.gateway.server import Gateway
+from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.runtime.broker import Broker
+from jianguan.runtime.clickhouse import ClickHouseServer
+from jianguan.runtime.kafka_admin import ensure_topics
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.migrate import migrate
+from jianguan.store.sink import EventStoreSink
+from jianguan.store.writer import EventWriter
+
+T = TypeVar("T")
+TOKENS = {"acme-ai": "tok-acme", "beta-ai": "tok-beta", "gamma-ai": "tok-gamma"}
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    b = Broker(tmp_path_factory.mktemp("tansu"))
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServer]:
+    server = ClickHouseServer(tmp_path_factory.mktemp("clickhouse"), database="jg_unused")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class LoopThread:
+    """An asyncio loop in a thread, so sync tests can drive async servers."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+        return self.submit(coro).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@dataclass
+class Spine:
+    """Gateway + sink on a per-test topic and database."""
+
+    loop: LoopThread
+    gateway: Gateway
+    sink: EventStoreSink
+    sink_task: Future[None]
+    url: ClickHouseUrl
+    topic: str
+    bootstrap: str
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.gateway.port}"
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        ex = ServerExecutor(self.url)
+        try:
+            return ex.execute(sql, params)
+        finally:
+            ex.close()
+
+    def stored(self, provider: str | None = None) -> int:
+        if provider is None:
+            return int(self.query("SELECT count() FROM events FINAL")[0][0])
+        return int(
+            self.query(
+                "SELECT count() FROM events FINAL WHERE provider_id = %(p)s", {"p": provider}
+            )[0][0]
+        )
+
+    def wait_stored(self, expected: int, timeout: float = 30.0) -> int:
+        import time
+
+        deadline = time.monotonic() + timeout
+        n = self.stored()
+        while n < expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+            n = self.stored()
+        return n
+
+
+def registry() -> ProviderRegistry:
+    return ProviderRegistry(
+        [Provider(pid, pid, token_sha256=token_digest(tok)) for pid, tok in TOKENS.items()]
+    )
+
+
+def new_sink(spine_bootstrap: str, topic: str, url: ClickHouseUrl, group: str) -> EventStoreSink:
+    return EventStoreSink(
+        spine_bootstrap, topic, group, lambda: EventWriter(ServerExecutor(url)), max_wait_s=0.1
+    )
+
+
+@pytest.fixture
+def database(clickhouse: ClickHouseServer) -> ClickHouseUrl:
+    url = clickhouse.url("writer", f"t_{uuid.uuid4().hex[:12]}")
+    ex = ServerExecutor(url, create_database=True)
+    try:
+        migrate(ex)
+    finally:
+        ex.close()
+    return url
+
+
+@pytest.fixture
+def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
+    topic = topics.topic_name(topics.EVENTS, f"t{uuid.uuid4().hex[:10]}")
+    ensure_topics(broker.bootstrap, [topic], topics.PARTITIONS)
+    loop = LoopThread()
+    gateway = Gateway(registry(), broker.bootstrap, topic)
+    sink = new_sink(broker.bootstrap, topic, database, f"store-{topic}")
+    task: Future[None] | None = None
+    try:
+        loop.run(gateway.start())
+        loop.run(sink.start())
+        task = loop.submit(sink.run())
+        yield Spine(loop, gateway, sink, task, database, topic, broker.bootstrap)
+    finally:
+        sink.request_stop()
+        try:
+            if task is not None:
+                loop.run(_wait(task), timeout=40)
+        finally:
+            loop.run(gateway.stop(grace=1))
+            loop.close()
+
+
+async def _wait(fut: Future[None]) -> None:
+    await asyncio.wrap_future(fut)

@@ -1,0 +1,159 @@
+"""The spine end to end: real gRPC on loopback, real Tansu, real ClickHouse server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from jianguan.contracts import pb
+from jianguan.sdk.client import IngestClient
+from jianguan.simulator.sender import Tally, stream_provider
+from jianguan.simulator.traffic import ProviderTraffic
+from tests.helpers import chained, generation
+from tests.integration.conftest import TOKENS, Spine
+
+pytestmark = pytest.mark.integration
+
+
+async def _publish(
+    target: str, token: str, events: list[pb.event_pb2.Event], batch_id: str = "b"
+) -> pb.BatchAck:
+    async with IngestClient(target, token=token) as client:
+        return await client.publish_batch(events, batch_id)
+
+
+def test_ten_thousand_events_from_three_providers_land_exactly_once(spine: Spine) -> None:
+    tally = Tally()
+    per_provider = {"acme-ai": 4000, "beta-ai": 3500, "gamma-ai": 2500}
+
+    async def send_all() -> None:
+        await asyncio.gather(
+            *(
+                stream_provider(
+                    spine.target,
+                    TOKENS[pid],
+                    ProviderTraffic(pid, ("svc-a", "svc-b"), 7),
+                    n,
+                    250,
+                    tally,
+                )
+                for pid, n in per_provider.items()
+            )
+        )
+
+    spine.loop.run(send_all(), timeout=120)
+    assert tally.sent == tally.accepted == 10_000, tally.rejected
+    assert spine.wait_stored(10_000) == 10_000
+    rows = spine.query(
+        "SELECT provider_id, count(), uniqExact(event_id) FROM events FINAL"
+        " GROUP BY provider_id ORDER BY provider_id"
+    )
+    assert rows == [(pid, n, n) for pid, n in sorted(per_provider.items())]
+    # Per service, sequence numbers arrive complete and in order of the chain.
+    gaps = spine.query(
+        "SELECT provider_id, service_id, max(sequence) - count() FROM events FINAL"
+        " GROUP BY provider_id, service_id"
+    )
+    assert all(g[2] == 0 for g in gaps), gaps
+
+
+def test_invalid_items_are_reported_and_only_valid_ones_stored(spine: Spine) -> None:
+    events = chained("mix", 6)
+    events[1].generation.output_type = 99  # type: ignore[assignment]
+    events[2].envelope.event_id = "not valid!"
+    events[4].generation.user_ref = "13800138000"
+    ack = spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], events, "mixed-1"))
+    assert (ack.batch_id, ack.received, ack.accepted) == ("mixed-1", 6, 3)
+    by_index = {r.index: r for r in ack.results}
+    assert set(by_index) == {1, 2, 4}
+    assert by_index[1].status == pb.ingest_pb2.ITEM_STATUS_INVALID
+    assert by_index[1].field_path == "events[1].generation.output_type"
+    assert by_index[2].field_path == "events[2].envelope.event_id"
+    assert by_index[4].status == pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION
+    assert by_index[4].field_path == "events[4].generation.user_ref"
+    assert all(r.reason for r in ack.results)
+    assert spine.wait_stored(3) == 3
+    stored = {r[0] for r in spine.query("SELECT event_id FROM events FINAL")}
+    assert stored == {"mix-0", "mix-3", "mix-5"}
+
+
+def test_wrong_or_missing_token_is_unauthenticated(spine: Spine) -> None:
+    for token in ("wrong-token", None):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            spine.loop.run(_publish(spine.target, token, [generation("x")]))  # type: ignore[arg-type]
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert spine.stored() == 0
+
+
+def test_a_provider_cannot_report_as_another(spine: Spine) -> None:
+    events = [generation("own"), generation("spoof")]
+    events[1].envelope.provider_id = "beta-ai"
+    ack = spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], events))
+    (refused,) = ack.results
+    assert refused.status == pb.ingest_pb2.ITEM_STATUS_FORBIDDEN
+    assert refused.index == 1
+    assert "beta-ai" in refused.reason
+    assert spine.wait_stored(1) == 1
+    assert spine.query("SELECT provider_id, event_id FROM events FINAL") == [("acme-ai", "own")]
+
+
+def test_a_replayed_batch_stores_nothing_new(spine: Spine) -> None:
+    events = chained("replay", 20)
+    first = spine.loop.run(_publish(spine.target, TOKENS["beta-ai"], events))
+    assert first.accepted == 20
+    again = spine.loop.run(_publish(spine.target, TOKENS["beta-ai"], events))
+    assert again.accepted == 0
+    assert {r.status for r in again.results} == {pb.ingest_pb2.ITEM_STATUS_DUPLICATE}
+    assert spine.wait_stored(20) == 20
+    spine.loop.run(asyncio.sleep(1.0))
+    assert spine.stored() == 20
+
+
+def test_redelivered_records_collapse_in_the_store(spine: Spine, broker) -> None:  # type: ignore[no-untyped-def]
+    """A sink that re-reads the topic from the start (as after a crash before its commit)
+    leaves one visible copy of each event."""
+    from tests.integration.conftest import new_sink
+
+    ack = spine.loop.run(_publish(spine.target, TOKENS["gamma-ai"], chained("redeliver", 50)))
+    assert ack.accepted == 50
+    assert spine.wait_stored(50) == 50
+    second = new_sink(broker.bootstrap, spine.topic, spine.url, "another-group-rereads-everything")
+
+    async def reread() -> None:
+        await second.start()
+        task = asyncio.create_task(second.run())
+        for _ in range(200):
+            if second.rows_written >= 50:
+                break
+            await asyncio.sleep(0.05)
+        second.request_stop()
+        await task
+
+    spine.loop.run(reread())
+    assert second.rows_written == 50
+    assert int(spine.query("SELECT count() FROM events")[0][0]) >= 100  # physically twice…
+    assert spine.stored() == 50  # …visible once
+    assert int(spine.query("SELECT count() FROM events_unique")[0][0]) == 50
+
+
+def test_health_and_reflection(spine: Spine) -> None:
+    async def check() -> tuple[int, list[str]]:
+        async with grpc.aio.insecure_channel(spine.target) as channel:
+            health = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=pb.INGEST_SERVICE)
+            )
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            names: list[str] = []
+            async for resp in stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            ):
+                names = [s.name for s in resp.list_services_response.service]
+            return health.status, names
+
+    status, services = spine.loop.run(check())
+    assert status == health_pb2.HealthCheckResponse.SERVING
+    assert pb.INGEST_SERVICE in services

@@ -1,0 +1,90 @@
+from jianguan.contracts import pb
+from jianguan.domain.dedup import RecentIds
+from jianguan.domain.ratelimit import RateLimiter
+from jianguan.ingest.admission import (
+    DUPLICATE,
+    FORBIDDEN,
+    RATE_LIMITED,
+    UNAVAILABLE,
+    Admission,
+    ProviderPolicy,
+)
+from tests.helpers import generation
+
+NOW = 1_800_000_000.0
+ACME = ProviderPolicy("acme", rate_per_s=1000, burst=1000)
+
+
+def _admission() -> Admission:
+    return Admission(RecentIds(1000), RateLimiter())
+
+
+def test_bad_items_do_not_sink_good_ones() -> None:
+    events = [generation(f"e{i}", NOW) for i in range(5)]
+    events[1].envelope.provider_id = "other"
+    events[3].generation.output_type = 77
+    batch = pb.EventBatch(batch_id="b", events=events)
+    admitted = _admission().admit(ACME, batch, batch.SerializeToString(), NOW)
+    assert [(r.index, r.status) for r in admitted.rejections] == [
+        (1, FORBIDDEN),
+        (3, pb.ingest_pb2.ITEM_STATUS_INVALID),
+    ]
+    assert admitted.rejections[1].field_path == "events[3].generation.output_type"
+    (group,) = admitted.groups
+    assert group.indices == [0, 2, 4]
+    stored = pb.EventBatch.FromString(group.payload)
+    assert [e.envelope.event_id for e in stored.events] == ["e0", "e2", "e4"]
+    assert stored.batch_id == "b"
+
+
+def test_whole_clean_batch_is_forwarded_unchanged() -> None:
+    batch = pb.EventBatch(batch_id="b", events=[generation(f"e{i}", NOW) for i in range(3)])
+    raw = batch.SerializeToString()
+    admitted = _admission().admit(ACME, batch, raw, NOW)
+    assert admitted.groups[0].payload is raw
+
+
+def test_groups_by_service() -> None:
+    events = [generation("a", NOW, "s1"), generation("b", NOW, "s2"), generation("c", NOW, "s1")]
+    batch = pb.EventBatch(events=events)
+    admitted = _admission().admit(ACME, batch, batch.SerializeToString(), NOW)
+    assert {g.service_id: g.indices for g in admitted.groups} == {"s1": [0, 2], "s2": [1]}
+
+
+def test_duplicates_within_and_across_batches() -> None:
+    adm = _admission()
+    batch = pb.EventBatch(events=[generation("x", NOW), generation("x", NOW)])
+    first = adm.admit(ACME, batch, None, NOW)
+    assert [(r.index, r.status) for r in first.rejections] == [(1, DUPLICATE)]
+    adm.settle("acme", first.groups[0], stored=True)
+    again = adm.admit(ACME, pb.EventBatch(events=[generation("x", NOW)]), None, NOW)
+    assert [r.status for r in again.rejections] == [DUPLICATE]
+    # the same id from another provider is a different event
+    other = adm.admit(
+        ProviderPolicy("beta", 1000, 1000), pb.EventBatch(events=[generation("x", NOW)]), None, NOW
+    )
+    assert other.rejections == []
+
+
+def test_failed_produce_releases_ids_for_retry() -> None:
+    adm = _admission()
+    batch = pb.EventBatch(events=[generation("y", NOW)])
+    first = adm.admit(ACME, batch, None, NOW)
+    failed = adm.settle("acme", first.groups[0], stored=False)
+    assert [r.status for r in failed] == [UNAVAILABLE]
+    retry = adm.admit(ACME, batch, None, NOW)
+    assert retry.rejections == []
+    assert retry.groups[0].indices == [0]
+
+
+def test_rate_limit_refuses_the_tail() -> None:
+    adm = _admission()
+    small = ProviderPolicy("acme", rate_per_s=2, burst=3)
+    batch = pb.EventBatch(events=[generation(f"r{i}", NOW) for i in range(5)])
+    admitted = adm.admit(small, batch, None, NOW)
+    assert [(r.index, r.status) for r in admitted.rejections] == [
+        (3, RATE_LIMITED),
+        (4, RATE_LIMITED),
+    ]
+    later = adm.admit(small, pb.EventBatch(events=[generation("r9", NOW)]), None, NOW + 1)
+    assert later.rejections == []

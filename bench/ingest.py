@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import grpc
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from jianguan.contracts import pb
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
@@ -150,14 +150,14 @@ async def broker_alone(data: dict[str, list[bytes]], total: int) -> dict[str, fl
             await asyncio.gather(*futures)
             produced = time.perf_counter() - started
             await producer.stop()
+            # Assigned partitions, no group: a group join would add seconds of protocol waiting.
             consumer = AIOKafkaConsumer(
-                "bench.events",
                 bootstrap_servers=broker.bootstrap,
                 auto_offset_reset="earliest",
-                group_id="bench",
                 max_partition_fetch_bytes=8 << 20,
             )
             await consumer.start()
+            consumer.assign([TopicPartition("bench.events", p) for p in range(6)])
             records = sum(len(b) for b in data.values())
             seen = 0
             while seen < records:

@@ -14,7 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from jianguan.gateway.server import TlsConfig
+from prometheus_client import start_http_server
+
+from jianguan.contracts import topics
+from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.ingest.registry import (
     Provider,
     ProviderRegistry,
@@ -22,12 +25,14 @@ from jianguan.ingest.registry import (
     new_token,
     token_digest,
 )
-from jianguan.runtime.stack import Stack, StackConfig
+from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import DEMO_PROVIDERS, ProviderTraffic
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
+from jianguan.store.sink import EventStoreSink
+from jianguan.store.writer import EventWriter
 
 
 def _tls(settings: Settings) -> TlsConfig | None:
@@ -36,67 +41,131 @@ def _tls(settings: Settings) -> TlsConfig | None:
     return None
 
 
-def _config(
-    args: argparse.Namespace, settings: Settings, registry: ProviderRegistry, state: Path
+def _stack_config(
+    args: argparse.Namespace, settings: Settings, state: Path, providers_file: Path
 ) -> StackConfig:
+    port = getattr(args, "port", None)
     return StackConfig(
         state_dir=state,
-        registry=registry,
-        kafka=args.kafka or settings.kafka,
-        clickhouse_url=args.clickhouse or settings.clickhouse_url,
+        providers_file=providers_file,
+        kafka=getattr(args, "kafka", None) or settings.kafka,
+        clickhouse_url=getattr(args, "clickhouse", None) or settings.clickhouse_url,
         database=settings.database,
         gateway_host=settings.gateway_host,
-        gateway_port=args.port if args.port is not None else settings.gateway_port,
+        gateway_port=port if port is not None else settings.gateway_port,
         metrics_port=settings.metrics_port,
-        tls=_tls(settings),
         topic_namespace=settings.topic_namespace,
     )
 
 
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+def _signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
-def _print_endpoints(stack: Stack) -> None:
+def _print_endpoints(platform: Platform) -> None:
     print("jianguan is up:", flush=True)
-    for name, value in stack.endpoints.items():
+    for name, value in platform.endpoints.items():
         print(f"  {name:42} {value}", flush=True)
 
 
-def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        registry = ProviderRegistry.load(settings.providers_file)
-    except RegistryError as exc:
-        print(
-            f"error: {exc}\n(register providers with `jianguan providers add ID`)", file=sys.stderr
-        )
+# -- service processes ---------------------------------------------------------------------
+
+
+def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
+    """The gRPC gateway alone (what `up` runs as its gateway process)."""
+    if not settings.kafka:
+        print("error: JIANGUAN_KAFKA is not set", file=sys.stderr)
         return 2
+    registry = ProviderRegistry.load(settings.providers_file)
+    kafka = settings.kafka
 
     async def main() -> None:
-        stack = Stack(_config(args, settings, registry, settings.state_dir))
-        await stack.start()
-        try:
-            _print_endpoints(stack)
-            print("Ctrl-C stops everything.", flush=True)
-            await _until_signalled()
-        finally:
-            print("stopping…", flush=True)
-            await stack.stop()
+        gateway = Gateway(
+            registry,
+            kafka,
+            topics.topic_name(topics.EVENTS, settings.topic_namespace),
+            settings.gateway_host,
+            settings.gateway_port,
+            _tls(settings),
+        )
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        await gateway.start()
+        stop = asyncio.Event()
+        _signals(asyncio.get_running_loop(), stop)
+        await stop.wait()
+        await gateway.stop()
 
     asyncio.run(main())
     return 0
 
 
-def _demo_registry() -> tuple[ProviderRegistry, dict[str, str]]:
+def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
+    """The faust worker with the event-store sink (what `up` runs as its processors process)."""
+    if not settings.kafka or not settings.clickhouse_url:
+        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+        return 2
+    import faust  # imported here: only this process needs faust
+
+    from jianguan.processors.app import create_app
+    from jianguan.processors.services import EventStoreService
+
+    url = ClickHouseUrl.parse(settings.clickhouse_url)
+    app = create_app(
+        settings.kafka, settings.state_dir, settings.faust_web_port, settings.faust_store
+    )
+    sink = EventStoreSink(
+        settings.kafka,
+        topics.topic_name(topics.EVENTS, settings.topic_namespace),
+        "jianguan-event-store",
+        lambda: EventWriter(ServerExecutor(url)),
+    )
+    start_http_server(settings.metrics_port, addr="127.0.0.1")
+    worker = faust.Worker(
+        app, EventStoreService(sink), loglevel="warning", quiet=True, redirect_stdouts=False
+    )
+    worker.execute_from_commandline()
+    return 0
+
+
+# -- the platform --------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        ProviderRegistry.load(settings.providers_file)
+    except RegistryError as exc:
+        print(
+            f"error: {exc}\n(register providers with `jianguan providers add ID`)", file=sys.stderr
+        )
+        return 2
+    platform = Platform(_stack_config(args, settings, settings.state_dir, settings.providers_file))
+    platform.start()
+    try:
+        _print_endpoints(platform)
+        print("Ctrl-C stops everything.", flush=True)
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            _signals(asyncio.get_running_loop(), stop)
+            await platform.supervise(stop)
+
+        asyncio.run(main())
+    finally:
+        print("stopping…", flush=True)
+        platform.stop()
+    return 0
+
+
+def _demo_registry(path: Path) -> dict[str, str]:
+    """Registers the demo providers in a fresh registry file; returns their tokens."""
     tokens = {pid: new_token() for pid in DEMO_PROVIDERS}
     registry = ProviderRegistry(
         [Provider(pid, pid, token_sha256=token_digest(tok)) for pid, tok in tokens.items()]
     )
-    return registry, tokens
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(registry.dump(), encoding="utf-8")
+    return tokens
 
 
 def _count_stored(url: ClickHouseUrl) -> int:
@@ -108,114 +177,114 @@ def _count_stored(url: ClickHouseUrl) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    registry, tokens = _demo_registry()
     if args.smoke:
         with tempfile.TemporaryDirectory(prefix="jianguan-smoke-") as tmp:
-            return asyncio.run(_smoke(args, settings, registry, tokens, Path(tmp)))
-    return asyncio.run(_demo(args, settings, registry, tokens))
+            return _run_demo(args, settings, Path(tmp), smoke=True)
+    return _run_demo(args, settings, settings.state_dir / "demo", smoke=False)
+
+
+def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: bool) -> int:
+    started = time.monotonic()
+    providers_file = state / "demo-providers.toml"
+    tokens = _demo_registry(providers_file)
+    cfg = _stack_config(args, settings, state, providers_file)
+    if smoke:
+        cfg.gateway_port = cfg.metrics_port = 0
+    platform = Platform(cfg)
+    platform.start()
+    try:
+        assert platform.infra.writer_url is not None
+        if smoke:
+            return asyncio.run(_smoke(args, platform, tokens, started))
+        _print_endpoints(platform)
+        return asyncio.run(_live(args, platform, tokens))
+    finally:
+        if not smoke:
+            print("stopping…", flush=True)
+        platform.stop()
 
 
 async def _smoke(
-    args: argparse.Namespace,
-    settings: Settings,
-    registry: ProviderRegistry,
-    tokens: dict[str, str],
-    state: Path,
+    args: argparse.Namespace, platform: Platform, tokens: dict[str, str], started: float
 ) -> int:
-    cfg = _config(args, settings, registry, state)
-    cfg.metrics_port = None
-    cfg.gateway_port = 0
-    stack = Stack(cfg)
-    started = time.monotonic()
-    await stack.start()
-    try:
-        assert stack.gateway is not None
-        assert stack.writer_url is not None
-        target = f"127.0.0.1:{stack.gateway.port}"
-        tally = Tally()
-        per = [args.events // len(tokens)] * len(tokens)
-        per[0] += args.events - sum(per)
-        await asyncio.gather(
-            *(
-                stream_provider(
-                    target,
-                    tokens[pid],
-                    ProviderTraffic(pid, DEMO_PROVIDERS[pid], args.seed),
-                    n,
-                    args.batch,
-                    tally,
-                )
-                for pid, n in zip(tokens, per, strict=True)
+    assert platform.infra.writer_url is not None
+    target = f"127.0.0.1:{platform.gateway_port}"
+    tally = Tally()
+    per = [args.events // len(tokens)] * len(tokens)
+    per[0] += args.events - sum(per)
+    await asyncio.gather(
+        *(
+            stream_provider(
+                target,
+                tokens[pid],
+                ProviderTraffic(pid, DEMO_PROVIDERS[pid], args.seed),
+                n,
+                args.batch,
+                tally,
+            )
+            for pid, n in zip(tokens, per, strict=True)
+        )
+    )
+    stored = 0
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        stored = await asyncio.to_thread(_count_stored, platform.infra.writer_url)
+        if stored >= tally.accepted:
+            break
+        await asyncio.sleep(0.2)
+    result = {
+        "sent": tally.sent,
+        "accepted": tally.accepted,
+        "stored": stored,
+        "rejected": tally.rejected,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    print(json.dumps(result), flush=True)
+    return 0 if tally.sent == tally.accepted == stored == args.events else 1
+
+
+async def _live(args: argparse.Namespace, platform: Platform, tokens: dict[str, str]) -> int:
+    assert platform.infra.writer_url is not None
+    print(
+        f"demo providers: {', '.join(tokens)}; {args.rate:.0f} events/s. Ctrl-C stops.", flush=True
+    )
+    stop = asyncio.Event()
+    _signals(asyncio.get_running_loop(), stop)
+    target = f"127.0.0.1:{platform.gateway_port}"
+    tally = Tally()
+    rate = args.rate / len(tokens)
+    seed = int(time.time())
+    senders = [
+        asyncio.create_task(
+            stream_provider(
+                target,
+                tok,
+                ProviderTraffic(pid, DEMO_PROVIDERS[pid], seed),
+                10**12,
+                200,
+                tally,
+                rate,
             )
         )
-        stored = 0
-        deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline:
-            stored = await asyncio.to_thread(_count_stored, stack.writer_url)
-            if stored >= tally.accepted:
-                break
-            await asyncio.sleep(0.2)
-        result = {
-            "sent": tally.sent,
-            "accepted": tally.accepted,
-            "stored": stored,
-            "rejected": tally.rejected,
-            "seconds": round(time.monotonic() - started, 2),
-        }
-        print(json.dumps(result), flush=True)
-        return 0 if tally.sent == tally.accepted == stored == args.events else 1
-    finally:
-        await stack.stop()
-
-
-async def _demo(
-    args: argparse.Namespace, settings: Settings, registry: ProviderRegistry, tokens: dict[str, str]
-) -> int:
-    state = settings.state_dir / "demo"
-    stack = Stack(_config(args, settings, registry, state))
-    await stack.start()
-    try:
-        assert stack.gateway is not None
-        assert stack.writer_url is not None
-        _print_endpoints(stack)
+        for pid, tok in tokens.items()
+    ]
+    supervise = asyncio.create_task(platform.supervise(stop))
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 2.0)
+        for s in senders:
+            if s.done() and not s.cancelled() and s.exception() is not None:
+                raise s.exception()  # type: ignore[misc]
+        stored = await asyncio.to_thread(_count_stored, platform.infra.writer_url)
         print(
-            f"demo providers: {', '.join(tokens)}; {args.rate:.0f} events/s. Ctrl-C stops.",
+            f"{time.strftime('%H:%M:%S')}  sent {tally.sent:>9}  accepted {tally.accepted:>9}"
+            f"  stored {stored:>9}  rejected {sum(tally.rejected.values()):>6}",
             flush=True,
         )
-        target = f"127.0.0.1:{stack.gateway.port}"
-        tally = Tally()
-        rate = args.rate / len(tokens)
-        senders = [
-            asyncio.create_task(
-                stream_provider(
-                    target,
-                    tok,
-                    ProviderTraffic(pid, DEMO_PROVIDERS[pid], int(time.time())),
-                    10**12,
-                    200,
-                    tally,
-                    rate,
-                )
-            )
-            for pid, tok in tokens.items()
-        ]
-        stop = asyncio.create_task(_until_signalled())
-        while not stop.done():
-            await asyncio.wait([stop, *senders], timeout=2.0, return_when=asyncio.FIRST_COMPLETED)
-            if any(s.done() and s.exception() for s in senders):
-                raise next(s.exception() for s in senders if s.done() and s.exception())  # type: ignore[misc]
-            stored = await asyncio.to_thread(_count_stored, stack.writer_url)
-            print(
-                f"{time.strftime('%H:%M:%S')}  sent {tally.sent:>9}  accepted {tally.accepted:>9}"
-                f"  stored {stored:>9}  rejected {sum(tally.rejected.values()):>6}",
-                flush=True,
-            )
-        for s in senders:
-            s.cancel()
-        return 0
-    finally:
-        print("stopping…", flush=True)
-        await stack.stop()
+    for s in senders:
+        s.cancel()
+    await supervise
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -293,6 +362,11 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=90.0, help="smoke: seconds to wait for storage"
     )
     demo.set_defaults(fn=cmd_demo)
+
+    gw = sub.add_parser("gateway", help="run the gRPC gateway process (configured by env)")
+    gw.set_defaults(fn=cmd_gateway)
+    procs = sub.add_parser("processors", help="run the faust worker with the event-store sink")
+    procs.set_defaults(fn=cmd_processors)
 
     mig = sub.add_parser("migrate", help="apply ClickHouse migrations")
     mig.add_argument("--clickhouse")

@@ -21,6 +21,8 @@ class Settings:
     tls_key: Path | None
     tls_client_ca: Path | None
     topic_namespace: str
+    faust_web_port: int
+    faust_store: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,4 +45,6 @@ class Settings:
             tls_key=path("JIANGUAN_TLS_KEY"),
             tls_client_ca=path("JIANGUAN_TLS_CLIENT_CA"),
             topic_namespace=env.get("JIANGUAN_TOPIC_NAMESPACE", ""),
+            faust_web_port=int(env.get("JIANGUAN_FAUST_WEB_PORT", "6066")),
+            faust_store=env.get("JIANGUAN_FAUST_STORE", "memory://"),
         )

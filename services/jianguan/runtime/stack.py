@@ -1,6 +1,9 @@
-"""The whole platform on one machine: broker, ClickHouse, migrations, gateway, event-store sink.
+"""The whole platform on one machine.
 
-Existing servers can be used instead of the embedded ones (``kafka``, ``clickhouse_url``).
+``Infrastructure``: the broker and ClickHouse (embedded, or existing servers), topics, migrations.
+``Platform``: infrastructure plus the service processes — the gateway and the processors (faust
+worker hosting the event-store sink) — each its own process, so they use separate cores and a
+crash of one is contained (the supervisor restarts it).
 """
 
 from __future__ import annotations
@@ -8,146 +11,183 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client import start_http_server
-
 from jianguan.contracts import topics
-from jianguan.gateway.server import Gateway, TlsConfig
-from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.broker import Broker
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.kafka_admin import ensure_topics
+from jianguan.runtime.process import free_port, port_open, wait_until
+from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
-from jianguan.store.sink import EventStoreSink
-from jianguan.store.writer import EventWriter
 
 log = logging.getLogger(__name__)
+GATEWAY = "gateway"
+PROCESSORS = "processors"
 
 
 @dataclass
 class StackConfig:
     state_dir: Path
-    registry: ProviderRegistry
+    providers_file: Path
     kafka: str | None = None
     clickhouse_url: str | None = None
     database: str = "jianguan"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 0
-    metrics_port: int | None = 0
-    tls: TlsConfig | None = None
+    metrics_port: int = 0
+    faust_web_port: int = 0
     topic_namespace: str = ""
-    sink_group: str = "jianguan-event-store"
 
 
 @dataclass
-class Stack:
+class Infrastructure:
     config: StackConfig
     broker: Broker | None = None
     clickhouse: ClickHouseServer | None = None
-    gateway: Gateway | None = None
-    sink: EventStoreSink | None = None
+    bootstrap: str = ""
     writer_url: ClickHouseUrl | None = None
     dashboard_url: ClickHouseUrl | None = None
-    metrics_port: int | None = None
-    _sink_task: asyncio.Task[None] | None = None
-    _metrics_server: object | None = None
-    endpoints: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def events_topic(self) -> str:
-        return topics.topic_name(topics.EVENTS, self.config.topic_namespace)
-
-    async def start(self) -> None:
+    def start(self) -> None:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         try:
-            await self._start(cfg)
+            if cfg.kafka is None:
+                self.broker = Broker(cfg.state_dir)
+                self.broker.start()
+                self.bootstrap = self.broker.bootstrap
+            else:
+                self.bootstrap = cfg.kafka
+            if cfg.clickhouse_url is None:
+                self.clickhouse = ClickHouseServer(cfg.state_dir / "clickhouse", cfg.database)
+                self.clickhouse.start()
+                self.writer_url = self.clickhouse.url("writer")
+                self.dashboard_url = self.clickhouse.url("dashboard")
+            else:
+                self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
+            names = [topics.EVENTS, topics.CASES, topics.ALERTS]
+            ensure_topics(
+                self.bootstrap,
+                [topics.topic_name(t, cfg.topic_namespace) for t in names],
+                topics.PARTITIONS,
+            )
+            executor = ServerExecutor(self.writer_url, create_database=True)
+            try:
+                for m in migrate(executor):
+                    log.info("applied migration %04d_%s", m.version, m.name)
+            finally:
+                executor.close()
         except BaseException:
-            await self.stop()
+            self.stop()
             raise
 
-    async def _start(self, cfg: StackConfig) -> None:
-        bootstrap = cfg.kafka
-        if bootstrap is None:
-            self.broker = Broker(cfg.state_dir)
-            await asyncio.to_thread(self.broker.start)
-            bootstrap = self.broker.bootstrap
-        if cfg.clickhouse_url is None:
-            self.clickhouse = ClickHouseServer(cfg.state_dir / "clickhouse", cfg.database)
-            await asyncio.to_thread(self.clickhouse.start)
-            self.writer_url = self.clickhouse.url("writer")
-            self.dashboard_url = self.clickhouse.url("dashboard")
-        else:
-            self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
-        writer_url = self.writer_url
-        await asyncio.to_thread(
-            ensure_topics,
-            bootstrap,
-            [
-                topics.topic_name(t, cfg.topic_namespace)
-                for t in (topics.EVENTS, topics.CASES, topics.ALERTS)
-            ],
-            topics.PARTITIONS,
-        )
-        await asyncio.to_thread(_migrate, writer_url)
-        self.gateway = Gateway(
-            cfg.registry, bootstrap, self.events_topic, cfg.gateway_host, cfg.gateway_port, cfg.tls
-        )
-        await self.gateway.start()
-        self.sink = EventStoreSink(
-            bootstrap,
-            self.events_topic,
-            cfg.sink_group,
-            lambda: EventWriter(ServerExecutor(writer_url)),
-        )
-        await self.sink.start()
-        self._sink_task = asyncio.create_task(self.sink.run(), name="event-store-sink")
-        if cfg.metrics_port is not None:
-            server, _thread = start_http_server(cfg.metrics_port, addr="127.0.0.1")
-            self._metrics_server = server
-            self.metrics_port = int(server.server_port)
-        self.endpoints = {
-            "gateway (gRPC Ingest, health, reflection)": f"{cfg.gateway_host}:{self.gateway.port}",
-            "kafka bootstrap": bootstrap,
-            "events topic": self.events_topic,
-            "clickhouse (writer)": str(writer_url),
-        }
-        if self.dashboard_url is not None:
-            self.endpoints["clickhouse (read-only dashboard user)"] = str(self.dashboard_url)
-        if self.clickhouse is not None:
-            self.endpoints["clickhouse http"] = f"http://127.0.0.1:{self.clickhouse.http_port}"
-        if self.metrics_port is not None:
-            self.endpoints["prometheus metrics"] = f"http://127.0.0.1:{self.metrics_port}/metrics"
-
-    async def stop(self) -> None:
-        """Stop in dependency order: no new calls, drain the sink, then the servers."""
-        if self.gateway is not None:
-            await self.gateway.stop()
-            self.gateway = None
-        if self.sink is not None and self._sink_task is not None:
-            self.sink.request_stop()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._sink_task, 30)
-            self.sink = None
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()  # type: ignore[attr-defined]
-            self._metrics_server = None
+    def stop(self) -> None:
         if self.broker is not None:
-            await asyncio.to_thread(self.broker.stop)
+            self.broker.stop()
             self.broker = None
         if self.clickhouse is not None:
-            await asyncio.to_thread(self.clickhouse.stop)
+            self.clickhouse.stop()
             self.clickhouse = None
 
 
-def _migrate(url: ClickHouseUrl) -> None:
-    executor = ServerExecutor(url, create_database=True)
-    try:
-        applied = migrate(executor)
-        for m in applied:
-            log.info("applied migration %04d_%s", m.version, m.name)
-    finally:
-        executor.close()
+@dataclass
+class Platform:
+    config: StackConfig
+    infra: Infrastructure = field(init=False)
+    supervisor: Supervisor = field(init=False)
+    gateway_port: int = 0
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    endpoints: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.infra = Infrastructure(self.config)
+        self.supervisor = Supervisor(self.config.state_dir / "log")
+
+    def start(self, timeout: float = 60.0) -> None:
+        cfg = self.config
+        self.infra.start()
+        try:
+            self._start_services(cfg, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_services(self, cfg: StackConfig, timeout: float) -> None:
+        assert self.infra.writer_url is not None
+        writer = self.infra.writer_url
+        self.gateway_port = cfg.gateway_port or free_port(cfg.gateway_host)
+        self.metrics_ports = {
+            GATEWAY: cfg.metrics_port or free_port(),
+            PROCESSORS: (cfg.metrics_port + 1) if cfg.metrics_port else free_port(),
+        }
+        common = {
+            "JIANGUAN_KAFKA": self.infra.bootstrap,
+            "JIANGUAN_CLICKHOUSE_URL": writer.secret_url(),
+            "JIANGUAN_STATE_DIR": str(cfg.state_dir),
+            "JIANGUAN_TOPIC_NAMESPACE": cfg.topic_namespace,
+        }
+        self.supervisor.start(
+            ServiceSpec(
+                GATEWAY,
+                ["gateway"],
+                {
+                    **common,
+                    "JIANGUAN_PROVIDERS_FILE": str(cfg.providers_file),
+                    "JIANGUAN_GATEWAY_HOST": cfg.gateway_host,
+                    "JIANGUAN_GATEWAY_PORT": str(self.gateway_port),
+                    "JIANGUAN_METRICS_PORT": str(self.metrics_ports[GATEWAY]),
+                },
+            )
+        )
+        self.supervisor.start(
+            ServiceSpec(
+                PROCESSORS,
+                ["processors"],
+                {
+                    **common,
+                    "JIANGUAN_METRICS_PORT": str(self.metrics_ports[PROCESSORS]),
+                    "JIANGUAN_FAUST_WEB_PORT": str(cfg.faust_web_port or free_port()),
+                },
+            )
+        )
+        gateway = self.supervisor.running[GATEWAY].child
+        wait_until(
+            lambda: port_open(cfg.gateway_host, self.gateway_port), timeout, "gateway", gateway
+        )
+        self.endpoints = {
+            "gateway (gRPC Ingest, health, reflection)": f"{cfg.gateway_host}:{self.gateway_port}",
+            "kafka bootstrap": self.infra.bootstrap,
+            "events topic": topics.topic_name(topics.EVENTS, cfg.topic_namespace),
+            "clickhouse (writer)": str(writer),
+        }
+        if self.infra.dashboard_url is not None:
+            self.endpoints["clickhouse (read-only dashboard user)"] = str(self.infra.dashboard_url)
+        if self.infra.clickhouse is not None:
+            self.endpoints["clickhouse http"] = (
+                f"http://127.0.0.1:{self.infra.clickhouse.http_port}"
+            )
+        for name, port in self.metrics_ports.items():
+            self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{port}/metrics"
+        self.endpoints["logs"] = str(self.config.state_dir / "log")
+        self.endpoints["processes"] = ", ".join(
+            f"{name} pid {entry.child.pid}" for name, entry in self.supervisor.running.items()
+        )
+
+    async def supervise(self, stop: asyncio.Event) -> None:
+        """Restart crashed services until ``stop`` is set."""
+        while not stop.is_set():
+            for name in self.supervisor.check():
+                log.warning("restarted %s", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+
+    def stop(self) -> None:
+        """Gateway first (no new items), then the processors (drain the sink), then servers."""
+        started = time.monotonic()
+        self.supervisor.stop_all([GATEWAY, PROCESSORS])
+        self.infra.stop()
+        log.info("stopped in %.1fs", time.monotonic() - started)

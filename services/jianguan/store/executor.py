@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from clickhouse_driver import Client
 
@@ -55,7 +55,15 @@ class ClickHouseUrl:
         return ClickHouseUrl(self.host, self.port, self.user, self.password, database)
 
     def __str__(self) -> str:
+        """Without the password: safe to print and log."""
         return f"clickhouse://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    def secret_url(self) -> str:
+        """With the password: for handing to a child process, never for printing."""
+        return (
+            f"clickhouse://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+            f"@{self.host}:{self.port}/{self.database}"
+        )
 
 
 class ServerExecutor:

@@ -12,18 +12,18 @@ from jianguan.contracts import pb
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.store.executor import ChdbExecutor, Executor, ServerExecutor
 from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
-from jianguan.store.processor import RecordMeta, RowBatch
+from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.writer import EventWriter
 from tests.helpers import chained
 
 
-def _rows(n: int) -> RowBatch:
+def _rows(n: int) -> ColumnBatch:
     events = chained("w", n)
     events[0].moderation.stage = 2  # type: ignore[assignment]
     events[0].moderation.risk_category = 8  # type: ignore[assignment]
     events[0].moderation.action = 3  # type: ignore[assignment]
     events[0].moderation.detector = "d'quote\\slash"
-    batch = RowBatch()
+    batch = ColumnBatch()
     raw = pb.EventBatch(batch_id="b", events=events).SerializeToString()
     batch.add_record(raw, RecordMeta("acme-ai", int(time.time()), 1, 42), int(time.time()))
     return batch
@@ -50,11 +50,11 @@ class StoreContract:
         batch = _rows(5)
         writer.write(batch)
         once = executor.execute(
-            "SELECT event_id, kind, sequence, detector FROM events FINAL ORDER BY sequence"
+            "SELECT event_id, kind, sequence, detector FROM events_unique ORDER BY sequence"
         )
         writer.write(batch)
         twice = executor.execute(
-            "SELECT event_id, kind, sequence, detector FROM events FINAL ORDER BY sequence"
+            "SELECT event_id, kind, sequence, detector FROM events_unique ORDER BY sequence"
         )
         assert once == twice
         assert len(once) == 5
@@ -70,7 +70,8 @@ class StoreContract:
             "SELECT provider_id, length(payload) FROM events FINAL WHERE event_id = %(e)s",
             {"e": "w-1"},
         )
-        assert rows == [("acme-ai", len(batch.rows[1][-1]))]
+        i = batch.data["event_id"].index("w-1")
+        assert rows == [("acme-ai", len(batch.data["payload"][i]))]
 
 
 class TestClickHouseServer(StoreContract):

@@ -6,7 +6,7 @@ from importlib import resources
 from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain, event_hash
 from jianguan.contracts.codec import encode_batch
-from jianguan.store.processor import EVENT_COLUMNS, RecordMeta, RowBatch
+from jianguan.store.processor import EVENT_COLUMNS, ColumnBatch, RecordMeta
 from tests.helpers import chained, generation
 
 
@@ -41,7 +41,10 @@ def _migration_sql() -> str:
 
 
 def _enum_in_sql(column: str) -> dict[str, int]:
-    m = re.search(rf"\n    {column} (?:Array\()?Enum8\((.*?)\)\)?,\n", _migration_sql(), re.S)
+    m = re.search(
+        rf"\n    CAST\({column} AS (?:Array\()?Enum8\((.*?)\)\)?\) AS {column},?\n",
+        _migration_sql(),
+    )
     assert m, column
     return {k: int(v) for k, v in re.findall(r"'(\w+)' = (\d+)", m.group(1))}
 
@@ -81,16 +84,27 @@ def test_every_row_column_is_in_the_table() -> None:
         assert re.search(rf"\n    {column} ", sql), column
 
 
-def test_rows_carry_the_authenticated_provider_in_the_evidence() -> None:
-    ev = generation("e1")
-    ev.generation.finish_reasons.append(1)
-    raw = pb.EventBatch(batch_id="b", events=[ev]).SerializeToString()
-    rows = RowBatch()
-    assert rows.add_record(raw, RecordMeta("acme", 100, 2, 7), 200) == 1
-    row = dict(zip(EVENT_COLUMNS, rows.rows[0], strict=True))
-    assert (row["provider_id"], row["kafka_partition"], row["kafka_offset"]) == ("acme", 2, 7)
-    assert row["kind"] == 10
-    assert row["finish_reasons"] == [1]
-    assert pb.Event.FromString(row["payload"]).envelope.provider_id == "acme"
-    assert rows.add_record(b"\xff\xff", RecordMeta("acme", 1, 0, 8), 2) == 0
-    assert rows.undecodable == 1
+def test_columns_hold_provider_position_fields_and_evidence() -> None:
+    gen = generation("e1")
+    gen.generation.finish_reasons.append(1)
+    gen.generation.implicit_label.label = 1
+    mod = generation("e2")
+    mod.moderation.stage, mod.moderation.risk_category, mod.moderation.action = 2, 8, 3
+    mod.moderation.generation_event_id = "e1"
+    raw = pb.EventBatch(batch_id="b", events=[gen, mod]).SerializeToString()
+    batch = ColumnBatch()
+    assert batch.add_record(raw, RecordMeta("acme", 100, 2, 7), 200) == 2
+    columns = batch.columns()
+    assert len(columns) == len(EVENT_COLUMNS)
+    assert all(len(c) == 2 for c in columns)
+    as_rows = [dict(zip(EVENT_COLUMNS, vals, strict=True)) for vals in zip(*columns, strict=True)]
+    rows = {r["event_id"]: r for r in as_rows}
+    g, m = rows["e1"], rows["e2"]
+    assert (g["provider_id"], g["kafka_partition"], g["kafka_offset"]) == ("acme", 2, 7)
+    assert (g["kind"], g["finish_reasons"], g["implicit_label"]) == (10, [1], 1)
+    assert (g["moderation_stage"], g["related_event_ids"]) == (0, [])
+    assert (m["kind"], m["risk_category"], m["related_event_ids"]) == (11, 8, ["e1"])
+    assert (m["gen_operation"], m["request_model"]) == (0, "")
+    assert g["payload"] == gen.SerializeToString()
+    assert batch.add_record(b"\xff\xff", RecordMeta("acme", 1, 0, 8), 2) == 0
+    assert batch.undecodable == 1

@@ -18,7 +18,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from jianguan import metrics
 from jianguan.contracts import topics
-from jianguan.store.processor import RecordMeta, RowBatch
+from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.writer import EventWriter
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class EventStoreSink:
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
         self._now = now
-        self._batch = RowBatch()
+        self._batch = ColumnBatch()
         self._offsets: dict[TopicPartition, int] = {}
         self._first_at = 0.0
         self._lock = asyncio.Lock()
@@ -140,7 +140,7 @@ class EventStoreSink:
         """Insert everything read so far (retrying until ClickHouse takes it), then commit."""
         async with self._lock:
             batch, offsets = self._batch, self._offsets
-            self._batch, self._offsets = RowBatch(), {}
+            self._batch, self._offsets = ColumnBatch(), {}
             if batch:
                 assert self._writer is not None
                 delay = 0.2

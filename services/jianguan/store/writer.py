@@ -6,17 +6,17 @@ import time
 
 from jianguan import metrics
 from jianguan.store.executor import Executor
-from jianguan.store.processor import EVENT_COLUMNS, RowBatch
+from jianguan.store.processor import EVENT_COLUMNS, ColumnBatch
 
 
 class EventWriter:
-    """Writes whole RowBatches with one columnar insert each. Idempotent by table design
+    """Writes whole ColumnBatches with one columnar insert each. Idempotent by table design
     (ReplacingMergeTree on the event's identity): writing the same rows twice stores one copy."""
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
 
-    def write(self, batch: RowBatch) -> int:
+    def write(self, batch: ColumnBatch) -> int:
         n = len(batch)
         if not n:
             return 0

@@ -66,6 +66,7 @@ class EventStoreSink:
         self._offsets: dict[TopicPartition, int] = {}
         self._first_at = 0.0
         self._lock = asyncio.Lock()
+        self._inflight: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.rows_written = 0
         self._lag_at = 0.0
@@ -90,24 +91,41 @@ class EventStoreSink:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Consume until request_stop(); then flush what was read and commit it."""
+        """Consume until request_stop(); then flush what was read and commit it.
+
+        One insert is in flight while the next batch is decoded (the insert waits on ClickHouse
+        and the socket, decoding needs the CPU); offsets are committed in order, each after its
+        own insert.
+        """
         try:
             while not self._stopping.is_set():
-                fetched = await self._consumer.getmany(timeout_ms=100, max_records=5000)
+                fetched = await self._consumer.getmany(timeout_ms=50, max_records=200)
                 if fetched:
                     self._add(fetched)
-                due = self._batch and (
+                if self._inflight is not None and self._inflight.done():
+                    await self._inflight  # re-raises nothing: the task retries until it succeeds
+                    self._inflight = None
+                due = bool(self._batch) and (
                     len(self._batch) >= self._max_rows
                     or time.monotonic() - self._first_at >= self._max_wait_s
                 )
                 if due or (self._offsets and not self._batch):
-                    await self.flush()
+                    if self._inflight is None:
+                        self._inflight = asyncio.create_task(self._take_and_store())
+                    elif len(self._batch) >= 2 * self._max_rows:
+                        await self._drain()  # backpressure: ClickHouse is slower than Kafka
                 await self._update_lag()
             await self.flush()
         finally:
+            await self._drain()
             await self._consumer.stop()
             if self._writer is not None:
                 self._writer.close()
+
+    async def _drain(self) -> None:
+        if self._inflight is not None:
+            await self._inflight
+            self._inflight = None
 
     def _add(self, fetched: dict[TopicPartition, list[object]]) -> None:
         ingested = int(self._now())
@@ -138,27 +156,15 @@ class EventStoreSink:
 
     async def flush(self) -> None:
         """Insert everything read so far (retrying until ClickHouse takes it), then commit."""
+        await self._drain()
+        await self._take_and_store()
+
+    async def _take_and_store(self) -> None:
         async with self._lock:
             batch, offsets = self._batch, self._offsets
             self._batch, self._offsets = ColumnBatch(), {}
             if batch:
-                assert self._writer is not None
-                delay = 0.2
-                while True:
-                    try:
-                        self.rows_written += await asyncio.to_thread(self._writer.write, batch)
-                        break
-                    except Exception as exc:
-                        metrics.STORE_INSERT_FAILURES.inc()
-                        log.warning(
-                            "insert of %d rows failed (%s); retrying in %.1fs",
-                            len(batch),
-                            exc,
-                            delay,
-                        )
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, 10.0)
-                        self._writer = await asyncio.to_thread(self._writer_factory)
+                await self._store(batch)
             if offsets:
                 try:
                     await self._consumer.commit(offsets)
@@ -166,6 +172,22 @@ class EventStoreSink:
                     # The partitions moved to another member, which will re-read from the last
                     # commit: the rows are already stored and collapse on redelivery.
                     log.info("commit skipped after rebalance: %s", exc)
+
+    async def _store(self, batch: ColumnBatch) -> None:
+        assert self._writer is not None
+        delay = 0.2
+        while True:
+            try:
+                self.rows_written += await asyncio.to_thread(self._writer.write, batch)
+                return
+            except Exception as exc:
+                metrics.STORE_INSERT_FAILURES.inc()
+                log.warning(
+                    "insert of %d rows failed (%s); retrying in %.1fs", len(batch), exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                self._writer = await asyncio.to_thread(self._writer_factory)
 
     async def _update_lag(self) -> None:
         """Lag from the fetch high watermark (ListOffsets is unreliable on the embedded broker)."""

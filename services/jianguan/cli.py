@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -31,6 +32,7 @@ from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import DEMO_PROVIDERS, ProviderTraffic
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
+from jianguan.store.reader import recent_event_ids
 from jianguan.store.sink import EventStoreSink
 from jianguan.store.writer import EventWriter
 
@@ -90,7 +92,7 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
             _tls(settings),
         )
         start_http_server(settings.metrics_port, addr="127.0.0.1")
-        await gateway.start()
+        await gateway.start(_recent_ids(settings) if settings.clickhouse_url else None)
         stop = asyncio.Event()
         _signals(asyncio.get_running_loop(), stop)
         await stop.wait()
@@ -98,6 +100,19 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _recent_ids(settings: Settings) -> Callable[[], list[tuple[str, str]]]:
+    url = ClickHouseUrl.parse(settings.clickhouse_url or "")
+
+    def load() -> list[tuple[str, str]]:
+        ex = ServerExecutor(url)
+        try:
+            return recent_event_ids(ex, window_s=86_400, limit=1_000_000)
+        finally:
+            ex.close()
+
+    return load
 
 
 def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:

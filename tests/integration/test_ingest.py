@@ -157,3 +157,31 @@ def test_health_and_reflection(spine: Spine) -> None:
     status, services = spine.loop.run(check())
     assert status == health_pb2.HealthCheckResponse.SERVING
     assert pb.INGEST_SERVICE in services
+
+
+def test_a_restarted_gateway_still_answers_duplicate(spine: Spine) -> None:
+    """The duplicate memory is rebuilt from the event store when a gateway starts."""
+    from jianguan.gateway.server import Gateway
+    from jianguan.store.executor import ServerExecutor
+    from jianguan.store.reader import recent_event_ids
+    from tests.integration.conftest import registry
+
+    events = chained("restart", 10)
+    assert spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], events)).accepted == 10
+    assert spine.wait_stored(10) == 10
+
+    def known() -> list[tuple[str, str]]:
+        ex = ServerExecutor(spine.url)
+        try:
+            return recent_event_ids(ex, window_s=3600, limit=1000)
+        finally:
+            ex.close()
+
+    fresh = Gateway(registry(), spine.bootstrap, spine.topic)
+    spine.loop.run(fresh.start(known))
+    try:
+        again = spine.loop.run(_publish(f"127.0.0.1:{fresh.port}", TOKENS["acme-ai"], events))
+    finally:
+        spine.loop.run(fresh.stop(grace=1))
+    assert again.accepted == 0
+    assert {r.status for r in again.results} == {pb.ingest_pb2.ITEM_STATUS_DUPLICATE}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +35,13 @@ class TlsConfig:
 
 
 def _credentials(tls: TlsConfig) -> grpc.ServerCredentials:
+    """TLS; with a client CA, every connection must present a certificate that CA signed
+    (mTLS), whose common name identifies the provider. A bearer token may accompany it."""
     ca = tls.client_ca.read_bytes() if tls.client_ca else None
-    # Client certificates are optional at the TLS layer so token clients can use the same port;
-    # the servicer refuses a call that brings neither a token nor a registered certificate.
     return grpc.ssl_server_credentials(
         [(tls.key.read_bytes(), tls.cert.read_bytes())],
         root_certificates=ca,
-        require_client_auth=False,
+        require_client_auth=ca is not None,
     )
 
 
@@ -67,9 +69,15 @@ class Gateway:
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
         self._server: grpc.aio.Server | None = None
-        self._health = health.aio.HealthServicer() if hasattr(health, "aio") else None
 
-    async def start(self) -> None:
+    async def start(self, known_ids: Callable[[], Iterable[tuple[str, str]]] | None = None) -> None:
+        """Start serving. ``known_ids`` (e.g. recent ids from the event store) pre-fills the
+        duplicate memory, so a restarted gateway still answers DUPLICATE for them."""
+        if known_ids is not None:
+            remembered = await asyncio.to_thread(lambda: list(known_ids()))
+            for provider_id, event_id in remembered:
+                self.dedup.remember(provider_id, event_id)
+            log.info("remembered %d recent event ids", len(remembered))
         await self.producer.start()
         server = grpc.aio.server(
             options=[

@@ -47,37 +47,49 @@ class IngestServicer:
 
     # -- authentication ----------------------------------------------------------------------
     async def _identify(self, context: Context) -> Provider:
-        """The caller's provider, from its bearer token or its client certificate."""
+        """The caller's provider, from its client certificate (verified by the TLS layer against
+        the provider CA) and/or its bearer token. When both are present they must agree."""
         token = ""
         for key, value in context.invocation_metadata() or ():
             if key == "authorization":
                 scheme, _, token = str(value).partition(" ")
-                if scheme.lower() != "bearer" or not token:
-                    metrics.GATEWAY_AUTH_FAILURES.labels("malformed").inc()
-                    await context.abort(
-                        grpc.StatusCode.UNAUTHENTICATED,
-                        "authorization metadata must be 'Bearer <token>'",
+                if scheme.lower() != "bearer" or not token.strip():
+                    await self._refuse(
+                        context, "malformed", "authorization must be 'Bearer <token>'"
                     )
                 break
+        by_token = by_cert = None
         if token:
-            provider = self._registry.by_token(token.strip())
-            if provider is None:
-                metrics.GATEWAY_AUTH_FAILURES.labels("unknown_token").inc()
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown or revoked token")
-            assert provider is not None
-            return provider
-        subjects = context.auth_context().get("x509_common_name", [])
-        for subject in subjects:
-            provider = self._registry.by_subject(subject.decode())
-            if provider is not None:
-                return provider
-        metrics.GATEWAY_AUTH_FAILURES.labels("missing" if not subjects else "unknown_subject").inc()
-        await context.abort(
-            grpc.StatusCode.UNAUTHENTICATED,
-            "no credential: send 'authorization: Bearer <token>'"
-            " or a registered client certificate",
-        )
-        raise AssertionError("unreachable")
+            by_token = self._registry.by_token(token.strip())
+            if by_token is None:
+                await self._refuse(context, "unknown_token", "unknown or revoked token")
+        subjects = [s.decode() for s in context.auth_context().get("x509_common_name", [])]
+        if subjects:
+            by_cert = next(filter(None, map(self._registry.by_subject, subjects)), None)
+            if by_cert is None and by_token is None:
+                await self._refuse(
+                    context,
+                    "unknown_subject",
+                    "the client certificate names no registered provider",
+                )
+        if by_token is not None and by_cert is not None and by_token.id != by_cert.id:
+            await self._refuse(
+                context, "mismatch", "the token and the client certificate name different providers"
+            )
+        provider = by_cert or by_token
+        if provider is None:
+            await self._refuse(
+                context,
+                "missing",
+                "no credential: send 'authorization: Bearer <token>'"
+                " or a registered client certificate",
+            )
+        assert provider is not None
+        return provider
+
+    async def _refuse(self, context: Context, reason: str, message: str) -> None:
+        metrics.GATEWAY_AUTH_FAILURES.labels(reason).inc()
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
     # -- RPCs --------------------------------------------------------------------------------
     async def publish_batch(self, request: bytes, context: Context) -> pb.BatchAck:

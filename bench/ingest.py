@@ -31,6 +31,41 @@ from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 PROVIDERS = ("bench-a", "bench-b", "bench-c", "bench-d")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[str, int, float] | None:
+    """(command name, parent pid, CPU seconds used) of a live process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
+    """CPU seconds of ``root`` and its descendants, keyed by label (or command name)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _proc_stat(int(entry.name))
+            if st is not None:
+                stats[int(entry.name)] = st
+    out: dict[str, float] = {}
+
+    def walk(pid: int) -> None:
+        name, _, cpu = stats[pid]
+        label = labels.get(pid, name)
+        out[label] = out.get(label, 0.0) + cpu
+        for child, (_, parent, _) in stats.items():
+            if parent == pid:
+                walk(child)
+
+    if root in stats:
+        walk(root)
+    return out
 
 
 def payloads(total: int, batch: int) -> dict[str, list[bytes]]:
@@ -97,6 +132,10 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, float]:
             pw = json.loads((state / "clickhouse" / "credentials.json").read_text())["writer"]
             url = ClickHouseUrl(m.group(1), int(m.group(2)), "writer", pw, m.group(3))
             ex = ServerExecutor(url)
+            pids = {int(p): n for n, p in re.findall(r"(\w+) pid (\d+)", text)}
+            labels = {proc.pid: "up (supervisor)", **pids}
+            cpu_before = cpu_by_process(proc.pid, labels)
+            bench_before = time.process_time()
             started = time.perf_counter()
 
             async def all_streams() -> list[int]:
@@ -112,6 +151,9 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, float]:
                     break
                 time.sleep(0.05)
             elapsed = time.perf_counter() - started
+            cpu_after = cpu_by_process(proc.pid, labels)
+            cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+            cpu["load generator (this process)"] = time.process_time() - bench_before
             stored = int(ex.execute("SELECT count() FROM events FINAL")[0][0])
             ex.close()
             return {
@@ -121,6 +163,7 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, float]:
                 "seconds_until_acked": round(acked, 3),
                 "seconds_until_stored": round(elapsed, 3),
                 "events_per_s": round(stored / elapsed),
+                "cpu_us_per_event": {k: round(v / total * 1e6, 2) for k, v in sorted(cpu.items())},
             }
         finally:
             proc.terminate()

@@ -49,8 +49,8 @@ class EventStoreSink:
         topic: str,
         group: str,
         writer_factory: Callable[[], EventWriter],
-        max_rows: int = 20_000,
-        max_wait_s: float = 0.3,
+        max_rows: int = 50_000,
+        max_wait_s: float = 0.4,
         now: Callable[[], float] = time.time,
     ) -> None:
         self._topic = topic

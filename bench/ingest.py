@@ -221,7 +221,7 @@ async def broker_alone(data: dict[str, list[bytes]], total: int) -> dict[str, fl
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--events", type=int, default=400_000)
+    ap.add_argument("--events", type=int, default=600_000)
     ap.add_argument("--batch", type=int, default=500)
     args = ap.parse_args()
     total = (args.events // len(PROVIDERS)) * len(PROVIDERS)

@@ -13,12 +13,11 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -26,9 +25,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from jianguan.contracts import pb
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.kafka_admin import ensure_topics
-from jianguan.runtime.process import free_port
+from jianguan.runtime.launcher import launched_up
 from jianguan.simulator.traffic import ProviderTraffic
-from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.executor import ServerExecutor
 
 PROVIDERS = ("bench-a", "bench-b", "bench-c", "bench-d")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -68,18 +67,21 @@ def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
     return out
 
 
+def payloads_for(provider: str, count: int, batch: int, seed: int = 3) -> list[bytes]:
+    """Pre-encoded EventBatches of one provider, so the load generator costs little CPU."""
+    src = ProviderTraffic(provider, ("svc-1", "svc-2"), seed=seed)
+    return [
+        pb.EventBatch(
+            batch_id=f"{provider}-{seed}-{i}",
+            events=src.events(min(batch, count - i), time.time(), service="svc-1"),
+        ).SerializeToString()
+        for i in range(0, count, batch)
+    ]
+
+
 def payloads(total: int, batch: int) -> dict[str, list[bytes]]:
-    """Pre-encoded EventBatches per provider, so the load generator costs little CPU."""
-    out: dict[str, list[bytes]] = {}
     per = total // len(PROVIDERS)
-    for pid in PROVIDERS:
-        src = ProviderTraffic(pid, ("svc-1", "svc-2"), seed=3)
-        batches = []
-        for i in range(0, per, batch):
-            events = src.events(min(batch, per - i), time.time(), service="svc-1")
-            batches.append(pb.EventBatch(batch_id=f"{pid}-{i}", events=events).SerializeToString())
-        out[pid] = batches
-    return out
+    return {pid: payloads_for(pid, per, batch) for pid in PROVIDERS}
 
 
 async def send(target: str, token: str, batches: list[bytes]) -> int:
@@ -95,79 +97,59 @@ async def send(target: str, token: str, batches: list[bytes]) -> int:
         return accepted
 
 
-def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix="jianguan-bench-") as tmp:
-        state = Path(tmp)
-        tokens = {pid: f"bench-token-{pid}" for pid in PROVIDERS}
-        reg = ProviderRegistry(
-            [
-                Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
-                for p, t in tokens.items()
-            ]
-        )
-        (state / "providers.toml").write_text(reg.dump())
-        port = free_port()
-        env = {
-            **os.environ,
-            "JIANGUAN_STATE_DIR": str(state),
-            "JIANGUAN_GATEWAY_PORT": str(port),
-            "JIANGUAN_METRICS_PORT": str(free_port()),
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jianguan.cli", "up"],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None
-            lines = []
-            for line in proc.stdout:
-                lines.append(line)
-                if "Ctrl-C" in line:
-                    break
-            text = "".join(lines)
-            m = re.search(r"clickhouse://writer@([\d.]+):(\d+)/(\w+)", text)
-            assert m, text
-            pw = json.loads((state / "clickhouse" / "credentials.json").read_text())["writer"]
-            url = ClickHouseUrl(m.group(1), int(m.group(2)), "writer", pw, m.group(3))
-            ex = ServerExecutor(url)
-            pids = {int(p): n for n, p in re.findall(r"(\w+) pid (\d+)", text)}
-            labels = {proc.pid: "up (supervisor)", **pids}
-            cpu_before = cpu_by_process(proc.pid, labels)
-            bench_before = time.process_time()
-            started = time.perf_counter()
+def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
+    tokens = {pid: f"bench-token-{pid}" for pid in PROVIDERS}
+    registry = ProviderRegistry(
+        [
+            Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
+            for p, t in tokens.items()
+        ]
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="jianguan-bench-") as tmp,
+        launched_up(Path(tmp), registry) as up,
+    ):
+        ex = ServerExecutor(up.writer_url)
+        # Warm-up: one small batch per provider, stored, so the measurement starts with every
+        # consumer joined and every connection open (sustained rate, not start-up time).
+        warm = {p: payloads_for(p, 500, 500, seed=99) for p in PROVIDERS}
 
-            async def all_streams() -> list[int]:
-                return await asyncio.gather(
-                    *(send(f"127.0.0.1:{port}", tokens[p], data[p]) for p in PROVIDERS)
-                )
+        async def warm_up() -> list[int]:
+            return await asyncio.gather(*(send(up.gateway, tokens[p], warm[p]) for p in PROVIDERS))
 
-            accepted = sum(asyncio.run(all_streams()))
-            acked = time.perf_counter() - started
-            # Poll the cheap physical count while waiting; the exact count (FINAL) once at the end.
-            while time.perf_counter() - started < 300:
-                if int(ex.execute("SELECT count() FROM events")[0][0]) >= accepted:
-                    break
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - started
-            cpu_after = cpu_by_process(proc.pid, labels)
-            cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
-            cpu["load generator (this process)"] = time.process_time() - bench_before
-            stored = int(ex.execute("SELECT count() FROM events FINAL")[0][0])
-            ex.close()
-            return {
-                "events": total,
-                "accepted": accepted,
-                "stored": stored,
-                "seconds_until_acked": round(acked, 3),
-                "seconds_until_stored": round(elapsed, 3),
-                "events_per_s": round(stored / elapsed),
-                "cpu_us_per_event": {k: round(v / total * 1e6, 2) for k, v in sorted(cpu.items())},
-            }
-        finally:
-            proc.terminate()
-            proc.wait(60)
+        warmed = sum(asyncio.run(warm_up()))
+        while int(ex.execute("SELECT count() FROM events")[0][0]) < warmed:
+            time.sleep(0.05)
+        labels = {up.proc.pid: "up (supervisor)", **{pid: n for n, pid in up.pids.items()}}
+        cpu_before = cpu_by_process(up.proc.pid, labels)
+        bench_before = time.process_time()
+        started = time.perf_counter()
+
+        async def all_streams() -> list[int]:
+            return await asyncio.gather(*(send(up.gateway, tokens[p], data[p]) for p in PROVIDERS))
+
+        accepted = sum(asyncio.run(all_streams()))
+        acked = time.perf_counter() - started
+        # Poll the cheap physical count while waiting; the exact count (FINAL) once at the end.
+        while time.perf_counter() - started < 300:
+            if int(ex.execute("SELECT count() FROM events")[0][0]) >= accepted + warmed:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu_after = cpu_by_process(up.proc.pid, labels)
+        cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+        cpu["load generator (this process)"] = time.process_time() - bench_before
+        stored = int(ex.execute("SELECT count() FROM events FINAL")[0][0]) - warmed
+        ex.close()
+    return {
+        "events": total,
+        "accepted": accepted,
+        "stored": stored,
+        "seconds_until_acked": round(acked, 3),
+        "seconds_until_stored": round(elapsed, 3),
+        "events_per_s": round(stored / elapsed),
+        "cpu_us_per_event": {k: round(v / total * 1e6, 2) for k, v in sorted(cpu.items())},
+    }
 
 
 async def broker_alone(data: dict[str, list[bytes]], total: int) -> dict[str, float]:

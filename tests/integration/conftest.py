@@ -27,26 +27,6 @@ T = TypeVar("T")
 TOKENS = {"acme-ai": "tok-acme", "beta-ai": "tok-beta", "gamma-ai": "tok-gamma"}
 
 
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    b = Broker(tmp_path_factory.mktemp("tansu"))
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
-@pytest.fixture(scope="session")
-def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServer]:
-    server = ClickHouseServer(tmp_path_factory.mktemp("clickhouse"), database="jg_unused")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 class LoopThread:
     """An asyncio loop in a thread, so sync tests can drive async servers."""
 

@@ -1,0 +1,77 @@
+"""`jianguan up` as a child process, for benchmarks, end-to-end tests and scripts: start it with a
+provider registry, learn its endpoints from what it prints, stop it with SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from jianguan.ingest.registry import ProviderRegistry
+from jianguan.runtime.process import free_port
+from jianguan.store.executor import ClickHouseUrl
+
+
+@dataclass
+class RunningUp:
+    proc: subprocess.Popen[str]
+    gateway: str
+    pids: dict[str, int]
+    writer_url: ClickHouseUrl
+    banner: str
+
+
+@contextmanager
+def launched_up(
+    state_dir: Path, registry: ProviderRegistry, env: dict[str, str] | None = None
+) -> Iterator[RunningUp]:
+    """Run `jianguan up` on an embedded broker and ClickHouse under ``state_dir``; always stopped
+    (SIGTERM, then SIGKILL after 90 s) when the block ends."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "providers.toml").write_text(registry.dump(), encoding="utf-8")
+    port = free_port()
+    child_env = {
+        **os.environ,
+        "JIANGUAN_STATE_DIR": str(state_dir),
+        "JIANGUAN_GATEWAY_PORT": str(port),
+        "JIANGUAN_METRICS_PORT": str(free_port()),
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jianguan.cli", "up"],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        for line in proc.stdout:
+            banner += line
+            if "Ctrl-C" in line:
+                break
+        m = re.search(r"clickhouse://writer@([\d.]+):(\d+)/(\w+)", banner)
+        if m is None:
+            raise RuntimeError(f"jianguan up did not start:\n{banner}")
+        creds = json.loads((state_dir / "clickhouse" / "credentials.json").read_text())
+        yield RunningUp(
+            proc,
+            f"127.0.0.1:{port}",
+            {name: int(pid) for name, pid in re.findall(r"(\w+) pid (\d+)", banner)},
+            ClickHouseUrl(m.group(1), int(m.group(2)), "writer", creds["writer"], m.group(3)),
+            banner,
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,30 @@
+"""Real servers, started once per test session on free loopback ports, always stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from jianguan.runtime.broker import Broker
+from jianguan.runtime.clickhouse import ClickHouseServer
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    b = Broker(tmp_path_factory.mktemp("tansu"))
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServer]:
+    server = ClickHouseServer(tmp_path_factory.mktemp("clickhouse"), database="jg_unused")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

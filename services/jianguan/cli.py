@@ -19,6 +19,7 @@ from prometheus_client import start_http_server
 
 from jianguan.contracts import topics
 from jianguan.gateway.server import Gateway, TlsConfig
+from jianguan.ingest.acl import acl_script
 from jianguan.ingest.registry import (
     Provider,
     ProviderRegistry,
@@ -26,6 +27,7 @@ from jianguan.ingest.registry import (
     new_token,
     token_digest,
 )
+from jianguan.runtime.kafka_admin import ensure_provider_topics
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
 from jianguan.simulator.sender import Tally, stream_provider
@@ -116,16 +118,23 @@ def _recent_ids(settings: Settings) -> Callable[[], list[tuple[str, str]]]:
 
 
 def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
-    """The faust worker with the event-store sink (what `up` runs as its processors process)."""
+    """The faust worker hosting the event-store sink and the Kafka inbound validator (what `up`
+    runs as its processors process)."""
     if not settings.kafka or not settings.clickhouse_url:
         print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
         return 2
     import faust  # imported here: only this process needs faust
 
     from jianguan.processors.app import create_app
-    from jianguan.processors.services import EventStoreService
+    from jianguan.processors.inbound import InboundValidator
+    from jianguan.processors.services import LoopService
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
+    registry = (
+        ProviderRegistry.load(settings.providers_file)
+        if settings.providers_file.exists()
+        else ProviderRegistry([])
+    )
     app = create_app(
         settings.kafka, settings.state_dir, settings.faust_web_port, settings.faust_store
     )
@@ -135,9 +144,17 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         "jianguan-event-store",
         lambda: EventWriter(ServerExecutor(url)),
     )
+    inbound = InboundValidator(
+        settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
+    )
     start_http_server(settings.metrics_port, addr="127.0.0.1")
     worker = faust.Worker(
-        app, EventStoreService(sink), loglevel="warning", quiet=True, redirect_stdouts=False
+        app,
+        LoopService("event-store-sink", sink),
+        LoopService("inbound-validator", inbound),
+        loglevel="warning",
+        quiet=True,
+        redirect_stdouts=False,
     )
     worker.execute_from_commandline()
     return 0
@@ -323,6 +340,12 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
         for p in registry.providers:
             print(f"{p.id:24} {p.name:32} rate={p.rate_per_s:.0f}/s mtls={p.mtls_subject or '-'}")
         return 0
+    if args.action == "acl":
+        print(
+            acl_script(registry.providers, args.bootstrap, args.admin_config, args.namespace),
+            end="",
+        )
+        return 0
     if registry.get(args.id) is not None:
         print(f"error: provider {args.id!r} exists", file=sys.stderr)
         return 2
@@ -344,6 +367,10 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
     path.write_text(updated.dump(), encoding="utf-8")
     with contextlib.suppress(OSError):
         os.chmod(path, 0o600)
+    if settings.kafka:
+        ensure_provider_topics(settings.kafka, [provider], settings.topic_namespace)
+        inbound = topics.inbound_topic(args.id, settings.topic_namespace)
+        print(f"created {inbound} and its feedback topic")
     print(f"registered {args.id}; its token (shown once, store it safely):\n{token}")
     return 0
 
@@ -395,6 +422,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--mtls-subject")
     add.add_argument("--rate", type=float, default=200_000.0)
     prov_sub.add_parser("list")
+    acl = prov_sub.add_parser("acl", help="Kafka ACLs (SASL/SCRAM) for direct ingest, as a script")
+    acl.add_argument("--bootstrap", default="${BOOTSTRAP}")
+    acl.add_argument("--admin-config", default="${ADMIN_CONFIG}")
+    acl.add_argument("--namespace", default="")
     prov.set_defaults(fn=cmd_providers)
     return p
 

@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-# Gateway ---------------------------------------------------------------------------------------
-GATEWAY_ITEMS = Counter(
-    "jianguan_gateway_items_total",
-    "Items received by the ingest gateway, by provider and per-item outcome.",
-    ["provider", "status"],
+# Ingest (every path: gRPC gateway, Kafka inbound) -----------------------------------------------
+INGEST_ITEMS = Counter(
+    "jianguan_ingest_items_total",
+    "Items received, by ingest path (grpc, kafka), provider and per-item outcome.",
+    ["path", "provider", "status"],
 )
+INGEST_BATCH_SECONDS = Histogram(
+    "jianguan_ingest_batch_seconds",
+    "Time from receiving a batch to its ack (includes the broker's acknowledgement), by path.",
+    ["path"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+INGEST_PRODUCE_FAILURES = Counter(
+    "jianguan_ingest_produce_failures_total",
+    "Kafka records the broker did not acknowledge; their items were answered UNAVAILABLE.",
+    ["path"],
+)
+INBOUND_RECORDS = Counter(
+    "jianguan_inbound_records_total",
+    "Records read from providers' inbound topics, by provider.",
+    ["provider"],
+)
+
+# Gateway ---------------------------------------------------------------------------------------
 GATEWAY_BATCHES = Counter(
     "jianguan_gateway_batches_total",
     "Batches received by the ingest gateway, by RPC method.",
@@ -24,16 +42,6 @@ GATEWAY_AUTH_FAILURES = Counter(
     "Calls refused before reading any item: missing or unknown credential.",
     ["reason"],
 )
-GATEWAY_BATCH_SECONDS = Histogram(
-    "jianguan_gateway_batch_seconds",
-    "Time from receiving a batch to sending its ack (includes the broker's acknowledgement).",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-)
-GATEWAY_PRODUCE_FAILURES = Counter(
-    "jianguan_gateway_produce_failures_total",
-    "Kafka records the broker did not acknowledge; their items were answered UNAVAILABLE.",
-)
-
 # Event store sink ------------------------------------------------------------------------------
 STORE_ROWS = Counter(
     "jianguan_store_rows_written_total",

@@ -58,6 +58,7 @@ class Spine:
     url: ClickHouseUrl
     topic: str
     bootstrap: str
+    namespace: str
 
     @property
     def target(self) -> str:
@@ -115,7 +116,8 @@ def database(clickhouse: ClickHouseServer) -> ClickHouseUrl:
 
 @pytest.fixture
 def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
-    topic = topics.topic_name(topics.EVENTS, f"t{uuid.uuid4().hex[:10]}")
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    topic = topics.topic_name(topics.EVENTS, namespace)
     ensure_topics(broker.bootstrap, [topic], topics.PARTITIONS)
     loop = LoopThread()
     gateway = Gateway(registry(), broker.bootstrap, topic)
@@ -125,7 +127,7 @@ def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
         loop.run(gateway.start())
         loop.run(sink.start())
         task = loop.submit(sink.run())
-        yield Spine(loop, gateway, sink, task, database, topic, broker.bootstrap)
+        yield Spine(loop, gateway, sink, task, database, topic, broker.bootstrap, namespace)
     finally:
         sink.request_stop()
         try:

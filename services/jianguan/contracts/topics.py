@@ -18,6 +18,31 @@ HEADER_SCHEMA = "jg-schema"
 SCHEMA_EVENT_BATCH = b"jianguan.v1.EventBatch"
 
 
+# Direct Kafka ingest: one inbound and one feedback topic per registered provider. Inbound
+# records carry the same serialized EventBatch the gRPC service takes; feedback records carry the
+# BatchAck for the inbound record (key: its batch_id) and where it came from (headers).
+INBOUND_PARTITIONS = 3
+HEADER_INBOUND_PARTITION = "jg-inbound-partition"
+HEADER_INBOUND_OFFSET = "jg-inbound-offset"
+
+
+def inbound_topic(provider_id: str, namespace: str = "") -> str:
+    return topic_name(f"jg.inbound.{provider_id}.v1", namespace)
+
+
+def feedback_topic(provider_id: str, namespace: str = "") -> str:
+    return topic_name(f"jg.feedback.{provider_id}.v1", namespace)
+
+
+def event_headers(provider_id: str, received_ms: int) -> list[tuple[str, bytes]]:
+    """Headers of a jg.events.v1 record; only jianguan's ingest paths write that topic."""
+    return [
+        (HEADER_PROVIDER, provider_id.encode()),
+        (HEADER_RECEIVED_MS, str(received_ms).encode()),
+        (HEADER_SCHEMA, SCHEMA_EVENT_BATCH),
+    ]
+
+
 def record_key(provider_id: str, service_id: str) -> bytes:
     """Partitioning key: one service's events stay in one partition, hence in order."""
     return f"{provider_id}/{service_id}".encode()

@@ -16,9 +16,10 @@ from jianguan.contracts import pb
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
-from jianguan.gateway.producer import EventLogProducer
 from jianguan.gateway.servicer import IngestServicer
 from jianguan.ingest.admission import Admission
+from jianguan.ingest.event_log import EventLogProducer
+from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import ProviderRegistry
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,10 @@ class Gateway:
         self.registry = registry
         self.dedup = RecentIds(dedup_capacity)
         self.producer = EventLogProducer(bootstrap, topic, linger_ms=linger_ms)
-        self.servicer = IngestServicer(
-            registry, Admission(self.dedup, RateLimiter(), limits), self.producer
+        pipeline = IngestPipeline(
+            Admission(self.dedup, RateLimiter(), limits), self.producer, path="grpc"
         )
+        self.servicer = IngestServicer(registry, pipeline)
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
         self._server: grpc.aio.Server | None = None

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 from mode import Service
 
-from jianguan.store.sink import EventStoreSink
+
+class Runnable(Protocol):
+    """A long-running loop: start() connects, run() works until request_stop(), then drains."""
+
+    async def start(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+    def request_stop(self) -> None: ...
 
 
-class EventStoreService(Service):
-    """Hosts the event-store sink (jg.events.v1 → ClickHouse) in the faust worker."""
+class LoopService(Service):
+    """Hosts a Runnable (the event-store sink, the inbound validator) in the faust worker."""
 
-    def __init__(self, sink: EventStoreSink, **kwargs: Any) -> None:
+    def __init__(self, loop_name: str, runnable: Runnable, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.sink = sink
+        self.loop_name = loop_name
+        self.runnable = runnable
         self._task: asyncio.Task[None] | None = None
 
     async def on_start(self) -> None:
-        await self.sink.start()
-        self._task = asyncio.create_task(self.sink.run(), name="event-store-sink")
+        await self.runnable.start()
+        self._task = asyncio.create_task(self.runnable.run(), name=self.loop_name)
 
     async def on_stop(self) -> None:
-        self.sink.request_stop()
+        self.runnable.request_stop()
         if self._task is not None:
             await self._task

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterable
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from jianguan.contracts import topics
+from jianguan.ingest.registry import Provider
 
 
 def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout: float = 20.0) -> None:
@@ -30,3 +34,14 @@ def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout: fl
                 )
     finally:
         admin.close()
+
+
+def ensure_provider_topics(
+    bootstrap: str, providers: Iterable[Provider], namespace: str = ""
+) -> None:
+    """Each provider's inbound and feedback topics (direct Kafka ingest)."""
+    names = []
+    for p in providers:
+        names += [topics.inbound_topic(p.id, namespace), topics.feedback_topic(p.id, namespace)]
+    if names:
+        ensure_topics(bootstrap, names, topics.INBOUND_PARTITIONS)

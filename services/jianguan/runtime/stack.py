@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jianguan.contracts import topics
+from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.broker import Broker
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.runtime.kafka_admin import ensure_topics
+from jianguan.runtime.kafka_admin import ensure_provider_topics, ensure_topics
 from jianguan.runtime.process import free_port, port_open, wait_until
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -75,6 +76,9 @@ class Infrastructure:
                 [topics.topic_name(t, cfg.topic_namespace) for t in names],
                 topics.PARTITIONS,
             )
+            if cfg.providers_file.exists():
+                registry = ProviderRegistry.load(cfg.providers_file)
+                ensure_provider_topics(self.bootstrap, registry.providers, cfg.topic_namespace)
             executor = ServerExecutor(self.writer_url, create_database=True)
             try:
                 for m in migrate(executor):
@@ -129,6 +133,7 @@ class Platform:
             "JIANGUAN_CLICKHOUSE_URL": writer.secret_url(),
             "JIANGUAN_STATE_DIR": str(cfg.state_dir),
             "JIANGUAN_TOPIC_NAMESPACE": cfg.topic_namespace,
+            "JIANGUAN_PROVIDERS_FILE": str(cfg.providers_file),
         }
         self.supervisor.start(
             ServiceSpec(
@@ -136,7 +141,6 @@ class Platform:
                 ["gateway"],
                 {
                     **common,
-                    "JIANGUAN_PROVIDERS_FILE": str(cfg.providers_file),
                     "JIANGUAN_GATEWAY_HOST": cfg.gateway_host,
                     "JIANGUAN_GATEWAY_PORT": str(self.gateway_port),
                     "JIANGUAN_METRICS_PORT": str(self.metrics_ports[GATEWAY]),

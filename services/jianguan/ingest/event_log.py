@@ -1,4 +1,4 @@
-"""Kafka producer for the gateway: acks=all, one record per admitted service group.
+"""Kafka producer for every ingest path: acks=all, one record per admitted service group.
 
 Correctness does not rely on producer idempotence (aiokafka's idempotent producer does not work
 against the embedded broker, and a retried send may duplicate a record on any broker): consumers
@@ -42,28 +42,27 @@ class EventLogProducer:
             await self._producer.stop()
             self._producer = None
 
-    async def publish(
-        self, provider_id: str, service_id: str, payload: bytes, received_ms: int
+    async def send(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
     ) -> bool:
-        """Append one EventBatch record; True once the broker acknowledged it (acks=all)."""
-        headers = [
-            (topics.HEADER_PROVIDER, provider_id.encode()),
-            (topics.HEADER_RECEIVED_MS, str(received_ms).encode()),
-            (topics.HEADER_SCHEMA, topics.SCHEMA_EVENT_BATCH),
-        ]
+        """Append one record; True once the broker acknowledged it (acks=all)."""
         if self._producer is None:
             return False
         try:
-            fut = await self._producer.send(
-                self.topic,
-                payload,
-                key=topics.record_key(provider_id, service_id),
-                headers=headers,
-            )
+            fut = await self._producer.send(topic, value, key=key, headers=headers)
             await fut
         except KafkaError as exc:
-            log.warning(
-                "event log did not take a record for %s/%s: %s", provider_id, service_id, exc
-            )
+            log.warning("broker did not take a record for %s: %s", topic, exc)
             return False
         return True
+
+    async def publish(
+        self, provider_id: str, service_id: str, payload: bytes, received_ms: int
+    ) -> bool:
+        """Append one EventBatch record of one (provider, service) to the events topic."""
+        return await self.send(
+            self.topic,
+            topics.record_key(provider_id, service_id),
+            payload,
+            topics.event_headers(provider_id, received_ms),
+        )

@@ -1,0 +1,128 @@
+"""One batch through admission and into the event log: the shared core of every ingest path
+(the gRPC gateway and the Kafka inbound validator call this, and only this)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from google.protobuf.message import DecodeError
+
+from jianguan import metrics
+from jianguan.contracts import pb
+from jianguan.ingest.admission import Admission, Admitted, Rejection
+from jianguan.ingest.registry import Provider
+
+MAX_BATCH_EVENTS = 10_000
+_STATUS_NAMES = {
+    v.number: v.name.removeprefix("ITEM_STATUS_") for v in pb.ItemStatus.DESCRIPTOR.values
+}
+
+
+class Publisher(Protocol):
+    async def publish(
+        self, provider_id: str, service_id: str, payload: bytes, received_ms: int
+    ) -> bool: ...
+
+
+class IngestPipeline:
+    """Decode → admit → produce (acks=all) → settle → ack. ``path`` labels the metrics."""
+
+    def __init__(
+        self,
+        admission: Admission,
+        publisher: Publisher,
+        path: str,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._admission = admission
+        self._publisher = publisher
+        self._path = path
+        self._now = now
+
+    async def handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:
+        """The ack for one serialized EventBatch from ``provider``. Never raises for bad input."""
+        started = time.perf_counter()
+        now = self._now()
+        try:
+            batch = pb.EventBatch.FromString(raw)
+        except DecodeError as exc:
+            metrics.INGEST_ITEMS.labels(self._path, provider.id, "INVALID").inc()
+            return pb.BatchAck(
+                results=[
+                    pb.ItemResult(
+                        status=pb.ingest_pb2.ITEM_STATUS_INVALID,
+                        reason=f"the message is not a valid jianguan.v1.EventBatch: {exc}",
+                    )
+                ]
+            )
+        if len(batch.events) > MAX_BATCH_EVENTS:
+            return self._refuse_all(
+                provider,
+                batch,
+                f"the batch holds {len(batch.events)} events; the limit is {MAX_BATCH_EVENTS}",
+            )
+        admitted = self._admission.admit(provider.policy, batch, raw, now)
+        rejections = list(admitted.rejections)
+        accepted = await self._produce(provider, admitted, rejections, int(now * 1000))
+        metrics.INGEST_BATCH_SECONDS.labels(self._path).observe(time.perf_counter() - started)
+        return self._ack(provider.id, admitted.batch_id, admitted.received, accepted, rejections)
+
+    async def _produce(
+        self, provider: Provider, admitted: Admitted, rejections: list[Rejection], received_ms: int
+    ) -> int:
+        groups = admitted.groups
+        if not groups:
+            return 0
+        results = await asyncio.gather(
+            *(
+                self._publisher.publish(provider.id, g.service_id, g.payload, received_ms)
+                for g in groups
+            )
+        )
+        accepted = 0
+        for group, stored in zip(groups, results, strict=True):
+            if stored:
+                accepted += len(group.indices)
+            else:
+                metrics.INGEST_PRODUCE_FAILURES.labels(self._path).inc()
+            rejections.extend(self._admission.settle(provider.id, group, stored))
+        return accepted
+
+    def _refuse_all(self, provider: Provider, batch: pb.EventBatch, reason: str) -> pb.BatchAck:
+        rejections = [
+            Rejection(i, ev.envelope.event_id, pb.ingest_pb2.ITEM_STATUS_INVALID, "events", reason)
+            for i, ev in enumerate(batch.events)
+        ]
+        return self._ack(provider.id, batch.batch_id, len(batch.events), 0, rejections)
+
+    def _ack(
+        self,
+        provider_id: str,
+        batch_id: str,
+        received: int,
+        accepted: int,
+        rejections: list[Rejection],
+    ) -> pb.BatchAck:
+        if accepted:
+            metrics.INGEST_ITEMS.labels(self._path, provider_id, "ACCEPTED").inc(accepted)
+        ack = pb.BatchAck(batch_id=batch_id, received=received, accepted=accepted)
+        if rejections:
+            rejections.sort(key=lambda r: r.index)
+            counts: dict[int, int] = {}
+            for r in rejections:
+                counts[r.status] = counts.get(r.status, 0) + 1
+                ack.results.add(
+                    index=r.index,
+                    event_id=r.event_id,
+                    status=r.status,
+                    field_path=r.field_path,
+                    reason=r.reason,
+                )
+            for status, count in counts.items():
+                metrics.INGEST_ITEMS.labels(self._path, provider_id, _STATUS_NAMES[status]).inc(
+                    count
+                )
+        return ack

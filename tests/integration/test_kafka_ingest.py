@@ -1,0 +1,106 @@
+"""Direct Kafka ingest: providers' inbound topics, the same checks as gRPC, per-item feedback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
+
+from jianguan.contracts import pb
+from jianguan.processors.inbound import InboundValidator
+from jianguan.runtime.kafka_admin import ensure_provider_topics
+from jianguan.sdk.client import IngestClient
+from jianguan.sdk.kafka_client import KafkaIngestClient
+from tests.helpers import chained, generation
+from tests.integration.conftest import TOKENS, Spine, registry
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def inbound(spine: Spine) -> Iterator[InboundValidator]:
+    reg = registry()
+    ensure_provider_topics(spine.bootstrap, reg.providers, spine.namespace)
+    validator = InboundValidator(
+        spine.bootstrap, reg, spine.namespace, group=f"inbound-{spine.namespace}"
+    )
+    spine.loop.run(validator.start())
+    task: Future[None] = spine.loop.submit(validator.run())
+    try:
+        yield validator
+    finally:
+        validator.request_stop()
+
+        async def stopped() -> None:
+            await asyncio.wait_for(asyncio.wrap_future(task), 30)
+
+        spine.loop.run(stopped())
+
+
+def _via_kafka(spine: Spine, provider: str, events: list[pb.event_pb2.Event]) -> pb.BatchAck:
+    async def go() -> pb.BatchAck:
+        async with KafkaIngestClient(spine.bootstrap, provider, spine.namespace) as client:
+            return await client.publish_batch(events)
+
+    return spine.loop.run(go(), timeout=90)
+
+
+def test_a_batch_via_kafka_lands_and_gets_feedback(spine: Spine, inbound: InboundValidator) -> None:
+    ack = _via_kafka(spine, "acme-ai", chained("k", 25))
+    assert (ack.received, ack.accepted, list(ack.results)) == (25, 25, [])
+    assert spine.wait_stored(25) == 25
+    assert spine.query("SELECT DISTINCT provider_id FROM events FINAL") == [("acme-ai",)]
+
+
+def test_invalid_items_get_reasons_on_the_feedback_topic(
+    spine: Spine, inbound: InboundValidator
+) -> None:
+    events = chained("kv", 4)
+    events[2].complaint.summary = "call 13800138000"  # replaces the body: a complaint now
+    events[2].complaint.complaint_id = "c-1"
+    events[2].complaint.status = pb.bodies_pb2.COMPLAINT_STATUS_RECEIVED
+    events[2].complaint.channel = pb.bodies_pb2.COMPLAINT_CHANNEL_PHONE
+    events[2].complaint.category = pb.bodies_pb2.COMPLAINT_CATEGORY_OTHER
+    events[3].envelope.occurred_at.seconds += 86_400  # a day in the future
+    ack = _via_kafka(spine, "beta-ai", events)
+    assert ack.accepted == 2
+    by_index = {r.index: r for r in ack.results}
+    assert by_index[2].status == pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION
+    assert by_index[2].field_path == "events[2].complaint.summary"
+    assert by_index[3].status == pb.ingest_pb2.ITEM_STATUS_INVALID
+    assert by_index[3].field_path == "events[3].envelope.occurred_at"
+    assert spine.wait_stored(2) == 2
+    assert {r[0] for r in spine.query("SELECT event_id FROM events FINAL")} == {"kv-0", "kv-1"}
+
+
+def test_the_same_events_by_grpc_and_kafka_are_stored_once(
+    spine: Spine, inbound: InboundValidator
+) -> None:
+    events = chained("both", 30)
+
+    async def by_grpc() -> pb.BatchAck:
+        async with IngestClient(spine.target, token=TOKENS["gamma-ai"]) as client:
+            return await client.publish_batch(events)
+
+    assert spine.loop.run(by_grpc()).accepted == 30
+    kafka_ack = _via_kafka(spine, "gamma-ai", events)
+    assert kafka_ack.received == 30
+    assert spine.wait_stored(30) == 30
+    spine.loop.run(asyncio.sleep(1.5))
+    assert spine.query("SELECT count(), uniqExact(event_id) FROM events FINAL") == [(30, 30)]
+
+
+def test_a_batch_naming_another_provider_is_rejected(
+    spine: Spine, inbound: InboundValidator
+) -> None:
+    events = [generation("spoof-1"), generation("spoof-2")]
+    for ev in events:
+        ev.envelope.provider_id = "beta-ai"
+    ack = _via_kafka(spine, "acme-ai", events)
+    assert ack.accepted == 0
+    assert {r.status for r in ack.results} == {pb.ingest_pb2.ITEM_STATUS_FORBIDDEN}
+    assert all("acme-ai" in r.reason for r in ack.results)
+    spine.loop.run(asyncio.sleep(1.0))
+    assert spine.stored() == 0

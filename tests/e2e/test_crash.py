@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import threading
 import time
@@ -68,3 +69,25 @@ def test_processors_killed_mid_stream_lose_and_duplicate_nothing(up: RunningUp) 
     finally:
         ex.close()
     assert rows == [(total, total)]
+
+
+def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp) -> None:
+    """`jianguan up` creates the provider's inbound/feedback topics and validates inbound records
+    in its processors process."""
+    from jianguan.contracts import pb
+    from jianguan.sdk.kafka_client import KafkaIngestClient
+    from tests.helpers import chained
+
+    bootstrap = re.search(r"kafka bootstrap\s+(\S+)", up.banner)
+    assert bootstrap is not None, up.banner
+
+    async def send() -> pb.BatchAck:
+        async with KafkaIngestClient(bootstrap.group(1), "crash-ai") as client:
+            return await client.publish_batch(chained("via-kafka", 40))
+
+    ack = asyncio.run(asyncio.wait_for(send(), 120))
+    assert (ack.received, ack.accepted) == (40, 40)
+    deadline = time.monotonic() + 60
+    while _stored(up) < 40 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _stored(up) == 40

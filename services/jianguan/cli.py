@@ -34,9 +34,10 @@ from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import DEMO_PROVIDERS, ProviderTraffic
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
+from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.reader import recent_event_ids
-from jianguan.store.sink import EventStoreSink
-from jianguan.store.writer import EventWriter
+from jianguan.store.sink import StoreSink
+from jianguan.store.writer import BatchWriter
 
 
 def _tls(settings: Settings) -> TlsConfig | None:
@@ -88,7 +89,7 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
         gateway = Gateway(
             registry,
             kafka,
-            topics.topic_name(topics.EVENTS, settings.topic_namespace),
+            settings.topic_namespace,
             settings.gateway_host,
             settings.gateway_port,
             _tls(settings),
@@ -138,11 +139,18 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(
         settings.kafka, settings.state_dir, settings.faust_web_port, settings.faust_store
     )
-    sink = EventStoreSink(
+    sink = StoreSink(
         settings.kafka,
         topics.topic_name(topics.EVENTS, settings.topic_namespace),
         "jianguan-event-store",
-        lambda: EventWriter(ServerExecutor(url)),
+        lambda: BatchWriter(ServerExecutor(url)),
+    )
+    outcomes = StoreSink(
+        settings.kafka,
+        topics.topic_name(topics.OUTCOMES, settings.topic_namespace),
+        "jianguan-ingest-outcomes",
+        lambda: BatchWriter(ServerExecutor(url)),
+        OutcomeBatch,
     )
     inbound = InboundValidator(
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
@@ -151,6 +159,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     worker = faust.Worker(
         app,
         LoopService("event-store-sink", sink),
+        LoopService("outcome-sink", outcomes),
         LoopService("inbound-validator", inbound),
         loglevel="warning",
         quiet=True,

@@ -25,6 +25,11 @@ INGEST_PRODUCE_FAILURES = Counter(
     "Kafka records the broker did not acknowledge; their items were answered UNAVAILABLE.",
     ["path"],
 )
+INGEST_OUTCOME_FAILURES = Counter(
+    "jianguan_ingest_outcome_failures_total",
+    "Batch outcomes the broker did not take (the batch was still answered), by path.",
+    ["path"],
+)
 INBOUND_RECORDS = Counter(
     "jianguan_inbound_records_total",
     "Records read from providers' inbound topics, by provider.",
@@ -45,16 +50,19 @@ GATEWAY_AUTH_FAILURES = Counter(
 # Event store sink ------------------------------------------------------------------------------
 STORE_ROWS = Counter(
     "jianguan_store_rows_written_total",
-    "Event rows inserted into the ClickHouse event store (redeliveries included).",
+    "Rows inserted into ClickHouse by the sinks, by table (redeliveries included).",
+    ["table"],
 )
 STORE_INSERT_SECONDS = Histogram(
     "jianguan_store_insert_seconds",
-    "Duration of one ClickHouse insert of the event-store sink.",
+    "Duration of one ClickHouse insert of a sink, by table.",
+    ["table"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 STORE_BATCH_ROWS = Histogram(
     "jianguan_store_batch_rows",
-    "Rows per ClickHouse insert of the event-store sink.",
+    "Rows per ClickHouse insert of a sink, by table.",
+    ["table"],
     buckets=(1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000),
 )
 STORE_UNDECODABLE = Counter(

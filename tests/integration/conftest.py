@@ -20,8 +20,9 @@ from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
-from jianguan.store.sink import EventStoreSink
-from jianguan.store.writer import EventWriter
+from jianguan.store.outcomes import OutcomeBatch
+from jianguan.store.sink import StoreSink
+from jianguan.store.writer import BatchWriter
 
 T = TypeVar("T")
 TOKENS = {"acme-ai": "tok-acme", "beta-ai": "tok-beta", "gamma-ai": "tok-gamma"}
@@ -53,7 +54,7 @@ class Spine:
 
     loop: LoopThread
     gateway: Gateway
-    sink: EventStoreSink
+    sink: StoreSink
     sink_task: Future[None]
     url: ClickHouseUrl
     topic: str
@@ -97,9 +98,9 @@ def registry() -> ProviderRegistry:
     )
 
 
-def new_sink(spine_bootstrap: str, topic: str, url: ClickHouseUrl, group: str) -> EventStoreSink:
-    return EventStoreSink(
-        spine_bootstrap, topic, group, lambda: EventWriter(ServerExecutor(url)), max_wait_s=0.1
+def new_sink(spine_bootstrap: str, topic: str, url: ClickHouseUrl, group: str) -> StoreSink:
+    return StoreSink(
+        spine_bootstrap, topic, group, lambda: BatchWriter(ServerExecutor(url)), max_wait_s=0.1
     )
 
 
@@ -116,22 +117,34 @@ def database(clickhouse: ClickHouseServer) -> ClickHouseUrl:
 
 @pytest.fixture
 def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
+    """Gateway, event-store sink and outcome sink on per-test topics and database."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
     topic = topics.topic_name(topics.EVENTS, namespace)
-    ensure_topics(broker.bootstrap, [topic], topics.PARTITIONS)
+    outcomes_topic = topics.topic_name(topics.OUTCOMES, namespace)
+    ensure_topics(broker.bootstrap, [topic, outcomes_topic], topics.PARTITIONS)
     loop = LoopThread()
-    gateway = Gateway(registry(), broker.bootstrap, topic)
+    gateway = Gateway(registry(), broker.bootstrap, namespace)
     sink = new_sink(broker.bootstrap, topic, database, f"store-{topic}")
-    task: Future[None] | None = None
+    outcome_sink = StoreSink(
+        broker.bootstrap,
+        outcomes_topic,
+        f"outcomes-{topic}",
+        lambda: BatchWriter(ServerExecutor(database)),
+        OutcomeBatch,
+        max_wait_s=0.1,
+    )
+    tasks: list[Future[None]] = []
     try:
         loop.run(gateway.start())
-        loop.run(sink.start())
-        task = loop.submit(sink.run())
-        yield Spine(loop, gateway, sink, task, database, topic, broker.bootstrap, namespace)
+        for s in (sink, outcome_sink):
+            loop.run(s.start())
+            tasks.append(loop.submit(s.run()))
+        yield Spine(loop, gateway, sink, tasks[0], database, topic, broker.bootstrap, namespace)
     finally:
         sink.request_stop()
+        outcome_sink.request_stop()
         try:
-            if task is not None:
+            for task in tasks:
                 loop.run(_wait(task), timeout=40)
         finally:
             loop.run(gateway.stop(grace=1))

@@ -177,7 +177,7 @@ def test_a_restarted_gateway_still_answers_duplicate(spine: Spine) -> None:
         finally:
             ex.close()
 
-    fresh = Gateway(registry(), spine.bootstrap, spine.topic)
+    fresh = Gateway(registry(), spine.bootstrap, spine.namespace)
     spine.loop.run(fresh.start(known))
     try:
         again = spine.loop.run(_publish(f"127.0.0.1:{fresh.port}", TOKENS["acme-ai"], events))

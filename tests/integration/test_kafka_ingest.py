@@ -104,3 +104,34 @@ def test_a_batch_naming_another_provider_is_rejected(
     assert all("acme-ai" in r.reason for r in ack.results)
     spine.loop.run(asyncio.sleep(1.0))
     assert spine.stored() == 0
+
+
+def test_outcomes_of_both_paths_are_recorded_for_report_cards(
+    spine: Spine, inbound: InboundValidator
+) -> None:
+    import time
+
+    good = chained("out-g", 5)
+    bad = chained("out-k", 3)
+    bad[1].generation.output_type = 42  # type: ignore[assignment]
+
+    async def by_grpc() -> pb.BatchAck:
+        async with IngestClient(spine.target, token=TOKENS["acme-ai"]) as client:
+            return await client.publish_batch(good, "grpc-batch")
+
+    assert spine.loop.run(by_grpc()).accepted == 5
+    assert _via_kafka(spine, "acme-ai", bad).accepted == 2
+    rows: list[tuple[object, ...]] = []
+    deadline = time.monotonic() + 30
+    while len(rows) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rows = spine.query(
+            "SELECT path, sum(received), sum(accepted) FROM ingest_outcomes FINAL"
+            " WHERE provider_id = 'acme-ai' GROUP BY path ORDER BY path"
+        )
+    assert rows == [("grpc", 5, 5), ("kafka", 3, 2)]
+    errors = spine.query(
+        "SELECT path, event_id, toString(status), field_path FROM ingest_errors"
+        " WHERE provider_id = 'acme-ai'"
+    )
+    assert errors == [("kafka", "out-k-1", "INVALID", "events[1].generation.output_type")]

@@ -32,10 +32,14 @@ def tls_gateway(broker: Broker, tmp_path: Path) -> Iterator[tuple[Gateway, TestC
             Provider("token-ai", "Token AI", token_sha256=token_digest("tok-token-ai")),
         ]
     )
-    topic = topics.topic_name(topics.EVENTS, f"t{uuid.uuid4().hex[:10]}")
-    ensure_topics(broker.bootstrap, [topic], topics.PARTITIONS)
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    ensure_topics(
+        broker.bootstrap,
+        [topics.topic_name(t, namespace) for t in (topics.EVENTS, topics.OUTCOMES)],
+        topics.PARTITIONS,
+    )
     loop = LoopThread()
-    gateway = Gateway(registry, broker.bootstrap, topic, tls=TlsConfig(cert, key, ca_path))
+    gateway = Gateway(registry, broker.bootstrap, namespace, tls=TlsConfig(cert, key, ca_path))
     try:
         loop.run(gateway.start())
         yield gateway, ca, loop

@@ -12,8 +12,9 @@ from jianguan.contracts import pb
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.store.executor import ChdbExecutor, Executor, ServerExecutor
 from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
+from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.processor import ColumnBatch, RecordMeta
-from jianguan.store.writer import EventWriter
+from jianguan.store.writer import BatchWriter
 from tests.helpers import chained
 
 
@@ -46,7 +47,7 @@ class StoreContract:
 
     def test_same_batch_twice_gives_the_same_rows(self, executor: Executor) -> None:
         migrate(executor)
-        writer = EventWriter(executor)
+        writer = BatchWriter(executor)
         batch = _rows(5)
         writer.write(batch)
         once = executor.execute(
@@ -65,13 +66,39 @@ class StoreContract:
     def test_payload_round_trips(self, executor: Executor) -> None:
         migrate(executor)
         batch = _rows(2)
-        EventWriter(executor).write(batch)
+        BatchWriter(executor).write(batch)
         rows = executor.execute(
             "SELECT provider_id, length(payload) FROM events FINAL WHERE event_id = %(e)s",
             {"e": "w-1"},
         )
         i = batch.data["event_id"].index("w-1")
         assert rows == [("acme-ai", len(batch.data["payload"][i]))]
+
+    def test_ingest_outcomes_and_errors_view(self, executor: Executor) -> None:
+        migrate(executor)
+        outcome = pb.ingest_pb2.IngestOutcome(
+            outcome_id="o1",
+            provider_id="ignored",
+            path="grpc",
+            batch_id="b",
+            received=3,
+            accepted=2,
+        )
+        outcome.received_at.seconds = int(time.time())
+        outcome.results.add(
+            index=1, event_id="e1", status=pb.ingest_pb2.ITEM_STATUS_INVALID, field_path="f"
+        )
+        batch = OutcomeBatch()
+        batch.add_record(outcome.SerializeToString(), RecordMeta("acme-ai", 0, 0, 1), 0)
+        writer = BatchWriter(executor)
+        writer.write(batch)
+        writer.write(batch)  # redelivered
+        assert executor.execute(
+            "SELECT provider_id, received, accepted FROM ingest_outcomes FINAL"
+        ) == [("acme-ai", 3, 2)]
+        assert executor.execute(
+            "SELECT event_id, toString(status), field_path FROM ingest_errors"
+        ) == [("e1", "INVALID", "f")]
 
 
 class TestClickHouseServer(StoreContract):

@@ -5,6 +5,8 @@ from __future__ import annotations
 EVENTS = "jg.events.v1"
 CASES = "jg.cases.v1"
 ALERTS = "jg.alerts.v1"
+# One jianguan.v1.IngestOutcome per handled batch (key: provider id), from every ingest path.
+OUTCOMES = "jg.ingest-outcomes.v1"
 
 # Every co-partitioned topic has the same partition count (faust requires it; Tansu cannot add
 # partitions later, so topics are created with their final count).

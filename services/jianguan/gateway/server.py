@@ -12,7 +12,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from jianguan.contracts import pb
+from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
@@ -53,7 +53,7 @@ class Gateway:
         self,
         registry: ProviderRegistry,
         bootstrap: str,
-        topic: str,
+        namespace: str = "",
         host: str = "127.0.0.1",
         port: int = 0,
         tls: TlsConfig | None = None,
@@ -63,7 +63,12 @@ class Gateway:
     ) -> None:
         self.registry = registry
         self.dedup = RecentIds(dedup_capacity)
-        self.producer = EventLogProducer(bootstrap, topic, linger_ms=linger_ms)
+        self.producer = EventLogProducer(
+            bootstrap,
+            topics.topic_name(topics.EVENTS, namespace),
+            topics.topic_name(topics.OUTCOMES, namespace),
+            linger_ms=linger_ms,
+        )
         pipeline = IngestPipeline(
             Admission(self.dedup, RateLimiter(), limits), self.producer, path="grpc"
         )

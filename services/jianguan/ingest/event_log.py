@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class EventLogProducer:
-    def __init__(self, bootstrap: str, topic: str, linger_ms: int = 2) -> None:
+    def __init__(self, bootstrap: str, topic: str, outcomes_topic: str, linger_ms: int = 2) -> None:
         self.topic = topic
+        self.outcomes_topic = outcomes_topic
         self._bootstrap = bootstrap
         self._linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
@@ -66,3 +67,8 @@ class EventLogProducer:
             payload,
             topics.event_headers(provider_id, received_ms),
         )
+
+    async def record_outcome(self, provider_id: str, outcome: bytes) -> bool:
+        """Append one IngestOutcome record (what happened to one received batch)."""
+        headers = [(topics.HEADER_PROVIDER, provider_id.encode())]
+        return await self.send(self.outcomes_topic, provider_id.encode(), outcome, headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from typing import Protocol
 
@@ -26,6 +27,8 @@ class Publisher(Protocol):
         self, provider_id: str, service_id: str, payload: bytes, received_ms: int
     ) -> bool: ...
 
+    async def record_outcome(self, provider_id: str, outcome: bytes) -> bool: ...
+
 
 class IngestPipeline:
     """Decode → admit → produce (acks=all) → settle → ack. ``path`` labels the metrics."""
@@ -43,9 +46,28 @@ class IngestPipeline:
         self._now = now
 
     async def handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:
-        """The ack for one serialized EventBatch from ``provider``. Never raises for bad input."""
-        started = time.perf_counter()
+        """The ack for one serialized EventBatch from ``provider``; its outcome is recorded in the
+        outcomes topic before the ack is returned. Never raises for bad input."""
         now = self._now()
+        ack = await self._judge(provider, raw, now)
+        outcome = pb.ingest_pb2.IngestOutcome(
+            outcome_id=uuid.uuid4().hex,
+            provider_id=provider.id,
+            path=self._path,
+            batch_id=ack.batch_id,
+            received=ack.received,
+            accepted=ack.accepted,
+            results=ack.results,
+        )
+        outcome.received_at.FromNanoseconds(int(now * 1e9))
+        if not await self._publisher.record_outcome(provider.id, outcome.SerializeToString()):
+            # The batch's own fate is already settled; a lost outcome only under-counts the
+            # report card, and is counted here so it is never silent.
+            metrics.INGEST_OUTCOME_FAILURES.labels(self._path).inc()
+        return ack
+
+    async def _judge(self, provider: Provider, raw: bytes, now: float) -> pb.BatchAck:
+        started = time.perf_counter()
         try:
             batch = pb.EventBatch.FromString(raw)
         except DecodeError as exc:

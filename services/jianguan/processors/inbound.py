@@ -48,7 +48,9 @@ class InboundValidator:
         self._known_ids = known_ids
         self.dedup = RecentIds(dedup_capacity)
         self.producer = EventLogProducer(
-            bootstrap, topics.topic_name(topics.EVENTS, namespace), linger_ms=2
+            bootstrap,
+            topics.topic_name(topics.EVENTS, namespace),
+            topics.topic_name(topics.OUTCOMES, namespace),
         )
         self._pipeline = IngestPipeline(
             Admission(self.dedup, RateLimiter(), DEFAULT_LIMITS), self.producer, path="kafka"

@@ -70,7 +70,7 @@ class Infrastructure:
                 self.dashboard_url = self.clickhouse.url("dashboard")
             else:
                 self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
-            names = [topics.EVENTS, topics.CASES, topics.ALERTS]
+            names = [topics.EVENTS, topics.OUTCOMES, topics.CASES, topics.ALERTS]
             ensure_topics(
                 self.bootstrap,
                 [topics.topic_name(t, cfg.topic_namespace) for t in names],

@@ -167,6 +167,9 @@ class RecordMeta:
 class ColumnBatch:
     """Columns accumulated for one insert, in EVENT_COLUMNS order."""
 
+    table = "events"
+    column_names = EVENT_COLUMNS
+
     def __init__(self) -> None:
         self.data: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
         self.rows = 0

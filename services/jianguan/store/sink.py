@@ -1,4 +1,5 @@
-"""The event-store sink: jg.events.v1 → ClickHouse ``events``.
+"""Sinks from the log into ClickHouse: jg.events.v1 → ``events`` (the event store) and
+jg.ingest-outcomes.v1 → ``ingest_outcomes``; what a record becomes is the batch type's business.
 
 At-least-once with idempotent writes: offsets are committed only after ClickHouse accepted the
 insert holding every row of the records up to those offsets; a crash between insert and commit
@@ -19,7 +20,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from jianguan import metrics
 from jianguan.contracts import topics
 from jianguan.store.processor import ColumnBatch, RecordMeta
-from jianguan.store.writer import EventWriter
+from jianguan.store.writer import Batch, BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _header(headers: object, name: str) -> bytes | None:
 
 
 class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, sink: EventStoreSink) -> None:
+    def __init__(self, sink: StoreSink) -> None:
         self._sink = sink
 
     async def on_partitions_revoked(self, revoked: object) -> None:
@@ -42,13 +43,14 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         return None
 
 
-class EventStoreSink:
+class StoreSink:
     def __init__(
         self,
         bootstrap: str,
         topic: str,
         group: str,
-        writer_factory: Callable[[], EventWriter],
+        writer_factory: Callable[[], BatchWriter],
+        batch_factory: Callable[[], Batch] = ColumnBatch,
         max_rows: int = 50_000,
         max_wait_s: float = 0.4,
         now: Callable[[], float] = time.time,
@@ -58,11 +60,12 @@ class EventStoreSink:
         self._group = group
         self._consumer: AIOKafkaConsumer = None
         self._writer_factory = writer_factory
-        self._writer: EventWriter | None = None
+        self._writer: BatchWriter | None = None
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
         self._now = now
-        self._batch = ColumnBatch()
+        self._new_batch = batch_factory
+        self._batch = batch_factory()
         self._offsets: dict[TopicPartition, int] = {}
         self._first_at = 0.0
         self._lock = asyncio.Lock()
@@ -162,7 +165,7 @@ class EventStoreSink:
     async def _take_and_store(self) -> None:
         async with self._lock:
             batch, offsets = self._batch, self._offsets
-            self._batch, self._offsets = ColumnBatch(), {}
+            self._batch, self._offsets = self._new_batch(), {}
             if batch:
                 await self._store(batch)
             if offsets:
@@ -173,7 +176,7 @@ class EventStoreSink:
                     # commit: the rows are already stored and collapse on redelivery.
                     log.info("commit skipped after rebalance: %s", exc)
 
-    async def _store(self, batch: ColumnBatch) -> None:
+    async def _store(self, batch: Batch) -> None:
         assert self._writer is not None
         delay = 0.2
         while True:

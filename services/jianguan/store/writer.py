@@ -1,30 +1,45 @@
-"""Batch insert of event rows into the event store."""
+"""Batch inserts into the store: one columnar insert per accumulated batch."""
 
 from __future__ import annotations
 
 import time
+from typing import Any, Protocol
 
 from jianguan import metrics
 from jianguan.store.executor import Executor
-from jianguan.store.processor import EVENT_COLUMNS, ColumnBatch
+from jianguan.store.processor import RecordMeta
 
 
-class EventWriter:
-    """Writes whole ColumnBatches with one columnar insert each. Idempotent by table design
-    (ReplacingMergeTree on the event's identity): writing the same rows twice stores one copy."""
+class Batch(Protocol):
+    """Rows decoded from log records, accumulated for one insert (see processor, outcomes)."""
+
+    table: str
+    column_names: tuple[str, ...]
+    undecodable: int
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int: ...
+
+    def columns(self) -> list[list[Any]]: ...
+
+    def __len__(self) -> int: ...
+
+
+class BatchWriter:
+    """Writes whole batches with one columnar insert each. Idempotent by table design
+    (ReplacingMergeTree on the row's identity): writing the same rows twice stores one copy."""
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
 
-    def write(self, batch: ColumnBatch) -> int:
+    def write(self, batch: Batch) -> int:
         n = len(batch)
         if not n:
             return 0
         started = time.perf_counter()
-        self._executor.insert_columns("events", EVENT_COLUMNS, batch.columns())
-        metrics.STORE_INSERT_SECONDS.observe(time.perf_counter() - started)
-        metrics.STORE_BATCH_ROWS.observe(n)
-        metrics.STORE_ROWS.inc(n)
+        self._executor.insert_columns(batch.table, batch.column_names, batch.columns())
+        metrics.STORE_INSERT_SECONDS.labels(batch.table).observe(time.perf_counter() - started)
+        metrics.STORE_BATCH_ROWS.labels(batch.table).observe(n)
+        metrics.STORE_ROWS.labels(batch.table).inc(n)
         return n
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from jianguan._proto.jianguan.v1 import event_pb2 as _event_pb2
@@ -151,3 +152,55 @@ class BatchAck(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchAck: _TypeAlias = BatchAck  # noqa: Y015
+
+@_typing.final
+class IngestOutcome(_message.Message):
+    """IngestOutcome is what the platform recorded about one received batch, whichever path it came
+    by: the basis of error rates in report cards and of "ingest errors by reason". Written by the
+    ingest paths to jg.ingest-outcomes.v1 and stored in ClickHouse `ingest_outcomes`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    RECEIVED_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    RESULTS_FIELD_NUMBER: _builtins.int
+    outcome_id: _builtins.str
+    """Unique per handled batch (the idempotency key in the store)."""
+    provider_id: _builtins.str
+    """The authenticated provider."""
+    path: _builtins.str
+    """"grpc" or "kafka"."""
+    batch_id: _builtins.str
+    received: _builtins.int
+    accepted: _builtins.int
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemResult]:
+        """Every item that was not accepted."""
+
+    def __init__(
+        self,
+        *,
+        outcome_id: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        path: _builtins.str = ...,
+        batch_id: _builtins.str = ...,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+        received: _builtins.int = ...,
+        accepted: _builtins.int = ...,
+        results: _abc.Iterable[Global___ItemResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["received_at", b"received_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "batch_id", b"batch_id", "outcome_id", b"outcome_id", "path", b"path", "provider_id", b"provider_id", "received", b"received", "received_at", b"received_at", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IngestOutcome: _TypeAlias = IngestOutcome  # noqa: Y015

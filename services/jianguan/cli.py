@@ -18,6 +18,7 @@ from pathlib import Path
 from prometheus_client import start_http_server
 
 from jianguan.contracts import topics
+from jianguan.domain.chain import verify_chain
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.ingest.acl import acl_script
 from jianguan.ingest.registry import (
@@ -32,6 +33,7 @@ from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import DEMO_PROVIDERS, ProviderTraffic
+from jianguan.store import reader
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.outcomes import OutcomeBatch
@@ -384,6 +386,29 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_verify_chain(args: argparse.Namespace, settings: Settings) -> int:
+    """Check every service's hash chain in the event store; exit 1 if any is broken."""
+    url = args.clickhouse or settings.clickhouse_url
+    if not url:
+        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
+        return 2
+    ex = ServerExecutor(ClickHouseUrl.parse(url))
+    broken = 0
+    try:
+        for provider_id, service_id in reader.services(ex, args.provider):
+            breaks = verify_chain(reader.chain_links(ex, provider_id, service_id))
+            for b in breaks:
+                print(f"{provider_id}/{service_id}: {b.kind} at sequence {b.sequence}"
+                      f" (event {b.event_id}): {b.detail}")  # fmt: skip
+            broken += bool(breaks)
+            if args.verbose_ok and not breaks:
+                print(f"{provider_id}/{service_id}: intact")
+    finally:
+        ex.close()
+    print(f"{broken} service(s) with a broken chain", file=sys.stderr)
+    return 1 if broken else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jianguan", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -413,6 +438,12 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=90.0, help="smoke: seconds to wait for storage"
     )
     demo.set_defaults(fn=cmd_demo)
+
+    vc = sub.add_parser("verify-chain", help="check the hash chain of every stored service")
+    vc.add_argument("--clickhouse")
+    vc.add_argument("--provider")
+    vc.add_argument("--verbose-ok", action="store_true", help="also list intact services")
+    vc.set_defaults(fn=cmd_verify_chain)
 
     gw = sub.add_parser("gateway", help="run the gRPC gateway process (configured by env)")
     gw.set_defaults(fn=cmd_gateway)

@@ -185,3 +185,24 @@ def test_a_restarted_gateway_still_answers_duplicate(spine: Spine) -> None:
         spine.loop.run(fresh.stop(grace=1))
     assert again.accepted == 0
     assert {r.status for r in again.results} == {pb.ingest_pb2.ITEM_STATUS_DUPLICATE}
+
+
+def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> None:
+    import subprocess
+    import sys
+
+    intact = chained("chain-a", 12, service="svc-a")
+    withheld = chained("chain-b", 12, service="svc-b")
+    del withheld[6]  # sequence 7 never reported
+    for events in (intact, withheld):
+        assert spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], events)).results == []
+    assert spine.wait_stored(23) == 23
+    proc = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse",
+         spine.url.secret_url(), "--verbose-ok"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "acme-ai/svc-a: intact" in lines
+    assert any(line.startswith("acme-ai/svc-b: gap at sequence 8") for line in lines), lines

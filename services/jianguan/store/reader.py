@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from jianguan.store.executor import Executor
+from jianguan.contracts import pb
+from jianguan.contracts.chain import event_hash
+from jianguan.domain.chain import ChainLink
+from jianguan.store.executor import Executor, ServerExecutor
 
 
 def recent_event_ids(executor: Executor, window_s: int, limit: int) -> list[tuple[str, str]]:
@@ -15,3 +18,31 @@ def recent_event_ids(executor: Executor, window_s: int, limit: int) -> list[tupl
         {"window": int(window_s), "limit": int(limit)},
     )
     return [(str(p), str(e)) for p, e in reversed(rows)]
+
+
+def services(executor: Executor, provider_id: str | None = None) -> list[tuple[str, str]]:
+    """(provider_id, service_id) pairs present in the event store."""
+    where = " WHERE provider_id = %(p)s" if provider_id else ""
+    rows = executor.execute(
+        f"SELECT DISTINCT provider_id, service_id FROM events{where} ORDER BY 1, 2",
+        {"p": provider_id} if provider_id else None,
+    )
+    return [(str(p), str(s)) for p, s in rows]
+
+
+def chain_links(executor: ServerExecutor, provider_id: str, service_id: str) -> list[ChainLink]:
+    """One service's stored events in sequence order, with the hash of each as stored."""
+    rows = executor.execute_bytes(
+        "SELECT sequence, event_id, prev_hash, payload FROM events FINAL"
+        " WHERE provider_id = %(p)s AND service_id = %(s)s ORDER BY sequence, event_id",
+        {"p": provider_id, "s": service_id},
+    )
+    return [
+        ChainLink(
+            int(seq),
+            event_id.decode(),
+            bytes.fromhex(prev.decode()),
+            event_hash(pb.Event.FromString(payload)),
+        )
+        for seq, event_id, prev, payload in rows
+    ]

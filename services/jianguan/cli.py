@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -228,6 +229,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: bool) -> int:
     started = time.monotonic()
+    if not smoke and state.exists():
+        # Each demo starts empty, so its live counts (sent, accepted, stored) agree.
+        shutil.rmtree(state)
     providers_file = state / "demo-providers.toml"
     tokens = _demo_registry(providers_file)
     cfg = _stack_config(args, settings, state, providers_file)

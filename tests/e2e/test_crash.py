@@ -91,3 +91,15 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp) -> None:
     while _stored(up) < 40 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _stored(up) == 40
+    # Both service processes expose their metrics, labelled by ingest path.
+    import urllib.request
+
+    urls = dict(re.findall(r"(gateway|processors) metrics\s+(\S+)", up.banner))
+    processors = urllib.request.urlopen(urls["processors"], timeout=10).read().decode()  # noqa: S310
+    assert (
+        'jianguan_ingest_items_total{path="kafka",provider="crash-ai",status="ACCEPTED"} 40.0'
+        in processors
+    )
+    assert 'jianguan_store_rows_written_total{table="events"}' in processors
+    gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
+    assert "jianguan_gateway_auth_failures_total" in gateway

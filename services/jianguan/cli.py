@@ -413,6 +413,25 @@ def cmd_verify_chain(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if broken else 0
 
 
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    """The rules catalog, as a table or as JSON."""
+    from dataclasses import asdict
+
+    from jianguan.domain.rules.catalog import CATALOG
+
+    if args.json:
+        print(json.dumps([asdict(r) for r in CATALOG], ensure_ascii=False, indent=2))
+        return 0
+    for r in CATALOG:
+        print(f"{r.id:28} {r.article.ref:16} {r.severity:9} {r.title}")
+        print(f"{'':28} {r.article.quote_zh}")
+        print(f"{'':28} {r.article.gloss_en}")
+        for p in r.params:
+            print(f"{'':28} - {p.name} = {p.default:g} {p.unit}: {p.description} [{p.source}]")
+        print()
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jianguan", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -442,6 +461,12 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=90.0, help="smoke: seconds to wait for storage"
     )
     demo.set_defaults(fn=cmd_demo)
+
+    rules = sub.add_parser("rules", help="the rules catalog")
+    rules_sub = rules.add_subparsers(dest="action", required=True)
+    rules_list = rules_sub.add_parser("list", help="every rule with its article and parameters")
+    rules_list.add_argument("--json", action="store_true")
+    rules.set_defaults(fn=cmd_rules)
 
     vc = sub.add_parser("verify-chain", help="check the hash chain of every stored service")
     vc.add_argument("--clickhouse")

@@ -1,0 +1,1 @@
+"""The rules catalog and the pure rule engines that enforce it."""

@@ -1,0 +1,36 @@
+"""Working days for deadlines counted in them (Art. 11 requests, Art. 17 filings). Pure.
+
+Dates are civil dates in China Standard Time (UTC+8, no daylight saving). Weekends are rest days;
+``holidays`` adds public holidays and ``workdays`` the weekend days declared working days (调休).
+Both are configuration: the State Council publishes them each year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+
+CST = timezone(timedelta(hours=8), "CST")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingCalendar:
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def deadline(self, start_s: float, working_days: int) -> float:
+        """End (23:59:59 CST) of the ``working_days``-th working day after the day of
+        ``start_s``; the day of receipt itself does not count."""
+        day = datetime.fromtimestamp(start_s, CST).date()
+        counted = 0
+        while counted < working_days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        end = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=CST)
+        return end.astimezone(UTC).timestamp()

@@ -1,0 +1,189 @@
+"""SLA rules: which cases an event opens and which obligations it meets. Pure.
+
+Each rule routes an event to (subject, action) pairs; ``step`` applies them to the per-subject
+states (keys are provider-scoped, so one provider's ids never touch another's cases) and
+returns the updated states and the facts emitted. Hosts (the faust agents, replay, tests) keep
+the states in whatever store they have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.events import Observed
+from jianguan.domain.obligations import Fact, SubjectState, meet, open_case, tick
+from jianguan.domain.rules.catalog import BY_ID
+
+HOUR = 3600.0
+DAY = 86400.0
+
+# Art. 4(1) categories: content the law prohibits outright.
+ILLEGAL_CATEGORIES = frozenset(
+    {
+        "SUBVERSION", "NATIONAL_SECURITY", "NATIONAL_IMAGE", "SECESSION", "TERRORISM_EXTREMISM",
+        "ETHNIC_HATRED", "VIOLENCE", "PORNOGRAPHY", "FALSE_HARMFUL_INFORMATION",
+        "OTHER_PROHIBITED",
+    }
+)  # fmt: skip
+# Art. 14 ¶1 disposal: stop generation, stop transmission, removal (a block at output stops it).
+DISPOSALS = frozenset({"BLOCKED", "STOP_GENERATION", "STOP_TRANSMISSION", "REMOVED"})
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    dues: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Meet:
+    obligation: str
+
+
+Action = Open | Meet
+
+
+def _param(rule_id: str, name: str, overrides: Mapping[str, float]) -> float:
+    return float(overrides.get(name, BY_ID[rule_id].param(name).default))
+
+
+class IllegalContent:
+    """ART14-ILLEGAL-CONTENT: an output-stage hit in an Art. 4(1) category opens a case that
+    needs disposal, a report to the authority and a model rectification, each within its SLA."""
+
+    rule_id = "ART14-ILLEGAL-CONTENT"
+
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        o = overrides or {}
+        self.disposal_s = _param(self.rule_id, "disposal_hours", o) * HOUR
+        self.report_s = _param(self.rule_id, "report_hours", o) * HOUR
+        self.rectification_s = _param(self.rule_id, "rectification_days", o) * DAY
+
+    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+        if ev.kind == "moderation":
+            out: list[tuple[str, Action]] = []
+            disposal = ev.get("action") in DISPOSALS
+            if ev.get("stage") == "OUTPUT" and ev.get("risk_category") in ILLEGAL_CATEGORIES:
+                dues = {
+                    "disposal": ev.at + self.disposal_s,
+                    "report": ev.at + self.report_s,
+                    "rectification": ev.at + self.rectification_s,
+                }
+                out.append((ev.event_id, Open(dues)))
+                if disposal:
+                    out.append((ev.event_id, Meet("disposal")))
+            disposed = ev.get("disposes_event_id")
+            if disposed and disposal:
+                out.append((disposed, Meet("disposal")))
+            return out
+        if ev.kind == "incident_report":
+            return [(ref, Meet("report")) for ref in ev.get("related_event_ids", ())]
+        if ev.kind == "model_rectification":
+            return [(ref, Meet("rectification")) for ref in ev.get("related_event_ids", ())]
+        return []
+
+
+class Complaints:
+    """ART15-COMPLAINT: a received complaint is acknowledged and resolved within the deadline
+    the provider published for the service (``published_days``), or the default."""
+
+    rule_id = "ART15-COMPLAINT"
+
+    def __init__(
+        self,
+        published_days: Callable[[str, str], float | None],
+        overrides: Mapping[str, float] | None = None,
+    ) -> None:
+        o = overrides or {}
+        self.published_days = published_days
+        self.default_days = _param(self.rule_id, "deadline_days", o)
+        self.acknowledge_s = _param(self.rule_id, "acknowledge_days", o) * DAY
+
+    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+        if ev.kind != "complaint" or not ev.get("complaint_id"):
+            return []
+        subject = str(ev.get("complaint_id"))
+        status = ev.get("status")
+        if status == "RECEIVED":
+            days = self.published_days(ev.provider_id, ev.service_id) or self.default_days
+            resolve = ev.at + days * DAY
+            dues = {"acknowledge": min(ev.at + self.acknowledge_s, resolve), "resolve": resolve}
+            return [(subject, Open(dues))]
+        if status == "ACKNOWLEDGED":
+            return [(subject, Meet("acknowledge"))]
+        if status == "RESOLVED":  # a resolution answers the complainant: acknowledged too
+            return [(subject, Meet("acknowledge")), (subject, Meet("resolve"))]
+        return []
+
+
+class PersonalInfoRequests:
+    """ART11-PI-REQUEST: a request is fulfilled or refused within N working days."""
+
+    rule_id = "ART11-PI-REQUEST"
+
+    def __init__(
+        self, calendar: WorkingCalendar, overrides: Mapping[str, float] | None = None
+    ) -> None:
+        self.calendar = calendar
+        self.working_days = int(_param(self.rule_id, "answer_working_days", overrides or {}))
+
+    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+        if ev.kind != "personal_info_request" or not ev.get("request_id"):
+            return []
+        subject = str(ev.get("request_id"))
+        status = ev.get("status")
+        if status == "RECEIVED":
+            return [(subject, Open({"answer": self.calendar.deadline(ev.at, self.working_days)}))]
+        if status in ("FULFILLED", "REFUSED"):
+            return [(subject, Meet("answer"))]
+        return []
+
+
+def subject_key(provider_id: str, subject: str) -> str:
+    return f"{provider_id}/{subject}"
+
+
+def step(
+    rule: IllegalContent | Complaints | PersonalInfoRequests,
+    states: Mapping[str, SubjectState],
+    ev: Observed,
+) -> tuple[dict[str, SubjectState], list[Fact]]:
+    """Apply one event. ``states`` holds (at least) the states of the keys the event touches;
+    returns the states that changed and the facts, in order."""
+    changed: dict[str, SubjectState] = {}
+    facts: list[Fact] = []
+    for subject, action in rule.route(ev):
+        key = subject_key(ev.provider_id, subject)
+        state = changed.get(key, states.get(key))
+        if isinstance(action, Open):
+            new, emitted = open_case(
+                state,
+                rule_id=rule.rule_id,
+                provider_id=ev.provider_id,
+                service_id=ev.service_id,
+                subject=subject,
+                trigger_event_id=ev.event_id,
+                at=ev.at,
+                dues=action.dues,
+            )
+        else:
+            new, emitted = meet(state, action.obligation, ev.at, ev.event_id)
+        if new is not state:
+            changed[key] = new
+        facts += emitted
+    return changed, facts
+
+
+def advance(
+    states: Mapping[str, SubjectState], now: float
+) -> tuple[dict[str, SubjectState], list[Fact]]:
+    """The clock reached ``now``: misses every overdue obligation, once."""
+    changed: dict[str, SubjectState] = {}
+    facts: list[Fact] = []
+    for key in sorted(states):
+        new, emitted = tick(states[key], now)
+        if emitted and new is not None:
+            changed[key] = new
+            facts += emitted
+    return changed, facts

@@ -1,0 +1,218 @@
+"""SLA rules at their edges: in time, one second late, out of order, duplicates, replay."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from jianguan.domain.calendar import CST, WorkingCalendar
+from jianguan.domain.events import Observed
+from jianguan.domain.obligations import (
+    CaseClosed,
+    CaseOpened,
+    DeadlineMissed,
+    Fact,
+    ObligationMet,
+    SubjectState,
+)
+from jianguan.domain.rules.sla import (
+    DAY,
+    HOUR,
+    Complaints,
+    IllegalContent,
+    PersonalInfoRequests,
+    advance,
+    step,
+)
+
+T0 = 1_780_000_000.0  # a Tuesday
+
+
+def hit(event_id: str = "m1", at: float = T0, action: str = "NONE", **kw: object) -> Observed:
+    body = {"stage": "OUTPUT", "risk_category": "PORNOGRAPHY", "action": action, **kw}
+    return Observed("acme", "svc", event_id, "moderation", at, body)
+
+
+def ref(kind: str, event_id: str, at: float, *refs: str) -> Observed:
+    return Observed("acme", "svc", event_id, kind, at, {"related_event_ids": refs})
+
+
+class Host:
+    """A minimal host: keeps states in a dict, like a faust table keyed by subject."""
+
+    def __init__(self, rule) -> None:  # type: ignore[no-untyped-def]
+        self.rule = rule
+        self.states: dict[str, SubjectState] = {}
+
+    def feed(self, *events: Observed) -> list[Fact]:
+        facts: list[Fact] = []
+        for ev in events:
+            changed, emitted = step(self.rule, self.states, ev)
+            self.states.update(changed)
+            facts += emitted
+        return facts
+
+    def clock(self, now: float) -> list[Fact]:
+        changed, facts = advance(self.states, now)
+        self.states.update(changed)
+        return facts
+
+
+def kinds(facts: list[Fact]) -> list[str]:
+    out = []
+    for f in facts:
+        if isinstance(f, ObligationMet):
+            out.append(f"met:{f.obligation}{':late' if f.late else ''}")
+        elif isinstance(f, DeadlineMissed):
+            out.append(f"missed:{f.obligation}")
+        else:
+            out.append(type(f).__name__)
+    return out
+
+
+def test_illegal_output_fully_handled_closes_the_case() -> None:
+    host = Host(IllegalContent())
+    facts = host.feed(
+        hit(action="STOP_TRANSMISSION"),
+        ref("incident_report", "r1", T0 + 2 * HOUR, "m1"),
+        ref("model_rectification", "x1", T0 + 3 * DAY, "m1"),
+    )
+    assert kinds(facts) == [
+        "CaseOpened", "met:disposal", "met:report", "met:rectification", "CaseClosed",
+    ]  # fmt: skip
+    opened = facts[0]
+    assert isinstance(opened, CaseOpened)
+    assert opened.case.case_id == "ART14-ILLEGAL-CONTENT:acme:m1"
+    assert host.clock(T0 + 30 * DAY) == []
+
+
+def test_just_in_time_and_one_second_late() -> None:
+    host = Host(IllegalContent())
+    host.feed(hit())
+    assert host.clock(T0 + HOUR) == []  # due instant itself: not yet missed
+    in_time = host.feed(
+        Observed("acme", "svc", "d1", "moderation", T0 + HOUR, {
+            "stage": "OUTPUT", "action": "REMOVED", "disposes_event_id": "m1",
+        })
+    )  # fmt: skip
+    assert kinds(in_time) == ["met:disposal"]
+    late_host = Host(IllegalContent())
+    late_host.feed(hit())
+    missed = late_host.clock(T0 + HOUR + 1)
+    assert kinds(missed) == ["missed:disposal"]
+    assert isinstance(missed[0], DeadlineMissed)
+    assert missed[0].due == T0 + HOUR
+    assert late_host.clock(T0 + HOUR + 2) == []  # missed once
+    late = late_host.feed(
+        Observed("acme", "svc", "d1", "moderation", T0 + HOUR + 1, {
+            "stage": "OUTPUT", "action": "REMOVED", "disposes_event_id": "m1",
+        })
+    )  # fmt: skip
+    assert kinds(late) == ["met:disposal:late"]
+
+
+def test_report_before_the_hit_still_counts() -> None:
+    host = Host(IllegalContent())
+    early = host.feed(ref("incident_report", "r1", T0 + 60, "m1"))
+    assert early == []
+    facts = host.feed(hit(at=T0))
+    assert kinds(facts) == ["CaseOpened", "met:report"]
+
+
+def test_duplicates_change_nothing() -> None:
+    host = Host(IllegalContent())
+    first = host.feed(hit(), ref("incident_report", "r1", T0 + 60, "m1"))
+    again = host.feed(hit(), ref("incident_report", "r1", T0 + 60, "m1"))
+    assert len(first) == 2
+    assert again == []
+
+
+def test_input_stage_and_discrimination_hits_open_no_case() -> None:
+    host = Host(IllegalContent())
+    assert host.feed(hit(stage="INPUT")) == []
+    assert host.feed(hit("m2", risk_category="DISCRIMINATION_GENDER")) == []
+
+
+def test_providers_never_share_cases() -> None:
+    host = Host(IllegalContent())
+    host.feed(hit())
+    other = Observed("beta", "svc", "r9", "incident_report", T0, {"related_event_ids": ("m1",)})
+    host.feed(other)
+    assert kinds(host.clock(T0 + 25 * HOUR)) == ["missed:disposal", "missed:report"]
+
+
+def test_replay_gives_the_same_facts() -> None:
+    events = [
+        hit(),
+        ref("incident_report", "r1", T0 + 30 * HOUR, "m1"),
+        hit("m2", at=T0 + 10, action="BLOCKED"),
+    ]
+    runs = []
+    for _ in range(2):
+        host = Host(IllegalContent())
+        facts = host.feed(*events[:1]) + host.clock(T0 + 25 * HOUR) + host.feed(*events[1:])
+        runs.append(facts)
+    assert runs[0] == runs[1]
+    assert "missed:report" in kinds(runs[0])
+    assert "met:report:late" in kinds(runs[0])
+
+
+def complaint(status: str, at: float, event_id: str = "") -> Observed:
+    body = {"complaint_id": "c-7", "status": status}
+    return Observed("acme", "svc", event_id or f"c-{status}", "complaint", at, body)
+
+
+def test_complaint_deadline_is_the_published_one() -> None:
+    host = Host(Complaints(lambda provider, service: 5))
+    opened = host.feed(complaint("RECEIVED", T0))
+    case = opened[0]
+    assert isinstance(case, CaseOpened)
+    dues = {o.name: o.due for o in case.case.obligations}
+    assert dues == {"acknowledge": T0 + 2 * DAY, "resolve": T0 + 5 * DAY}
+    assert kinds(host.feed(complaint("ACKNOWLEDGED", T0 + HOUR))) == ["met:acknowledge"]
+    assert kinds(host.feed(complaint("RESOLVED", T0 + 5 * DAY))) == ["met:resolve", "CaseClosed"]
+
+
+def test_resolution_without_acknowledgement_is_a_late_acknowledgement() -> None:
+    host = Host(Complaints(lambda provider, service: 5))
+    host.feed(complaint("RECEIVED", T0))
+    assert kinds(host.feed(complaint("RESOLVED", T0 + 3 * DAY))) == [
+        "met:acknowledge:late", "met:resolve", "CaseClosed",
+    ]  # fmt: skip
+
+
+def test_complaint_without_published_deadline_uses_the_default() -> None:
+    host = Host(Complaints(lambda provider, service: None))
+    host.feed(complaint("RECEIVED", T0), complaint("ACKNOWLEDGED", T0 + HOUR))
+    assert kinds(host.clock(T0 + 15 * DAY + 1)) == ["missed:resolve"]
+
+
+def test_working_days_skip_weekends_and_holidays() -> None:
+    friday = datetime(2026, 6, 5, 9, 0, tzinfo=CST).timestamp()
+    cal = WorkingCalendar(holidays=frozenset({date(2026, 6, 9)}))
+    # Mon 8th is the first working day, Tue 9th a holiday, Wed 10th the second: end of that day.
+    assert cal.deadline(friday, 2) == datetime(2026, 6, 10, 23, 59, 59, tzinfo=CST).timestamp()
+    swapped = WorkingCalendar(workdays=frozenset({date(2026, 6, 6)}))  # a working Saturday
+    assert swapped.deadline(friday, 1) == datetime(2026, 6, 6, 23, 59, 59, tzinfo=CST).timestamp()
+
+
+def test_pi_request_answered_within_working_days() -> None:
+    cal = WorkingCalendar()
+    host = Host(PersonalInfoRequests(cal))
+    received = Observed(
+        "acme", "svc", "p1", "personal_info_request", T0, {"request_id": "r", "status": "RECEIVED"}
+    )
+    host.feed(received)
+    due = cal.deadline(T0, 15)
+    assert host.clock(due) == []
+    assert kinds(host.clock(due + 1)) == ["missed:answer"]
+    refused = Observed(
+        "acme",
+        "svc",
+        "p2",
+        "personal_info_request",
+        due + 5,
+        {"request_id": "r", "status": "REFUSED"},
+    )
+    facts = host.feed(refused)
+    assert kinds(facts) == ["met:answer:late", "CaseClosed"]
+    assert isinstance(facts[-1], CaseClosed)

@@ -141,7 +141,21 @@ def meet(
     for o in case.obligations:
         if o.name == name and o.met_at is None:
             late = at > o.due
-            o = replace(o, met_at=at, met_by=by_event_id)
+            if late and not o.missed:
+                # Met after its due instant: it was missed, whether or not a clock tick said so
+                # first. The facts of a case then depend only on its events, not on timing.
+                facts.append(
+                    DeadlineMissed(
+                        case.case_id,
+                        case.rule_id,
+                        case.provider_id,
+                        case.service_id,
+                        name,
+                        o.due,
+                        at,
+                    )
+                )
+            o = replace(o, met_at=at, met_by=by_event_id, missed=o.missed or late)
             facts.append(
                 ObligationMet(
                     case.case_id, case.rule_id, case.provider_id, name, at, by_event_id, late

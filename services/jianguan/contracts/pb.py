@@ -2,6 +2,7 @@
 
 from jianguan._proto.jianguan.v1 import (
     bodies_pb2,
+    cases_pb2,
     envelope_pb2,
     event_pb2,
     ingest_pb2,
@@ -11,6 +12,7 @@ from jianguan._proto.jianguan.v1 import (
 
 __all__ = [
     "bodies_pb2",
+    "cases_pb2",
     "envelope_pb2",
     "event_pb2",
     "ingest_pb2",

@@ -1,0 +1,104 @@
+"""The rules host, without I/O: runs every SLA rule over observed events against a key-value
+store of per-subject states (a faust changelog-backed Table live; a dict in replay and tests) and
+returns the CaseFacts to publish. Live processing and replay share this class, so they agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, MutableMapping
+
+from jianguan.contracts.facts import CaseFact, case_fact, decode_state, encode_state
+from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.events import Observed
+from jianguan.domain.obligations import Case, CaseOpened, Fact, SubjectState
+from jianguan.domain.rules.sla import (
+    Complaints,
+    IllegalContent,
+    PersonalInfoRequests,
+    advance,
+    step,
+)
+
+# Only these kinds can change rule state; everything else skips the engine entirely.
+RELEVANT_KINDS = frozenset(
+    {"moderation", "incident_report", "model_rectification", "complaint",
+     "personal_info_request", "service_filing"}
+)  # fmt: skip
+_FILING = "filing|"
+
+
+class RulesEngine:
+    def __init__(
+        self,
+        store: MutableMapping[str, bytes],
+        overrides: Mapping[str, Mapping[str, float]] | None = None,
+        calendar: WorkingCalendar | None = None,
+    ) -> None:
+        o = overrides or {}
+        self.store = store
+        self.rules = (
+            IllegalContent(o.get(IllegalContent.rule_id)),
+            Complaints(self._published_days, o.get(Complaints.rule_id)),
+            PersonalInfoRequests(
+                calendar or WorkingCalendar(), o.get(PersonalInfoRequests.rule_id)
+            ),
+        )
+
+    def _published_days(self, provider_id: str, service_id: str) -> float | None:
+        raw = self.store.get(f"{_FILING}{provider_id}/{service_id}")
+        if raw is None:
+            return None
+        days = json.loads(raw).get("complaint_deadline_days") or None
+        return float(days) if days else None
+
+    def process(self, events: Iterable[Observed], detected_at: float) -> list[CaseFact]:
+        out: list[CaseFact] = []
+        for ev in events:
+            if ev.kind not in RELEVANT_KINDS:
+                continue
+            if ev.kind == "service_filing" and ev.get("kind") == "REGISTRATION":
+                doc = {"complaint_deadline_days": ev.get("complaint_deadline_days", 0)}
+                self.store[f"{_FILING}{ev.provider_id}/{ev.service_id}"] = json.dumps(doc).encode()
+            for rule in self.rules:
+                prefix = rule.rule_id + "|"
+                keys = {f"{prefix}{ev.provider_id}/{s}" for s, _ in rule.route(ev)}
+                states = {
+                    k.removeprefix(prefix): decode_state(raw)
+                    for k in keys
+                    if (raw := self.store.get(k)) is not None
+                }
+                changed, facts = step(rule, states, ev)
+                for k, state in changed.items():
+                    self.store[prefix + k] = encode_state(state)
+                out += self._facts(facts, {**states, **changed}, detected_at)
+        return out
+
+    def tick(self, now: float) -> list[CaseFact]:
+        """Misses every obligation overdue at ``now``; call with the wall clock (live) so an SLA
+        expires even when a provider goes silent."""
+        out: list[CaseFact] = []
+        for rule in self.rules:
+            prefix = rule.rule_id + "|"
+            states = {
+                k.removeprefix(prefix): decode_state(v)
+                for k, v in list(self.store.items())
+                if k.startswith(prefix)
+            }
+            open_states = {k: s for k, s in states.items() if s.case and not s.case.closed}
+            changed, facts = advance(open_states, now)
+            for k, state in changed.items():
+                self.store[prefix + k] = encode_state(state)
+            out += self._facts(facts, {**states, **changed}, now)
+        return out
+
+    @staticmethod
+    def _facts(
+        facts: list[Fact], states: Mapping[str, SubjectState], detected_at: float
+    ) -> list[CaseFact]:
+        by_case: dict[str, Case] = {s.case.case_id: s.case for s in states.values() if s.case}
+        out = []
+        for f in facts:
+            case = f.case if isinstance(f, CaseOpened) else by_case[f.case_id]
+            out.append(case_fact(f, case.service_id, case.subject, detected_at))
+        return out

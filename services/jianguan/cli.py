@@ -131,7 +131,10 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
 
     from jianguan.processors.app import create_app
     from jianguan.processors.inbound import InboundValidator
+    from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
+    from jianguan.store.cases import AlertBatch, CaseFactBatch
+    from jianguan.store.writer import Batch
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
     registry = (
@@ -140,8 +143,30 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         else ProviderRegistry([])
     )
     app = create_app(
-        settings.kafka, settings.state_dir, settings.faust_web_port, settings.faust_store
+        settings.kafka,
+        settings.state_dir,
+        settings.faust_web_port,
+        settings.faust_store,
+        settings.topic_namespace,
     )
+    install_rules(
+        app,
+        [p.id for p in registry.providers],
+        settings.topic_namespace,
+        settings.rule_overrides,
+        settings.rule_tick_seconds,
+    )
+
+    def derived_sink(topic: str, group: str, batch: Callable[[], Batch]) -> StoreSink:
+        return StoreSink(
+            settings.kafka or "",
+            topics.topic_name(topic, settings.topic_namespace),
+            group,
+            lambda: BatchWriter(ServerExecutor(url)),
+            batch,
+            attributed=False,
+        )
+
     sink = StoreSink(
         settings.kafka,
         topics.topic_name(topics.EVENTS, settings.topic_namespace),
@@ -163,6 +188,8 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         app,
         LoopService("event-store-sink", sink),
         LoopService("outcome-sink", outcomes),
+        LoopService("case-sink", derived_sink(topics.CASES, "jianguan-cases", CaseFactBatch)),
+        LoopService("alert-sink", derived_sink(topics.ALERTS, "jianguan-alerts", AlertBatch)),
         LoopService("inbound-validator", inbound),
         loglevel="warning",
         quiet=True,

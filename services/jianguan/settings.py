@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ class Settings:
     topic_namespace: str
     faust_web_port: int
     faust_store: str
+    rule_overrides: dict[str, dict[str, float]]
+    rule_tick_seconds: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +50,7 @@ class Settings:
             topic_namespace=env.get("JIANGUAN_TOPIC_NAMESPACE", ""),
             faust_web_port=int(env.get("JIANGUAN_FAUST_WEB_PORT", "6066")),
             faust_store=env.get("JIANGUAN_FAUST_STORE", "memory://"),
+            # e.g. {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 2}}; see `jianguan rules list`
+            rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
+            rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "5")),
         )

@@ -7,6 +7,9 @@ CASES = "jg.cases.v1"
 ALERTS = "jg.alerts.v1"
 # One jianguan.v1.IngestOutcome per handled batch (key: provider id), from every ingest path.
 OUTCOMES = "jg.ingest-outcomes.v1"
+# Rule-relevant events re-keyed by provider, so one provider's cases live in one partition.
+RULE_INPUT = "jg.rule-input.v1"
+HEADER_TICK = "jg-tick"
 
 # Every co-partitioned topic has the same partition count (faust requires it; Tansu cannot add
 # partitions later, so topics are created with their final count).
@@ -43,6 +46,21 @@ def event_headers(provider_id: str, received_ms: int) -> list[tuple[str, bytes]]
         (HEADER_RECEIVED_MS, str(received_ms).encode()),
         (HEADER_SCHEMA, SCHEMA_EVENT_BATCH),
     ]
+
+
+# The faust app of the processors, and the topics faust would otherwise auto-create (the embedded
+# broker would give them the wrong partition count): the leader topic and one changelog per table.
+PROCESSORS_APP_ID = "jianguan-processors"
+RULE_STATE_TABLE = "rule-state"
+
+
+def processors_app_id(namespace: str = "") -> str:
+    return topic_name(PROCESSORS_APP_ID, namespace)
+
+
+def processors_internal_topics(namespace: str = "") -> dict[str, int]:
+    base = processors_app_id(namespace)
+    return {f"{base}-__assignor-__leader": 1, f"{base}-{RULE_STATE_TABLE}-changelog": PARTITIONS}
 
 
 def record_key(provider_id: str, service_id: str) -> bytes:

@@ -13,18 +13,16 @@ import faust
 
 from jianguan.contracts import topics
 
-APP_ID = "jianguan-processors"
-
 
 def create_app(
     bootstrap: str,
     state_dir: Path,
     web_port: int,
     store: str = "memory://",
-    app_id: str = APP_ID,
+    namespace: str = "",
 ) -> faust.App:
     return faust.App(
-        app_id,
+        topics.processors_app_id(namespace),
         broker=f"kafka://{bootstrap}",
         store=store,
         datadir=str(state_dir / "faust"),

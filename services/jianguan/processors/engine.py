@@ -74,16 +74,17 @@ class RulesEngine:
                 out += self._facts(facts, {**states, **changed}, detected_at)
         return out
 
-    def tick(self, now: float) -> list[CaseFact]:
-        """Misses every obligation overdue at ``now``; call with the wall clock (live) so an SLA
-        expires even when a provider goes silent."""
+    def tick(self, now: float, provider_id: str | None = None) -> list[CaseFact]:
+        """Misses every obligation overdue at ``now`` (of one provider, or all); call with the
+        wall clock (live) so an SLA expires even when a provider goes silent."""
         out: list[CaseFact] = []
         for rule in self.rules:
             prefix = rule.rule_id + "|"
+            scope = f"{prefix}{provider_id}/" if provider_id else prefix
             states = {
                 k.removeprefix(prefix): decode_state(v)
                 for k, v in list(self.store.items())
-                if k.startswith(prefix)
+                if k.startswith(scope)
             }
             open_states = {k: s for k, s in states.items() if s.case and not s.case.closed}
             changed, facts = advance(open_states, now)

@@ -41,7 +41,7 @@ def launched_up(
         **os.environ,
         "JIANGUAN_STATE_DIR": str(state_dir),
         "JIANGUAN_GATEWAY_PORT": str(port),
-        "JIANGUAN_METRICS_PORT": str(free_port()),
+        "JIANGUAN_METRICS_PORT": "0",  # any free ports, one per service
         **(env or {}),
     }
     proc = subprocess.Popen(

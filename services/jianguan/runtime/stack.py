@@ -70,12 +70,16 @@ class Infrastructure:
                 self.dashboard_url = self.clickhouse.url("dashboard")
             else:
                 self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
-            names = [topics.EVENTS, topics.OUTCOMES, topics.CASES, topics.ALERTS]
+            names = [
+                topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
+            ]  # fmt: skip
             ensure_topics(
                 self.bootstrap,
                 [topics.topic_name(t, cfg.topic_namespace) for t in names],
                 topics.PARTITIONS,
             )
+            for name, partitions in topics.processors_internal_topics(cfg.topic_namespace).items():
+                ensure_topics(self.bootstrap, [name], partitions)
             if cfg.providers_file.exists():
                 registry = ProviderRegistry.load(cfg.providers_file)
                 ensure_provider_topics(self.bootstrap, registry.providers, cfg.topic_namespace)

@@ -51,6 +51,7 @@ class StoreSink:
         group: str,
         writer_factory: Callable[[], BatchWriter],
         batch_factory: Callable[[], Batch] = ColumnBatch,
+        attributed: bool = True,
         max_rows: int = 50_000,
         max_wait_s: float = 0.4,
         now: Callable[[], float] = time.time,
@@ -64,6 +65,9 @@ class StoreSink:
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
         self._now = now
+        # Records of provider data (events, outcomes) must carry the provider header; records the
+        # platform derives (cases, alerts) carry the provider in their payload.
+        self._attributed = attributed
         self._new_batch = batch_factory
         self._batch = batch_factory()
         self._offsets: dict[TopicPartition, int] = {}
@@ -138,14 +142,14 @@ class StoreSink:
             for rec in records:
                 provider = _header(rec.headers, topics.HEADER_PROVIDER)  # type: ignore[attr-defined]
                 received = _header(rec.headers, topics.HEADER_RECEIVED_MS)  # type: ignore[attr-defined]
-                if provider is None:
-                    # Only the gateway writes this topic and always sets the header; a record
-                    # without it cannot be attributed to a provider and is never stored.
+                if provider is None and self._attributed:
+                    # Only the ingest paths write these topics and always set the header; a
+                    # record without it cannot be attributed to a provider and is never stored.
                     metrics.STORE_UNDECODABLE.inc()
                     log.error("record %s@%d has no provider header; skipped", tp, rec.offset)  # type: ignore[attr-defined]
                 else:
                     meta = RecordMeta(
-                        provider.decode(),
+                        provider.decode() if provider else "",
                         int(received) // 1000 if received else ingested,
                         tp.partition,
                         rec.offset,  # type: ignore[attr-defined]
@@ -154,7 +158,7 @@ class StoreSink:
                     self._batch.add_record(rec.value, meta, ingested)  # type: ignore[attr-defined]
                     if self._batch.undecodable != before:
                         metrics.STORE_UNDECODABLE.inc()
-                        log.error("record %s@%d is not an EventBatch; skipped", tp, rec.offset)  # type: ignore[attr-defined]
+                        log.error("record %s@%d is undecodable; skipped", tp, rec.offset)  # type: ignore[attr-defined]
                 self._offsets[tp] = rec.offset + 1  # type: ignore[attr-defined]
 
     async def flush(self) -> None:

@@ -1,0 +1,127 @@
+"""The compliance rules as faust agents, with per-subject state in a changelog-backed table.
+
+jg.events.v1 ──select──▶ jg.rule-input.v1 (only rule-relevant events, re-keyed by provider, so
+every case of a provider lives in one partition and one table shard) ──rules──▶ jg.cases.v1
+(CaseFacts) and jg.alerts.v1 (Alerts). A timer sends each registered provider a tick through the
+same topic, so deadlines expire on the wall clock even when a provider goes silent, and the
+table is only ever written in the context of the provider's own partition.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any
+
+import faust
+
+from jianguan.contracts import pb, topics
+from jianguan.contracts.codec import encode_batch
+from jianguan.contracts.facts import CaseFact, alert
+from jianguan.contracts.observed import observed
+from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+
+
+def _header(headers: Any, name: str) -> bytes | None:
+    items = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    for key, value in items:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def install_rules(
+    app: faust.App,
+    providers: Iterable[str],
+    namespace: str = "",
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+    tick_seconds: float = 5.0,
+) -> None:
+    def topic(name: str) -> Any:
+        return app.topic(
+            topics.topic_name(name, namespace),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=topics.PARTITIONS,
+        )
+
+    events, rule_input = topic(topics.EVENTS), topic(topics.RULE_INPUT)
+    cases, alerts = topic(topics.CASES), topic(topics.ALERTS)
+    # bytes keys and values: faust then stores them raw (our own encoding, contracts.facts).
+    table = app.Table(
+        topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
+    )
+    engine = RulesEngine(_TableView(table), overrides)
+    provider_ids = sorted(providers)
+
+    async def publish(facts: list[CaseFact]) -> None:
+        if not facts:
+            return
+        key = facts[0].provider_id.encode()
+        await cases.send(key=key, value=pb.cases_pb2.CaseFacts(facts=facts).SerializeToString())
+        for fact in facts:
+            raised = alert(fact)
+            if raised is not None:
+                await alerts.send(key=key, value=raised.SerializeToString())
+
+    @app.agent(events, name="rules-select")
+    async def select(stream: Any) -> None:
+        async for event in stream.events():
+            provider = _header(event.headers, topics.HEADER_PROVIDER)
+            if provider is None:
+                continue
+            batch = pb.EventBatch.FromString(event.value)
+            relevant = [
+                ev.SerializeToString()
+                for ev in batch.events
+                if ev.WhichOneof("body") in RELEVANT_KINDS
+            ]
+            if relevant:
+                await rule_input.send(
+                    key=provider,
+                    value=encode_batch(batch.batch_id, relevant),
+                    headers=[(topics.HEADER_PROVIDER, provider)],
+                )
+
+    @app.agent(rule_input, name="rules-apply")
+    async def apply(stream: Any) -> None:
+        async for event in stream.events():
+            provider = (event.key or b"").decode()
+            if _header(event.headers, topics.HEADER_TICK) is not None:
+                await publish(engine.tick(time.time(), provider))
+                continue
+            batch = pb.EventBatch.FromString(event.value)
+            seen = (observed(ev, provider) for ev in batch.events)
+            await publish(engine.process([o for o in seen if o is not None], time.time()))
+
+    @app.timer(interval=tick_seconds, name="rules-tick")  # type: ignore[untyped-decorator]
+    async def tick() -> None:
+        for provider in provider_ids:
+            await rule_input.send(
+                key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")]
+            )
+
+
+class _TableView(MutableMapping[str, bytes]):
+    """A faust Table with str keys over bytes, as the MutableMapping the engine expects."""
+
+    def __init__(self, table: Any) -> None:
+        self._t = table
+
+    def __getitem__(self, key: str) -> bytes:
+        v = self._t.get(key.encode())
+        if v is None:
+            raise KeyError(key)
+        return bytes(v)
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._t[key.encode()] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._t[key.encode()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([k.decode() for k in list(self._t.keys())])
+
+    def __len__(self) -> int:
+        return len(self._t)

@@ -1,0 +1,88 @@
+"""jg.cases.v1 / jg.alerts.v1 records → `case_facts` / `alerts` columns. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.message import DecodeError
+
+from jianguan.contracts import pb
+from jianguan.store.processor import RecordMeta
+
+CASE_FACT_COLUMNS: tuple[str, ...] = (
+    "provider_id", "case_id", "fact_id", "kind", "rule_id", "article", "severity", "service_id",
+    "subject", "obligation", "at", "due", "event_id", "late", "detected_at", "dues.obligation",
+    "dues.due",
+)  # fmt: skip
+ALERT_COLUMNS: tuple[str, ...] = (
+    "provider_id", "alert_id", "rule_id", "article", "severity", "service_id", "case_id",
+    "summary", "due", "detected_at",
+)  # fmt: skip
+
+
+class _Columns:
+    table = ""
+    column_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.data: dict[str, list[Any]] = {name: [] for name in self.column_names}
+        self.rows = 0
+        self.undecodable = 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def columns(self) -> list[list[Any]]:
+        return [self.data[name] for name in self.column_names]
+
+    def _row(self, values: dict[str, Any]) -> None:
+        for name in self.column_names:
+            self.data[name].append(values[name])
+        self.rows += 1
+
+
+class CaseFactBatch(_Columns):
+    table = "case_facts"
+    column_names = CASE_FACT_COLUMNS
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
+        try:
+            facts = pb.cases_pb2.CaseFacts.FromString(value).facts
+        except DecodeError:
+            self.undecodable += 1
+            return 0
+        for f in facts:
+            self._row(
+                {
+                    "provider_id": f.provider_id, "case_id": f.case_id, "fact_id": f.fact_id,
+                    "kind": f.kind, "rule_id": f.rule_id, "article": f.article,
+                    "severity": f.severity, "service_id": f.service_id, "subject": f.subject,
+                    "obligation": f.obligation, "at": f.at.seconds, "due": f.due.seconds,
+                    "event_id": f.event_id, "late": int(f.late),
+                    "detected_at": f.detected_at.seconds,
+                    "dues.obligation": [d.obligation for d in f.dues],
+                    "dues.due": [d.due.seconds for d in f.dues],
+                }
+            )  # fmt: skip
+        return len(facts)
+
+
+class AlertBatch(_Columns):
+    table = "alerts"
+    column_names = ALERT_COLUMNS
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
+        try:
+            a = pb.cases_pb2.Alert.FromString(value)
+        except DecodeError:
+            self.undecodable += 1
+            return 0
+        self._row(
+            {
+                "provider_id": a.provider_id, "alert_id": a.alert_id, "rule_id": a.rule_id,
+                "article": a.article, "severity": a.severity, "service_id": a.service_id,
+                "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
+                "detected_at": a.detected_at.seconds,
+            }
+        )  # fmt: skip
+        return 1

@@ -1,0 +1,83 @@
+"""Compliance end to end: gateway → Kafka → faust rules → jg.cases.v1 / jg.alerts.v1 →
+ClickHouse, through a real `jianguan up`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from jianguan.contracts import pb
+from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.runtime.launcher import RunningUp, launched_up
+from jianguan.sdk.client import IngestClient
+from jianguan.store.executor import ServerExecutor
+from tests.helpers import chained
+
+pytestmark = pytest.mark.integration
+TOKEN = "cases-token"
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
+    registry = ProviderRegistry([Provider("case-ai", "Case AI", token_sha256=token_digest(TOKEN))])
+    env = {
+        # SLAs of seconds instead of hours, so a test can watch deadlines pass.
+        "JIANGUAN_RULE_OVERRIDES": json.dumps(
+            {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
+        ),
+        "JIANGUAN_RULE_TICK_SECONDS": "1",
+    }
+    with launched_up(tmp_path_factory.mktemp("cases"), registry, env) as running:
+        yield running
+
+
+def _query(up: RunningUp, sql: str) -> list[tuple[object, ...]]:
+    ex = ServerExecutor(up.writer_url)
+    try:
+        return ex.execute(sql)
+    finally:
+        ex.close()
+
+
+def _wait(up: RunningUp, sql: str, want: object, timeout: float = 90) -> list[tuple[object, ...]]:
+    deadline = time.monotonic() + timeout
+    rows = _query(up, sql)
+    while rows != want and time.monotonic() < deadline:
+        time.sleep(0.5)
+        rows = _query(up, sql)
+    return rows
+
+
+def test_illegal_output_opens_a_case_and_a_missed_disposal_raises_an_alert(up: RunningUp) -> None:
+    (hit, report) = chained("case", 2)
+    m = hit.moderation
+    m.stage = pb.bodies_pb2.MODERATION_STAGE_OUTPUT
+    m.risk_category = pb.bodies_pb2.RISK_CATEGORY_VIOLENCE
+    m.action = pb.bodies_pb2.MODERATION_ACTION_NONE
+    r = report.incident_report
+    r.authority = "CAC"
+    r.related_event_ids.append(hit.envelope.event_id)
+
+    async def send() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([hit, report])
+
+    assert asyncio.run(send()).accepted == 2
+    case_id = f"ART14-ILLEGAL-CONTENT:case-ai:{hit.envelope.event_id}"
+    rows = _wait(
+        up,
+        "SELECT case_id, rule_id, article, deadlines_missed, closed FROM cases",
+        [(case_id, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", 1, 0)],
+    )
+    assert rows == [(case_id, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", 1, 0)]
+    met = _query(up, "SELECT obligation FROM case_facts FINAL WHERE kind = 2")
+    assert met == [("report",)]
+    alerts = _wait(
+        up, "SELECT rule_id, article, case_id FROM alerts FINAL",
+        [("ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", case_id)],
+    )  # fmt: skip
+    assert alerts == [("ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", case_id)]

@@ -440,6 +440,28 @@ def cmd_verify_chain(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if broken else 0
 
 
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the case projections from the event store, or (--verify) check them."""
+    from jianguan.processors import replay
+
+    url = args.clickhouse or settings.clickhouse_url
+    if not url:
+        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
+        return 2
+    target = ClickHouseUrl.parse(url)
+    if not args.verify:
+        written = replay.rebuild(target, 0.0, settings.rule_overrides)
+        print(f"rebuilt case_facts and alerts from the event store: {written} facts")
+        return 0
+    verdict = replay.verify(target, args.grace, settings.rule_overrides, keep=args.keep)
+    for row in verdict.live_only:
+        print(f"live only:   {row}")
+    for row in verdict.replay_only:
+        print(f"replay only: {row}")
+    print("replay equals live" if verdict.equal else "replay DIFFERS from live", file=sys.stderr)
+    return 0 if verdict.equal else 1
+
+
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     """The rules catalog, as a table or as JSON."""
     from dataclasses import asdict
@@ -494,6 +516,13 @@ def _parser() -> argparse.ArgumentParser:
     rules_list = rules_sub.add_parser("list", help="every rule with its article and parameters")
     rules_list.add_argument("--json", action="store_true")
     rules.set_defaults(fn=cmd_rules)
+
+    rp = sub.add_parser("replay", help="rebuild case projections from the event store")
+    rp.add_argument("--clickhouse")
+    rp.add_argument("--verify", action="store_true", help="replay into a scratch DB and compare")
+    rp.add_argument("--grace", type=float, default=30.0, help="seconds of recent facts to skip")
+    rp.add_argument("--keep", action="store_true", help="keep the scratch database")
+    rp.set_defaults(fn=cmd_replay)
 
     vc = sub.add_parser("verify-chain", help="check the hash chain of every stored service")
     vc.add_argument("--clickhouse")

@@ -81,3 +81,65 @@ def test_illegal_output_opens_a_case_and_a_missed_disposal_raises_an_alert(up: R
         [("ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", case_id)],
     )  # fmt: skip
     assert alerts == [("ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", case_id)]
+
+
+def test_replay_equals_live(up: RunningUp) -> None:
+    """After live processing (the test above, plus a complaint handled in time), a replay of the
+    event store produces exactly the live case facts."""
+    import subprocess
+    import sys
+
+    (received, resolved) = chained("complaint", 2, service="svc-c")
+    for ev, status in ((received, 1), (resolved, 3)):
+        c = ev.complaint
+        c.complaint_id = "cmp-1"
+        c.status = status  # type: ignore[assignment]
+        c.channel = pb.bodies_pb2.COMPLAINT_CHANNEL_IN_APP
+        c.category = pb.bodies_pb2.COMPLAINT_CATEGORY_OTHER
+
+    async def send() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([received, resolved])
+
+    assert asyncio.run(send()).accepted == 2
+    closed = _wait(
+        up, "SELECT rule_id, closed FROM cases WHERE rule_id = 'ART15-COMPLAINT'",
+        [("ART15-COMPLAINT", 1)],
+    )  # fmt: skip
+    assert closed == [("ART15-COMPLAINT", 1)]
+    env = {"JIANGUAN_RULE_OVERRIDES": json.dumps(
+        {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
+    )}  # fmt: skip
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "replay", "--verify", "--grace", "2",
+         "--clickhouse", up.writer_url.secret_url()],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **env}, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "replay equals live" in proc.stderr
+
+
+def test_replay_verify_names_a_fact_the_log_does_not_support(up: RunningUp) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ex = ServerExecutor(up.writer_url)
+    try:
+        ex.insert_columns(
+            "case_facts",
+            ("provider_id", "case_id", "fact_id", "kind", "rule_id", "at", "due", "detected_at"),
+            [["case-ai"], ["forged"], ["forged/OPENED/"], [1], ["ART15-COMPLAINT"],
+             [1_700_000_000], [1_700_000_000], [1_700_000_000]],
+        )  # fmt: skip
+    finally:
+        ex.close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "replay", "--verify", "--grace", "2",
+         "--clickhouse", up.writer_url.secret_url()],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "live only:   ('forged/OPENED/'" in proc.stdout

@@ -65,9 +65,9 @@ class Supervisor:
             code = entry.child.poll()
             if code is None:
                 continue
-            if now - entry.started > 30:
-                entry.backoff = 0.5
             if entry.due is None:
+                if now - entry.started > 30:  # it had been running fine: no crash loop
+                    entry.backoff = 0.5
                 entry.due = now + entry.backoff
                 log.warning("%s exited with %s; restarting in %.1fs", name, code, entry.backoff)
             if now >= entry.due:

@@ -1,0 +1,118 @@
+"""Rebuild the case projections from the event store, and check them against the live ones.
+
+The log is the truth: replaying the stored events through the same RulesEngine the live workers
+run must give exactly the facts live processing gave. Deadlines are ticked at ``now - grace``
+(live workers tick every few seconds, so misses due in the last moments may not be out yet) and
+facts newer than that are left out of the comparison.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from jianguan.contracts import pb
+from jianguan.contracts.facts import CaseFact, alert
+from jianguan.contracts.observed import observed
+from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+from jianguan.store.cases import AlertBatch, CaseFactBatch
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.migrate import migrate
+from jianguan.store.processor import RecordMeta
+from jianguan.store.writer import BatchWriter
+
+_KIND_CODES = tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS))
+_COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
+
+
+def stored_events(ex: ServerExecutor) -> Iterator[tuple[str, pb.event_pb2.Event]]:
+    rows = ex.execute_bytes(
+        "SELECT provider_id, payload FROM events FINAL WHERE kind IN %(kinds)s"
+        " ORDER BY occurred_at, occurred_nanos, event_id",
+        {"kinds": _KIND_CODES},
+    )
+    for provider, payload in rows:
+        yield provider.decode(), pb.Event.FromString(payload)
+
+
+def replay_facts(
+    ex: ServerExecutor, cutoff: float, overrides: dict[str, dict[str, float]] | None = None
+) -> list[CaseFact]:
+    engine = RulesEngine({}, overrides)
+    facts: list[CaseFact] = []
+    for provider, event in stored_events(ex):
+        seen = observed(event, provider)
+        if seen is not None:
+            facts += engine.process([seen], detected_at=cutoff)
+    return facts + engine.tick(cutoff)
+
+
+def write_facts(url: ClickHouseUrl, facts: list[CaseFact]) -> None:
+    cases, alerts = CaseFactBatch(), AlertBatch()
+    meta = RecordMeta("", 0, 0, 0)
+    if facts:
+        cases.add_record(pb.cases_pb2.CaseFacts(facts=facts).SerializeToString(), meta, 0)
+    for f in facts:
+        raised = alert(f)
+        if raised is not None:
+            alerts.add_record(raised.SerializeToString(), meta, 0)
+    writer = BatchWriter(ServerExecutor(url))
+    try:
+        writer.write(cases)
+        writer.write(alerts)
+    finally:
+        writer.close()
+
+
+def rebuild(
+    url: ClickHouseUrl, grace_s: float = 0.0, overrides: dict[str, dict[str, float]] | None = None
+) -> int:
+    """Replace the case projections with a replay of the event store; returns facts written.
+    Run it with the processors stopped, or they will add to the tables meanwhile."""
+    ex = ServerExecutor(url)
+    try:
+        facts = replay_facts(ex, time.time() - grace_s, overrides)
+        ex.execute("TRUNCATE TABLE case_facts")
+        ex.execute("TRUNCATE TABLE alerts")
+    finally:
+        ex.close()
+    write_facts(url, facts)
+    return len(facts)
+
+
+@dataclass
+class Verdict:
+    live_only: list[tuple[object, ...]]
+    replay_only: list[tuple[object, ...]]
+
+    @property
+    def equal(self) -> bool:
+        return not self.live_only and not self.replay_only
+
+
+def verify(
+    url: ClickHouseUrl,
+    grace_s: float = 30.0,
+    overrides: dict[str, dict[str, float]] | None = None,
+    keep: bool = False,
+) -> Verdict:
+    """Replay into a scratch database and compare its case facts with the live ones."""
+    cutoff = time.time() - grace_s
+    live = ServerExecutor(url)
+    scratch_url = url.with_database(f"{url.database}_replay_{uuid.uuid4().hex[:8]}")
+    scratch = ServerExecutor(scratch_url, create_database=True)
+    try:
+        migrate(scratch)
+        write_facts(scratch_url, replay_facts(live, cutoff, overrides))
+        where = " WHERE at <= toDateTime(%(cutoff)s)"
+        params = {"cutoff": int(cutoff)}
+        q = f"SELECT {_COMPARED} FROM case_facts FINAL{where} ORDER BY fact_id"
+        mine, theirs = set(live.execute(q, params)), set(scratch.execute(q, params))
+        return Verdict(sorted(mine - theirs), sorted(theirs - mine))
+    finally:
+        if not keep:
+            scratch.execute(f"DROP DATABASE IF EXISTS `{scratch_url.database}`")
+        scratch.close()
+        live.close()

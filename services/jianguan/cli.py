@@ -472,7 +472,8 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([asdict(r) for r in CATALOG], ensure_ascii=False, indent=2))
         return 0
     for r in CATALOG:
-        print(f"{r.id:28} {r.article.ref:16} {r.severity:9} {r.title}")
+        state = "active" if r.active else "planned"
+        print(f"{r.id:28} {r.article.ref:16} {r.severity:9} {state:8} {r.title}")
         print(f"{'':28} {r.article.quote_zh}")
         print(f"{'':28} {r.article.gloss_en}")
         for p in r.params:

@@ -39,7 +39,8 @@ def test_registration_sets_the_complaint_deadline() -> None:
     engine = RulesEngine(store)
     filing = Observed(
         "acme", "svc", "f1", "service_filing", T0,
-        {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3},
+        {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3,
+         "complaint_channel_url": "https://example.cn/complaints"},
     )  # fmt: skip
     complaint = Observed(
         "acme", "svc", "c1", "complaint", T0 + 10, {"complaint_id": "c", "status": "RECEIVED"}
@@ -61,3 +62,10 @@ def test_irrelevant_events_touch_nothing() -> None:
     gen = Observed("acme", "svc", "g", "generation", T0, {"operation_name": "CHAT"})
     assert RulesEngine(store).process([gen], detected_at=T0) == []
     assert store == {}
+
+
+def test_the_catalog_marks_exactly_the_enforced_rules_active() -> None:
+    from jianguan.domain.rules.catalog import CATALOG
+
+    enforced = {r.rule_id for r in RulesEngine({}).rules}
+    assert enforced == {r.id for r in CATALOG if r.active}

@@ -228,3 +228,22 @@ def test_pi_request_answered_within_working_days() -> None:
     facts = host.feed(refused)
     assert kinds(facts) == ["met:answer:late", "CaseClosed"]
     assert isinstance(facts[-1], CaseClosed)
+
+
+def registration(at: float, days: int, url: str, event_id: str = "f") -> Observed:
+    body = {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": days,
+            "complaint_channel_url": url}  # fmt: skip
+    return Observed("acme", "svc", event_id, "service_filing", at, body)
+
+
+def test_registration_without_a_published_deadline_is_a_violation() -> None:
+    from jianguan.domain.rules.sla import ComplaintProcess
+
+    host = Host(ComplaintProcess())
+    assert kinds(host.feed(registration(T0, 0, ""))) == ["CaseOpened"]
+    assert kinds(host.clock(T0 + 1)) == ["missed:publish_deadline"]
+    fixed = host.feed(registration(T0 + DAY, 15, "https://example.cn/complaints", "f2"))
+    assert kinds(fixed) == ["met:publish_deadline:late", "CaseClosed"]
+    compliant = Host(ComplaintProcess())
+    assert compliant.feed(registration(T0, 15, "https://example.cn/complaints")) == []
+    assert compliant.clock(T0 + DAY) == []

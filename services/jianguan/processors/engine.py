@@ -13,6 +13,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
 from jianguan.domain.obligations import Case, CaseOpened, Fact, SubjectState
 from jianguan.domain.rules.sla import (
+    ComplaintProcess,
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
@@ -40,6 +41,7 @@ class RulesEngine:
         self.rules = (
             IllegalContent(o.get(IllegalContent.rule_id)),
             Complaints(self._published_days, o.get(Complaints.rule_id)),
+            ComplaintProcess(),
             PersonalInfoRequests(
                 calendar or WorkingCalendar(), o.get(PersonalInfoRequests.rule_id)
             ),

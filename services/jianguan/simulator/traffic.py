@@ -134,6 +134,7 @@ class ProviderTraffic:
             f.model_version = rng.choice(_MODELS)
             f.public_opinion_attribute = not service.endswith("api")
             f.complaint_deadline_days = 15
+            f.complaint_channel_url = f"https://{self.provider_id}.example.cn/complaints"
             f.filing_number = f"Beijing-{service}-2024{rng.randrange(1000, 9999)}"
 
 

@@ -40,6 +40,9 @@ class Rule:
     reads: tuple[str, ...]
     emits: tuple[str, ...]
     params: tuple[Param, ...] = field(default_factory=tuple)
+    # False while the rule is catalogued but no engine enforces it yet: listed as "planned", so
+    # nobody mistakes the catalog for what the platform checks today.
+    active: bool = False
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -129,6 +132,7 @@ CATALOG: tuple[Rule, ...] = (
             Param("report_hours", 24, "hours", "report to the competent authority"),
             Param("rectification_days", 7, "days", "a model rectification record"),
         ),
+        active=True,
     ),
     Rule(
         "ART14-USER-ENFORCEMENT",
@@ -159,6 +163,7 @@ CATALOG: tuple[Rule, ...] = (
             ),
             Param("acknowledge_days", 2, "days", "time to acknowledge receipt"),
         ),
+        active=True,
     ),
     Rule(
         "ART15-NO-DEADLINE",
@@ -167,6 +172,7 @@ CATALOG: tuple[Rule, ...] = (
         MEDIUM,
         ("service_filing",),
         ("AlertRaised",),
+        active=True,
     ),
     Rule(
         "ART18-AUTHORITY-COMPLAINT",
@@ -235,6 +241,7 @@ CATALOG: tuple[Rule, ...] = (
         ("personal_info_request",),
         _OPENS_CASE,
         (Param("answer_working_days", 15, "working days", "fulfil or refuse with reasons"),),
+        active=True,
     ),
     Rule(
         "ART10-MINORS",

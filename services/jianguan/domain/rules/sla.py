@@ -117,6 +117,26 @@ class Complaints:
         return []
 
 
+class ComplaintProcess:
+    """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
+    response deadline. Registered without them, the case's only obligation is already due; a
+    later registration that publishes them meets it (late)."""
+
+    rule_id = "ART15-NO-DEADLINE"
+
+    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+        if ev.kind != "service_filing" or ev.get("kind") != "REGISTRATION":
+            return []
+        if ev.get("status") in ("REJECTED", "REVOKED"):
+            return []
+        published = bool(ev.get("complaint_deadline_days")) and bool(
+            ev.get("complaint_channel_url")
+        )
+        if published:
+            return [(ev.service_id, Meet("publish_deadline"))]
+        return [(ev.service_id, Open({"publish_deadline": ev.at}))]
+
+
 class PersonalInfoRequests:
     """ART11-PI-REQUEST: a request is fulfilled or refused within N working days."""
 
@@ -144,8 +164,11 @@ def subject_key(provider_id: str, subject: str) -> str:
     return f"{provider_id}/{subject}"
 
 
+SlaRule = IllegalContent | Complaints | ComplaintProcess | PersonalInfoRequests
+
+
 def step(
-    rule: IllegalContent | Complaints | PersonalInfoRequests,
+    rule: SlaRule,
     states: Mapping[str, SubjectState],
     ev: Observed,
 ) -> tuple[dict[str, SubjectState], list[Fact]]:

@@ -69,3 +69,56 @@ def test_the_catalog_marks_exactly_the_enforced_rules_active() -> None:
 
     enforced = {r.rule_id for r in RulesEngine({}).rules}
     assert enforced == {r.id for r in CATALOG if r.active}
+
+
+def _input_hit(
+    event_id: str, at: float, user: str = "u_1", category: str = "TERRORISM_EXTREMISM"
+) -> Observed:
+    body = {"stage": "INPUT", "risk_category": category, "action": "BLOCKED", "user_ref": user}
+    return Observed("acme", "svc", event_id, "moderation", at, body)
+
+
+def _enforcement(event_id: str, at: float, reported: bool = True) -> Observed:
+    body = {"action": "SUSPEND", "user_ref": "u_1", "record_kept": True,
+            "reported_to_authority": reported}  # fmt: skip
+    return Observed("acme", "svc", event_id, "user_enforcement", at, body)
+
+
+def _kinds(facts: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [
+        (K.CaseFactKind.Name(f.kind).removeprefix("CASE_FACT_KIND_"), f.obligation) for f in facts
+    ]
+
+
+def test_three_illegal_inputs_require_enforcement_kept_and_reported() -> None:
+    engine = RulesEngine({})
+    facts = engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], detected_at=T0)
+    assert _kinds(facts) == [("OPENED", "")]
+    assert facts[0].case_id == "ART14-USER-ENFORCEMENT:acme:u_1#1"
+    done = engine.process([_enforcement("e1", T0 + 3600)], detected_at=T0)
+    assert _kinds(done) == [("OBLIGATION_MET", "enforcement"), ("OBLIGATION_MET", "report"),
+                            ("CLOSED", "")]  # fmt: skip
+
+
+def test_enforcement_in_between_resets_the_consecutive_count_but_not_the_daily_one() -> None:
+    engine = RulesEngine({})
+    first = [_input_hit("a", T0), _input_hit("b", T0 + 1), _enforcement("w", T0 + 2)]
+    second = [_input_hit("c", T0 + 3), _input_hit("d", T0 + 4)]
+    assert engine.process(first + second, detected_at=T0) == []
+    (opened,) = engine.process([_input_hit("e", T0 + 5)], detected_at=T0)  # 5th today
+    assert opened.case_id.endswith("u_1#1")
+    missed = engine.tick(T0 + 5 + 24 * 3600 + 1)
+    assert sorted(f.obligation for f in missed) == ["enforcement", "report"]
+
+
+def test_unreported_enforcement_leaves_the_report_obligation_open() -> None:
+    engine = RulesEngine({})
+    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], detected_at=T0)
+    facts = engine.process([_enforcement("e1", T0 + 60, reported=False)], detected_at=T0)
+    assert _kinds(facts) == [("OBLIGATION_MET", "enforcement")]
+
+
+def test_discrimination_and_output_hits_do_not_count() -> None:
+    engine = RulesEngine({})
+    hits = [_input_hit(f"d{n}", T0 + n, category="DISCRIMINATION_AGE") for n in range(6)]
+    assert engine.process(hits, detected_at=T0) == []

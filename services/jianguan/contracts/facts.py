@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from jianguan.contracts import pb
@@ -17,6 +18,7 @@ from jianguan.domain.obligations import (
     SubjectState,
 )
 from jianguan.domain.rules.catalog import BY_ID
+from jianguan.domain.rules.sla import UserTally
 
 K = pb.cases_pb2
 CaseFact = pb.cases_pb2.CaseFact
@@ -126,3 +128,11 @@ def decode_state(raw: bytes) -> SubjectState:
             tuple(Obligation(n, d, m, b, x) for n, d, m, b, x in c["obligations"]),
         )
     return SubjectState(case=case, early=tuple((n, a, b) for n, a, b in doc["early"]))
+
+
+def encode_tally(tally: UserTally) -> bytes:
+    return json.dumps(asdict(tally), separators=(",", ":")).encode()
+
+
+def decode_tally(raw: bytes | None) -> UserTally:
+    return UserTally(**json.loads(raw)) if raw else UserTally()

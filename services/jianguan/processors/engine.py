@@ -8,25 +8,36 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, MutableMapping
 
-from jianguan.contracts.facts import CaseFact, case_fact, decode_state, encode_state
+from jianguan.contracts.facts import (
+    CaseFact,
+    case_fact,
+    decode_state,
+    decode_tally,
+    encode_state,
+    encode_tally,
+)
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
 from jianguan.domain.obligations import Case, CaseOpened, Fact, SubjectState
 from jianguan.domain.rules.sla import (
+    Action,
     ComplaintProcess,
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
+    SlaRule,
+    UserEnforcement,
     advance,
-    step,
+    apply,
 )
 
 # Only these kinds can change rule state; everything else skips the engine entirely.
 RELEVANT_KINDS = frozenset(
     {"moderation", "incident_report", "model_rectification", "complaint",
-     "personal_info_request", "service_filing"}
+     "personal_info_request", "service_filing", "user_enforcement"}
 )  # fmt: skip
 _FILING = "filing|"
+_TALLY = "user-tally|"
 
 
 class RulesEngine:
@@ -41,6 +52,7 @@ class RulesEngine:
         self.rules = (
             IllegalContent(o.get(IllegalContent.rule_id)),
             Complaints(self._published_days, o.get(Complaints.rule_id)),
+            UserEnforcement(o.get(UserEnforcement.rule_id)),
             ComplaintProcess(),
             PersonalInfoRequests(
                 calendar or WorkingCalendar(), o.get(PersonalInfoRequests.rule_id)
@@ -64,17 +76,29 @@ class RulesEngine:
                 self.store[f"{_FILING}{ev.provider_id}/{ev.service_id}"] = json.dumps(doc).encode()
             for rule in self.rules:
                 prefix = rule.rule_id + "|"
-                keys = {f"{prefix}{ev.provider_id}/{s}" for s, _ in rule.route(ev)}
+                actions = self._actions(rule, ev)
+                keys = {f"{prefix}{ev.provider_id}/{s}" for s, _ in actions}
                 states = {
                     k.removeprefix(prefix): decode_state(raw)
                     for k in keys
                     if (raw := self.store.get(k)) is not None
                 }
-                changed, facts = step(rule, states, ev)
+                changed, facts = apply(rule.rule_id, actions, states, ev)
                 for k, state in changed.items():
                     self.store[prefix + k] = encode_state(state)
                 out += self._facts(facts, {**states, **changed}, detected_at)
         return out
+
+    def _actions(self, rule: SlaRule | UserEnforcement, ev: Observed) -> list[tuple[str, Action]]:
+        if not isinstance(rule, UserEnforcement):
+            return rule.route(ev)
+        user = rule.user(ev)
+        if user is None:
+            return []
+        key = f"{_TALLY}{ev.provider_id}/{user}"
+        tally, actions = rule.route_tally(decode_tally(self.store.get(key)), ev)
+        self.store[key] = encode_tally(tally)
+        return actions
 
     def tick(self, now: float, provider_id: str | None = None) -> list[CaseFact]:
         """Misses every obligation overdue at ``now`` (of one provider, or all); call with the

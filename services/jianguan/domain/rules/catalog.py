@@ -146,6 +146,7 @@ CATALOG: tuple[Rule, ...] = (
             Param("daily_inputs", 5, "inputs", "illegal inputs of one user in one day"),
             Param("enforcement_hours", 24, "hours", "time to warn/restrict/suspend/terminate"),
         ),
+        active=True,
     ),
     Rule(
         "ART15-COMPLAINT",

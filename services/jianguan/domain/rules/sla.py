@@ -9,7 +9,7 @@ the states in whatever store they have.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
@@ -117,6 +117,64 @@ class Complaints:
         return []
 
 
+@dataclass(frozen=True, slots=True)
+class UserTally:
+    """Illegal inputs of one user: today's (CST) count and the count since the last enforcement."""
+
+    day: int = 0
+    today: int = 0
+    since_enforcement: int = 0
+    cases: int = 0  # cases opened so far; numbers the next one
+    open_case: str = ""  # subject of the case awaiting enforcement, if any
+
+
+class UserEnforcement:
+    """ART14-USER-ENFORCEMENT: a user whose inputs hit Art. 4(1) categories ``consecutive_inputs``
+    times without an enforcement in between, or ``daily_inputs`` times in one day (CST), must be
+    warned, restricted, suspended or terminated — with the record kept — and reported, within
+    ``enforcement_hours``. Only hits are observed, so "consecutive" means: with no enforcement on
+    that user in between."""
+
+    rule_id = "ART14-USER-ENFORCEMENT"
+
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        o = overrides or {}
+        self.consecutive = int(_param(self.rule_id, "consecutive_inputs", o))
+        self.daily = int(_param(self.rule_id, "daily_inputs", o))
+        self.within_s = _param(self.rule_id, "enforcement_hours", o) * HOUR
+
+    @staticmethod
+    def user(ev: Observed) -> str | None:
+        hit = ev.kind == "moderation" and ev.get("stage") == "INPUT"
+        if hit and ev.get("risk_category") in ILLEGAL_CATEGORIES and ev.get("user_ref"):
+            return str(ev.get("user_ref"))
+        if ev.kind == "user_enforcement" and ev.get("user_ref"):
+            return str(ev.get("user_ref"))
+        return None
+
+    def route_tally(
+        self, tally: UserTally, ev: Observed
+    ) -> tuple[UserTally, list[tuple[str, Action]]]:
+        """Update the user's tally with one event; the case actions it implies."""
+        if ev.kind == "user_enforcement":
+            actions: list[tuple[str, Action]] = []
+            if tally.open_case:
+                actions.append((tally.open_case, Meet("enforcement")))
+                if ev.get("reported_to_authority") and ev.get("record_kept"):
+                    actions.append((tally.open_case, Meet("report")))
+            return replace(tally, since_enforcement=0, open_case=""), actions
+        day = int((ev.at + 8 * HOUR) // DAY)  # civil day in China Standard Time
+        today = tally.today + 1 if day == tally.day else 1
+        tally = replace(tally, day=day, today=today, since_enforcement=tally.since_enforcement + 1)
+        crossed = tally.since_enforcement == self.consecutive or today == self.daily
+        if not crossed or tally.open_case:
+            return tally, []
+        subject = f"{self.user(ev)}#{tally.cases + 1}"
+        due = ev.at + self.within_s
+        tally = replace(tally, cases=tally.cases + 1, open_case=subject)
+        return tally, [(subject, Open({"enforcement": due, "report": due}))]
+
+
 class ComplaintProcess:
     """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
     response deadline. Registered without them, the case's only obligation is already due; a
@@ -174,15 +232,25 @@ def step(
 ) -> tuple[dict[str, SubjectState], list[Fact]]:
     """Apply one event. ``states`` holds (at least) the states of the keys the event touches;
     returns the states that changed and the facts, in order."""
+    return apply(rule.rule_id, rule.route(ev), states, ev)
+
+
+def apply(
+    rule_id: str,
+    actions: list[tuple[str, Action]],
+    states: Mapping[str, SubjectState],
+    ev: Observed,
+) -> tuple[dict[str, SubjectState], list[Fact]]:
+    """Apply a rule's actions for one event (see ``step``)."""
     changed: dict[str, SubjectState] = {}
     facts: list[Fact] = []
-    for subject, action in rule.route(ev):
+    for subject, action in actions:
         key = subject_key(ev.provider_id, subject)
         state = changed.get(key, states.get(key))
         if isinstance(action, Open):
             new, emitted = open_case(
                 state,
-                rule_id=rule.rule_id,
+                rule_id=rule_id,
                 provider_id=ev.provider_id,
                 service_id=ev.service_id,
                 subject=subject,

@@ -10,6 +10,7 @@ import pytest
 
 from jianguan.contracts import pb
 from jianguan.runtime.clickhouse import ClickHouseServer
+from jianguan.store.cases import CaseFactBatch
 from jianguan.store.executor import ChdbExecutor, Executor, ServerExecutor
 from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
 from jianguan.store.outcomes import OutcomeBatch
@@ -99,6 +100,33 @@ class StoreContract:
         assert executor.execute(
             "SELECT event_id, toString(status), field_path FROM ingest_errors"
         ) == [("e1", "INVALID", "f")]
+
+    def test_report_card_grades_a_provider(self, executor: Executor) -> None:
+        migrate(executor)
+        writer = BatchWriter(executor)
+        writer.write(_rows(10))
+        now = int(time.time())
+        for i, (received, accepted) in enumerate(((100, 90), (50, 50))):
+            outcome = pb.ingest_pb2.IngestOutcome(
+                outcome_id=f"o{i}", path="grpc", batch_id="b", received=received, accepted=accepted
+            )
+            outcome.received_at.seconds = now
+            batch = OutcomeBatch()
+            batch.add_record(outcome.SerializeToString(), RecordMeta("acme-ai", 0, 0, i), 0)
+            writer.write(batch)
+        facts = pb.cases_pb2.CaseFacts()
+        for kind, fid in ((1, "c/OPENED/"), (3, "c/DEADLINE_MISSED/report")):
+            f = facts.facts.add(fact_id=fid, kind=kind, case_id="c", provider_id="acme-ai")  # type: ignore[arg-type]
+            f.at.seconds = now
+        cases = CaseFactBatch()
+        cases.add_record(facts.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+        writer.write(cases)
+        rows = executor.execute(
+            "SELECT provider_id, events_stored, items_submitted, items_rejected,"
+            " round(error_rate, 4), days_over_error_limit, cases_opened, deadlines_missed, grade"
+            " FROM report_cards"
+        )
+        assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 1, 1, "C")]
 
 
 class TestClickHouseServer(StoreContract):

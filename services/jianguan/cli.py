@@ -131,6 +131,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
 
     from jianguan.processors.app import create_app
     from jianguan.processors.inbound import InboundValidator
+    from jianguan.processors.monitor import StoreMonitor
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
     from jianguan.store.cases import AlertBatch, CaseFactBatch
@@ -190,6 +191,16 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         LoopService("outcome-sink", outcomes),
         LoopService("case-sink", derived_sink(topics.CASES, "jianguan-cases", CaseFactBatch)),
         LoopService("alert-sink", derived_sink(topics.ALERTS, "jianguan-alerts", AlertBatch)),
+        LoopService(
+            "store-checks",
+            StoreMonitor(
+                settings.kafka,
+                url,
+                settings.topic_namespace,
+                settings.rule_overrides,
+                settings.check_interval_seconds,
+            ),
+        ),
         LoopService("inbound-validator", inbound),
         loglevel="warning",
         quiet=True,

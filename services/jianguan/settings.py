@@ -26,6 +26,7 @@ class Settings:
     faust_store: str
     rule_overrides: dict[str, dict[str, float]]
     rule_tick_seconds: float
+    check_interval_seconds: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,4 +54,5 @@ class Settings:
             # e.g. {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 2}}; see `jianguan rules list`
             rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
             rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "5")),
+            check_interval_seconds=float(env.get("JIANGUAN_CHECK_INTERVAL_SECONDS", "60")),
         )

@@ -30,6 +30,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
             {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
         ),
         "JIANGUAN_RULE_TICK_SECONDS": "1",
+        "JIANGUAN_CHECK_INTERVAL_SECONDS": "1",
     }
     with launched_up(tmp_path_factory.mktemp("cases"), registry, env) as running:
         yield running
@@ -143,3 +144,24 @@ def test_replay_verify_names_a_fact_the_log_does_not_support(up: RunningUp) -> N
     )  # fmt: skip
     assert proc.returncode == 1
     assert "live only:   ('forged/OPENED/'" in proc.stdout
+
+
+def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
+    (obs,) = chained("offshore", 1, service="monitoring")
+    o = obs.offshore_observation
+    o.observer, o.target, o.jurisdiction = "CAC monitoring", "genai.example.org", "SG"
+    o.estimated_domestic_users = 50_000
+
+    async def send() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([obs])
+
+    assert asyncio.run(send()).accepted == 1
+    want = [("ART20-OFFSHORE", "Art. 20", "high", [obs.envelope.event_id])]
+    rows = _wait(
+        up,
+        "SELECT rule_id, article, severity, evidence FROM alerts FINAL"
+        " WHERE rule_id = 'ART20-OFFSHORE'",
+        want,
+    )
+    assert rows == want

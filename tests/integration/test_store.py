@@ -16,7 +16,7 @@ from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.writer import BatchWriter
-from tests.helpers import chained
+from tests.helpers import chained, generation
 
 
 def _rows(n: int) -> ColumnBatch:
@@ -127,6 +127,43 @@ class StoreContract:
             " FROM report_cards"
         )
         assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 1, 1, "C")]
+
+    def test_store_checks_find_each_violation(self, executor: Executor) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        two_hours_ago = time.time() - 2 * 3600
+        events = []
+        for i in range(10):  # 10 images, one without a valid implicit label
+            ev = generation(f"img-{i}", now=two_hours_ago, service="svc-img")
+            g = ev.generation
+            g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
+            g.explicit_label = True
+            g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+            g.implicit_label.produce_id = "000000" if i == 3 else f"pid-{i:06d}"
+            events.append(ev)
+        reg = generation("reg", now=two_hours_ago, service="svc-img")
+        f = reg.service_filing
+        f.kind, f.status = (
+            pb.bodies_pb2.FILING_KIND_REGISTRATION,
+            pb.bodies_pb2.FILING_STATUS_GRANTED,
+        )
+        f.public_opinion_attribute = True
+        off = generation("obs-1", now=two_hours_ago, service="monitoring")
+        o = off.offshore_observation
+        o.observer, o.target, o.jurisdiction = "CAC monitoring", "chat.example.com", "US"
+        o.estimated_domestic_users = 2_000_000
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=[*events, reg, off]).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 0), 0)
+        BatchWriter(executor).write(batch)
+        alerts = {a.rule_id: a for a in run_checks(executor, time.time())}
+        assert set(alerts) == {"ART12-LABELING", "ART17-FILING", "ART20-OFFSHORE"}
+        assert list(alerts["ART12-LABELING"].evidence) == ["img-3"]
+        assert "labeled 9 of 10" in alerts["ART12-LABELING"].summary
+        assert "security assessment and algorithm filing" in alerts["ART17-FILING"].summary
+        assert alerts["ART20-OFFSHORE"].severity == "critical"
+        assert alerts["ART20-OFFSHORE"].alert_id == "ART20-OFFSHORE:acme-ai::chat.example.com"
 
 
 class TestClickHouseServer(StoreContract):

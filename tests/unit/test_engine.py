@@ -68,7 +68,10 @@ def test_the_catalog_marks_exactly_the_enforced_rules_active() -> None:
     from jianguan.domain.rules.catalog import CATALOG
 
     enforced = {r.rule_id for r in RulesEngine({}).rules}
-    projections = {"ART16-GRADE"}  # the report_cards view (migration 0004)
+    from jianguan.store.checks import CHECKS
+
+    # the report_cards view (migration 0004) and the store checks
+    projections = {"ART16-GRADE"} | {c.rule_id for c in CHECKS}
     assert enforced | projections == {r.id for r in CATALOG if r.active}
 
 

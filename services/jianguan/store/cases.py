@@ -16,7 +16,7 @@ CASE_FACT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 ALERT_COLUMNS: tuple[str, ...] = (
     "provider_id", "alert_id", "rule_id", "article", "severity", "service_id", "case_id",
-    "summary", "due", "detected_at",
+    "summary", "due", "detected_at", "evidence",
 )  # fmt: skip
 
 
@@ -82,7 +82,7 @@ class AlertBatch(_Columns):
                 "provider_id": a.provider_id, "alert_id": a.alert_id, "rule_id": a.rule_id,
                 "article": a.article, "severity": a.severity, "service_id": a.service_id,
                 "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
-                "detected_at": a.detected_at.seconds,
+                "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
             }
         )  # fmt: skip
         return 1

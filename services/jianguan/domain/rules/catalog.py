@@ -191,6 +191,7 @@ CATALOG: tuple[Rule, ...] = (
         CRITICAL,
         ("service_filing", "generation"),
         ("AlertRaised",),
+        active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
         "ART17-CHANGE-CANCELLATION",
@@ -224,6 +225,7 @@ CATALOG: tuple[Rule, ...] = (
         ("offshore_observation",),
         _OPENS_CASE,
         (Param("critical_users", 1_000_000, "users", "estimated users for critical severity"),),
+        active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
         "ART12-LABELING",
@@ -233,6 +235,7 @@ CATALOG: tuple[Rule, ...] = (
         ("generation",),
         ("AlertRaised",),
         (Param("min_labeled_share", 0.999, "share", "per provider, service and hour"),),
+        active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
         "ART11-PI-REQUEST",

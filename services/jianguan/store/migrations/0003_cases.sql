@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS alerts
     case_id String,
     summary String,
     due DateTime('UTC'),
-    detected_at DateTime('UTC')
+    detected_at DateTime('UTC'),
+    evidence Array(String)
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(due)

@@ -181,6 +181,7 @@ class Alert(_message.Message):
     SUMMARY_FIELD_NUMBER: _builtins.int
     DUE_FIELD_NUMBER: _builtins.int
     DETECTED_AT_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
     alert_id: _builtins.str
     """Deterministic: the same violation is one alert however often it is detected."""
     rule_id: _builtins.str
@@ -194,6 +195,10 @@ class Alert(_message.Message):
     def due(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def detected_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Where to look: event ids (or instants) that show the violation."""
+
     def __init__(
         self,
         *,
@@ -207,10 +212,11 @@ class Alert(_message.Message):
         summary: _builtins.str = ...,
         due: _timestamp_pb2.Timestamp | None = ...,
         detected_at: _timestamp_pb2.Timestamp | None = ...,
+        evidence: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "provider_id", b"provider_id", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "provider_id", b"provider_id", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

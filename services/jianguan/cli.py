@@ -250,6 +250,18 @@ def _demo_registry(path: Path) -> dict[str, str]:
     return tokens
 
 
+def _live_counts(url: ClickHouseUrl) -> tuple[int, int, int]:
+    """Events stored, cases open, alerts raised: what the demo prints every two seconds."""
+    ex = ServerExecutor(url)
+    try:
+        (stored,) = ex.execute("SELECT count() FROM events FINAL")[0]
+        (open_cases,) = ex.execute("SELECT count() FROM cases WHERE closed = 0")[0]
+        (alerts,) = ex.execute("SELECT count() FROM alerts FINAL")[0]
+        return int(stored), int(open_cases), int(alerts)
+    finally:
+        ex.close()
+
+
 def _count_stored(url: ClickHouseUrl) -> int:
     ex = ServerExecutor(url)
     try:
@@ -360,10 +372,13 @@ async def _live(args: argparse.Namespace, platform: Platform, tokens: dict[str, 
         for s in senders:
             if s.done() and not s.cancelled() and s.exception() is not None:
                 raise s.exception()  # type: ignore[misc]
-        stored = await asyncio.to_thread(_count_stored, platform.infra.writer_url)
+        stored, open_cases, alerts = await asyncio.to_thread(
+            _live_counts, platform.infra.writer_url
+        )
         print(
             f"{time.strftime('%H:%M:%S')}  sent {tally.sent:>9}  accepted {tally.accepted:>9}"
-            f"  stored {stored:>9}  rejected {sum(tally.rejected.values()):>6}",
+            f"  stored {stored:>9}  rejected {sum(tally.rejected.values()):>6}"
+            f"  open cases {open_cases:>6}  alerts {alerts:>5}",
             flush=True,
         )
     for s in senders:

@@ -165,6 +165,32 @@ class StoreContract:
         assert alerts["ART20-OFFSHORE"].severity == "critical"
         assert alerts["ART20-OFFSHORE"].alert_id == "ART20-OFFSHORE:acme-ai::chat.example.com"
 
+    def test_change_filing_check_counts_working_days(self, executor: Executor) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        day = 86400.0
+        now = time.time()
+        reg = generation("reg", now=now - 40 * day, service="svc-po")
+        f = reg.service_filing
+        f.kind = pb.bodies_pb2.FILING_KIND_REGISTRATION
+        f.status = pb.bodies_pb2.FILING_STATUS_GRANTED
+        f.public_opinion_attribute = True
+        f.model_version = "m1"
+        served = []
+        for name, age in (("m1", 39), ("m2", 30), ("m3", 2)):
+            ev = generation(f"gen-{name}", now=now - age * day, service="svc-po")
+            ev.generation.response_model = name
+            served.append(ev)
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=[reg, *served]).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 0), 0)
+        BatchWriter(executor).write(batch)
+        alerts = [a for a in run_checks(executor, now) if a.rule_id == "ART17-CHANGE"]
+        # m1 was registered; m3 is still within its 10 working days; m2 is overdue.
+        assert [a.alert_id for a in alerts] == ["ART17-CHANGE:acme-ai:svc-po:m2"]
+        assert "not filed" in alerts[0].summary
+
 
 class TestClickHouseServer(StoreContract):
     @pytest.fixture

@@ -67,6 +67,8 @@ def run_checks(
     for check in CHECKS:
         params = check_params(check.rule_id, now, lookback_s, overrides or {})
         rows = executor.execute(check.sql, params)
+        if check.post is not None:
+            rows = check.post(rows, params, now)
         alerts += alerts_from_rows(check, rows, params, now)
     return alerts
 

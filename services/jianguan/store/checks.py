@@ -4,7 +4,13 @@ ClickHouse 18.16 and modern ClickHouse run. ``processors.monitor`` turns rows in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from jianguan.domain.calendar import WorkingCalendar
+
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,6 +18,8 @@ class Check:
     rule_id: str
     # Columns: provider_id, service_id, subject, magnitude (for severity), summary, evidence.
     sql: str
+    # What SQL cannot say (working days): candidate rows -> violation rows. Pure.
+    post: Callable[[list[Row], Mapping[str, Any], float], list[Row]] | None = None
 
 
 _LABEL_OK = (
@@ -91,4 +99,48 @@ ORDER BY provider_id, subject
 """,
 )
 
-CHECKS: tuple[Check, ...] = (LABELING, UNFILED_SERVICE, OFFSHORE)
+
+def _late_change_filings(rows: list[Row], params: Mapping[str, Any], now: float) -> list[Row]:
+    """A model first served at ``first_seen`` must be filed (registration or change) within N
+    working days; violations are the ones filed late or not at all once the deadline passed."""
+    calendar = WorkingCalendar()
+    days = int(params["change_working_days"])
+    out = []
+    for provider_id, service_id, model, first_seen, filed_at in rows:
+        deadline = calendar.deadline(float(first_seen), days)
+        if (not filed_at and now > deadline) or (filed_at and float(filed_at) > deadline):
+            state = f"filed {days}+ working days late" if filed_at else "not filed"
+            summary = f"model {model} served since {first_seen} UTC: change {state}"
+            out.append((provider_id, service_id, model, 1, summary, [str(first_seen)]))
+    return out
+
+
+CHANGE_FILING = Check(
+    "ART17-CHANGE",
+    """
+SELECT provider_id, service_id, model, toUInt32(first_seen), toUInt32(filed_at)
+FROM
+(
+    SELECT provider_id, service_id, response_model AS model, min(occurred_at) AS first_seen
+    FROM events FINAL
+    WHERE kind = 10 AND response_model != '' AND occurred_at < toDateTime(%(until)s)
+    GROUP BY provider_id, service_id, model
+) AS served
+ANY LEFT JOIN
+(
+    SELECT provider_id, service_id, model_version AS model, min(occurred_at) AS filed_at
+    FROM events FINAL
+    WHERE kind = 15 AND filing_kind IN (1, 4) AND filing_status != 3 AND model_version != ''
+    GROUP BY provider_id, service_id, model
+) AS filed USING (provider_id, service_id, model)
+WHERE (provider_id, service_id) IN
+(
+    SELECT provider_id, service_id FROM events FINAL
+    WHERE kind = 15 AND filing_kind = 1 AND public_opinion_attribute = 1
+)
+ORDER BY provider_id, service_id, model
+""",
+    _late_change_filings,
+)
+
+CHECKS: tuple[Check, ...] = (LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING)

@@ -194,12 +194,12 @@ CATALOG: tuple[Rule, ...] = (
         active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
-        "ART17-CHANGE-CANCELLATION",
+        "ART17-CHANGE",
         ART17,
-        "Filing changes after a model change, cancellation after the service stops",
+        "A public-opinion service files a change within N working days of serving a new model",
         HIGH,
         ("service_filing", "generation"),
-        _OPENS_CASE,
+        ("AlertRaised",),
         (
             Param(
                 "change_working_days",
@@ -208,6 +208,17 @@ CATALOG: tuple[Rule, ...] = (
                 "file the change after a model-version change",
                 "Algorithm Recommendation Provisions Art. 24",
             ),
+        ),
+        active=True,  # a store check (jianguan.store.checks)
+    ),
+    Rule(
+        "ART17-CANCELLATION",
+        ART17,
+        "A public-opinion service cancels its filing within N working days of stopping service",
+        HIGH,
+        ("service_filing", "generation"),
+        ("AlertRaised",),
+        (
             Param(
                 "cancellation_working_days",
                 20,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+from jianguan.processors.monitor import run_checks
 from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
@@ -49,15 +50,18 @@ def replay_facts(
     return facts + engine.tick(cutoff)
 
 
-def write_facts(url: ClickHouseUrl, facts: list[CaseFact]) -> None:
+def write_facts(
+    url: ClickHouseUrl,
+    facts: list[CaseFact],
+    extra_alerts: Sequence[pb.cases_pb2.Alert] = (),
+) -> None:
     cases, alerts = CaseFactBatch(), AlertBatch()
     meta = RecordMeta("", 0, 0, 0)
     if facts:
         cases.add_record(pb.cases_pb2.CaseFacts(facts=facts).SerializeToString(), meta, 0)
-    for f in facts:
-        raised = alert(f)
-        if raised is not None:
-            alerts.add_record(raised.SerializeToString(), meta, 0)
+    raised = [a for a in map(alert, facts) if a is not None] + list(extra_alerts)
+    for a in raised:
+        alerts.add_record(a.SerializeToString(), meta, 0)
     writer = BatchWriter(ServerExecutor(url))
     try:
         writer.write(cases)
@@ -73,13 +77,15 @@ def rebuild(
     Run it with the processors stopped, or they will add to the tables meanwhile."""
     ex = ServerExecutor(url)
     try:
-        facts = replay_facts(ex, time.time() - grace_s, overrides)
+        now = time.time() - grace_s
+        facts = replay_facts(ex, now, overrides)
+        checked = run_checks(ex, now, overrides=overrides)
         ex.execute("TRUNCATE TABLE case_facts")
         ex.execute("TRUNCATE TABLE alerts")
     finally:
         ex.close()
-    write_facts(url, facts)
-    return len(facts)
+    write_facts(url, facts, checked)
+    return len(facts) + len(checked)
 
 
 @dataclass

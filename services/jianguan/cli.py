@@ -387,12 +387,21 @@ async def _live(args: argparse.Namespace, platform: Platform, tokens: dict[str, 
     return 0
 
 
-def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+def _clickhouse(args: argparse.Namespace, settings: Settings) -> ClickHouseUrl | None:
+    """The ClickHouse to work on: --clickhouse, else JIANGUAN_CLICKHOUSE_URL; None (after
+    saying so) when neither is given."""
     url = args.clickhouse or settings.clickhouse_url
     if not url:
         print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
+        return None
+    return ClickHouseUrl.parse(url)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    url = _clickhouse(args, settings)
+    if url is None:
         return 2
-    ex = ServerExecutor(ClickHouseUrl.parse(url), create_database=True)
+    ex = ServerExecutor(url, create_database=True)
     try:
         for m in migrate(ex):
             print(f"applied {m.version:04d}_{m.name}")
@@ -445,11 +454,10 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify_chain(args: argparse.Namespace, settings: Settings) -> int:
     """Check every service's hash chain in the event store; exit 1 if any is broken."""
-    url = args.clickhouse or settings.clickhouse_url
-    if not url:
-        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
+    url = _clickhouse(args, settings)
+    if url is None:
         return 2
-    ex = ServerExecutor(ClickHouseUrl.parse(url))
+    ex = ServerExecutor(url)
     broken = 0
     try:
         for provider_id, service_id in reader.services(ex, args.provider):
@@ -470,11 +478,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the case projections from the event store, or (--verify) check them."""
     from jianguan.processors import replay
 
-    url = args.clickhouse or settings.clickhouse_url
-    if not url:
-        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
+    target = _clickhouse(args, settings)
+    if target is None:
         return 2
-    target = ClickHouseUrl.parse(url)
     if not args.verify:
         written = replay.rebuild(target, 0.0, settings.rule_overrides)
         print(f"rebuilt case_facts and alerts from the event store: {written} facts")

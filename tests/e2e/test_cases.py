@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -19,16 +22,27 @@ from tests.helpers import chained
 
 pytestmark = pytest.mark.integration
 TOKEN = "cases-token"
+# SLAs of seconds instead of hours, so a test can watch deadlines pass.
+OVERRIDES = json.dumps(
+    {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
+)
+
+
+def _replay(up: RunningUp, *args: str) -> subprocess.CompletedProcess[str]:
+    """`jianguan replay ARGS` against the stack, with the live rule parameters."""
+    return subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "replay", *args,
+         "--clickhouse", up.writer_url.secret_url()],
+        capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, "JIANGUAN_RULE_OVERRIDES": OVERRIDES},
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
     registry = ProviderRegistry([Provider("case-ai", "Case AI", token_sha256=token_digest(TOKEN))])
     env = {
-        # SLAs of seconds instead of hours, so a test can watch deadlines pass.
-        "JIANGUAN_RULE_OVERRIDES": json.dumps(
-            {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
-        ),
+        "JIANGUAN_RULE_OVERRIDES": OVERRIDES,
         "JIANGUAN_RULE_TICK_SECONDS": "1",
         "JIANGUAN_CHECK_INTERVAL_SECONDS": "1",
     }
@@ -87,8 +101,6 @@ def test_illegal_output_opens_a_case_and_a_missed_disposal_raises_an_alert(up: R
 def test_replay_equals_live(up: RunningUp) -> None:
     """After live processing (the test above, plus a complaint handled in time), a replay of the
     event store produces exactly the live case facts."""
-    import subprocess
-    import sys
 
     (received, resolved) = chained("complaint", 2, service="svc-c")
     for ev, status in ((received, 1), (resolved, 3)):
@@ -108,24 +120,13 @@ def test_replay_equals_live(up: RunningUp) -> None:
         [("ART15-COMPLAINT", 1)],
     )  # fmt: skip
     assert closed == [("ART15-COMPLAINT", 1)]
-    env = {"JIANGUAN_RULE_OVERRIDES": json.dumps(
-        {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
-    )}  # fmt: skip
-    import os
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "jianguan.cli", "replay", "--verify", "--grace", "2",
-         "--clickhouse", up.writer_url.secret_url()],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **env}, check=False,
-    )  # fmt: skip
+    proc = _replay(up, "--verify", "--grace", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "replay equals live" in proc.stderr
 
 
 def test_replay_verify_names_a_fact_the_log_does_not_support(up: RunningUp) -> None:
-    import os
-    import subprocess
-    import sys
 
     ex = ServerExecutor(up.writer_url)
     try:
@@ -137,11 +138,7 @@ def test_replay_verify_names_a_fact_the_log_does_not_support(up: RunningUp) -> N
         )  # fmt: skip
     finally:
         ex.close()
-    proc = subprocess.run(
-        [sys.executable, "-m", "jianguan.cli", "replay", "--verify", "--grace", "2",
-         "--clickhouse", up.writer_url.secret_url()],
-        capture_output=True, text=True, timeout=120, env=dict(os.environ), check=False,
-    )  # fmt: skip
+    proc = _replay(up, "--verify", "--grace", "2")
     assert proc.returncode == 1
     assert "live only:   ('forged/OPENED/'" in proc.stdout
 
@@ -170,9 +167,6 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
 def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
     """The simulator's mix (moderation hits, complaints, filings, requests, reports) through the
     live stack; then the case projections are rebuilt from the event store and compared."""
-    import os
-    import subprocess
-    import sys
 
     from jianguan.simulator.sender import Tally, stream_provider
     from jianguan.simulator.traffic import ProviderTraffic
@@ -191,33 +185,17 @@ def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
             break
         time.sleep(0.5)
     assert previous > 10  # the mix opens cases
-    env = {"JIANGUAN_RULE_OVERRIDES": json.dumps(
-        {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
-    )}  # fmt: skip
-    proc = subprocess.run(
-        [sys.executable, "-m", "jianguan.cli", "replay", "--verify", "--grace", "2",
-         "--clickhouse", up.writer_url.secret_url()],
-        capture_output=True, text=True, timeout=180, env={**os.environ, **env}, check=False,
-    )  # fmt: skip
+    proc = _replay(up, "--verify", "--grace", "2")
     forged = "('forged/OPENED/'"  # left by the test above, when it ran first
     differences = [ln for ln in proc.stdout.splitlines() if forged not in ln]
     assert differences == [], proc.stdout[-3000:]
     # A rebuild replaces the projections with the replay (the forged fact goes), alerts of the
     # store checks included; a verify right after finds nothing to report.
-    cli = [sys.executable, "-m", "jianguan.cli"]
-    url = ["--clickhouse", up.writer_url.secret_url()]
-    run_env = {**os.environ, **env}
     checked = "SELECT alert_id FROM alerts FINAL WHERE alert_id NOT LIKE '%/DEADLINE_MISSED/%'"
     checked_before = _query(up, checked)
-    rebuilt = subprocess.run(
-        [*cli, "replay", *url], capture_output=True, text=True, timeout=180, env=run_env,
-        check=False,
-    )  # fmt: skip
+    rebuilt = _replay(up)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert _query(up, "SELECT count() FROM case_facts WHERE case_id = 'forged'") == [(0,)]
     assert sorted(_query(up, checked)) == sorted(checked_before)  # store-check alerts rebuilt
-    again = subprocess.run(
-        [*cli, "replay", "--verify", "--grace", "2", *url],
-        capture_output=True, text=True, timeout=180, env=run_env, check=False,
-    )  # fmt: skip
+    again = _replay(up, "--verify", "--grace", "2")
     assert again.returncode == 0, again.stdout[-3000:]

@@ -144,17 +144,7 @@ def meet(
             if late and not o.missed:
                 # Met after its due instant: it was missed, whether or not a clock tick said so
                 # first. The facts of a case then depend only on its events, not on timing.
-                facts.append(
-                    DeadlineMissed(
-                        case.case_id,
-                        case.rule_id,
-                        case.provider_id,
-                        case.service_id,
-                        name,
-                        o.due,
-                        at,
-                    )
-                )
+                facts.append(_missed(case, o, at))
             o = replace(o, met_at=at, met_by=by_event_id, missed=o.missed or late)
             facts.append(
                 ObligationMet(
@@ -170,6 +160,12 @@ def meet(
     return SubjectState(case=updated, early=state.early), facts
 
 
+def _missed(case: Case, o: Obligation, detected_at: float) -> DeadlineMissed:
+    return DeadlineMissed(
+        case.case_id, case.rule_id, case.provider_id, case.service_id, o.name, o.due, detected_at
+    )
+
+
 def tick(state: SubjectState | None, now: float) -> tuple[SubjectState | None, list[Fact]]:
     """The clock reached ``now`` (event-time watermark, or wall clock when a provider is
     silent): every unmet obligation whose due instant has passed is missed, once."""
@@ -180,18 +176,8 @@ def tick(state: SubjectState | None, now: float) -> tuple[SubjectState | None, l
     obligations = []
     for o in case.obligations:
         if o.met_at is None and not o.missed and now > o.due:
+            facts.append(_missed(case, o, now))
             o = replace(o, missed=True)
-            facts.append(
-                DeadlineMissed(
-                    case.case_id,
-                    case.rule_id,
-                    case.provider_id,
-                    case.service_id,
-                    o.name,
-                    o.due,
-                    now,
-                )
-            )
         obligations.append(o)
     if not facts:
         return state, []

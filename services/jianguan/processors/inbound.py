@@ -25,6 +25,7 @@ from jianguan.ingest.admission import Admission
 from jianguan.ingest.event_log import EventLogProducer
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import Provider, ProviderRegistry
+from jianguan.kafka_clients import committing_consumer
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,7 @@ class InboundValidator:
             for provider_id, event_id in await asyncio.to_thread(lambda: list(known())):
                 self.dedup.remember(provider_id, event_id)
         await self.producer.start()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=self._group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
-        )
+        self._consumer = committing_consumer(self._bootstrap, self._group)
         await self._consumer.start()
         if self._owners:
             self._consumer.subscribe(self.inbound_topics)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.protobuf.message import DecodeError
 
 from jianguan.contracts import pb
-from jianguan.store.processor import RecordMeta
+from jianguan.store.processor import ColumnarBatch, RecordMeta
 
 CASE_FACT_COLUMNS: tuple[str, ...] = (
     "provider_id", "case_id", "fact_id", "kind", "rule_id", "article", "severity", "service_id",
@@ -20,28 +18,7 @@ ALERT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class _Columns:
-    table = ""
-    column_names: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
-        self.data: dict[str, list[Any]] = {name: [] for name in self.column_names}
-        self.rows = 0
-        self.undecodable = 0
-
-    def __len__(self) -> int:
-        return self.rows
-
-    def columns(self) -> list[list[Any]]:
-        return [self.data[name] for name in self.column_names]
-
-    def _row(self, values: dict[str, Any]) -> None:
-        for name in self.column_names:
-            self.data[name].append(values[name])
-        self.rows += 1
-
-
-class CaseFactBatch(_Columns):
+class CaseFactBatch(ColumnarBatch):
     table = "case_facts"
     column_names = CASE_FACT_COLUMNS
 
@@ -67,7 +44,7 @@ class CaseFactBatch(_Columns):
         return len(facts)
 
 
-class AlertBatch(_Columns):
+class AlertBatch(ColumnarBatch):
     table = "alerts"
     column_names = ALERT_COLUMNS
 

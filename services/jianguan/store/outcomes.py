@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.protobuf.message import DecodeError
 
 from jianguan.contracts import pb
-from jianguan.store.processor import RecordMeta
+from jianguan.store.processor import ColumnarBatch, RecordMeta
 
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "provider_id", "path", "outcome_id", "batch_id", "received_at", "received", "accepted",
@@ -16,22 +14,11 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class OutcomeBatch:
-    """Columns for one insert into ingest_outcomes."""
+class OutcomeBatch(ColumnarBatch):
+    """Rows for ingest_outcomes, one per handled batch."""
 
     table = "ingest_outcomes"
     column_names = OUTCOME_COLUMNS
-
-    def __init__(self) -> None:
-        self.data: dict[str, list[Any]] = {name: [] for name in OUTCOME_COLUMNS}
-        self.rows = 0
-        self.undecodable = 0
-
-    def __len__(self) -> int:
-        return self.rows
-
-    def columns(self) -> list[list[Any]]:
-        return [self.data[name] for name in OUTCOME_COLUMNS]
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         try:

@@ -164,14 +164,14 @@ class RecordMeta:
     offset: int
 
 
-class ColumnBatch:
-    """Columns accumulated for one insert, in EVENT_COLUMNS order."""
+class ColumnarBatch:
+    """Column lists for one insert into ``table``; subclasses decode records into them."""
 
-    table = "events"
-    column_names = EVENT_COLUMNS
+    table = ""
+    column_names: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        self.data: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
+        self.data: dict[str, list[Any]] = {name: [] for name in self.column_names}
         self.rows = 0
         self.undecodable = 0
 
@@ -179,7 +179,19 @@ class ColumnBatch:
         return self.rows
 
     def columns(self) -> list[list[Any]]:
-        return [self.data[name] for name in EVENT_COLUMNS]
+        return [self.data[name] for name in self.column_names]
+
+    def _row(self, values: dict[str, Any]) -> None:
+        for name in self.column_names:
+            self.data[name].append(values[name])
+        self.rows += 1
+
+
+class ColumnBatch(ColumnarBatch):
+    """Event rows for the event store, decoded a record (one service's batch) at a time."""
+
+    table = "events"
+    column_names = EVENT_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         """Decode one record and append its rows; returns rows added (0 for a bad record)."""

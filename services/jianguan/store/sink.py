@@ -19,6 +19,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from jianguan import metrics
 from jianguan.contracts import topics
+from jianguan.kafka_clients import committing_consumer
 from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.writer import Batch, BatchWriter
 
@@ -81,16 +82,7 @@ class StoreSink:
     async def start(self) -> None:
         self._writer = await asyncio.to_thread(self._writer_factory)
         # Created here: aiokafka clients bind to the running event loop.
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=self._group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_bytes=32 * 1024 * 1024,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
-        )
+        self._consumer = committing_consumer(self._bootstrap, self._group)
         await self._consumer.start()
         self._consumer.subscribe([self._topic], listener=_FlushOnRevoke(self))
 

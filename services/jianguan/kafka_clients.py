@@ -1,0 +1,22 @@
+"""The platform's Kafka consumers, configured in one place (must be created inside the running
+event loop: aiokafka clients bind to it)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer
+
+
+def committing_consumer(bootstrap: str, group: str) -> AIOKafkaConsumer:
+    """A group member that commits only what its owner says is done (at-least-once), starts
+    from the beginning of a topic it has never read, and leaves a dead member's partitions to
+    the others within seconds."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=32 * 1024 * 1024,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=2_000,
+    )

@@ -31,7 +31,7 @@ protos: $(BIN)/.installed ## regenerate services/jianguan/_proto from protos/
 	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
 	  --python_out=$(PROTO_OUT) --mypy_out=quiet:$(PROTO_OUT) protos/jianguan/v1/*.proto
 	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
-	  --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) protos/jianguan/v1/ingest.proto
+	  --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) protos/jianguan/v1/ingest.proto protos/jianguan/v1/authority.proto
 	@# protoc writes imports relative to the proto root; the generated package lives in jianguan._proto.
 	@sed -i 's/^from jianguan\.v1 import /from jianguan._proto.jianguan.v1 import /' \
 	  $(PROTO_OUT)/jianguan/v1/*.py $(PROTO_OUT)/jianguan/v1/*.pyi

@@ -23,6 +23,7 @@ from jianguan.domain.chain import verify_chain
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.ingest.acl import acl_script
 from jianguan.ingest.registry import (
+    Authority,
     Provider,
     ProviderRegistry,
     RegistryError,
@@ -134,7 +135,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.processors.monitor import StoreMonitor
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
-    from jianguan.store.cases import AlertBatch, CaseFactBatch
+    from jianguan.store.cases import AlertBatch, AuthorityComplaintBatch, CaseFactBatch
     from jianguan.store.writer import Batch
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
@@ -191,6 +192,17 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         LoopService("outcome-sink", outcomes),
         LoopService("case-sink", derived_sink(topics.CASES, "jianguan-cases", CaseFactBatch)),
         LoopService("alert-sink", derived_sink(topics.ALERTS, "jianguan-alerts", AlertBatch)),
+        LoopService(
+            "authority-complaint-sink",
+            StoreSink(
+                settings.kafka,
+                topics.topic_name(topics.AUTHORITY_COMPLAINTS, settings.topic_namespace),
+                "jianguan-authority-complaints",
+                lambda: BatchWriter(ServerExecutor(url)),
+                AuthorityComplaintBatch,
+                who_header=topics.HEADER_AUTHORITY,
+            ),
+        ),
         LoopService(
             "store-checks",
             StoreMonitor(
@@ -514,6 +526,27 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_authorities(args: argparse.Namespace, settings: Settings) -> int:
+    """Register an authority account (records complaints made to it, Art. 18)."""
+    path = settings.providers_file
+    registry = ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+    token = new_token()
+    try:
+        updated = ProviderRegistry(
+            registry.providers,
+            [*registry.authorities, Authority(args.id, args.name or args.id, token_digest(token))],
+        )
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(updated.dump(), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+    print(f"registered authority {args.id}; its token (shown once, store it safely):\n{token}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jianguan", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -543,6 +576,13 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=90.0, help="smoke: seconds to wait for storage"
     )
     demo.set_defaults(fn=cmd_demo)
+
+    auth = sub.add_parser("authorities", help="authority accounts (Art. 18 complaint intake)")
+    auth_sub = auth.add_subparsers(dest="action", required=True)
+    auth_add = auth_sub.add_parser("add", help="register an authority and print its token")
+    auth_add.add_argument("id")
+    auth_add.add_argument("--name")
+    auth.set_defaults(fn=cmd_authorities)
 
     rules = sub.add_parser("rules", help="the rules catalog")
     rules_sub = rules.add_subparsers(dest="action", required=True)

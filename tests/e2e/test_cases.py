@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from jianguan.contracts import pb
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.ingest.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor
@@ -24,8 +24,12 @@ pytestmark = pytest.mark.integration
 TOKEN = "cases-token"
 # SLAs of seconds instead of hours, so a test can watch deadlines pass.
 OVERRIDES = json.dumps(
-    {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600}}
+    {
+        "ART14-ILLEGAL-CONTENT": {"disposal_hours": 3 / 3600, "report_hours": 600 / 3600},
+        "ART18-AUTHORITY-COMPLAINT": {"match_grace_days": 3 / 86400},
+    }
 )
+AUTHORITY_TOKEN = "cac-token"
 
 
 def _replay(up: RunningUp, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,7 +44,10 @@ def _replay(up: RunningUp, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
-    registry = ProviderRegistry([Provider("case-ai", "Case AI", token_sha256=token_digest(TOKEN))])
+    registry = ProviderRegistry(
+        [Provider("case-ai", "Case AI", token_sha256=token_digest(TOKEN))],
+        [Authority("cac-bj", "CAC Beijing", token_digest(AUTHORITY_TOKEN))],
+    )
     env = {
         "JIANGUAN_RULE_OVERRIDES": OVERRIDES,
         "JIANGUAN_RULE_TICK_SECONDS": "1",
@@ -199,3 +206,53 @@ def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
     assert sorted(_query(up, checked)) == sorted(checked_before)  # store-check alerts rebuilt
     again = _replay(up, "--verify", "--grace", "2")
     assert again.returncode == 0, again.stdout[-3000:]
+
+
+def test_complaints_to_the_authority_are_matched_to_provider_records(up: RunningUp) -> None:
+    import grpc
+
+    def complaint(ref: str) -> pb.authority_pb2.AuthorityComplaint:
+        c = pb.authority_pb2.AuthorityComplaint(
+            authority_ref=ref, provider_id="case-ai", service_id="svc-chat",
+            category=pb.bodies_pb2.COMPLAINT_CATEGORY_ILLEGAL_CONTENT,
+        )  # fmt: skip
+        c.received_at.seconds = int(time.time())
+        return c
+
+    async def record(c: pb.authority_pb2.AuthorityComplaint, token: str) -> object:
+        async with grpc.aio.insecure_channel(up.gateway) as channel:
+            stub = pb.authority_pb2_grpc.AuthorityIntakeServiceStub(channel)
+            return await stub.RecordComplaint(c, metadata=(("authorization", f"Bearer {token}"),))
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        asyncio.run(record(complaint("AUTH-0"), TOKEN))  # a provider cannot file as an authority
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    for ref in ("AUTH-1", "AUTH-2"):
+        ack = asyncio.run(record(complaint(ref), AUTHORITY_TOKEN))
+        assert ack.recorded, ack  # type: ignore[attr-defined]
+    (own,) = chained("own-record", 1, service="svc-chat")
+    c = own.complaint
+    c.complaint_id, c.authority_ref = "cmp-auth-1", "AUTH-1"
+    c.status = pb.bodies_pb2.COMPLAINT_STATUS_RECEIVED
+    c.channel = pb.bodies_pb2.COMPLAINT_CHANNEL_AUTHORITY_REFERRAL
+    c.category = pb.bodies_pb2.COMPLAINT_CATEGORY_ILLEGAL_CONTENT
+
+    async def send() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([own])
+
+    assert asyncio.run(send()).accepted == 1
+    want = [("AUTH-1", 0, 1), ("AUTH-2", 1, 0)]
+    rows = _wait(
+        up,
+        "SELECT subject, deadlines_missed, closed FROM cases"
+        " WHERE rule_id = 'ART18-AUTHORITY-COMPLAINT' ORDER BY subject",
+        want,
+    )
+    assert rows == want
+    assert _query(up, "SELECT authority_id FROM authority_complaints FINAL ORDER BY 1") == [
+        ("cac-bj",), ("cac-bj",),
+    ]  # fmt: skip
+    # Replay reads the authority's records too: it still equals live.
+    verified = _replay(up, "--verify", "--grace", "1")
+    assert verified.returncode == 0, verified.stdout[-3000:]

@@ -247,3 +247,16 @@ def test_registration_without_a_published_deadline_is_a_violation() -> None:
     compliant = Host(ComplaintProcess())
     assert compliant.feed(registration(T0, 15, "https://example.cn/complaints")) == []
     assert compliant.clock(T0 + DAY) == []
+
+
+def test_authority_complaint_matched_by_the_providers_record() -> None:
+    from jianguan.domain.rules.sla import AuthorityComplaints
+
+    host = Host(AuthorityComplaints())
+    filed = Observed("acme", "svc", "AUTH-7", "authority_complaint", T0, {"category": "OTHER"})
+    own = Observed("acme", "svc", "c1", "complaint", T0 + DAY, {"authority_ref": "AUTH-7"})
+    assert kinds(host.feed(own, filed)) == ["CaseOpened", "met:provider_record", "CaseClosed"]
+    unmatched = Host(AuthorityComplaints())
+    unmatched.feed(filed)
+    assert kinds(unmatched.clock(T0 + 3 * DAY)) == []
+    assert kinds(unmatched.clock(T0 + 3 * DAY + 1)) == ["missed:provider_record"]

@@ -45,6 +45,18 @@ def fields(msg: Message) -> dict[str, Any]:
     return out
 
 
+def observed_authority_complaint(c: pb.authority_pb2.AuthorityComplaint) -> Observed:
+    """A complaint made to an authority, as the rules see it (kind ``authority_complaint``)."""
+    return Observed(
+        provider_id=c.provider_id,
+        service_id=c.service_id,
+        event_id=c.authority_ref,
+        kind="authority_complaint",
+        at=c.received_at.seconds + c.received_at.nanos / 1e9,
+        body=fields(c),
+    )
+
+
 def observed(event: pb.event_pb2.Event, provider_id: str) -> Observed | None:
     kind = event.WhichOneof("body")
     if kind is None:

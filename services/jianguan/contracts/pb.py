@@ -1,6 +1,8 @@
 """The generated protobuf modules under short names. Generated code lives in jianguan._proto."""
 
 from jianguan._proto.jianguan.v1 import (
+    authority_pb2,
+    authority_pb2_grpc,
     bodies_pb2,
     cases_pb2,
     envelope_pb2,
@@ -11,6 +13,8 @@ from jianguan._proto.jianguan.v1 import (
 )
 
 __all__ = [
+    "authority_pb2",
+    "authority_pb2_grpc",
     "bodies_pb2",
     "cases_pb2",
     "envelope_pb2",
@@ -28,6 +32,7 @@ ItemResult = ingest_pb2.ItemResult
 ItemStatus = ingest_pb2.ItemStatus
 
 INGEST_SERVICE = "jianguan.v1.IngestService"
+AUTHORITY_SERVICE = "jianguan.v1.AuthorityIntakeService"
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 

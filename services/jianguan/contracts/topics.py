@@ -7,6 +7,10 @@ CASES = "jg.cases.v1"
 ALERTS = "jg.alerts.v1"
 # One jianguan.v1.IngestOutcome per handled batch (key: provider id), from every ingest path.
 OUTCOMES = "jg.ingest-outcomes.v1"
+# Complaints made to an authority (Art. 18), recorded by regulators; key: provider id.
+AUTHORITY_COMPLAINTS = "jg.authority-complaints.v1"
+HEADER_AUTHORITY = "jg-authority"
+HEADER_SOURCE = "jg-source"
 # Rule-relevant events re-keyed by provider, so one provider's cases live in one partition.
 RULE_INPUT = "jg.rule-input.v1"
 HEADER_TICK = "jg-tick"

@@ -269,6 +269,13 @@ def _semantic(event: pb.event_pb2.Event, kind: str, now_s: float, limits: Limits
     return None
 
 
+def validate_message(msg: Message) -> Problem | None:
+    """The contract's field rules for any jianguan.v1 message (required, sizes, identifiers,
+    enum ranges, Art. 11 scan of free text)."""
+    descriptor: Descriptor = msg.DESCRIPTOR  # type: ignore[assignment]
+    return _COMPILER.message(descriptor)(msg, "")
+
+
 def validate(
     event: pb.event_pb2.Event,
     now_s: float,

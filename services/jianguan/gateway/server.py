@@ -16,6 +16,7 @@ from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
+from jianguan.gateway.authority import AuthorityServicer
 from jianguan.gateway.servicer import IngestServicer
 from jianguan.ingest.admission import Admission
 from jianguan.ingest.event_log import EventLogProducer
@@ -73,6 +74,9 @@ class Gateway:
             Admission(self.dedup, RateLimiter(), limits), self.producer, path="grpc"
         )
         self.servicer = IngestServicer(registry, pipeline)
+        self.authority = AuthorityServicer(
+            registry, self.producer, topics.topic_name(topics.AUTHORITY_COMPLAINTS, namespace)
+        )
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
         self._server: grpc.aio.Server | None = None
@@ -107,14 +111,25 @@ class Gateway:
                 response_serializer=pb.BatchAck.SerializeToString,
             ),
         }
+        authority = {
+            "RecordComplaint": grpc.unary_unary_rpc_method_handler(
+                self.authority.record_complaint,
+                request_deserializer=pb.authority_pb2.AuthorityComplaint.FromString,
+                response_serializer=pb.authority_pb2.AuthorityComplaintAck.SerializeToString,
+            )
+        }
         server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(pb.INGEST_SERVICE, handlers),)
+            (
+                grpc.method_handlers_generic_handler(pb.INGEST_SERVICE, handlers),
+                grpc.method_handlers_generic_handler(pb.AUTHORITY_SERVICE, authority),
+            )
         )
         health_servicer = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
             (
                 pb.INGEST_SERVICE,
+                pb.AUTHORITY_SERVICE,
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             ),

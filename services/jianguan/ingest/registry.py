@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,15 @@ class Provider:
         return ProviderPolicy(self.id, self.rate_per_s, self.burst)
 
 
+@dataclass(frozen=True, slots=True)
+class Authority:
+    """A regulator's account (e.g. a CAC department) that records complaints made to it."""
+
+    id: str
+    name: str
+    token_sha256: str
+
+
 class RegistryError(ValueError):
     pass
 
@@ -50,7 +60,14 @@ class RegistryError(ValueError):
 class ProviderRegistry:
     """Lookup by credential. Immutable once built; reload by building a new one."""
 
-    def __init__(self, providers: list[Provider]) -> None:
+    def __init__(self, providers: list[Provider], authorities: Sequence[Authority] = ()) -> None:
+        self._authorities: dict[str, Authority] = {}
+        self._authority_tokens: dict[str, Authority] = {}
+        for a in authorities:
+            if not _PROVIDER_ID.fullmatch(a.id) or a.id in self._authorities:
+                raise RegistryError(f"authority id {a.id!r} is malformed or listed twice")
+            self._authorities[a.id] = a
+            self._authority_tokens[a.token_sha256] = a
         self._by_id: dict[str, Provider] = {}
         self._by_token: dict[str, Provider] = {}
         self._by_subject: dict[str, Provider] = {}
@@ -82,6 +99,14 @@ class ProviderRegistry:
     def by_subject(self, subject: str) -> Provider | None:
         return self._by_subject.get(subject)
 
+    @property
+    def authorities(self) -> list[Authority]:
+        return list(self._authorities.values())
+
+    def authority_by_token(self, token: str) -> Authority | None:
+        """Authority tokens and provider tokens are separate: neither opens the other's door."""
+        return self._authority_tokens.get(token_digest(token))
+
     @classmethod
     def load(cls, path: Path) -> ProviderRegistry:
         try:
@@ -103,7 +128,19 @@ class ProviderRegistry:
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise RegistryError(f"{path}: provider #{i + 1}: {exc}") from exc
-        return cls(providers)
+        authorities = []
+        for i, item in enumerate(data.get("authority", [])):
+            try:
+                authorities.append(
+                    Authority(
+                        str(item["id"]),
+                        str(item.get("name", item["id"])),
+                        str(item["token_sha256"]),
+                    )
+                )
+            except (KeyError, TypeError) as exc:
+                raise RegistryError(f"{path}: authority #{i + 1}: {exc}") from exc
+        return cls(providers, authorities)
 
     def dump(self) -> str:
         out = ["# jianguan provider registry. Tokens are stored as SHA-256 digests only.", ""]
@@ -118,6 +155,14 @@ class ProviderRegistry:
             if p.mtls_subject:
                 out.append(f"mtls_subject = {_q(p.mtls_subject)}")
             out += [f"rate_per_s = {p.rate_per_s}", f"burst = {p.burst}", ""]
+        for a in self._authorities.values():
+            out += [
+                "[[authority]]",
+                f"id = {_q(a.id)}",
+                f"name = {_q(a.name)}",
+                f"token_sha256 = {_q(a.token_sha256)}",
+                "",
+            ]
         return "\n".join(out)
 
 

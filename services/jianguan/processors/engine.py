@@ -21,6 +21,7 @@ from jianguan.domain.events import Observed
 from jianguan.domain.obligations import Case, CaseOpened, Fact, SubjectState
 from jianguan.domain.rules.sla import (
     Action,
+    AuthorityComplaints,
     ComplaintProcess,
     Complaints,
     IllegalContent,
@@ -34,7 +35,7 @@ from jianguan.domain.rules.sla import (
 # Only these kinds can change rule state; everything else skips the engine entirely.
 RELEVANT_KINDS = frozenset(
     {"moderation", "incident_report", "model_rectification", "complaint",
-     "personal_info_request", "service_filing", "user_enforcement"}
+     "personal_info_request", "service_filing", "user_enforcement", "authority_complaint"}
 )  # fmt: skip
 _FILING = "filing|"
 _TALLY = "user-tally|"
@@ -54,6 +55,7 @@ class RulesEngine:
             Complaints(self._published_days, o.get(Complaints.rule_id)),
             UserEnforcement(o.get(UserEnforcement.rule_id)),
             ComplaintProcess(),
+            AuthorityComplaints(o.get(AuthorityComplaints.rule_id)),
             PersonalInfoRequests(
                 calendar or WorkingCalendar(), o.get(PersonalInfoRequests.rule_id)
             ),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import CaseFact, alert
-from jianguan.contracts.observed import observed
+from jianguan.contracts.observed import observed, observed_authority_complaint
+from jianguan.domain.events import Observed
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
 from jianguan.processors.monitor import run_checks
 from jianguan.store.cases import AlertBatch, CaseFactBatch
@@ -24,18 +25,26 @@ from jianguan.store.migrate import migrate
 from jianguan.store.processor import RecordMeta
 from jianguan.store.writer import BatchWriter
 
-_KIND_CODES = tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS))
+_KIND_CODES = tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS) if k in pb.BODY_KINDS)
 _COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
 
 
-def stored_events(ex: ServerExecutor) -> Iterator[tuple[str, pb.event_pb2.Event]]:
+def stored_observations(ex: ServerExecutor) -> list[Observed]:
+    """Every rule-relevant fact the store holds, in time order: provider events and complaints
+    recorded by authorities."""
     rows = ex.execute_bytes(
         "SELECT provider_id, payload FROM events FINAL WHERE kind IN %(kinds)s"
         " ORDER BY occurred_at, occurred_nanos, event_id",
         {"kinds": _KIND_CODES},
     )
-    for provider, payload in rows:
-        yield provider.decode(), pb.Event.FromString(payload)
+    seen = [observed(pb.Event.FromString(payload), provider.decode()) for provider, payload in rows]
+    out = [s for s in seen if s is not None]
+    for (payload,) in ex.execute_bytes("SELECT payload FROM authority_complaints FINAL"):
+        out.append(
+            observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
+        )
+    out.sort(key=lambda o: (o.at, o.event_id))
+    return out
 
 
 def replay_facts(
@@ -43,10 +52,8 @@ def replay_facts(
 ) -> list[CaseFact]:
     engine = RulesEngine({}, overrides)
     facts: list[CaseFact] = []
-    for provider, event in stored_events(ex):
-        seen = observed(event, provider)
-        if seen is not None:
-            facts += engine.process([seen], detected_at=cutoff)
+    for seen in stored_observations(ex):
+        facts += engine.process([seen], detected_at=cutoff)
     return facts + engine.tick(cutoff)
 
 

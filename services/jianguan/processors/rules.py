@@ -18,7 +18,7 @@ import faust
 from jianguan.contracts import pb, topics
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
-from jianguan.contracts.observed import observed
+from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
 
 
@@ -46,6 +46,7 @@ def install_rules(
         )
 
     events, rule_input = topic(topics.EVENTS), topic(topics.RULE_INPUT)
+    authority = topic(topics.AUTHORITY_COMPLAINTS)
     cases, alerts = topic(topics.CASES), topic(topics.ALERTS)
     # bytes keys and values: faust then stores them raw (our own encoding, contracts.facts).
     table = app.Table(
@@ -83,12 +84,25 @@ def install_rules(
                     headers=[(topics.HEADER_PROVIDER, provider)],
                 )
 
+    @app.agent(authority, name="rules-authority")
+    async def from_authority(stream: Any) -> None:
+        async for event in stream.events():
+            await rule_input.send(
+                key=event.key, value=event.value, headers=[(topics.HEADER_SOURCE, b"authority")]
+            )
+
     @app.agent(rule_input, name="rules-apply")
     async def apply(stream: Any) -> None:
         async for event in stream.events():
             provider = (event.key or b"").decode()
             if _header(event.headers, topics.HEADER_TICK) is not None:
                 await publish(engine.tick(time.time(), provider))
+                continue
+            if _header(event.headers, topics.HEADER_SOURCE) == b"authority":
+                complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
+                await publish(
+                    engine.process([observed_authority_complaint(complaint)], time.time())
+                )
                 continue
             batch = pb.EventBatch.FromString(event.value)
             seen = (observed(ev, provider) for ev in batch.events)

@@ -63,3 +63,26 @@ class AlertBatch(ColumnarBatch):
             }
         )  # fmt: skip
         return 1
+
+
+class AuthorityComplaintBatch(ColumnarBatch):
+    table = "authority_complaints"
+    column_names: tuple[str, ...] = (
+        "provider_id", "authority_ref", "authority_id", "service_id", "received_at", "category",
+        "payload",
+    )  # fmt: skip
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
+        try:
+            c = pb.authority_pb2.AuthorityComplaint.FromString(value)
+        except DecodeError:
+            self.undecodable += 1
+            return 0
+        self._row(
+            {
+                "provider_id": c.provider_id, "authority_ref": c.authority_ref,
+                "authority_id": meta.provider_id, "service_id": c.service_id,
+                "received_at": c.received_at.seconds, "category": c.category, "payload": value,
+            }
+        )  # fmt: skip
+        return 1

@@ -53,6 +53,7 @@ class StoreSink:
         writer_factory: Callable[[], BatchWriter],
         batch_factory: Callable[[], Batch] = ColumnBatch,
         attributed: bool = True,
+        who_header: str = topics.HEADER_PROVIDER,
         max_rows: int = 50_000,
         max_wait_s: float = 0.4,
         now: Callable[[], float] = time.time,
@@ -69,6 +70,7 @@ class StoreSink:
         # Records of provider data (events, outcomes) must carry the provider header; records the
         # platform derives (cases, alerts) carry the provider in their payload.
         self._attributed = attributed
+        self._who = who_header  # the header naming who wrote the record (provider, authority)
         self._new_batch = batch_factory
         self._batch = batch_factory()
         self._offsets: dict[TopicPartition, int] = {}
@@ -132,7 +134,7 @@ class StoreSink:
             self._first_at = time.monotonic()
         for tp, records in fetched.items():
             for rec in records:
-                provider = _header(rec.headers, topics.HEADER_PROVIDER)  # type: ignore[attr-defined]
+                provider = _header(rec.headers, self._who)  # type: ignore[attr-defined]
                 received = _header(rec.headers, topics.HEADER_RECEIVED_MS)  # type: ignore[attr-defined]
                 if provider is None and self._attributed:
                     # Only the ingest paths write these topics and always set the header; a

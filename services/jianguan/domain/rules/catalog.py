@@ -180,9 +180,10 @@ CATALOG: tuple[Rule, ...] = (
         ART18,
         "A complaint made to the authority has a matching complaint record at the provider",
         MEDIUM,
-        ("complaint",),
-        ("AlertRaised",),
+        ("complaint", "authority_complaint"),
+        _OPENS_CASE,
         (Param("match_grace_days", 3, "days", "time for the provider's record to appear"),),
+        active=True,
     ),
     Rule(
         "ART17-FILING",

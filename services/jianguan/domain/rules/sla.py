@@ -175,6 +175,23 @@ class UserEnforcement:
         return tally, [(subject, Open({"enforcement": due, "report": due}))]
 
 
+class AuthorityComplaints:
+    """ART18-AUTHORITY-COMPLAINT: a complaint made to the authority is matched, within the grace
+    period, by the provider's own complaint record quoting the authority's reference."""
+
+    rule_id = "ART18-AUTHORITY-COMPLAINT"
+
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        self.grace_s = _param(self.rule_id, "match_grace_days", overrides or {}) * DAY
+
+    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+        if ev.kind == "authority_complaint":
+            return [(ev.event_id, Open({"provider_record": ev.at + self.grace_s}))]
+        if ev.kind == "complaint" and ev.get("authority_ref"):
+            return [(str(ev.get("authority_ref")), Meet("provider_record"))]
+        return []
+
+
 class ComplaintProcess:
     """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
     response deadline. Registered without them, the case's only obligation is already due; a
@@ -222,7 +239,9 @@ def subject_key(provider_id: str, subject: str) -> str:
     return f"{provider_id}/{subject}"
 
 
-SlaRule = IllegalContent | Complaints | ComplaintProcess | PersonalInfoRequests
+SlaRule = (
+    IllegalContent | Complaints | ComplaintProcess | PersonalInfoRequests | AuthorityComplaints
+)
 
 
 def step(

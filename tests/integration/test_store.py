@@ -191,6 +191,28 @@ class StoreContract:
         assert [a.alert_id for a in alerts] == ["ART17-CHANGE:acme-ai:svc-po:m2"]
         assert "not filed" in alerts[0].summary
 
+    def test_orphan_checks(self, executor: Executor) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        old = time.time() - 3 * 86400
+        hit = generation("hit-ok", now=old)
+        hit.moderation.stage, hit.moderation.risk_category, hit.moderation.action = 2, 7, 3
+        report = generation("rep-1", now=old)
+        report.incident_report.authority = "CAC"
+        report.incident_report.related_event_ids.extend(["hit-ok", "hit-missing"])
+        status = generation("ack-1", now=old)
+        c = status.complaint
+        c.complaint_id, c.status, c.channel, c.category = "cmp-x", 2, 1, 9
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=[hit, report, status]).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 0), 0)
+        BatchWriter(executor).write(batch)
+        alerts = {a.rule_id: a for a in run_checks(executor, time.time())}
+        assert alerts["ART14-ORPHAN-REFERENCE"].alert_id.endswith(":hit-missing")
+        assert list(alerts["ART14-ORPHAN-REFERENCE"].evidence) == ["rep-1"]
+        assert alerts["ART15-ORPHAN-STATUS"].alert_id.endswith(":cmp-x")
+
 
 class TestClickHouseServer(StoreContract):
     @pytest.fixture

@@ -143,4 +143,42 @@ ORDER BY provider_id, service_id, model
     _late_change_filings,
 )
 
-CHECKS: tuple[Check, ...] = (LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING)
+ORPHAN_REFERENCE = Check(
+    "ART14-ORPHAN-REFERENCE",
+    """
+SELECT provider_id, service_id, ref AS subject, 1 AS magnitude,
+       concat(toString(kind), ' event ', event_id, ' cites ', ref,
+              ', which the provider never reported') AS summary,
+       [event_id] AS evidence
+FROM events FINAL
+ARRAY JOIN related_event_ids AS ref
+WHERE kind IN (12, 16, 17)
+  AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
+  AND (provider_id, ref) NOT IN (SELECT provider_id, event_id FROM events)
+ORDER BY provider_id, service_id, subject
+""",
+)
+
+ORPHAN_COMPLAINT = Check(
+    "ART15-ORPHAN-STATUS",
+    """
+SELECT provider_id, service_id, subject, updates AS magnitude,
+       concat('complaint ', subject, ' has ', toString(updates),
+              ' status updates but was never reported received') AS summary,
+       evidence
+FROM
+(
+    SELECT provider_id, any(service_id) AS service_id, subject_id AS subject, count() AS updates,
+           countIf(complaint_status = 1) AS received, groupArray(10)(event_id) AS evidence
+    FROM events FINAL
+    WHERE kind = 13 AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
+    GROUP BY provider_id, subject
+)
+WHERE received = 0
+ORDER BY provider_id, subject
+""",
+)
+
+CHECKS: tuple[Check, ...] = (
+    LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
+)  # fmt: skip

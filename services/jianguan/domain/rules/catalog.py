@@ -149,6 +149,16 @@ CATALOG: tuple[Rule, ...] = (
         active=True,
     ),
     Rule(
+        "ART14-ORPHAN-REFERENCE",
+        ART14_1,
+        "Reports, rectifications and enforcement cite moderation events the provider reported",
+        LOW,
+        ("user_enforcement", "incident_report", "model_rectification"),
+        ("AlertRaised",),
+        (Param("grace_hours", 24, "hours", "time for the cited event to arrive"),),
+        active=True,  # a store check (jianguan.store.checks)
+    ),
+    Rule(
         "ART15-COMPLAINT",
         ART15,
         "Complaints acknowledged and resolved within the deadline the provider published",
@@ -165,6 +175,16 @@ CATALOG: tuple[Rule, ...] = (
             Param("acknowledge_days", 2, "days", "time to acknowledge receipt"),
         ),
         active=True,
+    ),
+    Rule(
+        "ART15-ORPHAN-STATUS",
+        ART15,
+        "Complaint status updates belong to a complaint the provider reported receiving",
+        LOW,
+        ("complaint",),
+        ("AlertRaised",),
+        (Param("grace_hours", 24, "hours", "time for the complaint's receipt to arrive"),),
+        active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
         "ART15-NO-DEADLINE",

@@ -127,6 +127,11 @@ class StoreContract:
             " FROM report_cards"
         )
         assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 1, 1, "C")]
+        peers = executor.execute(
+            "SELECT provider_id, tier, peer_providers, round(peer_median_error_rate, 4)"
+            " FROM report_card_peers"
+        )
+        assert peers == [("acme-ai", "S", 1, 0.0667)]
 
     def test_store_checks_find_each_violation(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

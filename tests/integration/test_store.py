@@ -218,6 +218,41 @@ class StoreContract:
         assert list(alerts["ART14-ORPHAN-REFERENCE"].evidence) == ["rep-1"]
         assert alerts["ART15-ORPHAN-STATUS"].alert_id.endswith(":cmp-x")
 
+    def test_cancellation_check(self, executor: Executor) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        day = 86400.0
+        now = time.time()
+        events = []
+        for service, last_age, cancelled_age in (
+            ("old", 90, None),
+            ("gone", 90, 80),
+            ("live", 1, None),
+        ):
+            filing = generation(f"filed-{service}", now=now - 200 * day, service=service)
+            filing.service_filing.kind = pb.bodies_pb2.FILING_KIND_ALGORITHM_FILING
+            filing.service_filing.status = pb.bodies_pb2.FILING_STATUS_GRANTED
+            served = generation(f"gen-{service}", now=now - last_age * day, service=service)
+            events += [filing, served]
+            if cancelled_age is not None:
+                cancel = generation(
+                    f"cancel-{service}", now=now - cancelled_age * day, service=service
+                )
+                cancel.service_filing.kind = pb.bodies_pb2.FILING_KIND_CANCELLATION
+                cancel.service_filing.status = pb.bodies_pb2.FILING_STATUS_GRANTED
+                events.append(cancel)
+        batch = ColumnBatch()
+        batch.add_record(
+            pb.EventBatch(events=events).SerializeToString(), RecordMeta("acme-ai", 0, 0, 0), 0
+        )
+        BatchWriter(executor).write(batch)
+        alerts = [
+            a.alert_id for a in run_checks(executor, now) if a.rule_id == "ART17-CANCELLATION"
+        ]
+        # "gone" cancelled within 20 working days, "live" is still serving, "old" never cancelled
+        assert alerts == ["ART17-CANCELLATION:acme-ai:old:old"]
+
 
 class TestClickHouseServer(StoreContract):
     @pytest.fixture

@@ -143,6 +143,48 @@ ORDER BY provider_id, service_id, model
     _late_change_filings,
 )
 
+
+def _late_cancellations(rows: list[Row], params: Mapping[str, Any], now: float) -> list[Row]:
+    """A service silent for ``stopped_after_days`` counts as stopped at its last generation; its
+    filing must then be cancelled within N working days of that."""
+    calendar = WorkingCalendar()
+    days = int(params["cancellation_working_days"])
+    silent_s = float(params["stopped_after_days"]) * 86400
+    out = []
+    for provider_id, service_id, last_served, cancelled_at in rows:
+        if now - float(last_served) < silent_s:
+            continue  # still serving, as far as anyone can tell
+        deadline = calendar.deadline(float(last_served), days)
+        if (not cancelled_at and now > deadline) or (
+            cancelled_at and float(cancelled_at) > deadline
+        ):
+            state = "cancelled late" if cancelled_at else "not cancelled"
+            summary = f"no generation since {last_served} UTC; filing {state}"
+            out.append((provider_id, service_id, service_id, 1, summary, [str(last_served)]))
+    return out
+
+
+CANCELLATION = Check(
+    "ART17-CANCELLATION",
+    """
+SELECT provider_id, service_id, toUInt32(last_served), toUInt32(cancelled_at)
+FROM
+(
+    SELECT provider_id, service_id,
+           max(kind = 15 AND filing_kind = 3 AND filing_status = 2) AS filed,
+           maxIf(occurred_at, kind = 10) AS last_served,
+           maxIf(occurred_at, kind = 15 AND filing_kind = 5 AND filing_status != 3)
+               AS cancelled_at
+    FROM events FINAL
+    WHERE occurred_at < toDateTime(%(until)s)
+    GROUP BY provider_id, service_id
+)
+WHERE filed = 1 AND toUInt32(last_served) > 0
+ORDER BY provider_id, service_id
+""",
+    _late_cancellations,
+)
+
 ORPHAN_REFERENCE = Check(
     "ART14-ORPHAN-REFERENCE",
     """
@@ -180,5 +222,6 @@ ORDER BY provider_id, subject
 )
 
 CHECKS: tuple[Check, ...] = (
-    LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
+    LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION, ORPHAN_REFERENCE,
+    ORPHAN_COMPLAINT,
 )  # fmt: skip

@@ -247,7 +247,14 @@ CATALOG: tuple[Rule, ...] = (
                 "cancel the filing after the service stops",
                 "Algorithm Recommendation Provisions Art. 24",
             ),
+            Param(
+                "stopped_after_days",
+                30,
+                "days",
+                "a filed service without generations this long counts as stopped",
+            ),
         ),
+        active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
         "ART20-OFFSHORE",

@@ -253,6 +253,36 @@ class StoreContract:
         # "gone" cancelled within 20 working days, "live" is still serving, "old" never cancelled
         assert alerts == ["ART17-CANCELLATION:acme-ai:old:old"]
 
+    def test_minor_mode_limit_check(self, executor: Executor) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        # Noon in Shanghai two days ago, so every minute below falls on one civil day there.
+        base = (time.time() // 86400 - 2) * 86400 + 4 * 3600
+        reg = generation("reg-kids", now=base - 3600, service="kids")
+        f = reg.service_filing
+        f.kind = pb.bodies_pb2.FILING_KIND_REGISTRATION
+        f.status = pb.bodies_pb2.FILING_STATUS_GRANTED
+        f.minor_daily_minutes = 2
+        events = [reg]
+        for user, minutes in (("u_over", 3), ("u_helped", 3), ("u_ok", 2)):
+            for m in range(minutes):
+                ev = generation(f"{user}-{m}", now=base + 60 * m, service="kids")
+                ev.generation.minor_mode = True
+                ev.generation.user_ref = user
+                events.append(ev)
+        helped = generation("restrict-1", now=base + 600, service="kids")
+        helped.user_enforcement.action = pb.bodies_pb2.ENFORCEMENT_ACTION_RESTRICT
+        helped.user_enforcement.user_ref = "u_helped"
+        events.append(helped)
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=events).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 0), 0)
+        BatchWriter(executor).write(batch)
+        alerts = [a for a in run_checks(executor, time.time()) if a.rule_id == "ART10-MINORS"]
+        assert [list(a.evidence) for a in alerts] == [["u_over"]]
+        assert "3 minutes" in alerts[0].summary
+
 
 class TestClickHouseServer(StoreContract):
     @pytest.fixture

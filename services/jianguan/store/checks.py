@@ -185,6 +185,47 @@ ORDER BY provider_id, service_id
     _late_cancellations,
 )
 
+MINORS = Check(
+    "ART10-MINORS",
+    """
+SELECT provider_id, service_id, concat(user_ref, '@', toString(day)) AS subject,
+       minutes AS magnitude,
+       concat('a minor-mode user was active ', toString(minutes), ' minutes on ', toString(day),
+              ' (limit ', toString(limit_minutes), ') without an intervention') AS summary,
+       [user_ref] AS evidence
+FROM
+(
+    SELECT provider_id, service_id, user_ref, day, minutes, limit_minutes
+    FROM
+    (
+        SELECT provider_id, service_id, user_ref, toDate(occurred_at, 'Asia/Shanghai') AS day,
+               uniqExact(toStartOfMinute(occurred_at)) AS minutes
+        FROM events FINAL
+        WHERE kind = 10 AND minor_mode = 1 AND user_ref != ''
+          AND occurred_at >= toDateTime(%(since)s) AND occurred_at < toDateTime(%(until)s)
+        GROUP BY provider_id, service_id, user_ref, day
+    ) AS usage
+    ANY LEFT JOIN
+    (
+        SELECT provider_id, service_id,
+               if(argMax(minor_daily_minutes, occurred_at) > 0,
+                  argMax(minor_daily_minutes, occurred_at), %(daily_minutes)s) AS limit_minutes
+        FROM events FINAL
+        WHERE kind = 15 AND filing_kind = 1
+        GROUP BY provider_id, service_id
+    ) AS declared USING (provider_id, service_id)
+) AS over
+WHERE minutes > if(limit_minutes > 0, limit_minutes, %(daily_minutes)s)
+  AND (provider_id, user_ref, day) NOT IN
+  (
+      SELECT provider_id, user_ref, toDate(occurred_at, 'Asia/Shanghai')
+      FROM events FINAL
+      WHERE kind = 12 AND enforcement_action >= 2
+  )
+ORDER BY provider_id, service_id, subject
+""",
+)
+
 ORPHAN_REFERENCE = Check(
     "ART14-ORPHAN-REFERENCE",
     """
@@ -222,6 +263,6 @@ ORDER BY provider_id, subject
 )
 
 CHECKS: tuple[Check, ...] = (
-    LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION, ORPHAN_REFERENCE,
+    LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION, MINORS, ORPHAN_REFERENCE,
     ORPHAN_COMPLAINT,
 )  # fmt: skip

@@ -106,6 +106,7 @@ _BODY: dict[str, tuple[tuple[str, Getter], ...]] = {
         ("model_version", _a("model_version")),
         ("public_opinion_attribute", _as_int("public_opinion_attribute")),
         ("complaint_deadline_days", _a("complaint_deadline_days")),
+        ("minor_daily_minutes", _a("minor_daily_minutes")),
     ),
     "incident_report": (
         ("authority", _a("authority")),

@@ -289,11 +289,20 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART10-MINORS",
         ART10,
-        "Minor-mode usage beyond the declared limits is followed by an intervention",
+        "Minor-mode use beyond the declared daily limit is met by an intervention",
         MEDIUM,
         ("generation",),
         ("AlertRaised",),
-        (Param("daily_minutes", 60, "minutes", "declared default minor-mode limit per day"),),
+        (
+            Param(
+                "daily_minutes",
+                60,
+                "minutes",
+                "limit when the service declared none; use is counted in active minutes, the"
+                " intervention is a restriction, suspension or termination of that user that day",
+            ),
+        ),
+        active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
         "ART16-GRADE",

@@ -796,6 +796,7 @@ class ServiceFiling(_message.Message):
     COMPLAINT_DEADLINE_DAYS_FIELD_NUMBER: _builtins.int
     COMPLAINT_CHANNEL_URL_FIELD_NUMBER: _builtins.int
     EFFECTIVE_AT_FIELD_NUMBER: _builtins.int
+    MINOR_DAILY_MINUTES_FIELD_NUMBER: _builtins.int
     kind: Global___FilingKind.ValueType
     status: Global___FilingStatus.ValueType
     filing_number: _builtins.str
@@ -808,6 +809,8 @@ class ServiceFiling(_message.Message):
     """Published complaint-handling deadline (Art. 15), in days; 0 = none published."""
     complaint_channel_url: _builtins.str
     """Where the complaint entry point is published."""
+    minor_daily_minutes: _builtins.int
+    """Declared daily limit of minor-mode use per user, in minutes (Art. 10); 0 = none declared."""
     @_builtins.property
     def effective_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -822,10 +825,11 @@ class ServiceFiling(_message.Message):
         complaint_deadline_days: _builtins.int = ...,
         complaint_channel_url: _builtins.str = ...,
         effective_at: _timestamp_pb2.Timestamp | None = ...,
+        minor_daily_minutes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["effective_at", b"effective_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,7 +24,8 @@ def test_every_scenario_live(tmp_path: Path) -> None:
     registry = ProviderRegistry(
         [Provider(s.provider_id, s.name, token_sha256=token_digest(s.name)) for s in scenarios]
     )
-    with launched_up(tmp_path, registry, {"JIANGUAN_RULE_TICK_SECONDS": "1"}) as up:
+    env = {"JIANGUAN_RULE_TICK_SECONDS": "1", "JIANGUAN_CHECK_INTERVAL_SECONDS": "1"}
+    with launched_up(tmp_path, registry, env) as up:
 
         async def send_all() -> list[int]:
             accepted = []
@@ -34,8 +35,14 @@ def test_every_scenario_live(tmp_path: Path) -> None:
             return accepted
 
         assert asyncio.run(send_all()) == [len(s.events) for s in scenarios]
-        expected = {s.provider_id: s.facts for s in scenarios}
+        expected = {s.provider_id: s.facts for s in scenarios if s.facts}
+        expected_alerts = {
+            s.provider_id: {(r, tuple(e) if e else None) for r, e in s.alerts.items()}
+            for s in scenarios
+            if s.alerts
+        }
         got: dict[str, set[tuple[str, str, str, str]]] = {}
+        got_alerts: dict[str, set[tuple[str, tuple[str, ...] | None]]] = {}
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             ex = ServerExecutor(up.writer_url)
@@ -43,13 +50,25 @@ def test_every_scenario_live(tmp_path: Path) -> None:
                 rows = ex.execute(
                     "SELECT provider_id, rule_id, subject, kind, obligation FROM case_facts FINAL"
                 )
+                alert_rows = ex.execute(
+                    "SELECT provider_id, rule_id, evidence FROM alerts FINAL"
+                    " WHERE alert_id NOT LIKE '%/DEADLINE_MISSED/%'"
+                )
             finally:
                 ex.close()
-            got = {}
+            got, got_alerts = {}, {}
             for provider, rule, subject, kind, obligation in rows:
                 got.setdefault(provider, set()).add((rule, subject, KIND[kind], obligation))
-            if got == expected:
+            for provider, rule, evidence in alert_rows:
+                shown = (
+                    None
+                    if expected_alerts.get(provider, {(rule, None)}) >= {(rule, None)}
+                    else tuple(evidence)
+                )
+                got_alerts.setdefault(provider, set()).add((rule, shown))
+            if got == expected and got_alerts == expected_alerts:
                 break
             time.sleep(1)
         for provider, facts in expected.items():
             assert got.get(provider, set()) == facts, provider
+        assert got_alerts == expected_alerts

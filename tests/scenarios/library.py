@@ -23,6 +23,8 @@ class Scenario:
     provider_id: str
     events: list[pb.event_pb2.Event]
     facts: set[tuple[str, str, str, str]]
+    # Store-check alerts expected: rule id -> evidence (None: any evidence).
+    alerts: dict[str, list[str] | None]
 
 
 def load_all(base: float | None = None) -> list[Scenario]:
@@ -41,5 +43,7 @@ def load_all(base: float | None = None) -> list[Scenario]:
             ev.envelope.occurred_at.seconds = int(base + spec["at"])
             events.append(chain.seal(ev))
         facts = {tuple(f) for f in doc["facts"]}
-        out.append(Scenario(name, "sc-" + name.replace("_", "-"), events, facts))  # type: ignore[arg-type]
+        alerts = {rule: evidence for rule, evidence in doc.get("alerts", [])}
+        provider = "sc-" + name.replace("_", "-")
+        out.append(Scenario(name, provider, events, facts, alerts))  # type: ignore[arg-type]
     return out

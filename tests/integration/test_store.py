@@ -132,6 +132,11 @@ class StoreContract:
             " FROM report_card_peers"
         )
         assert peers == [("acme-ai", "S", 1, 0.0667)]
+        by_article = executor.execute(
+            "SELECT provider_id, article, cases_opened, cases_open, deadlines_missed"
+            " FROM report_card_articles"
+        )
+        assert by_article == [("acme-ai", "", 1, 1, 1)]
 
     def test_store_checks_find_each_violation(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

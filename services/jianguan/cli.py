@@ -139,11 +139,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.store.writer import Batch
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
-    registry = (
-        ProviderRegistry.load(settings.providers_file)
-        if settings.providers_file.exists()
-        else ProviderRegistry([])
-    )
+    registry = _load_registry(settings.providers_file)
     app = create_app(
         settings.kafka,
         settings.state_dir,
@@ -422,9 +418,21 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _load_registry(path: Path) -> ProviderRegistry:
+    return ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+
+
+def _save_registry(path: Path, registry: ProviderRegistry) -> None:
+    """Only digests are in the file, but who may report is still nobody else's business."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(registry.dump(), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+
+
 def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.providers_file
-    registry = ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+    registry = _load_registry(path)
     if args.action == "list":
         for p in registry.providers:
             print(f"{p.id:24} {p.name:32} rate={p.rate_per_s:.0f}/s mtls={p.mtls_subject or '-'}")
@@ -448,14 +456,11 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
         burst=args.rate * 2,
     )
     try:
-        updated = ProviderRegistry([*registry.providers, provider])
+        updated = ProviderRegistry([*registry.providers, provider], registry.authorities)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated.dump(), encoding="utf-8")
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
+    _save_registry(path, updated)
     if settings.kafka:
         ensure_provider_topics(settings.kafka, [provider], settings.topic_namespace)
         inbound = topics.inbound_topic(args.id, settings.topic_namespace)
@@ -529,7 +534,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_authorities(args: argparse.Namespace, settings: Settings) -> int:
     """Register an authority account (records complaints made to it, Art. 18)."""
     path = settings.providers_file
-    registry = ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+    registry = _load_registry(path)
     token = new_token()
     try:
         updated = ProviderRegistry(
@@ -539,10 +544,7 @@ def cmd_authorities(args: argparse.Namespace, settings: Settings) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated.dump(), encoding="utf-8")
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
+    _save_registry(path, updated)
     print(f"registered authority {args.id}; its token (shown once, store it safely):\n{token}")
     return 0
 

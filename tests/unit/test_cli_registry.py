@@ -1,0 +1,33 @@
+"""Registering parties through the CLI keeps everyone already registered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jianguan.cli import main
+from jianguan.ingest.registry import ProviderRegistry
+
+
+def test_adding_providers_and_authorities_keeps_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "providers.toml"
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
+    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
+    assert main(["authorities", "add", "cac-bj", "--name", "CAC Beijing"]) == 0
+    assert main(["providers", "add", "acme-ai"]) == 0
+    assert main(["providers", "add", "acme-ai"]) == 2  # no silent overwrite
+    out = capsys.readouterr().out
+    tokens = [line for line in out.splitlines() if line.startswith("jgt_")]
+    assert len(tokens) == 2
+    registry = ProviderRegistry.load(path)
+    assert [p.id for p in registry.providers] == ["acme-ai"]
+    assert [a.id for a in registry.authorities] == ["cac-bj"]
+    assert registry.authority_by_token(tokens[0]) is not None
+    assert registry.by_token(tokens[1]) is not None
+    assert registry.by_token(tokens[0]) is None  # an authority token is no provider token
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    for token in tokens:
+        assert token not in path.read_text()

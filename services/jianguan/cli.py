@@ -135,7 +135,12 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.processors.monitor import StoreMonitor
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
-    from jianguan.store.cases import AlertBatch, AuthorityComplaintBatch, CaseFactBatch
+    from jianguan.store.cases import (
+        AlertBatch,
+        AuthorityComplaintBatch,
+        CaseFactBatch,
+        DispositionBatch,
+    )
     from jianguan.store.writer import Batch
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
@@ -188,6 +193,17 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         LoopService("outcome-sink", outcomes),
         LoopService("case-sink", derived_sink(topics.CASES, "jianguan-cases", CaseFactBatch)),
         LoopService("alert-sink", derived_sink(topics.ALERTS, "jianguan-alerts", AlertBatch)),
+        LoopService(
+            "disposition-sink",
+            StoreSink(
+                settings.kafka,
+                topics.topic_name(topics.OFFSHORE_DISPOSITIONS, settings.topic_namespace),
+                "jianguan-offshore-dispositions",
+                lambda: BatchWriter(ServerExecutor(url)),
+                DispositionBatch,
+                who_header=topics.HEADER_AUTHORITY,
+            ),
+        ),
         LoopService(
             "authority-complaint-sink",
             StoreSink(

@@ -169,6 +169,27 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
         want,
     )
     assert rows == want
+    # The CAC notifies the relevant bodies: the offshore case shows its disposition.
+    import grpc
+
+    disposition = pb.authority_pb2.OffshoreDisposition(
+        target="genai.example.org", stage=pb.authority_pb2.DISPOSITION_STAGE_NOTIFIED
+    )
+    disposition.at.seconds = int(time.time())
+
+    async def notify() -> pb.authority_pb2.DispositionAck:
+        async with grpc.aio.insecure_channel(up.gateway) as channel:
+            stub = pb.authority_pb2_grpc.AuthorityIntakeServiceStub(channel)
+            auth = (("authorization", f"Bearer {AUTHORITY_TOKEN}"),)
+            return await stub.RecordDisposition(disposition, metadata=auth)
+
+    assert asyncio.run(notify()).recorded
+    cases = _wait(
+        up,
+        "SELECT target, observations, toString(disposition) FROM offshore_cases",
+        [("genai.example.org", 1, "NOTIFIED")],
+    )
+    assert cases == [("genai.example.org", 1, "NOTIFIED")]
 
 
 def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:

@@ -9,6 +9,8 @@ ALERTS = "jg.alerts.v1"
 OUTCOMES = "jg.ingest-outcomes.v1"
 # Complaints made to an authority (Art. 18), recorded by regulators; key: provider id.
 AUTHORITY_COMPLAINTS = "jg.authority-complaints.v1"
+# Dispositions of offshore services (Art. 20), recorded by regulators; key: the target.
+OFFSHORE_DISPOSITIONS = "jg.offshore-dispositions.v1"
 HEADER_AUTHORITY = "jg-authority"
 HEADER_SOURCE = "jg-source"
 # Rule-relevant events re-keyed by provider, so one provider's cases live in one partition.

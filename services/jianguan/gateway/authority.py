@@ -1,28 +1,31 @@
-"""AuthorityIntakeService: regulators record complaints users made to them (Art. 18)."""
+"""AuthorityIntakeService: regulators record complaints users made to them (Art. 18) and the
+disposition of offshore services (Art. 20)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import grpc
 
 from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import validate_message
 from jianguan.ingest.event_log import EventLogProducer
-from jianguan.ingest.registry import ProviderRegistry
+from jianguan.ingest.registry import Authority, ProviderRegistry
 
-Context = grpc.aio.ServicerContext[
-    pb.authority_pb2.AuthorityComplaint, pb.authority_pb2.AuthorityComplaintAck
-]
+A = pb.authority_pb2
 
 
 class AuthorityServicer:
-    def __init__(self, registry: ProviderRegistry, producer: EventLogProducer, topic: str) -> None:
+    def __init__(
+        self, registry: ProviderRegistry, producer: EventLogProducer, namespace: str
+    ) -> None:
         self._registry = registry
         self._producer = producer
-        self._topic = topic
+        self._complaints = topics.topic_name(topics.AUTHORITY_COMPLAINTS, namespace)
+        self._dispositions = topics.topic_name(topics.OFFSHORE_DISPOSITIONS, namespace)
 
-    async def record_complaint(
-        self, request: pb.authority_pb2.AuthorityComplaint, context: Context
-    ) -> pb.authority_pb2.AuthorityComplaintAck:
+    async def _identify(self, context: Any) -> Authority:
+        """An authority account, from its bearer token; provider tokens never open this door."""
         token = ""
         for key, value in context.invocation_metadata() or ():
             if key == "authorization":
@@ -34,7 +37,18 @@ class AuthorityServicer:
                 grpc.StatusCode.UNAUTHENTICATED, "an authority account's bearer token is required"
             )
         assert authority is not None
-        ack = pb.authority_pb2.AuthorityComplaintAck(authority_ref=request.authority_ref)
+        return authority
+
+    async def _append(
+        self, context: Any, authority: Authority, topic: str, key: str, value: bytes
+    ) -> None:
+        headers = [(topics.HEADER_AUTHORITY, authority.id.encode())]
+        if not await self._producer.send(topic, key.encode(), value, headers):
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the event log did not take it; retry")
+
+    async def record_complaint(self, request: Any, context: Any) -> Any:
+        authority = await self._identify(context)
+        ack = A.AuthorityComplaintAck(authority_ref=request.authority_ref)
         problem = validate_message(request)
         if problem is not None:
             ack.field_path, ack.reason = problem.path, problem.reason
@@ -43,11 +57,21 @@ class AuthorityServicer:
             ack.field_path = "provider_id"
             ack.reason = f"no provider {request.provider_id!r} is registered"
             return ack
-        headers = [(topics.HEADER_AUTHORITY, authority.id.encode())]
-        stored = await self._producer.send(
-            self._topic, request.provider_id.encode(), request.SerializeToString(), headers
+        await self._append(
+            context, authority, self._complaints, request.provider_id, request.SerializeToString()
         )
-        if not stored:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the event log did not take it; retry")
+        ack.recorded = True
+        return ack
+
+    async def record_disposition(self, request: Any, context: Any) -> Any:
+        authority = await self._identify(context)
+        ack = A.DispositionAck(target=request.target)
+        problem = validate_message(request)
+        if problem is not None:
+            ack.field_path, ack.reason = problem.path, problem.reason
+            return ack
+        await self._append(
+            context, authority, self._dispositions, request.target, request.SerializeToString()
+        )
         ack.recorded = True
         return ack

@@ -74,9 +74,7 @@ class Gateway:
             Admission(self.dedup, RateLimiter(), limits), self.producer, path="grpc"
         )
         self.servicer = IngestServicer(registry, pipeline)
-        self.authority = AuthorityServicer(
-            registry, self.producer, topics.topic_name(topics.AUTHORITY_COMPLAINTS, namespace)
-        )
+        self.authority = AuthorityServicer(registry, self.producer, namespace)
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
         self._server: grpc.aio.Server | None = None
@@ -116,7 +114,12 @@ class Gateway:
                 self.authority.record_complaint,
                 request_deserializer=pb.authority_pb2.AuthorityComplaint.FromString,
                 response_serializer=pb.authority_pb2.AuthorityComplaintAck.SerializeToString,
-            )
+            ),
+            "RecordDisposition": grpc.unary_unary_rpc_method_handler(
+                self.authority.record_disposition,
+                request_deserializer=pb.authority_pb2.OffshoreDisposition.FromString,
+                response_serializer=pb.authority_pb2.DispositionAck.SerializeToString,
+            ),
         }
         server.add_generic_rpc_handlers(
             (

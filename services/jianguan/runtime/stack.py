@@ -72,7 +72,7 @@ class Infrastructure:
                 self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
             names = [
                 topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
-                topics.AUTHORITY_COMPLAINTS,
+                topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS,
             ]  # fmt: skip
             ensure_topics(
                 self.bootstrap,

@@ -86,3 +86,22 @@ class AuthorityComplaintBatch(ColumnarBatch):
             }
         )  # fmt: skip
         return 1
+
+
+class DispositionBatch(ColumnarBatch):
+    table = "offshore_dispositions"
+    column_names: tuple[str, ...] = ("target", "stage", "at", "authority_id", "note")
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
+        try:
+            d = pb.authority_pb2.OffshoreDisposition.FromString(value)
+        except DecodeError:
+            self.undecodable += 1
+            return 0
+        self._row(
+            {
+                "target": d.target, "stage": d.stage, "at": d.at.seconds,
+                "authority_id": meta.provider_id, "note": d.note,
+            }
+        )  # fmt: skip
+        return 1

@@ -6,6 +6,7 @@ isort:skip_file
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from jianguan._proto.jianguan.v1 import bodies_pb2 as _bodies_pb2
 import builtins as _builtins
 import sys
@@ -17,6 +18,29 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _DispositionStage:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DispositionStageEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DispositionStage.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DISPOSITION_STAGE_UNSPECIFIED: _DispositionStage.ValueType  # 0
+    DISPOSITION_STAGE_NOTIFIED: _DispositionStage.ValueType  # 1
+    """The relevant bodies were notified (通知有关机构)."""
+    DISPOSITION_STAGE_TECHNICAL_MEASURES: _DispositionStage.ValueType  # 2
+    """Technical or other necessary measures were taken (采取技术措施和其他必要措施)."""
+    DISPOSITION_STAGE_CLOSED: _DispositionStage.ValueType  # 3
+
+class DispositionStage(_DispositionStage, metaclass=_DispositionStageEnumTypeWrapper): ...
+
+DISPOSITION_STAGE_UNSPECIFIED: DispositionStage.ValueType  # 0
+DISPOSITION_STAGE_NOTIFIED: DispositionStage.ValueType  # 1
+"""The relevant bodies were notified (通知有关机构)."""
+DISPOSITION_STAGE_TECHNICAL_MEASURES: DispositionStage.ValueType  # 2
+"""Technical or other necessary measures were taken (采取技术措施和其他必要措施)."""
+DISPOSITION_STAGE_CLOSED: DispositionStage.ValueType  # 3
+Global___DispositionStage: _TypeAlias = DispositionStage  # noqa: Y015
 
 @_typing.final
 class AuthorityComplaint(_message.Message):
@@ -85,3 +109,61 @@ class AuthorityComplaintAck(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuthorityComplaintAck: _TypeAlias = AuthorityComplaintAck  # noqa: Y015
+
+@_typing.final
+class OffshoreDisposition(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARGET_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    target: _builtins.str
+    """The offshore service, as observed (OffshoreObservation.target)."""
+    stage: Global___DispositionStage.ValueType
+    note: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        target: _builtins.str = ...,
+        stage: Global___DispositionStage.ValueType = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "note", b"note", "stage", b"stage", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OffshoreDisposition: _TypeAlias = OffshoreDisposition  # noqa: Y015
+
+@_typing.final
+class DispositionAck(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARGET_FIELD_NUMBER: _builtins.int
+    RECORDED_FIELD_NUMBER: _builtins.int
+    FIELD_PATH_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    target: _builtins.str
+    recorded: _builtins.bool
+    field_path: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        target: _builtins.str = ...,
+        recorded: _builtins.bool = ...,
+        field_path: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field_path", b"field_path", "reason", b"reason", "recorded", b"recorded", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DispositionAck: _TypeAlias = DispositionAck  # noqa: Y015

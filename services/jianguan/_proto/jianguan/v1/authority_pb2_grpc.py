@@ -42,6 +42,11 @@ class AuthorityIntakeServiceStub:
                 request_serializer=jianguan_dot_v1_dot_authority__pb2.AuthorityComplaint.SerializeToString,
                 response_deserializer=jianguan_dot_v1_dot_authority__pb2.AuthorityComplaintAck.FromString,
                 _registered_method=True)
+        self.RecordDisposition = channel.unary_unary(
+                '/jianguan.v1.AuthorityIntakeService/RecordDisposition',
+                request_serializer=jianguan_dot_v1_dot_authority__pb2.OffshoreDisposition.SerializeToString,
+                response_deserializer=jianguan_dot_v1_dot_authority__pb2.DispositionAck.FromString,
+                _registered_method=True)
 
 
 class AuthorityIntakeServiceServicer:
@@ -56,6 +61,13 @@ class AuthorityIntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordDisposition(self, request, context):
+        """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthorityIntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +75,11 @@ def add_AuthorityIntakeServiceServicer_to_server(servicer, server):
                     servicer.RecordComplaint,
                     request_deserializer=jianguan_dot_v1_dot_authority__pb2.AuthorityComplaint.FromString,
                     response_serializer=jianguan_dot_v1_dot_authority__pb2.AuthorityComplaintAck.SerializeToString,
+            ),
+            'RecordDisposition': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDisposition,
+                    request_deserializer=jianguan_dot_v1_dot_authority__pb2.OffshoreDisposition.FromString,
+                    response_serializer=jianguan_dot_v1_dot_authority__pb2.DispositionAck.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -95,6 +112,33 @@ class AuthorityIntakeService:
             '/jianguan.v1.AuthorityIntakeService/RecordComplaint',
             jianguan_dot_v1_dot_authority__pb2.AuthorityComplaint.SerializeToString,
             jianguan_dot_v1_dot_authority__pb2.AuthorityComplaintAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDisposition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jianguan.v1.AuthorityIntakeService/RecordDisposition',
+            jianguan_dot_v1_dot_authority__pb2.OffshoreDisposition.SerializeToString,
+            jianguan_dot_v1_dot_authority__pb2.DispositionAck.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,8 @@ class AuthorityIntakeServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuthorityIntakeServiceAsyncStub: ...
     RecordComplaint: _grpc.UnaryUnaryMultiCallable[_authority_pb2.AuthorityComplaint, _authority_pb2.AuthorityComplaintAck]
+    RecordDisposition: _grpc.UnaryUnaryMultiCallable[_authority_pb2.OffshoreDisposition, _authority_pb2.DispositionAck]
+    """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it."""
 
 @_typing.type_check_only
 class AuthorityIntakeServiceAsyncStub(AuthorityIntakeServiceStub):
@@ -47,6 +49,8 @@ class AuthorityIntakeServiceAsyncStub(AuthorityIntakeServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RecordComplaint: _aio.UnaryUnaryMultiCallable[_authority_pb2.AuthorityComplaint, _authority_pb2.AuthorityComplaintAck]  # type: ignore[assignment]
+    RecordDisposition: _aio.UnaryUnaryMultiCallable[_authority_pb2.OffshoreDisposition, _authority_pb2.DispositionAck]  # type: ignore[assignment]
+    """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it."""
 
 class AuthorityIntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
@@ -60,5 +64,13 @@ class AuthorityIntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _authority_pb2.AuthorityComplaint,
         context: _ServicerContext,
     ) -> _typing.Union[_authority_pb2.AuthorityComplaintAck, _abc.Awaitable[_authority_pb2.AuthorityComplaintAck]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordDisposition(
+        self,
+        request: _authority_pb2.OffshoreDisposition,
+        context: _ServicerContext,
+    ) -> _typing.Union[_authority_pb2.DispositionAck, _abc.Awaitable[_authority_pb2.DispositionAck]]:
+        """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it."""
 
 def add_AuthorityIntakeServiceServicer_to_server(servicer: AuthorityIntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -288,6 +288,31 @@ class StoreContract:
         assert [list(a.evidence) for a in alerts] == [["u_over"]]
         assert "3 minutes" in alerts[0].summary
 
+    def test_labeling_share_at_the_threshold_is_compliant(self, executor: Executor) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        hour_ago = time.time() - 2 * 3600
+        events = []
+        for service, unlabeled in (("at-limit", 1), ("below", 2)):  # of 4 images each
+            for i in range(4):
+                ev = generation(f"{service}-{i}", now=hour_ago, service=service)
+                g = ev.generation
+                g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
+                g.explicit_label = True
+                if i >= unlabeled:
+                    g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+                    g.implicit_label.produce_id = f"pid-{service}-{i:04d}"
+                events.append(ev)
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=events).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 0), 0)
+        BatchWriter(executor).write(batch)
+        overrides = {"ART12-LABELING": {"min_labeled_share": 0.75}}
+        alerts = [a for a in run_checks(executor, time.time(), overrides=overrides)
+                  if a.rule_id == "ART12-LABELING"]  # fmt: skip
+        assert [a.service_id for a in alerts] == ["below"]
+
 
 class TestClickHouseServer(StoreContract):
     @pytest.fixture

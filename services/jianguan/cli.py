@@ -353,15 +353,39 @@ async def _smoke(
         if stored >= tally.accepted:
             break
         await asyncio.sleep(0.2)
+    case_facts = await _settled_case_facts(platform.infra.writer_url, deadline)
     result = {
         "sent": tally.sent,
         "accepted": tally.accepted,
         "stored": stored,
+        "case_facts": case_facts,
         "rejected": tally.rejected,
         "seconds": round(time.monotonic() - started, 2),
     }
     print(json.dumps(result), flush=True)
     return 0 if tally.sent == tally.accepted == stored == args.events else 1
+
+
+async def _settled_case_facts(url: ClickHouseUrl, deadline: float) -> int:
+    """Wait until the rules have caught up (the case facts stop changing for 3 s), so that what
+    the smoke leaves behind is a consistent projection a replay can be checked against."""
+
+    def count() -> int:
+        ex = ServerExecutor(url)
+        try:
+            return int(ex.execute("SELECT count() FROM case_facts")[0][0])
+        finally:
+            ex.close()
+
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        n = await asyncio.to_thread(count)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since >= 3:
+            break
+        await asyncio.sleep(0.5)
+    return last
 
 
 async def _live(args: argparse.Namespace, platform: Platform, tokens: dict[str, str]) -> int:

@@ -60,6 +60,13 @@ def test_smoke_against_existing_servers(broker, clickhouse, tmp_path: Path) -> N
         assert ex.execute("SELECT count() FROM events FINAL") == [(1500,)]
     finally:
         ex.close()
+    # The projections the smoke left behind are exactly what a replay of its events gives.
+    verify = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "replay", "--verify", "--grace", "0",
+         "--clickhouse", url.secret_url()],
+        capture_output=True, text=True, timeout=180, env=env, check=False,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
     from kafka.admin import KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)

@@ -158,6 +158,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.topic_namespace,
         settings.rule_overrides,
         settings.rule_tick_seconds,
+        settings.calendar,
     )
 
     def derived_sink(topic: str, group: str, batch: Callable[[], Batch]) -> StoreSink:
@@ -223,6 +224,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
                 settings.topic_namespace,
                 settings.rule_overrides,
                 settings.check_interval_seconds,
+                settings.calendar,
             ),
         ),
         LoopService("inbound-validator", inbound),
@@ -539,10 +541,12 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if target is None:
         return 2
     if not args.verify:
-        written = replay.rebuild(target, 0.0, settings.rule_overrides)
+        written = replay.rebuild(target, 0.0, settings.rule_overrides, settings.calendar)
         print(f"rebuilt case_facts and alerts from the event store: {written} facts")
         return 0
-    verdict = replay.verify(target, args.grace, settings.rule_overrides, keep=args.keep)
+    verdict = replay.verify(
+        target, args.grace, settings.rule_overrides, keep=args.keep, calendar=settings.calendar
+    )
     for row in verdict.live_only:
         print(f"live only:   {row}")
     for row in verdict.replay_only:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+
+from jianguan.domain.calendar import WorkingCalendar
+
+
+def _dates(text: str) -> frozenset[date]:
+    return frozenset(date.fromisoformat(d.strip()) for d in text.split(",") if d.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,7 @@ class Settings:
     rule_overrides: dict[str, dict[str, float]]
     rule_tick_seconds: float
     check_interval_seconds: float
+    calendar: WorkingCalendar
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,4 +63,10 @@ class Settings:
             rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
             rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "5")),
             check_interval_seconds=float(env.get("JIANGUAN_CHECK_INTERVAL_SECONDS", "60")),
+            # Public holidays and the weekend days declared working days (调休), ISO dates,
+            # comma-separated; published by the State Council each year.
+            calendar=WorkingCalendar(
+                holidays=_dates(env.get("JIANGUAN_HOLIDAYS", "")),
+                workdays=_dates(env.get("JIANGUAN_WORKDAYS", "")),
+            ),
         )

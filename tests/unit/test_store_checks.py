@@ -8,27 +8,38 @@ from jianguan.domain.calendar import CST, WorkingCalendar
 from jianguan.store.checks import _late_cancellations, _late_change_filings
 
 FIRST_SEEN = datetime(2026, 6, 5, 9, 0, tzinfo=CST).timestamp()  # a Friday
-DEADLINE = WorkingCalendar().deadline(FIRST_SEEN, 10)  # end of the 10th working day after
+CAL = WorkingCalendar()
+DEADLINE = CAL.deadline(FIRST_SEEN, 10)  # end of the 10th working day after
 PARAMS = {"change_working_days": 10, "cancellation_working_days": 10, "stopped_after_days": 30}
 
 
 def test_change_filed_just_in_time_or_one_second_late() -> None:
     row = ("acme", "svc", "m2", FIRST_SEEN)
-    assert _late_change_filings([(*row, DEADLINE)], PARAMS, DEADLINE + 86400) == []
-    (late,) = _late_change_filings([(*row, DEADLINE + 1)], PARAMS, DEADLINE + 86400)
+    assert _late_change_filings([(*row, DEADLINE)], PARAMS, DEADLINE + 86400, CAL) == []
+    (late,) = _late_change_filings([(*row, DEADLINE + 1)], PARAMS, DEADLINE + 86400, CAL)
     assert "late" in late[4]
 
 
 def test_unfiled_change_is_a_violation_only_after_the_deadline() -> None:
     row = ("acme", "svc", "m2", FIRST_SEEN, 0)
-    assert _late_change_filings([row], PARAMS, DEADLINE) == []
-    assert len(_late_change_filings([row], PARAMS, DEADLINE + 1)) == 1
+    assert _late_change_filings([row], PARAMS, DEADLINE, CAL) == []
+    assert len(_late_change_filings([row], PARAMS, DEADLINE + 1, CAL)) == 1
 
 
 def test_cancellation_edges_and_a_service_still_serving() -> None:
     now = FIRST_SEEN + 40 * 86400
-    assert _late_cancellations([("acme", "svc", FIRST_SEEN, DEADLINE)], PARAMS, now) == []
-    assert len(_late_cancellations([("acme", "svc", FIRST_SEEN, DEADLINE + 1)], PARAMS, now)) == 1
-    assert len(_late_cancellations([("acme", "svc", FIRST_SEEN, 0)], PARAMS, now)) == 1
+    assert _late_cancellations([("acme", "svc", FIRST_SEEN, DEADLINE)], PARAMS, now, CAL) == []
+    assert (
+        len(_late_cancellations([("acme", "svc", FIRST_SEEN, DEADLINE + 1)], PARAMS, now, CAL)) == 1
+    )
+    assert len(_late_cancellations([("acme", "svc", FIRST_SEEN, 0)], PARAMS, now, CAL)) == 1
     recent = now - 29 * 86400  # silent for less than stopped_after_days: still serving
-    assert _late_cancellations([("acme", "svc", recent, 0)], PARAMS, now) == []
+    assert _late_cancellations([("acme", "svc", recent, 0)], PARAMS, now, CAL) == []
+
+
+def test_a_configured_holiday_moves_the_deadline() -> None:
+    from datetime import date
+
+    holiday = WorkingCalendar(holidays=frozenset({date(2026, 6, 8)}))  # the Monday after
+    row = ("acme", "svc", "m2", FIRST_SEEN, DEADLINE + 1)  # a second late on weekdays only
+    assert _late_change_filings([row], PARAMS, DEADLINE + 86400, holiday) == []

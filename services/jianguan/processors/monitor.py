@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jianguan.contracts import pb, topics
+from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import BY_ID, CRITICAL
 from jianguan.ingest.event_log import EventLogProducer
 from jianguan.store.checks import CHECKS, Check
@@ -62,13 +63,14 @@ def run_checks(
     now: float,
     lookback_s: float = 7 * 86400,
     overrides: Mapping[str, Mapping[str, float]] | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[pb.cases_pb2.Alert]:
     alerts = []
     for check in CHECKS:
         params = check_params(check.rule_id, now, lookback_s, overrides or {})
         rows = executor.execute(check.sql, params)
         if check.post is not None:
-            rows = check.post(rows, params, now)
+            rows = check.post(rows, params, now, calendar or WorkingCalendar())
         alerts += alerts_from_rows(check, rows, params, now)
     return alerts
 
@@ -83,7 +85,9 @@ class StoreMonitor:
         namespace: str = "",
         overrides: Mapping[str, Mapping[str, float]] | None = None,
         interval_s: float = 30.0,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
+        self._calendar = calendar
         self._url = url
         self._overrides = overrides or {}
         self._interval_s = interval_s
@@ -100,7 +104,7 @@ class StoreMonitor:
     def _check_once(self) -> list[pb.cases_pb2.Alert]:
         ex = ServerExecutor(self._url)
         try:
-            return run_checks(ex, time.time(), overrides=self._overrides)
+            return run_checks(ex, time.time(), overrides=self._overrides, calendar=self._calendar)
         finally:
             ex.close()
 

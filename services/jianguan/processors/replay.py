@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from jianguan.contracts import pb
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
+from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
 from jianguan.processors.monitor import run_checks
@@ -48,9 +49,12 @@ def stored_observations(ex: ServerExecutor) -> list[Observed]:
 
 
 def replay_facts(
-    ex: ServerExecutor, cutoff: float, overrides: dict[str, dict[str, float]] | None = None
+    ex: ServerExecutor,
+    cutoff: float,
+    overrides: dict[str, dict[str, float]] | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[CaseFact]:
-    engine = RulesEngine({}, overrides)
+    engine = RulesEngine({}, overrides, calendar)
     facts: list[CaseFact] = []
     for seen in stored_observations(ex):
         facts += engine.process([seen], detected_at=cutoff)
@@ -78,15 +82,18 @@ def write_facts(
 
 
 def rebuild(
-    url: ClickHouseUrl, grace_s: float = 0.0, overrides: dict[str, dict[str, float]] | None = None
+    url: ClickHouseUrl,
+    grace_s: float = 0.0,
+    overrides: dict[str, dict[str, float]] | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> int:
     """Replace the case projections with a replay of the event store; returns facts written.
     Run it with the processors stopped, or they will add to the tables meanwhile."""
     ex = ServerExecutor(url)
     try:
         now = time.time() - grace_s
-        facts = replay_facts(ex, now, overrides)
-        checked = run_checks(ex, now, overrides=overrides)
+        facts = replay_facts(ex, now, overrides, calendar)
+        checked = run_checks(ex, now, overrides=overrides, calendar=calendar)
         ex.execute("TRUNCATE TABLE case_facts")
         ex.execute("TRUNCATE TABLE alerts")
     finally:
@@ -110,6 +117,7 @@ def verify(
     grace_s: float = 30.0,
     overrides: dict[str, dict[str, float]] | None = None,
     keep: bool = False,
+    calendar: WorkingCalendar | None = None,
 ) -> Verdict:
     """Replay into a scratch database and compare its case facts with the live ones."""
     cutoff = time.time() - grace_s
@@ -118,7 +126,7 @@ def verify(
     scratch = ServerExecutor(scratch_url, create_database=True)
     try:
         migrate(scratch)
-        write_facts(scratch_url, replay_facts(live, cutoff, overrides))
+        write_facts(scratch_url, replay_facts(live, cutoff, overrides, calendar))
         where = " WHERE at <= toDateTime(%(cutoff)s)"
         params = {"cutoff": int(cutoff)}
         q = f"SELECT {_COMPARED} FROM case_facts FINAL{where} ORDER BY fact_id"

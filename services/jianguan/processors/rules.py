@@ -19,6 +19,7 @@ from jianguan.contracts import pb, topics
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
+from jianguan.domain.calendar import WorkingCalendar
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
 
 
@@ -36,6 +37,7 @@ def install_rules(
     namespace: str = "",
     overrides: Mapping[str, Mapping[str, float]] | None = None,
     tick_seconds: float = 5.0,
+    calendar: WorkingCalendar | None = None,
 ) -> None:
     def topic(name: str) -> Any:
         return app.topic(
@@ -52,7 +54,7 @@ def install_rules(
     table = app.Table(
         topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
     )
-    engine = RulesEngine(_TableView(table), overrides)
+    engine = RulesEngine(_TableView(table), overrides, calendar)
     provider_ids = sorted(providers)
 
     async def publish(facts: list[CaseFact]) -> None:

@@ -19,7 +19,7 @@ class Check:
     # Columns: provider_id, service_id, subject, magnitude (for severity), summary, evidence.
     sql: str
     # What SQL cannot say (working days): candidate rows -> violation rows. Pure.
-    post: Callable[[list[Row], Mapping[str, Any], float], list[Row]] | None = None
+    post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
 
 
 _LABEL_OK = (
@@ -100,10 +100,11 @@ ORDER BY provider_id, subject
 )
 
 
-def _late_change_filings(rows: list[Row], params: Mapping[str, Any], now: float) -> list[Row]:
+def _late_change_filings(
+    rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
+) -> list[Row]:
     """A model first served at ``first_seen`` must be filed (registration or change) within N
     working days; violations are the ones filed late or not at all once the deadline passed."""
-    calendar = WorkingCalendar()
     days = int(params["change_working_days"])
     out = []
     for provider_id, service_id, model, first_seen, filed_at in rows:
@@ -144,10 +145,11 @@ ORDER BY provider_id, service_id, model
 )
 
 
-def _late_cancellations(rows: list[Row], params: Mapping[str, Any], now: float) -> list[Row]:
+def _late_cancellations(
+    rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
+) -> list[Row]:
     """A service silent for ``stopped_after_days`` counts as stopped at its last generation; its
     filing must then be cancelled within N working days of that."""
-    calendar = WorkingCalendar()
     days = int(params["cancellation_working_days"])
     silent_s = float(params["stopped_after_days"]) * 86400
     out = []

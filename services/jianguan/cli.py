@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import start_http_server
 
@@ -141,6 +142,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         CaseFactBatch,
         DispositionBatch,
     )
+    from jianguan.store.processor import ColumnBatch
     from jianguan.store.writer import Batch
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
@@ -161,61 +163,39 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.calendar,
     )
 
-    def derived_sink(topic: str, group: str, batch: Callable[[], Batch]) -> StoreSink:
+    def sink(topic: str, group: str, batch: Callable[[], Batch], **options: Any) -> StoreSink:
         return StoreSink(
             settings.kafka or "",
             topics.topic_name(topic, settings.topic_namespace),
             group,
             lambda: BatchWriter(ServerExecutor(url)),
             batch,
-            attributed=False,
+            **options,
         )
 
-    sink = StoreSink(
-        settings.kafka,
-        topics.topic_name(topics.EVENTS, settings.topic_namespace),
-        "jianguan-event-store",
-        lambda: BatchWriter(ServerExecutor(url)),
-    )
-    outcomes = StoreSink(
-        settings.kafka,
-        topics.topic_name(topics.OUTCOMES, settings.topic_namespace),
-        "jianguan-ingest-outcomes",
-        lambda: BatchWriter(ServerExecutor(url)),
-        OutcomeBatch,
-    )
+    by_authority = {"who_header": topics.HEADER_AUTHORITY}
+    derived = {"attributed": False}  # cases and alerts carry the provider in their payload
+    sinks = {
+        "event-store-sink": sink(topics.EVENTS, "jianguan-event-store", ColumnBatch),
+        "outcome-sink": sink(topics.OUTCOMES, "jianguan-ingest-outcomes", OutcomeBatch),
+        "case-sink": sink(topics.CASES, "jianguan-cases", CaseFactBatch, **derived),
+        "alert-sink": sink(topics.ALERTS, "jianguan-alerts", AlertBatch, **derived),
+        "disposition-sink": sink(
+            topics.OFFSHORE_DISPOSITIONS, "jianguan-offshore-dispositions", DispositionBatch,
+            **by_authority,
+        ),
+        "authority-complaint-sink": sink(
+            topics.AUTHORITY_COMPLAINTS, "jianguan-authority-complaints", AuthorityComplaintBatch,
+            **by_authority,
+        ),
+    }  # fmt: skip
     inbound = InboundValidator(
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
     )
     start_http_server(settings.metrics_port, addr="127.0.0.1")
     worker = faust.Worker(
         app,
-        LoopService("event-store-sink", sink),
-        LoopService("outcome-sink", outcomes),
-        LoopService("case-sink", derived_sink(topics.CASES, "jianguan-cases", CaseFactBatch)),
-        LoopService("alert-sink", derived_sink(topics.ALERTS, "jianguan-alerts", AlertBatch)),
-        LoopService(
-            "disposition-sink",
-            StoreSink(
-                settings.kafka,
-                topics.topic_name(topics.OFFSHORE_DISPOSITIONS, settings.topic_namespace),
-                "jianguan-offshore-dispositions",
-                lambda: BatchWriter(ServerExecutor(url)),
-                DispositionBatch,
-                who_header=topics.HEADER_AUTHORITY,
-            ),
-        ),
-        LoopService(
-            "authority-complaint-sink",
-            StoreSink(
-                settings.kafka,
-                topics.topic_name(topics.AUTHORITY_COMPLAINTS, settings.topic_namespace),
-                "jianguan-authority-complaints",
-                lambda: BatchWriter(ServerExecutor(url)),
-                AuthorityComplaintBatch,
-                who_header=topics.HEADER_AUTHORITY,
-            ),
-        ),
+        *(LoopService(name, runnable) for name, runnable in sinks.items()),
         LoopService(
             "store-checks",
             StoreMonitor(

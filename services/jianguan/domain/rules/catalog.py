@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CRITICAL, HIGH, MEDIUM, LOW = "critical", "high", "medium", "low"
-LAW = "the Measures"
 CONFIG = "configuration: the Measures set no number"
 
 

@@ -206,3 +206,32 @@ def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> Non
     lines = proc.stdout.splitlines()
     assert "acme-ai/svc-a: intact" in lines
     assert any(line.startswith("acme-ai/svc-b: gap at sequence 8") for line in lines), lines
+
+
+def test_rate_limited_items_are_delivered_by_retries_exactly_once(spine: Spine) -> None:
+    from jianguan.gateway.server import Gateway
+    from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+    from jianguan.sdk.retry import Delivery, publish_reliably
+
+    slow = Provider(
+        "slow-ai", "Slow", token_sha256=token_digest("tok-slow"), rate_per_s=20, burst=20
+    )
+    gateway = Gateway(ProviderRegistry([slow]), spine.bootstrap, spine.namespace)
+    spine.loop.run(gateway.start())
+    try:
+
+        async def send() -> Delivery:
+            async with IngestClient(f"127.0.0.1:{gateway.port}", token="tok-slow") as client:
+                return await publish_reliably(
+                    client, chained("slow", 60), base_delay_s=1.0, rng=lambda: 1.0
+                )
+
+        result = spine.loop.run(send(), timeout=60)
+    finally:
+        spine.loop.run(gateway.stop(grace=1))
+    assert result.delivered == 60
+    assert result.attempts >= 3  # 20 at once, the rest as the tokens refill
+    assert result.rejected == []
+    assert result.undelivered == []
+    assert spine.wait_stored(60) == 60
+    assert spine.query("SELECT uniqExact(event_id) FROM events FINAL") == [(60,)]

@@ -1,0 +1,87 @@
+"""Delivery with retries: resend only the items that may succeed later (rate limited, event log
+unavailable, or the whole call failed in transit), with exponential backoff and full jitter.
+
+Safe because event ids are idempotency keys: an item whose ack was lost comes back DUPLICATE on
+the retry — stored once, counted as delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+
+from jianguan.contracts import pb
+from jianguan.sdk import BatchPublisher
+
+S = pb.ingest_pb2
+RETRYABLE_ITEMS = frozenset({S.ITEM_STATUS_RATE_LIMITED, S.ITEM_STATUS_UNAVAILABLE})
+RETRYABLE_CALLS = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+
+
+@dataclass
+class Delivery:
+    """``delivered`` items are stored (accepted now or before); ``rejected`` will never be: each
+    keeps its index in the caller's list and the reason; ``undelivered`` ran out of attempts."""
+
+    delivered: int = 0
+    rejected: list[pb.ItemResult] = field(default_factory=list)
+    undelivered: list[int] = field(default_factory=list)
+    attempts: int = 0
+
+
+def backoff_s(attempt: int, base_s: float, cap_s: float, rng: Callable[[], float]) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]."""
+    return rng() * min(cap_s, base_s * float(2 ** (attempt - 1)))
+
+
+async def publish_reliably(
+    publisher: BatchPublisher,
+    events: Sequence[pb.event_pb2.Event],
+    max_attempts: int = 6,
+    base_delay_s: float = 0.2,
+    max_delay_s: float = 10.0,
+    rng: Callable[[], float] = random.random,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Delivery:
+    result = Delivery()
+    pending = list(range(len(events)))
+    while pending and result.attempts < max_attempts:
+        result.attempts += 1
+        try:
+            ack = await publisher.publish_batch([events[i] for i in pending])
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in RETRYABLE_CALLS:
+                raise
+            await sleep(backoff_s(result.attempts, base_delay_s, max_delay_s, rng))
+            continue
+        retry = []
+        for item in ack.results:
+            original = pending[item.index]
+            if item.status in RETRYABLE_ITEMS:
+                retry.append(original)
+            elif item.status == S.ITEM_STATUS_DUPLICATE:
+                result.delivered += 1
+            else:
+                rejected = pb.ItemResult()
+                rejected.CopyFrom(item)
+                rejected.index = original
+                rejected.field_path = item.field_path.replace(
+                    f"events[{item.index}]", f"events[{original}]", 1
+                )
+                result.rejected.append(rejected)
+        result.delivered += ack.accepted
+        pending = sorted(retry)
+        if pending and result.attempts < max_attempts:
+            await sleep(backoff_s(result.attempts, base_delay_s, max_delay_s, rng))
+    result.undelivered = pending
+    return result

@@ -104,20 +104,23 @@ class RulesEngine:
 
     def tick(self, now: float, provider_id: str | None = None) -> list[CaseFact]:
         """Misses every obligation overdue at ``now`` (of one provider, or all); call with the
-        wall clock (live) so an SLA expires even when a provider goes silent."""
+        wall clock (live) so an SLA expires even when a provider goes silent. One pass over the
+        store; only open cases are advanced."""
+        open_cases: dict[str, dict[str, SubjectState]] = {r.rule_id: {} for r in self.rules}
+        for key, raw in list(self.store.items()):
+            rule_id, sep, subject_key = key.partition("|")
+            if not sep or rule_id not in open_cases:
+                continue  # complaint deadlines, user tallies: not cases
+            if provider_id and not subject_key.startswith(provider_id + "/"):
+                continue
+            state = decode_state(raw)
+            if state.case is not None and not state.case.closed:
+                open_cases[rule_id][subject_key] = state
         out: list[CaseFact] = []
-        for rule in self.rules:
-            prefix = rule.rule_id + "|"
-            scope = f"{prefix}{provider_id}/" if provider_id else prefix
-            states = {
-                k.removeprefix(prefix): decode_state(v)
-                for k, v in list(self.store.items())
-                if k.startswith(scope)
-            }
-            open_states = {k: s for k, s in states.items() if s.case and not s.case.closed}
-            changed, facts = advance(open_states, now)
+        for rule_id, states in open_cases.items():
+            changed, facts = advance(states, now)
             for k, state in changed.items():
-                self.store[prefix + k] = encode_state(state)
+                self.store[f"{rule_id}|{k}"] = encode_state(state)
             out += self._facts(facts, {**states, **changed}, now)
         return out
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
-
 from jianguan.contracts import pb
 from jianguan.store.processor import ColumnarBatch, RecordMeta
 
@@ -23,11 +21,10 @@ class CaseFactBatch(ColumnarBatch):
     column_names = CASE_FACT_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        try:
-            facts = pb.cases_pb2.CaseFacts.FromString(value).facts
-        except DecodeError:
-            self.undecodable += 1
+        decoded = self._decode(pb.cases_pb2.CaseFacts, value)
+        if decoded is None:
             return 0
+        facts = decoded.facts
         for f in facts:
             self._row(
                 {
@@ -49,10 +46,8 @@ class AlertBatch(ColumnarBatch):
     column_names = ALERT_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        try:
-            a = pb.cases_pb2.Alert.FromString(value)
-        except DecodeError:
-            self.undecodable += 1
+        a = self._decode(pb.cases_pb2.Alert, value)
+        if a is None:
             return 0
         self._row(
             {
@@ -73,10 +68,8 @@ class AuthorityComplaintBatch(ColumnarBatch):
     )  # fmt: skip
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        try:
-            c = pb.authority_pb2.AuthorityComplaint.FromString(value)
-        except DecodeError:
-            self.undecodable += 1
+        c = self._decode(pb.authority_pb2.AuthorityComplaint, value)
+        if c is None:
             return 0
         self._row(
             {
@@ -93,10 +86,8 @@ class DispositionBatch(ColumnarBatch):
     column_names: tuple[str, ...] = ("target", "stage", "at", "authority_id", "note")
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        try:
-            d = pb.authority_pb2.OffshoreDisposition.FromString(value)
-        except DecodeError:
-            self.undecodable += 1
+        d = self._decode(pb.authority_pb2.OffshoreDisposition, value)
+        if d is None:
             return 0
         self._row(
             {

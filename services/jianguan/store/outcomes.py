@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
-
 from jianguan.contracts import pb
 from jianguan.store.processor import ColumnarBatch, RecordMeta
 
@@ -21,10 +19,8 @@ class OutcomeBatch(ColumnarBatch):
     column_names = OUTCOME_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        try:
-            o = pb.ingest_pb2.IngestOutcome.FromString(value)
-        except DecodeError:
-            self.undecodable += 1
+        o = self._decode(pb.ingest_pb2.IngestOutcome, value)
+        if o is None:
             return 0
         d = self.data
         # The provider comes from the record header (written by the platform), as for events.

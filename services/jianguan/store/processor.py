@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
 from jianguan.contracts import pb
 
 Getter = Callable[[Any], Any]
+M = TypeVar("M", bound=Message)
 
 # Columns every row has, from the envelope and the record.
 _COMMON: tuple[str, ...] = (
@@ -182,6 +183,14 @@ class ColumnarBatch:
     def columns(self) -> list[list[Any]]:
         return [self.data[name] for name in self.column_names]
 
+    def _decode(self, message: type[M], value: bytes) -> M | None:
+        """The record as ``message``; None (counted as undecodable) when it is not one."""
+        try:
+            return message.FromString(value)
+        except DecodeError:
+            self.undecodable += 1
+            return None
+
     def _row(self, values: dict[str, Any]) -> None:
         for name in self.column_names:
             self.data[name].append(values[name])
@@ -196,10 +205,8 @@ class ColumnBatch(ColumnarBatch):
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         """Decode one record and append its rows; returns rows added (0 for a bad record)."""
-        try:
-            batch = pb.EventBatch.FromString(value)
-        except DecodeError:
-            self.undecodable += 1
+        batch = self._decode(pb.EventBatch, value)
+        if batch is None:
             return 0
         groups: dict[str, list[Any]] = {}
         for ev in batch.events:

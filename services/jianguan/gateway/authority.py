@@ -9,6 +9,7 @@ import grpc
 
 from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import validate_message
+from jianguan.gateway.credentials import bearer_token
 from jianguan.ingest.event_log import EventLogProducer
 from jianguan.ingest.registry import Authority, ProviderRegistry
 
@@ -26,11 +27,7 @@ class AuthorityServicer:
 
     async def _identify(self, context: Any) -> Authority:
         """An authority account, from its bearer token; provider tokens never open this door."""
-        token = ""
-        for key, value in context.invocation_metadata() or ():
-            if key == "authorization":
-                scheme, _, token = str(value).partition(" ")
-                token = token.strip() if scheme.lower() == "bearer" else ""
+        token = bearer_token(context)
         authority = self._registry.authority_by_token(token) if token else None
         if authority is None:
             await context.abort(

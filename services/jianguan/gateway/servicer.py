@@ -11,6 +11,7 @@ import grpc
 
 from jianguan import metrics
 from jianguan.contracts import pb
+from jianguan.gateway.credentials import MALFORMED, bearer_token
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import Provider, ProviderRegistry
 
@@ -36,18 +37,12 @@ class IngestServicer:
     async def _identify(self, context: Context) -> Provider:
         """The caller's provider, from its client certificate (verified by the TLS layer against
         the provider CA) and/or its bearer token. When both are present they must agree."""
-        token = ""
-        for key, value in context.invocation_metadata() or ():
-            if key == "authorization":
-                scheme, _, token = str(value).partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
-                    await self._refuse(
-                        context, "malformed", "authorization must be 'Bearer <token>'"
-                    )
-                break
+        token = bearer_token(context)
+        if token == MALFORMED:
+            await self._refuse(context, "malformed", "authorization must be 'Bearer <token>'")
         by_token = by_cert = None
         if token:
-            by_token = self._registry.by_token(token.strip())
+            by_token = self._registry.by_token(token)
             if by_token is None:
                 await self._refuse(context, "unknown_token", "unknown or revoked token")
         subjects = [s.decode() for s in context.auth_context().get("x509_common_name", [])]

@@ -50,12 +50,10 @@ class LoopThread:
 
 @dataclass
 class Spine:
-    """Gateway + sink on a per-test topic and database."""
+    """Gateway and sinks on a per-test topic namespace and database."""
 
     loop: LoopThread
     gateway: Gateway
-    sink: StoreSink
-    sink_task: Future[None]
     url: ClickHouseUrl
     topic: str
     bootstrap: str
@@ -139,7 +137,7 @@ def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
         for s in (sink, outcome_sink):
             loop.run(s.start())
             tasks.append(loop.submit(s.run()))
-        yield Spine(loop, gateway, sink, tasks[0], database, topic, broker.bootstrap, namespace)
+        yield Spine(loop, gateway, database, topic, broker.bootstrap, namespace)
     finally:
         sink.request_stop()
         outcome_sink.request_stop()

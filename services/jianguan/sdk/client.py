@@ -17,21 +17,27 @@ class TlsClientConfig:
     key: bytes | None = None
 
 
+_OPTIONS = [
+    ("grpc.max_send_message_length", 32 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+]
+
+
+def channel_for(target: str, tls: TlsClientConfig | None) -> grpc.aio.Channel:
+    """An asyncio channel to the gateway: TLS (mTLS with cert and key) or plaintext on loopback."""
+    if tls is not None:
+        creds = grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
+        return grpc.aio.secure_channel(target, creds, options=_OPTIONS)
+    return grpc.aio.insecure_channel(target, options=_OPTIONS)
+
+
 class IngestClient:
     """Publishes EventBatches. Use as ``async with IngestClient(target, token=...) as c``."""
 
     def __init__(
         self, target: str, token: str | None = None, tls: TlsClientConfig | None = None
     ) -> None:
-        options = [
-            ("grpc.max_send_message_length", 32 * 1024 * 1024),
-            ("grpc.max_receive_message_length", 32 * 1024 * 1024),
-        ]
-        if tls is not None:
-            creds = grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
-            self._channel = grpc.aio.secure_channel(target, creds, options=options)
-        else:
-            self._channel = grpc.aio.insecure_channel(target, options=options)
+        self._channel = channel_for(target, tls)
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._stub = pb.ingest_pb2_grpc.IngestServiceStub(self._channel)
 

@@ -1,0 +1,229 @@
+"""Typed builders for every event kind: keyword arguments named as in the contract, enums by their
+short name (``action="stop_generation"``) or number, times as ``datetime`` or epoch seconds.
+
+Each returns an unsealed ``Event``: the reporter fills in service, sequence and hash chain. The
+event id defaults to a random UUID; pass your own stable id (e.g. your database key) when the
+same fact may be reported twice, so the platform stores it once.
+
+A wrong name or value raises ``ValueError`` at once, naming the field and the allowed values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.message import Message
+
+from jianguan.contracts import pb
+
+When = dt.datetime | float | None
+Enum = str | int
+
+
+def _seconds(when: When) -> float:
+    if when is None:
+        return time.time()
+    if isinstance(when, dt.datetime):
+        if when.tzinfo is None:
+            raise ValueError("give an aware datetime (e.g. tzinfo=datetime.timezone.utc)")
+        return when.timestamp()
+    return float(when)
+
+
+def _set_time(target: Any, when: When) -> None:
+    target.FromNanoseconds(round(_seconds(when) * 1e9))
+
+
+def enum_value(enum: Any, value: Enum, where: str) -> int:
+    """``"blocked"``, ``"BLOCKED"`` or ``"MODERATION_ACTION_BLOCKED"`` → its number in ``enum`` (an
+    EnumDescriptor)."""
+    prefix = enum.values[0].name.removesuffix("UNSPECIFIED")
+    if isinstance(value, int):
+        if value not in enum.values_by_number or value == 0:
+            raise ValueError(f"{where}: {value} is not a {enum.name}")
+        return value
+    name = value.upper()
+    found = enum.values_by_name.get(name) or enum.values_by_name.get(prefix + name)
+    if found is None or found.number == 0:
+        allowed = ", ".join(v.name.removeprefix(prefix).lower() for v in enum.values[1:])
+        raise ValueError(f"{where}: {value!r} is not a {enum.name}; use one of: {allowed}")
+    return int(found.number)
+
+
+def _fill(msg: Message, path: str, fields: dict[str, Any]) -> None:
+    descriptor = msg.DESCRIPTOR
+    for name, value in fields.items():
+        if value is None:
+            continue
+        field = descriptor.fields_by_name[name]
+        where = f"{path}.{name}"
+        if field.message_type is not None and field.message_type.name == "Timestamp":
+            _set_time(getattr(msg, name), value)
+        elif field.message_type is not None:
+            _fill(getattr(msg, name), where, value)
+        elif field.enum_type is not None and field.is_repeated:
+            getattr(msg, name).extend(enum_value(field.enum_type, v, where) for v in value)
+        elif field.enum_type is not None:
+            setattr(msg, name, enum_value(field.enum_type, value, where))
+        elif field.is_repeated:
+            getattr(msg, name).extend(value)
+        else:
+            setattr(msg, name, value)
+
+
+def _event(kind: str, fields: dict[str, Any]) -> pb.event_pb2.Event:
+    ev = pb.Event()
+    ev.envelope.event_id = fields.pop("event_id") or uuid.uuid4().hex
+    _set_time(ev.envelope.occurred_at, fields.pop("occurred_at"))
+    _fill(getattr(ev, kind), kind, fields)
+    return ev
+
+
+def generation(
+    *,
+    operation_name: Enum = "chat",
+    request_model: str,
+    output_type: Enum = "text",
+    response_model: str | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    finish_reasons: Sequence[Enum] = (),
+    user_ref: str | None = None,
+    minor_mode: bool | None = None,
+    explicit_label: bool | None = None,
+    implicit_label: dict[str, Any] | None = None,
+    latency_ms: int | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """A generation (gen_ai.* names). Images, video and audio need ``explicit_label=True`` and
+    ``implicit_label=dict(label="generated", content_producer=..., produce_id=...)`` (Art. 12)."""
+    return _event("generation", dict(locals()))
+
+
+def moderation(
+    *,
+    stage: Enum,
+    risk_category: Enum,
+    action: Enum,
+    detector: str | None = None,
+    confidence: float | None = None,
+    user_ref: str | None = None,
+    generation_event_id: str | None = None,
+    disposes_event_id: str | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """A moderation hit at the input or output stage and what was done (Art. 4, 14)."""
+    return _event("moderation", dict(locals()))
+
+
+def user_enforcement(
+    *,
+    action: Enum,
+    user_ref: str,
+    reason_event_ids: Sequence[str] = (),
+    reported_to_authority: bool | None = None,
+    record_kept: bool | None = None,
+    note: str | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """Warning, restriction, suspension or termination of a user (Art. 14 ¶2)."""
+    return _event("user_enforcement", dict(locals()))
+
+
+def complaint(
+    *,
+    complaint_id: str,
+    status: Enum,
+    channel: Enum,
+    category: Enum,
+    user_ref: str | None = None,
+    summary: str | None = None,
+    authority_ref: str | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """A complaint received, acknowledged or resolved (Art. 15); one event per status change."""
+    return _event("complaint", dict(locals()))
+
+
+def personal_info_request(
+    *,
+    request_id: str,
+    kind: Enum,
+    status: Enum,
+    user_ref: str | None = None,
+    refusal_reason: str | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """A request to access, copy, correct, supplement or delete personal information (Art. 11)."""
+    return _event("personal_info_request", dict(locals()))
+
+
+def service_filing(
+    *,
+    kind: Enum,
+    status: Enum,
+    filing_number: str | None = None,
+    service_name: str | None = None,
+    model_version: str | None = None,
+    public_opinion_attribute: bool | None = None,
+    complaint_deadline_days: int | None = None,
+    complaint_channel_url: str | None = None,
+    effective_at: When = None,
+    minor_daily_minutes: int | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """Registration, security assessment, algorithm filing, change or cancellation (Art. 15, 17)."""
+    return _event("service_filing", dict(locals()))
+
+
+def incident_report(
+    *,
+    authority: str,
+    related_event_ids: Sequence[str] = (),
+    risk_category: Enum | None = None,
+    summary: str | None = None,
+    report_ref: str | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """A report of illegal content or activity to a competent authority (Art. 14)."""
+    return _event("incident_report", dict(locals()))
+
+
+def model_rectification(
+    *,
+    measure: Enum,
+    related_event_ids: Sequence[str] = (),
+    model_version: str | None = None,
+    summary: str | None = None,
+    completed_at: When = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """Model optimisation training or another rectification after illegal output (Art. 14)."""
+    return _event("model_rectification", dict(locals()))
+
+
+def offshore_observation(
+    *,
+    observer: str,
+    target: str,
+    jurisdiction: str | None = None,
+    estimated_domestic_users: int | None = None,
+    filing_number_seen: str | None = None,
+    service_name: str | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """An offshore service observed serving users in the PRC (Art. 20)."""
+    return _event("offshore_observation", dict(locals()))

@@ -1,0 +1,287 @@
+"""The provider's reporter: check, seal, spool, send — so that reporting cannot silently go wrong.
+
+``report(service_id, event)``:
+1. checks the event against the contract and the Art. 11 free-text scan, as the gateway will, and
+   raises ``InvalidEvent`` at once (nothing is spooled, the chain does not advance);
+2. seals it into the service's hash chain (sequence, previous hash);
+3. writes it to the on-disk spool (raises ``SpoolFull`` when full: never drops) and returns a
+   future of its ``Outcome``.
+
+A background sender streams spooled events over ``Publish`` in batches (by size and linger time),
+one batch in flight, so every service's events reach the event log in sequence order. Items the
+gateway may take later (rate limited, event log unavailable) and failed calls are resent from the
+first such item, with exponential backoff and full jitter; event ids are idempotency keys, so an
+item whose answer was lost comes back DUPLICATE and is stored once. After a restart the reporter
+resumes the spool and the hash chains where the previous process left them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import grpc
+
+from jianguan.contracts import pb
+from jianguan.contracts.chain import Chain, event_hash
+from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, validate
+from jianguan.sdk.client import TlsClientConfig, channel_for
+from jianguan.sdk.outcome import InvalidEvent, Outcome, status_name
+from jianguan.sdk.retry import RETRYABLE_CALLS, RETRYABLE_ITEMS, backoff_s
+from jianguan.sdk.spool import Entry, Spool
+
+log = logging.getLogger(__name__)
+Event = pb.event_pb2.Event
+OutcomeCallback = Callable[[Outcome], None]
+
+
+class ReporterStopped(RuntimeError):
+    """The sender stopped on an error that retrying cannot fix (e.g. a revoked token)."""
+
+
+class AsyncReporter:
+    """Use as ``async with AsyncReporter(target, token=..., spool_dir=...) as r:``.
+
+    ``on_result`` is called for every answered event, also those resumed from a previous run
+    (whose futures died with that process). Closing stops sending; unsent events stay spooled.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        spool_dir: Path | str,
+        token: str | None = None,
+        tls: TlsClientConfig | None = None,
+        batch_size: int = 500,
+        linger_s: float = 0.02,
+        max_spool_bytes: int = 256 * 1024 * 1024,
+        fsync: bool = False,
+        on_result: OutcomeCallback | None = None,
+        base_delay_s: float = 0.2,
+        max_delay_s: float = 5.0,
+        call_timeout_s: float = 30.0,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._target, self._token, self._tls = target, token, tls
+        self._batch_size, self._linger_s = batch_size, linger_s
+        self._on_result = on_result
+        self._base_delay_s, self._max_delay_s = base_delay_s, max_delay_s
+        self._call_timeout_s = call_timeout_s
+        self._limits = limits
+        self._chains: dict[str, Chain] = {}
+        self._spool = Spool(spool_dir, self._chain_snapshot, max_spool_bytes, fsync=fsync)
+        self._restore_chains()
+        self._futures: dict[tuple[str, int], asyncio.Future[Outcome]] = {}
+        self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self.delivered = 0
+        self.rejected = 0
+
+    # -- chains ---------------------------------------------------------------------------------
+
+    def _chain_snapshot(self) -> bytes:
+        heads = {s: [c.sequence, c.last_hash.hex()] for s, c in self._chains.items()}
+        return json.dumps(heads, sort_keys=True).encode()
+
+    def _restore_chains(self) -> None:
+        meta, records = self._spool.newest()
+        for service, (seq, digest) in (json.loads(meta) if meta else {}).items():
+            self._chains[service] = Chain(service, seq, bytes.fromhex(digest))
+        for raw in records:
+            ev = Event.FromString(raw)
+            env = ev.envelope
+            self._chains[env.service_id] = Chain(env.service_id, env.sequence, event_hash(ev))
+
+    def chain_head(self, service_id: str) -> tuple[int, bytes]:
+        """The last sequence number and hash sealed for ``service_id``."""
+        c = self._chains.get(service_id)
+        return (c.sequence, c.last_hash) if c else (0, b"")
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Events spooled and not yet answered by the gateway."""
+        return self._spool.pending
+
+    def report(self, service_id: str, event: Event) -> asyncio.Future[Outcome]:
+        """Check, seal and spool one event; the future resolves when the gateway answered."""
+        return self.report_many(service_id, [event])[0]
+
+    def report_many(
+        self, service_id: str, events: Sequence[Event]
+    ) -> list[asyncio.Future[Outcome]]:
+        """All of ``events`` or none: each is checked first (``InvalidEvent`` names the first
+        bad one), then all are sealed and spooled together."""
+        if self._error is not None:
+            raise ReporterStopped(str(self._error)) from self._error
+        now = time.time()
+        for ev in events:
+            ev.envelope.service_id = service_id
+            ev.envelope.sequence = 1  # placeholders so the check judges the provider's part
+            ev.envelope.schema_version = pb.SCHEMA_VERSION
+            problem = validate(ev, now, self._limits)
+            if problem is not None:
+                raise InvalidEvent(
+                    ev.envelope.event_id, status_name(problem.status), problem.path, problem.reason
+                )
+        chain = self._chains.get(service_id) or Chain(service_id)
+        saved = (chain.sequence, chain.last_hash)
+        payloads = [chain.seal(ev).SerializeToString() for ev in events]
+        try:
+            self._spool.append(payloads)
+        except BaseException:
+            chain.sequence, chain.last_hash = saved
+            raise
+        self._chains[service_id] = chain
+        loop = asyncio.get_running_loop()
+        futures = []
+        for ev in events:
+            fut: asyncio.Future[Outcome] = loop.create_future()
+            self._futures[(service_id, ev.envelope.sequence)] = fut
+            futures.append(fut)
+        self._drained.clear()
+        self._wakeup.set()
+        return futures
+
+    async def flush(self, timeout_s: float | None = None) -> None:
+        """Wait until every spooled event was answered (raises ``TimeoutError``)."""
+        async with asyncio.timeout(timeout_s):
+            while self._spool.pending:
+                if self._error is not None:
+                    raise ReporterStopped(str(self._error)) from self._error
+                self._drained.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        await self._drained.wait()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncReporter:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def start(self) -> None:
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_forever(), name="jianguan-reporter")
+
+    async def close(self) -> None:
+        """Stop sending (unanswered events stay in the spool for the next start)."""
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+            self._sender = None
+        self._spool.close()
+
+    # -- the sender ----------------------------------------------------------------------------
+
+    async def _send_forever(self) -> None:
+        channel = channel_for(self._target, self._tls)
+        stub = pb.ingest_pb2_grpc.IngestServiceStub(channel)
+        metadata = (("authorization", f"Bearer {self._token}"),) if self._token else ()
+        call: grpc.aio.StreamStreamCall[pb.EventBatch, pb.BatchAck] | None = None
+        attempt = 0
+        try:
+            while True:
+                entries = self._spool.read(self._batch_size)
+                if not entries:
+                    if not self._spool.pending:
+                        self._drained.set()
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                if len(entries) < self._batch_size and self._linger_s:
+                    await asyncio.sleep(self._linger_s)
+                    entries += self._spool.read(self._batch_size - len(entries))
+                events = [Event.FromString(e.payload) for e in entries]
+                batch = pb.EventBatch(batch_id=events[0].envelope.event_id, events=events)
+                try:
+                    if call is None:
+                        call = stub.Publish(metadata=metadata)  # type: ignore[call-arg]
+                    await call.write(batch)
+                    async with asyncio.timeout(self._call_timeout_s):
+                        ack = await call.read()
+                    if not isinstance(ack, pb.BatchAck):  # EOF
+                        raise ConnectionError("the gateway closed the stream")
+                except (grpc.aio.AioRpcError, ConnectionError, TimeoutError) as exc:
+                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() not in RETRYABLE_CALLS:
+                        self._error = exc
+                        log.error("reporting stopped: %s: %s", exc.code().name, exc.details())
+                        return
+                    if call is not None:
+                        call.cancel()
+                    call = None
+                    self._spool.rewind()
+                    attempt += 1
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                done = self._settle(events, entries, ack)
+                if done < len(events):
+                    self._spool.rewind()
+                    attempt += 1
+                    await asyncio.sleep(self._backoff(attempt))
+                else:
+                    attempt = 0
+        finally:
+            if call is not None:
+                call.cancel()
+            await channel.close(None)
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_s(attempt, self._base_delay_s, self._max_delay_s, random.random)
+
+    def _settle(self, events: list[Event], entries: list[Entry], ack: pb.BatchAck) -> int:
+        """Answer every item before the first retryable one; returns how many were answered."""
+        answers = {r.index: r for r in ack.results}
+        stop = min(
+            (r.index for r in ack.results if r.status in RETRYABLE_ITEMS), default=len(events)
+        )
+        for i in range(stop):
+            env = events[i].envelope
+            r = answers.get(i)
+            out = (
+                Outcome(env.event_id, env.service_id, env.sequence, "ACCEPTED")
+                if r is None
+                else Outcome(
+                    env.event_id,
+                    env.service_id,
+                    env.sequence,
+                    status_name(r.status),
+                    r.field_path,
+                    r.reason,
+                )
+            )
+            self._answer(out)
+        if stop:
+            self._spool.ack(entries[stop - 1].end, stop)
+        if not self._spool.pending:
+            self._drained.set()
+        return stop
+
+    def _answer(self, out: Outcome) -> None:
+        if out.ok:
+            self.delivered += 1
+        else:
+            self.rejected += 1
+            log.warning("event not accepted: %s", out)
+        fut = self._futures.pop((out.service_id, out.sequence), None)
+        if fut is not None and not fut.done():
+            fut.set_result(out)
+        if self._on_result is not None:
+            try:
+                self._on_result(out)
+            except Exception:
+                log.exception("on_result callback failed for %s", out.event_id)

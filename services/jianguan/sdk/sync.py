@@ -1,0 +1,133 @@
+"""Blocking clients for code without an event loop: the same reporter and batch client.
+
+``Reporter`` runs an ``AsyncReporter`` on its own thread and loop; ``report`` checks, seals and
+spools on that loop (so errors such as ``InvalidEvent`` and ``SpoolFull`` are raised in the
+caller's thread) and returns a ``concurrent.futures.Future`` of the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine, Iterable, Sequence
+from typing import Any, TypeVar
+
+import grpc
+
+from jianguan.contracts import pb
+from jianguan.sdk.client import _OPTIONS, TlsClientConfig
+from jianguan.sdk.outcome import Outcome
+from jianguan.sdk.reporter import AsyncReporter
+
+T = TypeVar("T")
+Event = pb.event_pb2.Event
+
+
+def _mirror(fut: asyncio.Future[Outcome]) -> concurrent.futures.Future[Outcome]:
+    mirror: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
+
+    def copy(done: asyncio.Future[Outcome]) -> None:
+        mirror.set_result(done.result())
+
+    fut.add_done_callback(copy)
+    return mirror
+
+
+class Reporter:
+    """``with Reporter(target, token=..., spool_dir=...) as r: r.report("svc", event)``.
+
+    Takes the keyword arguments of ``AsyncReporter``; ``on_result`` runs on the reporter's thread.
+    """
+
+    def __init__(self, target: str, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="jianguan-reporter", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._reporter = self._call(self._open(target, options))
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    @staticmethod
+    async def _open(target: str, options: dict[str, Any]) -> AsyncReporter:
+        reporter = AsyncReporter(target, **options)
+        reporter.start()
+        return reporter
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def __enter__(self) -> Reporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def pending(self) -> int:
+        return self._reporter.pending
+
+    def report(self, service_id: str, event: Event) -> concurrent.futures.Future[Outcome]:
+        return self.report_many(service_id, [event])[0]
+
+    def report_many(
+        self, service_id: str, events: Sequence[Event]
+    ) -> list[concurrent.futures.Future[Outcome]]:
+        async def spool() -> list[concurrent.futures.Future[Outcome]]:
+            out = []
+            for fut in self._reporter.report_many(service_id, events):
+                out.append(_mirror(fut))
+            return out
+
+        return self._call(spool())
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        self._call(self._reporter.flush(timeout_s))
+
+    def close(self) -> None:
+        """Stop sending; unanswered events stay spooled for the next start."""
+        if self._loop.is_running():
+            self._call(self._reporter.close())
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+class SyncIngestClient:
+    """Blocking ``PublishBatch``; use as ``with SyncIngestClient(target, token=...) as c:``."""
+
+    def __init__(
+        self, target: str, token: str | None = None, tls: TlsClientConfig | None = None
+    ) -> None:
+        if tls is not None:
+            creds = grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
+            self._channel = grpc.secure_channel(target, creds, options=_OPTIONS)
+        else:
+            self._channel = grpc.insecure_channel(target, options=_OPTIONS)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._stub = pb.ingest_pb2_grpc.IngestServiceStub(self._channel)
+
+    def __enter__(self) -> SyncIngestClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def publish_batch(
+        self, events: Iterable[Event], batch_id: str = "", deadline_s: float = 30.0
+    ) -> pb.BatchAck:
+        batch = pb.EventBatch(batch_id=batch_id, events=list(events))
+        ack: pb.BatchAck = self._stub.PublishBatch(
+            batch, metadata=self._metadata, timeout=deadline_s
+        )
+        return ack

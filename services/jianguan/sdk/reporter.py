@@ -216,7 +216,12 @@ class AsyncReporter:
                         ack = await call.read()
                     if not isinstance(ack, pb.BatchAck):  # EOF
                         raise ConnectionError("the gateway closed the stream")
-                except (grpc.aio.AioRpcError, ConnectionError, TimeoutError) as exc:
+                except (
+                    grpc.aio.AioRpcError,
+                    ConnectionError,
+                    TimeoutError,
+                    asyncio.InvalidStateError,  # the stream ended before this write
+                ) as exc:
                     if isinstance(exc, grpc.aio.AioRpcError) and exc.code() not in RETRYABLE_CALLS:
                         self._error = exc
                         log.error("reporting stopped: %s: %s", exc.code().name, exc.details())
@@ -235,6 +240,9 @@ class AsyncReporter:
                     await asyncio.sleep(self._backoff(attempt))
                 else:
                     attempt = 0
+        except Exception as exc:  # a bug must not leave flush() waiting forever
+            self._error = exc
+            log.exception("reporting stopped")
         finally:
             if call is not None:
                 call.cancel()

@@ -1,20 +1,16 @@
-"""Loads the scenario files: events built on a base time in the past (so every deadline in them
-has passed), one provider per scenario, and the facts expected of it."""
+"""The package's scenario library, one provider per scenario (``sc-<name>``), each history sealed
+on service ``svc``."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
-
-from google.protobuf import json_format
 
 from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain
+from jianguan.simulator import library
 
-HERE = Path(__file__).parent
-HORIZON_S = 30 * 86400  # every scenario's events lie within this many seconds of its base
+HORIZON_S = library.HORIZON_S
 
 
 @dataclass(frozen=True)
@@ -28,22 +24,11 @@ class Scenario:
 
 
 def load_all(base: float | None = None) -> list[Scenario]:
-    base = base if base is not None else time.time() - HORIZON_S - 86400
+    base = base if base is not None else library.default_base(time.time())
     out = []
-    for path in sorted(HERE.glob("*.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        name = path.stem
+    for s in library.load_all(base):
         chain = Chain("svc")
-        events = []
-        for spec in doc["events"]:
-            ev = pb.Event()
-            kind = next(k for k in spec if k not in ("id", "at"))
-            json_format.ParseDict(spec[kind], getattr(ev, kind))
-            ev.envelope.event_id = spec["id"]
-            ev.envelope.occurred_at.seconds = int(base + spec["at"])
-            events.append(chain.seal(ev))
-        facts = {tuple(f) for f in doc["facts"]}
-        alerts = {rule: evidence for rule, evidence in doc.get("alerts", [])}
-        provider = "sc-" + name.replace("_", "-")
-        out.append(Scenario(name, provider, events, facts, alerts))  # type: ignore[arg-type]
+        events = [chain.seal(ev) for ev in s.events]
+        provider = "sc-" + s.name.replace("_", "-")
+        out.append(Scenario(s.name, provider, events, s.facts, s.alerts))
     return out

@@ -78,11 +78,17 @@ def test_the_manifest_of_a_mixed_run_equals_what_the_platform_found(tmp_path: Pa
         clean = {p["provider_id"] for p in manifest["providers"]} - {k[0] for k in expected}
         assert clean
         assert not any(k[0] in clean for k in found)
-        ex = ServerExecutor(up.writer_url)
-        try:
-            stored = ex.execute(
-                "SELECT count(), uniqExact(provider_id, event_id) FROM events FINAL"
-            )
-        finally:
-            ex.close()
-        assert stored == [(summary["delivered"], summary["delivered"])]
+        want = [(summary["delivered"], summary["delivered"])]
+        deadline = time.monotonic() + 60
+        while True:
+            ex = ServerExecutor(up.writer_url)
+            try:
+                stored = ex.execute(
+                    "SELECT count(), uniqExact(provider_id, event_id) FROM events FINAL"
+                )
+            finally:
+                ex.close()
+            if stored == want or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert stored == want

@@ -1,0 +1,85 @@
+"""The simulator's plan, manifest and compliant traffic (pure)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from jianguan.contracts import pb
+from jianguan.contracts.chain import Chain
+from jianguan.contracts.observed import observed
+from jianguan.contracts.validation import validate
+from jianguan.processors.engine import RulesEngine
+from jianguan.simulator import fleet
+from jianguan.simulator.compliant import CompliantProvider
+from jianguan.simulator.library import by_name, default_base
+
+LIBRARY = by_name(default_base(time.time()))
+
+
+def test_a_mixed_plan_carries_every_violation_once_and_keeps_compliant_providers() -> None:
+    plan = fleet.plan(14, 3, fleet.MIXED, LIBRARY)
+    histories = [p.history for p in plan if p.history in fleet.violating(LIBRARY)]
+    assert sorted(histories) == fleet.violating(LIBRARY)
+    assert any(p.history is None or p.history not in histories for p in plan)
+    assert len({p.provider_id for p in plan}) == 14
+    assert fleet.plan(14, 3, fleet.MIXED, LIBRARY) == plan  # seeded
+    assert fleet.plan(14, 4, fleet.MIXED, LIBRARY) != plan
+
+
+def test_small_and_single_rule_plans() -> None:
+    assert all(p.history is None or not LIBRARY[p.history].violations
+               for p in fleet.plan(5, 1, fleet.COMPLIANT, LIBRARY))  # fmt: skip
+    one = fleet.plan(6, 1, "unlabeled_images", LIBRARY)
+    assert sum(p.history == "unlabeled_images" for p in one) == 3
+    with pytest.raises(ValueError, match="unknown scenario 'nope'"):
+        fleet.plan(3, 1, "nope", LIBRARY)
+
+
+def test_the_manifest_lists_each_injected_violation_with_its_article() -> None:
+    plan = fleet.plan(14, 3, fleet.MIXED, LIBRARY)
+    doc = fleet.manifest(plan, LIBRARY, {"seed": 3})
+    rows = {(v["scenario"], v["rule_id"], v["obligation"], v["article"]) for v in doc["violations"]}
+    assert ("unlabeled_images", "ART12-LABELING", "", "Art. 12") in rows
+    assert ("illegal_output_unreported", "ART14-ILLEGAL-CONTENT", "report", "Art. 14 ¶1") in rows
+    assert doc["seed"] == 3
+    assert len(doc["providers"]) == 14
+
+
+def _compliant_traffic(seconds: int) -> tuple[list[pb.event_pb2.Event], float]:
+    provider = CompliantProvider("acme-ai", 5, "t1", ("chat", "image", "kids"))
+    start = time.time() - seconds - 3600
+    chains: dict[str, Chain] = {}
+    out = []
+    for step in range(seconds * 5):
+        now = start + step * 0.2
+        batch = provider.opening(now) if step == 0 else provider.events(40, now)
+        for service, ev in batch:
+            chain = chains.setdefault(service, Chain(service))
+            out.append(chain.seal(ev))
+    return out, start + seconds
+
+
+def test_compliant_traffic_is_valid_and_breaks_no_case_rule() -> None:
+    events, end = _compliant_traffic(300)  # 60,000 events over five simulated minutes
+    kinds = {ev.WhichOneof("body") for ev in events}
+    assert kinds >= {"generation", "moderation", "user_enforcement", "complaint",
+                     "personal_info_request", "service_filing", "incident_report",
+                     "model_rectification", "offshore_observation"}  # fmt: skip
+    problems = [validate(ev, end + 60) for ev in events]
+    assert [p for p in problems if p is not None] == []
+    engine = RulesEngine({})
+    seen = [observed(ev, "acme-ai") for ev in events]
+    facts = engine.process([s for s in seen if s is not None], detected_at=end)
+    # A year later every deadline has passed: only obligations met late or never would show.
+    facts += engine.tick(end + 365 * 86400)
+    missed = [f for f in facts if f.kind == pb.cases_pb2.CASE_FACT_KIND_DEADLINE_MISSED]
+    opened = [f for f in facts if f.kind == pb.cases_pb2.CASE_FACT_KIND_OPENED]
+    assert opened, "the traffic opened no case: the test would prove nothing"
+    # Complaints and requests still waiting for their follow-up at the end are not breaches yet;
+    # everything older than the last 30 s was answered.
+    opened_at = {f.case_id: f.at.seconds for f in opened}
+    late = [f for f in missed if opened_at[f.case_id] < end - 30]
+    assert late == []
+    assert len(missed) > len(late)  # the cut-off only spares cases opened in the last 30 s

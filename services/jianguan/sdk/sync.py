@@ -95,9 +95,19 @@ class Reporter:
             self._stop_loop()
 
     def _stop_loop(self) -> None:
+        self._call(_cancel_the_rest())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+
+async def _cancel_the_rest() -> None:
+    """Let the loop's leftover tasks (gRPC call bookkeeping) finish before it stops."""
+    me = asyncio.current_task()
+    rest = [t for t in asyncio.all_tasks() if t is not me]
+    for t in rest:
+        t.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
 
 
 class SyncIngestClient:

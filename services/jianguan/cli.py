@@ -19,6 +19,8 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+from jianguan.alerting.dispatcher import Dispatcher
+from jianguan.alerting.gauges import ComplianceGauges
 from jianguan.contracts import topics
 from jianguan.domain.chain import verify_chain
 from jianguan.gateway.server import Gateway, TlsConfig
@@ -108,6 +110,32 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
         _signals(asyncio.get_running_loop(), stop)
         await stop.wait()
         await gateway.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_alerting(args: argparse.Namespace, settings: Settings) -> int:
+    """The alert dispatcher and the compliance gauges (what `up` runs as its alerting process)."""
+    if not settings.kafka or not settings.clickhouse_url:
+        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+        return 2
+    url = ClickHouseUrl.parse(settings.clickhouse_url)
+    kafka = settings.kafka
+
+    async def main() -> None:
+        dispatcher = Dispatcher(kafka, url, settings.alerting, settings.topic_namespace)
+        gauges = ComplianceGauges(url, settings.gauge_interval_seconds)
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        stop = asyncio.Event()
+        _signals(asyncio.get_running_loop(), stop)
+        for part in (dispatcher, gauges):
+            await part.start()
+        tasks = [asyncio.create_task(part.run()) for part in (dispatcher, gauges)]
+        await stop.wait()
+        for part in (dispatcher, gauges):
+            part.request_stop()
+        await asyncio.gather(*tasks)
 
     asyncio.run(main())
     return 0
@@ -725,6 +753,9 @@ def _parser() -> argparse.ArgumentParser:
 
     gw = sub.add_parser("gateway", help="run the gRPC gateway process (configured by env)")
     gw.set_defaults(fn=cmd_gateway)
+    al = sub.add_parser("alerting", help="run the alert dispatcher process (configured by env)")
+    al.set_defaults(fn=cmd_alerting)
+
     procs = sub.add_parser("processors", help="run the faust worker with the event-store sink")
     procs.set_defaults(fn=cmd_processors)
 

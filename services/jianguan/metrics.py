@@ -78,3 +78,44 @@ STORE_LAG = Gauge(
     "Records between the sink's position and the fetch high watermark, per partition.",
     ["partition"],
 )
+
+# Compliance (from the case and alert projections) ----------------------------------------------
+CASES_OPEN = Gauge(
+    "jianguan_cases_open",
+    "Cases not closed, by article and severity.",
+    ["article", "severity"],
+)
+CASES_OVERDUE = Gauge(
+    "jianguan_cases_overdue",
+    "Open cases with at least one missed deadline, by article and severity.",
+    ["article", "severity"],
+)
+ALERTS_RECENT = Gauge(
+    "jianguan_alerts_recent",
+    "Alerts detected (or, for store checks, still detected) in the last 24 hours, by rule and"
+    " provider (providers are the registry's, a bounded set).",
+    ["rule", "article", "severity", "provider"],
+)
+
+# Alert delivery --------------------------------------------------------------------------------
+ALERTS_RAISED = Counter(
+    "jianguan_alerts_raised_total",
+    "Distinct alerts the dispatcher saw for the first time, by rule and severity.",
+    ["rule", "severity"],
+)
+ALERT_DELIVERIES = Counter(
+    "jianguan_alert_deliveries_total",
+    "Delivery attempts to receivers, by receiver and outcome (delivered, retried, failed).",
+    ["receiver", "outcome"],
+)
+ALERT_DELIVERY_SECONDS = Histogram(
+    "jianguan_alert_delivery_seconds",
+    "From an alert's detection to its delivery, by receiver.",
+    ["receiver"],
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0),
+)
+ALERT_QUEUE = Gauge(
+    "jianguan_alert_queue_alerts",
+    "Alerts waiting for delivery, by receiver.",
+    ["receiver"],
+)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from jianguan.alerting.config import AlertingConfig, parse
 from jianguan.domain.calendar import WorkingCalendar
 
 
@@ -35,6 +36,8 @@ class Settings:
     rule_tick_seconds: float
     check_interval_seconds: float
     calendar: WorkingCalendar
+    alerting: AlertingConfig
+    gauge_interval_seconds: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +47,13 @@ class Settings:
         def path(name: str) -> Path | None:
             return Path(env[name]) if env.get(name) else None
 
+        receivers = path("JIANGUAN_ALERT_RECEIVERS_FILE")
+        console = env.get("JIANGUAN_CONSOLE_URL", "http://127.0.0.1:8080")
+        alerting = (
+            parse(receivers.read_text(encoding="utf-8"), env, console)
+            if receivers is not None
+            else AlertingConfig(console.rstrip("/"), ())
+        )
         return cls(
             state_dir=state,
             kafka=env.get("JIANGUAN_KAFKA") or None,
@@ -69,4 +79,7 @@ class Settings:
                 holidays=_dates(env.get("JIANGUAN_HOLIDAYS", "")),
                 workdays=_dates(env.get("JIANGUAN_WORKDAYS", "")),
             ),
+            # Webhooks and Alertmanager to deliver alerts to (see jianguan.alerting.config).
+            alerting=alerting,
+            gauge_interval_seconds=float(env.get("JIANGUAN_GAUGE_INTERVAL_SECONDS", "5")),
         )

@@ -28,6 +28,7 @@ from jianguan.store.migrate import migrate
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
 PROCESSORS = "processors"
+ALERTING = "alerting"
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Platform:
         self.metrics_ports = {
             GATEWAY: cfg.metrics_port or free_port(),
             PROCESSORS: (cfg.metrics_port + 1) if cfg.metrics_port else free_port(),
+            ALERTING: (cfg.metrics_port + 2) if cfg.metrics_port else free_port(),
         }
         common = {
             "JIANGUAN_KAFKA": self.infra.bootstrap,
@@ -161,6 +163,13 @@ class Platform:
                     "JIANGUAN_METRICS_PORT": str(self.metrics_ports[PROCESSORS]),
                     "JIANGUAN_FAUST_WEB_PORT": str(cfg.faust_web_port or free_port()),
                 },
+            )
+        )
+        self.supervisor.start(
+            ServiceSpec(
+                ALERTING,
+                ["alerting"],
+                {**common, "JIANGUAN_METRICS_PORT": str(self.metrics_ports[ALERTING])},
             )
         )
         gateway = self.supervisor.running[GATEWAY].child
@@ -195,8 +204,9 @@ class Platform:
                 await asyncio.wait_for(stop.wait(), 0.5)
 
     def stop(self) -> None:
-        """Gateway first (no new items), then the processors (drain the sink), then servers."""
+        """Gateway first (no new items), then the processors (drain the sink), then alerting,
+        then the servers."""
         started = time.monotonic()
-        self.supervisor.stop_all([GATEWAY, PROCESSORS])
+        self.supervisor.stop_all([GATEWAY, PROCESSORS, ALERTING])
         self.infra.stop()
         log.info("stopped in %.1fs", time.monotonic() - started)

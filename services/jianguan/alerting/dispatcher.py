@@ -1,0 +1,302 @@
+"""The alert dispatcher: jg.alerts.v1 → every receiver that wants each alert.
+
+- Deduplicates: the store checks re-publish a standing violation every round and the rules may
+  re-emit after a restart; each (receiver, alert id) is delivered once. Pairs already delivered or
+  given up on are loaded from ClickHouse on start.
+- Groups: a receiver's alerts arriving within ``group_wait_s`` go out together, one request per
+  provider.
+- Retries with exponential backoff and full jitter, per receiver, in its own task: a dead endpoint
+  delays only its own alerts.
+- Records every state change in ``alert_deliveries``; after a receiver's ``max_attempts`` the alert
+  is recorded ``failed`` (visible, counted, logged), never dropped silently.
+- Commits a record's offset only when every delivery it caused is recorded as finished, so a
+  crash re-reads exactly the unfinished ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from jianguan import metrics
+from jianguan.alerting.config import AlertingConfig, Receiver
+from jianguan.alerting.ledger import OffsetTracker, Seen
+from jianguan.alerting.payload import alertmanager_body, webhook_body
+from jianguan.alerting.signing import signed_headers
+from jianguan.contracts import pb, topics
+from jianguan.kafka_clients import committing_consumer
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+
+log = logging.getLogger(__name__)
+Alert = pb.cases_pb2.Alert
+DELIVERED, RETRYING, FAILED = 1, 2, 3
+COLUMNS = (
+    "receiver", "alert_id", "provider_id", "rule_id", "state", "attempts", "last_error",
+    "updated_at", "version",
+)  # fmt: skip
+Post = Callable[[str, bytes, dict[str, str], float], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    pass
+
+
+async def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> None:
+    """POST ``body``; raises ``DeliveryError`` unless the answer is 2xx."""
+
+    def post() -> None:
+        req = urllib.request.Request(  # noqa: S310 (receivers' URLs are http(s), checked on load)
+            url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310
+                resp.read()
+        except urllib.error.HTTPError as exc:
+            raise DeliveryError(f"HTTP {exc.code} from {url}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryError(f"{url}: {exc}") from exc
+
+    await asyncio.to_thread(post)
+
+
+@dataclass(slots=True)
+class _Item:
+    alert: Alert
+    partition: int
+    offset: int
+
+
+class DeliveryRecorder:
+    """Writes delivery state rows to ClickHouse, retrying until it succeeds."""
+
+    def __init__(self, url: ClickHouseUrl) -> None:
+        self._url = url
+
+    def load_finished(self) -> set[tuple[str, str]]:
+        ex = ServerExecutor(self._url)
+        try:
+            rows = ex.execute(
+                "SELECT receiver, alert_id FROM alert_deliveries FINAL WHERE state IN (1, 3)"
+            )
+        finally:
+            ex.close()
+        return {(r, a) for r, a in rows}
+
+    async def record(
+        self, receiver: str, alerts: list[Alert], state: int, attempts: int, error: str
+    ) -> None:
+        now = time.time()
+        data = [
+            [
+                receiver, a.alert_id, a.provider_id, a.rule_id, state, attempts, error[:500],
+                int(now), time.time_ns(),
+            ]
+            for a in alerts
+        ]  # fmt: skip
+        delay = 0.5
+        while True:
+            try:
+                await asyncio.to_thread(self._insert, data)
+                return
+            except Exception as exc:
+                log.warning("recording deliveries failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _insert(self, data: list[list[object]]) -> None:
+        ex = ServerExecutor(self._url)
+        try:
+            columns = [list(col) for col in zip(*data, strict=True)]
+            ex.insert_columns("alert_deliveries", COLUMNS, columns)
+        finally:
+            ex.close()
+
+
+class ReceiverWorker:
+    """Delivers one receiver's alerts in groups, retrying; reports each finished item."""
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        console_url: str,
+        post: Post,
+        recorder: DeliveryRecorder,
+        finished: Callable[[_Item], None],
+        group_wait_s: float,
+    ) -> None:
+        self.receiver = receiver
+        self.queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._console_url = console_url
+        self._post = post
+        self._recorder = recorder
+        self._finished = finished
+        self._group_wait_s = group_wait_s
+
+    def _gauge(self) -> None:
+        metrics.ALERT_QUEUE.labels(self.receiver.name).set(self.queue.qsize())
+
+    async def run(self) -> None:
+        while True:
+            items = [await self.queue.get()]
+            deadline = time.monotonic() + self._group_wait_s
+            while len(items) < 200:
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        items.append(await self.queue.get())
+                except TimeoutError:
+                    break
+            self._gauge()
+            by_provider: dict[str, list[_Item]] = {}
+            for item in items:
+                by_provider.setdefault(item.alert.provider_id, []).append(item)
+            for group in by_provider.values():
+                await self._deliver(group)
+            self._gauge()
+
+    def _request(self, alerts: list[Alert]) -> tuple[str, bytes, dict[str, str]]:
+        r = self.receiver
+        if r.kind == "alertmanager":
+            return f"{r.url}/api/v2/alerts", alertmanager_body(self._console_url, alerts), {}
+        body = webhook_body(r.name, self._console_url, alerts)
+        return r.url, body, signed_headers(r.secret, int(time.time()), body)
+
+    async def _deliver(self, group: list[_Item]) -> None:
+        r = self.receiver
+        alerts = [i.alert for i in group]
+        attempt, state, error = 0, FAILED, ""
+        while attempt < r.max_attempts:
+            attempt += 1
+            url, body, headers = self._request(alerts)  # re-signed with a fresh timestamp
+            try:
+                await self._post(url, body, headers, r.timeout_s)
+                state, error = DELIVERED, ""
+                break
+            except Exception as exc:
+                error = str(exc)
+                metrics.ALERT_DELIVERIES.labels(r.name, "retried").inc()
+                log.warning("delivery to %s failed (attempt %d): %s", r.name, attempt, error)
+                if attempt == 1:
+                    await self._recorder.record(r.name, alerts, RETRYING, attempt, error)
+                if attempt < r.max_attempts:
+                    cap = min(r.max_delay_s, r.base_delay_s * 2 ** (attempt - 1))
+                    await asyncio.sleep(random.uniform(0, cap))
+        await self._recorder.record(r.name, alerts, state, attempt, error)
+        if state == DELIVERED:
+            metrics.ALERT_DELIVERIES.labels(r.name, "delivered").inc(len(alerts))
+            now = time.time()
+            for a in alerts:
+                metrics.ALERT_DELIVERY_SECONDS.labels(r.name).observe(
+                    max(0.0, now - a.detected_at.seconds)
+                )
+        else:
+            metrics.ALERT_DELIVERIES.labels(r.name, "failed").inc(len(alerts))
+            log.error(
+                "gave up delivering %d alerts to %s after %d attempts: %s",
+                len(alerts), r.name, attempt, error,
+            )  # fmt: skip
+        for item in group:
+            self._finished(item)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        bootstrap: str,
+        url: ClickHouseUrl,
+        config: AlertingConfig,
+        namespace: str = "",
+        group: str = "jianguan-alerting",
+        group_wait_s: float = 0.5,
+        post: Post = http_post,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topics.topic_name(topics.ALERTS, namespace)
+        self._group = group
+        self._config = config
+        self._recorder = DeliveryRecorder(url)
+        self._offsets = OffsetTracker()
+        self._seen = Seen()
+        self._raised: set[str] = set()
+        self._stopping = asyncio.Event()
+        self._workers = [
+            ReceiverWorker(r, config.console_url, post, self._recorder, self._finish, group_wait_s)
+            for r in config.receivers
+        ]
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def _finish(self, item: _Item) -> None:
+        self._offsets.finish(item.partition, item.offset)
+
+    async def start(self) -> None:
+        finished = await asyncio.to_thread(self._recorder.load_finished)
+        self._seen = Seen(finished)
+        self._raised = {alert_id for _, alert_id in finished}
+        self._consumer = committing_consumer(self._bootstrap, self._group)
+        await self._consumer.start()
+        self._consumer.subscribe([self._topic])
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        assert self._consumer is not None
+        tasks = [
+            asyncio.create_task(w.run(), name=f"alerts-{w.receiver.name}") for w in self._workers
+        ]
+        try:
+            while not self._stopping.is_set():
+                fetched = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                for tp, records in fetched.items():
+                    for rec in records:
+                        self._route(tp.partition, rec.offset, rec.value)
+                await self._commit()
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+            await self._commit()
+            await self._consumer.stop()
+
+    def _route(self, partition: int, offset: int, value: bytes) -> None:
+        try:
+            alert = Alert.FromString(value)
+        except Exception:
+            log.error("undecodable alert record at %d@%d; skipped", partition, offset)
+            self._offsets.add(partition, offset, 0)
+            return
+        if alert.alert_id not in self._raised:
+            self._raised.add(alert.alert_id)
+            metrics.ALERTS_RAISED.labels(alert.rule_id, alert.severity).inc()
+        targets = [
+            w
+            for w in self._workers
+            if w.receiver.wants(alert.severity, alert.provider_id)
+            and self._seen.claim(w.receiver.name, alert.alert_id)
+        ]
+        self._offsets.add(partition, offset, len(targets))
+        for w in targets:
+            w.queue.put_nowait(_Item(alert, partition, offset))
+
+    async def _commit(self) -> None:
+        assert self._consumer is not None
+        moved = self._offsets.committable()
+        if not moved:
+            return
+        try:
+            await self._consumer.commit(
+                {TopicPartition(self._topic, p): o for p, o in moved.items()}
+            )
+        except (CommitFailedError, KafkaError) as exc:
+            log.info("commit skipped after rebalance: %s", exc)

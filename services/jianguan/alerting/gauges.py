@@ -1,0 +1,84 @@
+"""Compliance gauges for Prometheus, refreshed from the case and alert projections: open and
+overdue cases by article and severity, and recent alerts by rule and provider (what the
+Prometheus alerting rules in deploy/prometheus/ fire on)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from prometheus_client import Gauge
+
+from jianguan import metrics
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+
+log = logging.getLogger(__name__)
+
+CASES_SQL = """
+SELECT article, severity, countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0)
+FROM cases
+GROUP BY article, severity
+"""
+ALERTS_SQL = """
+SELECT rule_id, article, severity, provider_id, count()
+FROM alerts FINAL
+WHERE detected_at >= now() - 86400
+GROUP BY rule_id, article, severity, provider_id
+"""
+
+
+def _publish(
+    gauge: Gauge, values: dict[tuple[str, ...], float], known: set[tuple[str, ...]]
+) -> None:
+    """Set every label set seen now; remove the ones that vanished (a closed case's article)."""
+    for labels, value in values.items():
+        gauge.labels(*labels).set(value)
+    for gone in known - set(values):
+        with contextlib.suppress(KeyError):
+            gauge.remove(*gone)
+    known.clear()
+    known.update(values)
+
+
+class ComplianceGauges:
+    def __init__(self, url: ClickHouseUrl, interval_s: float = 5.0) -> None:
+        self._url = url
+        self._interval_s = interval_s
+        self._stopping = asyncio.Event()
+        self._known: dict[str, set[tuple[str, ...]]] = {
+            "open": set(),
+            "overdue": set(),
+            "alerts": set(),
+        }
+
+    async def start(self) -> None:
+        return None
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    def refresh(self) -> None:
+        ex = ServerExecutor(self._url)
+        try:
+            cases: list[tuple[Any, ...]] = ex.execute(CASES_SQL)
+            alerts: list[tuple[Any, ...]] = ex.execute(ALERTS_SQL)
+        finally:
+            ex.close()
+        _publish(metrics.CASES_OPEN, {(a, s): o for a, s, o, _ in cases}, self._known["open"])
+        _publish(metrics.CASES_OVERDUE, {(a, s): d for a, s, _, d in cases}, self._known["overdue"])
+        _publish(
+            metrics.ALERTS_RECENT,
+            {(r, a, s, p): n for r, a, s, p, n in alerts},
+            self._known["alerts"],
+        )
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception as exc:  # retried next round
+                log.warning("refreshing compliance gauges failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval_s)

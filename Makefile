@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
 PYTEST_ARGS ?=
 
-.PHONY: help install system-packages protos protos-check lint test test-unit demo smoke bench clean
+.PHONY: help install system-packages protos protos-check check-deploy lint test test-unit demo smoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-system-packages: ## Debian packages (ClickHouse server), installed only when missing
+system-packages: ## Debian packages (ClickHouse, Prometheus, Alertmanager), installed only when missing
 	@deploy/local/system-packages.sh
 
 $(BIN)/.installed: pyproject.toml
@@ -41,11 +41,17 @@ protos-check: protos ## fail when the committed generated code is stale
 	@git diff --exit-code --stat -- $(PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
-lint: install protos-check ## ruff, ruff format, mypy --strict, buf lint, generated-code freshness
+lint: install protos-check check-deploy ## ruff, ruff format, mypy --strict, buf lint, generated-code freshness, deploy configs
 	$(BIN)/ruff check services tests bench
 	$(BIN)/ruff format --check services tests bench
 	$(BIN)/mypy
 	cd protos && ./node_modules/.bin/buf lint
+
+check-deploy: system-packages ## promtool / amtool checks and unit tests of the Prometheus rules
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.yml
+	amtool check-config deploy/alertmanager/alertmanager.yml
 
 test: install ## the whole suite: unit, integration (real Tansu + ClickHouse), e2e
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \

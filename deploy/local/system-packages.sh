@@ -6,7 +6,7 @@ set -euo pipefail
 want=()
 command -v clickhouse-server >/dev/null 2>&1 || want+=(clickhouse-server)
 [ "${JIANGUAN_WITH_BROWSER:-0}" = 1 ] && { command -v chromium >/dev/null 2>&1 || want+=(chromium); }
-[ "${JIANGUAN_WITH_PROMETHEUS:-0}" = 1 ] && {
+[ "${JIANGUAN_WITH_PROMETHEUS:-1}" = 1 ] && {
   command -v prometheus >/dev/null 2>&1 || want+=(prometheus)
   command -v prometheus-alertmanager >/dev/null 2>&1 || want+=(prometheus-alertmanager)
 }

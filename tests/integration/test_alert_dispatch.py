@@ -5,13 +5,10 @@ anything silently; a restart delivers nothing twice."""
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,39 +22,10 @@ from jianguan.runtime.broker import Broker
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from tests.integration.conftest import LoopThread
+from tests.webhook import Hook
 
 pytestmark = pytest.mark.integration
 SECRET = b"receiver-secret-0123"
-
-
-class Hook:
-    """An HTTP receiver that records what it got; fails the first ``failures`` requests."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.requests: list[tuple[dict[str, str], bytes, float]] = []
-        self.failures = failures
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if hook.failures > 0:
-                    hook.failures -= 1
-                    self.send_response(503)
-                else:
-                    hook.requests.append((dict(self.headers), body, time.time()))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def alert_ids(self) -> list[str]:
-        return [a["alert_id"] for _, body, _ in self.requests for a in json.loads(body)["alerts"]]
 
 
 @pytest.fixture
@@ -65,7 +33,7 @@ def hooks() -> Iterator[dict[str, Hook]]:
     made = {"good": Hook(), "flaky": Hook(failures=2)}
     yield made
     for h in made.values():
-        h.server.shutdown()
+        h.close()
 
 
 def _alert(n: int, provider: str = "acme-ai") -> pb.cases_pb2.Alert:
@@ -138,8 +106,8 @@ def test_alerts_reach_every_receiver_once_and_a_dead_one_blocks_nothing(
                                                            _alert(3, "beta-ai").alert_id
                                                            for n in (1, 2, 3))  # fmt: skip
         # Grouped by provider: acme's two alerts in one request, beta's in another.
-        assert sorted(len(json.loads(b)["alerts"]) for _, b, _ in hooks["good"].requests) == [1, 2]
-        for headers, body, at in hooks["good"].requests:
+        assert sorted(len(doc["alerts"]) for doc in hooks["good"].bodies()) == [1, 2]
+        for _, headers, body, at in hooks["good"].requests:
             assert verify(SECRET, headers, body, now=at)
         # The hanging receiver's first attempt had not even timed out: it held nothing back.
         assert not [k for k in _deliveries(database) if k[0] == "dead"]

@@ -30,6 +30,13 @@ INGEST_OUTCOME_FAILURES = Counter(
     "Batch outcomes the broker did not take (the batch was still answered), by path.",
     ["path"],
 )
+INGEST_EVENT_AGE = Histogram(
+    "jianguan_ingest_event_age_seconds",
+    "Ingest lag: how long after it happened an event was accepted (newest event of each record),"
+    " by path.",
+    ["path"],
+    buckets=(0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0),
+)
 INBOUND_RECORDS = Counter(
     "jianguan_inbound_records_total",
     "Records read from providers' inbound topics, by provider.",

@@ -101,5 +101,6 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp) -> None:
         in processors
     )
     assert 'jianguan_store_rows_written_total{table="events"}' in processors
+    assert 'jianguan_ingest_event_age_seconds_count{path="kafka"} 1.0' in processors
     gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
     assert "jianguan_gateway_auth_failures_total" in gateway

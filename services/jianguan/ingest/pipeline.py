@@ -108,6 +108,11 @@ class IngestPipeline:
         for group, stored in zip(groups, results, strict=True):
             if stored:
                 accepted += len(group.indices)
+                # How late the provider reports: one sample per record (the newest event).
+                newest = group.events[-1].envelope.occurred_at.seconds
+                metrics.INGEST_EVENT_AGE.labels(self._path).observe(
+                    max(0.0, received_ms / 1000 - newest)
+                )
             else:
                 metrics.INGEST_PRODUCE_FAILURES.labels(self._path).inc()
             rejections.extend(self._admission.settle(provider.id, group, stored))

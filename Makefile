@@ -24,7 +24,13 @@ protos/node_modules/.installed: protos/package.json protos/package-lock.json
 	@cd protos && npm ci --silent --no-audit --no-fund >/dev/null
 	@touch $@
 
-install: system-packages $(BIN)/.installed protos/node_modules/.installed ## everything (Debian packages, venv, buf)
+CONSOLE_WEB := services/jianguan/console/web
+
+$(CONSOLE_WEB)/node_modules/.installed: $(CONSOLE_WEB)/package.json $(CONSOLE_WEB)/package-lock.json
+	@cd $(CONSOLE_WEB) && npm ci --silent --no-audit --no-fund >/dev/null
+	@touch $@
+
+install: system-packages $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed ## everything (Debian packages, venv, buf, console assets)
 
 protos: $(BIN)/.installed ## regenerate services/jianguan/_proto from protos/
 	@rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)

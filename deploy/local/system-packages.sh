@@ -5,7 +5,11 @@ set -euo pipefail
 
 want=()
 command -v clickhouse-server >/dev/null 2>&1 || want+=(clickhouse-server)
-[ "${JIANGUAN_WITH_BROWSER:-0}" = 1 ] && { command -v chromium >/dev/null 2>&1 || want+=(chromium); }
+[ "${JIANGUAN_WITH_BROWSER:-1}" = 1 ] && {
+  command -v chromium >/dev/null 2>&1 || want+=(chromium)
+  # CJK glyphs for the console's Chinese labels in screenshots.
+  [ -d /usr/share/fonts/opentype/noto ] || want+=(fonts-noto-cjk)
+}
 [ "${JIANGUAN_WITH_PROMETHEUS:-1}" = 1 ] && {
   command -v prometheus >/dev/null 2>&1 || want+=(prometheus)
   command -v prometheus-alertmanager >/dev/null 2>&1 || want+=(prometheus-alertmanager)

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from prometheus_client import start_http_server
 
 from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.gauges import ComplianceGauges
+from jianguan.cli_console import add_parsers as add_console_parsers
 from jianguan.contracts import topics
 from jianguan.domain.chain import verify_chain
 from jianguan.gateway.server import Gateway, TlsConfig
@@ -34,6 +34,7 @@ from jianguan.ingest.registry import (
     token_digest,
 )
 from jianguan.runtime.kafka_admin import ensure_provider_topics
+from jianguan.runtime.signals import stop_on_signals
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
 from jianguan.simulator import fleet as sim_fleet
@@ -70,12 +71,10 @@ def _stack_config(
         gateway_port=port if port is not None else settings.gateway_port,
         metrics_port=settings.metrics_port,
         topic_namespace=settings.topic_namespace,
+        console_host=settings.console_host,
+        console_port=settings.console_port,
+        regulators_file=settings.regulators_file,
     )
-
-
-def _signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
 
 
 def _print_endpoints(platform: Platform) -> None:
@@ -107,7 +106,7 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
         await gateway.start(_recent_ids(settings) if settings.clickhouse_url else None)
         stop = asyncio.Event()
-        _signals(asyncio.get_running_loop(), stop)
+        stop_on_signals(asyncio.get_running_loop(), stop)
         await stop.wait()
         await gateway.stop()
 
@@ -128,7 +127,7 @@ def cmd_alerting(args: argparse.Namespace, settings: Settings) -> int:
         gauges = ComplianceGauges(url, settings.gauge_interval_seconds)
         start_http_server(settings.metrics_port, addr="127.0.0.1")
         stop = asyncio.Event()
-        _signals(asyncio.get_running_loop(), stop)
+        stop_on_signals(asyncio.get_running_loop(), stop)
         for part in (dispatcher, gauges):
             await part.start()
         tasks = [asyncio.create_task(part.run()) for part in (dispatcher, gauges)]
@@ -266,7 +265,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
         async def main() -> None:
             stop = asyncio.Event()
-            _signals(asyncio.get_running_loop(), stop)
+            stop_on_signals(asyncio.get_running_loop(), stop)
             await platform.supervise(stop)
 
         asyncio.run(main())
@@ -326,7 +325,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: 
     tokens = _demo_registry(providers_file, ids)
     cfg = _stack_config(args, settings, state, providers_file)
     if smoke:
-        cfg.gateway_port = cfg.metrics_port = 0
+        cfg.gateway_port = cfg.metrics_port = cfg.console_port = 0
     platform = Platform(cfg)
     platform.start()
     try:
@@ -425,7 +424,7 @@ async def _live(
         flush=True,
     )
     stop = asyncio.Event()
-    _signals(asyncio.get_running_loop(), stop)
+    stop_on_signals(asyncio.get_running_loop(), stop)
     url = platform.infra.writer_url if platform is not None else None
     printed = [0.0]
 
@@ -753,6 +752,8 @@ def _parser() -> argparse.ArgumentParser:
 
     gw = sub.add_parser("gateway", help="run the gRPC gateway process (configured by env)")
     gw.set_defaults(fn=cmd_gateway)
+    add_console_parsers(sub)
+
     al = sub.add_parser("alerting", help="run the alert dispatcher process (configured by env)")
     al.set_defaults(fn=cmd_alerting)
 

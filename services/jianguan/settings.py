@@ -38,6 +38,11 @@ class Settings:
     calendar: WorkingCalendar
     alerting: AlertingConfig
     gauge_interval_seconds: float
+    regulators_file: Path
+    console_host: str
+    console_port: int
+    console_clickhouse_url: str | None
+    console_secure_cookies: bool
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,4 +87,14 @@ class Settings:
             # Webhooks and Alertmanager to deliver alerts to (see jianguan.alerting.config).
             alerting=alerting,
             gauge_interval_seconds=float(env.get("JIANGUAN_GAUGE_INTERVAL_SECONDS", "5")),
+            # Regulator accounts of the console (scrypt hashes; `jianguan regulators add`).
+            regulators_file=Path(
+                env.get("JIANGUAN_REGULATORS_FILE", str(state / "regulators.toml"))
+            ),
+            console_host=env.get("JIANGUAN_CONSOLE_HOST", "127.0.0.1"),
+            console_port=int(env.get("JIANGUAN_CONSOLE_PORT", "8080")),
+            # The read-only ClickHouse user the console queries with.
+            console_clickhouse_url=env.get("JIANGUAN_CONSOLE_CLICKHOUSE_URL") or None,
+            # Set when the console is served over HTTPS (behind a TLS-terminating proxy).
+            console_secure_cookies=env.get("JIANGUAN_CONSOLE_SECURE_COOKIES", "") == "1",
         )

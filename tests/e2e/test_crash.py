@@ -37,7 +37,7 @@ def up(tmp_path: Path) -> Iterator[RunningUp]:
         [Provider("crash-ai", "Crash AI", token_sha256=token_digest(TOKEN))]
     )
     with launched_up(tmp_path, registry) as running:
-        assert set(running.pids) == {"gateway", "processors", "alerting"}, running.banner
+        assert set(running.pids) == {"gateway", "processors", "alerting", "console"}, running.banner
         yield running
     assert running.proc.returncode == 0
 

@@ -42,6 +42,7 @@ def launched_up(
         "JIANGUAN_STATE_DIR": str(state_dir),
         "JIANGUAN_GATEWAY_PORT": str(port),
         "JIANGUAN_METRICS_PORT": "0",  # any free ports, one per service
+        "JIANGUAN_CONSOLE_PORT": "0",
         **(env or {}),
     }
     proc = subprocess.Popen(

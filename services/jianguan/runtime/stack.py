@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jianguan.console.accounts import Accounts, add_account
 from jianguan.contracts import topics
 from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.broker import Broker
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 GATEWAY = "gateway"
 PROCESSORS = "processors"
 ALERTING = "alerting"
+CONSOLE = "console"
 
 
 @dataclass
@@ -43,6 +45,9 @@ class StackConfig:
     metrics_port: int = 0
     faust_web_port: int = 0
     topic_namespace: str = ""
+    console_host: str = "127.0.0.1"
+    console_port: int = 0  # 0: any free port
+    regulators_file: Path | None = None  # default: state_dir / "regulators.toml"
 
 
 @dataclass
@@ -112,6 +117,8 @@ class Platform:
     gateway_port: int = 0
     metrics_ports: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
+    console_port: int = 0
+    console_url: str = ""
 
     def __post_init__(self) -> None:
         self.infra = Infrastructure(self.config)
@@ -172,11 +179,19 @@ class Platform:
                 {**common, "JIANGUAN_METRICS_PORT": str(self.metrics_ports[ALERTING])},
             )
         )
+        self._start_console(cfg, common, timeout)
         gateway = self.supervisor.running[GATEWAY].child
         wait_until(
             lambda: port_open(cfg.gateway_host, self.gateway_port), timeout, "gateway", gateway
         )
+        console = self.supervisor.running[CONSOLE].child
+        wait_until(
+            lambda: port_open(cfg.console_host, self.console_port), timeout, "console", console
+        )
+        shown_once = self.endpoints
         self.endpoints = {
+            "console (regulators)": self.console_url,
+            **shown_once,
             "gateway (gRPC Ingest, health, reflection)": f"{cfg.gateway_host}:{self.gateway_port}",
             "kafka bootstrap": self.infra.bootstrap,
             "events topic": topics.topic_name(topics.EVENTS, cfg.topic_namespace),
@@ -195,6 +210,31 @@ class Platform:
             f"{name} pid {entry.child.pid}" for name, entry in self.supervisor.running.items()
         )
 
+    def _start_console(self, cfg: StackConfig, common: dict[str, str], timeout: float) -> None:
+        """The console reads through the read-only user; a first start creates an administrator
+        account and shows its password once."""
+        regulators = cfg.regulators_file or cfg.state_dir / "regulators.toml"
+        if not Accounts.load(regulators).all:
+            password = add_account(regulators, "admin", "admin", [], "Administrator")
+            self.endpoints["console login (shown once)"] = f"admin / {password}"
+        self.console_port = cfg.console_port or free_port(cfg.console_host)
+        readonly = self.infra.dashboard_url or self.infra.writer_url
+        assert readonly is not None
+        self.supervisor.start(
+            ServiceSpec(
+                CONSOLE,
+                ["console"],
+                {
+                    **common,
+                    "JIANGUAN_CONSOLE_CLICKHOUSE_URL": readonly.secret_url(),
+                    "JIANGUAN_CONSOLE_HOST": cfg.console_host,
+                    "JIANGUAN_CONSOLE_PORT": str(self.console_port),
+                    "JIANGUAN_REGULATORS_FILE": str(regulators),
+                },
+            )
+        )
+        self.console_url = f"http://{cfg.console_host}:{self.console_port}"
+
     async def supervise(self, stop: asyncio.Event) -> None:
         """Restart crashed services until ``stop`` is set."""
         while not stop.is_set():
@@ -207,6 +247,6 @@ class Platform:
         """Gateway first (no new items), then the processors (drain the sink), then alerting,
         then the servers."""
         started = time.monotonic()
-        self.supervisor.stop_all([GATEWAY, PROCESSORS, ALERTING])
+        self.supervisor.stop_all([GATEWAY, PROCESSORS, ALERTING, CONSOLE])
         self.infra.stop()
         log.info("stopped in %.1fs", time.monotonic() - started)

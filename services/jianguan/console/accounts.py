@@ -1,0 +1,136 @@
+"""Regulator accounts (Art. 16 departments): roles, scopes and scrypt password hashes, kept in a
+TOML file (``JIANGUAN_REGULATORS_FILE``) that holds no password in clear.
+
+Roles: ``admin`` (everything, and the evidence access log), ``analyst`` (every provider),
+``viewer`` (a department: only the providers listed in its scope).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROLES = ("admin", "analyst", "viewer")
+_N, _R, _P = 2**14, 8, 1
+
+
+class AccountError(ValueError):
+    pass
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if kind != "scrypt":
+        return False
+    got = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+    )
+    return hmac.compare_digest(got.hex(), digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    username: str
+    name: str
+    role: str
+    password_hash: str
+    providers: frozenset[str] = frozenset()  # a viewer's scope
+
+    def sees_all(self) -> bool:
+        return self.role in ("admin", "analyst")
+
+    def may_see(self, provider_id: str) -> bool:
+        return self.sees_all() or provider_id in self.providers
+
+
+class Accounts:
+    def __init__(self, accounts: list[Account]) -> None:
+        self._by_name = {a.username: a for a in accounts}
+
+    def get(self, username: str) -> Account | None:
+        return self._by_name.get(username)
+
+    @property
+    def all(self) -> list[Account]:
+        return list(self._by_name.values())
+
+    def with_account(self, account: Account) -> Accounts:
+        return Accounts([a for a in self.all if a.username != account.username] + [account])
+
+    @classmethod
+    def load(cls, path: Path) -> Accounts:
+        if not path.exists():
+            return cls([])
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise AccountError(f"cannot read {path}: {exc}") from exc
+        out = []
+        for i, item in enumerate(data.get("account", [])):
+            try:
+                role = str(item["role"])
+                if role not in ROLES:
+                    raise AccountError(f"{path}: account #{i + 1}: unknown role {role!r}")
+                out.append(
+                    Account(
+                        str(item["username"]),
+                        str(item.get("name", item["username"])),
+                        role,
+                        str(item["password_hash"]),
+                        frozenset(str(p) for p in item.get("providers", [])),
+                    )
+                )
+            except KeyError as exc:
+                raise AccountError(f"{path}: account #{i + 1}: missing {exc}") from exc
+        return cls(out)
+
+    def dump(self) -> str:
+        out = ["# jianguan regulator accounts. Passwords are stored as scrypt hashes only.", ""]
+        for a in self.all:
+            providers = ", ".join(_q(p) for p in sorted(a.providers))
+            out += [
+                "[[account]]",
+                f"username = {_q(a.username)}",
+                f"name = {_q(a.name)}",
+                f"role = {_q(a.role)}",
+                f"password_hash = {_q(a.password_hash)}",
+                f"providers = [{providers}]",
+                "",
+            ]
+        return "\n".join(out)
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def save_accounts(path: Path, accounts: Accounts) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(accounts.dump(), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+
+
+def add_account(path: Path, username: str, role: str, providers: list[str], name: str) -> str:
+    """Create or replace an account; returns its new password (shown once)."""
+    password = secrets.token_urlsafe(12)
+    account = Account(
+        username, name or username, role, hash_password(password), frozenset(providers)
+    )
+    save_accounts(path, Accounts.load(path).with_account(account))
+    return password

@@ -1,0 +1,417 @@
+"""The console's pages (pure given query results): each takes the viewer's context and what the
+queries returned, and returns HTML. Numbers carry ids (``n-<key>``) so tests and the live refresh
+can find them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from jianguan.console.evidence import CaseEvidence
+from jianguan.console.html import Ctx, a, cst, e, filters_form, layout, table
+from jianguan.console.queries import PAGE_RULES, Filters, Queries
+
+Scope = frozenset[str] | None
+FILING_KINDS = {
+    1: "registration",
+    2: "security assessment",
+    3: "algorithm filing",
+    4: "change",
+    5: "cancellation",
+}
+FILING_STATUS = {1: "submitted", 2: "granted", 3: "rejected", 4: "revoked"}
+COMPLAINT_CATEGORIES = {
+    1: "illegal content",
+    2: "discrimination",
+    3: "personal information",
+    4: "minor protection",
+    5: "inaccurate content",
+    6: "labeling",
+    7: "intellectual property",
+    8: "service quality",
+    9: "other",
+}
+
+
+def overview_data(q: Queries, scope: Scope, f: Filters, now: int) -> dict[str, Any]:
+    return {
+        "totals": q.totals(scope, f),
+        "grades": [[g, int(n)] for g, n in q.grades(scope)],
+        "by_article": [[art, int(o), int(d)] for art, o, d in q.cases_by_article(scope, f)],
+        "trend": [[int(h), int(n)] for h, n in q.alert_trend(scope, f, now)],
+        "health": q.ingest_health(scope, now),
+        "at": now,
+    }
+
+
+def _num(key: str, value: Any) -> str:
+    return f'<span class="num" id="n-{e(key)}" data-key="{e(key)}">{e(value)}</span>'
+
+
+def overview(ctx: Ctx, data: dict[str, Any]) -> str:
+    t = data["totals"]
+    h = data["health"]
+    cards = "".join(
+        f'<div class="card"><div class="label">{e(ctx.t(k))}</div>{_num(k, t[k])}</div>'
+        for k in ("open_cases", "overdue_cases", "alerts", "events")
+    )
+    health = "".join(
+        f'<div class="card"><div class="label">{e(ctx.t(label))}</div>{_num(key, h[key])}</div>'
+        for key, label in (
+            ("events_per_s", "events_per_s"),
+            ("rejection_rate_1h", "rejection_rate"),
+            ("store_lag_p95_s", "store_lag"),
+        )
+    )
+    articles = table(
+        [e(ctx.t("article")), e(ctx.t("open_cases")), e(ctx.t("overdue_cases"))],
+        [
+            [a(ctx.url("/cases", article=art, lang=ctx.lang), art), e(o), e(d)]
+            for art, o, d in data["by_article"]
+        ],
+        "by-article",
+    )
+    grades = table(
+        [e(ctx.t("grade")), e(ctx.t("providers"))],
+        [[e(g), e(n)] for g, n in data["grades"]],
+        "grades",
+    )
+    return layout(
+        ctx,
+        "overview",
+        filters_form(ctx)
+        + f'<section class="cards">{cards}</section>'
+        + f'<h2>{e(ctx.t("ingest_health"))}</h2><section class="cards">{health}</section>'
+        + '<section class="charts">'
+        + f'<figure><figcaption>{e(ctx.t("alert_trend"))}</figcaption><canvas id="chart-trend"></canvas></figure>'
+        + f'<figure><figcaption>{e(ctx.t("by_article"))}</figcaption><canvas id="chart-articles"></canvas></figure>'
+        + f'<figure><figcaption>{e(ctx.t("grades"))}</figcaption><canvas id="chart-grades"></canvas></figure>'
+        + "</section>"
+        + f"<h2>{e(ctx.t('by_article'))}</h2>{articles}<h2>{e(ctx.t('grades'))}</h2>{grades}"
+        + '<script type="application/json" id="overview-data">'
+        + json.dumps(data).replace("<", "\\u003c")
+        + "</script>",
+        scripts=("/static/chart.umd.js", "/static/console.js"),
+    )
+
+
+def _cases_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
+    def status(missed: int, closed: int) -> str:
+        if closed:
+            return e(ctx.t("closed"))
+        return f'<span class="bad">{e(ctx.t("overdue"))}</span>' if missed else e(ctx.t("open"))
+
+    return table(
+        [
+            e(ctx.t(k))
+            for k in (
+                "case",
+                "provider",
+                "rule",
+                "article",
+                "severity",
+                "service",
+                "subject",
+                "opened",
+                "status",
+            )
+        ],
+        [
+            [
+                a(f"/cases/{cid}", cid),
+                a(f"/providers/{p}", p),
+                e(rule),
+                e(art),
+                e(sev),
+                e(svc),
+                e(subj),
+                e(cst(opened)),
+                status(int(missed), int(closed)),
+            ]
+            for p, cid, rule, art, sev, svc, subj, opened, missed, closed in rows
+        ],
+        "cases",
+    )
+
+
+def _alerts_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
+    return table(
+        [
+            e(ctx.t(k))
+            for k in ("alerts", "provider", "rule", "article", "severity", "summary", "detected")
+        ],
+        [
+            [
+                a(f"/cases/{case}" if case else f"/alerts/{aid}", aid),
+                a(f"/providers/{p}", p),
+                e(rule),
+                e(art),
+                e(sev),
+                e(summary),
+                e(cst(at)),
+            ]
+            for p, aid, rule, art, sev, _svc, case, summary, at in rows
+        ],
+        "alerts",
+    )
+
+
+def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: int) -> str:
+    """Incidents, complaints, filings, labeling: the page's cases and alerts, and its own view."""
+    rules = PAGE_RULES[page]
+    cases = q.cases(scope, f, rules)
+    alerts = q.alerts(scope, f, rules)
+    extra = ""
+    if page == "filings":
+        extra = f"<h2>{e(ctx.t('filings'))}</h2>" + table(
+            [
+                e(ctx.t(k))
+                for k in (
+                    "provider",
+                    "service",
+                    "kind",
+                    "status",
+                    "filing_number",
+                    "model",
+                    "public_opinion",
+                    "deadline_days",
+                    "time",
+                )
+            ],
+            [
+                [
+                    a(f"/providers/{p}", p),
+                    e(s),
+                    e(FILING_KINDS.get(k, k)),
+                    e(FILING_STATUS.get(st, st)),
+                    e(num),
+                    e(model),
+                    e("✓" if po else ""),
+                    e(days or ""),
+                    e(cst(at)),
+                ]
+                for p, s, k, st, num, model, po, days, at in q.filings(scope, f)
+            ],
+            "filings",
+        )
+    elif page == "complaints":
+        extra = f"<h2>{e(ctx.t('authority_complaints'))}</h2>" + table(
+            [e(ctx.t(k)) for k in ("provider", "case", "authority", "service", "time", "kind")],
+            [
+                [
+                    a(f"/providers/{p}", p),
+                    e(ref),
+                    e(auth),
+                    e(s),
+                    e(cst(at)),
+                    e(COMPLAINT_CATEGORIES.get(cat, cat)),
+                ]
+                for p, ref, auth, s, at, cat in q.authority_complaints(scope, f)
+            ],
+            "authority-complaints",
+        )
+    elif page == "labeling":
+        extra = f"<h2>{e(ctx.t('labeled_share'))}</h2>" + table(
+            [
+                e(ctx.t(k))
+                for k in ("provider", "service", "generations", "labeled", "labeled_share")
+            ],
+            [
+                [
+                    a(f"/providers/{p}", p),
+                    e(s),
+                    e(total),
+                    e(ok),
+                    e(f"{ok / total:.2%}" if total else "—"),
+                ]
+                for p, s, total, ok in q.labeling(scope, f, now)
+            ],
+            "labeling",
+        )
+    body = (
+        filters_form(ctx)
+        + f"<p>{e(ctx.t('cases'))}: {_num('cases', len(cases))} · {e(ctx.t('alerts'))}: {_num('alerts', len(alerts))}</p>"
+        + extra
+        + f"<h2>{e(ctx.t('cases'))}</h2>{_cases_table(ctx, cases)}"
+        + f"<h2>{e(ctx.t('alerts'))}</h2>{_alerts_table(ctx, alerts)}"
+    )
+    return layout(ctx, page, body)
+
+
+def cases_page(ctx: Ctx, q: Queries, scope: Scope, f: Filters) -> str:
+    cases = q.cases(scope, f)
+    body = (
+        filters_form(ctx)
+        + f"<p>{e(ctx.t('cases'))}: {_num('cases', len(cases))}</p>"
+        + _cases_table(ctx, cases)
+    )
+    return layout(ctx, "cases", body)
+
+
+def alerts_page(ctx: Ctx, q: Queries, scope: Scope, f: Filters, rule: str) -> str:
+    alerts = q.alerts(scope, f, rule=rule)
+    body = (
+        filters_form(ctx)
+        + f"<p>{e(ctx.t('alerts'))}: {_num('alerts', len(alerts))}</p>"
+        + _alerts_table(ctx, alerts)
+    )
+    return layout(ctx, "alerts", body)
+
+
+def offshore_page(ctx: Ctx, q: Queries) -> str:
+    rows = q.offshore()
+    body = f"<p>{e(ctx.t('offshore'))}: {_num('offshore', len(rows))}</p>" + table(
+        [
+            e(ctx.t(k))
+            for k in (
+                "target",
+                "observations",
+                "first_seen",
+                "last_seen",
+                "domestic_users",
+                "jurisdiction",
+                "disposition",
+            )
+        ],
+        [
+            [e(t), e(n), e(cst(f)), e(cst(last)), e(f"{users:,}"), e(j), e(d)]
+            for t, n, f, last, users, j, d in rows
+        ],
+        "offshore",
+    )
+    return layout(ctx, "offshore", body)
+
+
+def provider_page(ctx: Ctx, q: Queries, provider: str, now: int) -> str:
+    cards = q.report_cards(provider)
+    cases = q.cases(frozenset({provider}), Filters(provider=provider))
+    open_cases = [c for c in cases if not c[9]]
+    errors = q.ingest_errors(provider, now)
+    p50, p95, n = q.reporting_lag(provider, now)
+    body = (
+        f"<h2>{e(provider)}</h2><h2>{e(ctx.t('report_card'))}</h2>"
+        + table(
+            [
+                e(ctx.t(k))
+                for k in (
+                    "month",
+                    "grade",
+                    "events",
+                    "count",
+                    "ingest_errors",
+                    "error_rate",
+                    "cases",
+                    "missed",
+                )
+            ],
+            [
+                [
+                    e(m),
+                    f'<strong class="grade">{e(g)}</strong>',
+                    e(ev),
+                    e(sub),
+                    e(rej),
+                    e(f"{float(rate):.2%}"),
+                    e(opened),
+                    e(missed),
+                ]
+                for m, g, ev, sub, rej, rate, opened, missed in cards
+            ],
+            "report-cards",
+        )
+        + f"<h2>{e(ctx.t('open_cases'))}: {_num('open_cases', len(open_cases))}</h2>"
+        + _cases_table(ctx, open_cases)
+        + f"<h2>{e(ctx.t('ingest_errors'))}</h2>"
+        + table(
+            [e(ctx.t("status")), e(ctx.t("field")), e(ctx.t("count"))],
+            [[e(s), e(fp), e(c)] for s, fp, c in errors],
+            "ingest-errors",
+        )
+        + f"<h2>{e(ctx.t('reporting_lag'))}</h2><p>p50 {_num('lag_p50', int(p50 or 0))} s ·"
+        f" p95 {_num('lag_p95', int(p95 or 0))} s · {e(ctx.t('events'))} {_num('lag_n', n)}</p>"
+    )
+    return layout(ctx, "provider", body)
+
+
+def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
+    rule = ev.rule_doc()
+    deadlines = table(
+        [e(ctx.t(k)) for k in ("obligation", "due", "status")],
+        [
+            [
+                e(d["obligation"]),
+                e(cst(d["due"])),
+                f'<span class="st-{e(d["status"])}">{e(ctx.t(d["status"]))}</span>',
+            ]
+            for d in ev.deadlines
+        ],
+        "deadlines",
+    )
+    timeline = table(
+        [e(ctx.t(k)) for k in ("time", "kind", "obligation", "evidence")],
+        [[e(cst(f["at"])), e(f["kind"]), e(f["obligation"]), e(f["event_id"])] for f in ev.facts],
+        "timeline",
+    )
+    events = "".join(
+        f'<details open class="event"><summary>{e(x["kind"])} · {e(x["event_id"])} · '
+        f"{e(x['service_id'])} #{e(x['sequence'])} · {e(cst(x['occurred_at']))}</summary>"
+        f"<pre>{e(json.dumps(x['payload'], ensure_ascii=False, indent=2))}</pre></details>"
+        for x in ev.events
+    )
+    body = (
+        f'<h2 id="case-id">{e(ev.case_id)}</h2>'
+        f"<p>{e(ctx.t('provider'))}: {a(f'/providers/{ev.provider_id}', ev.provider_id)} · "
+        f"{e(ctx.t('service'))}: {e(ev.service_id)} · {e(ctx.t('subject'))}: {e(ev.subject)} · "
+        f"{e(ctx.t('severity'))}: {e(ev.severity)} · {e(ctx.t('status'))}: "
+        f"{e(ctx.t('closed') if ev.closed else ctx.t('open'))}</p>"
+        f'<blockquote class="article"><p><strong>{e(rule.get("id"))}</strong> · '
+        f"{e(rule.get('article', ev.article))} · {e(rule.get('title', ''))}</p>"
+        f'<p lang="zh">{e(rule.get("quote_zh", ""))}</p><p lang="en">{e(rule.get("gloss_en", ""))}</p></blockquote>'
+        f"<h2>{e(ctx.t('deadlines'))}</h2>{deadlines}"
+        f"<h2>{e(ctx.t('timeline'))}</h2>{timeline}"
+        f"<h2>{e(ctx.t('evidence'))}</h2>{events or e(ctx.t('none'))}"
+        f'<p><a id="export" class="button" href="/cases/{e(ev.case_id)}/export">{e(ctx.t("export"))}</a></p>'
+    )
+    return layout(ctx, "case", body)
+
+
+def alert_page(ctx: Ctx, alert: Sequence[Any], events: list[dict[str, Any]]) -> str:
+    p, aid, rule, art, sev, _svc, _case, summary, at, evidence = alert
+    body = (
+        f'<h2 id="alert-id">{e(aid)}</h2><p>{e(ctx.t("provider"))}: {a(f"/providers/{p}", p)} · '
+        f"{e(ctx.t('rule'))}: {e(rule)} · {e(ctx.t('article'))}: {e(art)} · "
+        f"{e(ctx.t('severity'))}: {e(sev)} · {e(ctx.t('detected'))}: {e(cst(at))}</p>"
+        f"<p>{e(summary)}</p><h2>{e(ctx.t('evidence'))}</h2>"
+        + "".join(
+            f'<details open class="event"><summary>{e(x["kind"])} · {e(x["event_id"])}</summary>'
+            f"<pre>{e(json.dumps(x['payload'], ensure_ascii=False, indent=2))}</pre></details>"
+            for x in events
+        )
+        + (f"<p>{e(', '.join(evidence))}</p>" if evidence and not events else "")
+    )
+    return layout(ctx, "alerts", body)
+
+
+def access_log_page(ctx: Ctx, entries: list[dict[str, Any]], broken_at: int | None) -> str:
+    chain = ctx.t("chain_ok") if broken_at is None else ctx.t("chain_broken").format(broken_at + 1)
+    body = f'<p id="chain">{e(chain)}</p>' + table(
+        [e(ctx.t(k)) for k in ("time", "who", "role", "action", "what", "provider")],
+        [
+            [
+                e(cst(x["at"])),
+                e(x["username"]),
+                e(x["role"]),
+                e(x["action"]),
+                e(x["target"]),
+                e(x["provider_id"]),
+            ]
+            for x in entries
+        ],
+        "access-log",
+    )
+    return layout(ctx, "access_log", body)
+
+
+def message_page(ctx: Ctx, key: str) -> str:
+    return layout(ctx, key, f'<p class="error">{e(ctx.t(key))}</p>')

@@ -1,0 +1,358 @@
+"""The console's HTTP server (aiohttp): login, sessions, CSRF, roles and scopes, security headers,
+evidence access logging; every page's data through ``Queries`` on the read-only ClickHouse user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from jianguan.console import evidence, pages
+from jianguan.console.access_log import Access, AccessLog
+from jianguan.console.accounts import Account, Accounts, check_password
+from jianguan.console.html import Ctx, login_page
+from jianguan.console.i18n import LANGS
+from jianguan.console.queries import PAGE_RULES, Filters, Queries
+from jianguan.console.sessions import Sessions, csrf_ok
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+STATIC = {
+    "console.css": (HERE / "static" / "console.css", "text/css"),
+    "console.js": (HERE / "static" / "console.js", "application/javascript"),
+    "chart.umd.js": (
+        HERE / "web" / "node_modules" / "chart.js" / "dist" / "chart.umd.js",
+        "application/javascript",
+    ),
+}
+SESSION_COOKIE, LOGIN_CSRF_COOKIE, LANG_COOKIE = "jg_session", "jg_login_csrf", "jg_lang"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def filters_of(request: web.Request) -> Filters:
+    q = request.query
+    return Filters(
+        provider=q.get("provider", ""),
+        service=q.get("service", ""),
+        article=q.get("article", ""),
+        severity=q.get("severity", ""),
+        since=_date(q.get("since", "")),
+        until=_date(q.get("until", "")),
+    )
+
+
+class Console:
+    def __init__(
+        self,
+        url: ClickHouseUrl,
+        accounts_file: Path,
+        access_log: AccessLog,
+        secure_cookies: bool = False,
+    ) -> None:
+        self._url = url
+        self._accounts_file = accounts_file
+        self._accounts = Accounts.load(accounts_file)
+        self.access_log = access_log
+        self._sessions = Sessions()
+        self._secure = secure_cookies
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    async def _query(self, fn: Callable[[Queries], Any]) -> Any:
+        def run() -> Any:
+            ex = ServerExecutor(self._url)
+            try:
+                return fn(Queries(ex))
+            finally:
+                ex.close()
+
+        return await asyncio.to_thread(run)
+
+    def _lang(self, request: web.Request) -> str:
+        lang = request.query.get("lang") or request.cookies.get(LANG_COOKIE, "zh")
+        return lang if lang in LANGS else "zh"
+
+    def _session(self, request: web.Request) -> tuple[Account, str] | None:
+        s = self._sessions.get(request.cookies.get(SESSION_COOKIE), time.time())
+        if s is None:
+            return None
+        account = self._accounts.get(s.username)
+        return (account, s.csrf) if account is not None else None
+
+    def _ctx(self, request: web.Request) -> Ctx:
+        account, csrf = self._session(request) or (None, "")
+        assert account is not None
+        return Ctx(
+            self._lang(request), account.username, account.role, csrf, request.path,
+            dict(request.query),
+        )  # fmt: skip
+
+    def _html(self, request: web.Request, body: str, status: int = 200) -> web.Response:
+        resp = web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
+        if "lang" in request.query and request.query["lang"] in LANGS:
+            resp.set_cookie(LANG_COOKIE, request.query["lang"], samesite="Strict", httponly=True)
+        return resp
+
+    def _log_access(self, request: web.Request, action: str, target: str, provider: str) -> None:
+        account, _ = self._session(request) or (None, "")
+        assert account is not None
+        self.access_log.append(
+            Access(time.time(), account.username, account.role, action, target, provider,
+                   request.remote or "")
+        )  # fmt: skip
+
+    @web.middleware
+    async def _security(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        open_paths = request.path in ("/login", "/healthz", "/favicon.ico") or (
+            request.path.startswith("/static/")
+        )
+        if not open_paths and self._session(request) is None:
+            if request.path.startswith("/api/"):
+                raise web.HTTPUnauthorized(text="log in first")
+            raise web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
+        if request.method == "POST" and request.path != "/login":
+            form = await request.post()
+            session = self._session(request)
+            if session is None or not csrf_ok(session[1], str(form.get("csrf", ""))):
+                raise web.HTTPForbidden(text="missing or wrong CSRF token")
+        resp = await handler(request)
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+        )
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "same-origin"
+        resp.headers["X-Frame-Options"] = "DENY"
+        if not request.path.startswith("/static/"):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._security])
+        r = app.router
+        r.add_get("/healthz", self.healthz)
+        r.add_get("/login", self.login_form)
+        r.add_post("/login", self.login)
+        r.add_post("/logout", self.logout)
+        r.add_get("/", self.overview)
+        r.add_get("/api/overview", self.api_overview)
+        for page in PAGE_RULES:
+            r.add_get(f"/{page}", self.rule_page)
+        r.add_get("/offshore", self.offshore)
+        r.add_get("/alerts", self.alerts)
+        r.add_get("/alerts/{alert_id}", self.alert)
+        r.add_get("/cases", self.cases)
+        r.add_get("/cases/{case_id}", self.case)
+        r.add_get("/cases/{case_id}/export", self.export)
+        r.add_get("/providers/{provider}", self.provider)
+        r.add_get("/access-log", self.access_log_page)
+        r.add_get("/static/{name}", self.static)
+        r.add_get("/favicon.ico", self.no_favicon)
+        return app
+
+    # -- login ------------------------------------------------------------------------------------
+
+    async def no_favicon(self, request: web.Request) -> web.Response:
+        raise web.HTTPNotFound()
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def login_form(self, request: web.Request, error: str = "") -> web.Response:
+        # Keep the token a browser already holds: another tab (or a favicon fetch) must not
+        # invalidate the form it shows.
+        token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+        next_url = request.query.get("next", "/")
+        resp = self._html(request, login_page(self._lang(request), token, error, next_url))
+        resp.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=self._secure
+        )
+        return resp
+
+    async def login(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), str(form.get("csrf", ""))):
+            raise web.HTTPForbidden(text="missing or wrong CSRF token")
+        username, password = str(form.get("username", "")), str(form.get("password", ""))
+        now = time.time()
+        if self._sessions.locked_out(username, now):
+            return await self.login_form(request, "locked")
+        self._accounts = await asyncio.to_thread(Accounts.load, self._accounts_file)
+        account = self._accounts.get(username)
+        ok = account is not None and await asyncio.to_thread(
+            check_password, password, account.password_hash
+        )
+        if not ok:
+            self._sessions.failed(username, now)
+            log.warning("failed console login for %r from %s", username, request.remote)
+            return await self.login_form(request, "bad_login")
+        self._sessions.succeeded(username)
+        token, _ = self._sessions.open(username, now)
+        next_url = str(form.get("next", "/"))
+        if not next_url.startswith("/") or next_url.startswith("//"):
+            next_url = "/"  # never redirect off the console
+        resp = web.HTTPFound(next_url)
+        resp.set_cookie(
+            SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=self._secure
+        )
+        resp.del_cookie(LOGIN_CSRF_COOKIE)
+        raise resp
+
+    async def logout(self, request: web.Request) -> web.Response:
+        self._sessions.close(request.cookies.get(SESSION_COOKIE))
+        resp = web.HTTPFound("/login")
+        resp.del_cookie(SESSION_COOKIE)
+        raise resp
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def _scope(self, request: web.Request) -> frozenset[str] | None:
+        account, _ = self._session(request) or (None, "")
+        assert account is not None
+        return None if account.sees_all() else account.providers
+
+    def _may_see(self, request: web.Request, provider: str) -> bool:
+        account, _ = self._session(request) or (None, "")
+        return account is not None and account.may_see(provider)
+
+    async def overview(self, request: web.Request) -> web.Response:
+        scope, f, now = self._scope(request), filters_of(request), int(time.time())
+        data = await self._query(lambda q: pages.overview_data(q, scope, f, now))
+        return self._html(request, pages.overview(self._ctx(request), data))
+
+    async def api_overview(self, request: web.Request) -> web.Response:
+        scope, f, now = self._scope(request), filters_of(request), int(time.time())
+        data = await self._query(lambda q: pages.overview_data(q, scope, f, now))
+        return web.json_response(data, dumps=json.dumps)
+
+    async def rule_page(self, request: web.Request) -> web.Response:
+        page = request.path.strip("/")
+        scope, f, now = self._scope(request), filters_of(request), int(time.time())
+        ctx = self._ctx(request)
+        body = await self._query(lambda q: pages.rule_page(ctx, page, q, scope, f, now))
+        return self._html(request, body)
+
+    async def offshore(self, request: web.Request) -> web.Response:
+        ctx = self._ctx(request)
+        if ctx.role == "viewer":  # Art. 20 is the CAC's: not a department's scope
+            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+        return self._html(request, await self._query(lambda q: pages.offshore_page(ctx, q)))
+
+    async def alerts(self, request: web.Request) -> web.Response:
+        ctx, scope, f = self._ctx(request), self._scope(request), filters_of(request)
+        rule = request.query.get("rule", "")
+        return self._html(
+            request, await self._query(lambda q: pages.alerts_page(ctx, q, scope, f, rule))
+        )
+
+    async def cases(self, request: web.Request) -> web.Response:
+        ctx, scope, f = self._ctx(request), self._scope(request), filters_of(request)
+        return self._html(request, await self._query(lambda q: pages.cases_page(ctx, q, scope, f)))
+
+    async def provider(self, request: web.Request) -> web.Response:
+        ctx, provider = self._ctx(request), request.match_info["provider"]
+        if not self._may_see(request, provider):
+            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+        now = int(time.time())
+        return self._html(
+            request, await self._query(lambda q: pages.provider_page(ctx, q, provider, now))
+        )
+
+    async def _evidence(self, request: web.Request) -> evidence.CaseEvidence | web.Response:
+        ctx, case_id = self._ctx(request), request.match_info["case_id"]
+
+        def load(q: Queries) -> evidence.CaseEvidence | None:
+            facts = q.case(case_id)
+            if not facts:
+                return None
+            provider = facts[0][4]
+            if not self._may_see(request, provider):
+                return evidence.build(case_id, facts, [])  # checked below; no events read
+            ids = sorted({str(f[10]) for f in facts if f[10]})
+            return evidence.build(case_id, facts, q.events(provider, ids))
+
+        ev: evidence.CaseEvidence | None = await self._query(load)
+        if ev is None:
+            return self._html(request, pages.message_page(ctx, "not_found"), 404)
+        if not self._may_see(request, ev.provider_id):
+            self._log_access(request, "refused", case_id, ev.provider_id)
+            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+        return ev
+
+    async def case(self, request: web.Request) -> web.Response:
+        ev = await self._evidence(request)
+        if isinstance(ev, web.Response):
+            return ev
+        self._log_access(request, "view-case", ev.case_id, ev.provider_id)
+        return self._html(request, pages.case_page(self._ctx(request), ev))
+
+    async def export(self, request: web.Request) -> web.Response:
+        ev = await self._evidence(request)
+        if isinstance(ev, web.Response):
+            return ev
+        ctx = self._ctx(request)
+        self._log_access(request, "export-case", ev.case_id, ev.provider_id)
+        data = evidence.bundle(ev, ctx.username, int(time.time()))
+        name = "evidence-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in ev.case_id)
+        return web.Response(
+            body=data,
+            content_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+        )
+
+    async def alert(self, request: web.Request) -> web.Response:
+        ctx, alert_id = self._ctx(request), request.match_info["alert_id"]
+        rows = await self._query(lambda q: q.alert(alert_id))
+        if not rows:
+            return self._html(request, pages.message_page(ctx, "not_found"), 404)
+        row = rows[0]
+        if not self._may_see(request, row[0]):
+            self._log_access(request, "refused", alert_id, row[0])
+            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+        events = await self._query(lambda q: q.events(row[0], list(row[9])))
+        decoded = [
+            {"event_id": x[0], "kind": evidence.EVENT_KINDS.get(int(x[2]), str(x[2])),
+             "payload": evidence.decode_event(x[6])}
+            for x in events
+        ]  # fmt: skip
+        self._log_access(request, "view-alert", alert_id, row[0])
+        return self._html(request, pages.alert_page(ctx, row, decoded))
+
+    async def access_log_page(self, request: web.Request) -> web.Response:
+        ctx = self._ctx(request)
+        if ctx.role != "admin":
+            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+        entries = await asyncio.to_thread(self.access_log.read)
+        broken = await asyncio.to_thread(self.access_log.verify)
+        return self._html(request, pages.access_log_page(ctx, entries, broken))
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        item = STATIC.get(request.match_info["name"])
+        if item is None or not item[0].exists():
+            raise web.HTTPNotFound()
+        path, kind = item
+        return web.Response(body=path.read_bytes(), content_type=kind)
+
+
+async def serve(console: Console, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(console.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -1,0 +1,58 @@
+"""Login sessions and CSRF tokens, in memory (a console restart logs everyone out), and a
+throttle on failed logins per user name."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+SESSION_S = 8 * 3600
+MAX_FAILURES, LOCKOUT_S = 5, 300
+
+
+@dataclass(slots=True)
+class Session:
+    username: str
+    csrf: str
+    expires: float
+
+
+@dataclass
+class Sessions:
+    ttl_s: float = SESSION_S
+    _by_token: dict[str, Session] = field(default_factory=dict)
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+
+    def open(self, username: str, now: float) -> tuple[str, Session]:
+        token = secrets.token_urlsafe(32)
+        session = Session(username, secrets.token_urlsafe(24), now + self.ttl_s)
+        self._by_token[token] = session
+        return token, session
+
+    def get(self, token: str | None, now: float) -> Session | None:
+        if not token:
+            return None
+        s = self._by_token.get(token)
+        if s is None or s.expires < now:
+            self._by_token.pop(token or "", None)
+            return None
+        return s
+
+    def close(self, token: str | None) -> None:
+        self._by_token.pop(token or "", None)
+
+    def locked_out(self, username: str, now: float) -> bool:
+        recent = [t for t in self._failures.get(username, []) if now - t < LOCKOUT_S]
+        self._failures[username] = recent
+        return len(recent) >= MAX_FAILURES
+
+    def failed(self, username: str, now: float) -> None:
+        self._failures.setdefault(username, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected, given or "")

@@ -1,0 +1,271 @@
+"""The regulator console in a real browser (Debian's Chromium through Playwright), on `jianguan up`
+loaded with the scenario library: each role logs in; page numbers equal direct ClickHouse
+counts; a case leads to its evidence and exports it; a department viewer is refused another
+provider's case; every view of evidence is in the access log. Screenshots go to
+tests/browser/artifacts/."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from jianguan.console.accounts import Account, Accounts, hash_password
+from jianguan.contracts.chain import Chain
+from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.runtime.launcher import RunningUp, launched_up
+from jianguan.sdk import builders
+from jianguan.sdk.client import IngestClient
+from jianguan.store.executor import ServerExecutor
+from tests.scenarios.library import load_all
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SCENARIOS = load_all()
+SCOPED = "sc-illegal-output-unreported"  # the department viewer's only provider
+OTHER = "sc-complaint-resolved-late"
+USERS = {
+    "chen-admin": ("admin", frozenset[str]()),
+    "li-analyst": ("analyst", frozenset[str]()),
+    "wang-edu": ("viewer", frozenset({SCOPED})),
+}
+PASSWORD = "correct horse battery staple"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
+    state = tmp_path_factory.mktemp("console")
+    registry = ProviderRegistry(
+        [Provider(s.provider_id, s.name, token_sha256=token_digest(s.name)) for s in SCENARIOS]
+    )
+    accounts = Accounts(
+        [Account(u, u, role, hash_password(PASSWORD), scope) for u, (role, scope) in USERS.items()]
+    )
+    (state / "regulators.toml").write_text(accounts.dump())
+    env = {
+        "JIANGUAN_RULE_TICK_SECONDS": "1",
+        "JIANGUAN_CHECK_INTERVAL_SECONDS": "1",
+        "JIANGUAN_REGULATORS_FILE": str(state / "regulators.toml"),
+    }
+    with launched_up(state / "up", registry, env) as running:
+
+        async def send_all() -> None:
+            for s in SCENARIOS:
+                async with IngestClient(running.gateway, token=s.name) as client:
+                    assert (await client.publish_batch(s.events)).accepted == len(s.events)
+
+        asyncio.run(send_all())
+        expected = sum(len(s.facts) for s in SCENARIOS)
+        deadline = time.monotonic() + 120
+        while _q(running, "SELECT count() FROM case_facts FINAL")[0][0] < expected:
+            assert time.monotonic() < deadline, "the scenarios' facts never settled"
+            time.sleep(0.5)
+        while _q(running, "SELECT count() FROM alerts FINAL WHERE rule_id = 'ART12-LABELING'") == [
+            (0,)
+        ]:
+            assert time.monotonic() < deadline, "the store checks never ran"
+            time.sleep(0.5)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _q(up: RunningUp, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    ex = ServerExecutor(up.writer_url)
+    try:
+        return ex.execute(sql, params)
+    finally:
+        ex.close()
+
+
+def _console(up: RunningUp) -> str:
+    for line in up.banner.splitlines():
+        if line.strip().startswith("console (regulators)"):
+            return line.split()[-1]
+    raise AssertionError(up.banner)
+
+
+def _login(browser: Browser, up: RunningUp, user: str) -> Page:
+    page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page.goto(_console(up) + "/")
+    assert "/login" in page.url  # nothing without logging in
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#n-open_cases")
+    return page
+
+
+def _num(page: Page, key: str) -> int:
+    return int(float(page.inner_text(f"#n-{key}")))
+
+
+def _counts(up: RunningUp, providers: tuple[str, ...] | None) -> dict[str, int]:
+    where, params = "", {}
+    if providers is not None:
+        where, params = " WHERE provider_id IN %(p)s", {"p": providers}
+    (open_, overdue), = _q(
+        up, "SELECT countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0) FROM cases"
+        + where, params,
+    )  # fmt: skip
+    return {
+        "open_cases": open_,
+        "overdue_cases": overdue,
+        "alerts": _q(up, "SELECT count() FROM alerts FINAL" + where, params)[0][0],
+        "events": _q(up, "SELECT count() FROM events FINAL" + where, params)[0][0],
+    }
+
+
+@pytest.mark.parametrize("user", list(USERS))
+def test_each_role_sees_the_numbers_clickhouse_has(
+    up: RunningUp, browser: Browser, user: str
+) -> None:
+    page = _login(browser, up, user)
+    role, scope = USERS[user]
+    want = _counts(up, tuple(sorted(scope)) if role == "viewer" else None)
+    got = {k: _num(page, k) for k in want}
+    assert got == want
+    assert want["open_cases"] > 0
+    if role == "viewer":
+        assert "/offshore" not in page.inner_html("nav")
+        assert page.goto(_console(up) + "/offshore").status == 403
+    page.screenshot(path=str(ARTIFACTS / f"overview-{role}.png"), full_page=True)
+    page.close()
+
+
+def test_pages_show_the_cases_clickhouse_has_and_a_screenshot_of_each(
+    up: RunningUp, browser: Browser
+) -> None:
+    page = _login(browser, up, "li-analyst")
+    base = _console(up)
+    for path, rules in (
+        ("/incidents", "ART14-%"), ("/complaints", "ART15-%"), ("/filings", "ART17-%"),
+        ("/labeling", "ART12-%"),
+    ):  # fmt: skip
+        page.goto(base + path)
+        cases = _q(up, "SELECT count() FROM cases WHERE rule_id LIKE %(r)s", {"r": rules})[0][0]
+        alerts = _q(up, "SELECT count() FROM alerts FINAL WHERE rule_id LIKE %(r)s", {"r": rules})
+        assert (_num(page, "cases"), _num(page, "alerts")) == (cases, alerts[0][0]), path
+        page.screenshot(path=str(ARTIFACTS / f"{path.strip('/')}.png"), full_page=True)
+    page.goto(base + "/offshore")
+    assert _num(page, "offshore") == _q(up, "SELECT count() FROM offshore_cases")[0][0] == 1
+    page.screenshot(path=str(ARTIFACTS / "offshore.png"), full_page=True)
+    page.goto(base + f"/providers/{SCOPED}")
+    assert page.inner_text(".grade").strip() == "B"
+    page.screenshot(path=str(ARTIFACTS / "provider.png"), full_page=True)
+    # Filters live in the URL: a shared link shows the same view.
+    page.goto(base + f"/incidents?provider={SCOPED}&lang=en")
+    assert _num(page, "cases") == 1
+    assert "Incidents" in page.inner_text("h1")
+    page.close()
+
+
+def test_a_case_leads_to_its_evidence_and_exports_it(up: RunningUp, browser: Browser) -> None:
+    page = _login(browser, up, "li-analyst")
+    page.goto(_console(up) + f"/incidents?provider={SCOPED}")
+    page.click("table.cases a[href^='/cases/']")
+    page.wait_for_selector("#case-id")
+    assert "ART14-ILLEGAL-CONTENT" in page.inner_text("#case-id")
+    assert "停止生成" in page.inner_text("blockquote.article")  # the article, quoted
+    assert "hit-2" in page.inner_text("details.event")  # the raw evidence
+    statuses = page.inner_text("table.deadlines")
+    assert "逾期" in statuses  # report and rectification overdue
+    page.screenshot(path=str(ARTIFACTS / "case.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("#export")
+    data = Path(info.value.path()).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        manifest = z.read("MANIFEST.sha256").decode().splitlines()
+        assert sorted(line.split("  ")[1] for line in manifest) == ["case.json", "events.csv"]
+        for line in manifest:
+            digest, name = line.split("  ")
+            assert hashlib.sha256(z.read(name)).hexdigest() == digest
+        assert "hit-2" in z.read("events.csv").decode()
+    page.close()
+
+
+def test_a_department_viewer_is_refused_another_providers_case(
+    up: RunningUp, browser: Browser
+) -> None:
+    (case_id,) = _q(up, "SELECT case_id FROM cases WHERE provider_id = %(p)s", {"p": OTHER})[0]
+    page = _login(browser, up, "wang-edu")
+    resp = page.goto(_console(up) + f"/cases/{case_id}")
+    assert resp is not None
+    assert resp.status == 403
+    assert "无权查看" in page.inner_text("main")
+    assert page.goto(_console(up) + f"/cases/{case_id}/export").status == 403
+    assert page.goto(_console(up) + f"/providers/{OTHER}").status == 403
+    assert page.goto(_console(up) + "/access-log").status == 403
+    # Its own provider's case opens.
+    (own,) = _q(up, "SELECT case_id FROM cases WHERE provider_id = %(p)s LIMIT 1", {"p": SCOPED})[0]
+    assert page.goto(_console(up) + f"/cases/{own}").status == 200
+    page.close()
+    # The administrator sees who looked at which evidence, and who was refused.
+    admin = _login(browser, up, "chen-admin")
+    admin.goto(_console(up) + "/access-log")
+    log = admin.inner_text("table.access-log")
+    assert "wang-edu" in log
+    assert "refused" in log
+    assert case_id in log
+    assert "view-case" in log
+    assert "链完整" in admin.inner_text("#chain")
+    admin.screenshot(path=str(ARTIFACTS / "access-log.png"), full_page=True)
+    admin.close()
+
+
+def test_language_switch_logout_and_csrf(up: RunningUp, browser: Browser) -> None:
+    page = _login(browser, up, "li-analyst")
+    assert "总览" in page.inner_text("h1")
+    page.click("#lang-switch")
+    page.wait_for_selector("text=Overview")
+    assert "Open cases" in page.inner_text("main")
+    # A cross-site form cannot log the user out (or post anything): no CSRF token, no action.
+    resp = page.request.post(_console(up) + "/logout", form={"csrf": "forged"})
+    assert resp.status == 403
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    assert page.goto(_console(up) + "/cases").url.split("?")[0].endswith("/login")
+    page.close()
+
+
+def test_the_overview_refreshes_live(up: RunningUp, browser: Browser) -> None:
+    """≤ 5 s from events accepted to the numbers on an open page, without reloading it."""
+    page = _login(browser, up, "li-analyst")
+    before = _num(page, "events")
+    chain = Chain("live-svc")
+    events = [chain.seal(builders.generation(request_model="m")) for _ in range(25)]
+
+    async def send() -> int:
+        async with IngestClient(up.gateway, token=SCENARIOS[0].name) as client:
+            return (await client.publish_batch(events)).accepted
+
+    # Playwright's sync API runs an event loop in this thread: send from another one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, send()).result(60) == 25
+    accepted = time.monotonic()
+    # (Polled from here: the console's CSP forbids the eval a wait_for_function would need.)
+    while _num(page, "events") < before + 25 and time.monotonic() - accepted < 5.0:
+        page.wait_for_timeout(100)
+    assert _num(page, "events") == before + 25
+    assert time.monotonic() - accepted <= 5.0
+    page.close()

@@ -1,0 +1,164 @@
+"""Every Grafana panel's SQL, with the ClickHouse plugin's macros expanded as Grafana would,
+runs against ClickHouse loaded with the scenario library (events, case facts and alerts derived
+by the rules engine and the store checks): the expected columns, and rows."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jianguan.contracts import pb
+from jianguan.contracts.facts import alert as alert_of
+from jianguan.contracts.observed import observed
+from jianguan.processors.engine import RulesEngine
+from jianguan.processors.monitor import run_checks
+from jianguan.runtime.clickhouse import ClickHouseServer
+from jianguan.store.cases import AlertBatch, CaseFactBatch
+from jianguan.store.executor import ServerExecutor
+from jianguan.store.migrate import migrate
+from jianguan.store.processor import ColumnBatch, RecordMeta
+from jianguan.store.writer import BatchWriter
+from tests.scenarios.library import load_all
+
+pytestmark = pytest.mark.integration
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+PROVIDER = "sc-illegal-output-unreported"
+EXPECTED: dict[tuple[str, str], list[str]] = {
+    ("jianguan-overview", "Open cases"): ["open_cases"],
+    ("jianguan-overview", "Overdue cases"): ["overdue_cases"],
+    ("jianguan-overview", "Alerts in range"): ["alerts"],
+    ("jianguan-overview", "Events stored in range"): ["events"],
+    ("jianguan-overview", "Cases by article"): ["article", "open", "overdue"],
+    ("jianguan-overview", "Alerts"): ["time", "alerts"],
+    ("jianguan-overview", "Providers by grade (latest month)"): [
+        "provider_id", "grade", "deadlines_missed", "error_rate"],
+    ("jianguan-overview", "Recent alerts"): [
+        "detected_at", "provider_id", "rule_id", "article", "severity", "summary"],
+    ("jianguan-overview", "Incidents (Art. 14): open cases"): [
+        "opened_at", "provider_id", "case_id", "rule_id", "subject", "deadlines_missed"],
+    ("jianguan-overview", "Complaints (Art. 15/18): open cases"): [
+        "opened_at", "provider_id", "case_id", "rule_id", "subject", "deadlines_missed"],
+    ("jianguan-overview", "Filings (Art. 17)"): [
+        "provider_id", "service_id", "filing_kind", "filing_status", "filing_number",
+        "model_version", "occurred_at"],
+    ("jianguan-overview", "Offshore services (Art. 20)"): [
+        "target", "observations", "estimated_domestic_users", "jurisdiction", "disposition",
+        "last_seen"],
+    ("jianguan-overview", "Labeling (Art. 12): labeled share by service"): [
+        "provider_id", "service_id", "generations", "labeled_share"],
+    ("jianguan-provider", "Report card by month"): [
+        "month", "grade", "events_stored", "items_submitted", "items_rejected", "error_rate",
+        "cases_opened", "deadlines_missed"],
+    ("jianguan-provider", "Cases"): [
+        "opened_at", "case_id", "rule_id", "article", "severity", "subject", "deadlines_missed",
+        "closed"],
+    ("jianguan-provider", "Ingest errors by reason"): ["status", "field_path", "items"],
+    ("jianguan-provider", "Reporting lag p95 (s)"): ["time", "lag_p95_s"],
+    ("jianguan-provider", "Events by kind"): ["kind", "events"],
+}  # fmt: skip
+# Panels that may rightly be empty for this data, and why.
+MAY_BE_EMPTY = {
+    # The scenarios are sent straight to the store here, not through an ingest path.
+    ("jianguan-provider", "Ingest errors by reason"),
+}
+
+
+def expand(sql: str, provider: list[str] | None, frm: int, to: int, interval_s: int) -> str:
+    """The grafana-clickhouse-datasource macros and template variables this project uses.
+    ``provider=None`` is the "All" selection."""
+
+    def conditional_all(m: re.Match[str]) -> str:
+        return "1 = 1" if provider is None else m.group(1)
+
+    sql = re.sub(r"\$__conditionalAll\((.*?\)), \$provider\)", conditional_all, sql)
+    sql = re.sub(
+        r"\$__timeFilter\((\w+)\)",
+        lambda m: f"{m.group(1)} >= toDateTime({frm}) AND {m.group(1)} <= toDateTime({to})",
+        sql,
+    )
+    sql = sql.replace("$__fromTime", f"toDateTime({frm})").replace("$__toTime", f"toDateTime({to})")
+    sql = sql.replace("$__interval_s", str(interval_s))
+    chosen = provider or []
+    sql = sql.replace("${provider:singlequote}", ", ".join(f"'{p}'" for p in chosen))
+    sql = sql.replace("${provider}", chosen[0] if chosen else "")
+    assert "$" not in sql, f"an unexpanded macro or variable: {sql}"
+    return sql
+
+
+def panels() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        doc = json.loads(path.read_text())
+        assert doc["uid"] == path.stem
+        out += [(doc["uid"], p) for p in doc["panels"]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def loaded(clickhouse: ClickHouseServer) -> Iterator[ServerExecutor]:
+    ex = ServerExecutor(
+        clickhouse.url("writer", f"gf_{uuid.uuid4().hex[:10]}"), create_database=True
+    )
+    try:
+        migrate(ex)
+        scenarios = load_all()
+        events = ColumnBatch()
+        for s in scenarios:
+            raw = pb.EventBatch(events=s.events).SerializeToString()
+            events.add_record(
+                raw, RecordMeta(s.provider_id, int(time.time()), 0, 0), int(time.time())
+            )
+        writer = BatchWriter(ex)
+        writer.write(events)
+        now = time.time()
+        engine = RulesEngine({})
+        seen = [observed(ev, s.provider_id) for s in scenarios for ev in s.events]
+        facts = engine.process([o for o in seen if o is not None], detected_at=now)
+        facts += engine.tick(now)
+        case_batch, alert_batch = CaseFactBatch(), AlertBatch()
+        record = pb.cases_pb2.CaseFacts(facts=facts).SerializeToString()
+        case_batch.add_record(record, RecordMeta("", 0, 0, 0), 0)
+        for f in facts:
+            a = alert_of(f)
+            if a is not None:
+                alert_batch.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+        for a in run_checks(ex, now):
+            alert_batch.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+        writer.write(case_batch)
+        writer.write(alert_batch)
+        yield ex
+    finally:
+        ex.close()
+
+
+def test_every_panel_is_expected() -> None:
+    assert {(uid, p["title"]) for uid, p in panels()} == set(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("uid", "panel"), panels(), ids=lambda x: x if isinstance(x, str) else x["title"]
+)
+def test_panel_sql_runs_with_its_columns_and_rows(
+    loaded: ServerExecutor, uid: str, panel: dict[str, Any]
+) -> None:
+    (target,) = panel["targets"]
+    assert target["datasource"]["type"] == "grafana-clickhouse-datasource"
+    now = int(time.time())
+    selections: list[list[str] | None] = (
+        [[PROVIDER]] if uid == "jianguan-provider" else [None, [PROVIDER]]
+    )
+    for provider in selections:
+        sql = expand(target["rawSql"], provider, now - 40 * 86400, now, 3600)
+        rows, columns = loaded._client.execute(sql, with_column_types=True)
+        assert [c for c, _ in columns] == EXPECTED[(uid, panel["title"])]
+        if (uid, panel["title"]) not in MAY_BE_EMPTY and provider is None:
+            assert rows, f"{panel['title']}: no rows"
+        if (uid, panel["title"]) in MAY_BE_EMPTY:
+            assert rows == []

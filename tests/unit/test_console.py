@@ -1,0 +1,137 @@
+"""The console's pure parts: accounts, sessions, the access log's chain, the evidence bundle,
+escaping, and the scope every query carries."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from jianguan.console.access_log import Access, AccessLog
+from jianguan.console.accounts import (
+    AccountError,
+    Accounts,
+    add_account,
+    check_password,
+    hash_password,
+)
+from jianguan.console.evidence import build, bundle
+from jianguan.console.html import Ctx, e, layout, table
+from jianguan.console.queries import Filters, scope_sql
+from jianguan.console.sessions import Sessions, csrf_ok
+from jianguan.contracts import pb
+
+
+def test_passwords_are_salted_scrypt_hashes() -> None:
+    h1, h2 = hash_password("s3cret"), hash_password("s3cret")
+    assert h1 != h2 and h1.startswith("scrypt$")  # noqa: PT018
+    assert check_password("s3cret", h1)
+    assert not check_password("S3cret", h1)
+    assert not check_password("s3cret", "plain")
+
+
+def test_accounts_round_trip_and_scope(tmp_path: Path) -> None:
+    path = tmp_path / "regulators.toml"
+    password = add_account(path, "wang", "viewer", ["acme-ai"], "Wang (edu)")
+    add_account(path, "li", "analyst", [], "")
+    accounts = Accounts.load(path)
+    wang, li = accounts.get("wang"), accounts.get("li")
+    assert wang is not None and li is not None  # noqa: PT018
+    assert check_password(password, wang.password_hash)
+    assert password not in path.read_text()
+    assert wang.may_see("acme-ai") and not wang.may_see("beta-ai")  # noqa: PT018
+    assert li.may_see("beta-ai")
+    path.write_text('[[account]]\nusername = "x"\nrole = "root"\npassword_hash = "h"\n')
+    with pytest.raises(AccountError, match="unknown role 'root'"):
+        Accounts.load(path)
+
+
+def test_sessions_expire_and_logins_are_throttled() -> None:
+    s = Sessions(ttl_s=60)
+    token, session = s.open("li", now=1000)
+    assert s.get(token, 1059) is session
+    assert s.get(token, 1061) is None
+    assert s.get("forged", 1000) is None
+    for _ in range(5):
+        s.failed("li", 2000)
+    assert s.locked_out("li", 2001)
+    assert not s.locked_out("li", 2000 + 301)
+    assert csrf_ok("abc", "abc")
+    assert not csrf_ok("abc", "abd")
+    assert not csrf_ok("abc", None)
+
+
+def test_the_access_log_is_a_chain_that_shows_tampering(tmp_path: Path) -> None:
+    log = AccessLog(tmp_path / "access.log")
+    for i in range(3):
+        log.append(
+            Access(1000 + i, "li", "analyst", "view-case", f"case-{i}", "acme-ai", "127.0.0.1")
+        )
+    assert log.verify() is None
+    assert [x["target"] for x in log.read()] == ["case-2", "case-1", "case-0"]
+    assert AccessLog(tmp_path / "access.log").verify() is None  # a reopened log continues it
+    lines = (tmp_path / "access.log").read_text().splitlines()
+    del lines[1]  # someone removes an entry
+    (tmp_path / "access.log").write_text("\n".join(lines) + "\n")
+    assert log.verify() == 1
+
+
+def _facts() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    ev = pb.Event()
+    ev.envelope.event_id = "hit-2"
+    ev.moderation.stage = pb.bodies_pb2.MODERATION_STAGE_OUTPUT
+    facts = [
+        (1, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2", "",
+         100, 0, "hit-2", 0, ["disposal", "report"], [3700, 86500]),
+        (2, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2",
+         "disposal", 100, 0, "hit-2", 0, [], []),
+        (3, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2",
+         "report", 86500, 86500, "", 0, [], []),
+    ]  # fmt: skip
+    events = [("hit-2", "svc", 11, 100, 1, 101, ev.SerializeToString().hex().upper())]
+    return facts, events
+
+
+def test_evidence_has_deadline_statuses_and_a_verifiable_bundle() -> None:
+    facts, events = _facts()
+    ev = build("ART14-ILLEGAL-CONTENT:acme-ai:hit-2", facts, events)
+    assert {d["obligation"]: d["status"] for d in ev.deadlines} == {
+        "disposal": "met",
+        "report": "overdue",
+    }
+    assert ev.events[0]["payload"]["moderation"]["stage"] == "MODERATION_STAGE_OUTPUT"
+    assert "停止生成" in ev.rule_doc()["quote_zh"]
+    data = bundle(ev, "li", 2000)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for line in z.read("MANIFEST.sha256").decode().splitlines():
+            digest, name = line.split("  ")
+            assert hashlib.sha256(z.read(name)).hexdigest() == digest
+        doc = json.loads(z.read("case.json"))
+    assert doc["exported_by"] == "li"
+    assert doc["rule"]["article"] == "Art. 14 ¶1"
+
+
+def test_everything_shown_is_escaped() -> None:
+    evil = '<script>alert("x")</script>'
+    assert "<script>" not in e(evil)
+    ctx = Ctx("en", evil, "analyst", "tok", "/", {"provider": evil})
+    page = layout(ctx, "overview", table(["h"], [[e(evil)]]))
+    assert "<script>alert" not in page
+
+
+def test_every_query_carries_the_viewers_scope() -> None:
+    params: dict[str, object] = {}
+    assert scope_sql(None, params) == ""
+    assert scope_sql(frozenset({"b", "a"}), params) == " AND provider_id IN %(scope)s"
+    assert params["scope"] == ("a", "b")
+    scope_sql(frozenset(), params)
+    assert params["scope"] == ("",)  # an empty scope sees nothing, not everything
+    p: dict[str, object] = {}
+    where = Filters(provider="acme-ai", article="Art. 15").where(p, "opened_at")
+    assert where == " AND provider_id = %(f_provider)s AND article = %(f_article)s"
+    assert p == {"f_provider": "acme-ai", "f_article": "Art. 15"}
+    assert "article" not in Filters(article="Art. 15").where({}, "occurred_at", cases_like=False)

@@ -561,7 +561,10 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
     registry = _load_registry(path)
     if args.action == "list":
         for p in registry.providers:
-            print(f"{p.id:24} {p.name:32} rate={p.rate_per_s:.0f}/s mtls={p.mtls_subject or '-'}")
+            print(
+                f"{p.id:24} {p.name:32} rate={p.rate_per_s:.0f}/s mtls={p.mtls_subject or '-'}"
+                f" sector={p.sector or '-'}"
+            )
         return 0
     if args.action == "acl":
         print(
@@ -580,6 +583,7 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
         mtls_subject=args.mtls_subject or "",
         rate_per_s=args.rate,
         burst=args.rate * 2,
+        sector=args.sector or "",
     )
     try:
         updated = ProviderRegistry([*registry.providers, provider], registry.authorities)
@@ -771,6 +775,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--mtls-subject")
     add.add_argument("--rate", type=float, default=200_000.0)
+    add.add_argument("--sector", help="e.g. education, news, healthcare (console viewer scopes)")
     prov_sub.add_parser("list")
     acl = prov_sub.add_parser("acl", help="Kafka ACLs (SASL/SCRAM) for direct ingest, as a script")
     acl.add_argument("--bootstrap", default="${BOOTSTRAP}")

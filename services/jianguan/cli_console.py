@@ -31,6 +31,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     console = Console(
         ClickHouseUrl.parse(url_text),
         settings.regulators_file,
+        settings.providers_file,
         AccessLog(access_log_path(settings)),
         settings.console_secure_cookies,
     )
@@ -49,15 +50,23 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_regulators(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.regulators_file
     if args.action == "add":
-        if args.role == "viewer" and not args.providers:
-            print("error: a viewer needs --providers (the department's scope)", file=sys.stderr)
+        if args.role == "viewer" and not (args.providers or args.sectors):
+            print(
+                "error: a viewer needs --providers or --sectors (the department's scope)",
+                file=sys.stderr,
+            )
             return 2
         providers = [p for p in (args.providers or "").split(",") if p]
-        password = add_account(path, args.username, args.role, providers, args.name or "")
+        sectors = [s for s in (args.sectors or "").split(",") if s]
+        password = add_account(path, args.username, args.role, providers, args.name or "", sectors)
         print(f"regulator {args.username} ({args.role}); password (shown once):\n{password}")
         return 0
     for a in Accounts.load(path).all:
-        scope = ",".join(sorted(a.providers)) if a.role == "viewer" else "all providers"
+        scope = (
+            ",".join(sorted(a.providers) + [f"sector:{s}" for s in sorted(a.sectors)])
+            if a.role == "viewer"
+            else "all providers"
+        )
         print(f"{a.username:20} {a.role:8} {scope}")
     return 0
 
@@ -71,6 +80,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--providers", help="a viewer's scope: provider ids, comma-separated")
+    add.add_argument("--sectors", help="a viewer's scope: sectors, comma-separated")
     add.add_argument("--name")
     reg_sub.add_parser("list")
     reg.set_defaults(fn=cmd_regulators)

@@ -33,10 +33,11 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 SCENARIOS = load_all()
 SCOPED = "sc-illegal-output-unreported"  # the department viewer's only provider
 OTHER = "sc-complaint-resolved-late"
+SECTOR = "news"  # the scoped provider's sector; the department viewer is scoped to it
 USERS = {
     "chen-admin": ("admin", frozenset[str]()),
     "li-analyst": ("analyst", frozenset[str]()),
-    "wang-edu": ("viewer", frozenset({SCOPED})),
+    "wang-edu": ("viewer", frozenset({SECTOR})),
 }
 PASSWORD = "correct horse battery staple"
 CHROMIUM_ARGS = [
@@ -49,10 +50,21 @@ CHROMIUM_ARGS = [
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
     state = tmp_path_factory.mktemp("console")
     registry = ProviderRegistry(
-        [Provider(s.provider_id, s.name, token_sha256=token_digest(s.name)) for s in SCENARIOS]
+        [
+            Provider(
+                s.provider_id,
+                s.name,
+                token_sha256=token_digest(s.name),
+                sector=SECTOR if s.provider_id == SCOPED else "other",
+            )
+            for s in SCENARIOS
+        ]
     )
     accounts = Accounts(
-        [Account(u, u, role, hash_password(PASSWORD), scope) for u, (role, scope) in USERS.items()]
+        [
+            Account(u, u, role, hash_password(PASSWORD), sectors=sectors)
+            for u, (role, sectors) in USERS.items()
+        ]
     )
     (state / "regulators.toml").write_text(accounts.dump())
     env = {
@@ -141,8 +153,8 @@ def test_each_role_sees_the_numbers_clickhouse_has(
     up: RunningUp, browser: Browser, user: str
 ) -> None:
     page = _login(browser, up, user)
-    role, scope = USERS[user]
-    want = _counts(up, tuple(sorted(scope)) if role == "viewer" else None)
+    role, _ = USERS[user]
+    want = _counts(up, (SCOPED,) if role == "viewer" else None)
     got = {k: _num(page, k) for k in want}
     assert got == want
     assert want["open_cases"] > 0

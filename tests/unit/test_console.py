@@ -43,8 +43,14 @@ def test_accounts_round_trip_and_scope(tmp_path: Path) -> None:
     assert wang is not None and li is not None  # noqa: PT018
     assert check_password(password, wang.password_hash)
     assert password not in path.read_text()
-    assert wang.may_see("acme-ai") and not wang.may_see("beta-ai")  # noqa: PT018
-    assert li.may_see("beta-ai")
+    sectors = {"acme-ai": "news", "beta-ai": "education", "gamma-ai": "education"}
+    assert wang.scope(sectors) == {"acme-ai"}
+    assert li.scope(sectors) is None  # every provider
+    add_account(path, "zhao", "viewer", [], "Education dept", ["education"])
+    zhao = Accounts.load(path).get("zhao")
+    assert zhao is not None
+    assert zhao.scope(sectors) == {"beta-ai", "gamma-ai"}
+    assert zhao.scope({**sectors, "delta-ai": "education"}) == {"beta-ai", "gamma-ai", "delta-ai"}
     path.write_text('[[account]]\nusername = "x"\nrole = "root"\npassword_hash = "h"\n')
     with pytest.raises(AccountError, match="unknown role 'root'"):
         Accounts.load(path)

@@ -2,7 +2,8 @@
 TOML file (``JIANGUAN_REGULATORS_FILE``) that holds no password in clear.
 
 Roles: ``admin`` (everything, and the evidence access log), ``analyst`` (every provider),
-``viewer`` (a department: only the providers listed in its scope).
+``viewer`` (a department: only the providers listed in its scope, and those registered in its
+sectors).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hmac
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +51,18 @@ class Account:
     name: str
     role: str
     password_hash: str
-    providers: frozenset[str] = frozenset()  # a viewer's scope
+    providers: frozenset[str] = frozenset()  # a viewer's scope: these providers…
+    sectors: frozenset[str] = frozenset()  # …and every provider registered in these sectors
 
     def sees_all(self) -> bool:
         return self.role in ("admin", "analyst")
 
-    def may_see(self, provider_id: str) -> bool:
-        return self.sees_all() or provider_id in self.providers
+    def scope(self, sector_of: Mapping[str, str]) -> frozenset[str] | None:
+        """The providers this account may see (None: all), given each provider's sector."""
+        if self.sees_all():
+            return None
+        in_sectors = {p for p, sector in sector_of.items() if sector and sector in self.sectors}
+        return self.providers | in_sectors
 
 
 class Accounts:
@@ -93,6 +100,7 @@ class Accounts:
                         role,
                         str(item["password_hash"]),
                         frozenset(str(p) for p in item.get("providers", [])),
+                        frozenset(str(s) for s in item.get("sectors", [])),
                     )
                 )
             except KeyError as exc:
@@ -103,6 +111,7 @@ class Accounts:
         out = ["# jianguan regulator accounts. Passwords are stored as scrypt hashes only.", ""]
         for a in self.all:
             providers = ", ".join(_q(p) for p in sorted(a.providers))
+            sectors = ", ".join(_q(s) for s in sorted(a.sectors))
             out += [
                 "[[account]]",
                 f"username = {_q(a.username)}",
@@ -110,6 +119,7 @@ class Accounts:
                 f"role = {_q(a.role)}",
                 f"password_hash = {_q(a.password_hash)}",
                 f"providers = [{providers}]",
+                f"sectors = [{sectors}]",
                 "",
             ]
         return "\n".join(out)
@@ -126,11 +136,23 @@ def save_accounts(path: Path, accounts: Accounts) -> None:
         os.chmod(path, 0o600)
 
 
-def add_account(path: Path, username: str, role: str, providers: list[str], name: str) -> str:
+def add_account(
+    path: Path,
+    username: str,
+    role: str,
+    providers: list[str],
+    name: str,
+    sectors: list[str] | None = None,
+) -> str:
     """Create or replace an account; returns its new password (shown once)."""
     password = secrets.token_urlsafe(12)
     account = Account(
-        username, name or username, role, hash_password(password), frozenset(providers)
+        username,
+        name or username,
+        role,
+        hash_password(password),
+        frozenset(providers),
+        frozenset(sectors or ()),
     )
     save_accounts(path, Accounts.load(path).with_account(account))
     return password

@@ -24,6 +24,7 @@ from jianguan.console.html import Ctx, login_page
 from jianguan.console.i18n import LANGS
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
 from jianguan.console.sessions import Sessions, csrf_ok
+from jianguan.ingest.registry import ProviderRegistry, RegistryError
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,15 @@ class Console:
         self,
         url: ClickHouseUrl,
         accounts_file: Path,
+        providers_file: Path,
         access_log: AccessLog,
         secure_cookies: bool = False,
     ) -> None:
         self._url = url
         self._accounts_file = accounts_file
+        self._providers_file = providers_file
+        self._sectors: dict[str, str] = {}
+        self._sectors_read = 0.0
         self._accounts = Accounts.load(accounts_file)
         self.access_log = access_log
         self._sessions = Sessions()
@@ -223,14 +228,29 @@ class Console:
 
     # -- pages -----------------------------------------------------------------------------------
 
+    def _sector_of(self) -> dict[str, str]:
+        """Each registered provider's sector (the registry re-read at most every 10 s)."""
+        if time.monotonic() - self._sectors_read > 10:
+            try:
+                registry = ProviderRegistry.load(self._providers_file)
+                self._sectors = {p.id: p.sector for p in registry.providers}
+            except RegistryError as exc:
+                log.warning("provider registry unreadable, sectors unknown: %s", exc)
+                self._sectors = {}
+            self._sectors_read = time.monotonic()
+        return self._sectors
+
     def _scope(self, request: web.Request) -> frozenset[str] | None:
         account, _ = self._session(request) or (None, "")
         assert account is not None
-        return None if account.sees_all() else account.providers
+        return account.scope(self._sector_of())
 
     def _may_see(self, request: web.Request, provider: str) -> bool:
         account, _ = self._session(request) or (None, "")
-        return account is not None and account.may_see(provider)
+        if account is None:
+            return False
+        scope = account.scope(self._sector_of())
+        return scope is None or provider in scope
 
     async def overview(self, request: web.Request) -> web.Response:
         scope, f, now = self._scope(request), filters_of(request), int(time.time())

@@ -38,6 +38,9 @@ class Provider:
     mtls_subject: str = ""
     rate_per_s: float = DEFAULT_RATE
     burst: float = DEFAULT_BURST
+    # The field the service works in (e.g. "education", "news", "healthcare"): the departments
+    # of Art. 16 supervise by sector, and a console viewer may be scoped to sectors.
+    sector: str = ""
 
     @property
     def policy(self) -> ProviderPolicy:
@@ -124,6 +127,7 @@ class ProviderRegistry:
                         mtls_subject=str(item.get("mtls_subject", "")),
                         rate_per_s=float(item.get("rate_per_s", DEFAULT_RATE)),
                         burst=float(item.get("burst", DEFAULT_BURST)),
+                        sector=str(item.get("sector", "")),
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:
@@ -154,6 +158,8 @@ class ProviderRegistry:
                 out.append(f"token_sha256 = {_q(p.token_sha256)}")
             if p.mtls_subject:
                 out.append(f"mtls_subject = {_q(p.mtls_subject)}")
+            if p.sector:
+                out.append(f"sector = {_q(p.sector)}")
             out += [f"rate_per_s = {p.rate_per_s}", f"burst = {p.burst}", ""]
         for a in self._authorities.values():
             out += [

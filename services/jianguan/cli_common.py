@@ -1,0 +1,54 @@
+"""Helpers the `jianguan` subcommands share: the stack configuration from arguments and settings,
+the endpoint banner, the provider registry file."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from pathlib import Path
+
+from jianguan.ingest.registry import ProviderRegistry
+from jianguan.runtime.stack import Platform, StackConfig
+from jianguan.settings import Settings
+
+
+def stack_config(
+    args: argparse.Namespace, settings: Settings, state: Path, providers_file: Path
+) -> StackConfig:
+    port = getattr(args, "port", None)
+    return StackConfig(
+        state_dir=state,
+        providers_file=providers_file,
+        kafka=getattr(args, "kafka", None) or settings.kafka,
+        clickhouse_url=getattr(args, "clickhouse", None) or settings.clickhouse_url,
+        database=settings.database,
+        gateway_host=settings.gateway_host,
+        gateway_port=port if port is not None else settings.gateway_port,
+        metrics_port=settings.metrics_port,
+        topic_namespace=settings.topic_namespace,
+        console_host=settings.console_host,
+        console_port=settings.console_port,
+        regulators_file=settings.regulators_file,
+    )
+
+
+def print_endpoints(platform: Platform) -> None:
+    print("jianguan is up:", flush=True)
+    for name, value in platform.endpoints.items():
+        print(f"  {name:42} {value}", flush=True)
+
+
+# -- service processes ---------------------------------------------------------------------
+
+
+def load_registry(path: Path) -> ProviderRegistry:
+    return ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+
+
+def save_registry(path: Path, registry: ProviderRegistry) -> None:
+    """Only digests are in the file, but who may report is still nobody else's business."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(registry.dump(), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)

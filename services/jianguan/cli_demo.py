@@ -25,6 +25,7 @@ from jianguan.simulator.library import by_name, default_base
 from jianguan.simulator.run import SimStats, simulate
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import DEMO_PROVIDERS, ProviderTraffic
+from jianguan.simulator.verify import compare
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 
@@ -218,12 +219,13 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         "duration_s": args.duration,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    doc = sim_fleet.manifest(fleet, library, meta)
     if args.manifest:
-        doc = sim_fleet.manifest(fleet, library, meta)
         Path(args.manifest).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.enroll:
         return _enroll(args, settings, fleet)
     state = Path(args.spool) if args.spool else settings.state_dir / "simulator"
+    check: dict[str, Any] | None = None
     if args.gateway:
         tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else {}
         missing = [p.provider_id for p in fleet if p.provider_id not in tokens]
@@ -233,6 +235,12 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         stats = asyncio.run(
             _live(args, None, args.gateway, tokens, fleet, library, state, args.duration)
         )
+        url_text = getattr(args, "clickhouse", None) or settings.clickhouse_url
+        if args.check and url_text:
+            check = _check(doc, ClickHouseUrl.parse(url_text), args.check)
+        elif args.check:
+            print("error: --check needs --clickhouse (or JIANGUAN_CLICKHOUSE_URL)", file=sys.stderr)
+            return 2
     else:
         tokens = _demo_registry(state / "providers.toml", [p.provider_id for p in fleet])
         platform = Platform(stack_config(args, settings, state, state / "providers.toml"))
@@ -243,16 +251,36 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             stats = asyncio.run(
                 _live(args, platform, target, tokens, fleet, library, state, args.duration)
             )
+            if args.check:
+                assert platform.infra.writer_url is not None
+                check = _check(doc, platform.infra.writer_url, args.check)
         finally:
             platform.stop()
-    summary = {
+    summary: dict[str, Any] = {
         "reported": stats.reported,
         "delivered": stats.delivered,
         "not_accepted": stats.not_accepted,
         "violations_injected": sum(len(library[p.history].violations) for p in fleet if p.history),
     }
+    if check is not None:
+        summary["check"] = check
     print(json.dumps(summary), flush=True)
-    return 0 if stats.delivered == stats.reported else 1
+    delivered = stats.delivered == stats.reported
+    return 0 if delivered and (check is None or check["ok"]) else 1
+
+
+def _check(manifest: dict[str, Any], url: ClickHouseUrl, timeout_s: float) -> dict[str, Any]:
+    """Wait up to ``timeout_s`` for the platform's alerts to equal the manifest; the comparison."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ex = ServerExecutor(url)
+        try:
+            result = compare(manifest, ex)
+        finally:
+            ex.close()
+        if result.ok or time.monotonic() > deadline:
+            return result.as_json()
+        time.sleep(2)
 
 
 def _enroll(
@@ -302,6 +330,12 @@ def add_parsers(
     sim.add_argument("--gateway", help="HOST:PORT of a running gateway (default: embedded)")
     sim.add_argument("--tokens", help="JSON file {provider_id: token} for --gateway / --enroll")
     sim.add_argument("--spool", help="directory for the providers' spools")
+    sim.add_argument(
+        "--check",
+        type=float,
+        metavar="SECONDS",
+        help="wait up to SECONDS after the run for the alerts to equal the manifest",
+    )
     sim.add_argument(
         "--enroll", action="store_true", help="register the fleet in the registry and exit"
     )

@@ -83,3 +83,39 @@ def test_compliant_traffic_is_valid_and_breaks_no_case_rule() -> None:
     late = [f for f in missed if opened_at[f.case_id] < end - 30]
     assert late == []
     assert len(missed) > len(late)  # the cut-off only spares cases opened in the last 30 s
+
+
+class _Alerts:
+    """Stands in for ClickHouse's alerts table: (provider, rule, alert id) rows."""
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        self.rows = rows
+        self.params: dict[str, object] = {}
+
+    def execute(self, sql: str, params: dict[str, object] | None = None) -> list[tuple[str, ...]]:
+        self.params = params or {}
+        return list(self.rows)
+
+
+def test_the_check_names_what_is_missing_and_what_nobody_injected() -> None:
+    from jianguan.simulator.verify import compare
+
+    manifest = {
+        "providers": [{"provider_id": "p1"}, {"provider_id": "p2"}],
+        "violations": [
+            {"provider_id": "p1", "rule_id": "ART12-LABELING", "obligation": ""},
+            {"provider_id": "p1", "rule_id": "ART15-COMPLAINT", "obligation": "resolve"},
+            {"provider_id": "p2", "rule_id": "ART11-PI-REQUEST", "obligation": "answer"},
+        ],
+    }
+    alerts = _Alerts([
+        ("p1", "ART12-LABELING", "ART12-LABELING:p1:img:2026-11-27 10:00:00"),
+        ("p1", "ART15-COMPLAINT", "ART15-COMPLAINT:p1:c-9/DEADLINE_MISSED/resolve"),
+        ("p2", "ART10-MINORS", "ART10-MINORS:p2:kids:u@2026-11-27"),
+    ])  # fmt: skip
+    result = compare(manifest, alerts)  # type: ignore[arg-type]
+    assert alerts.params == {"p": ("p1", "p2")}
+    assert result.missing == {("p2", "ART11-PI-REQUEST", "answer")}
+    assert result.unexpected == {("p2", "ART10-MINORS", "")}
+    assert not result.ok
+    assert result.as_json()["missing"] == [["p2", "ART11-PI-REQUEST", "answer"]]

@@ -185,6 +185,12 @@ def test_pages_show_the_cases_clickhouse_has_and_a_screenshot_of_each(
     page.goto(base + f"/providers/{SCOPED}")
     assert page.inner_text(".grade").strip() == "B"
     page.screenshot(path=str(ARTIFACTS / "provider.png"), full_page=True)
+    # A case whose id holds "#" (a user's n-th case) opens from its link.
+    page.goto(base + "/incidents?provider=sc-repeat-offender-ignored")
+    page.click("table.cases a[href^='/cases/']")
+    page.wait_for_selector("#case-id")
+    assert page.inner_text("#case-id").endswith("u_bad#1")
+    assert "enforcement" in page.inner_text("table.deadlines")
     # Filters live in the URL: a shared link shows the same view.
     page.goto(base + f"/incidents?provider={SCOPED}&lang=en")
     assert _num(page, "cases") == 1

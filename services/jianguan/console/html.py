@@ -8,7 +8,7 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jianguan.console.i18n import label
 
@@ -50,6 +50,11 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") 
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f'<table class="{e(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def seg(segment: str) -> str:
+    """One URL path segment: ids may hold ``/``, ``#``, ``?``, spaces (case subjects, hours)."""
+    return quote(segment, safe="")
 
 
 def a(href: str, text: Any) -> str:

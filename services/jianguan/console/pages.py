@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jianguan.console.evidence import CaseEvidence
-from jianguan.console.html import Ctx, a, cst, e, filters_form, layout, table
+from jianguan.console.html import Ctx, a, cst, e, filters_form, layout, seg, table
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
 
 Scope = frozenset[str] | None
@@ -119,8 +119,8 @@ def _cases_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
         ],
         [
             [
-                a(f"/cases/{cid}", cid),
-                a(f"/providers/{p}", p),
+                a(f"/cases/{seg(cid)}", cid),
+                a(f"/providers/{seg(p)}", p),
                 e(rule),
                 e(art),
                 e(sev),
@@ -143,8 +143,8 @@ def _alerts_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
         ],
         [
             [
-                a(f"/cases/{case}" if case else f"/alerts/{aid}", aid),
-                a(f"/providers/{p}", p),
+                a(f"/cases/{seg(case)}" if case else f"/alerts/{seg(aid)}", aid),
+                a(f"/providers/{seg(p)}", p),
                 e(rule),
                 e(art),
                 e(sev),
@@ -181,7 +181,7 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
             ],
             [
                 [
-                    a(f"/providers/{p}", p),
+                    a(f"/providers/{seg(p)}", p),
                     e(s),
                     e(FILING_KINDS.get(k, k)),
                     e(FILING_STATUS.get(st, st)),
@@ -200,7 +200,7 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
             [e(ctx.t(k)) for k in ("provider", "case", "authority", "service", "time", "kind")],
             [
                 [
-                    a(f"/providers/{p}", p),
+                    a(f"/providers/{seg(p)}", p),
                     e(ref),
                     e(auth),
                     e(s),
@@ -219,7 +219,7 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
             ],
             [
                 [
-                    a(f"/providers/{p}", p),
+                    a(f"/providers/{seg(p)}", p),
                     e(s),
                     e(total),
                     e(ok),
@@ -361,7 +361,7 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
     )
     body = (
         f'<h2 id="case-id">{e(ev.case_id)}</h2>'
-        f"<p>{e(ctx.t('provider'))}: {a(f'/providers/{ev.provider_id}', ev.provider_id)} · "
+        f"<p>{e(ctx.t('provider'))}: {a(f'/providers/{seg(ev.provider_id)}', ev.provider_id)} · "
         f"{e(ctx.t('service'))}: {e(ev.service_id)} · {e(ctx.t('subject'))}: {e(ev.subject)} · "
         f"{e(ctx.t('severity'))}: {e(ev.severity)} · {e(ctx.t('status'))}: "
         f"{e(ctx.t('closed') if ev.closed else ctx.t('open'))}</p>"
@@ -371,7 +371,7 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
         f"<h2>{e(ctx.t('deadlines'))}</h2>{deadlines}"
         f"<h2>{e(ctx.t('timeline'))}</h2>{timeline}"
         f"<h2>{e(ctx.t('evidence'))}</h2>{events or e(ctx.t('none'))}"
-        f'<p><a id="export" class="button" href="/cases/{e(ev.case_id)}/export">{e(ctx.t("export"))}</a></p>'
+        f'<p><a id="export" class="button" href="/cases/{e(seg(ev.case_id))}/export">{e(ctx.t("export"))}</a></p>'
     )
     return layout(ctx, "case", body)
 
@@ -379,7 +379,7 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
 def alert_page(ctx: Ctx, alert: Sequence[Any], events: list[dict[str, Any]]) -> str:
     p, aid, rule, art, sev, _svc, _case, summary, at, evidence = alert
     body = (
-        f'<h2 id="alert-id">{e(aid)}</h2><p>{e(ctx.t("provider"))}: {a(f"/providers/{p}", p)} · '
+        f'<h2 id="alert-id">{e(aid)}</h2><p>{e(ctx.t("provider"))}: {a(f"/providers/{seg(p)}", p)} · '
         f"{e(ctx.t('rule'))}: {e(rule)} · {e(ctx.t('article'))}: {e(art)} · "
         f"{e(ctx.t('severity'))}: {e(sev)} · {e(ctx.t('detected'))}: {e(cst(at))}</p>"
         f"<p>{e(summary)}</p><h2>{e(ctx.t('evidence'))}</h2>"

@@ -162,10 +162,12 @@ class Console:
             r.add_get(f"/{page}", self.rule_page)
         r.add_get("/offshore", self.offshore)
         r.add_get("/alerts", self.alerts)
-        r.add_get("/alerts/{alert_id}", self.alert)
+        # Ids may hold "/" (quoted in links as %2F): match the rest of the path, and the
+        # export route before the case route that would swallow it.
+        r.add_get("/alerts/{alert_id:.+}", self.alert)
         r.add_get("/cases", self.cases)
-        r.add_get("/cases/{case_id}", self.case)
-        r.add_get("/cases/{case_id}/export", self.export)
+        r.add_get("/cases/{case_id:.+}/export", self.export)
+        r.add_get("/cases/{case_id:.+}", self.case)
         r.add_get("/providers/{provider}", self.provider)
         r.add_get("/access-log", self.access_log_page)
         r.add_get("/static/{name}", self.static)

@@ -1,6 +1,6 @@
 """Every Grafana panel's SQL, with the ClickHouse plugin's macros expanded as Grafana would,
-runs against ClickHouse loaded with the scenario library (events, case facts and alerts derived
-by the rules engine and the store checks): the expected columns, and rows."""
+runs against ClickHouse 18.16 and chDB loaded with the scenario library (events, case facts and
+alerts derived by the rules engine and the store checks): the expected columns, and rows."""
 
 from __future__ import annotations
 
@@ -14,18 +14,9 @@ from typing import Any
 
 import pytest
 
-from jianguan.contracts import pb
-from jianguan.contracts.facts import alert as alert_of
-from jianguan.contracts.observed import observed
-from jianguan.processors.engine import RulesEngine
-from jianguan.processors.monitor import run_checks
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.store.cases import AlertBatch, CaseFactBatch
-from jianguan.store.executor import ServerExecutor
-from jianguan.store.migrate import migrate
-from jianguan.store.processor import ColumnBatch, RecordMeta
-from jianguan.store.writer import BatchWriter
-from tests.scenarios.library import load_all
+from jianguan.store.executor import ChdbExecutor, ServerExecutor
+from tests.scenarios.store import load_into
 
 pytestmark = pytest.mark.integration
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -101,41 +92,36 @@ def panels() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def loaded(clickhouse: ClickHouseServer) -> Iterator[ServerExecutor]:
-    ex = ServerExecutor(
-        clickhouse.url("writer", f"gf_{uuid.uuid4().hex[:10]}"), create_database=True
-    )
+Engine = tuple[str, Any]  # (name, executor)
+
+
+@pytest.fixture(scope="module", params=["clickhouse-18.16", "chdb"])
+def loaded(
+    request: pytest.FixtureRequest,
+    clickhouse: ClickHouseServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Engine]:
+    """The scenario library on the Debian server and on chDB (the modern engine)."""
+    name = f"gf_{uuid.uuid4().hex[:10]}"
+    ex: Any
+    if request.param == "chdb":
+        ex = ChdbExecutor(name, str(tmp_path_factory.mktemp("chdb")))
+    else:
+        ex = ServerExecutor(clickhouse.url("writer", name), create_database=True)
     try:
-        migrate(ex)
-        scenarios = load_all()
-        events = ColumnBatch()
-        for s in scenarios:
-            raw = pb.EventBatch(events=s.events).SerializeToString()
-            events.add_record(
-                raw, RecordMeta(s.provider_id, int(time.time()), 0, 0), int(time.time())
-            )
-        writer = BatchWriter(ex)
-        writer.write(events)
-        now = time.time()
-        engine = RulesEngine({})
-        seen = [observed(ev, s.provider_id) for s in scenarios for ev in s.events]
-        facts = engine.process([o for o in seen if o is not None], detected_at=now)
-        facts += engine.tick(now)
-        case_batch, alert_batch = CaseFactBatch(), AlertBatch()
-        record = pb.cases_pb2.CaseFacts(facts=facts).SerializeToString()
-        case_batch.add_record(record, RecordMeta("", 0, 0, 0), 0)
-        for f in facts:
-            a = alert_of(f)
-            if a is not None:
-                alert_batch.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
-        for a in run_checks(ex, now):
-            alert_batch.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
-        writer.write(case_batch)
-        writer.write(alert_batch)
-        yield ex
+        load_into(ex)
+        yield request.param, ex
     finally:
         ex.close()
+
+
+def run(engine: Engine, sql: str) -> tuple[list[str], list[Any]]:
+    name, ex = engine
+    if name == "chdb":
+        doc = json.loads(ex._session.query(sql, "JSONCompact").bytes() or b'{"meta":[],"data":[]}')
+        return [c["name"] for c in doc["meta"]], doc["data"]
+    rows, columns = ex._client.execute(sql, with_column_types=True)
+    return [c for c, _ in columns], rows
 
 
 def test_every_panel_is_expected() -> None:
@@ -146,7 +132,7 @@ def test_every_panel_is_expected() -> None:
     ("uid", "panel"), panels(), ids=lambda x: x if isinstance(x, str) else x["title"]
 )
 def test_panel_sql_runs_with_its_columns_and_rows(
-    loaded: ServerExecutor, uid: str, panel: dict[str, Any]
+    loaded: Engine, uid: str, panel: dict[str, Any]
 ) -> None:
     (target,) = panel["targets"]
     assert target["datasource"]["type"] == "grafana-clickhouse-datasource"
@@ -156,8 +142,8 @@ def test_panel_sql_runs_with_its_columns_and_rows(
     )
     for provider in selections:
         sql = expand(target["rawSql"], provider, now - 40 * 86400, now, 3600)
-        rows, columns = loaded._client.execute(sql, with_column_types=True)
-        assert [c for c, _ in columns] == EXPECTED[(uid, panel["title"])]
+        columns, rows = run(loaded, sql)
+        assert columns == EXPECTED[(uid, panel["title"])]
         if (uid, panel["title"]) not in MAY_BE_EMPTY and provider is None:
             assert rows, f"{panel['title']}: no rows"
         if (uid, panel["title"]) in MAY_BE_EMPTY:

@@ -1,0 +1,46 @@
+"""The scenario library stored as the platform would store it: events, then the case facts and
+alerts the rules engine and the store checks derive from them (for dashboard and console SQL)."""
+
+from __future__ import annotations
+
+import time
+
+from jianguan.contracts import pb
+from jianguan.contracts.facts import alert as alert_of
+from jianguan.contracts.observed import observed
+from jianguan.processors.engine import RulesEngine
+from jianguan.processors.monitor import run_checks
+from jianguan.store.cases import AlertBatch, CaseFactBatch
+from jianguan.store.executor import Executor
+from jianguan.store.migrate import migrate
+from jianguan.store.processor import ColumnBatch, RecordMeta
+from jianguan.store.writer import BatchWriter
+from tests.scenarios.library import load_all
+
+
+def load_into(ex: Executor) -> None:
+    migrate(ex)
+    scenarios = load_all()
+    now = time.time()
+    events = ColumnBatch()
+    for s in scenarios:
+        raw = pb.EventBatch(events=s.events).SerializeToString()
+        events.add_record(raw, RecordMeta(s.provider_id, int(now), 0, 0), int(now))
+    writer = BatchWriter(ex)
+    writer.write(events)
+    engine = RulesEngine({})
+    seen = [observed(ev, s.provider_id) for s in scenarios for ev in s.events]
+    facts = engine.process([o for o in seen if o is not None], detected_at=now)
+    facts += engine.tick(now)
+    cases, alerts = CaseFactBatch(), AlertBatch()
+    cases.add_record(
+        pb.cases_pb2.CaseFacts(facts=facts).SerializeToString(), RecordMeta("", 0, 0, 0), 0
+    )
+    for f in facts:
+        a = alert_of(f)
+        if a is not None:
+            alerts.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+    for a in run_checks(ex, now):
+        alerts.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+    writer.write(cases)
+    writer.write(alerts)

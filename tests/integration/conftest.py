@@ -151,3 +151,27 @@ def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
 
 async def _wait(fut: Future[None]) -> None:
     await asyncio.wrap_future(fut)
+
+
+@pytest.fixture(scope="module", params=["clickhouse-18.16", "chdb"])
+def scenario_store(
+    request: pytest.FixtureRequest,
+    clickhouse: ClickHouseServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Any]]:
+    """The scenario library stored (events, case facts, alerts) on the Debian server and on chDB
+    (the modern engine): (engine name, executor)."""
+    from jianguan.store.executor import ChdbExecutor
+    from tests.scenarios.store import load_into
+
+    name = f"sc_{uuid.uuid4().hex[:10]}"
+    ex: Any
+    if request.param == "chdb":
+        ex = ChdbExecutor(name, str(tmp_path_factory.mktemp("chdb")))
+    else:
+        ex = ServerExecutor(clickhouse.url("writer", name), create_database=True)
+    try:
+        load_into(ex)
+        yield request.param, ex
+    finally:
+        ex.close()

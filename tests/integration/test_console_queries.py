@@ -4,39 +4,20 @@ scenario library: the SQL runs on both and agrees with direct counts."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from jianguan.console.evidence import build, decode_event
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
-from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.store.executor import ChdbExecutor, ServerExecutor
-from tests.scenarios.store import load_into
 
 pytestmark = pytest.mark.integration
 SCOPED = "sc-illegal-output-unreported"
 
 
-@pytest.fixture(scope="module", params=["clickhouse-18.16", "chdb"])
-def ex(
-    request: pytest.FixtureRequest,
-    clickhouse: ClickHouseServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Any]:
-    name = f"cq_{uuid.uuid4().hex[:10]}"
-    executor: Any
-    if request.param == "chdb":
-        executor = ChdbExecutor(name, str(tmp_path_factory.mktemp("chdb")))
-    else:
-        executor = ServerExecutor(clickhouse.url("writer", name), create_database=True)
-    try:
-        load_into(executor)
-        yield executor
-    finally:
-        executor.close()
+@pytest.fixture
+def ex(scenario_store: tuple[str, Any]) -> Any:
+    return scenario_store[1]
 
 
 def _one(ex: Any, sql: str, params: dict[str, Any] | None = None) -> int:

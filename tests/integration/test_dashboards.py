@@ -7,16 +7,10 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.store.executor import ChdbExecutor, ServerExecutor
-from tests.scenarios.store import load_into
 
 pytestmark = pytest.mark.integration
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -95,26 +89,6 @@ def panels() -> list[tuple[str, dict[str, Any]]]:
 Engine = tuple[str, Any]  # (name, executor)
 
 
-@pytest.fixture(scope="module", params=["clickhouse-18.16", "chdb"])
-def loaded(
-    request: pytest.FixtureRequest,
-    clickhouse: ClickHouseServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Engine]:
-    """The scenario library on the Debian server and on chDB (the modern engine)."""
-    name = f"gf_{uuid.uuid4().hex[:10]}"
-    ex: Any
-    if request.param == "chdb":
-        ex = ChdbExecutor(name, str(tmp_path_factory.mktemp("chdb")))
-    else:
-        ex = ServerExecutor(clickhouse.url("writer", name), create_database=True)
-    try:
-        load_into(ex)
-        yield request.param, ex
-    finally:
-        ex.close()
-
-
 def run(engine: Engine, sql: str) -> tuple[list[str], list[Any]]:
     name, ex = engine
     if name == "chdb":
@@ -132,7 +106,7 @@ def test_every_panel_is_expected() -> None:
     ("uid", "panel"), panels(), ids=lambda x: x if isinstance(x, str) else x["title"]
 )
 def test_panel_sql_runs_with_its_columns_and_rows(
-    loaded: Engine, uid: str, panel: dict[str, Any]
+    scenario_store: Engine, uid: str, panel: dict[str, Any]
 ) -> None:
     (target,) = panel["targets"]
     assert target["datasource"]["type"] == "grafana-clickhouse-datasource"
@@ -142,7 +116,7 @@ def test_panel_sql_runs_with_its_columns_and_rows(
     )
     for provider in selections:
         sql = expand(target["rawSql"], provider, now - 40 * 86400, now, 3600)
-        columns, rows = run(loaded, sql)
+        columns, rows = run(scenario_store, sql)
         assert columns == EXPECTED[(uid, panel["title"])]
         if (uid, panel["title"]) not in MAY_BE_EMPTY and provider is None:
             assert rows, f"{panel['title']}: no rows"

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from jianguan.store.checks import LABEL_OK
+
 pytestmark = pytest.mark.integration
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 PROVIDER = "sc-illegal-output-unreported"
@@ -73,7 +75,8 @@ def expand(sql: str, provider: list[str] | None, frm: int, to: int, interval_s: 
     chosen = provider or []
     sql = sql.replace("${provider:singlequote}", ", ".join(f"'{p}'" for p in chosen))
     sql = sql.replace("${provider}", chosen[0] if chosen else "")
-    assert "$" not in sql, f"an unexpanded macro or variable: {sql}"
+    # A macro ($__name), a variable ($name, ${name}); a regex's end anchor ($') is neither.
+    assert not re.search(r"\$(__|\{|[A-Za-z])", sql), f"an unexpanded macro or variable: {sql}"
     return sql
 
 
@@ -100,6 +103,12 @@ def run(engine: Engine, sql: str) -> tuple[list[str], list[Any]]:
 
 def test_every_panel_is_expected() -> None:
     assert {(uid, p["title"]) for uid, p in panels()} == set(EXPECTED)
+
+
+def test_labeling_counts_as_the_check_does() -> None:
+    """Grafana's labeled share uses the Art. 12 check's own definition of a correct label."""
+    (sql,) = [p["targets"][0]["rawSql"] for _, p in panels() if p["title"].startswith("Labeling")]
+    assert f"countIf({LABEL_OK})" in sql
 
 
 @pytest.mark.parametrize(

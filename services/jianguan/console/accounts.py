@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jianguan.toml_text import quote, string_list
+
 ROLES = ("admin", "analyst", "viewer")
 _N, _R, _P = 2**14, 8, 1
 
@@ -110,23 +112,17 @@ class Accounts:
     def dump(self) -> str:
         out = ["# jianguan regulator accounts. Passwords are stored as scrypt hashes only.", ""]
         for a in self.all:
-            providers = ", ".join(_q(p) for p in sorted(a.providers))
-            sectors = ", ".join(_q(s) for s in sorted(a.sectors))
             out += [
                 "[[account]]",
-                f"username = {_q(a.username)}",
-                f"name = {_q(a.name)}",
-                f"role = {_q(a.role)}",
-                f"password_hash = {_q(a.password_hash)}",
-                f"providers = [{providers}]",
-                f"sectors = [{sectors}]",
+                f"username = {quote(a.username)}",
+                f"name = {quote(a.name)}",
+                f"role = {quote(a.role)}",
+                f"password_hash = {quote(a.password_hash)}",
+                f"providers = {string_list(a.providers)}",
+                f"sectors = {string_list(a.sectors)}",
                 "",
             ]
         return "\n".join(out)
-
-
-def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def save_accounts(path: Path, accounts: Accounts) -> None:

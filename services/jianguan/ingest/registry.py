@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jianguan.ingest.admission import ProviderPolicy
+from jianguan.toml_text import quote
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 DEFAULT_RATE = 200_000.0
@@ -151,26 +152,22 @@ class ProviderRegistry:
         for p in self._by_id.values():
             out += [
                 "[[provider]]",
-                f"id = {_q(p.id)}",
-                f"name = {_q(p.name)}",
+                f"id = {quote(p.id)}",
+                f"name = {quote(p.name)}",
             ]
             if p.token_sha256:
-                out.append(f"token_sha256 = {_q(p.token_sha256)}")
+                out.append(f"token_sha256 = {quote(p.token_sha256)}")
             if p.mtls_subject:
-                out.append(f"mtls_subject = {_q(p.mtls_subject)}")
+                out.append(f"mtls_subject = {quote(p.mtls_subject)}")
             if p.sector:
-                out.append(f"sector = {_q(p.sector)}")
+                out.append(f"sector = {quote(p.sector)}")
             out += [f"rate_per_s = {p.rate_per_s}", f"burst = {p.burst}", ""]
         for a in self._authorities.values():
             out += [
                 "[[authority]]",
-                f"id = {_q(a.id)}",
-                f"name = {_q(a.name)}",
-                f"token_sha256 = {_q(a.token_sha256)}",
+                f"id = {quote(a.id)}",
+                f"name = {quote(a.name)}",
+                f"token_sha256 = {quote(a.token_sha256)}",
                 "",
             ]
         return "\n".join(out)
-
-
-def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -26,9 +26,24 @@ _OPTIONS = [
 def channel_for(target: str, tls: TlsClientConfig | None) -> grpc.aio.Channel:
     """An asyncio channel to the gateway: TLS (mTLS with cert and key) or plaintext on loopback."""
     if tls is not None:
-        creds = grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
-        return grpc.aio.secure_channel(target, creds, options=_OPTIONS)
+        return grpc.aio.secure_channel(target, _credentials(tls), options=_OPTIONS)
     return grpc.aio.insecure_channel(target, options=_OPTIONS)
+
+
+def blocking_channel_for(target: str, tls: TlsClientConfig | None) -> grpc.Channel:
+    """The same channel for blocking code."""
+    if tls is not None:
+        return grpc.secure_channel(target, _credentials(tls), options=_OPTIONS)
+    return grpc.insecure_channel(target, options=_OPTIONS)
+
+
+def _credentials(tls: TlsClientConfig) -> grpc.ChannelCredentials:
+    return grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
+
+
+def auth_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
+    """The call metadata carrying a provider's bearer token (none with mTLS)."""
+    return (("authorization", f"Bearer {token}"),) if token else ()
 
 
 class IngestClient:
@@ -38,7 +53,7 @@ class IngestClient:
         self, target: str, token: str | None = None, tls: TlsClientConfig | None = None
     ) -> None:
         self._channel = channel_for(target, tls)
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._metadata = auth_metadata(token)
         self._stub = pb.ingest_pb2_grpc.IngestServiceStub(self._channel)
 
     async def __aenter__(self) -> IngestClient:

@@ -31,7 +31,7 @@ import grpc
 from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain, event_hash
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, validate
-from jianguan.sdk.client import TlsClientConfig, channel_for
+from jianguan.sdk.client import TlsClientConfig, auth_metadata, channel_for
 from jianguan.sdk.outcome import InvalidEvent, Outcome, status_name
 from jianguan.sdk.retry import RETRYABLE_CALLS, RETRYABLE_ITEMS, backoff_s
 from jianguan.sdk.spool import Entry, Spool
@@ -191,7 +191,7 @@ class AsyncReporter:
     async def _send_forever(self) -> None:
         channel = channel_for(self._target, self._tls)
         stub = pb.ingest_pb2_grpc.IngestServiceStub(channel)
-        metadata = (("authorization", f"Bearer {self._token}"),) if self._token else ()
+        metadata = auth_metadata(self._token)
         call: grpc.aio.StreamStreamCall[pb.EventBatch, pb.BatchAck] | None = None
         attempt = 0
         try:

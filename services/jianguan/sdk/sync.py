@@ -13,10 +13,8 @@ import threading
 from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
-import grpc
-
 from jianguan.contracts import pb
-from jianguan.sdk.client import _OPTIONS, TlsClientConfig
+from jianguan.sdk.client import TlsClientConfig, auth_metadata, blocking_channel_for
 from jianguan.sdk.outcome import Outcome
 from jianguan.sdk.reporter import AsyncReporter
 
@@ -116,12 +114,8 @@ class SyncIngestClient:
     def __init__(
         self, target: str, token: str | None = None, tls: TlsClientConfig | None = None
     ) -> None:
-        if tls is not None:
-            creds = grpc.ssl_channel_credentials(tls.ca, tls.key, tls.cert)
-            self._channel = grpc.secure_channel(target, creds, options=_OPTIONS)
-        else:
-            self._channel = grpc.insecure_channel(target, options=_OPTIONS)
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._channel = blocking_channel_for(target, tls)
+        self._metadata = auth_metadata(token)
         self._stub = pb.ingest_pb2_grpc.IngestServiceStub(self._channel)
 
     def __enter__(self) -> SyncIngestClient:

@@ -22,7 +22,9 @@ class Check:
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
 
 
-_LABEL_OK = (
+# What a correctly labeled generation looks like (Art. 12, GB 45438): shared by the check, the
+# console and the Grafana dashboard, so all three count the same.
+LABEL_OK = (
     "explicit_label = 1 AND implicit_label IN (1, 2, 3)"
     " AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')"
 )
@@ -38,8 +40,8 @@ SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
 FROM
 (
     SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, count() AS total,
-           countIf({_LABEL_OK}) AS labeled,
-           groupArrayIf(10)(event_id, NOT ({_LABEL_OK})) AS samples
+           countIf({LABEL_OK}) AS labeled,
+           groupArrayIf(10)(event_id, NOT ({LABEL_OK})) AS samples
     FROM events FINAL
     WHERE kind = 10 AND output_type IN (3, 4, 5)
       AND occurred_at >= toDateTime(%(since)s) AND occurred_at < toDateTime(%(until)s)

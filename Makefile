@@ -15,7 +15,7 @@ help: ## list the targets
 system-packages: ## Debian packages (ClickHouse, Prometheus, Alertmanager), installed only when missing
 	@deploy/local/system-packages.sh
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py services/jianguan/contracts/_wire.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
@@ -47,10 +47,13 @@ protos-check: protos ## fail when the committed generated code is stale
 	@git diff --exit-code --stat -- $(PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
-lint: install protos-check check-deploy ## ruff, ruff format, mypy --strict, buf lint, generated-code freshness, deploy configs
+lint: install protos-check check-deploy ## ruff, ruff format, mypy --strict, gcc warnings, buf lint, generated-code freshness, deploy configs
 	$(BIN)/ruff check services tests bench
 	$(BIN)/ruff format --check services tests bench
 	$(BIN)/mypy
+	gcc -fsyntax-only -std=c11 -Wall -Wextra -Wno-missing-field-initializers -Werror \
+	  -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+	  services/jianguan/contracts/_wire.c
 	cd protos && ./node_modules/.bin/buf lint
 
 check-deploy: system-packages ## promtool / amtool checks and unit tests of the Prometheus rules

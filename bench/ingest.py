@@ -118,7 +118,10 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
             return await asyncio.gather(*(send(up.gateway, tokens[p], warm[p]) for p in PROVIDERS))
 
         warmed = sum(asyncio.run(warm_up()))
+        deadline = time.monotonic() + 120
         while int(ex.execute("SELECT count() FROM events")[0][0]) < warmed:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the warm-up batches were not stored in 120 s: see {tmp}/log")
             time.sleep(0.05)
         labels = {up.proc.pid: "up (supervisor)", **{pid: n for n, pid in up.pids.items()}}
         cpu_before = cpu_by_process(up.proc.pid, labels)

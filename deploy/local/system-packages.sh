@@ -4,6 +4,10 @@
 set -euo pipefail
 
 want=()
+# The native EventBatch scanner is compiled when the venv is installed.
+command -v gcc >/dev/null 2>&1 || want+=(gcc)
+python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  2>/dev/null || want+=(python3-dev)
 command -v clickhouse-server >/dev/null 2>&1 || want+=(clickhouse-server)
 [ "${JIANGUAN_WITH_BROWSER:-1}" = 1 ] && {
   command -v chromium >/dev/null 2>&1 || want+=(chromium)

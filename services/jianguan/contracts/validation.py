@@ -219,6 +219,40 @@ _BODY_CHECKS: dict[str, Check] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class BodyBound:
+    """A body rule the field options cannot express. The native scanner mirrors these
+    (jianguan.contracts.wire), so they live here as data rather than as code."""
+
+    kind: str
+    field: str
+    test: str  # "unit": finite, within [0, 1]; "country": empty or ISO alpha-2; "max": <= limit
+    reason: str
+    limit: int = 0
+
+    def holds(self, value: object) -> bool:
+        if self.test == "unit":
+            return isinstance(value, float) and math.isfinite(value) and 0.0 <= value <= 1.0
+        if self.test == "country":
+            return not value or _JURISDICTION.fullmatch(str(value)) is not None
+        return isinstance(value, int) and value <= self.limit
+
+
+BODY_BOUNDS: tuple[BodyBound, ...] = (
+    BodyBound("moderation", "confidence", "unit", "must be within [0, 1]"),
+    BodyBound(
+        "offshore_observation",
+        "jurisdiction",
+        "country",
+        "must be an ISO 3166-1 alpha-2 code in capitals, e.g. US",
+    ),
+    BodyBound("service_filing", "complaint_deadline_days", "max", "must be at most 365 days", 365),
+)
+_BOUNDS_BY_KIND: dict[str, tuple[BodyBound, ...]] = {
+    kind: tuple(b for b in BODY_BOUNDS if b.kind == kind) for kind in {b.kind for b in BODY_BOUNDS}
+}
+
+
 def _semantic(event: pb.event_pb2.Event, kind: str, now_s: float, limits: Limits) -> Problem | None:
     env = event.envelope
     if env.schema_version not in pb.SUPPORTED_SCHEMA_VERSIONS:
@@ -250,22 +284,11 @@ def _semantic(event: pb.event_pb2.Event, kind: str, now_s: float, limits: Limits
         )
     if env.sequence == 1 and n_hash not in (0, 32):
         return Problem(INVALID, "envelope.prev_hash", "must be empty or 32 bytes")
-    if kind == "moderation":
-        c = event.moderation.confidence
-        if not (math.isfinite(c) and 0.0 <= c <= 1.0):
-            return Problem(INVALID, "moderation.confidence", "must be within [0, 1]")
-    elif kind == "offshore_observation":
-        j = event.offshore_observation.jurisdiction
-        if j and _JURISDICTION.fullmatch(j) is None:
-            return Problem(
-                INVALID,
-                "offshore_observation.jurisdiction",
-                "must be an ISO 3166-1 alpha-2 code in capitals, e.g. US",
-            )
-    elif kind == "service_filing" and event.service_filing.complaint_deadline_days > 365:
-        return Problem(
-            INVALID, "service_filing.complaint_deadline_days", "must be at most 365 days"
-        )
+    bounds = _BOUNDS_BY_KIND.get(kind, ())
+    body = getattr(event, kind) if bounds else None
+    for bound in bounds:
+        if not bound.holds(getattr(body, bound.field)):
+            return Problem(INVALID, f"{kind}.{bound.field}", bound.reason)
     return None
 
 

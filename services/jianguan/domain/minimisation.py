@@ -18,9 +18,11 @@ _MOBILE = re.compile(
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # A cheap pre-filter (this runs on every free-text and reference field): text with neither an
-# '@' nor a run of 11 digits, spaces or dashes starting with a digit cannot contain any of the
-# above. Kept free of alternation and nested groups: ~8x faster than the obvious pattern.
-_DIGIT_RUN = re.compile(r"[0-9][0-9 -]{10}")
+# '@' nor a run of 11 digits, spaces or dashes that starts with a digit not preceded by a letter
+# or digit cannot contain any of the above (each pattern starts at such a boundary, its leading
+# '+' included). Kept free of alternation and nested groups: ~8x faster than the obvious
+# pattern. The native scanner (contracts/_wire.c) applies the same test.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9][0-9 -]{10}")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jianguan.contracts import pb
+from google.protobuf.message import DecodeError
+
+from jianguan.contracts import pb, wire
 from jianguan.contracts.codec import encode_batch
-from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, validate
+from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, Problem, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 
@@ -21,6 +23,7 @@ DUPLICATE = pb.ingest_pb2.ITEM_STATUS_DUPLICATE
 RATE_LIMITED = pb.ingest_pb2.ITEM_STATUS_RATE_LIMITED
 FORBIDDEN = pb.ingest_pb2.ITEM_STATUS_FORBIDDEN
 UNAVAILABLE = pb.ingest_pb2.ITEM_STATUS_UNAVAILABLE
+_SCANNER = wire.build()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,8 @@ class ServiceGroup:
     service_id: str
     indices: list[int] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
-    events: list[pb.event_pb2.Event] = field(default_factory=list)
+    encoded: list[bytes] = field(default_factory=list)  # each event's encoding, in order
+    newest_s: int = 0  # occurred_at of the newest event, for the reporting-lag metric
     payload: bytes = b""
 
 
@@ -58,6 +62,55 @@ class Admitted:
     received: int
     rejections: list[Rejection]
     groups: list[ServiceGroup]
+
+
+def _rate_limited(i: int, event_id: str, provider: ProviderPolicy) -> Rejection:
+    return Rejection(
+        i,
+        event_id,
+        RATE_LIMITED,
+        "",
+        f"over the rate limit of {provider.rate_per_s:.0f} events/s; retry later",
+    )
+
+
+def _forbidden(i: int, event_id: str, named: str, pid: str) -> Rejection:
+    return Rejection(
+        i,
+        event_id,
+        FORBIDDEN,
+        f"events[{i}].envelope.provider_id",
+        f"names provider {named!r} but the caller is {pid!r}: a provider may only report as itself",
+    )
+
+
+def _invalid(i: int, event_id: str, problem: Problem) -> Rejection:
+    path = f"events[{i}].{problem.path}" if problem.path else f"events[{i}]"
+    return Rejection(i, event_id, problem.status, path, problem.reason)
+
+
+def _duplicate(i: int, event_id: str) -> Rejection:
+    return Rejection(
+        i,
+        event_id,
+        DUPLICATE,
+        f"events[{i}].envelope.event_id",
+        "this event id was accepted before; it is stored once",
+    )
+
+
+def _seal(
+    batch_id: str, raw: bytes | None, rejections: list[Rejection], groups: dict[str, ServiceGroup]
+) -> list[ServiceGroup]:
+    """Each group's record: the received encoding unchanged when it is exactly one group with
+    nothing left out, otherwise the group's events re-framed (never re-encoded)."""
+    if raw is not None and not rejections and len(groups) == 1:
+        only = next(iter(groups.values()))
+        only.payload = raw
+    else:
+        for group in groups.values():
+            group.payload = encode_batch(batch_id, group.encoded)
+    return list(groups.values())
 
 
 class Admission:
@@ -74,7 +127,8 @@ class Admission:
         self, provider: ProviderPolicy, batch: pb.EventBatch, raw: bytes | None, now_s: float
     ) -> Admitted:
         """Judge every item of ``batch``; ``raw`` is its received encoding, forwarded unchanged
-        when every item is accepted and all belong to one service."""
+        when every item is accepted and all belong to one service. The reference path: every
+        item through the Python validator."""
         pid = provider.provider_id
         events = batch.events
         n = len(events)
@@ -86,61 +140,87 @@ class Admission:
             env = ev.envelope
             event_id = env.event_id
             if i >= granted:
-                rejections.append(
-                    Rejection(
-                        i,
-                        event_id,
-                        RATE_LIMITED,
-                        "",
-                        f"over the rate limit of {provider.rate_per_s:.0f} events/s; retry later",
-                    )
-                )
+                rejections.append(_rate_limited(i, event_id, provider))
                 continue
             named = env.provider_id
             if named and named != pid:
-                rejections.append(
-                    Rejection(
-                        i,
-                        event_id,
-                        FORBIDDEN,
-                        f"events[{i}].envelope.provider_id",
-                        f"names provider {named!r} but the caller is {pid!r}:"
-                        " a provider may only report as itself",
-                    )
-                )
+                rejections.append(_forbidden(i, event_id, named, pid))
                 continue
             problem = validate(ev, now_s, self._limits, check_size)
             if problem is not None:
-                path = f"events[{i}].{problem.path}" if problem.path else f"events[{i}]"
-                rejections.append(Rejection(i, event_id, problem.status, path, problem.reason))
+                rejections.append(_invalid(i, event_id, problem))
                 continue
             if not self._dedup.claim(pid, event_id):
-                rejections.append(
-                    Rejection(
-                        i,
-                        event_id,
-                        DUPLICATE,
-                        f"events[{i}].envelope.event_id",
-                        "this event id was accepted before; it is stored once",
-                    )
-                )
+                rejections.append(_duplicate(i, event_id))
                 continue
-            service_id = env.service_id
-            group = groups.get(service_id)
+            group = groups.get(env.service_id)
             if group is None:
-                group = groups[service_id] = ServiceGroup(service_id)
+                group = groups[env.service_id] = ServiceGroup(env.service_id)
             group.indices.append(i)
             group.event_ids.append(event_id)
-            group.events.append(ev)
-        if raw is not None and not rejections and len(groups) == 1:
-            only = next(iter(groups.values()))
-            only.payload = raw
-        else:
-            for group in groups.values():
-                group.payload = encode_batch(
-                    batch.batch_id, (ev.SerializeToString() for ev in group.events)
-                )
-        return Admitted(batch.batch_id, n, rejections, list(groups.values()))
+            group.encoded.append(ev.SerializeToString())
+            group.newest_s = max(group.newest_s, env.occurred_at.seconds)
+        return Admitted(
+            batch.batch_id, n, rejections, _seal(batch.batch_id, raw, rejections, groups)
+        )
+
+    def admit_encoded(
+        self, provider: ProviderPolicy, raw: bytes, now_s: float, max_events: int
+    ) -> Admitted | None:
+        """``admit`` for a received encoding, through the native scanner: the events it proves
+        valid skip the Python validator, the others take it one by one. None when the batch
+        must go through ``admit`` (not plainly encoded, more than ``max_events`` events, or no
+        native scanner); then nothing has been claimed or counted against the rate limit."""
+        if _SCANNER is None:
+            return None
+        lim = self._limits
+        scanned = _SCANNER.scan(
+            raw, now_s, lim.max_future_skew_s, lim.max_age_s, lim.max_event_bytes
+        )
+        if scanned is None or len(scanned[1]) > max_events:
+            return None
+        batch_id, ids, services, named, suspects, starts, ends, newest = scanned
+        judged: dict[int, pb.event_pb2.Event] = {}
+        for i in suspects:  # decoded before anything is claimed, so None stays side-effect free
+            try:
+                judged[i] = pb.Event.FromString(raw[starts[i] : ends[i]])
+            except DecodeError:
+                return None
+        pid = provider.provider_id
+        n = len(ids)
+        granted = self._limiter.take(pid, n, now_s, provider.rate_per_s, provider.burst)
+        names = dict(named)
+        rejections: list[Rejection] = []
+        groups: dict[str, ServiceGroup] = {}
+        for i in range(n):
+            event_id, service_id = ids[i], services[i]
+            ev = judged.get(i)
+            if ev is not None:
+                event_id, service_id = ev.envelope.event_id, ev.envelope.service_id
+            if i >= granted:
+                rejections.append(_rate_limited(i, event_id, provider))
+                continue
+            claimed = names.get(i, "") if ev is None else ev.envelope.provider_id
+            if claimed and claimed != pid:
+                rejections.append(_forbidden(i, event_id, claimed, pid))
+                continue
+            if ev is not None:
+                problem = validate(ev, now_s, self._limits)
+                if problem is not None:
+                    rejections.append(_invalid(i, event_id, problem))
+                    continue
+            if not self._dedup.claim(pid, event_id):
+                rejections.append(_duplicate(i, event_id))
+                continue
+            group = groups.get(service_id)
+            if group is None:
+                group = groups[service_id] = ServiceGroup(service_id, newest_s=newest)
+            group.indices.append(i)
+            group.event_ids.append(event_id)
+            # A judged event is re-encoded plainly, so the store can read it natively too.
+            group.encoded.append(raw[starts[i] : ends[i]] if ev is None else ev.SerializeToString())
+        forward = raw if not judged else None
+        return Admitted(batch_id, n, rejections, _seal(batch_id, forward, rejections, groups))
 
     def settle(self, provider_id: str, group: ServiceGroup, stored: bool) -> list[Rejection]:
         """After the broker answered for ``group``: remember its ids, or forget them and report

@@ -68,6 +68,19 @@ class IngestPipeline:
 
     async def _judge(self, provider: Provider, raw: bytes, now: float) -> pb.BatchAck:
         started = time.perf_counter()
+        admitted = self._admission.admit_encoded(provider.policy, raw, now, MAX_BATCH_EVENTS)
+        if admitted is None:
+            answer = self._admit_decoded(provider, raw, now)
+            if isinstance(answer, pb.BatchAck):
+                return answer
+            admitted = answer
+        rejections = list(admitted.rejections)
+        accepted = await self._produce(provider, admitted, rejections, int(now * 1000))
+        metrics.INGEST_BATCH_SECONDS.labels(self._path).observe(time.perf_counter() - started)
+        return self._ack(provider.id, admitted.batch_id, admitted.received, accepted, rejections)
+
+    def _admit_decoded(self, provider: Provider, raw: bytes, now: float) -> Admitted | pb.BatchAck:
+        """The reference path: protobuf decodes the batch; an ack when it is refused whole."""
         try:
             batch = pb.EventBatch.FromString(raw)
         except DecodeError as exc:
@@ -86,11 +99,7 @@ class IngestPipeline:
                 batch,
                 f"the batch holds {len(batch.events)} events; the limit is {MAX_BATCH_EVENTS}",
             )
-        admitted = self._admission.admit(provider.policy, batch, raw, now)
-        rejections = list(admitted.rejections)
-        accepted = await self._produce(provider, admitted, rejections, int(now * 1000))
-        metrics.INGEST_BATCH_SECONDS.labels(self._path).observe(time.perf_counter() - started)
-        return self._ack(provider.id, admitted.batch_id, admitted.received, accepted, rejections)
+        return self._admission.admit(provider.policy, batch, raw, now)
 
     async def _produce(
         self, provider: Provider, admitted: Admitted, rejections: list[Rejection], received_ms: int
@@ -109,9 +118,8 @@ class IngestPipeline:
             if stored:
                 accepted += len(group.indices)
                 # How late the provider reports: one sample per record (the newest event).
-                newest = group.events[-1].envelope.occurred_at.seconds
                 metrics.INGEST_EVENT_AGE.labels(self._path).observe(
-                    max(0.0, received_ms / 1000 - newest)
+                    max(0.0, received_ms / 1000 - group.newest_s)
                 )
             else:
                 metrics.INGEST_PRODUCE_FAILURES.labels(self._path).inc()

@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 
-from jianguan.contracts import pb, topics
+from jianguan.contracts import pb, topics, wire
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
@@ -73,16 +73,11 @@ def install_rules(
             provider = _header(event.headers, topics.HEADER_PROVIDER)
             if provider is None:
                 continue
-            batch = pb.EventBatch.FromString(event.value)
-            relevant = [
-                ev.SerializeToString()
-                for ev in batch.events
-                if ev.WhichOneof("body") in RELEVANT_KINDS
-            ]
+            batch_id, relevant = _relevant(event.value)
             if relevant:
                 await rule_input.send(
                     key=provider,
-                    value=encode_batch(batch.batch_id, relevant),
+                    value=encode_batch(batch_id, relevant),
                     headers=[(topics.HEADER_PROVIDER, provider)],
                 )
 
@@ -116,6 +111,22 @@ def install_rules(
             await rule_input.send(
                 key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")]
             )
+
+
+_SCANNER = wire.build()
+_RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
+
+
+def _relevant(value: bytes) -> tuple[str, list[bytes]]:
+    """The batch id and the encoded events that can change rule state, in order."""
+    scanned = None if _SCANNER is None else _SCANNER.events(value)
+    if scanned is not None:
+        batch_id, events = scanned
+        return batch_id, [ev for kind, ev in events if kind in _RELEVANT_CODES]
+    batch = pb.EventBatch.FromString(value)
+    return batch.batch_id, [
+        ev.SerializeToString() for ev in batch.events if ev.WhichOneof("body") in RELEVANT_KINDS
+    ]
 
 
 class _TableView(MutableMapping[str, bytes]):

@@ -15,128 +15,173 @@ from itertools import repeat
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from jianguan.contracts import pb
+from jianguan.contracts import pb, wire
 
 Getter = Callable[[Any], Any]
 M = TypeVar("M", bound=Message)
 
-# Columns every row has, from the envelope and the record.
+# How a field becomes a column value: as it is (bools as 0/1); a repeated field as a list; a
+# string appended, when not empty, to an array column; bytes as lowercase hex.
+VALUE, LIST, APPEND, HEX = wire.C_VALUE, wire.C_LIST, wire.C_APPEND, wire.C_HEX
+
+# Columns every row has that come from the record rather than the event.
+_RECORD: tuple[str, ...] = (
+    "provider_id", "received_at", "ingested_at", "batch_id", "kafka_partition", "kafka_offset",
+)  # fmt: skip
+# Envelope columns: (column, field path in the envelope, conversion).
+_ENVELOPE: tuple[tuple[str, str, int], ...] = (
+    ("service_id", "service_id", VALUE),
+    ("event_id", "event_id", VALUE),
+    ("occurred_at", "occurred_at.seconds", VALUE),
+    ("occurred_nanos", "occurred_at.nanos", VALUE),
+    ("sequence", "sequence", VALUE),
+    ("prev_hash", "prev_hash", HEX),
+    ("schema_version", "schema_version", VALUE),
+)
 _COMMON: tuple[str, ...] = (
     "provider_id", "service_id", "event_id", "kind", "occurred_at", "occurred_nanos",
     "received_at", "ingested_at", "sequence", "prev_hash", "schema_version", "batch_id",
     "kafka_partition", "kafka_offset", "payload",
 )  # fmt: skip
 
-
-def _related_moderation(b: Any) -> list[str]:
-    return [r for r in (b.generation_event_id, b.disposes_event_id) if r]
-
-
-def _one_or_none(field: str) -> Getter:
-    get = attrgetter(field)
-    return lambda b: [v] if (v := get(b)) else []
-
-
-def _as_list(field: str) -> Getter:
-    get = attrgetter(field)
-    return lambda b: list(get(b))
-
-
-def _as_int(field: str) -> Getter:
-    get = attrgetter(field)
-    return lambda b: int(get(b))
-
-
-_a = attrgetter
-# Per body kind: (column, how to read it from the body).
-_BODY: dict[str, tuple[tuple[str, Getter], ...]] = {
+# Per body kind: (column, field path in the body, conversion).
+_BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
     "generation": (
-        ("gen_operation", _a("operation_name")),
-        ("request_model", _a("request_model")),
-        ("response_model", _a("response_model")),
-        ("input_tokens", _a("input_tokens")),
-        ("output_tokens", _a("output_tokens")),
-        ("output_type", _a("output_type")),
-        ("finish_reasons", _as_list("finish_reasons")),
-        ("user_ref", _a("user_ref")),
-        ("minor_mode", _as_int("minor_mode")),
-        ("explicit_label", _as_int("explicit_label")),
-        ("latency_ms", _a("latency_ms")),
-        ("implicit_label", _a("implicit_label.label")),
-        ("content_producer", _a("implicit_label.content_producer")),
-        ("produce_id", _a("implicit_label.produce_id")),
-        ("content_propagator", _a("implicit_label.content_propagator")),
-        ("propagate_id", _a("implicit_label.propagate_id")),
+        ("gen_operation", "operation_name", VALUE),
+        ("request_model", "request_model", VALUE),
+        ("response_model", "response_model", VALUE),
+        ("input_tokens", "input_tokens", VALUE),
+        ("output_tokens", "output_tokens", VALUE),
+        ("output_type", "output_type", VALUE),
+        ("finish_reasons", "finish_reasons", LIST),
+        ("user_ref", "user_ref", VALUE),
+        ("minor_mode", "minor_mode", VALUE),
+        ("explicit_label", "explicit_label", VALUE),
+        ("latency_ms", "latency_ms", VALUE),
+        ("implicit_label", "implicit_label.label", VALUE),
+        ("content_producer", "implicit_label.content_producer", VALUE),
+        ("produce_id", "implicit_label.produce_id", VALUE),
+        ("content_propagator", "implicit_label.content_propagator", VALUE),
+        ("propagate_id", "implicit_label.propagate_id", VALUE),
     ),
     "moderation": (
-        ("moderation_stage", _a("stage")),
-        ("risk_category", _a("risk_category")),
-        ("moderation_action", _a("action")),
-        ("detector", _a("detector")),
-        ("confidence", _a("confidence")),
-        ("user_ref", _a("user_ref")),
-        ("related_event_ids", _related_moderation),
+        ("moderation_stage", "stage", VALUE),
+        ("risk_category", "risk_category", VALUE),
+        ("moderation_action", "action", VALUE),
+        ("detector", "detector", VALUE),
+        ("confidence", "confidence", VALUE),
+        ("user_ref", "user_ref", VALUE),
+        ("related_event_ids", "generation_event_id", APPEND),
+        ("related_event_ids", "disposes_event_id", APPEND),
     ),
     "user_enforcement": (
-        ("enforcement_action", _a("action")),
-        ("user_ref", _a("user_ref")),
-        ("related_event_ids", _as_list("reason_event_ids")),
-        ("reported_to_authority", _as_int("reported_to_authority")),
-        ("record_kept", _as_int("record_kept")),
+        ("enforcement_action", "action", VALUE),
+        ("user_ref", "user_ref", VALUE),
+        ("related_event_ids", "reason_event_ids", LIST),
+        ("reported_to_authority", "reported_to_authority", VALUE),
+        ("record_kept", "record_kept", VALUE),
     ),
     "complaint": (
-        ("subject_id", _a("complaint_id")),
-        ("complaint_status", _a("status")),
-        ("complaint_channel", _a("channel")),
-        ("complaint_category", _a("category")),
-        ("user_ref", _a("user_ref")),
-        ("related_event_ids", _one_or_none("authority_ref")),
+        ("subject_id", "complaint_id", VALUE),
+        ("complaint_status", "status", VALUE),
+        ("complaint_channel", "channel", VALUE),
+        ("complaint_category", "category", VALUE),
+        ("user_ref", "user_ref", VALUE),
+        ("related_event_ids", "authority_ref", APPEND),
     ),
     "personal_info_request": (
-        ("subject_id", _a("request_id")),
-        ("pi_request_kind", _a("kind")),
-        ("pi_request_status", _a("status")),
-        ("user_ref", _a("user_ref")),
+        ("subject_id", "request_id", VALUE),
+        ("pi_request_kind", "kind", VALUE),
+        ("pi_request_status", "status", VALUE),
+        ("user_ref", "user_ref", VALUE),
     ),
     "service_filing": (
-        ("filing_kind", _a("kind")),
-        ("filing_status", _a("status")),
-        ("filing_number", _a("filing_number")),
-        ("model_version", _a("model_version")),
-        ("public_opinion_attribute", _as_int("public_opinion_attribute")),
-        ("complaint_deadline_days", _a("complaint_deadline_days")),
-        ("minor_daily_minutes", _a("minor_daily_minutes")),
+        ("filing_kind", "kind", VALUE),
+        ("filing_status", "status", VALUE),
+        ("filing_number", "filing_number", VALUE),
+        ("model_version", "model_version", VALUE),
+        ("public_opinion_attribute", "public_opinion_attribute", VALUE),
+        ("complaint_deadline_days", "complaint_deadline_days", VALUE),
+        ("minor_daily_minutes", "minor_daily_minutes", VALUE),
     ),
     "incident_report": (
-        ("authority", _a("authority")),
-        ("related_event_ids", _as_list("related_event_ids")),
-        ("risk_category", _a("risk_category")),
-        ("subject_id", _a("report_ref")),
+        ("authority", "authority", VALUE),
+        ("related_event_ids", "related_event_ids", LIST),
+        ("risk_category", "risk_category", VALUE),
+        ("subject_id", "report_ref", VALUE),
     ),
     "model_rectification": (
-        ("rectification_measure", _a("measure")),
-        ("related_event_ids", _as_list("related_event_ids")),
-        ("model_version", _a("model_version")),
+        ("rectification_measure", "measure", VALUE),
+        ("related_event_ids", "related_event_ids", LIST),
+        ("model_version", "model_version", VALUE),
     ),
     "offshore_observation": (
-        ("subject_id", _a("target")),
-        ("jurisdiction", _a("jurisdiction")),
-        ("estimated_domestic_users", _a("estimated_domestic_users")),
-        ("filing_number", _a("filing_number_seen")),
+        ("subject_id", "target", VALUE),
+        ("jurisdiction", "jurisdiction", VALUE),
+        ("estimated_domestic_users", "estimated_domestic_users", VALUE),
+        ("filing_number", "filing_number_seen", VALUE),
     ),
 }
 assert set(_BODY) == set(pb.BODY_KINDS), "every body kind needs a column mapping"
 
+
+def _field(descriptor: Descriptor, path: str) -> FieldDescriptor:
+    *parents, last = path.split(".")
+    for name in parents:
+        sub = descriptor.fields_by_name[name].message_type
+        assert sub is not None, f"{name} is not a message"
+        descriptor = sub
+    return descriptor.fields_by_name[last]
+
+
+def _getter(descriptor: Descriptor, path: str, conv: int) -> Getter:
+    get = attrgetter(path)
+    if conv == LIST:
+        return lambda m: list(get(m))
+    if conv == HEX:
+        return lambda m: get(m).hex()
+    if _field(descriptor, path).type == FieldDescriptor.TYPE_BOOL:
+        return lambda m: int(get(m))
+    return get
+
+
+def _appended(gets: list[Getter]) -> Getter:
+    return lambda m: [v for v in (g(m) for g in gets) if v]
+
+
+def _getters(
+    descriptor: Descriptor, spec: tuple[tuple[str, str, int], ...]
+) -> tuple[tuple[str, Getter], ...]:
+    """(column, getter) for the Python path; APPEND fields of one column join in spec order."""
+    out: dict[str, Getter] = {}
+    appended: dict[str, list[Getter]] = {}
+    for column, path, conv in spec:
+        if conv == APPEND:
+            appended.setdefault(column, []).append(attrgetter(path))
+        else:
+            out[column] = _getter(descriptor, path, conv)
+    for column, gets in appended.items():
+        out[column] = _appended(gets)
+    return tuple(out.items())
+
+
+_ENVELOPE_GETTERS = _getters(pb.Envelope.DESCRIPTOR, _ENVELOPE)
+_BODY_GETTERS: dict[str, tuple[tuple[str, Getter], ...]] = {
+    kind: _getters(_field(pb.Event.DESCRIPTOR, kind).message_type, spec)  # type: ignore[arg-type]
+    for kind, spec in _BODY.items()
+}
+
 _STRING_COLUMNS = frozenset(
     {"request_model", "response_model", "user_ref", "subject_id", "content_producer",
      "produce_id", "content_propagator", "propagate_id", "detector", "filing_number",
-     "model_version", "authority", "jurisdiction"}
+     "model_version", "authority", "jurisdiction", "service_id", "event_id", "prev_hash"}
 )  # fmt: skip
 _ARRAY_COLUMNS = frozenset({"finish_reasons", "related_event_ids"})
 _BODY_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(name for spec in _BODY.values() for name, _ in spec)
+    dict.fromkeys(name for spec in _BODY.values() for name, _, _ in spec)
 )
 EVENT_COLUMNS: tuple[str, ...] = _COMMON[:-1] + _BODY_COLUMNS + ("payload",)
 
@@ -151,9 +196,26 @@ def _default(column: str) -> Any:
 
 # For each kind, the body columns it leaves at their default.
 _UNUSED: dict[str, tuple[tuple[str, Any], ...]] = {
-    kind: tuple((c, _default(c)) for c in _BODY_COLUMNS if c not in {n for n, _ in spec})
+    kind: tuple((c, _default(c)) for c in _BODY_COLUMNS if c not in {n for n, _, _ in spec})
     for kind, spec in _BODY.items()
 }
+_INDEX = {name: i for i, name in enumerate(EVENT_COLUMNS)}
+# The native scanner fills every column but the record's own (None: left to the caller).
+_PLAN = wire.ColumnPlan(
+    fields={
+        **{f"envelope.{path}": (_INDEX[col], conv) for col, path, conv in _ENVELOPE},
+        **{
+            f"{kind}.{path}": (_INDEX[col], conv)
+            for kind, spec in _BODY.items()
+            for col, path, conv in spec
+        },
+    },
+    defaults=tuple(
+        None if c in _RECORD or c in ("kind", "payload") else _default(c) for c in EVENT_COLUMNS
+    ),
+)
+_NATIVE = wire.build(_PLAN)
+_PAYLOAD, _KIND = _INDEX["payload"], _INDEX["kind"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +265,27 @@ class ColumnBatch(ColumnarBatch):
     table = "events"
     column_names = EVENT_COLUMNS
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._lists = [self.data[name] for name in EVENT_COLUMNS]
+
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         """Decode one record and append its rows; returns rows added (0 for a bad record)."""
+        done = None if _NATIVE is None else _NATIVE.columns(value, self._lists, _PAYLOAD, _KIND)
+        if done is None:  # not plainly encoded (or no native scanner): protobuf decodes it
+            return self._add_decoded(value, meta, ingested_s)
+        n, batch_id = done
+        d = self.data
+        d["provider_id"].extend(repeat(meta.provider_id, n))
+        d["received_at"].extend(repeat(meta.received_s, n))
+        d["ingested_at"].extend(repeat(ingested_s, n))
+        d["batch_id"].extend(repeat(batch_id, n))
+        d["kafka_partition"].extend(repeat(meta.partition, n))
+        d["kafka_offset"].extend(repeat(meta.offset, n))
+        self.rows += n
+        return int(n)
+
+    def _add_decoded(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         batch = self._decode(pb.EventBatch, value)
         if batch is None:
             return 0
@@ -223,24 +304,18 @@ class ColumnBatch(ColumnarBatch):
         n = len(events)
         d = self.data
         envs = [e.envelope for e in events]
-        stamps = [env.occurred_at for env in envs]
         d["provider_id"].extend(repeat(meta.provider_id, n))
-        d["service_id"].extend([env.service_id for env in envs])
-        d["event_id"].extend([env.event_id for env in envs])
         d["kind"].extend(repeat(pb.BODY_KINDS[kind], n))
-        d["occurred_at"].extend([t.seconds for t in stamps])
-        d["occurred_nanos"].extend([t.nanos for t in stamps])
         d["received_at"].extend(repeat(meta.received_s, n))
         d["ingested_at"].extend(repeat(ingested_s, n))
-        d["sequence"].extend([env.sequence for env in envs])
-        d["prev_hash"].extend([env.prev_hash.hex() for env in envs])
-        d["schema_version"].extend([env.schema_version for env in envs])
         d["batch_id"].extend(repeat(batch_id, n))
         d["kafka_partition"].extend(repeat(meta.partition, n))
         d["kafka_offset"].extend(repeat(meta.offset, n))
         d["payload"].extend([e.SerializeToString() for e in events])
+        for column, get in _ENVELOPE_GETTERS:
+            d[column].extend([get(env) for env in envs])
         bodies = [getattr(e, kind) for e in events]
-        for column, get in _BODY[kind]:
+        for column, get in _BODY_GETTERS[kind]:
             d[column].extend([get(b) for b in bodies])
         for column, default in _UNUSED[kind]:
             d[column].extend(repeat(default, n))

@@ -1,0 +1,764 @@
+/*
+ * jianguan.contracts._wire: one pass over a serialized jianguan.v1.EventBatch, driven by tables
+ * that Python builds from the contract's descriptors (jianguan.contracts.wire).
+ *
+ * Two uses, both fast paths with the Python code as the reference:
+ *  - scan():    the ingest paths learn, per event, whether it certainly satisfies every rule
+ *               ("clean") or must be judged by the Python validator ("suspect"), plus the
+ *               envelope values admission needs. The scanner may call a valid event suspect,
+ *               never an invalid event clean. None means "judge the whole batch in Python".
+ *  - columns(): the event store gets its column values appended per event, or None (nothing
+ *               appended) when the record is not plainly encoded and Python must decode it.
+ *  - events():  the body kind and the encoded bytes of each event, for routing.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { T_STRING = 1, T_BYTES, T_ENUM, T_BOOL, T_UINT64, T_UINT32, T_INT64, T_INT32, T_FLOAT,
+       T_MESSAGE };
+enum { F_REQUIRED = 1, F_IDENT = 2, F_PI = 4, F_REPEATED = 8, F_UNIT = 16, F_COUNTRY = 32,
+       F_MAX = 64, F_NANOS = 128 };
+enum { R_NONE = 0, R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH,
+       R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY };
+enum { C_NONE = 0, C_VALUE, C_HEX, C_APPEND, C_LIST };
+
+#define MAX_FIELD 63
+#define MAX_COLUMNS 128
+#define MAX_AUX 8
+#define MAX_DEPTH 8
+
+typedef struct {
+    uint8_t type, role, conv;
+    uint16_t flags;
+    uint32_t max_len;
+    uint64_t max_value;
+    uint8_t enum_ok[256];
+    int sub, kind, column, aux;
+} Field;
+
+typedef struct {
+    int maxnum;
+    uint64_t required;
+    Field *fields; /* indexed by field number, 0..maxnum; type 0 = unknown */
+} Msg;
+
+typedef struct {
+    PyObject_HEAD
+    int nmsgs, ncolumns, naux;
+    Msg *msgs;
+    uint64_t versions;               /* supported schema versions, bit per version < 64 */
+    PyObject *defaults;              /* tuple: per column default object */
+    int aux_column[MAX_AUX];         /* APPEND slot -> column, in the order slots combine */
+} Schema;
+
+/* What parsing one event found. */
+typedef struct {
+    const Schema *s;
+    PyObject **row;       /* column values being built; NULL when not collecting */
+    PyObject **aux;       /* APPEND slots */
+    const uint8_t *event_id, *service_id, *provider_id;
+    Py_ssize_t event_id_len, service_id_len, provider_id_len, prev_hash_len;
+    uint64_t sequence, schema_version;
+    int64_t seconds, nanos;
+    int kind, suspect, odd, failed;
+} Ev;
+
+static const uint8_t *read_varint(const uint8_t *p, const uint8_t *end, uint64_t *out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70 && p < end; shift += 7) {
+        uint8_t b = *p++;
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF), as protobuf requires
+ * of proto3 strings. Returns the number of code points, or -1. */
+static Py_ssize_t utf8_chars(const uint8_t *p, Py_ssize_t n) {
+    Py_ssize_t chars = 0, i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            i++;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80) return -1;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (i + 2 >= n || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80) return -1;
+            if (c == 0xE0 && p[i + 1] < 0xA0) return -1;
+            if (c == 0xED && p[i + 1] > 0x9F) return -1;
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= n || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80 ||
+                (p[i + 3] & 0xC0) != 0x80)
+                return -1;
+            if (c == 0xF0 && p[i + 1] < 0x90) return -1;
+            if (c == 0xF4 && p[i + 1] > 0x8F) return -1;
+            i += 4;
+        } else {
+            return -1;
+        }
+        chars++;
+    }
+    return chars;
+}
+
+static int is_ident_byte(uint8_t c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+}
+
+
+static int is_alnum(uint8_t c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int in_run(uint8_t c) { return (c >= '0' && c <= '9') || c == ' ' || c == '-'; }
+
+/* Could the text hold raw personal information? The same pre-filter as the Python scan
+ * (jianguan.domain.minimisation): an '@', or a digit not preceded by a letter or digit that
+ * starts eleven characters of digits, spaces or dashes. */
+static int maybe_personal(const uint8_t *p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '@') return 1;
+        if (c >= '0' && c <= '9' && (i == 0 || !is_alnum(p[i - 1])) && i + 11 <= n) {
+            Py_ssize_t k = 1;
+            while (k < 11 && in_run(p[i + k])) k++;
+            if (k == 11) return 1;
+        }
+    }
+    return 0;
+}
+
+static const uint8_t *skip_field(const uint8_t *p, const uint8_t *end, int wt) {
+    uint64_t n;
+    switch (wt) {
+    case 0: return read_varint(p, end, &n);
+    case 1: return (end - p >= 8) ? p + 8 : NULL;
+    case 5: return (end - p >= 4) ? p + 4 : NULL;
+    case 2:
+        p = read_varint(p, end, &n);
+        if (p == NULL || n > (uint64_t)(end - p)) return NULL;
+        return p + n;
+    default: return NULL; /* groups are not part of this contract */
+    }
+}
+
+/* Set a column (last value wins, as in protobuf). Steals ``value``. */
+static int put(Ev *ev, int column, PyObject *value) {
+    if (value == NULL) return -1;
+    Py_XSETREF(ev->row[column], value);
+    return 0;
+}
+
+static int append_to(Ev *ev, int column, PyObject *value) {
+    if (value == NULL) return -1;
+    PyObject *list = ev->row[column];
+    if (list == NULL) {
+        list = ev->row[column] = PyList_New(0);
+        if (list == NULL) {
+            Py_DECREF(value);
+            return -1;
+        }
+    }
+    int rc = PyList_Append(list, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *hex_of(const uint8_t *p, Py_ssize_t n) {
+    static const char digits[] = "0123456789abcdef";
+    PyObject *s = PyUnicode_New(n * 2, 127);
+    if (s == NULL) return NULL;
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(s);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    return s;
+}
+
+static int length_field(Ev *ev, const Field *f, const uint8_t *p, Py_ssize_t n) {
+    if (f->type == T_STRING) {
+        Py_ssize_t chars = utf8_chars(p, n);
+        if (chars < 0) {
+            ev->failed = 1; /* protobuf refuses the whole message */
+            return 0;
+        }
+        if (f->max_len && chars > (Py_ssize_t)f->max_len) ev->suspect = 1;
+        if (f->flags & F_IDENT) {
+            if (n == 0 && (f->flags & F_REPEATED)) ev->suspect = 1; /* an item must be an id */
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (!is_ident_byte(p[i])) {
+                    ev->suspect = 1;
+                    break;
+                }
+        }
+        if ((f->flags & F_PI) && maybe_personal(p, n)) ev->suspect = 1;
+        if ((f->flags & F_COUNTRY) && n != 0 &&
+            !(n == 2 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z'))
+            ev->suspect = 1;
+    } else if (f->max_len && n > (Py_ssize_t)f->max_len) {
+        ev->suspect = 1;
+    }
+    switch (f->role) {
+    case R_EVENT_ID: ev->event_id = p; ev->event_id_len = n; break;
+    case R_SERVICE_ID: ev->service_id = p; ev->service_id_len = n; break;
+    case R_PROVIDER_ID: ev->provider_id = p; ev->provider_id_len = n; break;
+    case R_PREV_HASH: ev->prev_hash_len = n; break;
+    default: break;
+    }
+    if (ev->row == NULL || f->conv == C_NONE) return 0;
+    PyObject *v;
+    if (f->conv == C_HEX) return put(ev, f->column, hex_of(p, n));
+    if (f->type == T_STRING) v = PyUnicode_DecodeUTF8((const char *)p, n, NULL);
+    else v = PyBytes_FromStringAndSize((const char *)p, n);
+    if (v == NULL) return -1;
+    if (f->conv == C_VALUE) return put(ev, f->column, v);
+    if (f->conv == C_LIST) return append_to(ev, f->column, v);
+    /* C_APPEND: a scalar that joins an array column when non-empty; combined in slot order. */
+    Py_XSETREF(ev->aux[f->aux], v);
+    return 0;
+}
+
+static int scalar_field(Ev *ev, const Field *f, uint64_t raw, double real) {
+    uint64_t v = raw;
+    int64_t sv = (int64_t)raw;
+    switch (f->type) {
+    case T_ENUM:
+        /* protobuf reads enums as int32: anything else is for the Python path to judge */
+        if (raw >= 256 || !f->enum_ok[raw]) ev->suspect = 1;
+        if (raw > 0x7FFFFFFFull) ev->odd = 1;
+        break;
+    case T_UINT32:
+        if (raw > 0xFFFFFFFFull) ev->odd = 1; /* protobuf truncates; let it */
+        break;
+    case T_INT32:
+        if (sv < INT32_MIN || sv > INT32_MAX) ev->odd = 1;
+        break;
+    case T_BOOL: v = raw != 0; break;
+    case T_FLOAT:
+        if ((f->flags & F_UNIT) && !(isfinite(real) && real >= 0.0 && real <= 1.0))
+            ev->suspect = 1;
+        break;
+    default: break;
+    }
+    if ((f->flags & F_MAX) && raw > f->max_value) ev->suspect = 1;
+    if ((f->flags & F_NANOS) && (sv < 0 || sv >= 1000000000)) ev->suspect = 1;
+    switch (f->role) {
+    case R_SEQUENCE: ev->sequence = raw; break;
+    case R_SCHEMA_VERSION: ev->schema_version = raw; break;
+    case R_SECONDS: ev->seconds = sv; break;
+    case R_NANOS: ev->nanos = sv; break;
+    default: break;
+    }
+    if (ev->row == NULL || f->conv == C_NONE) return 0;
+    PyObject *o;
+    if (f->type == T_FLOAT) o = PyFloat_FromDouble(real);
+    else if (f->type == T_INT64 || f->type == T_INT32) o = PyLong_FromLongLong(sv);
+    else o = PyLong_FromUnsignedLongLong(v);
+    if (f->conv == C_LIST) return append_to(ev, f->column, o);
+    return put(ev, f->column, o);
+}
+
+static int parse_msg(Ev *ev, int mi, const uint8_t *p, const uint8_t *end, int depth) {
+    const Msg *m = &ev->s->msgs[mi];
+    uint64_t seen = 0, present = 0;
+    if (depth > MAX_DEPTH) {
+        ev->failed = 1;
+        return 0;
+    }
+    while (p < end) {
+        uint64_t tag, n;
+        p = read_varint(p, end, &tag);
+        if (p == NULL) goto broken;
+        uint64_t num = tag >> 3;
+        int wt = (int)(tag & 7);
+        if (num == 0) goto broken;
+        const Field *f = (num <= (uint64_t)m->maxnum && m->fields[num].type) ? &m->fields[num] : NULL;
+        int want;
+        if (f == NULL) {
+            want = -1;
+        } else if (f->type == T_STRING || f->type == T_BYTES || f->type == T_MESSAGE) {
+            want = 2;
+        } else if (f->type == T_FLOAT) {
+            want = 5;
+        } else {
+            want = 0;
+        }
+        int packed = f != NULL && want == 0 && wt == 2 && (f->flags & F_REPEATED);
+        if (f == NULL || (wt != want && !packed)) {
+            ev->odd = 1; /* unknown field, or a known one with another wire type */
+            p = skip_field(p, end, wt);
+            if (p == NULL) goto broken;
+            continue;
+        }
+        uint64_t bit = 1ull << num;
+        if (!(f->flags & F_REPEATED)) {
+            if (seen & bit) ev->odd = 1; /* protobuf merges repeats; plain encodings don't */
+            seen |= bit;
+        }
+        if (wt == 2) {
+            p = read_varint(p, end, &n);
+            if (p == NULL || n > (uint64_t)(end - p)) goto broken;
+            const uint8_t *data = p;
+            p += n;
+            if (packed) {
+                const uint8_t *q = data;
+                while (q < p) {
+                    uint64_t v;
+                    q = read_varint(q, p, &v);
+                    if (q == NULL) goto broken;
+                    if (v) present |= bit;
+                    if (scalar_field(ev, f, v, 0.0) < 0) return -1;
+                }
+                continue;
+            }
+            if (f->type == T_MESSAGE) {
+                present |= bit;
+                if (f->role == R_BODY) {
+                    if (ev->kind && ev->kind != f->kind) ev->odd = 1; /* two oneof members */
+                    ev->kind = f->kind;
+                }
+                if (parse_msg(ev, f->sub, data, p, depth + 1) < 0) return -1;
+                if (ev->failed) return 0;
+                continue;
+            }
+            if (n) present |= bit;
+            if (length_field(ev, f, data, (Py_ssize_t)n) < 0) return -1;
+            if (ev->failed) return 0;
+        } else if (wt == 5) {
+            if (end - p < 4) goto broken;
+            float x;
+            memcpy(&x, p, 4);
+            p += 4;
+            if (x != 0.0f) present |= bit;
+            if (scalar_field(ev, f, 0, (double)x) < 0) return -1;
+        } else {
+            uint64_t v;
+            p = read_varint(p, end, &v);
+            if (p == NULL) goto broken;
+            if (v) present |= bit;
+            if (scalar_field(ev, f, v, 0.0) < 0) return -1;
+        }
+    }
+    if ((present & m->required) != m->required) ev->suspect = 1;
+    return 0;
+broken:
+    ev->failed = 1;
+    return 0;
+}
+
+/* The envelope's own rules (timestamps, hash-chain shape, schema version) for the scan. */
+typedef struct {
+    double now, max_future, max_age;
+    Py_ssize_t max_event_bytes;
+} Limits;
+
+static void judge_envelope(Ev *ev, const Schema *s, const Limits *lim, Py_ssize_t size) {
+    if (size > lim->max_event_bytes || ev->kind == 0 || ev->event_id == NULL ||
+        ev->service_id == NULL)
+        ev->suspect = 1;
+    if (ev->schema_version >= 64 || !(s->versions & (1ull << ev->schema_version)))
+        ev->suspect = 1;
+    double occurred = (double)ev->seconds + (double)ev->nanos / 1e9;
+    /* a second of margin: borderline times are judged by the reference */
+    if (occurred > lim->now + lim->max_future - 1.0 || occurred < lim->now - lim->max_age + 1.0)
+        ev->suspect = 1;
+    if (ev->sequence > 1 && ev->prev_hash_len != 32) ev->suspect = 1;
+    if (ev->sequence == 1 && ev->prev_hash_len != 0 && ev->prev_hash_len != 32) ev->suspect = 1;
+}
+
+/* Walks the outer EventBatch: field 1 batch_id, field 2 events. Anything else: not plain. */
+typedef struct {
+    const uint8_t *p, *end, *batch_id;
+    Py_ssize_t batch_id_len;
+} Outer;
+
+/* Next event (its bytes in ev_p, ev_n): 1, end: 0, not plain: -1. */
+static int next_event(Outer *o, const uint8_t **ev_p, Py_ssize_t *ev_n) {
+    while (o->p < o->end) {
+        uint64_t tag, n;
+        const uint8_t *p = read_varint(o->p, o->end, &tag);
+        if (p == NULL || (tag != 0x0A && tag != 0x12)) return -1;
+        p = read_varint(p, o->end, &n);
+        if (p == NULL || n > (uint64_t)(o->end - p)) return -1;
+        o->p = p + n;
+        if (tag == 0x0A) {
+            if (o->batch_id != NULL || utf8_chars(p, (Py_ssize_t)n) < 0) return -1;
+            o->batch_id = p;
+            o->batch_id_len = (Py_ssize_t)n;
+            continue;
+        }
+        *ev_p = p;
+        *ev_n = (Py_ssize_t)n;
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *batch_id_of(const Outer *o) {
+    if (o->batch_id == NULL) return PyUnicode_New(0, 0);
+    return PyUnicode_DecodeUTF8((const char *)o->batch_id, o->batch_id_len, NULL);
+}
+
+static PyObject *str_of(const uint8_t *p, Py_ssize_t n) {
+    return PyUnicode_DecodeUTF8((const char *)(p ? p : (const uint8_t *)""), p ? n : 0, NULL);
+}
+
+static int add_int(PyObject *list, long long v) {
+    PyObject *o = PyLong_FromLongLong(v);
+    if (o == NULL) return -1;
+    int rc = PyList_Append(list, o);
+    Py_DECREF(o);
+    return rc;
+}
+
+static int add_owned(PyObject *list, PyObject *o) {
+    if (o == NULL) return -1;
+    int rc = PyList_Append(list, o);
+    Py_DECREF(o);
+    return rc;
+}
+
+PyDoc_STRVAR(scan_doc,
+"scan(raw, now_s, max_future_s, max_age_s, max_event_bytes)\n"
+"-> (batch_id, event_ids, service_ids, named, suspects, starts, ends, newest_s) or None.\n\n"
+"``named`` lists (index, provider_id) for events that name a provider; ``suspects`` the\n"
+"indices the Python validator must judge; starts/ends the byte span of each event in raw.\n"
+"None: the batch is not plainly encoded; judge it all in Python.");
+
+static PyObject *Schema_scan(Schema *self, PyObject *args) {
+    Py_buffer buf;
+    Limits lim;
+    if (!PyArg_ParseTuple(args, "y*dddn", &buf, &lim.now, &lim.max_future, &lim.max_age,
+                          &lim.max_event_bytes))
+        return NULL;
+    PyObject *ids = PyList_New(0), *services = PyList_New(0), *named = PyList_New(0),
+             *suspects = PyList_New(0), *starts = PyList_New(0), *ends = PyList_New(0);
+    PyObject *result = NULL, *last_service = NULL;
+    const uint8_t *base = buf.buf;
+    Outer o = {base, base + buf.len, NULL, 0};
+    int64_t newest = INT64_MIN;
+    if (!ids || !services || !named || !suspects || !starts || !ends) goto done;
+    for (Py_ssize_t i = 0;; i++) {
+        const uint8_t *ep;
+        Py_ssize_t en;
+        int r = next_event(&o, &ep, &en);
+        if (r < 0) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        if (r == 0) break;
+        Ev ev = {.s = self};
+        if (parse_msg(&ev, 0, ep, ep + en, 0) < 0) goto done;
+        if (ev.failed) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        judge_envelope(&ev, self, &lim, en);
+        if (ev.suspect || ev.odd) {
+            if (add_int(suspects, i) < 0) goto done;
+        }
+        if (add_owned(ids, str_of(ev.event_id, ev.event_id_len)) < 0) goto done;
+        /* one service per batch is the common case: share its str */
+        if (last_service != NULL && ev.service_id != NULL &&
+            PyUnicode_GET_LENGTH(last_service) == ev.service_id_len &&
+            PyUnicode_IS_ASCII(last_service) &&
+            memcmp(PyUnicode_1BYTE_DATA(last_service), ev.service_id, ev.service_id_len) == 0) {
+            if (PyList_Append(services, last_service) < 0) goto done;
+        } else {
+            PyObject *svc = str_of(ev.service_id, ev.service_id_len);
+            if (svc == NULL) goto done;
+            Py_XSETREF(last_service, Py_NewRef(svc));
+            if (add_owned(services, svc) < 0) goto done;
+        }
+        if (ev.provider_id_len > 0) {
+            PyObject *pair = Py_BuildValue("(nN)", i, str_of(ev.provider_id, ev.provider_id_len));
+            if (add_owned(named, pair) < 0) goto done;
+        }
+        if (add_int(starts, ep - base) < 0 || add_int(ends, ep - base + en) < 0) goto done;
+        if (ev.seconds > newest) newest = ev.seconds;
+    }
+    {
+        PyObject *bid = batch_id_of(&o);
+        if (bid == NULL) goto done;
+        result = Py_BuildValue("(NOOOOOOL)", bid, ids, services, named, suspects, starts, ends,
+                               (long long)(newest == INT64_MIN ? 0 : newest));
+    }
+done:
+    Py_XDECREF(last_service);
+    Py_XDECREF(ids);
+    Py_XDECREF(services);
+    Py_XDECREF(named);
+    Py_XDECREF(suspects);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+PyDoc_STRVAR(columns_doc,
+"columns(raw, columns, payload_column, kind_column) -> (rows appended, batch_id) or None\n\n"
+"Appends each event's values to ``columns`` (one list per column of the schema; the columns\n"
+"the schema does not fill are left to the caller). None, with nothing appended, when the\n"
+"record is not plainly encoded: decode it with protobuf instead.");
+
+static PyObject *Schema_columns(Schema *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *cols;
+    int payload_col, kind_col;
+    if (!PyArg_ParseTuple(args, "y*O!ii", &buf, &PyList_Type, &cols, &payload_col, &kind_col))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t before[MAX_COLUMNS];
+    PyObject *row[MAX_COLUMNS];
+    PyObject *aux[MAX_AUX];
+    int nc = self->ncolumns;
+    const uint8_t *base = buf.buf;
+    Outer o = {base, base + buf.len, NULL, 0};
+    Py_ssize_t rows = 0;
+    int plain = 1;
+    if (PyList_GET_SIZE(cols) != nc) {
+        PyErr_SetString(PyExc_ValueError, "columns must hold one list per schema column");
+        goto release;
+    }
+    for (int c = 0; c < nc; c++) {
+        PyObject *l = PyList_GET_ITEM(cols, c);
+        if (!PyList_Check(l)) {
+            PyErr_SetString(PyExc_TypeError, "each column must be a list");
+            goto release;
+        }
+        before[c] = PyList_GET_SIZE(l);
+        row[c] = NULL;
+    }
+    for (int a = 0; a < MAX_AUX; a++) aux[a] = NULL;
+    for (;;) {
+        const uint8_t *ep;
+        Py_ssize_t en;
+        int r = next_event(&o, &ep, &en);
+        if (r < 0) {
+            plain = 0;
+            break;
+        }
+        if (r == 0) break;
+        Ev ev = {.s = self, .row = row, .aux = aux};
+        int rc = parse_msg(&ev, 0, ep, ep + en, 0);
+        if (rc == 0 && (ev.failed || ev.odd || ev.kind == 0)) plain = 0;
+        if (rc == 0 && plain) {
+            for (int a = 0; a < self->naux && rc == 0; a++) {
+                if (aux[a] != NULL && PyUnicode_GET_LENGTH(aux[a]) > 0) {
+                    rc = append_to(&ev, self->aux_column[a], aux[a]);
+                    aux[a] = NULL;
+                }
+            }
+            if (rc == 0) rc = put(&ev, kind_col, PyLong_FromLong(ev.kind));
+            if (rc == 0) rc = put(&ev, payload_col, PyBytes_FromStringAndSize((const char *)ep, en));
+            for (int c = 0; c < nc && rc == 0; c++) {
+                PyObject *v = row[c] ? row[c] : PyTuple_GET_ITEM(self->defaults, c);
+                if (v == Py_None) continue; /* a column the caller fills */
+                rc = PyList_Append(PyList_GET_ITEM(cols, c), v);
+            }
+            rows++;
+        }
+        for (int c = 0; c < nc; c++) Py_CLEAR(row[c]);
+        for (int a = 0; a < MAX_AUX; a++) Py_CLEAR(aux[a]);
+        if (rc < 0) goto rollback;
+        if (!plain) break;
+    }
+    if (plain) {
+        PyObject *bid = batch_id_of(&o);
+        if (bid == NULL) goto rollback;
+        result = Py_BuildValue("(nN)", rows, bid);
+        if (result == NULL) goto rollback;
+        goto release;
+    }
+    result = Py_NewRef(Py_None);
+rollback:
+    for (int c = 0; c < nc; c++) {
+        PyObject *l = PyList_GET_ITEM(cols, c);
+        if (PyList_SetSlice(l, before[c], PyList_GET_SIZE(l), NULL) < 0) Py_CLEAR(result);
+    }
+release:
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+PyDoc_STRVAR(events_doc,
+"events(raw) -> (batch_id, [(kind, event_bytes), ...]) or None when not plainly encoded.\n\n"
+"kind is the body's code (0 when there is none).");
+
+static PyObject *Schema_events(Schema *self, PyObject *args) {
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) return NULL;
+    PyObject *out = PyList_New(0), *result = NULL;
+    const uint8_t *base = buf.buf;
+    Outer o = {base, base + buf.len, NULL, 0};
+    if (out == NULL) goto done;
+    for (;;) {
+        const uint8_t *ep;
+        Py_ssize_t en;
+        int r = next_event(&o, &ep, &en);
+        if (r < 0) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        if (r == 0) break;
+        Ev ev = {.s = self};
+        if (parse_msg(&ev, 0, ep, ep + en, 0) < 0) goto done;
+        if (ev.failed || ev.odd) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        if (add_owned(out, Py_BuildValue("(iy#)", ev.kind, (const char *)ep, en)) < 0) goto done;
+    }
+    {
+        PyObject *bid = batch_id_of(&o);
+        if (bid != NULL) result = Py_BuildValue("(NO)", bid, out);
+    }
+done:
+    Py_XDECREF(out);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+/* ---- construction from the tables built in Python ------------------------------------- */
+
+static void Schema_dealloc(Schema *self) {
+    if (self->msgs != NULL) {
+        for (int i = 0; i < self->nmsgs; i++) PyMem_Free(self->msgs[i].fields);
+        PyMem_Free(self->msgs);
+    }
+    Py_XDECREF(self->defaults);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int load_field(Field *f, PyObject *t, int nmsgs, int ncolumns, int *naux, int *aux_column) {
+    Py_buffer ok;
+    unsigned long long max_value;
+    int type, role, conv, flags;
+    unsigned int max_len;
+    if (!PyArg_ParseTuple(t, "iiIKy*iiiii", &type, &flags, &max_len, &max_value, &ok, &f->sub,
+                          &role, &f->kind, &f->column, &conv))
+        return -1;
+    f->type = (uint8_t)type;
+    f->flags = (uint16_t)flags;
+    f->role = (uint8_t)role;
+    f->conv = (uint8_t)conv;
+    f->max_len = max_len;
+    f->max_value = max_value;
+    memset(f->enum_ok, 0, sizeof f->enum_ok);
+    memcpy(f->enum_ok, ok.buf, ok.len < 256 ? (size_t)ok.len : 256);
+    PyBuffer_Release(&ok);
+    if (type < T_STRING || type > T_MESSAGE || (type == T_MESSAGE && (f->sub < 0 || f->sub >= nmsgs))) {
+        PyErr_SetString(PyExc_ValueError, "bad field type or message index");
+        return -1;
+    }
+    if (conv != C_NONE && (f->column < 0 || f->column >= ncolumns)) {
+        PyErr_SetString(PyExc_ValueError, "bad column index");
+        return -1;
+    }
+    f->aux = -1;
+    if (conv == C_APPEND) {
+        if (*naux >= MAX_AUX) {
+            PyErr_SetString(PyExc_ValueError, "too many appended fields");
+            return -1;
+        }
+        f->aux = *naux;
+        aux_column[(*naux)++] = f->column;
+    }
+    return 0;
+}
+
+static int Schema_init(Schema *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"messages", "versions", "defaults", NULL};
+    PyObject *messages, *defaults;
+    unsigned long long versions;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!KO!", kwlist, &PyList_Type, &messages,
+                                     &versions, &PyTuple_Type, &defaults))
+        return -1;
+    if (self->msgs != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Schema is already initialised");
+        return -1;
+    }
+    Py_ssize_t nm = PyList_GET_SIZE(messages), nc = PyTuple_GET_SIZE(defaults);
+    if (nm < 1 || nc > MAX_COLUMNS) {
+        PyErr_SetString(PyExc_ValueError, "need at least one message and at most 128 columns");
+        return -1;
+    }
+    self->msgs = PyMem_Calloc((size_t)nm, sizeof(Msg));
+    if (self->msgs == NULL) return -1;
+    self->nmsgs = (int)nm;
+    self->ncolumns = (int)nc;
+    self->versions = versions;
+    self->defaults = Py_NewRef(defaults);
+    for (Py_ssize_t i = 0; i < nm; i++) {
+        /* each message: list of (number, field tuple) */
+        PyObject *fields = PyList_GET_ITEM(messages, i);
+        if (!PyList_Check(fields)) {
+            PyErr_SetString(PyExc_TypeError, "a message is a list of (number, field)");
+            return -1;
+        }
+        Msg *m = &self->msgs[i];
+        m->maxnum = MAX_FIELD;
+        m->fields = PyMem_Calloc(MAX_FIELD + 1, sizeof(Field));
+        if (m->fields == NULL) return -1;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(fields); j++) {
+            int num;
+            PyObject *spec;
+            if (!PyArg_ParseTuple(PyList_GET_ITEM(fields, j), "iO!", &num, &PyTuple_Type, &spec))
+                return -1;
+            if (num < 1 || num > MAX_FIELD) {
+                PyErr_SetString(PyExc_ValueError, "field numbers above 63 are not supported");
+                return -1;
+            }
+            Field *f = &m->fields[num];
+            if (load_field(f, spec, (int)nm, (int)nc, &self->naux, self->aux_column) < 0)
+                return -1;
+            if (f->flags & F_REQUIRED) m->required |= 1ull << num;
+        }
+    }
+    return 0;
+}
+
+static PyMethodDef Schema_methods[] = {
+    {"scan", (PyCFunction)Schema_scan, METH_VARARGS, scan_doc},
+    {"columns", (PyCFunction)Schema_columns, METH_VARARGS, columns_doc},
+    {"events", (PyCFunction)Schema_events, METH_VARARGS, events_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject SchemaType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "jianguan.contracts._wire.Schema",
+    .tp_doc = PyDoc_STR("Tables for one pass over EventBatch records (see jianguan.contracts.wire)."),
+    .tp_basicsize = sizeof(Schema),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Schema_init,
+    .tp_dealloc = (destructor)Schema_dealloc,
+    .tp_methods = Schema_methods,
+};
+
+static struct PyModuleDef wiremodule = {
+    PyModuleDef_HEAD_INIT, "_wire", "Native scanner for jianguan.v1 EventBatch records.", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__wire(void) {
+    if (PyType_Ready(&SchemaType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&wiremodule);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "Schema", (PyObject *)&SchemaType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

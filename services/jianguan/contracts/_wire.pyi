@@ -1,0 +1,24 @@
+from typing import Any
+
+Scan = tuple[str, list[str], list[str], list[tuple[int, str]], list[int], list[int], list[int], int]
+
+class Schema:
+    def __init__(
+        self,
+        messages: list[list[tuple[int, tuple[Any, ...]]]],
+        versions: int,
+        defaults: tuple[Any, ...],
+    ) -> None: ...
+    def scan(
+        self,
+        raw: bytes,
+        now_s: float,
+        max_future_s: float,
+        max_age_s: float,
+        max_event_bytes: int,
+        /,
+    ) -> Scan | None: ...
+    def columns(
+        self, raw: bytes, columns: list[list[Any]], payload_column: int, kind_column: int, /
+    ) -> tuple[int, str] | None: ...
+    def events(self, raw: bytes, /) -> tuple[str, list[tuple[int, bytes]]] | None: ...

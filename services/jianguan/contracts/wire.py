@@ -1,0 +1,172 @@
+"""The native pass over EventBatch records (``jianguan.contracts._wire``), with its tables built
+here from the contract's descriptors and field rules, so the contract stays the one definition.
+
+Reading protobuf fields from Python costs ~0.2 µs per scalar and ~1.5 µs per sub-message; an
+event has dozens. The native scanner walks the encoded bytes once instead. It is a fast path, and
+the Python code stays the reference: the scanner may send a valid event to the Python validator
+(``suspect``), never pass an invalid one, and whatever is not plainly encoded (unknown fields,
+repeated singular fields, two bodies, …) goes to the Python path whole. Tests hold the two to
+the same answers.
+
+``native`` is None when the extension is not built; callers then use the Python path only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from jianguan.contracts import pb
+from jianguan.contracts.validation import BODY_BOUNDS
+
+if TYPE_CHECKING:
+    from jianguan.contracts._wire import Schema
+
+log = logging.getLogger(__name__)
+
+_wire: ModuleType | None
+try:
+    from jianguan.contracts import _wire
+except ImportError:  # pragma: no cover - the build always compiles it; source checkouts may not
+    _wire = None
+    log.warning("the native EventBatch scanner is not built; ingest and store use Python only")
+
+# Must match the enums of _wire.c.
+T_STRING, T_BYTES, T_ENUM, T_BOOL, T_UINT64, T_UINT32, T_INT64, T_INT32, T_FLOAT, T_MESSAGE = range(
+    1, 11
+)
+F_REQUIRED, F_IDENT, F_PI, F_REPEATED, F_UNIT, F_COUNTRY, F_MAX, F_NANOS = (
+    1 << i for i in range(8)
+)
+R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH = range(1, 6)
+R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY = range(6, 10)
+C_NONE, C_VALUE, C_HEX, C_APPEND, C_LIST = range(5)
+
+_TYPES = {
+    FieldDescriptor.TYPE_STRING: T_STRING,
+    FieldDescriptor.TYPE_BYTES: T_BYTES,
+    FieldDescriptor.TYPE_ENUM: T_ENUM,
+    FieldDescriptor.TYPE_BOOL: T_BOOL,
+    FieldDescriptor.TYPE_UINT64: T_UINT64,
+    FieldDescriptor.TYPE_UINT32: T_UINT32,
+    FieldDescriptor.TYPE_INT64: T_INT64,
+    FieldDescriptor.TYPE_INT32: T_INT32,
+    FieldDescriptor.TYPE_FLOAT: T_FLOAT,
+    FieldDescriptor.TYPE_MESSAGE: T_MESSAGE,
+}
+# The envelope values the scanner reports and judges (timestamps, hash-chain shape, version).
+_ROLES = {
+    "envelope.event_id": R_EVENT_ID,
+    "envelope.provider_id": R_PROVIDER_ID,
+    "envelope.service_id": R_SERVICE_ID,
+    "envelope.sequence": R_SEQUENCE,
+    "envelope.prev_hash": R_PREV_HASH,
+    "envelope.schema_version": R_SCHEMA_VERSION,
+    "envelope.occurred_at.seconds": R_SECONDS,
+    "envelope.occurred_at.nanos": R_NANOS,
+}
+_TIMESTAMP = "google.protobuf.Timestamp"
+_BOUND_FLAGS = {"unit": F_UNIT, "country": F_COUNTRY, "max": F_MAX}
+BODY_CODES: dict[str, int] = dict(pb.BODY_KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnPlan:
+    """Where the scanner puts values: field path (from the event, e.g. ``envelope.event_id``,
+    ``generation.implicit_label.label``) → (column index, conversion); ``defaults`` per column
+    (None for the columns the caller fills itself)."""
+
+    fields: Mapping[str, tuple[int, int]]
+    defaults: tuple[Any, ...]
+
+
+class _Builder:
+    def __init__(self, plan: ColumnPlan | None) -> None:
+        self.messages: list[list[tuple[int, tuple[Any, ...]]]] = []
+        self.plan = plan
+        self.bounds = {f"{b.kind}.{b.field}": b for b in BODY_BOUNDS}
+        self.used: set[str] = set()
+
+    def message(self, descriptor: Descriptor, path: str) -> int:
+        index = len(self.messages)
+        self.messages.append([])
+        fields = [(f.number, self.field(f, _join(path, f.name))) for f in descriptor.fields]
+        self.messages[index] = fields
+        return index
+
+    def field(self, f: FieldDescriptor, path: str) -> tuple[Any, ...]:
+        if f.type not in _TYPES:
+            raise ValueError(f"{path}: field type {f.type} is not handled by the native scanner")
+        rules = f.GetOptions().Extensions[pb.options_pb2.rules]
+        flags = 0
+        if rules.required:
+            flags |= F_REQUIRED
+        if rules.identifier:
+            flags |= F_IDENT
+        if rules.free_text or rules.pseudonymous_ref:
+            flags |= F_PI
+        if f.is_repeated:
+            flags |= F_REPEATED
+        if f.containing_type is not None and (
+            f.containing_type.full_name == _TIMESTAMP and f.name == "nanos"
+        ):
+            flags |= F_NANOS
+        bound = self.bounds.get(path)
+        max_value = 0
+        if bound is not None:
+            flags |= _BOUND_FLAGS[bound.test]
+            max_value = bound.limit
+        enum_ok = b""
+        if f.type == FieldDescriptor.TYPE_ENUM:
+            assert f.enum_type is not None
+            allowed = {v.number for v in f.enum_type.values}
+            if rules.required or f.is_repeated:
+                allowed.discard(0)
+            enum_ok = bytes(1 if n in allowed else 0 for n in range(256))
+        sub, role, kind = -1, _ROLES.get(path, 0), 0
+        if f.type == FieldDescriptor.TYPE_MESSAGE:
+            assert f.message_type is not None
+            sub = self.message(f.message_type, path)
+            if f.containing_oneof is not None and f.containing_oneof.name == "body":
+                role, kind = R_BODY, BODY_CODES[f.name]
+        column, conv = -1, C_NONE
+        if self.plan is not None and path in self.plan.fields:
+            column, conv = self.plan.fields[path]
+            self.used.add(path)
+        return (
+            _TYPES[f.type],
+            flags,
+            rules.max_len,
+            max_value,
+            enum_ok,
+            sub,
+            role,
+            kind,
+            column,
+            conv,
+        )
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def build(plan: ColumnPlan | None = None) -> Schema | None:
+    """A native Schema for jianguan.v1.Event (None when the extension is not built)."""
+    builder = _Builder(plan)
+    builder.message(pb.Event.DESCRIPTOR, "")
+    if plan is not None and builder.used != set(plan.fields):
+        raise ValueError(
+            f"no such fields in the contract: {sorted(set(plan.fields) - builder.used)}"
+        )
+    if _wire is None:
+        return None
+    versions = sum(1 << v for v in pb.SUPPORTED_SCHEMA_VERSIONS if v < 64)
+    defaults = plan.defaults if plan is not None else ()
+    schema: Schema = _wire.Schema(builder.messages, versions, tuple(defaults))
+    return schema

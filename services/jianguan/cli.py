@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from jianguan.ingest.registry import (
     token_digest,
 )
 from jianguan.runtime.kafka_admin import ensure_provider_topics
+from jianguan.runtime.loops import run_all
 from jianguan.runtime.signals import stop_on_signals
 from jianguan.runtime.stack import Platform
 from jianguan.settings import Settings
@@ -39,7 +41,7 @@ from jianguan.store.migrate import migrate
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.reader import recent_event_ids
 from jianguan.store.sink import StoreSink
-from jianguan.store.writer import BatchWriter
+from jianguan.store.writer import Batch, BatchWriter
 
 
 def _tls(settings: Settings) -> TlsConfig | None:
@@ -90,13 +92,7 @@ def cmd_alerting(args: argparse.Namespace, settings: Settings) -> int:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
         stop = asyncio.Event()
         stop_on_signals(asyncio.get_running_loop(), stop)
-        for part in (dispatcher, gauges):
-            await part.start()
-        tasks = [asyncio.create_task(part.run()) for part in (dispatcher, gauges)]
-        await stop.wait()
-        for part in (dispatcher, gauges):
-            part.request_stop()
-        await asyncio.gather(*tasks)
+        await run_all({"dispatcher": dispatcher, "gauges": gauges}, stop)
 
     asyncio.run(main())
     return 0
@@ -115,19 +111,7 @@ def _recent_ids(settings: Settings) -> Callable[[], list[tuple[str, str]]]:
     return load
 
 
-def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
-    """The faust worker hosting the event-store sink and the Kafka inbound validator (what `up`
-    runs as its processors process)."""
-    if not settings.kafka or not settings.clickhouse_url:
-        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
-        return 2
-    import faust  # imported here: only this process needs faust
-
-    from jianguan.processors.app import create_app
-    from jianguan.processors.inbound import InboundValidator
-    from jianguan.processors.monitor import StoreMonitor
-    from jianguan.processors.rules import install_rules
-    from jianguan.processors.services import LoopService
+def _sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
     from jianguan.store.cases import (
         AlertBatch,
         AuthorityComplaintBatch,
@@ -135,7 +119,70 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         DispositionBatch,
     )
     from jianguan.store.processor import ColumnBatch
-    from jianguan.store.writer import Batch
+
+    def sink(topic: str, group: str, batch: Callable[[], Batch], **options: Any) -> StoreSink:
+        return StoreSink(
+            settings.kafka or "",
+            topics.topic_name(topic, settings.topic_namespace),
+            group,
+            lambda: BatchWriter(ServerExecutor(url)),
+            batch,
+            **options,
+        )
+
+    by_authority = {"who_header": topics.HEADER_AUTHORITY}
+    derived = {"attributed": False}  # cases and alerts carry the provider in their payload
+    return {
+        "event-store-sink": sink(topics.EVENTS, "jianguan-event-store", ColumnBatch),
+        "outcome-sink": sink(topics.OUTCOMES, "jianguan-ingest-outcomes", OutcomeBatch),
+        "case-sink": sink(topics.CASES, "jianguan-cases", CaseFactBatch, **derived),
+        "alert-sink": sink(topics.ALERTS, "jianguan-alerts", AlertBatch, **derived),
+        "disposition-sink": sink(
+            topics.OFFSHORE_DISPOSITIONS, "jianguan-offshore-dispositions", DispositionBatch,
+            **by_authority,
+        ),
+        "authority-complaint-sink": sink(
+            topics.AUTHORITY_COMPLAINTS, "jianguan-authority-complaints", AuthorityComplaintBatch,
+            **by_authority,
+        ),
+    }  # fmt: skip
+
+
+def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
+    """The store sinks, from the log into ClickHouse: the event store, ingest outcomes, cases,
+    alerts and authority records (what `up` runs as its store process). Alone in their process,
+    so storing what was accepted never waits behind the rules."""
+    if not settings.kafka or not settings.clickhouse_url:
+        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+        return 2
+    sinks = _sinks(settings, ClickHouseUrl.parse(settings.clickhouse_url))
+    start_http_server(settings.metrics_port, addr="127.0.0.1")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(asyncio.get_running_loop(), stop)
+        await run_all(sinks, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
+    """The faust worker hosting the rules agents, the store checks and the Kafka inbound
+    validator (what `up` runs as its processors process)."""
+    if not settings.kafka or not settings.clickhouse_url:
+        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+        return 2
+    import faust  # imported here: only this process needs faust
+
+    if settings.processors_nice > 0:
+        os.nice(settings.processors_nice)
+
+    from jianguan.processors.app import create_app
+    from jianguan.processors.inbound import InboundValidator
+    from jianguan.processors.monitor import StoreMonitor
+    from jianguan.processors.rules import install_rules
+    from jianguan.processors.services import LoopService
 
     url = ClickHouseUrl.parse(settings.clickhouse_url)
     registry = load_registry(settings.providers_file)
@@ -154,40 +201,12 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.rule_tick_seconds,
         settings.calendar,
     )
-
-    def sink(topic: str, group: str, batch: Callable[[], Batch], **options: Any) -> StoreSink:
-        return StoreSink(
-            settings.kafka or "",
-            topics.topic_name(topic, settings.topic_namespace),
-            group,
-            lambda: BatchWriter(ServerExecutor(url)),
-            batch,
-            **options,
-        )
-
-    by_authority = {"who_header": topics.HEADER_AUTHORITY}
-    derived = {"attributed": False}  # cases and alerts carry the provider in their payload
-    sinks = {
-        "event-store-sink": sink(topics.EVENTS, "jianguan-event-store", ColumnBatch),
-        "outcome-sink": sink(topics.OUTCOMES, "jianguan-ingest-outcomes", OutcomeBatch),
-        "case-sink": sink(topics.CASES, "jianguan-cases", CaseFactBatch, **derived),
-        "alert-sink": sink(topics.ALERTS, "jianguan-alerts", AlertBatch, **derived),
-        "disposition-sink": sink(
-            topics.OFFSHORE_DISPOSITIONS, "jianguan-offshore-dispositions", DispositionBatch,
-            **by_authority,
-        ),
-        "authority-complaint-sink": sink(
-            topics.AUTHORITY_COMPLAINTS, "jianguan-authority-complaints", AuthorityComplaintBatch,
-            **by_authority,
-        ),
-    }  # fmt: skip
     inbound = InboundValidator(
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
     )
     start_http_server(settings.metrics_port, addr="127.0.0.1")
     worker = faust.Worker(
         app,
-        *(LoopService(name, runnable) for name, runnable in sinks.items()),
         LoopService(
             "store-checks",
             StoreMonitor(
@@ -438,8 +457,12 @@ def _parser() -> argparse.ArgumentParser:
     al = sub.add_parser("alerting", help="run the alert dispatcher process (configured by env)")
     al.set_defaults(fn=cmd_alerting)
 
-    procs = sub.add_parser("processors", help="run the faust worker with the event-store sink")
+    procs = sub.add_parser(
+        "processors", help="run the faust worker: rules, store checks, Kafka inbound validation"
+    )
     procs.set_defaults(fn=cmd_processors)
+    store = sub.add_parser("store", help="run the store sinks: the log into ClickHouse")
+    store.set_defaults(fn=cmd_store)
 
     mig = sub.add_parser("migrate", help="apply ClickHouse migrations")
     mig.add_argument("--clickhouse")

@@ -35,6 +35,9 @@ class Settings:
     rule_overrides: dict[str, dict[str, float]]
     rule_tick_seconds: float
     check_interval_seconds: float
+    # Scheduling priority the rules process lowers itself by (nice increment): under CPU pressure
+    # accepting and storing events comes first; the rules catch up from the log afterwards.
+    processors_nice: int
     calendar: WorkingCalendar
     alerting: AlertingConfig
     gauge_interval_seconds: float
@@ -78,6 +81,7 @@ class Settings:
             rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
             rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "5")),
             check_interval_seconds=float(env.get("JIANGUAN_CHECK_INTERVAL_SECONDS", "60")),
+            processors_nice=int(env.get("JIANGUAN_PROCESSORS_NICE", "10")),
             # Public holidays and the weekend days declared working days (调休), ISO dates,
             # comma-separated; published by the State Council each year.
             calendar=WorkingCalendar(

@@ -76,7 +76,12 @@ def _alertmanager(tmp: Path, hook: Hook) -> tuple[Child, int]:
 def _prometheus(tmp: Path, up: RunningUp, am_port: int) -> tuple[Child, int]:
     shutil.copytree(ROOT / "deploy/prometheus/rules", tmp / "rules")
     text = (ROOT / "deploy/prometheus/prometheus.yml").read_text()
-    for name, default in (("gateway", 9464), ("processors", 9465), ("alerting", 9466)):
+    for name, default in (
+        ("gateway", 9464),
+        ("processors", 9465),
+        ("alerting", 9466),
+        ("store", 9467),
+    ):
         text = text.replace(f"127.0.0.1:{default}", f"127.0.0.1:{_metrics_port(up, name)}")
     text = text.replace("127.0.0.1:9093", f"127.0.0.1:{am_port}")
     text = text.replace("15s", "1s").replace("http://127.0.0.1:8080", CONSOLE)

@@ -37,12 +37,23 @@ def up(tmp_path: Path) -> Iterator[RunningUp]:
         [Provider("crash-ai", "Crash AI", token_sha256=token_digest(TOKEN))]
     )
     with launched_up(tmp_path, registry) as running:
-        assert set(running.pids) == {"gateway", "processors", "alerting", "console"}, running.banner
+        assert set(running.pids) == {
+            "gateway",
+            "processors",
+            "store",
+            "alerting",
+            "console",
+        }, running.banner
         yield running
     assert running.proc.returncode == 0
 
 
-def test_processors_killed_mid_stream_lose_and_duplicate_nothing(up: RunningUp) -> None:
+@pytest.mark.parametrize("victim", ["store", "processors"])
+def test_a_service_killed_mid_stream_loses_and_duplicates_nothing(
+    up: RunningUp, victim: str
+) -> None:
+    """The store (the event-store sink: no flush, no commit) or the processors (rules,
+    inbound validation) die while events stream in; the supervisor restarts them."""
     tally = Tally()
     total = 30_000
 
@@ -56,7 +67,7 @@ def test_processors_killed_mid_stream_lose_and_duplicate_nothing(up: RunningUp) 
     while _stored(up) < 3000 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _stored(up) >= 3000, "the sink never started storing"
-    os.kill(up.pids["processors"], signal.SIGKILL)  # no flush, no commit
+    os.kill(up.pids[victim], signal.SIGKILL)
     sender.join(120)
     assert tally.sent == tally.accepted == total, tally.rejected
     deadline = time.monotonic() + 90
@@ -91,16 +102,17 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp) -> None:
     while _stored(up) < 40 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _stored(up) == 40
-    # Both service processes expose their metrics, labelled by ingest path.
+    # The service processes expose their metrics, labelled by ingest path.
     import urllib.request
 
-    urls = dict(re.findall(r"(gateway|processors) metrics\s+(\S+)", up.banner))
+    urls = dict(re.findall(r"(gateway|processors|store) metrics\s+(\S+)", up.banner))
     processors = urllib.request.urlopen(urls["processors"], timeout=10).read().decode()  # noqa: S310
     assert (
         'jianguan_ingest_items_total{path="kafka",provider="crash-ai",status="ACCEPTED"} 40.0'
         in processors
     )
-    assert 'jianguan_store_rows_written_total{table="events"}' in processors
     assert 'jianguan_ingest_event_age_seconds_count{path="kafka"} 1.0' in processors
+    store = urllib.request.urlopen(urls["store"], timeout=10).read().decode()  # noqa: S310
+    assert 'jianguan_store_rows_written_total{table="events"}' in store
     gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
     assert "jianguan_gateway_auth_failures_total" in gateway

@@ -77,8 +77,10 @@ class RulesEngine:
                 doc = {"complaint_deadline_days": ev.get("complaint_deadline_days", 0)}
                 self.store[f"{_FILING}{ev.provider_id}/{ev.service_id}"] = json.dumps(doc).encode()
             for rule in self.rules:
-                prefix = rule.rule_id + "|"
                 actions = self._actions(rule, ev)
+                if not actions:
+                    continue  # most rules have nothing to do with most events
+                prefix = rule.rule_id + "|"
                 keys = {f"{prefix}{ev.provider_id}/{s}" for s, _ in actions}
                 states = {
                     k.removeprefix(prefix): decode_state(raw)

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import Any
 
 from mode import Service
 
-
-class Runnable(Protocol):
-    """A long-running loop: start() connects, run() works until request_stop(), then drains."""
-
-    async def start(self) -> None: ...
-
-    async def run(self) -> None: ...
-
-    def request_stop(self) -> None: ...
+from jianguan.runtime.loops import Runnable
 
 
 class LoopService(Service):
-    """Hosts a Runnable (the event-store sink, the inbound validator) in the faust worker."""
+    """Hosts a Runnable (the store checks, the inbound validator) in the faust worker."""
 
     def __init__(self, loop_name: str, runnable: Runnable, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -1,9 +1,9 @@
 """The whole platform on one machine.
 
 ``Infrastructure``: the broker and ClickHouse (embedded, or existing servers), topics, migrations.
-``Platform``: infrastructure plus the service processes — the gateway and the processors (faust
-worker hosting the event-store sink) — each its own process, so they use separate cores and a
-crash of one is contained (the supervisor restarts it).
+``Platform``: infrastructure plus the service processes — the gateway, the store sinks, the
+processors (faust worker hosting the rules), alerting and the console — each its own process, so
+they use separate cores and a crash of one is contained (the supervisor restarts it).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from jianguan.store.migrate import migrate
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
 PROCESSORS = "processors"
+STORE = "store"
 ALERTING = "alerting"
 CONSOLE = "console"
 
@@ -141,6 +142,7 @@ class Platform:
             GATEWAY: cfg.metrics_port or free_port(),
             PROCESSORS: (cfg.metrics_port + 1) if cfg.metrics_port else free_port(),
             ALERTING: (cfg.metrics_port + 2) if cfg.metrics_port else free_port(),
+            STORE: (cfg.metrics_port + 3) if cfg.metrics_port else free_port(),
         }
         common = {
             "JIANGUAN_KAFKA": self.infra.bootstrap,
@@ -170,6 +172,13 @@ class Platform:
                     "JIANGUAN_METRICS_PORT": str(self.metrics_ports[PROCESSORS]),
                     "JIANGUAN_FAUST_WEB_PORT": str(cfg.faust_web_port or free_port()),
                 },
+            )
+        )
+        self.supervisor.start(
+            ServiceSpec(
+                STORE,
+                ["store"],
+                {**common, "JIANGUAN_METRICS_PORT": str(self.metrics_ports[STORE])},
             )
         )
         self.supervisor.start(
@@ -244,9 +253,9 @@ class Platform:
                 await asyncio.wait_for(stop.wait(), 0.5)
 
     def stop(self) -> None:
-        """Gateway first (no new items), then the processors (drain the sink), then alerting,
-        then the servers."""
+        """Gateway first (no new items), then the processors (no new records: inbound events,
+        cases, alerts), then the store (drain the sinks), then alerting, then the servers."""
         started = time.monotonic()
-        self.supervisor.stop_all([GATEWAY, PROCESSORS, ALERTING, CONSOLE])
+        self.supervisor.stop_all([GATEWAY, PROCESSORS, STORE, ALERTING, CONSOLE])
         self.infra.stop()
         log.info("stopped in %.1fs", time.monotonic() - started)

@@ -40,7 +40,7 @@ from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.reader import recent_event_ids
-from jianguan.store.sink import StoreSink
+from jianguan.store.sink import StoreSink, event_store_sink
 from jianguan.store.writer import Batch, BatchWriter
 
 
@@ -118,7 +118,6 @@ def _sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
         CaseFactBatch,
         DispositionBatch,
     )
-    from jianguan.store.processor import ColumnBatch
 
     def sink(topic: str, group: str, batch: Callable[[], Batch], **options: Any) -> StoreSink:
         return StoreSink(
@@ -130,10 +129,17 @@ def _sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
             **options,
         )
 
-    by_authority = {"who_header": topics.HEADER_AUTHORITY}
-    derived = {"attributed": False}  # cases and alerts carry the provider in their payload
+    by_authority: dict[str, Any] = {"who_header": topics.HEADER_AUTHORITY}
+    derived: dict[str, Any] = {
+        "attributed": False
+    }  # cases and alerts carry the provider in their payload
     return {
-        "event-store-sink": sink(topics.EVENTS, "jianguan-event-store", ColumnBatch),
+        "event-store-sink": event_store_sink(
+            settings.kafka or "",
+            topics.topic_name(topics.EVENTS, settings.topic_namespace),
+            "jianguan-event-store",
+            url,
+        ),
         "outcome-sink": sink(topics.OUTCOMES, "jianguan-ingest-outcomes", OutcomeBatch),
         "case-sink": sink(topics.CASES, "jianguan-cases", CaseFactBatch, **derived),
         "alert-sink": sink(topics.ALERTS, "jianguan-alerts", AlertBatch, **derived),

@@ -21,7 +21,7 @@ from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.outcomes import OutcomeBatch
-from jianguan.store.sink import StoreSink
+from jianguan.store.sink import StoreSink, event_store_sink
 from jianguan.store.writer import BatchWriter
 
 T = TypeVar("T")
@@ -97,9 +97,7 @@ def registry() -> ProviderRegistry:
 
 
 def new_sink(spine_bootstrap: str, topic: str, url: ClickHouseUrl, group: str) -> StoreSink:
-    return StoreSink(
-        spine_bootstrap, topic, group, lambda: BatchWriter(ServerExecutor(url)), max_wait_s=0.1
-    )
+    return event_store_sink(spine_bootstrap, topic, group, url, max_wait_s=0.1)
 
 
 @pytest.fixture

@@ -325,6 +325,47 @@ class TestClickHouseServer(StoreContract):
         finally:
             ex.close()
 
+    def test_native_blocks_store_what_python_values_store(
+        self, clickhouse: ClickHouseServer, executor: Executor
+    ) -> None:
+        """The same records through the encoder and through clickhouse-driver's own encoding:
+        the same rows, every column, every body kind; a block also shares a batch with rows
+        the encoder left to Python."""
+        from jianguan.store.processor import EVENT_COLUMNS, EVENT_TYPES
+        from tests.unit.test_wire import VALID
+
+        migrate(executor)
+        other = ServerExecutor(
+            clickhouse.url("writer", f"v_{uuid.uuid4().hex[:12]}"), create_database=True
+        )
+        try:
+            migrate(other)
+            records = [
+                pb.EventBatch(batch_id=f"r{i}", events=VALID[i : i + 200]).SerializeToString()
+                for i in range(0, len(VALID), 200)
+            ]
+            odd = pb.EventBatch(events=[generation("odd-1")]).SerializeToString() + b"\x18\x01"
+            encoded, values = ColumnBatch(encoded=True), ColumnBatch()
+            for i, raw in enumerate([*records, odd]):
+                meta = RecordMeta("acme-ai", 1_790_000_000 + i, i % 6, 100 + i)
+                assert encoded.add_record(raw, meta, 1_790_000_500) == values.add_record(
+                    raw, meta, 1_790_000_500
+                )
+            block = encoded.encoded()
+            assert block is not None
+            assert block[0] == len(VALID)  # the odd record went to Python values
+            assert len(encoded.columns()[0]) == 1
+            types = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
+            assert executor.column_types("events") == dict(zip(EVENT_COLUMNS, types, strict=True))  # type: ignore[attr-defined]
+            BatchWriter(executor, types).write(encoded)
+            BatchWriter(other).write(values)
+            select = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY event_id, payload"
+            mine, theirs = executor.execute(select), other.execute(select)
+            assert len(mine) == len(VALID) + 1
+            assert mine == theirs
+        finally:
+            other.close()
+
     def test_dashboard_user_is_read_only_and_scoped(
         self, clickhouse: ClickHouseServer, executor: Executor
     ) -> None:

@@ -52,13 +52,81 @@ typedef struct {
     uint64_t versions;               /* supported schema versions, bit per version < 64 */
     PyObject *defaults;              /* tuple: per column default object */
     int aux_column[MAX_AUX];         /* APPEND slot -> column, in the order slots combine */
+    uint8_t ctype[MAX_COLUMNS];      /* ClickHouse encoding per column (CT_*); 0: no blocks */
+    uint8_t csource[MAX_COLUMNS];    /* where a column's value comes from (S_*) */
 } Schema;
+
+/* ClickHouse native encodings of the event store's column types, and where values come from. */
+enum { CT_NONE = 0, CT_STRING, CT_U8, CT_U16, CT_U32, CT_U64, CT_F32, CT_ARR_STRING, CT_ARR_U8 };
+enum { S_FIELD = 0, S_KIND, S_PAYLOAD, S_PROVIDER, S_RECEIVED, S_INGESTED, S_BATCH, S_PARTITION,
+       S_OFFSET };
+
+/* A growable byte buffer. */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} Buf;
+
+static int buf_reserve(Buf *b, size_t more) {
+    if (b->n + more <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + more) cap *= 2;
+    uint8_t *p = PyMem_Realloc(b->p, cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put(Buf *b, const void *src, size_t n) {
+    if (buf_reserve(b, n) < 0) return -1;
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+    return 0;
+}
+
+static int buf_varint(Buf *b, uint64_t v) {
+    uint8_t tmp[10];
+    int k = 0;
+    while (v >= 0x80) {
+        tmp[k++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    tmp[k++] = (uint8_t)v;
+    return buf_put(b, tmp, (size_t)k);
+}
+
+static int buf_string(Buf *b, const uint8_t *p, Py_ssize_t n) {
+    if (buf_varint(b, (uint64_t)n) < 0) return -1;
+    return n ? buf_put(b, p, (size_t)n) : 0;
+}
+
+/* little-endian fixed width (x86-64 and aarch64 are little-endian; checked at import) */
+static int buf_uint(Buf *b, uint64_t v, int width) { return buf_put(b, &v, (size_t)width); }
+
+/* One event's values while it is parsed for a native block. */
+typedef struct {
+    const uint8_t *p[MAX_COLUMNS];
+    Py_ssize_t n[MAX_COLUMNS];
+    uint64_t u[MAX_COLUMNS];
+    float f[MAX_COLUMNS];
+    uint8_t set[MAX_COLUMNS];
+    uint8_t hex[MAX_COLUMNS];    /* bytes written as lowercase hex */
+    uint64_t items[MAX_COLUMNS]; /* array elements appended for this row */
+    const uint8_t *aux_p[MAX_AUX];
+    Py_ssize_t aux_n[MAX_AUX];
+    Buf *nested;                 /* per column: array elements (the block's own buffers) */
+} NativeRow;
 
 /* What parsing one event found. */
 typedef struct {
     const Schema *s;
     PyObject **row;       /* column values being built; NULL when not collecting */
     PyObject **aux;       /* APPEND slots */
+    NativeRow *nat;       /* raw values for a native block; NULL when not building one */
     const uint8_t *event_id, *service_id, *provider_id;
     Py_ssize_t event_id_len, service_id_len, provider_id_len, prev_hash_len;
     uint64_t sequence, schema_version;
@@ -216,6 +284,27 @@ static int length_field(Ev *ev, const Field *f, const uint8_t *p, Py_ssize_t n) 
     case R_PREV_HASH: ev->prev_hash_len = n; break;
     default: break;
     }
+    if (ev->nat != NULL && f->conv != C_NONE) {
+        NativeRow *r = ev->nat;
+        int c = f->column;
+        if (f->conv == C_APPEND) {
+            r->aux_p[f->aux] = p;
+            r->aux_n[f->aux] = n;
+        } else if (f->conv == C_LIST) {
+            if (ev->s->ctype[c] != CT_ARR_STRING) {
+                ev->odd = 1;
+                return 0;
+            }
+            if (buf_string(&r->nested[c], p, n) < 0) return -1;
+            r->items[c]++;
+        } else {
+            r->p[c] = p;
+            r->n[c] = n;
+            r->set[c] = 1;
+            r->hex[c] = f->conv == C_HEX;
+        }
+        return 0;
+    }
     if (ev->row == NULL || f->conv == C_NONE) return 0;
     PyObject *v;
     if (f->conv == C_HEX) return put(ev, f->column, hex_of(p, n));
@@ -259,6 +348,25 @@ static int scalar_field(Ev *ev, const Field *f, uint64_t raw, double real) {
     case R_SECONDS: ev->seconds = sv; break;
     case R_NANOS: ev->nanos = sv; break;
     default: break;
+    }
+    if (ev->nat != NULL && f->conv != C_NONE) {
+        NativeRow *r = ev->nat;
+        int c = f->column;
+        if (f->conv == C_LIST) {
+            uint8_t byte = (uint8_t)v;
+            if (ev->s->ctype[c] != CT_ARR_U8 || v > 255) {
+                ev->odd = 1;
+                return 0;
+            }
+            if (buf_put(&r->nested[c], &byte, 1) < 0) return -1;
+            r->items[c]++;
+        } else {
+            r->u[c] = (f->type == T_INT64 || f->type == T_INT32) ? (uint64_t)sv : v;
+            r->f[c] = (float)real;
+            r->set[c] = 1;
+            if ((f->type == T_INT64 || f->type == T_INT32) && sv < 0) ev->odd = 1;
+        }
+        return 0;
     }
     if (ev->row == NULL || f->conv == C_NONE) return 0;
     PyObject *o;
@@ -630,6 +738,244 @@ done:
     return result;
 }
 
+/* ---- native blocks: the event store's columns in ClickHouse's own encoding ----------------- */
+
+typedef struct {
+    PyObject_HEAD
+    Schema *schema;
+    Py_ssize_t rows;
+    Buf data[MAX_COLUMNS];    /* values; for arrays, the cumulative offsets (UInt64) */
+    Buf nested[MAX_COLUMNS];  /* array elements */
+    uint64_t total[MAX_COLUMNS];
+} NativeBlock;
+
+static int put_width(Buf *b, uint64_t v, int ctype, int *fits) {
+    switch (ctype) {
+    case CT_U8: if (v > 0xFFu) *fits = 0; return buf_uint(b, v, 1);
+    case CT_U16: if (v > 0xFFFFu) *fits = 0; return buf_uint(b, v, 2);
+    case CT_U32: if (v > 0xFFFFFFFFu) *fits = 0; return buf_uint(b, v, 4);
+    case CT_U64: return buf_uint(b, v, 8);
+    default: *fits = 0; return 0;
+    }
+}
+
+static int put_hex(Buf *b, const uint8_t *p, Py_ssize_t n) {
+    static const char digits[] = "0123456789abcdef";
+    if (buf_varint(b, (uint64_t)n * 2) < 0 || buf_reserve(b, (size_t)n * 2) < 0) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        b->p[b->n++] = (uint8_t)digits[p[i] >> 4];
+        b->p[b->n++] = (uint8_t)digits[p[i] & 15];
+    }
+    return 0;
+}
+
+typedef struct {
+    const uint8_t *provider, *event, *batch_id;
+    Py_ssize_t provider_n, event_n, batch_id_n;
+    uint64_t received, ingested, partition, offset;
+    int kind;
+} RowContext;
+
+/* Appends one parsed event as a row. *fits turns 0 when a value does not fit its column. */
+static int emit_row(NativeBlock *self, NativeRow *r, const RowContext *x, int *fits) {
+    const Schema *s = self->schema;
+    for (int c = 0; c < s->ncolumns; c++) {
+        Buf *d = &self->data[c];
+        int t = s->ctype[c], rc = 0;
+        switch (s->csource[c]) {
+        case S_KIND: rc = put_width(d, (uint64_t)x->kind, t, fits); break;
+        case S_PAYLOAD: rc = buf_string(d, x->event, x->event_n); break;
+        case S_PROVIDER: rc = buf_string(d, x->provider, x->provider_n); break;
+        case S_BATCH: rc = buf_string(d, x->batch_id, x->batch_id_n); break;
+        case S_RECEIVED: rc = put_width(d, x->received, t, fits); break;
+        case S_INGESTED: rc = put_width(d, x->ingested, t, fits); break;
+        case S_PARTITION: rc = put_width(d, x->partition, t, fits); break;
+        case S_OFFSET: rc = put_width(d, x->offset, t, fits); break;
+        default:
+            if (t == CT_STRING) {
+                if (!r->set[c]) rc = buf_varint(d, 0);
+                else if (r->hex[c]) rc = put_hex(d, r->p[c], r->n[c]);
+                else rc = buf_string(d, r->p[c], r->n[c]);
+            } else if (t == CT_F32) {
+                float v = r->set[c] ? r->f[c] : 0.0f;
+                rc = buf_put(d, &v, 4);
+            } else if (t == CT_ARR_STRING || t == CT_ARR_U8) {
+                for (int a = 0; a < s->naux && rc == 0; a++) {
+                    if (s->aux_column[a] == c && r->aux_p[a] != NULL && r->aux_n[a] > 0) {
+                        rc = buf_string(&self->nested[c], r->aux_p[a], r->aux_n[a]);
+                        r->items[c]++;
+                    }
+                }
+                self->total[c] += r->items[c];
+                if (rc == 0) rc = buf_uint(d, self->total[c], 8);
+            } else {
+                rc = put_width(d, r->set[c] ? r->u[c] : 0, t, fits);
+            }
+        }
+        if (rc < 0) return -1;
+    }
+    self->rows++;
+    return 0;
+}
+
+PyDoc_STRVAR(add_doc,
+"add(raw, provider_id, received_s, ingested_s, partition, offset) -> rows appended, or None\n\n"
+"Appends a record's events as rows. None, with nothing appended, when the record is not\n"
+"plainly encoded or a value does not fit its column: decode it with protobuf instead.");
+
+static PyObject *NativeBlock_add(NativeBlock *self, PyObject *args) {
+    Py_buffer buf;
+    const char *provider;
+    Py_ssize_t provider_n;
+    unsigned long long received, ingested, partition, offset;
+    if (!PyArg_ParseTuple(args, "y*s#KKKK", &buf, &provider, &provider_n, &received, &ingested,
+                          &partition, &offset))
+        return NULL;
+    Schema *s = self->schema;
+    int nc = s->ncolumns;
+    size_t data_n[MAX_COLUMNS], nested_n[MAX_COLUMNS];
+    uint64_t total[MAX_COLUMNS];
+    for (int c = 0; c < nc; c++) {
+        data_n[c] = self->data[c].n;
+        nested_n[c] = self->nested[c].n;
+        total[c] = self->total[c];
+    }
+    Py_ssize_t rows_before = self->rows;
+    const uint8_t *base = buf.buf;
+    Outer o = {base, base + buf.len, NULL, 0};
+    RowContext x = {(const uint8_t *)provider, NULL, NULL, provider_n, 0, 0,
+                    received, ingested, partition, offset, 0};
+    int plain = 1, first = 1, batch_first = 0, rc = 0;
+    NativeRow *r = PyMem_Malloc(sizeof(NativeRow));
+    if (r == NULL) {
+        PyBuffer_Release(&buf);
+        return PyErr_NoMemory();
+    }
+    r->nested = self->nested;
+    for (;;) {
+        const uint8_t *ep;
+        Py_ssize_t en;
+        int got = next_event(&o, &ep, &en);
+        if (got < 0) {
+            plain = 0;
+            break;
+        }
+        if (got == 0) break;
+        if (first) {
+            batch_first = o.batch_id != NULL;
+            first = 0;
+        }
+        memset(r->set, 0, sizeof r->set);
+        memset(r->items, 0, sizeof r->items);
+        memset(r->aux_p, 0, sizeof r->aux_p);
+        Ev ev = {.s = s, .nat = r};
+        rc = parse_msg(&ev, 0, ep, ep + en, 0);
+        if (rc < 0) break;
+        if (ev.failed || ev.odd || ev.kind == 0) {
+            plain = 0;
+            break;
+        }
+        x.event = ep;
+        x.event_n = en;
+        x.kind = ev.kind;
+        x.batch_id = o.batch_id ? o.batch_id : (const uint8_t *)"";
+        x.batch_id_n = o.batch_id ? o.batch_id_len : 0;
+        rc = emit_row(self, r, &x, &plain);
+        if (rc < 0 || !plain) break;
+    }
+    /* a batch id after the first event would have been missed by the rows before it */
+    if (plain && rc == 0 && !first && o.batch_id != NULL && !batch_first) plain = 0;
+    PyMem_Free(r);
+    PyBuffer_Release(&buf);
+    if (rc == 0 && plain) return PyLong_FromSsize_t(self->rows - rows_before);
+    for (int c = 0; c < nc; c++) {
+        self->data[c].n = data_n[c];
+        self->nested[c].n = nested_n[c];
+        self->total[c] = total[c];
+    }
+    self->rows = rows_before;
+    if (rc < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(encoded_doc,
+"encoded() -> list of bytes: each column's data in ClickHouse's native encoding (for arrays,\n"
+"the offsets then the elements), in the schema's column order.");
+
+static PyObject *NativeBlock_encoded(NativeBlock *self, PyObject *Py_UNUSED(ignored)) {
+    int nc = self->schema->ncolumns;
+    PyObject *out = PyList_New(nc);
+    if (out == NULL) return NULL;
+    for (int c = 0; c < nc; c++) {
+        Buf *d = &self->data[c], *e = &self->nested[c];
+        PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(d->n + e->n));
+        if (b == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        char *dst = PyBytes_AS_STRING(b);
+        if (d->n) memcpy(dst, d->p, d->n);
+        if (e->n) memcpy(dst + d->n, e->p, e->n);
+        PyList_SET_ITEM(out, c, b);
+    }
+    return out;
+}
+
+static PyObject *NativeBlock_rows(NativeBlock *self, void *Py_UNUSED(closure)) {
+    return PyLong_FromSsize_t(self->rows);
+}
+
+static void NativeBlock_dealloc(NativeBlock *self) {
+    for (int c = 0; c < MAX_COLUMNS; c++) {
+        PyMem_Free(self->data[c].p);
+        PyMem_Free(self->nested[c].p);
+    }
+    Py_XDECREF(self->schema);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef NativeBlock_methods[] = {
+    {"add", (PyCFunction)NativeBlock_add, METH_VARARGS, add_doc},
+    {"encoded", (PyCFunction)NativeBlock_encoded, METH_NOARGS, encoded_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef NativeBlock_getset[] = {
+    {"rows", (getter)NativeBlock_rows, NULL, "rows appended so far", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject NativeBlockType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "jianguan.contracts._wire.NativeBlock",
+    .tp_doc = PyDoc_STR("Event-store rows in ClickHouse's native column encoding."),
+    .tp_basicsize = sizeof(NativeBlock),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)NativeBlock_dealloc,
+    .tp_methods = NativeBlock_methods,
+    .tp_getset = NativeBlock_getset,
+};
+
+PyDoc_STRVAR(native_block_doc,
+"native_block() -> NativeBlock: an empty block for this schema's columns.");
+
+static PyObject *Schema_native_block(Schema *self, PyObject *Py_UNUSED(ignored)) {
+    for (int c = 0; c < self->ncolumns; c++) {
+        if (self->ctype[c] == CT_NONE) {
+            PyErr_SetString(PyExc_ValueError, "the schema has no ClickHouse encoding per column");
+            return NULL;
+        }
+    }
+    NativeBlock *b = PyObject_New(NativeBlock, &NativeBlockType);
+    if (b == NULL) return NULL;
+    b->schema = (Schema *)Py_NewRef(self);
+    b->rows = 0;
+    memset(b->data, 0, sizeof b->data);
+    memset(b->nested, 0, sizeof b->nested);
+    memset(b->total, 0, sizeof b->total);
+    return (PyObject *)b;
+}
+
 /* ---- construction from the tables built in Python ------------------------------------- */
 
 static void Schema_dealloc(Schema *self) {
@@ -679,12 +1025,26 @@ static int load_field(Field *f, PyObject *t, int nmsgs, int ncolumns, int *naux,
 }
 
 static int Schema_init(Schema *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"messages", "versions", "defaults", NULL};
+    static char *kwlist[] = {"messages", "versions", "defaults", "encodings", "sources", NULL};
     PyObject *messages, *defaults;
     unsigned long long versions;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!KO!", kwlist, &PyList_Type, &messages,
-                                     &versions, &PyTuple_Type, &defaults))
+    Py_buffer enc = {0}, src = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!KO!|y*y*", kwlist, &PyList_Type, &messages,
+                                     &versions, &PyTuple_Type, &defaults, &enc, &src))
         return -1;
+    Py_ssize_t enc_n = enc.buf ? enc.len : 0, src_n = src.buf ? src.len : 0;
+    memset(self->ctype, 0, sizeof self->ctype);
+    memset(self->csource, 0, sizeof self->csource);
+    if (enc_n && enc_n == PyTuple_GET_SIZE(defaults) && src_n == enc_n && enc_n <= MAX_COLUMNS) {
+        memcpy(self->ctype, enc.buf, (size_t)enc_n);
+        memcpy(self->csource, src.buf, (size_t)src_n);
+    }
+    if (enc.buf) PyBuffer_Release(&enc);
+    if (src.buf) PyBuffer_Release(&src);
+    if (enc_n != src_n || (enc_n && enc_n != PyTuple_GET_SIZE(defaults))) {
+        PyErr_SetString(PyExc_ValueError, "encodings and sources need one byte per column");
+        return -1;
+    }
     if (self->msgs != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Schema is already initialised");
         return -1;
@@ -733,6 +1093,7 @@ static PyMethodDef Schema_methods[] = {
     {"scan", (PyCFunction)Schema_scan, METH_VARARGS, scan_doc},
     {"columns", (PyCFunction)Schema_columns, METH_VARARGS, columns_doc},
     {"events", (PyCFunction)Schema_events, METH_VARARGS, events_doc},
+    {"native_block", (PyCFunction)Schema_native_block, METH_NOARGS, native_block_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -753,7 +1114,12 @@ static struct PyModuleDef wiremodule = {
 };
 
 PyMODINIT_FUNC PyInit__wire(void) {
-    if (PyType_Ready(&SchemaType) < 0) return NULL;
+    const uint16_t probe = 1;
+    if (*(const uint8_t *)&probe != 1) {
+        PyErr_SetString(PyExc_ImportError, "native blocks assume a little-endian machine");
+        return NULL;
+    }
+    if (PyType_Ready(&SchemaType) < 0 || PyType_Ready(&NativeBlockType) < 0) return NULL;
     PyObject *m = PyModule_Create(&wiremodule);
     if (m == NULL) return NULL;
     if (PyModule_AddObjectRef(m, "Schema", (PyObject *)&SchemaType) < 0) {

@@ -8,6 +8,8 @@ class Schema:
         messages: list[list[tuple[int, tuple[Any, ...]]]],
         versions: int,
         defaults: tuple[Any, ...],
+        encodings: bytes = ...,
+        sources: bytes = ...,
     ) -> None: ...
     def scan(
         self,
@@ -22,3 +24,19 @@ class Schema:
         self, raw: bytes, columns: list[list[Any]], payload_column: int, kind_column: int, /
     ) -> tuple[int, str] | None: ...
     def events(self, raw: bytes, /) -> tuple[str, list[tuple[int, bytes]]] | None: ...
+    def native_block(self) -> NativeBlock: ...
+
+class NativeBlock:
+    @property
+    def rows(self) -> int: ...
+    def add(
+        self,
+        raw: bytes,
+        provider_id: str,
+        received_s: int,
+        ingested_s: int,
+        partition: int,
+        offset: int,
+        /,
+    ) -> int | None: ...
+    def encoded(self) -> list[bytes]: ...

@@ -46,6 +46,11 @@ F_REQUIRED, F_IDENT, F_PI, F_REPEATED, F_UNIT, F_COUNTRY, F_MAX, F_NANOS = (
 R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH = range(1, 6)
 R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY = range(6, 10)
 C_NONE, C_VALUE, C_HEX, C_APPEND, C_LIST = range(5)
+# ClickHouse native encodings of columns, and where a column's value comes from (native blocks).
+CT_STRING, CT_U8, CT_U16, CT_U32, CT_U64, CT_F32, CT_ARR_STRING, CT_ARR_U8 = range(1, 9)
+S_FIELD, S_KIND, S_PAYLOAD, S_PROVIDER, S_RECEIVED, S_INGESTED, S_BATCH, S_PARTITION, S_OFFSET = (
+    range(9)
+)
 
 _TYPES = {
     FieldDescriptor.TYPE_STRING: T_STRING,
@@ -83,6 +88,8 @@ class ColumnPlan:
 
     fields: Mapping[str, tuple[int, int]]
     defaults: tuple[Any, ...]
+    encodings: bytes = b""  # per column, CT_*: enables native blocks
+    sources: bytes = b""  # per column, S_*
 
 
 class _Builder:
@@ -167,6 +174,10 @@ def build(plan: ColumnPlan | None = None) -> Schema | None:
     if _wire is None:
         return None
     versions = sum(1 << v for v in pb.SUPPORTED_SCHEMA_VERSIONS if v < 64)
-    defaults = plan.defaults if plan is not None else ()
-    schema: Schema = _wire.Schema(builder.messages, versions, tuple(defaults))
+    if plan is None:
+        schema: Schema = _wire.Schema(builder.messages, versions, ())
+        return schema
+    schema = _wire.Schema(
+        builder.messages, versions, tuple(plan.defaults), plan.encodings, plan.sources
+    )
     return schema

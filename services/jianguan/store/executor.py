@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from clickhouse_driver import Client
+from clickhouse_driver import Client, defines
+from clickhouse_driver.block import BlockInfo, RowOrientedBlock
+from clickhouse_driver.protocol import ClientPacketTypes
+from clickhouse_driver.result import QueryInfo
+from clickhouse_driver.varint import write_varint
+from clickhouse_driver.writer import write_binary_str, write_binary_uint8
 
 
 class Executor(Protocol):
@@ -101,6 +106,54 @@ class ServerExecutor:
         self._client.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data, columnar=True
         )
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Each column's ClickHouse type, as the server names it."""
+        return {str(r[0]): str(r[1]) for r in self.execute(f"DESCRIBE TABLE {table}")}
+
+    def insert_encoded(
+        self, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows: int,
+        data: list[bytes],
+    ) -> None:  # fmt: skip
+        """Insert one block whose columns are already in the native encoding (``data``: one
+        bytes per column). The query, the server's answers and the end of the insert go through
+        clickhouse-driver's connection, as its own inserts do; only the column data is ours,
+        which spares encoding every value in Python. Refuses (inserting nothing) when the server's
+        column types differ from ``types``."""
+        client = self._client
+        query = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+        with client.disconnect_on_error(query, None):
+            client.last_query = QueryInfo()
+            conn = client.connection
+            if conn.compression:
+                raise ValueError("encoded blocks are written uncompressed")
+            conn.send_query(query)
+            conn.send_external_tables(None)
+            sample = client.receive_sample_block()
+            expected = list(zip(columns, types, strict=True))
+            if sample is None or [tuple(c) for c in sample.columns_with_types] != expected:
+                conn.send_data(RowOrientedBlock())  # end the insert, with nothing in it
+                client.receive_end_of_insert_query()
+                raise ValueError(f"{table} does not have the expected column types")
+            out, revision = conn.fout, conn.server_info.used_revision
+            write_varint(ClientPacketTypes.DATA, out)
+            if revision >= defines.DBMS_MIN_REVISION_WITH_TEMPORARY_TABLES:
+                write_binary_str("", out)
+            if revision >= defines.DBMS_MIN_REVISION_WITH_BLOCK_INFO:
+                BlockInfo().write(out)
+            write_varint(len(columns), out)
+            write_varint(rows, out)
+            for (name, type_), encoded in zip(expected, data, strict=True):
+                write_binary_str(name, out)
+                write_binary_str(type_, out)
+                if revision >= defines.DBMS_MIN_REVISION_WITH_CUSTOM_SERIALIZATION:
+                    write_binary_uint8(0, out)
+                out.write(encoded)
+            out.flush()
+            client.receive_profile_events()
+            conn.send_data(RowOrientedBlock())  # an empty block ends the data
+            client.receive_profile_events()
+            client.receive_end_of_insert_query()
 
     def close(self) -> None:
         self._client.disconnect()

@@ -199,6 +199,57 @@ _UNUSED: dict[str, tuple[tuple[str, Any], ...]] = {
     kind: tuple((c, _default(c)) for c in _BODY_COLUMNS if c not in {n for n, _, _ in spec})
     for kind, spec in _BODY.items()
 }
+# ClickHouse types of the events table (migrations 0001, 0007), for native blocks: a block names
+# each column's type, and the store process checks these against the server before using them.
+EVENT_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "provider_id",
+            "service_id",
+            "event_id",
+            "prev_hash",
+            "batch_id",
+            "payload",
+            *_STRING_COLUMNS,
+        ),
+        "String",
+    ),
+    **dict.fromkeys(("occurred_at", "received_at", "ingested_at"), "DateTime('UTC')"),
+    **dict.fromkeys(("occurred_nanos", "latency_ms"), "UInt32"),
+    **dict.fromkeys(
+        ("sequence", "kafka_offset", "input_tokens", "output_tokens", "estimated_domestic_users"),
+        "UInt64",
+    ),
+    **dict.fromkeys(
+        ("schema_version", "kafka_partition", "complaint_deadline_days", "minor_daily_minutes"),
+        "UInt16",
+    ),
+    "confidence": "Float32",
+    "related_event_ids": "Array(String)",
+    "finish_reasons": "Array(UInt8)",
+}
+EVENT_TYPES.update({c: "UInt8" for c in EVENT_COLUMNS if c not in EVENT_TYPES})
+_ENCODINGS = {
+    "String": wire.CT_STRING,
+    "UInt8": wire.CT_U8,
+    "UInt16": wire.CT_U16,
+    "UInt32": wire.CT_U32,
+    "DateTime('UTC')": wire.CT_U32,
+    "UInt64": wire.CT_U64,
+    "Float32": wire.CT_F32,
+    "Array(String)": wire.CT_ARR_STRING,
+    "Array(UInt8)": wire.CT_ARR_U8,
+}
+_SOURCES = {
+    "kind": wire.S_KIND,
+    "payload": wire.S_PAYLOAD,
+    "provider_id": wire.S_PROVIDER,
+    "received_at": wire.S_RECEIVED,
+    "ingested_at": wire.S_INGESTED,
+    "batch_id": wire.S_BATCH,
+    "kafka_partition": wire.S_PARTITION,
+    "kafka_offset": wire.S_OFFSET,
+}
 _INDEX = {name: i for i, name in enumerate(EVENT_COLUMNS)}
 # The native scanner fills every column but the record's own (None: left to the caller).
 _PLAN = wire.ColumnPlan(
@@ -213,6 +264,8 @@ _PLAN = wire.ColumnPlan(
     defaults=tuple(
         None if c in _RECORD or c in ("kind", "payload") else _default(c) for c in EVENT_COLUMNS
     ),
+    encodings=bytes(_ENCODINGS[EVENT_TYPES[c]] for c in EVENT_COLUMNS),
+    sources=bytes(_SOURCES.get(c, wire.S_FIELD) for c in EVENT_COLUMNS),
 )
 _NATIVE = wire.build(_PLAN)
 _PAYLOAD, _KIND = _INDEX["payload"], _INDEX["kind"]
@@ -243,7 +296,14 @@ class ColumnarBatch:
         return self.rows
 
     def columns(self) -> list[list[Any]]:
+        """Rows held as Python values (all of them, unless the batch also holds an encoded
+        block)."""
         return [self.data[name] for name in self.column_names]
+
+    def encoded(self) -> tuple[int, list[bytes]] | None:
+        """Rows held as a block in ClickHouse's native column encoding, if any: (rows, one
+        bytes per column)."""
+        return None
 
     def _decode(self, message: type[M], value: bytes) -> M | None:
         """The record as ``message``; None (counted as undecodable) when it is not one."""
@@ -265,12 +325,28 @@ class ColumnBatch(ColumnarBatch):
     table = "events"
     column_names = EVENT_COLUMNS
 
-    def __init__(self) -> None:
+    def __init__(self, encoded: bool = False) -> None:
+        """``encoded``: hold plainly encoded records as a native block (for a ClickHouse server
+        whose table has ``EVENT_TYPES``), the rest as Python values."""
         super().__init__()
         self._lists = [self.data[name] for name in EVENT_COLUMNS]
+        self._block = _NATIVE.native_block() if encoded and _NATIVE is not None else None
+
+    def encoded(self) -> tuple[int, list[bytes]] | None:
+        if self._block is None or not self._block.rows:
+            return None
+        return self._block.rows, self._block.encoded()
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         """Decode one record and append its rows; returns rows added (0 for a bad record)."""
+        if self._block is not None:
+            m = meta
+            added = self._block.add(
+                value, m.provider_id, m.received_s, ingested_s, m.partition, m.offset
+            )
+            if added is not None:
+                self.rows += added
+                return added
         done = None if _NATIVE is None else _NATIVE.columns(value, self._lists, _PAYLOAD, _KIND)
         if done is None:  # not plainly encoded (or no native scanner): protobuf decodes it
             return self._add_decoded(value, meta, ingested_s)

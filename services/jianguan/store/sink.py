@@ -10,9 +10,11 @@ A failed insert is retried with backoff and nothing is committed meanwhile: noth
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -20,7 +22,8 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from jianguan import metrics
 from jianguan.contracts import topics
 from jianguan.kafka_clients import committing_consumer
-from jianguan.store.processor import ColumnBatch, RecordMeta
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.processor import EVENT_COLUMNS, EVENT_TYPES, ColumnBatch, RecordMeta
 from jianguan.store.writer import Batch, BatchWriter
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,30 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         return None
+
+
+def event_store_sink(
+    bootstrap: str, topic: str, group: str, url: ClickHouseUrl, **options: Any
+) -> StoreSink:
+    """The sink from the event log into ``events``. Rows travel in ClickHouse's native encoding
+    when the server's table is the one the encoder knows (it is, once migrated); otherwise as
+    Python values, as for every other table."""
+    types = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
+    probe = ServerExecutor(url)
+    try:
+        encoded = probe.column_types("events") == dict(zip(EVENT_COLUMNS, types, strict=True))
+    finally:
+        probe.close()
+    if not encoded:
+        log.warning("the events table differs from the native encoder's; inserting values")
+    return StoreSink(
+        bootstrap,
+        topic,
+        group,
+        lambda: BatchWriter(ServerExecutor(url), types if encoded else None),
+        functools.partial(ColumnBatch, encoded=encoded),
+        **options,
+    )
 
 
 class StoreSink:

@@ -17,14 +17,14 @@ def test_token_bucket_rejects_nonsense() -> None:
         TokenBucket(rate=0, burst=1)
 
 
-def test_recent_ids_claim_confirm_release_and_bound() -> None:
+def test_recent_ids_claim_release_and_bound() -> None:
     ids = RecentIds(capacity=2)
     assert ids.claim("p", "a")
     assert not ids.claim("p", "a")
+    assert ids.claim("q", "a"), "ids are per provider"
+    ids.release("q", "a")
     ids.release("p", "a")
-    assert ids.claim("p", "a")
-    ids.confirm("p", "a")
-    ids.release("p", "a")  # confirmed ids are not released
+    assert ids.claim("p", "a"), "a released id is accepted again"
     assert ("p", "a") in ids
     ids.remember("p", "b")
     ids.remember("p", "c")  # evicts the oldest

@@ -7,19 +7,18 @@ comes again is still stored once: the bound only limits how long a repeat is *re
 
 from __future__ import annotations
 
-PENDING = 1
-ACCEPTED = 2
-
 
 class RecentIds:
-    """Claim ids before producing, then confirm or release them after the broker answered."""
+    """Claim ids before producing; release them when the broker did not take them. An id is
+    remembered from its claim on: only the ingest path that claimed it settles it, so an
+    accepted id needs no second write (this runs for every event received)."""
 
     def __init__(self, capacity: int) -> None:
         if capacity <= 0:
             raise ValueError("capacity must be positive")
         self._capacity = capacity
         # Insertion-ordered, so the first key is the oldest: eviction is O(1).
-        self._ids: dict[tuple[str, str], int] = {}
+        self._ids: dict[tuple[str, str], None] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -28,27 +27,20 @@ class RecentIds:
         return key in self._ids
 
     def claim(self, provider_id: str, event_id: str) -> bool:
-        """Mark an id as in flight. False when it is already known (accepted or in flight)."""
+        """Remember an id. False when it is already known (accepted or in flight)."""
         key = (provider_id, event_id)
-        if key in self._ids:
+        ids = self._ids
+        if key in ids:
             return False
-        self._ids[key] = PENDING
-        if len(self._ids) > self._capacity:
-            del self._ids[next(iter(self._ids))]
+        ids[key] = None
+        if len(ids) > self._capacity:
+            del ids[next(iter(ids))]
         return True
-
-    def confirm(self, provider_id: str, event_id: str) -> None:
-        key = (provider_id, event_id)
-        if key in self._ids:
-            self._ids[key] = ACCEPTED
 
     def release(self, provider_id: str, event_id: str) -> None:
         """Forget an in-flight id whose produce failed, so that a retry is accepted."""
-        key = (provider_id, event_id)
-        if self._ids.get(key) == PENDING:
-            del self._ids[key]
+        self._ids.pop((provider_id, event_id), None)
 
     def remember(self, provider_id: str, event_id: str) -> None:
         """Record an id known to be stored (warm start from the event store)."""
         self.claim(provider_id, event_id)
-        self.confirm(provider_id, event_id)

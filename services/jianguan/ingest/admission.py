@@ -1,7 +1,8 @@
 """Admission: which items of a provider's batch enter the event log, and why the others do not.
 
 Pure apart from the injected dedup memory and rate limiter; the caller produces the admitted groups
-to Kafka and then settles each group (confirm on broker ack, release on failure).
+to Kafka and then settles each group (its ids stay remembered on broker ack, are released on
+failure).
 Order of checks per batch: rate limit (before any work), provider identity, validation and data
 minimisation, duplicates. One bad item never affects the others.
 """
@@ -226,9 +227,7 @@ class Admission:
         """After the broker answered for ``group``: remember its ids, or forget them and report
         every item UNAVAILABLE so the caller retries."""
         if stored:
-            for event_id in group.event_ids:
-                self._dedup.confirm(provider_id, event_id)
-            return []
+            return []  # remembered since they were claimed
         for event_id in group.event_ids:
             self._dedup.release(provider_id, event_id)
         return [

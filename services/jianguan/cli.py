@@ -179,12 +179,11 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.kafka or not settings.clickhouse_url:
         print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
         return 2
-    import faust  # imported here: only this process needs faust
 
     if settings.processors_nice > 0:
         os.nice(settings.processors_nice)
 
-    from jianguan.processors.app import create_app
+    from jianguan.processors.app import Worker, create_app
     from jianguan.processors.inbound import InboundValidator
     from jianguan.processors.monitor import StoreMonitor
     from jianguan.processors.rules import install_rules
@@ -211,7 +210,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
     )
     start_http_server(settings.metrics_port, addr="127.0.0.1")
-    worker = faust.Worker(
+    worker = Worker(
         app,
         LoopService(
             "store-checks",

@@ -1,7 +1,9 @@
 """The rules host over a plain dict: what live processing and replay both run."""
 
+import math
+
 from jianguan.contracts import pb
-from jianguan.contracts.facts import alert, decode_state, encode_state
+from jianguan.contracts.facts import alert, decode_state, encode_state, pending_due
 from jianguan.domain.events import Observed
 from jianguan.processors.engine import RulesEngine
 
@@ -55,6 +57,25 @@ def test_state_round_trips() -> None:
     RulesEngine(store).process([_hit()], detected_at=T0)
     (raw,) = store.values()
     assert encode_state(decode_state(raw)) == raw
+
+
+def test_a_state_names_its_earliest_pending_due_and_headerless_states_still_read() -> None:
+    store: dict[str, bytes] = {}
+    engine = RulesEngine(store)
+    engine.process([_hit()], detected_at=T0)
+    (key,) = store
+    state = decode_state(store[key])
+    assert state.case is not None
+    first = min(o.due for o in state.case.obligations)
+    assert pending_due(store[key]) == first
+    legacy = store[key][9:]  # as states were written before the header
+    assert legacy.startswith(b"{")
+    assert decode_state(legacy) == state
+    assert pending_due(legacy) == first
+    # Before the first due instant the clock decodes nothing and changes nothing.
+    assert engine.tick(first - 1) == []
+    engine.tick(T0 + 30 * 86400)  # everything missed: nothing left pending
+    assert pending_due(store[key]) == math.inf
 
 
 def test_irrelevant_events_touch_nothing() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import struct
 from dataclasses import asdict
 from typing import Any
 
@@ -93,6 +95,30 @@ def alert(fact: CaseFact) -> Alert | None:
 # -- per-subject state in changelog-backed tables ----------------------------------------------
 
 
+# A state's encoding starts with this byte and the earliest instant at which the clock could miss
+# one of its obligations (a big-endian double; +inf when none is pending), so the clock's pass
+# over every state decodes only those with something due. States written before carry no header.
+_HEADER = b"\x01"
+_DUE = struct.Struct(">d")
+
+
+def pending_due(raw: bytes) -> float:
+    """The earliest due instant of an unmet, unmissed obligation in an encoded state (+inf when
+    there is none): the clock changes nothing before it. Cheap: reads the header only."""
+    if raw[:1] == _HEADER:
+        due: float = _DUE.unpack_from(raw, 1)[0]
+        return due
+    case = decode_state(raw).case
+    return _earliest(case)
+
+
+def _earliest(case: Case | None) -> float:
+    if case is None:
+        return math.inf
+    dues = [o.due for o in case.obligations if o.met_at is None and not o.missed]
+    return min(dues, default=math.inf)
+
+
 def encode_state(state: SubjectState) -> bytes:
     case = state.case
     doc: dict[str, Any] = {"early": [list(e) for e in state.early]}
@@ -109,11 +135,12 @@ def encode_state(state: SubjectState) -> bytes:
                 [o.name, o.due, o.met_at, o.met_by, o.missed] for o in case.obligations
             ],
         }
-    return json.dumps(doc, separators=(",", ":")).encode()
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    return _HEADER + _DUE.pack(_earliest(case)) + body
 
 
 def decode_state(raw: bytes) -> SubjectState:
-    doc = json.loads(raw)
+    doc = json.loads(raw[1 + _DUE.size :] if raw[:1] == _HEADER else raw)
     c = doc.get("case")
     case = None
     if c is not None:

@@ -7,11 +7,26 @@ embedded broker), the same partition count on every co-partitioned topic, short 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import faust
 
 from jianguan.contracts import topics
+
+
+class Worker(faust.Worker):
+    """faust's worker, keeping the process's log level: faust sets the root logger to DEBUG
+    whatever level it is given, and then every debug call in faust and aiokafka builds a log
+    record that no handler prints (measured: ~5 % of the rules process)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._root_level = logging.getLogger().level
+        super().__init__(*args, **kwargs)
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        logger.setLevel(self._root_level)
 
 
 def create_app(

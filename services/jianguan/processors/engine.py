@@ -15,6 +15,7 @@ from jianguan.contracts.facts import (
     decode_tally,
     encode_state,
     encode_tally,
+    pending_due,
 )
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
@@ -115,6 +116,8 @@ class RulesEngine:
                 continue  # complaint deadlines, user tallies: not cases
             if provider_id and not subject_key.startswith(provider_id + "/"):
                 continue
+            if pending_due(raw) >= now:
+                continue  # nothing of it can be missed yet (closed cases never)
             state = decode_state(raw)
             if state.case is not None and not state.case.closed:
                 open_cases[rule_id][subject_key] = state

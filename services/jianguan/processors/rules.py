@@ -10,7 +10,7 @@ table is only ever written in the context of the provider's own partition.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import faust
@@ -149,6 +149,10 @@ class _TableView(MutableMapping[str, bytes]):
 
     def __iter__(self) -> Iterator[str]:
         return iter([k.decode() for k in list(self._t.keys())])
+
+    def items(self) -> ItemsView[str, bytes]:
+        """One pass over the table (the tick reads it all), not a lookup per key."""
+        return {k.decode(): bytes(v) for k, v in list(self._t.items())}.items()
 
     def __len__(self) -> int:
         return len(self._t)

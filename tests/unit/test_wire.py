@@ -339,7 +339,8 @@ def _answer(admitted: Admitted | None) -> Any:
         ),
         sorted((g.service_id, tuple(g.indices), tuple(g.event_ids)) for g in admitted.groups),
         sorted(
-            (g.service_id, [pb.Event.FromString(e) for e in g.encoded]) for g in admitted.groups
+            (g.service_id, list(pb.EventBatch.FromString(g.payload).events))
+            for g in admitted.groups
         ),
     )
 

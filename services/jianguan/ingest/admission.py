@@ -9,6 +9,7 @@ minimisation, duplicates. One bad item never affects the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
@@ -52,7 +53,6 @@ class ServiceGroup:
     service_id: str
     indices: list[int] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
-    encoded: list[bytes] = field(default_factory=list)  # each event's encoding, in order
     newest_s: int = 0  # occurred_at of the newest event, for the reporting-lag metric
     payload: bytes = b""
 
@@ -101,16 +101,20 @@ def _duplicate(i: int, event_id: str) -> Rejection:
 
 
 def _seal(
-    batch_id: str, raw: bytes | None, rejections: list[Rejection], groups: dict[str, ServiceGroup]
+    batch_id: str,
+    raw: bytes | None,
+    rejections: list[Rejection],
+    groups: dict[str, ServiceGroup],
+    encoding: Callable[[int], bytes],
 ) -> list[ServiceGroup]:
     """Each group's record: the received encoding unchanged when it is exactly one group with
-    nothing left out, otherwise the group's events re-framed (never re-encoded)."""
+    nothing left out, otherwise the group's events (``encoding(index)``) re-framed."""
     if raw is not None and not rejections and len(groups) == 1:
         only = next(iter(groups.values()))
         only.payload = raw
     else:
         for group in groups.values():
-            group.payload = encode_batch(batch_id, group.encoded)
+            group.payload = encode_batch(batch_id, map(encoding, group.indices))
     return list(groups.values())
 
 
@@ -159,11 +163,11 @@ class Admission:
                 group = groups[env.service_id] = ServiceGroup(env.service_id)
             group.indices.append(i)
             group.event_ids.append(event_id)
-            group.encoded.append(ev.SerializeToString())
             group.newest_s = max(group.newest_s, env.occurred_at.seconds)
-        return Admitted(
-            batch.batch_id, n, rejections, _seal(batch.batch_id, raw, rejections, groups)
+        sealed = _seal(
+            batch.batch_id, raw, rejections, groups, lambda i: events[i].SerializeToString()
         )
+        return Admitted(batch.batch_id, n, rejections, sealed)
 
     def admit_encoded(
         self, provider: ProviderPolicy, raw: bytes, now_s: float, max_events: int
@@ -191,37 +195,47 @@ class Admission:
         n = len(ids)
         granted = self._limiter.take(pid, n, now_s, provider.rate_per_s, provider.burst)
         names = dict(named)
+        special = names.keys() | judged.keys()  # the rest: only the duplicate check is left
+        claim = self._dedup.claim
         rejections: list[Rejection] = []
         groups: dict[str, ServiceGroup] = {}
-        for i in range(n):
+        group = ServiceGroup("")
+        for i in range(min(n, granted)):
             event_id, service_id = ids[i], services[i]
-            ev = judged.get(i)
-            if ev is not None:
-                event_id, service_id = ev.envelope.event_id, ev.envelope.service_id
-            if i >= granted:
-                rejections.append(_rate_limited(i, event_id, provider))
-                continue
-            claimed = names.get(i, "") if ev is None else ev.envelope.provider_id
-            if claimed and claimed != pid:
-                rejections.append(_forbidden(i, event_id, claimed, pid))
-                continue
-            if ev is not None:
-                problem = validate(ev, now_s, self._limits)
+            if i in special:
+                ev = judged.get(i)
+                if ev is not None:
+                    event_id, service_id = ev.envelope.event_id, ev.envelope.service_id
+                claimed = names.get(i, "") if ev is None else ev.envelope.provider_id
+                if claimed and claimed != pid:
+                    rejections.append(_forbidden(i, event_id, claimed, pid))
+                    continue
+                problem = None if ev is None else validate(ev, now_s, self._limits)
                 if problem is not None:
                     rejections.append(_invalid(i, event_id, problem))
                     continue
-            if not self._dedup.claim(pid, event_id):
+            if not claim(pid, event_id):
                 rejections.append(_duplicate(i, event_id))
                 continue
-            group = groups.get(service_id)
-            if group is None:
-                group = groups[service_id] = ServiceGroup(service_id, newest_s=newest)
+            if group.service_id != service_id or not group.indices:
+                group = groups.get(service_id) or groups.setdefault(
+                    service_id, ServiceGroup(service_id, newest_s=newest)
+                )
             group.indices.append(i)
             group.event_ids.append(event_id)
+        for i in range(granted, n):
+            late = judged.get(i)
+            event_id = ids[i] if late is None else late.envelope.event_id
+            rejections.append(_rate_limited(i, event_id, provider))
+
+        def encoding(i: int) -> bytes:
             # A judged event is re-encoded plainly, so the store can read it natively too.
-            group.encoded.append(raw[starts[i] : ends[i]] if ev is None else ev.SerializeToString())
+            ev = judged.get(i)
+            return raw[starts[i] : ends[i]] if ev is None else ev.SerializeToString()
+
         forward = raw if not judged else None
-        return Admitted(batch_id, n, rejections, _seal(batch_id, forward, rejections, groups))
+        sealed = _seal(batch_id, forward, rejections, groups, encoding)
+        return Admitted(batch_id, n, rejections, sealed)
 
     def settle(self, provider_id: str, group: ServiceGroup, stored: bool) -> list[Rejection]:
         """After the broker answered for ``group``: remember its ids, or forget them and report

@@ -518,6 +518,18 @@ static PyObject *batch_id_of(const Outer *o) {
     return PyUnicode_DecodeUTF8((const char *)o->batch_id, o->batch_id_len, NULL);
 }
 
+/* The next event of the batch parsed into ``ev`` (which the caller sets up), its bytes in ep, en:
+ * EV_OK; the end: EV_END; not plainly encoded (the batch, or this event): EV_NOT_PLAIN; an
+ * exception is set: EV_ERROR. */
+enum { EV_ERROR = -1, EV_END = 0, EV_OK = 1, EV_NOT_PLAIN = 2 };
+
+static int parse_next(Outer *o, Ev *ev, const uint8_t **ep, Py_ssize_t *en) {
+    int r = next_event(o, ep, en);
+    if (r <= 0) return r < 0 ? EV_NOT_PLAIN : EV_END;
+    if (parse_msg(ev, 0, *ep, *ep + *en, 0) < 0) return EV_ERROR;
+    return ev->failed ? EV_NOT_PLAIN : EV_OK;
+}
+
 static PyObject *str_of(const uint8_t *p, Py_ssize_t n) {
     return PyUnicode_DecodeUTF8((const char *)(p ? p : (const uint8_t *)""), p ? n : 0, NULL);
 }
@@ -560,15 +572,11 @@ static PyObject *Schema_scan(Schema *self, PyObject *args) {
     for (Py_ssize_t i = 0;; i++) {
         const uint8_t *ep;
         Py_ssize_t en;
-        int r = next_event(&o, &ep, &en);
-        if (r < 0) {
-            result = Py_NewRef(Py_None);
-            goto done;
-        }
-        if (r == 0) break;
         Ev ev = {.s = self};
-        if (parse_msg(&ev, 0, ep, ep + en, 0) < 0) goto done;
-        if (ev.failed) {
+        int r = parse_next(&o, &ev, &ep, &en);
+        if (r == EV_END) break;
+        if (r == EV_ERROR) goto done;
+        if (r == EV_NOT_PLAIN) {
             result = Py_NewRef(Py_None);
             goto done;
         }
@@ -652,15 +660,11 @@ static PyObject *Schema_columns(Schema *self, PyObject *args) {
     for (;;) {
         const uint8_t *ep;
         Py_ssize_t en;
-        int r = next_event(&o, &ep, &en);
-        if (r < 0) {
-            plain = 0;
-            break;
-        }
-        if (r == 0) break;
         Ev ev = {.s = self, .row = row, .aux = aux};
-        int rc = parse_msg(&ev, 0, ep, ep + en, 0);
-        if (rc == 0 && (ev.failed || ev.odd || ev.kind == 0)) plain = 0;
+        int got = parse_next(&o, &ev, &ep, &en);
+        if (got == EV_END) break;
+        int rc = got == EV_ERROR ? -1 : 0;
+        if (got == EV_NOT_PLAIN || (rc == 0 && (ev.odd || ev.kind == 0))) plain = 0;
         if (rc == 0 && plain) {
             for (int a = 0; a < self->naux && rc == 0; a++) {
                 if (aux[a] != NULL && PyUnicode_GET_LENGTH(aux[a]) > 0) {
@@ -714,15 +718,11 @@ static PyObject *Schema_events(Schema *self, PyObject *args) {
     for (;;) {
         const uint8_t *ep;
         Py_ssize_t en;
-        int r = next_event(&o, &ep, &en);
-        if (r < 0) {
-            result = Py_NewRef(Py_None);
-            goto done;
-        }
-        if (r == 0) break;
         Ev ev = {.s = self};
-        if (parse_msg(&ev, 0, ep, ep + en, 0) < 0) goto done;
-        if (ev.failed || ev.odd) {
+        int r = parse_next(&o, &ev, &ep, &en);
+        if (r == EV_END) break;
+        if (r == EV_ERROR) goto done;
+        if (r == EV_NOT_PLAIN || ev.odd) {
             result = Py_NewRef(Py_None);
             goto done;
         }
@@ -855,23 +855,21 @@ static PyObject *NativeBlock_add(NativeBlock *self, PyObject *args) {
     for (;;) {
         const uint8_t *ep;
         Py_ssize_t en;
-        int got = next_event(&o, &ep, &en);
-        if (got < 0) {
-            plain = 0;
-            break;
-        }
-        if (got == 0) break;
-        if (first) {
-            batch_first = o.batch_id != NULL;
-            first = 0;
-        }
         memset(r->set, 0, sizeof r->set);
         memset(r->items, 0, sizeof r->items);
         memset(r->aux_p, 0, sizeof r->aux_p);
         Ev ev = {.s = s, .nat = r};
-        rc = parse_msg(&ev, 0, ep, ep + en, 0);
-        if (rc < 0) break;
-        if (ev.failed || ev.odd || ev.kind == 0) {
+        int got = parse_next(&o, &ev, &ep, &en);
+        if (got == EV_END) break;
+        if (got == EV_ERROR) {
+            rc = -1;
+            break;
+        }
+        if (first) {
+            batch_first = o.batch_id != NULL;
+            first = 0;
+        }
+        if (got == EV_NOT_PLAIN || ev.odd || ev.kind == 0) {
             plain = 0;
             break;
         }

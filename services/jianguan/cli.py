@@ -130,9 +130,8 @@ def _sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
         )
 
     by_authority: dict[str, Any] = {"who_header": topics.HEADER_AUTHORITY}
-    derived: dict[str, Any] = {
-        "attributed": False
-    }  # cases and alerts carry the provider in their payload
+    # Cases and alerts carry the provider in their payload.
+    derived: dict[str, Any] = {"attributed": False}
     return {
         "event-store-sink": event_store_sink(
             settings.kafka or "",

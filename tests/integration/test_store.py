@@ -353,11 +353,12 @@ class TestClickHouseServer(StoreContract):
                 )
             block = encoded.encoded()
             assert block is not None
-            assert block[0] == len(VALID)  # the odd record went to Python values
+            assert block.rows == len(VALID)  # the odd record went to Python values
             assert len(encoded.columns()[0]) == 1
             types = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
             assert executor.column_types("events") == dict(zip(EVENT_COLUMNS, types, strict=True))  # type: ignore[attr-defined]
-            BatchWriter(executor, types).write(encoded)
+            assert block.types == types
+            BatchWriter(executor).write(encoded)
             BatchWriter(other).write(values)
             select = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY event_id, payload"
             mine, theirs = executor.execute(select), other.execute(select)

@@ -13,6 +13,7 @@ the same answers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -181,3 +182,9 @@ def build(plan: ColumnPlan | None = None) -> Schema | None:
         builder.messages, versions, tuple(plan.defaults), plan.encodings, plan.sources
     )
     return schema
+
+
+@functools.cache
+def scanner() -> Schema | None:
+    """The validating scanner (no columns), built once per process; None when not built."""
+    return build()

@@ -25,7 +25,6 @@ DUPLICATE = pb.ingest_pb2.ITEM_STATUS_DUPLICATE
 RATE_LIMITED = pb.ingest_pb2.ITEM_STATUS_RATE_LIMITED
 FORBIDDEN = pb.ingest_pb2.ITEM_STATUS_FORBIDDEN
 UNAVAILABLE = pb.ingest_pb2.ITEM_STATUS_UNAVAILABLE
-_SCANNER = wire.build()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +175,11 @@ class Admission:
         valid skip the Python validator, the others take it one by one. None when the batch
         must go through ``admit`` (not plainly encoded, more than ``max_events`` events, or no
         native scanner); then nothing has been claimed or counted against the rate limit."""
-        if _SCANNER is None:
+        scan = wire.scanner()
+        if scan is None:
             return None
         lim = self._limits
-        scanned = _SCANNER.scan(
-            raw, now_s, lim.max_future_skew_s, lim.max_age_s, lim.max_event_bytes
-        )
+        scanned = scan.scan(raw, now_s, lim.max_future_skew_s, lim.max_age_s, lim.max_event_bytes)
         if scanned is None or len(scanned[1]) > max_events:
             return None
         batch_id, ids, services, named, suspects, starts, ends, newest = scanned
@@ -199,7 +197,7 @@ class Admission:
         claim = self._dedup.claim
         rejections: list[Rejection] = []
         groups: dict[str, ServiceGroup] = {}
-        group = ServiceGroup("")
+        group: ServiceGroup | None = None
         for i in range(min(n, granted)):
             event_id, service_id = ids[i], services[i]
             if i in special:
@@ -217,10 +215,10 @@ class Admission:
             if not claim(pid, event_id):
                 rejections.append(_duplicate(i, event_id))
                 continue
-            if group.service_id != service_id or not group.indices:
-                group = groups.get(service_id) or groups.setdefault(
-                    service_id, ServiceGroup(service_id, newest_s=newest)
-                )
+            if group is None or group.service_id != service_id:
+                group = groups.get(service_id)
+                if group is None:
+                    group = groups[service_id] = ServiceGroup(service_id, newest_s=newest)
             group.indices.append(i)
             group.event_ids.append(event_id)
         for i in range(granted, n):

@@ -113,13 +113,13 @@ def install_rules(
             )
 
 
-_SCANNER = wire.build()
 _RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 
 
 def _relevant(value: bytes) -> tuple[str, list[bytes]]:
     """The batch id and the encoded events that can change rule state, in order."""
-    scanned = None if _SCANNER is None else _SCANNER.events(value)
+    scan = wire.scanner()
+    scanned = None if scan is None else scan.events(value)
     if scanned is not None:
         batch_id, events = scanned
         return batch_id, [ev for kind, ev in events if kind in _RELEVANT_CODES]

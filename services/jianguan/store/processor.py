@@ -269,6 +269,16 @@ _PLAN = wire.ColumnPlan(
 )
 _NATIVE = wire.build(_PLAN)
 _PAYLOAD, _KIND = _INDEX["payload"], _INDEX["kind"]
+_TYPES = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBlock:
+    """Rows in ClickHouse's native encoding: one bytes per column, of the named types."""
+
+    rows: int
+    types: tuple[str, ...]
+    data: list[bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +310,8 @@ class ColumnarBatch:
         block)."""
         return [self.data[name] for name in self.column_names]
 
-    def encoded(self) -> tuple[int, list[bytes]] | None:
-        """Rows held as a block in ClickHouse's native column encoding, if any: (rows, one
-        bytes per column)."""
+    def encoded(self) -> EncodedBlock | None:
+        """Rows held as a block in ClickHouse's native column encoding, if any."""
         return None
 
     def _decode(self, message: type[M], value: bytes) -> M | None:
@@ -332,10 +341,10 @@ class ColumnBatch(ColumnarBatch):
         self._lists = [self.data[name] for name in EVENT_COLUMNS]
         self._block = _NATIVE.native_block() if encoded and _NATIVE is not None else None
 
-    def encoded(self) -> tuple[int, list[bytes]] | None:
+    def encoded(self) -> EncodedBlock | None:
         if self._block is None or not self._block.rows:
             return None
-        return self._block.rows, self._block.encoded()
+        return EncodedBlock(self._block.rows, _TYPES, self._block.encoded())
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         """Decode one record and append its rows; returns rows added (0 for a bad record)."""

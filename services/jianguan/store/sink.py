@@ -23,7 +23,7 @@ from jianguan import metrics
 from jianguan.contracts import topics
 from jianguan.kafka_clients import committing_consumer
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
-from jianguan.store.processor import EVENT_COLUMNS, EVENT_TYPES, ColumnBatch, RecordMeta
+from jianguan.store.processor import EVENT_TYPES, ColumnBatch, RecordMeta
 from jianguan.store.writer import Batch, BatchWriter
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,9 @@ def event_store_sink(
     """The sink from the event log into ``events``. Rows travel in ClickHouse's native encoding
     when the server's table is the one the encoder knows (it is, once migrated); otherwise as
     Python values, as for every other table."""
-    types = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
     probe = ServerExecutor(url)
     try:
-        encoded = probe.column_types("events") == dict(zip(EVENT_COLUMNS, types, strict=True))
+        encoded = probe.column_types("events") == EVENT_TYPES
     finally:
         probe.close()
     if not encoded:
@@ -65,7 +64,7 @@ def event_store_sink(
         bootstrap,
         topic,
         group,
-        lambda: BatchWriter(ServerExecutor(url), types if encoded else None),
+        lambda: BatchWriter(ServerExecutor(url)),
         functools.partial(ColumnBatch, encoded=encoded),
         **options,
     )

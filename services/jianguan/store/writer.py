@@ -6,8 +6,8 @@ import time
 from typing import Any, Protocol
 
 from jianguan import metrics
-from jianguan.store.executor import Executor
-from jianguan.store.processor import RecordMeta
+from jianguan.store.executor import Executor, ServerExecutor
+from jianguan.store.processor import EncodedBlock, RecordMeta
 
 
 class Batch(Protocol):
@@ -21,7 +21,7 @@ class Batch(Protocol):
 
     def columns(self) -> list[list[Any]]: ...
 
-    def encoded(self) -> tuple[int, list[bytes]] | None: ...
+    def encoded(self) -> EncodedBlock | None: ...
 
     def __len__(self) -> int: ...
 
@@ -30,11 +30,8 @@ class BatchWriter:
     """Writes whole batches with one columnar insert each. Idempotent by table design
     (ReplacingMergeTree on the row's identity): writing the same rows twice stores one copy."""
 
-    def __init__(self, executor: Executor, types: tuple[str, ...] | None = None) -> None:
-        """``types``: the table's column types, for batches that hold encoded blocks (only a
-        ClickHouse server executor takes those)."""
+    def __init__(self, executor: Executor) -> None:
         self._executor = executor
-        self._types = types
 
     def write(self, batch: Batch) -> int:
         n = len(batch)
@@ -43,11 +40,10 @@ class BatchWriter:
         started = time.perf_counter()
         block = batch.encoded()
         if block is not None:
-            if self._types is None:
-                raise TypeError("an encoded block needs the table's column types")
-            rows, data = block
-            self._executor.insert_encoded(  # type: ignore[attr-defined]
-                batch.table, batch.column_names, self._types, rows, data
+            if not isinstance(self._executor, ServerExecutor):
+                raise TypeError("encoded blocks go only to a ClickHouse server")
+            self._executor.insert_encoded(
+                batch.table, batch.column_names, block.types, block.rows, block.data
             )
         columns = batch.columns()
         if columns and columns[0]:

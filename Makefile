@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
 PYTEST_ARGS ?=
 
-.PHONY: help install system-packages protos protos-check check-deploy lint test test-unit demo smoke bench clean
+.PHONY: help install kafka system-packages protos protos-check check-deploy lint test test-unit demo smoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,7 +30,14 @@ $(CONSOLE_WEB)/node_modules/.installed: $(CONSOLE_WEB)/package.json $(CONSOLE_WE
 	@cd $(CONSOLE_WEB) && npm ci --silent --no-audit --no-fund >/dev/null
 	@touch $@
 
-install: system-packages $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed ## everything (Debian packages, venv, buf, console assets)
+KAFKA_POM := deploy/local/kafka/pom.xml
+
+.cache/kafka/current/.complete: $(KAFKA_POM) deploy/local/kafka/install.sh | system-packages
+	@deploy/local/kafka/install.sh
+
+kafka: .cache/kafka/current/.complete ## the Apache Kafka broker and tools jars from Maven Central (once)
+
+install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed ## everything (Debian packages, Kafka jars, venv, buf, console assets)
 
 protos: $(BIN)/.installed ## regenerate services/jianguan/_proto from protos/
 	@rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)
@@ -62,7 +69,7 @@ check-deploy: system-packages ## promtool / amtool checks and unit tests of the 
 	promtool test rules deploy/prometheus/tests/*.yml
 	amtool check-config deploy/alertmanager/alertmanager.yml
 
-test: install ## the whole suite: unit, integration (real Tansu + ClickHouse), e2e
+test: install ## the whole suite: unit, integration (real Kafka + ClickHouse), e2e
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 
@@ -79,4 +86,4 @@ bench: install ## ingest benchmark: gateway -> ClickHouse vs the broker alone, J
 	$(BIN)/python bench/ingest.py
 
 clean: ## remove the venv, tool installs and runtime state
-	rm -rf $(VENV) protos/node_modules var
+	rm -rf $(VENV) protos/node_modules var .cache

@@ -170,10 +170,10 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
 
 
 async def broker_alone(data: dict[str, list[bytes]], total: int) -> dict[str, float]:
-    from jianguan.runtime.broker import Broker
+    from jianguan.runtime.broker import KafkaCluster
 
     with tempfile.TemporaryDirectory(prefix="jianguan-bench-broker-") as tmp:
-        broker = Broker(Path(tmp))
+        broker = KafkaCluster(Path(tmp))
         broker.start()
         try:
             ensure_topics(broker.bootstrap, ["bench.events"], 6)

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from jianguan.runtime.broker import Broker
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    b = Broker(tmp_path_factory.mktemp("tansu"))
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """One real Kafka node (KRaft) for the whole session; tests keep to their own topics."""
+    b = KafkaCluster(tmp_path_factory.mktemp("kafka"))
     b.start()
     try:
         yield b

@@ -9,6 +9,9 @@ command -v gcc >/dev/null 2>&1 || want+=(gcc)
 python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
   2>/dev/null || want+=(python3-dev)
 command -v clickhouse-server >/dev/null 2>&1 || want+=(clickhouse-server)
+# Apache Kafka runs on the machine's Java (17 or newer); Maven fetches its jars.
+command -v java >/dev/null 2>&1 || want+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || want+=(maven)
 [ "${JIANGUAN_WITH_BROWSER:-1}" = 1 ] && {
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   # CJK glyphs for the console's Chinese labels in screenshots.

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from kafka.errors import KafkaError
 from prometheus_client import start_http_server
 
 from jianguan.alerting.dispatcher import Dispatcher
@@ -18,6 +19,7 @@ from jianguan.alerting.gauges import ComplianceGauges
 from jianguan.cli_common import load_registry, print_endpoints, save_registry, stack_config
 from jianguan.cli_console import add_parsers as add_console_parsers
 from jianguan.cli_demo import add_parsers as add_demo_parsers
+from jianguan.cli_kafka import add_parsers as add_kafka_parsers
 from jianguan.contracts import topics
 from jianguan.domain.chain import verify_chain
 from jianguan.gateway.server import Gateway, TlsConfig
@@ -30,10 +32,16 @@ from jianguan.ingest.registry import (
     new_token,
     token_digest,
 )
-from jianguan.runtime.kafka_admin import ensure_provider_topics
+from jianguan.runtime.broker import running_embedded
+from jianguan.runtime.kafka_access import (
+    AccessError,
+    issue_credential,
+    revoke_access,
+    sync_access,
+)
 from jianguan.runtime.loops import run_all
 from jianguan.runtime.signals import stop_on_signals
-from jianguan.runtime.stack import Platform
+from jianguan.runtime.stack import Platform, StartError
 from jianguan.settings import Settings
 from jianguan.store import reader
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -299,6 +307,13 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
             end="",
         )
         return 0
+    if args.action == "revoke":
+        return _revoke_provider(args, settings, registry)
+    if args.action == "kafka-credential":
+        if registry.get(args.id) is None:
+            print(f"error: no provider {args.id!r}", file=sys.stderr)
+            return 2
+        return 0 if _kafka_credential(settings, registry, args.id) else 1
     if registry.get(args.id) is not None:
         print(f"error: provider {args.id!r} exists", file=sys.stderr)
         return 2
@@ -318,11 +333,63 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     save_registry(path, updated)
-    if settings.kafka:
-        ensure_provider_topics(settings.kafka, [provider], settings.topic_namespace)
-        inbound = topics.inbound_topic(args.id, settings.topic_namespace)
-        print(f"created {inbound} and its feedback topic")
     print(f"registered {args.id}; its token (shown once, store it safely):\n{token}")
+    _kafka_credential(settings, updated, args.id)
+    return 0
+
+
+def _kafka(settings: Settings) -> tuple[str, str] | None:
+    """(platform bootstrap, providers' bootstrap) of JIANGUAN_KAFKA, else of the embedded broker
+    when it runs."""
+    if settings.kafka:
+        return settings.kafka, settings.kafka_provider_bootstrap or settings.kafka
+    return running_embedded(settings.state_dir)
+
+
+def _kafka_credential(settings: Settings, registry: ProviderRegistry, provider_id: str) -> bool:
+    """Direct Kafka ingest for one provider: its topics and ACLs, and a new SCRAM password."""
+    kafka = _kafka(settings)
+    if kafka is None:
+        print(
+            "direct Kafka ingest: no broker is running; once `jianguan up` runs, "
+            f"`jianguan providers kafka-credential {provider_id}` issues its SCRAM password"
+        )
+        return False
+    try:
+        sync_access(kafka[0], registry.providers, settings.topic_namespace)
+        password = issue_credential(kafka[0], provider_id)
+    except (KafkaError, AccessError, OSError) as exc:
+        print(f"error: the broker at {kafka[0]} refused: {exc}", file=sys.stderr)
+        return False
+    inbound = topics.inbound_topic(provider_id, settings.topic_namespace)
+    print(
+        f"direct Kafka ingest: {kafka[1]} (SASL_PLAINTEXT, SCRAM-SHA-512), user {provider_id},"
+        f" writes {inbound}, reads {topics.feedback_topic(provider_id, settings.topic_namespace)};"
+        f" its password (shown once):\n{password}"
+    )
+    return True
+
+
+def _revoke_provider(
+    args: argparse.Namespace, settings: Settings, registry: ProviderRegistry
+) -> int:
+    """Remove a provider from the registry and take away its broker access (its data stays)."""
+    if registry.get(args.id) is None:
+        print(f"error: no provider {args.id!r}", file=sys.stderr)
+        return 2
+    remaining = [p for p in registry.providers if p.id != args.id]
+    save_registry(settings.providers_file, ProviderRegistry(remaining, registry.authorities))
+    print(f"revoked {args.id}: its token no longer authenticates once the gateway restarts")
+    kafka = _kafka(settings)
+    if kafka is None:
+        print("no broker is running: `jianguan up` removes its Kafka credential and ACLs")
+        return 0
+    try:
+        revoke_access(kafka[0], args.id)
+    except (KafkaError, AccessError, OSError) as exc:
+        print(f"error: the broker at {kafka[0]} refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"removed its Kafka credential and ACLs at {kafka[0]}")
     return 0
 
 
@@ -457,6 +524,7 @@ def _parser() -> argparse.ArgumentParser:
     gw = sub.add_parser("gateway", help="run the gRPC gateway process (configured by env)")
     gw.set_defaults(fn=cmd_gateway)
     add_console_parsers(sub)
+    add_kafka_parsers(sub)
 
     al = sub.add_parser("alerting", help="run the alert dispatcher process (configured by env)")
     al.set_defaults(fn=cmd_alerting)
@@ -481,6 +549,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--rate", type=float, default=200_000.0)
     add.add_argument("--sector", help="e.g. education, news, healthcare (console viewer scopes)")
     prov_sub.add_parser("list")
+    revoke = prov_sub.add_parser(
+        "revoke", help="remove a provider; its Kafka credential and ACLs go with it"
+    )
+    revoke.add_argument("id")
+    cred = prov_sub.add_parser(
+        "kafka-credential", help="issue a new SCRAM password for direct Kafka ingest (rotation)"
+    )
+    cred.add_argument("id")
     acl = prov_sub.add_parser("acl", help="Kafka ACLs (SASL/SCRAM) for direct ingest, as a script")
     acl.add_argument("--bootstrap", default="${BOOTSTRAP}")
     acl.add_argument("--admin-config", default="${ADMIN_CONFIG}")
@@ -495,7 +571,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    result: int = args.fn(args, Settings.from_env())
+    try:
+        result: int = args.fn(args, Settings.from_env())
+    except StartError as exc:  # a server that is down or refuses us: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return result
 
 

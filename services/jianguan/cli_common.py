@@ -21,6 +21,8 @@ def stack_config(
         state_dir=state,
         providers_file=providers_file,
         kafka=getattr(args, "kafka", None) or settings.kafka,
+        kafka_port=settings.kafka_port,
+        kafka_provider_port=settings.kafka_provider_port,
         clickhouse_url=getattr(args, "clickhouse", None) or settings.clickhouse_url,
         database=settings.database,
         gateway_host=settings.gateway_host,

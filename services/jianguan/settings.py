@@ -20,6 +20,9 @@ def _dates(text: str) -> frozenset[date]:
 class Settings:
     state_dir: Path
     kafka: str | None
+    kafka_provider_bootstrap: str | None
+    kafka_port: int
+    kafka_provider_port: int
     clickhouse_url: str | None
     database: str
     gateway_host: str
@@ -65,6 +68,12 @@ class Settings:
         return cls(
             state_dir=state,
             kafka=env.get("JIANGUAN_KAFKA") or None,
+            # The embedded broker's listeners: internal (platform) and SASL/SCRAM (providers);
+            # 0 picks free ports once and keeps them in the state directory.
+            # With JIANGUAN_KAFKA: the listeners providers reach (SASL/SCRAM), as printed to them.
+            kafka_provider_bootstrap=env.get("JIANGUAN_KAFKA_PROVIDER_BOOTSTRAP") or None,
+            kafka_port=int(env.get("JIANGUAN_KAFKA_PORT", "0")),
+            kafka_provider_port=int(env.get("JIANGUAN_KAFKA_PROVIDER_PORT", "0")),
             clickhouse_url=env.get("JIANGUAN_CLICKHOUSE_URL") or None,
             database=env.get("JIANGUAN_DATABASE", "jianguan"),
             gateway_host=env.get("JIANGUAN_GATEWAY_HOST", "127.0.0.1"),

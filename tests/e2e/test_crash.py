@@ -76,24 +76,48 @@ def test_a_service_killed_mid_stream_loses_and_duplicates_nothing(
     assert _stored(up) == total
     ex = ServerExecutor(up.writer_url)
     try:
-        rows = ex.execute("SELECT count(), uniqExact(event_id) FROM events FINAL")
+        rows = ex.execute("SELECT count(), uniqExact(event_id) FROM events")
     finally:
         ex.close()
     assert rows == [(total, total)]
 
 
-def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp) -> None:
-    """`jianguan up` creates the provider's inbound/feedback topics and validates inbound records
-    in its processors process."""
+def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: Path) -> None:
+    """`jianguan up` creates the provider's inbound/feedback topics and ACLs;
+    `providers kafka-credential` issues its SCRAM password on the running broker; the provider
+    writes through the SASL listener and the processors process validates its records."""
+    import subprocess
+    import sys
+
     from jianguan.contracts import pb
     from jianguan.sdk.kafka_client import KafkaIngestClient
     from tests.helpers import chained
 
-    bootstrap = re.search(r"kafka bootstrap\s+(\S+)", up.banner)
-    assert bootstrap is not None, up.banner
+    issued = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "providers", "kafka-credential", "crash-ai"],
+        env={**os.environ, "JIANGUAN_STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found = re.search(
+        r"direct Kafka ingest: (\S+) \(SASL_PLAINTEXT, SCRAM-SHA-512\)", issued.stdout
+    )
+    assert found is not None, issued.stdout + issued.stderr
+    password = issued.stdout.strip().splitlines()[-1]
+    provider_listener = re.search(r"kafka for providers \(SASL/SCRAM-SHA-512\)\s+(\S+)", up.banner)
+    assert provider_listener is not None
+    assert provider_listener.group(1) == found.group(1)
+    security = {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "crash-ai",
+        "sasl_plain_password": password,
+    }
 
     async def send() -> pb.BatchAck:
-        async with KafkaIngestClient(bootstrap.group(1), "crash-ai") as client:
+        async with KafkaIngestClient(found.group(1), "crash-ai", security=security) as client:
             return await client.publish_batch(chained("via-kafka", 40))
 
     ack = asyncio.run(asyncio.wait_for(send(), 120))

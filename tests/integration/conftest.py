@@ -15,7 +15,7 @@ import pytest
 from jianguan.contracts import topics
 from jianguan.gateway.server import Gateway
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
-from jianguan.runtime.broker import Broker
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -112,7 +112,7 @@ def database(clickhouse: ClickHouseServer) -> ClickHouseUrl:
 
 
 @pytest.fixture
-def spine(broker: Broker, database: ClickHouseUrl) -> Iterator[Spine]:
+def spine(broker: KafkaCluster, database: ClickHouseUrl) -> Iterator[Spine]:
     """Gateway, event-store sink and outcome sink on per-test topics and database."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
     topic = topics.topic_name(topics.EVENTS, namespace)

@@ -18,7 +18,7 @@ from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.signing import verify
 from jianguan.contracts import pb, topics
 from jianguan.ingest.event_log import EventLogProducer
-from jianguan.runtime.broker import Broker
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from tests.integration.conftest import LoopThread
@@ -56,7 +56,7 @@ def _deliveries(url: ClickHouseUrl) -> dict[tuple[str, str], tuple[str, int]]:
 
 
 def test_alerts_reach_every_receiver_once_and_a_dead_one_blocks_nothing(
-    broker: Broker, database: ClickHouseUrl, hooks: dict[str, Hook]
+    broker: KafkaCluster, database: ClickHouseUrl, hooks: dict[str, Hook]
 ) -> None:
     namespace = f"t{uuid.uuid4().hex[:10]}"
     topic = topics.topic_name(topics.ALERTS, namespace)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 import pytest
 
 from jianguan.contracts import pb
 from jianguan.processors.inbound import InboundValidator
-from jianguan.runtime.kafka_admin import ensure_provider_topics
+from jianguan.runtime.broker import SCRAM_MECHANISM, KafkaCluster
+from jianguan.runtime.kafka_access import issue_credential, sync_access
 from jianguan.sdk.client import IngestClient
 from jianguan.sdk.kafka_client import KafkaIngestClient
 from tests.helpers import chained, generation
@@ -19,17 +21,26 @@ from tests.integration.conftest import TOKENS, Spine, registry
 pytestmark = pytest.mark.integration
 
 
+@dataclass
+class Inbound:
+    validator: InboundValidator
+    provider_bootstrap: str
+    passwords: dict[str, str]
+
+
 @pytest.fixture
-def inbound(spine: Spine) -> Iterator[InboundValidator]:
+def inbound(spine: Spine, broker: KafkaCluster) -> Iterator[Inbound]:
+    """The inbound validator, and each provider's SCRAM credential on the providers' listener."""
     reg = registry()
-    ensure_provider_topics(spine.bootstrap, reg.providers, spine.namespace)
+    sync_access(spine.bootstrap, reg.providers, spine.namespace)
+    passwords = {p.id: issue_credential(spine.bootstrap, p.id) for p in reg.providers}
     validator = InboundValidator(
         spine.bootstrap, reg, spine.namespace, group=f"inbound-{spine.namespace}"
     )
     spine.loop.run(validator.start())
     task: Future[None] = spine.loop.submit(validator.run())
     try:
-        yield validator
+        yield Inbound(validator, broker.provider_bootstrap, passwords)
     finally:
         validator.request_stop()
 
@@ -39,24 +50,34 @@ def inbound(spine: Spine) -> Iterator[InboundValidator]:
         spine.loop.run(stopped())
 
 
-def _via_kafka(spine: Spine, provider: str, events: list[pb.event_pb2.Event]) -> pb.BatchAck:
+def _via_kafka(
+    spine: Spine, inbound: Inbound, provider: str, events: list[pb.event_pb2.Event]
+) -> pb.BatchAck:
+    """As the provider does: SASL/SCRAM on the providers' listener, its own principal."""
+    security = {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": SCRAM_MECHANISM,
+        "sasl_plain_username": provider,
+        "sasl_plain_password": inbound.passwords[provider],
+    }
+
     async def go() -> pb.BatchAck:
-        async with KafkaIngestClient(spine.bootstrap, provider, spine.namespace) as client:
+        async with KafkaIngestClient(
+            inbound.provider_bootstrap, provider, spine.namespace, security
+        ) as client:
             return await client.publish_batch(events)
 
     return spine.loop.run(go(), timeout=90)
 
 
-def test_a_batch_via_kafka_lands_and_gets_feedback(spine: Spine, inbound: InboundValidator) -> None:
-    ack = _via_kafka(spine, "acme-ai", chained("k", 25))
+def test_a_batch_via_kafka_lands_and_gets_feedback(spine: Spine, inbound: Inbound) -> None:
+    ack = _via_kafka(spine, inbound, "acme-ai", chained("k", 25))
     assert (ack.received, ack.accepted, list(ack.results)) == (25, 25, [])
     assert spine.wait_stored(25) == 25
     assert spine.query("SELECT DISTINCT provider_id FROM events FINAL") == [("acme-ai",)]
 
 
-def test_invalid_items_get_reasons_on_the_feedback_topic(
-    spine: Spine, inbound: InboundValidator
-) -> None:
+def test_invalid_items_get_reasons_on_the_feedback_topic(spine: Spine, inbound: Inbound) -> None:
     events = chained("kv", 4)
     events[2].complaint.summary = "call 13800138000"  # replaces the body: a complaint now
     events[2].complaint.complaint_id = "c-1"
@@ -64,7 +85,7 @@ def test_invalid_items_get_reasons_on_the_feedback_topic(
     events[2].complaint.channel = pb.bodies_pb2.COMPLAINT_CHANNEL_PHONE
     events[2].complaint.category = pb.bodies_pb2.COMPLAINT_CATEGORY_OTHER
     events[3].envelope.occurred_at.seconds += 86_400  # a day in the future
-    ack = _via_kafka(spine, "beta-ai", events)
+    ack = _via_kafka(spine, inbound, "beta-ai", events)
     assert ack.accepted == 2
     by_index = {r.index: r for r in ack.results}
     assert by_index[2].status == pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION
@@ -75,9 +96,7 @@ def test_invalid_items_get_reasons_on_the_feedback_topic(
     assert {r[0] for r in spine.query("SELECT event_id FROM events FINAL")} == {"kv-0", "kv-1"}
 
 
-def test_the_same_events_by_grpc_and_kafka_are_stored_once(
-    spine: Spine, inbound: InboundValidator
-) -> None:
+def test_the_same_events_by_grpc_and_kafka_are_stored_once(spine: Spine, inbound: Inbound) -> None:
     events = chained("both", 30)
 
     async def by_grpc() -> pb.BatchAck:
@@ -85,20 +104,18 @@ def test_the_same_events_by_grpc_and_kafka_are_stored_once(
             return await client.publish_batch(events)
 
     assert spine.loop.run(by_grpc()).accepted == 30
-    kafka_ack = _via_kafka(spine, "gamma-ai", events)
+    kafka_ack = _via_kafka(spine, inbound, "gamma-ai", events)
     assert kafka_ack.received == 30
     assert spine.wait_stored(30) == 30
     spine.loop.run(asyncio.sleep(1.5))
     assert spine.query("SELECT count(), uniqExact(event_id) FROM events FINAL") == [(30, 30)]
 
 
-def test_a_batch_naming_another_provider_is_rejected(
-    spine: Spine, inbound: InboundValidator
-) -> None:
+def test_a_batch_naming_another_provider_is_rejected(spine: Spine, inbound: Inbound) -> None:
     events = [generation("spoof-1"), generation("spoof-2")]
     for ev in events:
         ev.envelope.provider_id = "beta-ai"
-    ack = _via_kafka(spine, "acme-ai", events)
+    ack = _via_kafka(spine, inbound, "acme-ai", events)
     assert ack.accepted == 0
     assert {r.status for r in ack.results} == {pb.ingest_pb2.ITEM_STATUS_FORBIDDEN}
     assert all("acme-ai" in r.reason for r in ack.results)
@@ -107,7 +124,7 @@ def test_a_batch_naming_another_provider_is_rejected(
 
 
 def test_outcomes_of_both_paths_are_recorded_for_report_cards(
-    spine: Spine, inbound: InboundValidator
+    spine: Spine, inbound: Inbound
 ) -> None:
     import time
 
@@ -120,7 +137,7 @@ def test_outcomes_of_both_paths_are_recorded_for_report_cards(
             return await client.publish_batch(good, "grpc-batch")
 
     assert spine.loop.run(by_grpc()).accepted == 5
-    assert _via_kafka(spine, "acme-ai", bad).accepted == 2
+    assert _via_kafka(spine, inbound, "acme-ai", bad).accepted == 2
     rows: list[tuple[object, ...]] = []
     deadline = time.monotonic() + 30
     while len(rows) < 2 and time.monotonic() < deadline:
@@ -135,3 +152,29 @@ def test_outcomes_of_both_paths_are_recorded_for_report_cards(
         " WHERE provider_id = 'acme-ai'"
     )
     assert errors == [("kafka", "out-k-1", "INVALID", "events[1].generation.output_type")]
+
+
+def test_the_distributions_console_consumer_reads_the_event_log(spine: Spine) -> None:
+    """Standard tooling: `jianguan kafka console-consumer` (the Kafka distribution's class, from
+    the jars `make install` fetched) reads jg.events.v1 as any Kafka tool would."""
+    import subprocess
+    import sys
+
+    async def by_grpc() -> pb.BatchAck:
+        async with IngestClient(spine.target, token=TOKENS["acme-ai"]) as client:
+            return await client.publish_batch(chained("tooling", 3))
+
+    assert spine.loop.run(by_grpc()).accepted == 3
+    done = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "kafka", "console-consumer",
+         "--bootstrap-server", spine.bootstrap, "--topic", spine.topic, "--from-beginning",
+         "--max-messages", "1", "--timeout-ms", "60000", "--property", "print.key=true",
+         "--property", "print.value=false", "--property", "print.headers=true"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    # headers, then the key (provider/service): the record as the gateway wrote it
+    line = done.stdout.strip().splitlines()[-1]
+    assert "jg-provider:acme-ai" in line
+    assert "jg-schema:jianguan.v1.EventBatch" in line
+    assert line.split("\t")[1] == "acme-ai/svc-chat"

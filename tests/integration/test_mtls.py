@@ -12,7 +12,7 @@ import pytest
 from jianguan.contracts import pb, topics
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
-from jianguan.runtime.broker import Broker
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.sdk.client import IngestClient, TlsClientConfig
 from tests.certs import TestCa
@@ -23,7 +23,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def tls_gateway(broker: Broker, tmp_path: Path) -> Iterator[tuple[Gateway, TestCa, LoopThread]]:
+def tls_gateway(
+    broker: KafkaCluster, tmp_path: Path
+) -> Iterator[tuple[Gateway, TestCa, LoopThread]]:
     ca = TestCa()
     cert, key, ca_path = ca.write_server(tmp_path)
     registry = ProviderRegistry(

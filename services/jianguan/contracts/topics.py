@@ -17,8 +17,8 @@ HEADER_SOURCE = "jg-source"
 RULE_INPUT = "jg.rule-input.v1"
 HEADER_TICK = "jg-tick"
 
-# Every co-partitioned topic has the same partition count (faust requires it; Tansu cannot add
-# partitions later, so topics are created with their final count).
+# Every co-partitioned topic has the same partition count (faust requires it; adding partitions
+# later would move keys between partitions, so topics are created with their final count).
 PARTITIONS = 6
 
 # Record headers on jg.events.v1. The value is a serialized jianguan.v1.EventBatch whose events
@@ -54,8 +54,8 @@ def event_headers(provider_id: str, received_ms: int) -> list[tuple[str, bytes]]
     ]
 
 
-# The faust app of the processors, and the topics faust would otherwise auto-create (the embedded
-# broker would give them the wrong partition count): the leader topic and one changelog per table.
+# The faust app of the processors, and the topics it needs, created by the platform before the
+# worker starts (the brokers never auto-create): the leader topic and one changelog per table.
 PROCESSORS_APP_ID = "jianguan-processors"
 RULE_STATE_TABLE = "rule-state"
 

@@ -1,8 +1,9 @@
-"""Kafka producer for every ingest path: acks=all, one record per admitted service group.
+"""Kafka producer for every ingest path: acks=all, idempotent, one record per admitted service
+group.
 
-Correctness does not rely on producer idempotence (aiokafka's idempotent producer does not work
-against the embedded broker, and a retried send may duplicate a record on any broker): consumers
-deduplicate on (provider_id, event_id).
+The idempotent producer keeps a retried send from writing a record twice within one producer
+session; a record resent by a new session (a restarted gateway, a provider retrying a batch it
+got no answer for) is still a second copy, so consumers deduplicate on (provider_id, event_id).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class EventLogProducer:
             max_request_size=16 * 1024 * 1024,
             max_batch_size=1024 * 1024,
             request_timeout_ms=15000,
-            enable_idempotence=False,
+            enable_idempotence=True,
         )
         await self._producer.start()
 

@@ -1,8 +1,7 @@
 """The faust application that hosts jianguan's stream processors.
 
-Settings are the ones measured to work against both Apache Kafka and the embedded broker:
-at-least-once processing, one record per producer batch (so table recovery is exact on the
-embedded broker), the same partition count on every co-partitioned topic, short group timeouts.
+Settings for Apache Kafka: at-least-once processing, the same partition count on every
+co-partitioned topic (created before the agents start), short group timeouts.
 """
 
 from __future__ import annotations
@@ -42,7 +41,6 @@ def create_app(
         store=store,
         datadir=str(state_dir / "faust"),
         processing_guarantee="at_least_once",
-        producer_max_batch_size=1,
         topic_partitions=topics.PARTITIONS,
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",

@@ -1,5 +1,6 @@
-"""Topic administration. Topics are created explicitly with their final partition count: the
-embedded broker cannot add partitions later and would auto-create unknown topics with 4."""
+"""Topic administration. Topics are created explicitly, with their final partition count (faust's
+co-partitioned topics must agree) and the cluster's default replication factor; the brokers never
+auto-create a topic."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import contextlib
 import time
 from collections.abc import Iterable
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from jianguan.contracts import topics
@@ -29,8 +30,10 @@ def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout: fl
         missing = [n for n in names if n not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
+                # replication_factor -1: the cluster's default.replication.factor
                 admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+                    {n: {"num_partitions": partitions, "replication_factor": -1} for n in missing},
+                    wait_for_metadata=True,
                 )
     finally:
         admin.close()

@@ -30,13 +30,16 @@ class RunningUp:
 
 @contextmanager
 def launched_up(
-    state_dir: Path, registry: ProviderRegistry, env: dict[str, str] | None = None
+    state_dir: Path,
+    registry: ProviderRegistry,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[RunningUp]:
     """Run `jianguan up` on an embedded broker and ClickHouse under ``state_dir``; always stopped
     (SIGTERM, then SIGKILL after 90 s) when the block ends."""
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "providers.toml").write_text(registry.dump(), encoding="utf-8")
-    port = free_port()
+    port = int((env or {}).get("JIANGUAN_GATEWAY_PORT") or free_port())
     child_env = {
         **os.environ,
         "JIANGUAN_STATE_DIR": str(state_dir),
@@ -46,7 +49,7 @@ def launched_up(
         **(env or {}),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jianguan.cli", "up"],
+        [sys.executable, "-m", "jianguan.cli", "up", *args],
         env=child_env,
         stdout=subprocess.PIPE,
         text=True,

@@ -12,15 +12,17 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jianguan.console.accounts import Accounts, add_account
 from jianguan.contracts import topics
 from jianguan.ingest.registry import ProviderRegistry
-from jianguan.runtime.broker import Broker
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.runtime.kafka_admin import ensure_provider_topics, ensure_topics
+from jianguan.runtime.kafka_access import sync_access
+from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.runtime.process import free_port, port_open, wait_until
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -34,11 +36,28 @@ ALERTING = "alerting"
 CONSOLE = "console"
 
 
+class StartError(RuntimeError):
+    """A server could not be started or reached; the message names which and why."""
+
+
+@contextlib.contextmanager
+def _step(what: str) -> Iterator[None]:
+    try:
+        yield
+    except StartError:
+        raise
+    except Exception as exc:
+        detail = str(exc).strip() or type(exc).__name__
+        raise StartError(f"{what}: {detail}") from exc
+
+
 @dataclass
 class StackConfig:
     state_dir: Path
     providers_file: Path
     kafka: str | None = None
+    kafka_port: int = 0  # the embedded broker's internal listener (0: chosen once, then kept)
+    kafka_provider_port: int = 0  # its SASL/SCRAM listener for providers
     clickhouse_url: str | None = None
     database: str = "jianguan"
     gateway_host: str = "127.0.0.1"
@@ -54,52 +73,62 @@ class StackConfig:
 @dataclass
 class Infrastructure:
     config: StackConfig
-    broker: Broker | None = None
+    broker: KafkaCluster | None = None
     clickhouse: ClickHouseServer | None = None
     bootstrap: str = ""
     writer_url: ClickHouseUrl | None = None
     dashboard_url: ClickHouseUrl | None = None
 
     def start(self) -> None:
+        """Start or reach every server; a failure raises ``StartError`` naming the step."""
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         try:
-            if cfg.kafka is None:
-                self.broker = Broker(cfg.state_dir)
-                self.broker.start()
-                self.bootstrap = self.broker.bootstrap
-            else:
-                self.bootstrap = cfg.kafka
-            if cfg.clickhouse_url is None:
-                self.clickhouse = ClickHouseServer(cfg.state_dir / "clickhouse", cfg.database)
-                self.clickhouse.start()
-                self.writer_url = self.clickhouse.url("writer")
-                self.dashboard_url = self.clickhouse.url("dashboard")
-            else:
-                self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
-            names = [
-                topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
-                topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS,
-            ]  # fmt: skip
-            ensure_topics(
-                self.bootstrap,
-                [topics.topic_name(t, cfg.topic_namespace) for t in names],
-                topics.PARTITIONS,
-            )
-            for name, partitions in topics.processors_internal_topics(cfg.topic_namespace).items():
-                ensure_topics(self.bootstrap, [name], partitions)
-            if cfg.providers_file.exists():
-                registry = ProviderRegistry.load(cfg.providers_file)
-                ensure_provider_topics(self.bootstrap, registry.providers, cfg.topic_namespace)
-            executor = ServerExecutor(self.writer_url, create_database=True)
-            try:
-                for m in migrate(executor):
-                    log.info("applied migration %04d_%s", m.version, m.name)
-            finally:
-                executor.close()
+            with _step(
+                "the embedded Kafka broker" if cfg.kafka is None else f"Kafka at {cfg.kafka}"
+            ):
+                self._start_kafka(cfg)
+            with _step("ClickHouse"):
+                if cfg.clickhouse_url is None:
+                    self.clickhouse = ClickHouseServer(cfg.state_dir / "clickhouse", cfg.database)
+                    self.clickhouse.start()
+                    self.writer_url = self.clickhouse.url("writer")
+                    self.dashboard_url = self.clickhouse.url("dashboard")
+                else:
+                    self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
+                executor = ServerExecutor(self.writer_url, create_database=True)
+                try:
+                    for m in migrate(executor):
+                        log.info("applied migration %04d_%s", m.version, m.name)
+                finally:
+                    executor.close()
         except BaseException:
             self.stop()
             raise
+
+    def _start_kafka(self, cfg: StackConfig) -> None:
+        if cfg.kafka is None:
+            self.broker = KafkaCluster(
+                cfg.state_dir, port=cfg.kafka_port, provider_port=cfg.kafka_provider_port
+            )
+            self.broker.start()
+            self.bootstrap = self.broker.bootstrap
+        else:
+            self.bootstrap = cfg.kafka
+        names = [
+            topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
+            topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS,
+        ]  # fmt: skip
+        ensure_topics(
+            self.bootstrap,
+            [topics.topic_name(t, cfg.topic_namespace) for t in names],
+            topics.PARTITIONS,
+        )
+        for name, partitions in topics.processors_internal_topics(cfg.topic_namespace).items():
+            ensure_topics(self.bootstrap, [name], partitions)
+        if cfg.providers_file.exists():
+            registry = ProviderRegistry.load(cfg.providers_file)
+            sync_access(self.bootstrap, registry.providers, cfg.topic_namespace)
 
     def stop(self) -> None:
         if self.broker is not None:
@@ -129,7 +158,8 @@ class Platform:
         cfg = self.config
         self.infra.start()
         try:
-            self._start_services(cfg, timeout)
+            with _step("the service processes"):
+                self._start_services(cfg, timeout)
         except BaseException:
             self.stop()
             raise
@@ -202,10 +232,14 @@ class Platform:
             "console (regulators)": self.console_url,
             **shown_once,
             "gateway (gRPC Ingest, health, reflection)": f"{cfg.gateway_host}:{self.gateway_port}",
-            "kafka bootstrap": self.infra.bootstrap,
+            "kafka bootstrap (platform, internal)": self.infra.bootstrap,
             "events topic": topics.topic_name(topics.EVENTS, cfg.topic_namespace),
             "clickhouse (writer)": str(writer),
         }
+        if self.infra.broker is not None:
+            self.endpoints["kafka for providers (SASL/SCRAM-SHA-512)"] = (
+                self.infra.broker.provider_bootstrap
+            )
         if self.infra.dashboard_url is not None:
             self.endpoints["clickhouse (read-only dashboard user)"] = str(self.infra.dashboard_url)
         if self.infra.clickhouse is not None:

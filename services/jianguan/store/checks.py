@@ -36,7 +36,7 @@ SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled), ' of ', toString(total),
               ' image/video/audio generations in the hour from ', toString(hour), ' UTC')
            AS summary,
-       samples AS evidence
+       arraySort(samples) AS evidence
 FROM
 (
     SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, count() AS total,
@@ -86,7 +86,7 @@ SELECT provider_id, '' AS service_id, target AS subject, users AS magnitude,
        concat(target, ' (', jurisdiction, ') serves an estimated ', toString(users),
               ' domestic users without a filing; seen ', toString(observations), ' times')
            AS summary,
-       observation_ids AS evidence
+       arraySort(observation_ids) AS evidence
 FROM
 (
     SELECT provider_id, subject_id AS target, max(estimated_domestic_users) AS users,
@@ -252,11 +252,11 @@ ORPHAN_COMPLAINT = Check(
 SELECT provider_id, service_id, subject, updates AS magnitude,
        concat('complaint ', subject, ' has ', toString(updates),
               ' status updates but was never reported received') AS summary,
-       evidence
+       arraySort(sampled) AS evidence
 FROM
 (
     SELECT provider_id, any(service_id) AS service_id, subject_id AS subject, count() AS updates,
-           countIf(complaint_status = 1) AS received, groupArray(10)(event_id) AS evidence
+           countIf(complaint_status = 1) AS received, groupArray(10)(event_id) AS sampled
     FROM events FINAL
     WHERE kind = 13 AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
     GROUP BY provider_id, subject

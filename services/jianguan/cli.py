@@ -571,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # kafka-python (topic and ACL administration) logs every retry of a connection; what
+        # failed in the end reaches the user as one error line (StartError, AccessError).
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
         result: int = args.fn(args, Settings.from_env())
     except StartError as exc:  # a server that is down or refuses us: one line, no traceback

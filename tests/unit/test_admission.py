@@ -88,3 +88,29 @@ def test_rate_limit_refuses_the_tail() -> None:
     ]
     later = adm.admit(small, pb.EventBatch(events=[generation("r9", NOW)]), None, NOW + 1)
     assert later.rejections == []
+
+
+def test_items_in_doubt_are_unavailable_until_the_broker_answers() -> None:
+    """A record the broker has not answered for in time: its items are UNAVAILABLE, and so is a
+    retry (never admitted twice) until the late answer makes them duplicates or new again."""
+    admission = _admission()
+    batch = pb.EventBatch(events=[generation(f"d{i}", NOW) for i in range(3)])
+    raw = batch.SerializeToString()
+    (group,) = admission.admit(ACME, batch, raw, NOW).groups
+    assert [r.status for r in admission.doubt("acme", group)] == [UNAVAILABLE] * 3
+    retry = admission.admit(ACME, batch, raw, NOW)
+    assert (retry.groups, [r.status for r in retry.rejections]) == ([], [UNAVAILABLE] * 3)
+    admission.resolve("acme", group, stored=True)
+    again = admission.admit(ACME, batch, raw, NOW)
+    assert [r.status for r in again.rejections] == [DUPLICATE] * 3
+
+
+def test_items_in_doubt_the_broker_refused_are_admitted_again() -> None:
+    admission = _admission()
+    batch = pb.EventBatch(events=[generation(f"r{i}", NOW) for i in range(2)])
+    raw = batch.SerializeToString()
+    (group,) = admission.admit(ACME, batch, raw, NOW).groups
+    admission.doubt("acme", group)
+    admission.resolve("acme", group, stored=False)
+    (again,) = admission.admit(ACME, batch, raw, NOW).groups
+    assert again.indices == [0, 1]

@@ -99,6 +99,16 @@ def _duplicate(i: int, event_id: str) -> Rejection:
     )
 
 
+def _unconfirmed(i: int, event_id: str) -> Rejection:
+    return Rejection(
+        i,
+        event_id,
+        UNAVAILABLE,
+        "",
+        "the event log has not confirmed this item yet; nothing is acknowledged; retry",
+    )
+
+
 def _seal(
     batch_id: str,
     raw: bytes | None,
@@ -126,6 +136,8 @@ class Admission:
         self._dedup = dedup
         self._limiter = limiter
         self._limits = limits
+        # Claimed ids whose record the broker has not confirmed or refused in time.
+        self._in_doubt: set[tuple[str, str]] = set()
 
     def admit(
         self, provider: ProviderPolicy, batch: pb.EventBatch, raw: bytes | None, now_s: float
@@ -155,7 +167,7 @@ class Admission:
                 rejections.append(_invalid(i, event_id, problem))
                 continue
             if not self._dedup.claim(pid, event_id):
-                rejections.append(_duplicate(i, event_id))
+                rejections.append(self._repeat(i, pid, event_id))
                 continue
             group = groups.get(env.service_id)
             if group is None:
@@ -213,7 +225,7 @@ class Admission:
                     rejections.append(_invalid(i, event_id, problem))
                     continue
             if not claim(pid, event_id):
-                rejections.append(_duplicate(i, event_id))
+                rejections.append(self._repeat(i, pid, event_id))
                 continue
             if group is None or group.service_id != service_id:
                 group = groups.get(service_id)
@@ -235,6 +247,12 @@ class Admission:
         sealed = _seal(batch_id, forward, rejections, groups, encoding)
         return Admitted(batch_id, n, rejections, sealed)
 
+    def _repeat(self, i: int, pid: str, event_id: str) -> Rejection:
+        """An id already claimed: a duplicate, unless its record's fate is still unknown."""
+        if self._in_doubt and (pid, event_id) in self._in_doubt:
+            return _unconfirmed(i, event_id)
+        return _duplicate(i, event_id)
+
     def settle(self, provider_id: str, group: ServiceGroup, stored: bool) -> list[Rejection]:
         """After the broker answered for ``group``: remember its ids, or forget them and report
         every item UNAVAILABLE so the caller retries."""
@@ -252,3 +270,20 @@ class Admission:
             )
             for i, event_id in zip(group.indices, group.event_ids, strict=True)
         ]
+
+    def doubt(self, provider_id: str, group: ServiceGroup) -> list[Rejection]:
+        """The broker has not answered for ``group`` in time: report its items UNAVAILABLE now
+        and keep their ids claimed but in doubt (a retry is answered UNAVAILABLE, never produced
+        a second time) until ``resolve`` learns the record's fate."""
+        self._in_doubt.update((provider_id, e) for e in group.event_ids)
+        return [
+            _unconfirmed(i, event_id)
+            for i, event_id in zip(group.indices, group.event_ids, strict=True)
+        ]
+
+    def resolve(self, provider_id: str, group: ServiceGroup, stored: bool) -> None:
+        """The late answer for a group in doubt: its ids become duplicates (stored) or are
+        forgotten (not stored), so the next retry is answered for what really happened."""
+        for event_id in group.event_ids:
+            self._in_doubt.discard((provider_id, event_id))
+        self.settle(provider_id, group, stored)

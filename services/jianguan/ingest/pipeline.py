@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from google.protobuf.message import DecodeError
 
 from jianguan import metrics
 from jianguan.contracts import pb
-from jianguan.ingest.admission import Admission, Admitted, Rejection
+from jianguan.ingest.admission import Admission, Admitted, Rejection, ServiceGroup
 from jianguan.ingest.registry import Provider
 
 MAX_BATCH_EVENTS = 10_000
@@ -31,7 +32,12 @@ class Publisher(Protocol):
 
 
 class IngestPipeline:
-    """Decode → admit → produce (acks=all) → settle → ack. ``path`` labels the metrics."""
+    """Decode → admit → produce (acks=all) → settle → ack. ``path`` labels the metrics.
+
+    A batch is answered within ``produce_timeout_s`` even while the broker is away: items whose
+    record the broker has not confirmed by then are UNAVAILABLE (retryable) and stay in doubt
+    until it answers, so a retry meanwhile is never produced twice.
+    """
 
     def __init__(
         self,
@@ -39,11 +45,14 @@ class IngestPipeline:
         publisher: Publisher,
         path: str,
         now: Callable[[], float] = time.time,
+        produce_timeout_s: float = 10.0,
     ) -> None:
         self._admission = admission
         self._publisher = publisher
         self._path = path
         self._now = now
+        self._timeout = produce_timeout_s
+        self._late: set[asyncio.Task[bool]] = set()
 
     async def handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:
         """The ack for one serialized EventBatch from ``provider``; its outcome is recorded in the
@@ -60,7 +69,14 @@ class IngestPipeline:
             results=ack.results,
         )
         outcome.received_at.FromNanoseconds(int(now * 1e9))
-        if not await self._publisher.record_outcome(provider.id, outcome.SerializeToString()):
+        try:
+            recorded = await asyncio.wait_for(
+                self._publisher.record_outcome(provider.id, outcome.SerializeToString()),
+                self._timeout,
+            )
+        except TimeoutError:
+            recorded = False
+        if not recorded:
             # The batch's own fate is already settled; a lost outcome only under-counts the
             # report card, and is counted here so it is never silent.
             metrics.INGEST_OUTCOME_FAILURES.labels(self._path).inc()
@@ -107,14 +123,22 @@ class IngestPipeline:
         groups = admitted.groups
         if not groups:
             return 0
-        results = await asyncio.gather(
-            *(
+        sends = [
+            asyncio.ensure_future(
                 self._publisher.publish(provider.id, g.service_id, g.payload, received_ms)
-                for g in groups
             )
-        )
+            for g in groups
+        ]
+        await asyncio.wait(sends, timeout=self._timeout)
         accepted = 0
-        for group, stored in zip(groups, results, strict=True):
+        for group, send in zip(groups, sends, strict=True):
+            if not send.done():
+                metrics.INGEST_PRODUCE_FAILURES.labels(self._path).inc()
+                rejections.extend(self._admission.doubt(provider.id, group))
+                self._late.add(send)
+                send.add_done_callback(functools.partial(self._resolve, provider.id, group))
+                continue
+            stored = send.result()
             if stored:
                 accepted += len(group.indices)
                 # How late the provider reports: one sample per record (the newest event).
@@ -125,6 +149,11 @@ class IngestPipeline:
                 metrics.INGEST_PRODUCE_FAILURES.labels(self._path).inc()
             rejections.extend(self._admission.settle(provider.id, group, stored))
         return accepted
+
+    def _resolve(self, provider_id: str, group: ServiceGroup, send: asyncio.Task[bool]) -> None:
+        self._late.discard(send)
+        stored = not send.cancelled() and send.exception() is None and send.result()
+        self._admission.resolve(provider_id, group, stored)
 
     def _refuse_all(self, provider: Provider, batch: pb.EventBatch, reason: str) -> pb.BatchAck:
         rejections = [

@@ -102,8 +102,12 @@ def running_embedded(state_dir: Path) -> tuple[str, str] | None:
 
 
 def new_cluster_id() -> str:
-    """A Kafka cluster id: a random UUID, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka cluster id: a random UUID, URL-safe base64 without padding, never starting with
+    '-' (as Kafka's own ids: it would read as an option on a command line)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
 
 
 class KafkaNode:
@@ -131,7 +135,7 @@ class KafkaNode:
             return
         argv = java_command(
             TOOLS["storage"],
-            ["format", "-t", cluster_id, "-c", str(self.dir / "server.properties")],
+            ["format", f"--cluster-id={cluster_id}", "-c", str(self.dir / "server.properties")],
             log4j=self.dir / "log4j2.properties",
         )
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)

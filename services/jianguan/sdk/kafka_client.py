@@ -49,6 +49,7 @@ class KafkaIngestClient:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             acks="all",
+            enable_idempotence=True,
             max_request_size=32 * 1024 * 1024,
             **self._security,
         )

@@ -30,7 +30,7 @@ from kafka.admin import (
     UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
-from kafka.errors import SecurityDisabledError
+from kafka.errors import ClusterAuthorizationFailedError, SecurityDisabledError
 
 from jianguan.ingest.acl import AclRule, provider_rules
 from jianguan.ingest.registry import Provider
@@ -117,10 +117,11 @@ def sync_access(bootstrap: str, providers: list[Provider], namespace: str = "") 
     with admin_client(bootstrap) as admin:
         try:
             present = _all_acls(admin)
-        except SecurityDisabledError:
+        except (SecurityDisabledError, ClusterAuthorizationFailedError) as exc:
             log.warning(
-                "these brokers have no authorizer: providers' ACLs are not enforced "
-                "(see `jianguan providers acl` for a cluster of your own)"
+                "providers' ACLs not applied (%s): on a cluster of your own, apply the script "
+                "of `jianguan providers acl`",
+                type(exc).__name__,
             )
             return
         stale = [a for a in present if _ours(a, namespace) and a not in wanted]

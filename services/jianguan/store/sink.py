@@ -130,6 +130,7 @@ class StoreSink:
         self._resume_from = resume_from
         self._unresolved: set[TopicPartition] = set()
         self._resolve_at = 0.0
+        self._assignments = 0
 
     async def start(self) -> None:
         self._writer = await asyncio.to_thread(self._writer_factory)
@@ -184,6 +185,7 @@ class StoreSink:
             self._unresolved |= set(partitions)
             self._consumer.pause(*partitions)
             self._resolve_at = 0.0
+            self._assignments += 1
 
     async def _resolve(self) -> None:
         """Start each newly assigned partition after the last offset the store holds (retried
@@ -191,13 +193,20 @@ class StoreSink:
         if not self._unresolved or time.monotonic() < self._resolve_at:
             return
         assert self._resume_from is not None
-        mine = [tp for tp in self._unresolved if tp in self._consumer.assignment()]
+        assignment = self._consumer.assignment()
+        self._unresolved &= assignment  # revoked meanwhile: another member resolves them
+        mine = list(self._unresolved)
+        if not mine:
+            return
+        generation = self._assignments
         try:
             stored = await asyncio.to_thread(self._resume_from, [tp.partition for tp in mine])
         except Exception as exc:
             log.warning("cannot read the stored offsets yet (%s); partitions stay paused", exc)
             self._resolve_at = time.monotonic() + 1.0
             return
+        if generation != self._assignments:
+            return  # a rebalance happened meanwhile: resolve what is assigned now
         for tp in mine:
             if tp.partition in stored:
                 after = stored[tp.partition] + 1

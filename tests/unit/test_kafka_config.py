@@ -80,3 +80,16 @@ def test_tools_get_the_bootstrap_unless_given(monkeypatch: pytest.MonkeyPatch) -
     given = ["--bootstrap-server", "k:9", "--list"]
     assert tool_argv("topics", given, "127.0.0.1:1") == ["topics", *given]
     assert tool_argv("storage", ["info"], "127.0.0.1:1") == ["storage", "info"]
+
+
+def test_ports_are_chosen_once_per_state_directory(tmp_path: Path) -> None:
+    from jianguan.runtime.broker import KafkaCluster
+
+    first = KafkaCluster(tmp_path)
+    assert KafkaCluster(tmp_path).ports == first.ports  # a restart keeps them
+    fixed = KafkaCluster(tmp_path, port=19092, provider_port=19094)
+    assert (fixed.bootstrap, fixed.provider_bootstrap) == ("127.0.0.1:19092", "127.0.0.1:19094")
+    assert fixed.ports[1].controller == first.ports[1].controller
+    three = KafkaCluster(tmp_path / "c", nodes=3)
+    assert len({p.internal for p in three.ports.values()}) == 3
+    assert three.bootstrap.count(",") == 2

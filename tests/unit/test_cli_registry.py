@@ -15,6 +15,7 @@ def test_adding_providers_and_authorities_keeps_both(
 ) -> None:
     path = tmp_path / "providers.toml"
     monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))  # no broker runs there
     monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
     assert main(["authorities", "add", "cac-bj", "--name", "CAC Beijing"]) == 0
     assert main(["providers", "add", "acme-ai"]) == 0
@@ -31,3 +32,21 @@ def test_adding_providers_and_authorities_keeps_both(
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     for token in tokens:
         assert token not in path.read_text()
+
+
+def test_revoking_a_provider_keeps_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "providers.toml"
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
+    assert main(["providers", "add", "acme-ai"]) == 0
+    assert main(["providers", "add", "beta-ai"]) == 0
+    out = capsys.readouterr().out
+    assert "no broker is running" in out  # no SCRAM password without a broker to hold it
+    assert main(["providers", "revoke", "acme-ai"]) == 0
+    assert main(["providers", "revoke", "acme-ai"]) == 2
+    assert main(["providers", "kafka-credential", "acme-ai"]) == 2
+    assert [p.id for p in ProviderRegistry.load(path).providers] == ["beta-ai"]
+    assert "`jianguan up` removes its Kafka credential" in capsys.readouterr().out

@@ -179,8 +179,8 @@ def _arrivals(hook: Hook, provider: str, accepted_at: float) -> tuple[float, flo
         )
 
     def signed(doc: Any, headers: Any, body: bytes) -> bool:
-        return doc["provider_id"] == provider and verify(
-            SECRET.encode(), headers, body, time.time()
+        return doc["provider_id"] == provider and (
+            verify(SECRET.encode(), headers, body, time.time()) is not None
         )
 
     am_doc, am_at = _first(hook, "/alerts", from_prometheus, deadline)

@@ -107,8 +107,9 @@ def test_alerts_reach_every_receiver_once_and_a_dead_one_blocks_nothing(
                                                            for n in (1, 2, 3))  # fmt: skip
         # Grouped by provider: acme's two alerts in one request, beta's in another.
         assert sorted(len(doc["alerts"]) for doc in hooks["good"].bodies()) == [1, 2]
-        for _, headers, body, at in hooks["good"].requests:
-            assert verify(SECRET, headers, body, now=at)
+        deliveries = [verify(SECRET, h, body, now=at) for _, h, body, at in hooks["good"].requests]
+        assert None not in deliveries
+        assert len(set(deliveries)) == len(deliveries)  # every delivery its own id
         # The hanging receiver's first attempt had not even timed out: it held nothing back.
         assert not [k for k in _deliveries(database) if k[0] == "dead"]
         deadline = time.monotonic() + 30

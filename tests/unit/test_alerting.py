@@ -9,7 +9,13 @@ import pytest
 from jianguan.alerting.config import ConfigError, parse
 from jianguan.alerting.ledger import OffsetTracker, Seen
 from jianguan.alerting.payload import alertmanager_body, evidence_url, webhook_body
-from jianguan.alerting.signing import SIGNATURE_HEADER, signed_headers, verify
+from jianguan.alerting.signing import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    DeliveryGuard,
+    signed_headers,
+    verify,
+)
 from jianguan.contracts import pb
 
 SECRET = b"s3cret-s3cret-s3cret"
@@ -28,15 +34,28 @@ def _alert(
     return a
 
 
-def test_a_signature_verifies_only_for_the_same_secret_body_and_a_fresh_timestamp() -> None:
+def test_a_signature_verifies_only_for_the_same_secret_body_delivery_and_a_fresh_timestamp() -> (
+    None
+):
     body = b'{"alerts": []}'
-    headers = signed_headers(SECRET, 1000, body)
-    assert verify(SECRET, headers, body, now=1010)
-    assert verify(SECRET, {k.lower(): v for k, v in headers.items()}, body, now=1010)
-    assert not verify(b"another-secret-xxxxx", headers, body, now=1010)
-    assert not verify(SECRET, headers, body + b" ", now=1010)
-    assert not verify(SECRET, headers, body, now=1000 + 301)  # a replay, too late
-    assert not verify(SECRET, {SIGNATURE_HEADER: headers[SIGNATURE_HEADER]}, body, now=1010)
+    headers = signed_headers(SECRET, 1000, body, "d-1")
+    assert verify(SECRET, headers, body, now=1010) == "d-1"
+    assert verify(SECRET, {k.lower(): v for k, v in headers.items()}, body, now=1010) == "d-1"
+    assert verify(b"another-secret-xxxxx", headers, body, now=1010) is None
+    assert verify(SECRET, headers, body + b" ", now=1010) is None
+    assert verify(SECRET, headers, body, now=1000 + 301) is None  # a replay, too late
+    assert verify(SECRET, {SIGNATURE_HEADER: headers[SIGNATURE_HEADER]}, body, now=1010) is None
+    # the delivery id is signed: a captured request cannot be passed off as a new delivery
+    assert verify(SECRET, {**headers, DELIVERY_HEADER: "d-2"}, body, now=1010) is None
+
+
+def test_a_receiver_takes_each_delivery_once_within_the_window() -> None:
+    guard = DeliveryGuard(tolerance_s=300)
+    assert guard.first("d-1", now=1000)
+    assert not guard.first("d-1", now=1200)  # replayed (or a retry of a delivery that arrived)
+    assert guard.first("d-2", now=1200)
+    assert guard.first("d-1", now=1000 + 601)  # forgotten once verify refuses it by its age
+    assert not guard.first("d-1", now=1000 + 602)
 
 
 def test_receivers_are_parsed_and_bad_ones_named() -> None:

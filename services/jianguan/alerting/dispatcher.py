@@ -32,7 +32,7 @@ from jianguan import metrics
 from jianguan.alerting.config import AlertingConfig, Receiver
 from jianguan.alerting.ledger import OffsetTracker, Seen
 from jianguan.alerting.payload import alertmanager_body, webhook_body
-from jianguan.alerting.signing import signed_headers
+from jianguan.alerting.signing import new_delivery_id, signed_headers
 from jianguan.contracts import pb, topics
 from jianguan.kafka_clients import committing_consumer
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -163,20 +163,21 @@ class ReceiverWorker:
                 await self._deliver(group)
             self._gauge()
 
-    def _request(self, alerts: list[Alert]) -> tuple[str, bytes, dict[str, str]]:
+    def _request(self, alerts: list[Alert], delivery_id: str) -> tuple[str, bytes, dict[str, str]]:
         r = self.receiver
         if r.kind == "alertmanager":
             return f"{r.url}/api/v2/alerts", alertmanager_body(self._console_url, alerts), {}
         body = webhook_body(r.name, self._console_url, alerts)
-        return r.url, body, signed_headers(r.secret, int(time.time()), body)
+        return r.url, body, signed_headers(r.secret, int(time.time()), body, delivery_id)
 
     async def _deliver(self, group: list[_Item]) -> None:
         r = self.receiver
         alerts = [i.alert for i in group]
         attempt, state, error = 0, FAILED, ""
+        delivery = new_delivery_id()  # one per delivery: its retries repeat it
         while attempt < r.max_attempts:
             attempt += 1
-            url, body, headers = self._request(alerts)  # re-signed with a fresh timestamp
+            url, body, headers = self._request(alerts, delivery)  # a fresh timestamp each time
             try:
                 await self._post(url, body, headers, r.timeout_s)
                 state, error = DELIVERED, ""

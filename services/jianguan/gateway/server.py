@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from jianguan.ingest.admission import Admission
 from jianguan.ingest.event_log import EventLogProducer
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import ProviderRegistry
+from jianguan.ingest.warm_start import KnownIds, remember_known_ids
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -78,15 +78,16 @@ class Gateway:
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
         self._server: grpc.aio.Server | None = None
+        self.warm_start: asyncio.Task[int] | None = None
 
-    async def start(self, known_ids: Callable[[], Iterable[tuple[str, str]]] | None = None) -> None:
-        """Start serving. ``known_ids`` (e.g. recent ids from the event store) pre-fills the
-        duplicate memory, so a restarted gateway still answers DUPLICATE for them."""
+    async def start(self, known_ids: KnownIds | None = None) -> None:
+        """Start serving at once. ``known_ids`` (recent ids from the event store) fills the
+        duplicate memory in the background, so a restarted gateway answers DUPLICATE for them
+        once the store answers, and never waits for it (``ingest.warm_start``)."""
         if known_ids is not None:
-            remembered = await asyncio.to_thread(lambda: list(known_ids()))
-            for provider_id, event_id in remembered:
-                self.dedup.remember(provider_id, event_id)
-            log.info("remembered %d recent event ids", len(remembered))
+            self.warm_start = asyncio.create_task(
+                remember_known_ids(self.dedup, known_ids, "gateway")
+            )
         await self.producer.start()
         server = grpc.aio.server(
             options=[
@@ -152,6 +153,8 @@ class Gateway:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let in-flight batches finish (up to ``grace`` s), then close the
         producer so every acknowledged item is on the broker."""
+        if self.warm_start is not None:
+            self.warm_start.cancel()
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None

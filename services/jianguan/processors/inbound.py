@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -25,6 +24,7 @@ from jianguan.ingest.admission import Admission
 from jianguan.ingest.event_log import EventLogProducer
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import Provider, ProviderRegistry
+from jianguan.ingest.warm_start import KnownIds, remember_known_ids
 from jianguan.kafka_clients import committing_consumer
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class InboundValidator:
         registry: ProviderRegistry,
         namespace: str = "",
         group: str = "jianguan-inbound",
-        known_ids: Callable[[], Iterable[tuple[str, str]]] | None = None,
+        known_ids: KnownIds | None = None,
         dedup_capacity: int = 2_000_000,
     ) -> None:
         self._bootstrap = bootstrap
@@ -47,6 +47,7 @@ class InboundValidator:
             topics.inbound_topic(p.id, namespace): p for p in registry.providers
         }
         self._known_ids = known_ids
+        self._warm_start: asyncio.Task[int] | None = None
         self.dedup = RecentIds(dedup_capacity)
         self.producer = EventLogProducer(
             bootstrap,
@@ -65,9 +66,9 @@ class InboundValidator:
 
     async def start(self) -> None:
         if self._known_ids is not None:
-            known = self._known_ids
-            for provider_id, event_id in await asyncio.to_thread(lambda: list(known())):
-                self.dedup.remember(provider_id, event_id)
+            self._warm_start = asyncio.create_task(
+                remember_known_ids(self.dedup, self._known_ids, "kafka inbound")
+            )
         await self.producer.start()
         self._consumer = committing_consumer(self._bootstrap, self._group)
         await self._consumer.start()
@@ -94,6 +95,8 @@ class InboundValidator:
                 if offsets:
                     await self._consumer.commit(offsets)
         finally:
+            if self._warm_start is not None:
+                self._warm_start.cancel()
             await self._consumer.stop()
             await self.producer.stop()
 

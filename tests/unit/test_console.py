@@ -22,7 +22,7 @@ from jianguan.console.accounts import (
 from jianguan.console.evidence import build, bundle
 from jianguan.console.html import Ctx, e, layout, table
 from jianguan.console.queries import Filters, scope_sql
-from jianguan.console.sessions import Sessions, csrf_ok
+from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
 from jianguan.contracts import pb
 
 
@@ -141,3 +141,17 @@ def test_every_query_carries_the_viewers_scope() -> None:
     assert where == " AND provider_id = %(f_provider)s AND article = %(f_article)s"
     assert p == {"f_provider": "acme-ai", "f_article": "Art. 15"}
     assert "article" not in Filters(article="Art. 15").where({}, "occurred_at", cases_like=False)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "/\t/evil.example", "/\n/evil.example", "/\\evil.example",
+     "/\\/evil.example", "https://evil.example/", "evil.example", "/a\x00b", "/a\x7fb", ""],
+)  # fmt: skip
+def test_login_never_redirects_off_the_console(target: str) -> None:
+    assert local_redirect(target) == "/"
+
+
+@pytest.mark.parametrize("target", ["/", "/cases/ART14%3Aacme%3Ax", "/incidents?page=2&lang=en"])
+def test_login_returns_to_console_paths(target: str) -> None:
+    assert local_redirect(target) == target

@@ -23,7 +23,7 @@ from jianguan.console.accounts import Account, Accounts, check_password
 from jianguan.console.html import Ctx, login_page
 from jianguan.console.i18n import LANGS
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
-from jianguan.console.sessions import Sessions, csrf_ok
+from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
 from jianguan.ingest.registry import ProviderRegistry, RegistryError
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
@@ -212,10 +212,7 @@ class Console:
             return await self.login_form(request, "bad_login")
         self._sessions.succeeded(username)
         token, _ = self._sessions.open(username, now)
-        next_url = str(form.get("next", "/"))
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = "/"  # never redirect off the console
-        resp = web.HTTPFound(next_url)
+        resp = web.HTTPFound(local_redirect(str(form.get("next", "/"))))
         resp.set_cookie(
             SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=self._secure
         )

@@ -56,3 +56,15 @@ class Sessions:
 
 def csrf_ok(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected, given or "")
+
+
+def local_redirect(target: str) -> str:
+    """``target`` when it is a path on this console, else ``/``. Browsers drop tabs and line
+    breaks from a URL and read a backslash as a slash, so "/<tab>/evil.example" or
+    "/<backslash>evil.example" would leave the site: any control character, a backslash, or a
+    second leading slash is refused."""
+    if not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return "/"
+    return target

@@ -140,3 +140,13 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: P
     assert 'jianguan_store_rows_written_total{table="events"}' in store
     gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
     assert "jianguan_gateway_auth_failures_total" in gateway
+
+
+def test_the_console_process_holds_no_writer_password(up: RunningUp) -> None:
+    """The console reads as the read-only user; the writer's password is not in its environment
+    (the processes that write have it)."""
+    console = Path(f"/proc/{up.pids['console']}/environ").read_bytes()
+    store = Path(f"/proc/{up.pids['store']}/environ").read_bytes()
+    assert up.writer_url.password.encode() in store  # the check can see a password
+    assert up.writer_url.password.encode() not in console
+    assert b"JIANGUAN_CONSOLE_CLICKHOUSE_URL=clickhouse://dashboard:" in console

@@ -263,12 +263,14 @@ class Platform:
         self.console_port = cfg.console_port or free_port(cfg.console_host)
         readonly = self.infra.dashboard_url or self.infra.writer_url
         assert readonly is not None
+        # The console reads; the writer's password stays out of its environment.
+        mine = {k: v for k, v in common.items() if k != "JIANGUAN_CLICKHOUSE_URL"}
         self.supervisor.start(
             ServiceSpec(
                 CONSOLE,
                 ["console"],
                 {
-                    **common,
+                    **mine,
                     "JIANGUAN_CONSOLE_CLICKHOUSE_URL": readonly.secret_url(),
                     "JIANGUAN_CONSOLE_HOST": cfg.console_host,
                     "JIANGUAN_CONSOLE_PORT": str(self.console_port),

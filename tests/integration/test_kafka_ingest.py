@@ -118,6 +118,29 @@ def test_the_same_events_by_grpc_and_kafka_are_stored_once(spine: Spine, inbound
     assert spine.query("SELECT count() FROM events_unique") == [(30,)]
 
 
+def test_garbage_is_answered_under_the_records_key(spine: Spine, inbound: Inbound) -> None:
+    """A record that is no EventBatch at all still gets its feedback, keyed and labelled with the
+    record's key, so the sender can match it; nothing is stored."""
+    security = {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": SCRAM_MECHANISM,
+        "sasl_plain_username": "acme-ai",
+        "sasl_plain_password": inbound.passwords["acme-ai"],
+    }
+
+    async def go() -> pb.BatchAck:
+        async with KafkaIngestClient(
+            inbound.provider_bootstrap, "acme-ai", spine.namespace, security
+        ) as client:
+            return await client.publish_encoded("garbage-1", b"\xff\xfe not protobuf")
+
+    ack = spine.loop.run(go(), timeout=90)
+    assert ack.batch_id == "garbage-1"
+    assert [r.status for r in ack.results] == [pb.ingest_pb2.ITEM_STATUS_INVALID]
+    assert "not a valid jianguan.v1.EventBatch" in ack.results[0].reason
+    assert spine.stored() == 0
+
+
 def test_a_batch_naming_another_provider_is_rejected(spine: Spine, inbound: Inbound) -> None:
     events = [generation("spoof-1"), generation("spoof-2")]
     for ev in events:

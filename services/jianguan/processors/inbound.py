@@ -110,6 +110,10 @@ class InboundValidator:
             metrics.INBOUND_RECORDS.labels(provider.id).inc()
             value: bytes = rec.value or b""  # type: ignore[attr-defined]
             ack = await self._pipeline.handle(provider, value)
+            if not ack.batch_id:
+                # An undecodable batch has no id of its own: answer under the record's key (the
+                # SDK keys each record by its batch id), so the sender can still match it.
+                ack.batch_id = _text(rec.key)  # type: ignore[attr-defined]
             await self._send_feedback(feedback, ack, tp.partition, rec.offset)  # type: ignore[attr-defined]
             next_offset = rec.offset + 1  # type: ignore[attr-defined]
         return tp, next_offset
@@ -130,3 +134,10 @@ class InboundValidator:
             log.warning("feedback to %s not acknowledged; retrying in %.1fs", topic, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+def _text(key: bytes | None) -> str:
+    try:
+        return (key or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return ""

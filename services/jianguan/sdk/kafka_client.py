@@ -88,15 +88,20 @@ class KafkaIngestClient:
         self, events: Iterable[pb.event_pb2.Event], batch_id: str = "", deadline_s: float = 60.0
     ) -> pb.BatchAck:
         """Write one batch to the inbound topic; return the platform's ack for it."""
-        assert self._producer is not None, "use `async with` or call start() first"
         batch_id = batch_id or uuid.uuid4().hex
+        batch = pb.EventBatch(batch_id=batch_id, events=list(events))
+        return await self.publish_encoded(batch_id, batch.SerializeToString(), deadline_s)
+
+    async def publish_encoded(
+        self, batch_id: str, payload: bytes, deadline_s: float = 60.0
+    ) -> pb.BatchAck:
+        """Write one serialized EventBatch, keyed by ``batch_id``; return the platform's ack.
+        A payload the platform cannot decode is answered under that key too."""
+        assert self._producer is not None, "use `async with` or call start() first"
         future: asyncio.Future[pb.BatchAck] = asyncio.get_running_loop().create_future()
         self._waiting[batch_id] = future
-        batch = pb.EventBatch(batch_id=batch_id, events=list(events))
         try:
-            sent = await self._producer.send(
-                self._inbound, batch.SerializeToString(), key=batch_id.encode()
-            )
+            sent = await self._producer.send(self._inbound, payload, key=batch_id.encode())
             await sent
             return await asyncio.wait_for(future, deadline_s)
         finally:

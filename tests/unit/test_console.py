@@ -63,9 +63,18 @@ def test_sessions_expire_and_logins_are_throttled() -> None:
     assert s.get(token, 1061) is None
     assert s.get("forged", 1000) is None
     for _ in range(5):
-        s.failed("li", 2000)
-    assert s.locked_out("li", 2001)
-    assert not s.locked_out("li", 2000 + 301)
+        s.failed("10.0.0.9", "li", 2000)
+    assert s.locked_out("10.0.0.9", "li", 2001)
+    assert not s.locked_out("10.0.0.7", "li", 2001)  # nobody locks li out for the others
+    assert not s.locked_out("10.0.0.9", "li", 2000 + 301)
+    for n in range(20):  # many names from one address
+        assert not s.locked_out("10.0.0.8", f"user{n}", 3000)
+        s.failed("10.0.0.8", f"user{n}", 3000)
+    assert s.locked_out("10.0.0.8", "someone-else", 3001)
+    assert not s.locked_out("10.0.0.7", "someone-else", 3001)
+    s.failed("10.0.0.6", "li", 4000)
+    s.succeeded("10.0.0.6", "li")
+    assert not s.locked_out("10.0.0.6", "li", 4001)
     assert csrf_ok("abc", "abc")
     assert not csrf_ok("abc", "abd")
     assert not csrf_ok("abc", None)

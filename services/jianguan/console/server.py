@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 import secrets
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from jianguan.console import evidence, pages
 from jianguan.console.access_log import Access, AccessLog
-from jianguan.console.accounts import Account, Accounts, check_password
+from jianguan.console.accounts import Account, Accounts, check_password, hash_password
 from jianguan.console.html import Ctx, login_page
 from jianguan.console.i18n import LANGS
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
@@ -39,6 +40,13 @@ STATIC = {
 }
 SESSION_COOKIE, LOGIN_CSRF_COOKIE, LANG_COOKIE = "jg_session", "jg_login_csrf", "jg_lang"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@functools.cache
+def _nobody_hash() -> str:
+    """What an unknown user name is checked against (a password nobody knows); made on the
+    first login attempt, not when the module loads."""
+    return hash_password(secrets.token_urlsafe(24))
 
 
 def _date(text: str) -> dt.date | None:
@@ -199,18 +207,19 @@ class Console:
             raise web.HTTPForbidden(text="missing or wrong CSRF token")
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         now = time.time()
-        if self._sessions.locked_out(username, now):
+        address = request.remote or ""
+        if self._sessions.locked_out(address, username, now):
             return await self.login_form(request, "locked")
         self._accounts = await asyncio.to_thread(Accounts.load, self._accounts_file)
         account = self._accounts.get(username)
-        ok = account is not None and await asyncio.to_thread(
-            check_password, password, account.password_hash
-        )
-        if not ok:
-            self._sessions.failed(username, now)
-            log.warning("failed console login for %r from %s", username, request.remote)
+        # An unknown name costs the same scrypt as a known one: the answer's timing tells nothing.
+        stored = account.password_hash if account is not None else _nobody_hash()
+        matches = await asyncio.to_thread(check_password, password, stored)
+        if account is None or not matches:
+            self._sessions.failed(address, username, now)
+            log.warning("failed console login for %r from %s", username, address)
             return await self.login_form(request, "bad_login")
-        self._sessions.succeeded(username)
+        self._sessions.succeeded(address, username)
         token, _ = self._sessions.open(username, now)
         resp = web.HTTPFound(local_redirect(str(form.get("next", "/"))))
         resp.set_cookie(

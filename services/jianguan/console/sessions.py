@@ -1,5 +1,10 @@
 """Login sessions and CSRF tokens, in memory (a console restart logs everyone out), and a
-throttle on failed logins per user name."""
+throttle on failed logins.
+
+The throttle counts failures per (client address, user name) and per client address: guessing
+one account's password from one address stops after ``MAX_FAILURES``, trying many user names
+from one address after ``MAX_ADDRESS_FAILURES``, and nobody can lock an account out for the
+others by failing on purpose from elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 SESSION_S = 8 * 3600
-MAX_FAILURES, LOCKOUT_S = 5, 300
+MAX_FAILURES, MAX_ADDRESS_FAILURES, LOCKOUT_S = 5, 20, 300
 
 
 @dataclass(slots=True)
@@ -22,7 +27,7 @@ class Session:
 class Sessions:
     ttl_s: float = SESSION_S
     _by_token: dict[str, Session] = field(default_factory=dict)
-    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _failures: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
     def open(self, username: str, now: float) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
@@ -42,16 +47,26 @@ class Sessions:
     def close(self, token: str | None) -> None:
         self._by_token.pop(token or "", None)
 
-    def locked_out(self, username: str, now: float) -> bool:
-        recent = [t for t in self._failures.get(username, []) if now - t < LOCKOUT_S]
-        self._failures[username] = recent
-        return len(recent) >= MAX_FAILURES
+    def _recent(self, key: tuple[str, str], now: float) -> int:
+        recent = [t for t in self._failures.get(key, ()) if now - t < LOCKOUT_S]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return len(recent)
 
-    def failed(self, username: str, now: float) -> None:
-        self._failures.setdefault(username, []).append(now)
+    def locked_out(self, address: str, username: str, now: float) -> bool:
+        return (
+            self._recent((address, username), now) >= MAX_FAILURES
+            or self._recent((address, ""), now) >= MAX_ADDRESS_FAILURES
+        )
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
+    def failed(self, address: str, username: str, now: float) -> None:
+        for key in ((address, username), (address, "")):
+            self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, address: str, username: str) -> None:
+        self._failures.pop((address, username), None)
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:

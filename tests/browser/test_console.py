@@ -229,9 +229,15 @@ def test_a_department_viewer_is_refused_another_providers_case(
     page = _login(browser, up, "wang-edu")
     resp = page.goto(_console(up) + f"/cases/{case_id}")
     assert resp is not None
-    assert resp.status == 403
-    assert "无权查看" in page.inner_text("main")
-    assert page.goto(_console(up) + f"/cases/{case_id}/export").status == 403
+    # Answered exactly as a case that does not exist: the viewer learns nothing of its id.
+    assert resp.status == 404
+    refused = page.inner_text("main")
+    assert "Content-Security-Policy".lower() in resp.headers  # error pages are hardened too
+    missing = page.goto(_console(up) + "/cases/ART14-ILLEGAL-CONTENT%3Anobody%3Anothing")
+    assert missing is not None
+    assert missing.status == 404
+    assert page.inner_text("main") == refused
+    assert page.goto(_console(up) + f"/cases/{case_id}/export").status == 404
     assert page.goto(_console(up) + f"/providers/{OTHER}").status == 403
     assert page.goto(_console(up) + "/access-log").status == 403
     # Its own provider's case opens.

@@ -42,6 +42,18 @@ SESSION_COOKIE, LOGIN_CSRF_COOKIE, LANG_COOKIE = "jg_session", "jg_login_csrf", 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _harden(resp: web.StreamResponse, request: web.Request) -> None:
+    """The security headers of every answer, error pages included."""
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    )
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "same-origin"
+    resp.headers["X-Frame-Options"] = "DENY"
+    if not request.path.startswith("/static/"):
+        resp.headers["Cache-Control"] = "no-store"
+
+
 @functools.cache
 def _nobody_hash() -> str:
     """What an unknown user name is checked against (a password nobody knows); made on the
@@ -134,6 +146,25 @@ class Console:
 
     @web.middleware
     async def _security(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            self._admit(request)
+            if request.method == "POST" and request.path != "/login":
+                form = await request.post()
+                session = self._session(request)
+                if session is None or not csrf_ok(session[1], str(form.get("csrf", ""))):
+                    raise web.HTTPForbidden(text="missing or wrong CSRF token")
+            resp = await handler(request)
+        except web.HTTPException as exc:  # redirects and error answers get the headers too
+            _harden(exc, request)
+            raise
+        except Exception:
+            log.exception("console error on %s", request.path)
+            resp = web.Response(status=500, text="internal error (logged)")
+        _harden(resp, request)
+        return resp
+
+    def _admit(self, request: web.Request) -> None:
+        """Only the login page, health and static files without a session."""
         open_paths = request.path in ("/login", "/healthz", "/favicon.ico") or (
             request.path.startswith("/static/")
         )
@@ -141,21 +172,6 @@ class Console:
             if request.path.startswith("/api/"):
                 raise web.HTTPUnauthorized(text="log in first")
             raise web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
-        if request.method == "POST" and request.path != "/login":
-            form = await request.post()
-            session = self._session(request)
-            if session is None or not csrf_ok(session[1], str(form.get("csrf", ""))):
-                raise web.HTTPForbidden(text="missing or wrong CSRF token")
-        resp = await handler(request)
-        resp.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
-        )
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "same-origin"
-        resp.headers["X-Frame-Options"] = "DENY"
-        if not request.path.startswith("/static/"):
-            resp.headers["Cache-Control"] = "no-store"
-        return resp
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._security])
@@ -320,8 +336,10 @@ class Console:
         if ev is None:
             return self._html(request, pages.message_page(ctx, "not_found"), 404)
         if not self._may_see(request, ev.provider_id):
+            # Answered as if there were no such case: a scoped viewer learns nothing of other
+            # providers' case ids. The refusal is still in the access log.
             self._log_access(request, "refused", case_id, ev.provider_id)
-            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+            return self._html(request, pages.message_page(ctx, "not_found"), 404)
         return ev
 
     async def case(self, request: web.Request) -> web.Response:
@@ -352,8 +370,8 @@ class Console:
             return self._html(request, pages.message_page(ctx, "not_found"), 404)
         row = rows[0]
         if not self._may_see(request, row[0]):
-            self._log_access(request, "refused", alert_id, row[0])
-            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+            self._log_access(request, "refused", alert_id, row[0])  # as for cases: no such alert
+            return self._html(request, pages.message_page(ctx, "not_found"), 404)
         events = await self._query(lambda q: q.events(row[0], list(row[9])))
         decoded = [
             {"event_id": x[0], "kind": evidence.EVENT_KINDS.get(int(x[2]), str(x[2])),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,60 @@ def test_one_owner_per_directory(tmp_path: Path) -> None:
         _spool(tmp_path)
     s.close()
     _spool(tmp_path).close()
+
+
+class _Disk:
+    """Files that fail with ENOSPC while ``full`` is set, after taking part of a write."""
+
+    def __init__(self) -> None:
+        self.full = False
+
+    def open(self, path: object, mode: str = "r", *args: object, **kw: object) -> object:
+        import builtins
+
+        f = builtins.open(path, mode, *args, **kw)  # type: ignore[call-overload]  # noqa: SIM115
+        if "a" not in mode and "w" not in mode:
+            return f
+        disk = self
+
+        class Failing:
+            def __getattr__(self, name: str) -> object:
+                return getattr(f, name)
+
+            def write(self, data: bytes) -> int:
+                if disk.full:
+                    f.write(data[: len(data) // 2])  # part of it reaches the file
+                    f.flush()
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                return int(f.write(data))
+
+            def __enter__(self) -> Failing:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                f.close()
+
+        return Failing()
+
+
+def test_a_full_disk_refuses_the_whole_append_and_the_spool_recovers_when_space_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = _Disk()
+    monkeypatch.setattr("jianguan.sdk.spool.open", disk.open, raising=False)
+    s = _spool(tmp_path, max_bytes=10_000, segment_bytes=60)
+    s.append([b"before"])
+    disk.full = True
+    for _ in range(3):  # in the current segment, and when a new one would be started
+        with pytest.raises(OSError, match="No space left"):
+            s.append([f"refused-{i}".encode() for i in range(7)])
+        with pytest.raises(OSError, match="No space left"):
+            s.append([b"z" * 50])
+    assert s.pending == 1
+    disk.full = False
+    s.append([b"after"])
+    assert [e.payload for e in s.read(100)] == [b"before", b"after"]
+    s.close()
+    again = _spool(tmp_path, max_bytes=10_000, segment_bytes=60)
+    assert [e.payload for e in again.read(100)] == [b"before", b"after"]
+    again.close()

@@ -16,6 +16,7 @@ Not thread-safe: one owner (one asyncio loop or one thread) per directory, enfor
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import struct
@@ -192,9 +193,11 @@ class Spool:
             if self._fsync:
                 os.fsync(writer.fileno())
         except OSError:
-            # e.g. a full disk: take back whatever part was written, then report it.
-            writer.close()
+            # e.g. a full disk: take back whatever part was written (truncating needs no
+            # space), then report it; the next append opens the segment afresh.
             self._writer = None
+            with contextlib.suppress(OSError):
+                writer.close()  # flushing the rest of the buffer fails again on a full disk
             with open(self._seg(last), "r+b") as f:
                 f.truncate(self._sizes[last])
             raise
@@ -211,7 +214,8 @@ class Spool:
                 self._writer = open(self._seg(last), "ab")  # noqa: SIM115
             return self._writer
         if self._writer is not None:
-            self._writer.close()
+            old, self._writer = self._writer, None  # never left holding a closed file
+            old.close()
         n = last + 1
         _write_atomically(self.dir / _name(n, _META), self._meta())
         self._writer = open(self._seg(n), "ab")  # noqa: SIM115

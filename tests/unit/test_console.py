@@ -164,3 +164,24 @@ def test_login_never_redirects_off_the_console(target: str) -> None:
 @pytest.mark.parametrize("target", ["/", "/cases/ART14%3Aacme%3Ax", "/incidents?page=2&lang=en"])
 def test_login_returns_to_console_paths(target: str) -> None:
     assert local_redirect(target) == target
+
+
+def test_any_stored_value_renders() -> None:
+    """A provider's own absurd timestamp never makes its case page or export fail."""
+    from jianguan.console.evidence import decode_event
+    from jianguan.console.html import cst
+    from tests.helpers import generation
+
+    ev = generation("odd-1", 1_790_000_000)
+    ev.envelope.occurred_at.seconds = -(2**63)
+    ev.generation.output_type = 99  # an enum number the contract does not name
+    decoded = decode_event(ev.SerializeToString().hex())
+    assert decoded["envelope"]["occurred_at"] == {"seconds": -(2**63), "nanos": 0, "invalid": True}
+    assert decoded["envelope"]["event_id"] == "odd-1"
+    assert decoded["generation"]["output_type"] == 99
+    assert decoded["generation"]["request_model"] == "model-x"
+    normal = decode_event(generation("ok-1", 1_790_000_000).SerializeToString().hex())
+    assert normal["envelope"]["occurred_at"] == "2026-09-21T14:13:20Z"
+    assert cst(-(2**63)) == f"{-(2**63)} (not a date)"
+    assert cst(10**20) == f"{10**20} (not a date)"
+    assert cst(1_790_000_000) == "2026-09-21 22:13:20"

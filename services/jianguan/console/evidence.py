@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from jianguan.contracts import pb
 from jianguan.domain.rules.catalog import BY_ID
@@ -56,8 +58,39 @@ class CaseEvidence:
 
 
 def decode_event(payload_hex: str) -> dict[str, Any]:
-    ev = pb.Event.FromString(bytes.fromhex(payload_hex))
-    return json_format.MessageToDict(ev, preserving_proto_field_name=True)
+    """The stored event as JSON. Any value a provider managed to store renders: a timestamp
+    outside what JSON's date format allows shows as its seconds and nanos, marked invalid."""
+    return _as_dict(pb.Event.FromString(bytes.fromhex(payload_hex)))
+
+
+def _as_dict(msg: Message) -> dict[str, Any]:
+    try:
+        return json_format.MessageToDict(msg, preserving_proto_field_name=True)
+    except (ValueError, json_format.Error):  # a Timestamp or Duration out of range, inside
+        pass
+    if msg.DESCRIPTOR.full_name in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
+        seconds, nanos = getattr(msg, "seconds", 0), getattr(msg, "nanos", 0)
+        return {"seconds": seconds, "nanos": nanos, "invalid": True}
+    out: dict[str, Any] = {}
+    for fd, value in msg.ListFields():
+        if fd.message_type is not None:
+            out[fd.name] = [_as_dict(v) for v in value] if _repeated(fd) else _as_dict(value)
+        else:
+            out[fd.name] = [_scalar(fd, v) for v in value] if _repeated(fd) else _scalar(fd, value)
+    return out
+
+
+def _repeated(fd: FieldDescriptor) -> bool:
+    return bool(fd.is_repeated)
+
+
+def _scalar(fd: FieldDescriptor, value: Any) -> Any:
+    if fd.enum_type is not None:
+        known = fd.enum_type.values_by_number.get(value)
+        return known.name if known is not None else value
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
 
 
 def build(

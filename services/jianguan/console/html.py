@@ -21,9 +21,13 @@ def e(value: Any) -> str:
 
 
 def cst(ts: int | float | None) -> str:
+    """China Standard Time; any stored value renders (one outside the calendar as itself)."""
     if not ts:
         return "—"
-    return dt.datetime.fromtimestamp(float(ts), CST).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return dt.datetime.fromtimestamp(float(ts), CST).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return f"{ts} (not a date)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,19 +80,70 @@ def test_sessions_expire_and_logins_are_throttled() -> None:
     assert not csrf_ok("abc", None)
 
 
-def test_the_access_log_is_a_chain_that_shows_tampering(tmp_path: Path) -> None:
-    log = AccessLog(tmp_path / "access.log")
-    for i in range(3):
+def _logged(path: Path, n: int = 3) -> AccessLog:
+    log = AccessLog(path)
+    for i in range(n):
         log.append(
             Access(1000 + i, "li", "analyst", "view-case", f"case-{i}", "acme-ai", "127.0.0.1")
         )
+    return log
+
+
+def test_the_access_log_is_a_keyed_chain_anchored_outside_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    log = _logged(path)
     assert log.verify() is None
     assert [x["target"] for x in log.read()] == ["case-2", "case-1", "case-0"]
-    assert AccessLog(tmp_path / "access.log").verify() is None  # a reopened log continues it
-    lines = (tmp_path / "access.log").read_text().splitlines()
-    del lines[1]  # someone removes an entry
-    (tmp_path / "access.log").write_text("\n".join(lines) + "\n")
-    assert log.verify() == 1
+    assert AccessLog(path).verify() is None  # a reopened log continues it
+    key = (tmp_path / "access.log.key").read_text()
+    assert key.strip() not in path.read_text()  # the key is never in the log
+    assert oct((tmp_path / "access.log.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_removing_an_entry_breaks_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    _logged(path)
+    lines = path.read_text().splitlines()
+    del lines[1]
+    path.write_text("\n".join(lines) + "\n")
+    assert AccessLog(path).verify() == 1
+
+
+def test_an_entry_rewritten_with_recomputed_hashes_breaks_the_chain(tmp_path: Path) -> None:
+    """Without the key, whoever edits an entry cannot make a MAC that verifies."""
+    from jianguan.console.access_log import mac_of
+
+    path = tmp_path / "access.log"
+    _logged(path)
+    docs = [json.loads(line) for line in path.read_text().splitlines()]
+    docs[1]["target"] = "case-innocent"
+    guess = b"not-the-key"
+    for i in range(1, 3):  # recompute the MACs from the edit on, as an intruder would
+        docs[i]["prev"] = docs[i - 1]["mac"]
+        docs[i]["mac"] = mac_of(guess, docs[i])
+    path.write_text("".join(json.dumps(d, sort_keys=True) + "\n" for d in docs))
+    assert AccessLog(path).verify() == 1
+
+
+def test_a_log_cut_short_or_deleted_shows_as_broken(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    _logged(path)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:2]) + "\n")  # the newest entry cut off, then a restart
+    assert AccessLog(path).verify() == 2
+    path.unlink()
+    assert AccessLog(path).verify() == 0
+
+
+def test_a_corrupt_line_is_shown_as_broken_not_as_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    _logged(path)
+    lines = path.read_text().splitlines()
+    lines[2] = "{not json"
+    path.write_text("\n".join(lines) + "\n")
+    log = AccessLog(path)
+    assert log.verify() == 2
+    assert log.read()[0]["action"] == "(corrupt line)"
 
 
 def _facts() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

@@ -114,3 +114,23 @@ def test_items_in_doubt_the_broker_refused_are_admitted_again() -> None:
     admission.resolve("acme", group, stored=False)
     (again,) = admission.admit(ACME, batch, raw, NOW).groups
     assert again.indices == [0, 1]
+
+
+def test_a_batch_id_over_the_bound_refuses_the_batch_before_anything_is_claimed() -> None:
+    admission = _admission()
+    events = [generation(f"long{i}", NOW) for i in range(3)]
+    batch = pb.EventBatch(batch_id="b" * 100_000, events=events)
+    raw = batch.SerializeToString()
+    for admitted in (
+        admission.admit(ACME, batch, raw, NOW),
+        admission.admit_encoded(ACME, raw, NOW, 10_000),
+    ):
+        assert admitted is not None
+        assert admitted.groups == []
+        assert admitted.batch_id == "b" * 128  # the ack echoes a bounded prefix
+        assert [(r.status, r.field_path) for r in admitted.rejections] == [
+            (pb.ingest_pb2.ITEM_STATUS_INVALID, "batch_id")
+        ] * 3
+    ok = pb.EventBatch(batch_id="b" * 128, events=events)
+    (group,) = admission.admit(ACME, ok, ok.SerializeToString(), NOW).groups  # nothing claimed
+    assert group.indices == [0, 1, 2]

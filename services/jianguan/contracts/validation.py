@@ -44,6 +44,8 @@ class Limits:
     max_future_skew_s: float = 300.0
     max_age_s: float = 400 * 86400.0
     max_event_bytes: int = 64 * 1024
+    # A batch id is echoed in every ack and stored with every row of its events.
+    max_batch_id_bytes: int = 128
 
 
 DEFAULT_LIMITS = Limits()

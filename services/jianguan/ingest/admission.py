@@ -148,6 +148,9 @@ class Admission:
         pid = provider.provider_id
         events = batch.events
         n = len(events)
+        refused = self._long_batch_id(batch.batch_id, [e.envelope.event_id for e in events])
+        if refused is not None:
+            return refused
         granted = self._limiter.take(pid, n, now_s, provider.rate_per_s, provider.burst)
         check_size = raw is None or len(raw) > self._limits.max_event_bytes
         rejections: list[Rejection] = []
@@ -195,6 +198,9 @@ class Admission:
         if scanned is None or len(scanned[1]) > max_events:
             return None
         batch_id, ids, services, named, suspects, starts, ends, newest = scanned
+        refused = self._long_batch_id(batch_id, ids)
+        if refused is not None:
+            return refused
         judged: dict[int, pb.event_pb2.Event] = {}
         for i in suspects:  # decoded before anything is claimed, so None stays side-effect free
             try:
@@ -246,6 +252,20 @@ class Admission:
         forward = raw if not judged else None
         sealed = _seal(batch_id, forward, rejections, groups, encoding)
         return Admitted(batch_id, n, rejections, sealed)
+
+    def _long_batch_id(self, batch_id: str, event_ids: list[str]) -> Admitted | None:
+        """A batch whose id is over the bound is refused whole before anything is claimed or
+        counted (its id would be copied into every stored row); the ack echoes a prefix."""
+        limit = self._limits.max_batch_id_bytes
+        if len(batch_id.encode()) <= limit:
+            return None
+        reason = f"batch_id is {len(batch_id.encode())} bytes; the limit is {limit}"
+        shown = batch_id.encode()[:limit].decode("utf-8", "ignore")
+        rejected = [
+            Rejection(i, e, pb.ingest_pb2.ITEM_STATUS_INVALID, "batch_id", reason)
+            for i, e in enumerate(event_ids)
+        ]
+        return Admitted(shown, len(event_ids), rejected, [])
 
     def _repeat(self, i: int, pid: str, event_id: str) -> Rejection:
         """An id already claimed: a duplicate, unless its record's fate is still unknown."""

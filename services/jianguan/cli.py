@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -242,6 +243,10 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
 # -- the platform --------------------------------------------------------------------------
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ProviderRegistry.load(settings.providers_file)
@@ -251,14 +256,16 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     platform = Platform(stack_config(args, settings, settings.state_dir, settings.providers_file))
+    # A SIGTERM while the servers start stops what was started (never orphans a child).
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     platform.start()
     try:
         print_endpoints(platform)
-        print("Ctrl-C stops everything.", flush=True)
 
         async def main() -> None:
             stop = asyncio.Event()
             stop_on_signals(asyncio.get_running_loop(), stop)
+            print("Ctrl-C stops everything.", flush=True)  # only once a signal is handled
             await platform.supervise(stop)
 
         asyncio.run(main())

@@ -160,7 +160,7 @@ def test_health_and_reflection(spine: Spine) -> None:
 
 
 def test_a_restarted_gateway_still_answers_duplicate(spine: Spine) -> None:
-    """The duplicate memory is rebuilt from the event store when a gateway starts."""
+    """The duplicate memory is refilled from the event store when a gateway starts."""
     from jianguan.gateway.server import Gateway
     from jianguan.store.executor import ServerExecutor
     from jianguan.store.reader import recent_event_ids
@@ -179,6 +179,13 @@ def test_a_restarted_gateway_still_answers_duplicate(spine: Spine) -> None:
 
     fresh = Gateway(registry(), spine.bootstrap, spine.namespace)
     spine.loop.run(fresh.start(known))
+    assert fresh.warm_start is not None
+
+    async def remembered() -> int:
+        assert fresh.warm_start is not None
+        return await fresh.warm_start
+
+    assert spine.loop.run(remembered()) >= 10  # refilled in the background
     try:
         again = spine.loop.run(_publish(f"127.0.0.1:{fresh.port}", TOKENS["acme-ai"], events))
     finally:

@@ -17,7 +17,13 @@ from prometheus_client import start_http_server
 
 from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.gauges import ComplianceGauges
-from jianguan.cli_common import load_registry, print_endpoints, save_registry, stack_config
+from jianguan.cli_common import (
+    kafka_listeners,
+    load_registry,
+    print_endpoints,
+    save_registry,
+    stack_config,
+)
 from jianguan.cli_console import add_parsers as add_console_parsers
 from jianguan.cli_demo import add_parsers as add_demo_parsers
 from jianguan.cli_kafka import add_parsers as add_kafka_parsers
@@ -33,7 +39,6 @@ from jianguan.ingest.registry import (
     new_token,
     token_digest,
 )
-from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.kafka_access import (
     AccessError,
     issue_credential,
@@ -345,17 +350,9 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _kafka(settings: Settings) -> tuple[str, str] | None:
-    """(platform bootstrap, providers' bootstrap) of JIANGUAN_KAFKA, else of the embedded broker
-    when it runs."""
-    if settings.kafka:
-        return settings.kafka, settings.kafka_provider_bootstrap or settings.kafka
-    return running_embedded(settings.state_dir)
-
-
 def _kafka_credential(settings: Settings, registry: ProviderRegistry, provider_id: str) -> bool:
     """Direct Kafka ingest for one provider: its topics and ACLs, and a new SCRAM password."""
-    kafka = _kafka(settings)
+    kafka = kafka_listeners(settings)
     if kafka is None:
         print(
             "direct Kafka ingest: no broker is running; once `jianguan up` runs, "
@@ -387,7 +384,7 @@ def _revoke_provider(
     remaining = [p for p in registry.providers if p.id != args.id]
     save_registry(settings.providers_file, ProviderRegistry(remaining, registry.authorities))
     print(f"revoked {args.id}: its token no longer authenticates once the gateway restarts")
-    kafka = _kafka(settings)
+    kafka = kafka_listeners(settings)
     if kafka is None:
         print("no broker is running: `jianguan up` removes its Kafka credential and ACLs")
         return 0

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from jianguan.ingest.registry import ProviderRegistry
+from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
 
@@ -33,6 +34,14 @@ def stack_config(
         console_port=settings.console_port,
         regulators_file=settings.regulators_file,
     )
+
+
+def kafka_listeners(settings: Settings) -> tuple[str, str] | None:
+    """(platform bootstrap, providers' bootstrap) of JIANGUAN_KAFKA, else of the embedded broker
+    of the state directory when it runs; None when there is none."""
+    if settings.kafka:
+        return settings.kafka, settings.kafka_provider_bootstrap or settings.kafka
+    return running_embedded(settings.state_dir)
 
 
 def print_endpoints(platform: Platform) -> None:

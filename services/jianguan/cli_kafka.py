@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from jianguan.runtime.broker import running_embedded
+from jianguan.cli_common import kafka_listeners
 from jianguan.runtime.kafka_dist import TOOLS, KafkaNotInstalled, tool_command
 from jianguan.settings import Settings
 
@@ -23,10 +23,9 @@ def tool_argv(tool: str, args: list[str], bootstrap: str | None) -> list[str]:
 
 
 def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
-    embedded = running_embedded(settings.state_dir)
-    bootstrap = settings.kafka or (embedded[0] if embedded else None)
+    listeners = kafka_listeners(settings)
     try:
-        argv = tool_argv(args.tool, list(args.args), bootstrap)
+        argv = tool_argv(args.tool, list(args.args), listeners[0] if listeners else None)
     except KafkaNotInstalled as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -59,6 +59,16 @@ class Access:
     def feedback(self, who: Tenant) -> str:
         return topics.feedback_topic(who.id, self.namespace)
 
+    def topic(self, name: str) -> str:
+        """A topic by what it is to provider ``a``."""
+        return {
+            "other's inbound": self.inbound(self.b),
+            "other's feedback": self.feedback(self.b),
+            "own inbound": self.inbound(self.a),
+            "own feedback": self.feedback(self.a),
+            "events topic": topics.topic_name(topics.EVENTS, self.namespace),
+        }[name]
+
 
 @pytest.fixture
 def access(broker: KafkaCluster) -> Iterator[Access]:
@@ -112,29 +122,17 @@ def test_a_provider_writes_its_inbound_and_reads_its_feedback(access: Access) ->
     assert got == b"probe"
 
 
-@pytest.mark.parametrize(
-    "target",
-    ["other's inbound", "own feedback", "events topic"],
-)
+@pytest.mark.parametrize("target", ["other's inbound", "own feedback", "events topic"])
 def test_writes_outside_its_inbound_are_refused(access: Access, target: str) -> None:
-    topic = {
-        "other's inbound": access.inbound(access.b),
-        "own feedback": access.feedback(access.a),
-        "events topic": topics.topic_name(topics.EVENTS, access.namespace),
-    }[target]
     with pytest.raises(TopicAuthorizationFailedError):
-        run(_produce(access.sasl(access.a), topic))
+        run(_produce(access.sasl(access.a), access.topic(target)))
 
 
 @pytest.mark.parametrize("target", ["other's feedback", "own inbound", "events topic"])
 def test_reads_outside_its_feedback_are_refused(access: Access, target: str) -> None:
-    topic = {
-        "other's feedback": access.feedback(access.b),
-        "own inbound": access.inbound(access.a),
-        "events topic": topics.topic_name(topics.EVENTS, access.namespace),
-    }[target]
+    group = f"{access.feedback(access.a)}.sdk"
     with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError)):
-        run(_consume_one(access.sasl(access.a), topic, f"{access.feedback(access.a)}.sdk"))
+        run(_consume_one(access.sasl(access.a), access.topic(target), group))
 
 
 def test_a_consumer_group_outside_its_prefix_is_refused(access: Access) -> None:

@@ -28,6 +28,15 @@ class Inbound:
     provider_bootstrap: str
     passwords: dict[str, str]
 
+    def security(self, provider: str) -> dict[str, str]:
+        """The provider's client settings for the SASL/SCRAM listener."""
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": SCRAM_MECHANISM,
+            "sasl_plain_username": provider,
+            "sasl_plain_password": self.passwords[provider],
+        }
+
 
 @pytest.fixture
 def inbound(spine: Spine, broker: KafkaCluster) -> Iterator[Inbound]:
@@ -55,12 +64,7 @@ def _via_kafka(
     spine: Spine, inbound: Inbound, provider: str, events: list[pb.event_pb2.Event]
 ) -> pb.BatchAck:
     """As the provider does: SASL/SCRAM on the providers' listener, its own principal."""
-    security = {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": SCRAM_MECHANISM,
-        "sasl_plain_username": provider,
-        "sasl_plain_password": inbound.passwords[provider],
-    }
+    security = inbound.security(provider)
 
     async def go() -> pb.BatchAck:
         async with KafkaIngestClient(
@@ -121,12 +125,7 @@ def test_the_same_events_by_grpc_and_kafka_are_stored_once(spine: Spine, inbound
 def test_garbage_is_answered_under_the_records_key(spine: Spine, inbound: Inbound) -> None:
     """A record that is no EventBatch at all still gets its feedback, keyed and labelled with the
     record's key, so the sender can match it; nothing is stored."""
-    security = {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": SCRAM_MECHANISM,
-        "sasl_plain_username": "acme-ai",
-        "sasl_plain_password": inbound.passwords["acme-ai"],
-    }
+    security = inbound.security("acme-ai")
 
     async def go() -> pb.BatchAck:
         async with KafkaIngestClient(

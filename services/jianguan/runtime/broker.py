@@ -87,18 +87,23 @@ def node_properties(node_id: int, ports: dict[int, NodePorts], data_dir: Path) -
     return "".join(f"{k}={v}\n" for k, v in lines.items())
 
 
+def _load_ports(path: Path) -> dict[int, NodePorts]:
+    if not path.exists():
+        return {}
+    return {int(k): NodePorts(**v) for k, v in json.loads(path.read_text()).items()}
+
+
+def _addresses(ports: dict[int, NodePorts], listener: str) -> str:
+    """A bootstrap list: every node's ``internal`` or ``providers`` listener."""
+    return ",".join(f"{HOST}:{getattr(p, listener)}" for p in ports.values())
+
+
 def running_embedded(state_dir: Path) -> tuple[str, str] | None:
     """(internal, provider) bootstraps of the embedded broker of ``state_dir``, if it is up."""
-    path = state_dir / "kafka" / "ports.json"
-    if not path.exists():
+    ports = _load_ports(state_dir / "kafka" / "ports.json")
+    if not any(port_open(HOST, p.internal) for p in ports.values()):
         return None
-    ports = [NodePorts(**v) for v in json.loads(path.read_text()).values()]
-    if not any(port_open(HOST, p.internal) for p in ports):
-        return None
-    return (
-        ",".join(f"{HOST}:{p.internal}" for p in ports),
-        ",".join(f"{HOST}:{p.providers}" for p in ports),
-    )
+    return _addresses(ports, "internal"), _addresses(ports, "providers")
 
 
 def new_cluster_id() -> str:
@@ -154,9 +159,6 @@ class KafkaNode:
         )
         self.child = Child(f"kafka-{self.node_id}", argv, log_dir / f"kafka-{self.node_id}.log")
 
-    def running(self) -> bool:
-        return self.child is not None and self.child.poll() is None
-
     def stop(self, grace: float = 30.0) -> None:
         if self.child is not None:
             self.child.stop(grace=grace)
@@ -164,7 +166,9 @@ class KafkaNode:
 
     def kill(self) -> None:
         """SIGKILL, no clean shutdown (a crash)."""
-        self.stop(grace=0.0)
+        if self.child is not None:
+            self.child.kill()
+            self.child = None
 
 
 class KafkaCluster:
@@ -191,9 +195,7 @@ class KafkaCluster:
 
     def _ports(self, nodes: int, port: int, provider_port: int) -> dict[int, NodePorts]:
         path = self.dir / "ports.json"
-        known: dict[int, NodePorts] = {}
-        if path.exists():
-            known = {int(k): NodePorts(**v) for k, v in json.loads(path.read_text()).items()}
+        known = _load_ports(path)
         if len(known) != nodes:
             known = {
                 i: NodePorts(free_port(), free_port(), free_port()) for i in range(1, nodes + 1)
@@ -208,12 +210,12 @@ class KafkaCluster:
     @property
     def bootstrap(self) -> str:
         """The platform's (internal) listeners."""
-        return ",".join(f"{HOST}:{p.internal}" for p in self.ports.values())
+        return _addresses(self.ports, "internal")
 
     @property
     def provider_bootstrap(self) -> str:
         """The SASL/SCRAM listeners providers connect to."""
-        return ",".join(f"{HOST}:{p.providers}" for p in self.ports.values())
+        return _addresses(self.ports, "providers")
 
     def _cluster_id(self) -> str:
         path = self.dir / "cluster.id"
@@ -254,9 +256,7 @@ class KafkaCluster:
         from kafka.admin import KafkaAdminClient
         from kafka.errors import KafkaError
 
-        live = [
-            f"{HOST}:{p.internal}" for i, p in self.ports.items() if port_open(HOST, p.internal)
-        ]
+        live = [f"{HOST}:{p.internal}" for p in self.ports.values() if port_open(HOST, p.internal)]
         if not live:
             return set()
         try:

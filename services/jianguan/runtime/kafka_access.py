@@ -32,6 +32,7 @@ from kafka.admin import (
 )
 from kafka.errors import ClusterAuthorizationFailedError, SecurityDisabledError
 
+from jianguan.contracts import topics
 from jianguan.ingest.acl import AclRule, provider_rules
 from jianguan.ingest.registry import Provider
 from jianguan.runtime.broker import SCRAM_MECHANISM
@@ -97,8 +98,7 @@ def _all_acls(admin: KafkaAdminClient) -> list[ACL]:
 
 def _ours(acl: ACL, namespace: str) -> bool:
     """An ACL on this namespace's ``jg.`` topics or groups (other namespaces are left alone)."""
-    prefix = f"{namespace}.jg." if namespace else "jg."
-    return str(acl.resource_pattern.resource_name).startswith(prefix)
+    return str(acl.resource_pattern.resource_name).startswith(topics.topic_name("jg.", namespace))
 
 
 def _delete(admin: KafkaAdminClient, acls: Iterable[ACL]) -> None:
@@ -126,12 +126,13 @@ def sync_access(bootstrap: str, providers: list[Provider], namespace: str = "") 
             return
         stale = [a for a in present if _ours(a, namespace) and a not in wanted]
         _delete(admin, stale)
-        missing = [a for a in wanted if a not in set(present)]
+        missing = list(wanted.difference(present))
         if missing:
             result = admin.create_acls(missing)
             if result["failed"]:
                 raise AccessError(f"creating ACLs failed: {result['failed']}")
-        holders = {a.principal.removeprefix("User:") for a in _all_acls(admin)}
+        now_held = set(present).difference(stale) | wanted
+        holders = {a.principal.removeprefix("User:") for a in now_held}
         registered = {p.id for p in providers}
         users = admin.describe_user_scram_credentials()
         orphans = [u for u in users if u not in holders and u not in registered]

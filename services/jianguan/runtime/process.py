@@ -72,8 +72,15 @@ class Child:
             try:
                 self._proc.wait(grace)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                self._proc.wait()
+                return self.kill()
+        self._log.close()
+        return self._proc.returncode
+
+    def kill(self) -> int | None:
+        """SIGKILL the process group at once (a crash: no shutdown of its own). Idempotent."""
+        if self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
         self._log.close()
         return self._proc.returncode

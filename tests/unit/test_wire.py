@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError, Message
 
 from jianguan.contracts import pb, wire
 from jianguan.contracts.codec import encode_batch
-from jianguan.contracts.validation import DEFAULT_LIMITS, validate
+from jianguan.contracts.validation import DEFAULT_LIMITS, TIMESTAMP_END_S, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission, Admitted, ProviderPolicy
@@ -118,11 +118,15 @@ def _breakages(f: FieldDescriptor) -> list[Callable[[Message], None]]:
     elif f.type == FieldDescriptor.TYPE_MESSAGE and not f.is_repeated:
         out.append(lambda m: m.ClearField(name))
     elif f.type in (FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_UINT32):
-        out += [put(v) for v in (0, 1, 365, 366, 2**32 - 1)]
+        top = 2**64 - 1 if f.type == FieldDescriptor.TYPE_UINT64 else 2**32 - 1
+        edges = {0, 1, 365, 366, top, rules_.max, min(rules_.max + 1, top)}
+        out += [put(v) for v in sorted(edges)]
     elif f.type == FieldDescriptor.TYPE_INT32:
         out += [put(v) for v in (-1, 0, 999_999_999, 1_000_000_000)]
     elif f.type == FieldDescriptor.TYPE_INT64:
         out += [put(int(NOW + d)) for d in (-401 * 86400, -399 * 86400, 0, 299, 301, 86400)]
+        edges = (-(2**63), -1, 0, TIMESTAMP_END_S - 1, TIMESTAMP_END_S, 2**63 - 1)
+        out += [put(v) for v in edges]
     elif f.type == FieldDescriptor.TYPE_FLOAT:
         out += [put(v) for v in (-0.5, 0.0, 1.0, 1.5, float("nan"), float("inf"))]
     elif f.type == FieldDescriptor.TYPE_BOOL:

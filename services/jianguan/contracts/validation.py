@@ -1,8 +1,10 @@
 """Validation of one event against the contract: pure, shared by every ingest path.
 
 The checks come from the contract itself (the ``jianguan.v1.rules`` field options: required,
-max_len, identifier, free_text, pseudonymous_ref; enum ranges from the enum descriptors), plus a few
-semantic checks a field option cannot express (timestamps, the hash chain's shape, ranges).
+max_len, max, identifier, free_text, pseudonymous_ref; enum ranges from the enum descriptors), plus
+a few semantic checks a field option cannot express (timestamps, the hash chain's shape, ranges).
+Every value that passes fits where it is kept: integers under their ``max``, every timestamp within
+``TIMESTAMP_MIN_S`` .. ``TIMESTAMP_END_S`` (tests hold both against the store's columns).
 Compiled once per message type into a list of small check functions, because this runs for every
 event the platform receives.
 """
@@ -26,6 +28,18 @@ PERSONAL_INFORMATION = pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._:/-]+")
 _JURISDICTION = re.compile(r"[A-Z]{2}")
 _TIMESTAMP = "google.protobuf.Timestamp"
+_INTEGERS = frozenset(
+    {
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_INT32,
+    }
+)
+# Every timestamp of the contract: from 1970-01-01T00:00:00Z to before 2100-01-01T00:00:00Z.
+TIMESTAMP_MIN_S = 0
+TIMESTAMP_END_S = 4_102_444_800
+TIMESTAMP_RULE = "must be between 1970-01-01T00:00:00Z and 2099-12-31T23:59:59Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,16 @@ def _bad_enum(prefix: str, name: str, value: int, enum_name: str) -> Problem:
     return Problem(INVALID, _join(prefix, name), f"{value} is not a known {enum_name} value")
 
 
+def _too_large(prefix: str, name: str, value: int, limit: int) -> Problem:
+    return Problem(
+        INVALID, _join(prefix, name), f"is {value}; the largest accepted value is {limit}"
+    )
+
+
 def _check_timestamp(msg: Message, path: str) -> Problem | None:
+    seconds: int = getattr(msg, "seconds")  # noqa: B009 - generic Message
+    if not TIMESTAMP_MIN_S <= seconds < TIMESTAMP_END_S:
+        return Problem(INVALID, path, f"{TIMESTAMP_RULE} (seconds: {seconds})")
     nanos: int = getattr(msg, "nanos")  # noqa: B009 - generic Message
     if not 0 <= nanos < 1_000_000_000:
         return Problem(INVALID, path + ".nanos", "must be in [0, 999999999]")
@@ -109,6 +132,7 @@ class _Compiler:
         self.namespace: dict[str, object] = {
             "_required": _required,
             "_too_long": _too_long,
+            "_too_large": _too_large,
             "_not_identifier": _not_identifier,
             "_personal": _personal,
             "_bad_enum": _bad_enum,
@@ -187,6 +211,12 @@ class _Compiler:
             ]
         if field.type == FieldDescriptor.TYPE_ENUM:
             return [f"v = m.{name}", *self._enum_lines(field, "v", label, rules.required)]
+        if field.type in _INTEGERS and rules.max:
+            out = [f"v = m.{name}"]
+            if rules.required:
+                out.append(f"if not v: return _required(prefix, {label})")
+            out.append(f"if v > {rules.max}: return _too_large(prefix, {label}, v, {rules.max})")
+            return out
         if field.type == FieldDescriptor.TYPE_MESSAGE:
             assert field.message_type is not None
             sub = self._const(self.message(field.message_type))
@@ -228,16 +258,13 @@ class BodyBound:
 
     kind: str
     field: str
-    test: str  # "unit": finite, within [0, 1]; "country": empty or ISO alpha-2; "max": <= limit
+    test: str  # "unit": finite, within [0, 1]; "country": empty or ISO alpha-2
     reason: str
-    limit: int = 0
 
     def holds(self, value: object) -> bool:
         if self.test == "unit":
             return isinstance(value, float) and math.isfinite(value) and 0.0 <= value <= 1.0
-        if self.test == "country":
-            return not value or _JURISDICTION.fullmatch(str(value)) is not None
-        return isinstance(value, int) and value <= self.limit
+        return not value or _JURISDICTION.fullmatch(str(value)) is not None
 
 
 BODY_BOUNDS: tuple[BodyBound, ...] = (
@@ -248,7 +275,6 @@ BODY_BOUNDS: tuple[BodyBound, ...] = (
         "country",
         "must be an ISO 3166-1 alpha-2 code in capitals, e.g. US",
     ),
-    BodyBound("service_filing", "complaint_deadline_days", "max", "must be at most 365 days", 365),
 )
 _BOUNDS_BY_KIND: dict[str, tuple[BodyBound, ...]] = {
     kind: tuple(b for b in BODY_BOUNDS if b.kind == kind) for kind in {b.kind for b in BODY_BOUNDS}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from jianguan.contracts import pb
-from jianguan.contracts.validation import BODY_BOUNDS
+from jianguan.contracts.validation import BODY_BOUNDS, TIMESTAMP_END_S
 
 if TYPE_CHECKING:
     from jianguan.contracts._wire import Schema
@@ -77,7 +77,7 @@ _ROLES = {
     "envelope.occurred_at.nanos": R_NANOS,
 }
 _TIMESTAMP = "google.protobuf.Timestamp"
-_BOUND_FLAGS = {"unit": F_UNIT, "country": F_COUNTRY, "max": F_MAX}
+_BOUND_FLAGS = {"unit": F_UNIT, "country": F_COUNTRY}
 BODY_CODES: dict[str, int] = dict(pb.BODY_KINDS)
 
 
@@ -120,15 +120,18 @@ class _Builder:
             flags |= F_PI
         if f.is_repeated:
             flags |= F_REPEATED
-        if f.containing_type is not None and (
-            f.containing_type.full_name == _TIMESTAMP and f.name == "nanos"
-        ):
+        in_timestamp = f.containing_type is not None and f.containing_type.full_name == _TIMESTAMP
+        if in_timestamp and f.name == "nanos":
             flags |= F_NANOS
-        bound = self.bounds.get(path)
         max_value = 0
+        if rules.max:
+            flags, max_value = flags | F_MAX, rules.max
+        elif in_timestamp and f.name == "seconds":
+            # compared unsigned, so a negative number of seconds is over the bound too
+            flags, max_value = flags | F_MAX, TIMESTAMP_END_S - 1
+        bound = self.bounds.get(path)
         if bound is not None:
             flags |= _BOUND_FLAGS[bound.test]
-            max_value = bound.limit
         enum_ok = b""
         if f.type == FieldDescriptor.TYPE_ENUM:
             assert f.enum_type is not None

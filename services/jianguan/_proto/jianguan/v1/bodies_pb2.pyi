@@ -591,7 +591,9 @@ class Generation(_message.Message):
     response_model: _builtins.str
     """gen_ai.response.model"""
     input_tokens: _builtins.int
-    """gen_ai.usage.input_tokens"""
+    """Token counts: at most a billion per generation (far above any model's context window).
+    gen_ai.usage.input_tokens
+    """
     output_tokens: _builtins.int
     """gen_ai.usage.output_tokens"""
     output_type: Global___OutputModality.ValueType
@@ -603,6 +605,7 @@ class Generation(_message.Message):
     explicit_label: _builtins.bool
     """An explicit (visible/audible) label was applied to the output (Art. 12)."""
     latency_ms: _builtins.int
+    """Latency of the generation, in milliseconds; at most one day."""
     @_builtins.property
     def finish_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FinishReason.ValueType]:
         """gen_ai.response.finish_reasons"""
@@ -806,11 +809,13 @@ class ServiceFiling(_message.Message):
     public_opinion_attribute: _builtins.bool
     """具有舆论属性或者社会动员能力 (Art. 17)."""
     complaint_deadline_days: _builtins.int
-    """Published complaint-handling deadline (Art. 15), in days; 0 = none published."""
+    """Published complaint-handling deadline (Art. 15), in days; 0 = none published; at most a year."""
     complaint_channel_url: _builtins.str
     """Where the complaint entry point is published."""
     minor_daily_minutes: _builtins.int
-    """Declared daily limit of minor-mode use per user, in minutes (Art. 10); 0 = none declared."""
+    """Declared daily limit of minor-mode use per user, in minutes (Art. 10); 0 = none declared;
+    at most the 1440 minutes of a day.
+    """
     @_builtins.property
     def effective_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -927,6 +932,7 @@ class OffshoreObservation(_message.Message):
     jurisdiction: _builtins.str
     """ISO 3166-1 alpha-2 code of the jurisdiction it is offered from."""
     estimated_domestic_users: _builtins.int
+    """At most two billion (above the population of the PRC)."""
     filing_number_seen: _builtins.str
     """The filing number it displays, if any."""
     service_name: _builtins.str

@@ -41,7 +41,9 @@ class Envelope(_message.Message):
     service_id: _builtins.str
     """The provider's service (app, API product) the event belongs to, as registered in its filing."""
     sequence: _builtins.int
-    """Per-(provider, service) sequence number, starting at 1, without gaps."""
+    """Per-(provider, service) sequence number, starting at 1, without gaps. At most 2^53 - 1, so
+    that it is exact as a JSON number in every client.
+    """
     prev_hash: _builtins.bytes
     """SHA-256 of the deterministic serialization of the previous event of this service (with
     envelope.provider_id empty); empty for sequence 1. Makes the stream tamper-evident.
@@ -50,7 +52,9 @@ class Envelope(_message.Message):
     """Version of the event schema the provider wrote; 1 for jianguan.v1."""
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp:
-        """When the event happened at the provider (UTC)."""
+        """When the event happened at the provider (UTC). Like every timestamp of the contract, within
+        1970-01-01T00:00:00Z .. 2099-12-31T23:59:59Z.
+        """
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ class FieldRules(_message.Message):
     FREE_TEXT_FIELD_NUMBER: _builtins.int
     PSEUDONYMOUS_REF_FIELD_NUMBER: _builtins.int
     IDENTIFIER_FIELD_NUMBER: _builtins.int
+    MAX_FIELD_NUMBER: _builtins.int
     required: _builtins.bool
     """The field must be set (non-empty string, non-zero enum, present message)."""
     max_len: _builtins.int
@@ -43,6 +44,10 @@ class FieldRules(_message.Message):
     """A pseudonymous reference (e.g. an HMAC of a user id): must not itself be a raw identifier."""
     identifier: _builtins.bool
     """An identifier: only letters, digits and . _ : - / are allowed."""
+    max: _builtins.int
+    """Largest accepted value of an integer field. Every integer field of an event states one, so
+    nothing a provider can send overflows where it is kept or summed.
+    """
     def __init__(
         self,
         *,
@@ -51,10 +56,11 @@ class FieldRules(_message.Message):
         free_text: _builtins.bool = ...,
         pseudonymous_ref: _builtins.bool = ...,
         identifier: _builtins.bool = ...,
+        max: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["free_text", b"free_text", "identifier", b"identifier", "max_len", b"max_len", "pseudonymous_ref", b"pseudonymous_ref", "required", b"required"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["free_text", b"free_text", "identifier", b"identifier", "max", b"max", "max_len", b"max_len", "pseudonymous_ref", b"pseudonymous_ref", "required", b"required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

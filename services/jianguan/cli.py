@@ -18,6 +18,7 @@ from prometheus_client import start_http_server
 from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.gauges import ComplianceGauges
 from jianguan.cli_common import (
+    clickhouse_target,
     kafka_listeners,
     load_registry,
     print_endpoints,
@@ -27,6 +28,7 @@ from jianguan.cli_common import (
 from jianguan.cli_console import add_parsers as add_console_parsers
 from jianguan.cli_demo import add_parsers as add_demo_parsers
 from jianguan.cli_kafka import add_parsers as add_kafka_parsers
+from jianguan.cli_quarantine import add_parsers as add_quarantine_parsers
 from jianguan.contracts import topics
 from jianguan.domain.chain import verify_chain
 from jianguan.gateway.server import Gateway, TlsConfig
@@ -280,18 +282,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _clickhouse(args: argparse.Namespace, settings: Settings) -> ClickHouseUrl | None:
-    """The ClickHouse to work on: --clickhouse, else JIANGUAN_CLICKHOUSE_URL; None (after
-    saying so) when neither is given."""
-    url = args.clickhouse or settings.clickhouse_url
-    if not url:
-        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
-        return None
-    return ClickHouseUrl.parse(url)
-
-
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    url = _clickhouse(args, settings)
+    url = clickhouse_target(args, settings)
     if url is None:
         return 2
     ex = ServerExecutor(url, create_database=True)
@@ -399,7 +391,7 @@ def _revoke_provider(
 
 def cmd_verify_chain(args: argparse.Namespace, settings: Settings) -> int:
     """Check every service's hash chain in the event store; exit 1 if any is broken."""
-    url = _clickhouse(args, settings)
+    url = clickhouse_target(args, settings)
     if url is None:
         return 2
     ex = ServerExecutor(url)
@@ -423,7 +415,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the case projections from the event store, or (--verify) check them."""
     from jianguan.processors import replay
 
-    target = _clickhouse(args, settings)
+    target = clickhouse_target(args, settings)
     if target is None:
         return 2
     if not args.verify:
@@ -529,6 +521,7 @@ def _parser() -> argparse.ArgumentParser:
     gw.set_defaults(fn=cmd_gateway)
     add_console_parsers(sub)
     add_kafka_parsers(sub)
+    add_quarantine_parsers(sub)
 
     al = sub.add_parser("alerting", help="run the alert dispatcher process (configured by env)")
     al.set_defaults(fn=cmd_alerting)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
+from jianguan.store.executor import ClickHouseUrl
 
 
 def stack_config(
@@ -34,6 +36,16 @@ def stack_config(
         console_port=settings.console_port,
         regulators_file=settings.regulators_file,
     )
+
+
+def clickhouse_target(args: argparse.Namespace, settings: Settings) -> ClickHouseUrl | None:
+    """The ClickHouse to work on: --clickhouse, else JIANGUAN_CLICKHOUSE_URL; None (after
+    saying so) when neither is given."""
+    url = getattr(args, "clickhouse", None) or settings.clickhouse_url
+    if not url:
+        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
+        return None
+    return ClickHouseUrl.parse(url)
 
 
 def kafka_listeners(settings: Settings) -> tuple[str, str] | None:

@@ -72,9 +72,12 @@ STORE_BATCH_ROWS = Histogram(
     ["table"],
     buckets=(1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000),
 )
-STORE_UNDECODABLE = Counter(
-    "jianguan_store_undecodable_records_total",
-    "Records on the events topic that are not a decodable EventBatch (skipped, logged).",
+STORE_QUARANTINED = Counter(
+    "jianguan_store_quarantined_total",
+    "Records (or events of a record) a sink set aside in the quarantine table instead of storing"
+    " them, by the table they were for and cause (undecodable, unattributed, bad_header,"
+    " out_of_range, refused).",
+    ["table", "cause"],
 )
 STORE_INSERT_FAILURES = Counter(
     "jianguan_store_insert_failures_total",

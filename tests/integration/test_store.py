@@ -64,6 +64,25 @@ class StoreContract:
         assert once[0][3] == "d'quote\\slash"
         assert executor.execute("SELECT count() FROM events_unique")[0][0] == 5
 
+    def test_quarantine_keeps_what_was_set_aside(self, executor: Executor) -> None:
+        from jianguan.store.quarantine import SetAside
+
+        migrate(executor)
+        writer = BatchWriter(executor)
+        items = [
+            SetAside(
+                2, 9, 0, "acme-ai", "", "undecodable", "not a jianguan.v1.EventBatch", b"\xff"
+            ),
+            SetAside(2, 10, 3, "acme-ai", "e'3", "out_of_range", "events[2] x = 70000", b"\x0a"),
+        ]
+        writer.quarantine("events", "jg.events.v1", items, int(time.time()))
+        writer.quarantine("events", "jg.events.v1", items[1:], int(time.time()))  # re-read
+        rows = executor.execute(
+            "SELECT kafka_offset, item, event_id, cause, length(payload) FROM quarantine FINAL"
+            " ORDER BY kafka_offset"
+        )
+        assert rows == [(9, 0, "", "undecodable", 1), (10, 3, "e'3", "out_of_range", 1)]
+
     def test_payload_round_trips(self, executor: Executor) -> None:
         migrate(executor)
         batch = _rows(2)

@@ -106,5 +106,5 @@ def test_columns_hold_provider_position_fields_and_evidence() -> None:
     assert (m["kind"], m["risk_category"], m["related_event_ids"]) == (11, 8, ["e1"])
     assert (m["gen_operation"], m["request_model"]) == (0, "")
     assert g["payload"] == gen.SerializeToString()
-    assert batch.add_record(b"\xff\xff", RecordMeta("acme", 1, 0, 8), 2) == 0
-    assert batch.undecodable == 1
+    assert batch.add(b"\xff\xff", RecordMeta("acme", 1, 0, 8), 2) == 0
+    assert [(a.offset, a.item, a.cause) for a in batch.set_aside] == [(8, 0, "undecodable")]

@@ -21,7 +21,7 @@ class CaseFactBatch(ColumnarBatch):
     column_names = CASE_FACT_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        decoded = self._decode(pb.cases_pb2.CaseFacts, value)
+        decoded = self._decode(pb.cases_pb2.CaseFacts, value, meta)
         if decoded is None:
             return 0
         facts = decoded.facts
@@ -46,7 +46,7 @@ class AlertBatch(ColumnarBatch):
     column_names = ALERT_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        a = self._decode(pb.cases_pb2.Alert, value)
+        a = self._decode(pb.cases_pb2.Alert, value, meta)
         if a is None:
             return 0
         self._row(
@@ -68,7 +68,7 @@ class AuthorityComplaintBatch(ColumnarBatch):
     )  # fmt: skip
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        c = self._decode(pb.authority_pb2.AuthorityComplaint, value)
+        c = self._decode(pb.authority_pb2.AuthorityComplaint, value, meta)
         if c is None:
             return 0
         self._row(
@@ -86,7 +86,7 @@ class DispositionBatch(ColumnarBatch):
     column_names: tuple[str, ...] = ("target", "stage", "at", "authority_id", "note")
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        d = self._decode(pb.authority_pb2.OffshoreDisposition, value)
+        d = self._decode(pb.authority_pb2.OffshoreDisposition, value, meta)
         if d is None:
             return 0
         self._row(

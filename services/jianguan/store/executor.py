@@ -7,16 +7,42 @@ and ``ChdbExecutor`` (chDB, the modern engine in-process), so the same SQL is te
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from clickhouse_driver import Client, defines
+from clickhouse_driver import Client, defines, errors
 from clickhouse_driver.block import BlockInfo, RowOrientedBlock
 from clickhouse_driver.protocol import ClientPacketTypes
 from clickhouse_driver.result import QueryInfo
 from clickhouse_driver.varint import write_varint
 from clickhouse_driver.writer import write_binary_str, write_binary_uint8
+
+
+class SchemaMismatch(RuntimeError):
+    """The server's table is not the one the data was encoded for (a deployment problem, never
+    the data's fault)."""
+
+
+# Server error codes that mean "these values cannot be written" (parse errors, type mismatch,
+# values out of range, strings too large), as opposed to "the server cannot write now".
+_DATA_ERROR_CODES = frozenset({6, 26, 27, 38, 41, 53, 69, 70, 72, 131, 321})
+# What clickhouse-driver raises while encoding values it cannot represent, before sending them.
+_ENCODING_ERRORS = (
+    errors.TypeMismatchError, TypeError, ValueError, AttributeError, OverflowError, struct.error,
+)  # fmt: skip
+
+
+def refuses_data(exc: BaseException) -> bool:
+    """``exc`` (from an insert) says the rows themselves cannot be written: inserting them again
+    fails again. False for everything else (the server down or busy, the network, a schema that
+    differs): those are retried, never blamed on a record."""
+    if isinstance(exc, errors.ServerException):
+        return exc.code in _DATA_ERROR_CODES
+    if isinstance(exc, SchemaMismatch | errors.NetworkError | errors.SocketTimeoutError | OSError):
+        return False
+    return isinstance(exc, _ENCODING_ERRORS)
 
 
 class Executor(Protocol):
@@ -126,7 +152,7 @@ class ServerExecutor:
             client.last_query = QueryInfo()
             conn = client.connection
             if conn.compression:
-                raise ValueError("encoded blocks are written uncompressed")
+                raise SchemaMismatch("encoded blocks are written uncompressed")
             conn.send_query(query)
             conn.send_external_tables(None)
             sample = client.receive_sample_block()
@@ -134,7 +160,7 @@ class ServerExecutor:
             if sample is None or [tuple(c) for c in sample.columns_with_types] != expected:
                 conn.send_data(RowOrientedBlock())  # end the insert, with nothing in it
                 client.receive_end_of_insert_query()
-                raise ValueError(f"{table} does not have the expected column types")
+                raise SchemaMismatch(f"{table} does not have the expected column types")
             out, revision = conn.fout, conn.server_info.used_revision
             write_varint(ClientPacketTypes.DATA, out)
             if revision >= defines.DBMS_MIN_REVISION_WITH_TEMPORARY_TABLES:

@@ -19,7 +19,7 @@ class OutcomeBatch(ColumnarBatch):
     column_names = OUTCOME_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        o = self._decode(pb.ingest_pb2.IngestOutcome, value)
+        o = self._decode(pb.ingest_pb2.IngestOutcome, value, meta)
         if o is None:
             return 0
         d = self.data

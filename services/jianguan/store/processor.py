@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import islice, repeat
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -19,6 +19,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from jianguan.contracts import pb, wire
+from jianguan.store import quarantine
+from jianguan.store.quarantine import SetAside
 
 Getter = Callable[[Any], Any]
 M = TypeVar("M", bound=Message)
@@ -268,6 +270,47 @@ _PLAN = wire.ColumnPlan(
     sources=bytes(_SOURCES.get(c, wire.S_FIELD) for c in EVENT_COLUMNS),
 )
 _NATIVE = wire.build(_PLAN)
+# The largest value of each integer column type: a value the Python path would write beyond it is
+# set aside (the native encoder checks the same as it writes).
+_TOP = {
+    "UInt8": 2**8 - 1,
+    "UInt16": 2**16 - 1,
+    "UInt32": 2**32 - 1,
+    "UInt64": 2**64 - 1,
+    "DateTime('UTC')": 2**32 - 1,
+    "Array(UInt8)": 2**8 - 1,
+}
+_BOUNDED_ENVELOPE = tuple(
+    (c, get, _TOP[EVENT_TYPES[c]]) for c, get in _ENVELOPE_GETTERS if EVENT_TYPES[c] in _TOP
+)
+_BOUNDED_BODY = {
+    kind: tuple((c, get, _TOP[EVENT_TYPES[c]]) for c, get in getters if EVENT_TYPES[c] in _TOP)
+    for kind, getters in _BODY_GETTERS.items()
+}
+
+
+_BOUNDED_COLUMNS = tuple(
+    (i, _TOP[EVENT_TYPES[c]])
+    for i, c in enumerate(EVENT_COLUMNS)
+    if EVENT_TYPES[c] in _TOP and c not in _RECORD and c != "kind"
+)
+
+
+def _unfit(kind: str, event: Any) -> str | None:
+    """Why ``event`` cannot be a row of ``events`` (a value outside its column), or None."""
+    for bounded, holder in ((_BOUNDED_ENVELOPE, event.envelope), (_BOUNDED_BODY[kind], None)):
+        if holder is None:
+            holder = getattr(event, kind)
+        for column, get, top in bounded:
+            value = get(holder)
+            for v in value if isinstance(value, list) else (value,):
+                if not 0 <= v <= top:
+                    return (
+                        f"{column} = {v} does not fit the column ({EVENT_TYPES[column]}: 0..{top})"
+                    )
+    return None
+
+
 _PAYLOAD, _KIND = _INDEX["payload"], _INDEX["kind"]
 _TYPES = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
 
@@ -300,10 +343,33 @@ class ColumnarBatch:
     def __init__(self) -> None:
         self.data: dict[str, list[Any]] = {name: [] for name in self.column_names}
         self.rows = 0
-        self.undecodable = 0
+        # Records, or events of records, that cannot be rows: the sink quarantines them.
+        self.set_aside: list[SetAside] = []
 
     def __len__(self) -> int:
         return self.rows
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
+        """Decode one record and append its rows; returns rows added (0 for a bad record)."""
+        raise NotImplementedError
+
+    def add(self, value: bytes | None, meta: RecordMeta, ingested_s: int) -> int:
+        """``add_record``, except that a record it cannot take in any way (no value, or its
+        decoding fails unexpectedly) is set aside whole and leaves the batch as it was."""
+        lengths = [len(values) for values in self.data.values()]
+        rows, aside = self.rows, len(self.set_aside)
+        try:
+            if value is None:
+                raise ValueError("the record has no value")
+            return self.add_record(value, meta, ingested_s)
+        except Exception as exc:
+            for values, n in zip(self.data.values(), lengths, strict=True):
+                del values[n:]
+            self.rows = rows
+            del self.set_aside[aside:]
+            reason = f"cannot be decoded: {type(exc).__name__}: {exc}"
+            self._put_aside(meta, 0, "", quarantine.UNDECODABLE, reason, value or b"")
+            return 0
 
     def columns(self) -> list[list[Any]]:
         """Rows held as Python values (all of them, unless the batch also holds an encoded
@@ -314,12 +380,29 @@ class ColumnarBatch:
         """Rows held as a block in ClickHouse's native column encoding, if any."""
         return None
 
-    def _decode(self, message: type[M], value: bytes) -> M | None:
-        """The record as ``message``; None (counted as undecodable) when it is not one."""
+    def _put_aside(
+        self, meta: RecordMeta, item: int, event_id: str, cause: str, reason: str, payload: bytes
+    ) -> None:
+        self.set_aside.append(
+            SetAside(
+                meta.partition,
+                meta.offset,
+                item,
+                meta.provider_id,
+                event_id,
+                cause,
+                reason,
+                payload,
+            )
+        )
+
+    def _decode(self, message: type[M], value: bytes, meta: RecordMeta) -> M | None:
+        """The record as ``message``; None (and the record set aside) when it is not one."""
         try:
             return message.FromString(value)
-        except DecodeError:
-            self.undecodable += 1
+        except DecodeError as exc:
+            name = message.DESCRIPTOR.full_name
+            self._put_aside(meta, 0, "", quarantine.UNDECODABLE, f"not a {name}: {exc}", value)
             return None
 
     def _row(self, values: dict[str, Any]) -> None:
@@ -340,6 +423,10 @@ class ColumnBatch(ColumnarBatch):
         super().__init__()
         self._lists = [self.data[name] for name in EVENT_COLUMNS]
         self._block = _NATIVE.native_block() if encoded and _NATIVE is not None else None
+        # The writer inserts the block before the Python values. Once a record has gone to the
+        # Python values, so do all after it: every insert then holds a prefix of the records
+        # read, which is what resuming after the highest stored offset relies on.
+        self._values_only = self._block is None
 
     def encoded(self) -> EncodedBlock | None:
         if self._block is None or not self._block.rows:
@@ -348,7 +435,8 @@ class ColumnBatch(ColumnarBatch):
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         """Decode one record and append its rows; returns rows added (0 for a bad record)."""
-        if self._block is not None:
+        if not self._values_only:
+            assert self._block is not None
             m = meta
             added = self._block.add(
                 value, m.provider_id, m.received_s, ingested_s, m.partition, m.offset
@@ -356,7 +444,15 @@ class ColumnBatch(ColumnarBatch):
             if added is not None:
                 self.rows += added
                 return added
+            # not plainly encoded, or a value does not fit its column: protobuf decodes it
+            self._values_only = True
+            return self._add_decoded(value, meta, ingested_s)
+        before = len(self._lists[0])
         done = None if _NATIVE is None else _NATIVE.columns(value, self._lists, _PAYLOAD, _KIND)
+        if done is not None and not self._tail_fits(before):
+            for values in self._lists:
+                del values[before:]
+            done = None
         if done is None:  # not plainly encoded (or no native scanner): protobuf decodes it
             return self._add_decoded(value, meta, ingested_s)
         n, batch_id = done
@@ -370,18 +466,37 @@ class ColumnBatch(ColumnarBatch):
         self.rows += n
         return int(n)
 
+    def _tail_fits(self, start: int) -> bool:
+        """The field columns' values from row ``start`` on fit their column types."""
+        for i, top in _BOUNDED_COLUMNS:
+            for value in islice(self._lists[i], start, None):
+                for v in value if isinstance(value, list) else (value,):
+                    if not 0 <= v <= top:
+                        return False
+        return True
+
     def _add_decoded(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        batch = self._decode(pb.EventBatch, value)
+        batch = self._decode(pb.EventBatch, value, meta)
         if batch is None:
             return 0
         groups: dict[str, list[Any]] = {}
-        for ev in batch.events:
+        for i, ev in enumerate(batch.events):
             body = ev.WhichOneof("body")
-            if body is not None:  # admitted events always have a body
-                groups.setdefault(body, []).append(ev)
+            if body is None:  # admitted events always have a body
+                self._set_aside(meta, i, ev, quarantine.UNDECODABLE, "has no body")
+                continue
+            unfit = _unfit(body, ev)
+            if unfit is not None:
+                self._set_aside(meta, i, ev, quarantine.OUT_OF_RANGE, unfit)
+                continue
+            groups.setdefault(body, []).append(ev)
         for kind, events in groups.items():
             self._add_group(kind, events, meta, batch.batch_id, ingested_s)
         return sum(len(g) for g in groups.values())
+
+    def _set_aside(self, meta: RecordMeta, index: int, event: Any, cause: str, reason: str) -> None:
+        event_id, payload = event.envelope.event_id, event.SerializeToString()
+        self._put_aside(meta, index + 1, event_id, cause, f"events[{index}] {reason}", payload)
 
     def _add_group(
         self, kind: str, events: list[Any], meta: RecordMeta, batch_id: str, ingested_s: int

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from jianguan.contracts import pb
 from jianguan.contracts.chain import event_hash
 from jianguan.domain.chain import ChainLink
@@ -45,4 +48,39 @@ def chain_links(executor: ServerExecutor, provider_id: str, service_id: str) -> 
             event_hash(pb.Event.FromString(payload)),
         )
         for seq, event_id, prev, payload in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """One row of the quarantine table, without its payload."""
+
+    quarantined_at: datetime
+    topic: str
+    partition: int
+    offset: int
+    item: int
+    provider_id: str
+    event_id: str
+    cause: str
+    reason: str
+    payload_bytes: int
+
+
+def quarantined(
+    executor: Executor, topic: str | None = None, cause: str | None = None, limit: int = 50
+) -> list[Quarantined]:
+    """What the sinks set aside, newest first (each item once, however often it was written)."""
+    where = [cond for cond, value in (("topic = %(t)s", topic), ("cause = %(c)s", cause)) if value]
+    rows = executor.execute(
+        "SELECT quarantined_at, topic, kafka_partition, kafka_offset, item, provider_id,"
+        " event_id, cause, reason, length(payload) FROM quarantine FINAL"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY quarantined_at DESC, topic, kafka_partition, kafka_offset DESC, item"
+        " LIMIT %(limit)s",
+        {"t": topic, "c": cause, "limit": int(limit)},
+    )
+    return [
+        Quarantined(at, str(t), int(p), int(o), int(i), str(pid), str(e), str(c), str(r), int(n))
+        for at, t, p, o, i, pid, e, c, r, n in rows
     ]

@@ -4,7 +4,14 @@ jg.ingest-outcomes.v1 → ``ingest_outcomes``; what a record becomes is the batc
 At-least-once with idempotent writes: offsets are committed only after ClickHouse accepted the
 insert holding every row of the records up to those offsets; a crash between insert and commit
 redelivers records whose rows are already there, and the table collapses them (same identity).
-A failed insert is retried with backoff and nothing is committed meanwhile: nothing is dropped.
+An insert that fails because the store is away or busy is retried with backoff and nothing is
+committed meanwhile: nothing is dropped.
+
+Poison policy: a record the store can never keep never stops the sink. A record that is not
+decodable, not attributed, carries a bad header, or holds a value outside its column is set aside
+in the ``quarantine`` table with the reason (before the insert of its batch); an insert the server
+refuses for its data is split in halves, in record order, until the refused records are found and
+set aside; the rest is stored and the sink carries on (``jianguan_store_quarantined_total``).
 
 The event store goes further: its insert also records the highest offset stored per partition
 (``events_stored_offsets``, a materialized view), and on every assignment the sink starts after
@@ -26,11 +33,18 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from jianguan import metrics
 from jianguan.contracts import topics
 from jianguan.kafka_clients import committing_consumer
-from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store import quarantine
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor, refuses_data
 from jianguan.store.processor import EVENT_TYPES, ColumnBatch, RecordMeta
+from jianguan.store.quarantine import SetAside
 from jianguan.store.writer import Batch, BatchWriter
 
 log = logging.getLogger(__name__)
+
+
+# A record as read: its value, where it came from, when it was read (seconds).
+Read = tuple[bytes | None, RecordMeta, int]
+_LAST_RECEIVED_MS = 2**32 * 1000 - 1  # the last millisecond a DateTime column holds
 
 
 def _header(headers: object, name: str) -> bytes | None:
@@ -38,6 +52,16 @@ def _header(headers: object, name: str) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def _received_s(header: bytes | None, ingested_s: int) -> int | None:
+    """When the platform received the record, from its header (the read time when there is
+    none); None when the header is not a plausible number of milliseconds."""
+    if header is None:
+        return ingested_s
+    if not header.isdigit() or len(header) > 16 or int(header) > _LAST_RECEIVED_MS:
+        return None
+    return int(header) // 1000
 
 
 class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -118,13 +142,16 @@ class StoreSink:
         self._attributed = attributed
         self._who = who_header  # the header naming who wrote the record (provider, authority)
         self._new_batch = batch_factory
+        self._table = batch_factory().table
         self._batch = batch_factory()
+        self._records: list[Read] = []
         self._offsets: dict[TopicPartition, int] = {}
         self._first_at = 0.0
         self._lock = asyncio.Lock()
         self._inflight: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.rows_written = 0
+        self.set_aside = 0
         self._lag_at = 0.0
         # Newly assigned partitions stay paused until the store said how far they are stored.
         self._resume_from = resume_from
@@ -227,26 +254,37 @@ class StoreSink:
             self._first_at = time.monotonic()
         for tp, records in fetched.items():
             for rec in records:
-                provider = _header(rec.headers, self._who)  # type: ignore[attr-defined]
-                received = _header(rec.headers, topics.HEADER_RECEIVED_MS)  # type: ignore[attr-defined]
-                if provider is None and self._attributed:
-                    # Only the ingest paths write these topics and always set the header; a
-                    # record without it cannot be attributed to a provider and is never stored.
-                    metrics.STORE_UNDECODABLE.inc()
-                    log.error("record %s@%d has no provider header; skipped", tp, rec.offset)  # type: ignore[attr-defined]
+                offset: int = rec.offset  # type: ignore[attr-defined]
+                value: bytes | None = rec.value  # type: ignore[attr-defined]
+                headers = rec.headers  # type: ignore[attr-defined]
+                raw_who = _header(headers, self._who)
+                who = "" if raw_who is None else raw_who.decode("utf-8", "replace")
+                received = _header(headers, topics.HEADER_RECEIVED_MS)
+                received_s = _received_s(received, ingested)
+                self._offsets[tp] = offset + 1
+                if raw_who is None and self._attributed:
+                    # Only the ingest paths write these topics and always set the header: a
+                    # record without it cannot be attributed to a provider.
+                    self._reject(tp, offset, who, quarantine.UNATTRIBUTED, value,
+                                 f"no {self._who} header: the writer is unknown")  # fmt: skip
+                elif received_s is None:
+                    shown = received[:40] if received is not None else b""
+                    self._reject(tp, offset, who, quarantine.BAD_HEADER, value,
+                                 f"{topics.HEADER_RECEIVED_MS} is {shown!r}, not a time in"
+                                 " milliseconds")  # fmt: skip
                 else:
-                    meta = RecordMeta(
-                        provider.decode() if provider else "",
-                        int(received) // 1000 if received else ingested,
-                        tp.partition,
-                        rec.offset,  # type: ignore[attr-defined]
-                    )
-                    before = self._batch.undecodable
-                    self._batch.add_record(rec.value, meta, ingested)  # type: ignore[attr-defined]
-                    if self._batch.undecodable != before:
-                        metrics.STORE_UNDECODABLE.inc()
-                        log.error("record %s@%d is undecodable; skipped", tp, rec.offset)  # type: ignore[attr-defined]
-                self._offsets[tp] = rec.offset + 1  # type: ignore[attr-defined]
+                    meta = RecordMeta(who, received_s, tp.partition, offset)
+                    self._batch.add(value, meta, ingested)
+                    self._records.append((value, meta, ingested))
+
+    def _reject(
+        self, tp: TopicPartition, offset: int, who: str, cause: str, value: bytes | None,
+        reason: str,
+    ) -> None:  # fmt: skip
+        log.error("record %s@%d set aside: %s", tp, offset, reason)
+        self._batch.set_aside.append(
+            SetAside(tp.partition, offset, 0, who, "", cause, reason, value or b"")
+        )
 
     async def flush(self) -> None:
         """Insert everything read so far (retrying until ClickHouse takes it), then commit."""
@@ -255,10 +293,13 @@ class StoreSink:
 
     async def _take_and_store(self) -> None:
         async with self._lock:
-            batch, offsets = self._batch, self._offsets
-            self._batch, self._offsets = self._new_batch(), {}
+            batch, offsets, records = self._batch, self._offsets, self._records
+            self._batch, self._offsets, self._records = self._new_batch(), {}, []
+            # Set aside first: a crash before the commit re-reads them (a repeated row, collapsed
+            # by its key), never skips them.
+            await self._quarantine(batch.set_aside)
             if batch:
-                await self._store(batch)
+                await self._store(batch, records)
             if offsets:
                 try:
                     await self._consumer.commit(offsets)
@@ -267,18 +308,64 @@ class StoreSink:
                     # commit: the rows are already stored and collapse on redelivery.
                     log.info("commit skipped after rebalance: %s", exc)
 
-    async def _store(self, batch: Batch) -> None:
-        assert self._writer is not None
+    async def _store(self, batch: Batch, records: list[Read]) -> None:
+        """Insert ``batch`` (the rows of ``records``), retrying while the store is away; when
+        the store refuses the rows themselves, find the records at fault and set them aside."""
         delay = 0.2
         while True:
+            assert self._writer is not None
             try:
                 self.rows_written += await asyncio.to_thread(self._writer.write, batch)
                 return
             except Exception as exc:
                 metrics.STORE_INSERT_FAILURES.inc()
+                self._writer = await asyncio.to_thread(self._writer_factory)
+                if refuses_data(exc):
+                    await self._isolate(records, exc)
+                    return
                 log.warning(
                     "insert of %d rows failed (%s); retrying in %.1fs", len(batch), exc, delay
                 )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _isolate(self, records: list[Read], exc: Exception) -> None:
+        """Split refused ``records`` in halves, first half first (each insert holds a prefix of
+        what is left, as resuming after the highest stored offset requires), down to the single
+        records the store refuses, which are set aside."""
+        if len(records) == 1:
+            value, meta, _ = records[0]
+            reason = f"the store refused its rows: {type(exc).__name__}: {exc}"
+            log.error("record %d@%d set aside: %s", meta.partition, meta.offset, reason)
+            item = SetAside(meta.partition, meta.offset, 0, meta.provider_id, "",
+                            quarantine.REFUSED, reason, value or b"")  # fmt: skip
+            await self._quarantine([item])
+            return
+        middle = len(records) // 2
+        for half in (records[:middle], records[middle:]):
+            batch = self._new_batch()
+            for value, meta, ingested in half:
+                batch.add(value, meta, ingested)
+            # its own set-asides were written with the whole batch
+            if batch:
+                await self._store(batch, half)
+
+    async def _quarantine(self, items: list[SetAside]) -> None:
+        """Write ``items`` to the quarantine table, retrying while the store is away."""
+        if not items:
+            return
+        delay = 0.2
+        while True:
+            assert self._writer is not None
+            try:
+                await asyncio.to_thread(
+                    self._writer.quarantine, self._table, self._topic, items, int(self._now())
+                )
+                self.set_aside += len(items)
+                return
+            except Exception as exc:
+                metrics.STORE_INSERT_FAILURES.inc()
+                log.warning("quarantine insert failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 self._writer = await asyncio.to_thread(self._writer_factory)

@@ -6,8 +6,10 @@ import time
 from typing import Any, Protocol
 
 from jianguan import metrics
+from jianguan.store import quarantine
 from jianguan.store.executor import Executor, ServerExecutor
 from jianguan.store.processor import EncodedBlock, RecordMeta
+from jianguan.store.quarantine import SetAside
 
 
 class Batch(Protocol):
@@ -15,9 +17,9 @@ class Batch(Protocol):
 
     table: str
     column_names: tuple[str, ...]
-    undecodable: int
+    set_aside: list[SetAside]
 
-    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int: ...
+    def add(self, value: bytes | None, meta: RecordMeta, ingested_s: int) -> int: ...
 
     def columns(self) -> list[list[Any]]: ...
 
@@ -41,7 +43,7 @@ class BatchWriter:
         block = batch.encoded()
         if block is not None:
             if not isinstance(self._executor, ServerExecutor):
-                raise TypeError("encoded blocks go only to a ClickHouse server")
+                raise RuntimeError("encoded blocks go only to a ClickHouse server")
             self._executor.insert_encoded(
                 batch.table, batch.column_names, block.types, block.rows, block.data
             )
@@ -52,6 +54,17 @@ class BatchWriter:
         metrics.STORE_BATCH_ROWS.labels(batch.table).observe(n)
         metrics.STORE_ROWS.labels(batch.table).inc(n)
         return n
+
+    def quarantine(self, table: str, topic: str, items: list[SetAside], now_s: int) -> None:
+        """Set ``items`` (read from ``topic``, meant for ``table``) aside in the quarantine
+        table. Their values are strings and small numbers: the store cannot refuse them."""
+        if not items:
+            return
+        self._executor.insert_columns(
+            "quarantine", quarantine.COLUMNS, quarantine.columns(topic, items, now_s)
+        )
+        for item in items:
+            metrics.STORE_QUARANTINED.labels(table, item.cause).inc()
 
     def close(self) -> None:
         self._executor.close()

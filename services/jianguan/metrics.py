@@ -89,6 +89,14 @@ STORE_LAG = Gauge(
     ["partition"],
 )
 
+# Rules (faust processors) -----------------------------------------------------------------------
+RULES_SKIPPED = Counter(
+    "jianguan_rules_skipped_records_total",
+    "Records the rules could not read (not the message their topic carries), skipped so that they"
+    " never stop the rules; the store sets the same records aside in its quarantine table.",
+    ["agent"],
+)
+
 # Compliance (from the case and alert projections) ----------------------------------------------
 CASES_OPEN = Gauge(
     "jianguan_cases_open",

@@ -105,6 +105,49 @@ def test_illegal_output_opens_a_case_and_a_missed_disposal_raises_an_alert(up: R
     assert alerts == [("ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", case_id)]
 
 
+def test_poison_on_the_event_log_stops_neither_the_rules_nor_the_store(up: RunningUp) -> None:
+    """Records no ingest path writes (garbage, no value, a year-1 time) are set aside by the
+    store and skipped by the rules; what comes after them is stored and judged."""
+    from kafka import KafkaProducer
+
+    from jianguan.contracts import topics
+    from jianguan.contracts.codec import encode_batch
+    from jianguan.runtime.broker import running_embedded
+    from tests.helpers import generation
+
+    listeners = running_embedded(up.state_dir)
+    assert listeners is not None
+    headers = topics.event_headers("case-ai", int(time.time() * 1000))
+    year_one = generation("poison-y1")
+    year_one.envelope.occurred_at.seconds = -62135596800
+    producer = KafkaProducer(bootstrap_servers=listeners[0])
+    try:
+        for value in (b"\xff\xfe garbage", None, encode_batch("p", [year_one.SerializeToString()])):
+            producer.send(topics.EVENTS, value, key=b"case-ai/svc-chat", headers=headers)
+        producer.flush(30)
+    finally:
+        producer.close()
+    (hit,) = chained("after-poison", 1, service="svc-poison")
+    m = hit.moderation
+    m.stage = pb.bodies_pb2.MODERATION_STAGE_OUTPUT
+    m.risk_category = pb.bodies_pb2.RISK_CATEGORY_VIOLENCE
+    m.action = pb.bodies_pb2.MODERATION_ACTION_BLOCKED
+
+    async def send() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([hit])
+
+    assert asyncio.run(send()).accepted == 1
+    case_id = f"ART14-ILLEGAL-CONTENT:case-ai:{hit.envelope.event_id}"
+    want = [(case_id,)]
+    assert _wait(up, f"SELECT case_id FROM cases WHERE case_id = '{case_id}'", want) == want
+    causes = "SELECT cause, count() FROM quarantine GROUP BY cause ORDER BY cause"
+    want = [("out_of_range", 1), ("undecodable", 2)]
+    assert _wait(up, causes, want) == want
+    stored = "SELECT count() FROM events WHERE event_id IN ('after-poison-0', 'poison-y1')"
+    assert _query(up, stored) == [(1,)]
+
+
 def test_replay_equals_live(up: RunningUp) -> None:
     """After live processing (the test above, plus a complaint handled in time), a replay of the
     event store produces exactly the live case facts."""

@@ -9,18 +9,23 @@ table is only ever written in the context of the provider's own partition.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import faust
+from google.protobuf.message import DecodeError
 
+from jianguan import metrics
 from jianguan.contracts import pb, topics, wire
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+
+log = logging.getLogger(__name__)
 
 
 def _header(headers: Any, name: str) -> bytes | None:
@@ -73,7 +78,11 @@ def install_rules(
             provider = _header(event.headers, topics.HEADER_PROVIDER)
             if provider is None:
                 continue
-            batch_id, relevant = _relevant(event.value)
+            try:
+                batch_id, relevant = _relevant(event.value)
+            except (DecodeError, TypeError) as exc:
+                _skip("rules-select", event, exc)
+                continue
             if relevant:
                 await rule_input.send(
                     key=provider,
@@ -95,13 +104,17 @@ def install_rules(
             if _header(event.headers, topics.HEADER_TICK) is not None:
                 await publish(engine.tick(time.time(), provider))
                 continue
-            if _header(event.headers, topics.HEADER_SOURCE) == b"authority":
-                complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
-                await publish(
-                    engine.process([observed_authority_complaint(complaint)], time.time())
-                )
+            try:
+                if _header(event.headers, topics.HEADER_SOURCE) == b"authority":
+                    complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
+                    await publish(
+                        engine.process([observed_authority_complaint(complaint)], time.time())
+                    )
+                    continue
+                batch = pb.EventBatch.FromString(event.value)
+            except (DecodeError, TypeError) as exc:
+                _skip("rules-apply", event, exc)
                 continue
-            batch = pb.EventBatch.FromString(event.value)
             seen = (observed(ev, provider) for ev in batch.events)
             await publish(engine.process([o for o in seen if o is not None], time.time()))
 
@@ -111,6 +124,12 @@ def install_rules(
             await rule_input.send(
                 key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")]
             )
+
+
+def _skip(agent: str, event: Any, exc: Exception) -> None:
+    metrics.RULES_SKIPPED.labels(agent).inc()
+    where = f"{event.message.topic}[{event.message.partition}]@{event.message.offset}"
+    log.error("%s: record %s is unreadable (%s); skipped", agent, where, exc)
 
 
 _RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)

@@ -26,6 +26,7 @@ class RunningUp:
     pids: dict[str, int]
     writer_url: ClickHouseUrl
     banner: str
+    state_dir: Path
 
 
 @contextmanager
@@ -71,6 +72,7 @@ def launched_up(
             {name: int(pid) for name, pid in re.findall(r"(\w+) pid (\d+)", banner)},
             ClickHouseUrl(m.group(1), int(m.group(2)), "writer", creds["writer"], m.group(3)),
             banner,
+            state_dir,
         )
     finally:
         proc.send_signal(signal.SIGTERM)

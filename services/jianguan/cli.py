@@ -82,6 +82,8 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
             settings.gateway_host,
             settings.gateway_port,
             _tls(settings),
+            fairness=settings.gateway_fairness,
+            replicas=settings.gateway_replicas,
         )
         start_http_server(settings.metrics_port, addr="127.0.0.1")
         await gateway.start(_recent_ids(settings) if settings.clickhouse_url else None)

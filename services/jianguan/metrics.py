@@ -54,6 +54,12 @@ GATEWAY_AUTH_FAILURES = Counter(
     "Calls refused before reading any item: missing or unknown credential.",
     ["reason"],
 )
+GATEWAY_REFUSED = Counter(
+    "jianguan_gateway_refused_total",
+    "Calls refused because their provider was at one of its bounds (streams: open Publish"
+    " streams; in_flight: batches in flight and waiting), RESOURCE_EXHAUSTED.",
+    ["bound"],
+)
 # Event store sink ------------------------------------------------------------------------------
 STORE_ROWS = Counter(
     "jianguan_store_rows_written_total",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jianguan.alerting.config import AlertingConfig, parse
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.gateway.fairness import FairnessLimits
 
 
 def _dates(text: str) -> frozenset[date]:
@@ -27,6 +28,9 @@ class Settings:
     database: str
     gateway_host: str
     gateway_port: int
+    gateway_fairness: FairnessLimits
+    # Gateway processes sharing the providers' traffic: each grants 1/N of every provider's rate.
+    gateway_replicas: int
     metrics_port: int
     providers_file: Path
     tls_cert: Path | None
@@ -78,6 +82,15 @@ class Settings:
             database=env.get("JIANGUAN_DATABASE", "jianguan"),
             gateway_host=env.get("JIANGUAN_GATEWAY_HOST", "127.0.0.1"),
             gateway_port=int(env.get("JIANGUAN_GATEWAY_PORT", "50051")),
+            # Per provider and gateway process: open Publish streams, batches in flight, and how
+            # long a rate-limited batch keeps its slot (jianguan.gateway.fairness).
+            gateway_fairness=FairnessLimits(
+                max_streams=int(env.get("JIANGUAN_GATEWAY_MAX_STREAMS", "8")),
+                max_in_flight=int(env.get("JIANGUAN_GATEWAY_MAX_IN_FLIGHT", "32")),
+                rate_limited_hold_s=float(env.get("JIANGUAN_GATEWAY_RATE_LIMITED_HOLD_S", "1")),
+                refusal_delay_s=float(env.get("JIANGUAN_GATEWAY_REFUSAL_DELAY_S", "5")),
+            ),
+            gateway_replicas=max(1, int(env.get("JIANGUAN_GATEWAY_REPLICAS", "1"))),
             metrics_port=int(env.get("JIANGUAN_METRICS_PORT", "9464")),
             providers_file=Path(env.get("JIANGUAN_PROVIDERS_FILE", str(state / "providers.toml"))),
             tls_cert=path("JIANGUAN_TLS_CERT"),

@@ -191,3 +191,9 @@ def build(plan: ColumnPlan | None = None) -> Schema | None:
 def scanner() -> Schema | None:
     """The validating scanner (no columns), built once per process; None when not built."""
     return build()
+
+
+def outline(raw: bytes) -> tuple[str, int] | None:
+    """(batch id, number of events) from the top level of an EventBatch alone; None when it is
+    malformed or the extension is not built."""
+    return None if _wire is None else _wire.outline(raw)

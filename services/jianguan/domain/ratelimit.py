@@ -20,12 +20,16 @@ class TokenBucket:
         if self.tokens < 0:
             self.tokens = self.burst
 
-    def take(self, wanted: int, now: float) -> int:
-        """Take up to ``wanted`` tokens at time ``now`` (seconds); return how many were granted."""
+    def available(self, now: float) -> float:
+        """Tokens at time ``now`` (seconds), taking none."""
         if now > self.updated:
             self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
-        granted = min(wanted, int(self.tokens))
+        return self.tokens
+
+    def take(self, wanted: int, now: float) -> int:
+        """Take up to ``wanted`` tokens at time ``now`` (seconds); return how many were granted."""
+        granted = min(wanted, int(self.available(now)))
         self.tokens -= granted
         return granted
 
@@ -36,9 +40,15 @@ class RateLimiter:
     def __init__(self) -> None:
         self._buckets: dict[str, TokenBucket] = {}
 
-    def take(self, provider_id: str, wanted: int, now: float, rate: float, burst: float) -> int:
+    def _bucket(self, provider_id: str, now: float, rate: float, burst: float) -> TokenBucket:
         bucket = self._buckets.get(provider_id)
         if bucket is None or bucket.rate != rate or bucket.burst != burst:
             bucket = TokenBucket(rate=rate, burst=burst, updated=now)
             self._buckets[provider_id] = bucket
-        return bucket.take(wanted, now)
+        return bucket
+
+    def take(self, provider_id: str, wanted: int, now: float, rate: float, burst: float) -> int:
+        return self._bucket(provider_id, now, rate, burst).take(wanted, now)
+
+    def available(self, provider_id: str, now: float, rate: float, burst: float) -> float:
+        return self._bucket(provider_id, now, rate, burst).available(now)

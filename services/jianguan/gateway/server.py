@@ -16,6 +16,7 @@ from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.gateway.authority import AuthorityServicer
+from jianguan.gateway.fairness import DEFAULT_FAIRNESS, FairnessLimits, ProviderShares
 from jianguan.gateway.servicer import IngestServicer
 from jianguan.ingest.admission import Admission
 from jianguan.ingest.event_log import EventLogProducer
@@ -61,7 +62,11 @@ class Gateway:
         dedup_capacity: int = 2_000_000,
         limits: Limits = DEFAULT_LIMITS,
         linger_ms: int = 2,
+        fairness: FairnessLimits = DEFAULT_FAIRNESS,
+        replicas: int = 1,
     ) -> None:
+        """``fairness``: each provider's share of this process; ``replicas``: gateway processes
+        sharing the providers' traffic (each grants 1/replicas of every provider's rate)."""
         self.registry = registry
         self.dedup = RecentIds(dedup_capacity)
         self.producer = EventLogProducer(
@@ -70,10 +75,10 @@ class Gateway:
             topics.topic_name(topics.OUTCOMES, namespace),
             linger_ms=linger_ms,
         )
-        pipeline = IngestPipeline(
-            Admission(self.dedup, RateLimiter(), limits), self.producer, path="grpc"
-        )
-        self.servicer = IngestServicer(registry, pipeline)
+        admission = Admission(self.dedup, RateLimiter(), limits, rate_share=1 / max(1, replicas))
+        pipeline = IngestPipeline(admission, self.producer, path="grpc")
+        self._fairness = fairness
+        self.servicer = IngestServicer(registry, pipeline, ProviderShares(fairness))
         self.authority = AuthorityServicer(registry, self.producer, namespace)
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
@@ -94,6 +99,13 @@ class Gateway:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                # Calls open at once per connection (a provider's batches in flight and its
+                # streams): a client opening more waits on its own side, before the gateway
+                # reads or refuses anything (fairness).
+                (
+                    "grpc.max_concurrent_streams",
+                    self._fairness.max_in_flight + self._fairness.max_streams,
+                ),
             ]
         )
         handlers = {
@@ -158,6 +170,7 @@ class Gateway:
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None
+        self.servicer.shares.close()
         await self.producer.stop()
 
     async def wait(self) -> None:

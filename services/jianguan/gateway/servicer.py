@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator
 
 import grpc
@@ -12,6 +13,7 @@ import grpc
 from jianguan import metrics
 from jianguan.contracts import pb
 from jianguan.gateway.credentials import MALFORMED, bearer_token
+from jianguan.gateway.fairness import ProviderShares, Refused
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import Provider, ProviderRegistry
 
@@ -21,6 +23,13 @@ _STATUS_NAMES = {
 }
 MAX_BATCH_EVENTS = 10_000
 MAX_IN_FLIGHT_PER_STREAM = 16
+_RATE_LIMITED = pb.ingest_pb2.ITEM_STATUS_RATE_LIMITED
+
+
+def _rate_limited(ack: pb.BatchAck) -> bool:
+    return any(r.status == _RATE_LIMITED for r in ack.results)
+
+
 Context = grpc.aio.ServicerContext[bytes, pb.BatchAck]
 
 
@@ -29,9 +38,11 @@ class IngestServicer:
         self,
         registry: ProviderRegistry,
         pipeline: IngestPipeline,
+        shares: ProviderShares | None = None,
     ) -> None:
         self._registry = registry
         self._pipeline = pipeline
+        self.shares = shares or ProviderShares()
 
     # -- authentication ----------------------------------------------------------------------
     async def _identify(self, context: Context) -> Provider:
@@ -74,34 +85,88 @@ class IngestServicer:
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
     # -- RPCs --------------------------------------------------------------------------------
+    async def _refuse_over_bound(self, context: Context, bound: str, exc: Refused) -> None:
+        """RESOURCE_EXHAUSTED, after the refusal delay (``fairness``), spread over half to one
+        and a half times it, so that calls refused together do not all come back together."""
+        metrics.GATEWAY_REFUSED.labels(bound).inc()
+        await asyncio.sleep(self.shares.limits.refusal_delay_s * (0.5 + random.random()))
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+
+    async def _handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:
+        """One batch in one of the provider's slots (taken by the caller), given back after."""
+        rate_limited = False
+        try:
+            ack = await self._pipeline.handle(provider, raw)
+            rate_limited = _rate_limited(ack)
+            return ack
+        finally:
+            self.shares.release(provider.id, rate_limited)
+
     async def publish_batch(self, request: bytes, context: Context) -> pb.BatchAck:
         provider = await self._identify(context)
         metrics.GATEWAY_BATCHES.labels("PublishBatch").inc()
-        return await self._pipeline.handle(provider, request)
+        try:
+            await self.shares.acquire(provider.id, queue=False)
+        except Refused as exc:
+            await self._refuse_over_bound(context, "in_flight", exc)
+        return await self._handle(provider, request)
 
     async def publish(
         self, requests: AsyncIterator[bytes], context: Context
     ) -> AsyncIterator[pb.BatchAck]:
-        """Several batches in flight per stream; each ack is sent as soon as its batch settles."""
+        """Several batches in flight per stream; each ack is sent as soon as its batch settles.
+        The stream counts against its provider's streams, and each batch takes one of its
+        provider's slots before it is read (``fairness``)."""
         provider = await self._identify(context)
+        try:
+            async with self.shares.stream(provider.id):
+                async for ack in self._stream(provider, requests):
+                    yield ack
+        except Refused as exc:
+            await self._refuse_over_bound(context, "streams", exc)
+
+    async def _stream(
+        self, provider: Provider, requests: AsyncIterator[bytes]
+    ) -> AsyncIterator[pb.BatchAck]:
         acks: asyncio.Queue[pb.BatchAck | None] = asyncio.Queue()
         slots = asyncio.Semaphore(MAX_IN_FLIGHT_PER_STREAM)
-        pending: set[asyncio.Task[None]] = set()
+        pending: set[asyncio.Task[bool]] = set()
 
-        async def one(raw: bytes) -> None:
-            try:
-                await acks.put(await self._pipeline.handle(provider, raw))
-            finally:
-                slots.release()
+        async def one(raw: bytes) -> bool:
+            ack = await self._pipeline.handle(provider, raw)
+            await acks.put(ack)
+            return _rate_limited(ack)
+
+        def settled(task: asyncio.Task[bool]) -> None:
+            # also when the task was cancelled before it ever ran: the slots always come back
+            pending.discard(task)
+            slots.release()
+            limited = not task.cancelled() and task.exception() is None and task.result()
+            self.shares.release(provider.id, limited)
 
         async def read() -> None:
             try:
-                async for raw in requests:
-                    metrics.GATEWAY_BATCHES.labels("Publish").inc()
+                while True:
+                    # a slot of the stream, then one of the provider, before reading more
                     await slots.acquire()
-                    task = asyncio.create_task(one(raw))
+                    try:
+                        await self.shares.acquire(provider.id)
+                    except BaseException:
+                        slots.release()
+                        raise
+                    task = None
+                    try:
+                        raw = await anext(requests)
+                        metrics.GATEWAY_BATCHES.labels("Publish").inc()
+                        task = asyncio.create_task(one(raw))
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        if task is None:
+                            self.shares.release(provider.id)
+                            slots.release()
                     pending.add(task)
-                    task.add_done_callback(pending.discard)
+                    task.add_done_callback(settled)
                 if pending:
                     await asyncio.gather(*list(pending))
             finally:

@@ -3,7 +3,8 @@
 Pure apart from the injected dedup memory and rate limiter; the caller produces the admitted groups
 to Kafka and then settles each group (its ids stay remembered on broker ack, are released on
 failure).
-Order of checks per batch: rate limit (before any work), provider identity, validation and data
+Order of checks per batch: rate limit (before any work: a provider with no token left has its
+batch refused whole from its outline, no event read), provider identity, validation and data
 minimisation, duplicates. One bad item never affects the others.
 """
 
@@ -131,13 +132,42 @@ class Admission:
     """Decides per item; holds no per-call state, safe to share across concurrent calls."""
 
     def __init__(
-        self, dedup: RecentIds, limiter: RateLimiter, limits: Limits = DEFAULT_LIMITS
+        self,
+        dedup: RecentIds,
+        limiter: RateLimiter,
+        limits: Limits = DEFAULT_LIMITS,
+        rate_share: float = 1.0,
     ) -> None:
+        """``rate_share``: the part of each provider's rate and burst this process grants (one
+        over the number of gateway replicas sharing the provider's traffic)."""
         self._dedup = dedup
         self._limiter = limiter
         self._limits = limits
+        self._share = rate_share
         # Claimed ids whose record the broker has not confirmed or refused in time.
         self._in_doubt: set[tuple[str, str]] = set()
+
+    def _take(self, provider: ProviderPolicy, wanted: int, now_s: float) -> int:
+        share = self._share
+        return self._limiter.take(
+            provider.provider_id, wanted, now_s, provider.rate_per_s * share, provider.burst * share
+        )
+
+    def over_rate(self, provider: ProviderPolicy, raw: bytes, now_s: float) -> Admitted | None:
+        """The batch refused whole as RATE_LIMITED when the provider has no token left, judged
+        from its outline alone (no event is read, nothing claimed, no token taken); None when
+        it has tokens (or the outline cannot say: then the full path answers)."""
+        share = self._share
+        tokens = self._limiter.available(
+            provider.provider_id, now_s, provider.rate_per_s * share, provider.burst * share
+        )
+        if tokens >= 1:
+            return None
+        outline = wire.outline(raw)
+        if outline is None or len(outline[0].encode()) > self._limits.max_batch_id_bytes:
+            return None
+        batch_id, n = outline
+        return Admitted(batch_id, n, [_rate_limited(i, "", provider) for i in range(n)], [])
 
     def admit(
         self, provider: ProviderPolicy, batch: pb.EventBatch, raw: bytes | None, now_s: float
@@ -151,7 +181,7 @@ class Admission:
         refused = self._long_batch_id(batch.batch_id, [e.envelope.event_id for e in events])
         if refused is not None:
             return refused
-        granted = self._limiter.take(pid, n, now_s, provider.rate_per_s, provider.burst)
+        granted = self._take(provider, n, now_s)
         check_size = raw is None or len(raw) > self._limits.max_event_bytes
         rejections: list[Rejection] = []
         groups: dict[str, ServiceGroup] = {}
@@ -209,7 +239,7 @@ class Admission:
                 return None
         pid = provider.provider_id
         n = len(ids)
-        granted = self._limiter.take(pid, n, now_s, provider.rate_per_s, provider.burst)
+        granted = self._take(provider, n, now_s)
         names = dict(named)
         special = names.keys() | judged.keys()  # the rest: only the duplicate check is left
         claim = self._dedup.claim

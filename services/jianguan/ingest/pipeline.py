@@ -84,6 +84,9 @@ class IngestPipeline:
 
     async def _judge(self, provider: Provider, raw: bytes, now: float) -> pb.BatchAck:
         started = time.perf_counter()
+        refused = self._admission.over_rate(provider.policy, raw, now)
+        if refused is not None:
+            return self._ack(provider.id, refused.batch_id, refused.received, 0, refused.rejections)
         admitted = self._admission.admit_encoded(provider.policy, raw, now, MAX_BATCH_EVENTS)
         if admitted is None:
             answer = self._admit_decoded(provider, raw, now)

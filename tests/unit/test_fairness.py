@@ -39,6 +39,11 @@ def test_streams_beyond_the_bound_are_refused_and_counted_back() -> None:
         assert shares.open_streams("a") == 0
         async with shares.stream("a"):
             pass
+        # a provider's own limit (from the registry) instead of the gateway's
+        async with shares.stream("c", 3), shares.stream("c", 3), shares.stream("c", 3):
+            with pytest.raises(Refused, match="the limit is 3"):
+                async with shares.stream("c", 3):
+                    pass
 
     asyncio.run(go())
 

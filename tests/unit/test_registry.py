@@ -18,7 +18,7 @@ def test_round_trip_and_lookup(tmp_path: Path) -> None:
             Provider(
                 "acme-ai", 'Acme "AI"', token_sha256=token_digest(token), rate_per_s=5, burst=9
             ),
-            Provider("beta-ai", "Beta", mtls_subject="beta-ai.client"),
+            Provider("beta-ai", "Beta", mtls_subject="beta-ai.client", max_streams=64),
         ]
     )
     path = tmp_path / "providers.toml"
@@ -34,6 +34,7 @@ def test_round_trip_and_lookup(tmp_path: Path) -> None:
     beta = loaded.by_subject("beta-ai.client")
     assert beta is not None
     assert beta.id == "beta-ai"
+    assert (beta.max_streams, found.max_streams) == (64, 0)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,9 @@
 Three bounds, each checked before any work on a batch, each costing a provider only its own
 service:
 
-- **streams**: a provider holds at most ``max_streams`` open Publish streams; one more is refused
-  at once (RESOURCE_EXHAUSTED), before it is read.
+- **streams**: a provider holds at most ``max_streams`` open Publish streams (its own
+  ``max_streams`` in the registry, else the gateway's); one more is refused (RESOURCE_EXHAUSTED)
+  before it is read.
 - **batches in flight**: at most ``max_in_flight`` of a provider's batches are being judged and
   produced at any moment, across all its streams and calls. A stream waits for its provider's
   slot before reading its next batch (gRPC flow control then holds the sender back); a unary
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class FairnessLimits:
-    max_streams: int = 8
+    max_streams: int = 16
     max_in_flight: int = 32
     rate_limited_hold_s: float = 1.0
     refusal_delay_s: float = 5.0
@@ -68,13 +69,15 @@ class ProviderShares:
         return share
 
     @asynccontextmanager
-    async def stream(self, provider_id: str) -> AsyncIterator[None]:
-        """One open Publish stream of ``provider_id``; Refused when it has its maximum."""
+    async def stream(self, provider_id: str, limit: int = 0) -> AsyncIterator[None]:
+        """One open Publish stream of ``provider_id``; Refused when it has its maximum
+        (``limit``, the provider's own, or else the gateway's)."""
         share = self._share(provider_id)
-        if share.streams >= self.limits.max_streams:
+        limit = limit or self.limits.max_streams
+        if share.streams >= limit:
             raise Refused(
                 f"provider {provider_id!r} already has {share.streams} open Publish streams"
-                f" (the limit is {self.limits.max_streams}): send more batches on each stream"
+                f" (the limit is {limit}): send more batches on each stream"
             )
         share.streams += 1
         try:

@@ -119,7 +119,7 @@ class IngestServicer:
         provider's slots before it is read (``fairness``)."""
         provider = await self._identify(context)
         try:
-            async with self.shares.stream(provider.id):
+            async with self.shares.stream(provider.id, provider.max_streams):
                 async for ack in self._stream(provider, requests):
                     yield ack
         except Refused as exc:

@@ -42,6 +42,9 @@ class Provider:
     # The field the service works in (e.g. "education", "news", "healthcare"): the departments
     # of Art. 16 supervise by sector, and a console viewer may be scoped to sectors.
     sector: str = ""
+    # Publish streams it may hold open at once on one gateway (one per reporting process);
+    # 0: the gateway's default (JIANGUAN_GATEWAY_MAX_STREAMS).
+    max_streams: int = 0
 
     @property
     def policy(self) -> ProviderPolicy:
@@ -129,6 +132,7 @@ class ProviderRegistry:
                         rate_per_s=float(item.get("rate_per_s", DEFAULT_RATE)),
                         burst=float(item.get("burst", DEFAULT_BURST)),
                         sector=str(item.get("sector", "")),
+                        max_streams=int(item.get("max_streams", 0)),
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:
@@ -161,6 +165,8 @@ class ProviderRegistry:
                 out.append(f"mtls_subject = {quote(p.mtls_subject)}")
             if p.sector:
                 out.append(f"sector = {quote(p.sector)}")
+            if p.max_streams:
+                out.append(f"max_streams = {p.max_streams}")
             out += [f"rate_per_s = {p.rate_per_s}", f"burst = {p.burst}", ""]
         for a in self._authorities.values():
             out += [

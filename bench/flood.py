@@ -137,7 +137,9 @@ def _flood(target: str, streams: int, seconds: float, nice: int, out: Any) -> No
     out.put(counts)
 
 
-def run(streams: int, calls: int, flood_rate: float, nice: int) -> dict[str, Any]:
+def run(
+    streams: int, calls: int, flood_rate: float, nice: int, env: dict[str, str]
+) -> dict[str, Any]:
     registry = ProviderRegistry(
         [
             Provider(CALM, CALM, token_digest(TOKENS[CALM]), rate_per_s=1e6, burst=1e6),
@@ -148,7 +150,7 @@ def run(streams: int, calls: int, flood_rate: float, nice: int) -> dict[str, Any
     every_s = 0.05
     with (
         tempfile.TemporaryDirectory(prefix="jianguan-bench-flood-") as tmp,
-        launched_up(Path(tmp), registry) as up,
+        launched_up(Path(tmp), registry, env) as up,
     ):
         asyncio.run(_calm(up.gateway, _batches(CALM, 20, 20, seed=1), every_s))  # warm-up
         baseline = asyncio.run(_calm(up.gateway, _batches(CALM, calls, 20, seed=2), every_s))
@@ -209,11 +211,20 @@ def main() -> None:
         help="niceness of the flooding client (19: it runs on CPU the platform leaves, as it"
         " would on the provider's own machine; 0: it competes with the platform for CPU)",
     )
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the platform, e.g. JIANGUAN_GATEWAY_MAX_IN_FLIGHT=8",
+    )
     args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.gateway_env)
     result = {
         "bench": "flood",
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **run(args.streams, args.calls, args.flood_rate, args.flooder_nice),
+        "gateway_settings": env,
+        **run(args.streams, args.calls, args.flood_rate, args.flooder_nice, env),
     }
     out = Path(__file__).parent / "results" / f"flood-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)

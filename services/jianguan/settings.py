@@ -86,7 +86,7 @@ class Settings:
             # long a rate-limited batch keeps its slot (jianguan.gateway.fairness).
             gateway_fairness=FairnessLimits(
                 max_streams=int(env.get("JIANGUAN_GATEWAY_MAX_STREAMS", "16")),
-                max_in_flight=int(env.get("JIANGUAN_GATEWAY_MAX_IN_FLIGHT", "32")),
+                max_in_flight=int(env.get("JIANGUAN_GATEWAY_MAX_IN_FLIGHT", "8")),
                 rate_limited_hold_s=float(env.get("JIANGUAN_GATEWAY_RATE_LIMITED_HOLD_S", "1")),
                 refusal_delay_s=float(env.get("JIANGUAN_GATEWAY_REFUSAL_DELAY_S", "5")),
             ),

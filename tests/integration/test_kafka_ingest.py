@@ -136,7 +136,7 @@ def test_garbage_is_answered_under_the_records_key(spine: Spine, inbound: Inboun
     ack = spine.loop.run(go(), timeout=90)
     assert ack.batch_id == "garbage-1"
     assert [r.status for r in ack.results] == [pb.ingest_pb2.ITEM_STATUS_INVALID]
-    assert "not a valid jianguan.v1.EventBatch" in ack.results[0].reason
+    assert "malformed from byte 0" in ack.results[0].reason
     assert spine.stored() == 0
 
 

@@ -7,6 +7,7 @@ events with their field tag is byte-for-byte the same encoding at a fraction of 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 _TAG_BATCH_ID = b"\x0a"  # EventBatch.batch_id: field 1, length-delimited
 _TAG_EVENT = b"\x12"  # EventBatch.events: field 2, length-delimited
@@ -30,3 +31,65 @@ def encode_batch(batch_id: str, serialized_events: Iterable[bytes]) -> bytes:
     for ev in serialized_events:
         parts += (_TAG_EVENT, _varint(len(ev)), ev)
     return b"".join(parts)
+
+
+@dataclass(slots=True)
+class SplitBatch:
+    """The top level of an EventBatch, read without decoding an event: its id, each event's
+    encoding in order, and where (and why) the message stops being readable, if it does."""
+
+    batch_id: str = ""
+    events: list[bytes] = field(default_factory=list)
+    broken_at: int | None = None
+    problem: str = ""
+
+
+def _read_varint(raw: bytes, pos: int) -> tuple[int, int] | None:
+    value, shift = 0, 0
+    while pos < len(raw) and shift < 70:
+        b = raw[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, pos
+        shift += 7
+    return None
+
+
+def split_batch(raw: bytes) -> SplitBatch:
+    """What can be read of a serialized EventBatch that protobuf refuses as a whole, so that
+    each event can be judged (and answered) on its own. Unknown fields are skipped."""
+    out = SplitBatch()
+    pos, end = 0, len(raw)
+    while pos < end:
+        start = pos
+        tag = _read_varint(raw, pos)
+        if tag is None or tag[0] >> 3 == 0:
+            out.broken_at, out.problem = start, "a field tag is malformed"
+            return out
+        (key, pos), wire_type = tag, tag[0] & 7
+        number = key >> 3
+        if wire_type == 2:
+            length = _read_varint(raw, pos)
+            if length is None or length[0] > end - length[1]:
+                out.broken_at, out.problem = start, f"field {number} runs past the end"
+                return out
+            n, pos = length
+            value = raw[pos : pos + n]
+            pos += n
+            if number == 2:
+                out.events.append(value)
+            elif number == 1:
+                out.batch_id = value.decode("utf-8", "replace")
+        elif wire_type == 0:
+            skipped = _read_varint(raw, pos)
+            if skipped is None:
+                out.broken_at, out.problem = start, f"field {number} runs past the end"
+                return out
+            pos = skipped[1]
+        elif wire_type in (1, 5) and pos + (8 if wire_type == 1 else 4) <= end:
+            pos += 8 if wire_type == 1 else 4
+        else:
+            out.broken_at, out.problem = start, f"field {number} has wire type {wire_type}"
+            return out
+    return out

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class FairnessLimits:
     max_streams: int = 16
-    max_in_flight: int = 32
+    max_in_flight: int = 8
     rate_limited_hold_s: float = 1.0
     refusal_delay_s: float = 5.0
 

@@ -10,7 +10,7 @@ minimisation, duplicates. One bad item never affects the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
@@ -26,6 +26,7 @@ DUPLICATE = pb.ingest_pb2.ITEM_STATUS_DUPLICATE
 RATE_LIMITED = pb.ingest_pb2.ITEM_STATUS_RATE_LIMITED
 FORBIDDEN = pb.ingest_pb2.ITEM_STATUS_FORBIDDEN
 UNAVAILABLE = pb.ingest_pb2.ITEM_STATUS_UNAVAILABLE
+INVALID = pb.ingest_pb2.ITEM_STATUS_INVALID
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +171,17 @@ class Admission:
         return Admitted(batch_id, n, [_rate_limited(i, "", provider) for i in range(n)], [])
 
     def admit(
-        self, provider: ProviderPolicy, batch: pb.EventBatch, raw: bytes | None, now_s: float
+        self,
+        provider: ProviderPolicy,
+        batch: pb.EventBatch,
+        raw: bytes | None,
+        now_s: float,
+        undecodable: Mapping[int, str] | None = None,
     ) -> Admitted:
         """Judge every item of ``batch``; ``raw`` is its received encoding, forwarded unchanged
         when every item is accepted and all belong to one service. The reference path: every
-        item through the Python validator."""
+        item through the Python validator. ``undecodable``: positions whose bytes were not an
+        Event (held by empty events in ``batch``), answered INVALID with the reason given."""
         pid = provider.provider_id
         events = batch.events
         n = len(events)
@@ -190,6 +197,9 @@ class Admission:
             event_id = env.event_id
             if i >= granted:
                 rejections.append(_rate_limited(i, event_id, provider))
+                continue
+            if undecodable and i in undecodable:
+                rejections.append(Rejection(i, "", INVALID, f"events[{i}]", undecodable[i]))
                 continue
             named = env.provider_id
             if named and named != pid:

@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 
 from jianguan import metrics
 from jianguan.contracts import pb
+from jianguan.contracts.codec import SplitBatch, split_batch
 from jianguan.ingest.admission import Admission, Admitted, Rejection, ServiceGroup
 from jianguan.ingest.registry import Provider
 
@@ -100,25 +101,50 @@ class IngestPipeline:
 
     def _admit_decoded(self, provider: Provider, raw: bytes, now: float) -> Admitted | pb.BatchAck:
         """The reference path: protobuf decodes the batch; an ack when it is refused whole."""
+        undecodable: dict[int, str] = {}
         try:
             batch = pb.EventBatch.FromString(raw)
-        except DecodeError as exc:
-            metrics.INGEST_ITEMS.labels(self._path, provider.id, "INVALID").inc()
-            return pb.BatchAck(
-                results=[
-                    pb.ItemResult(
-                        status=pb.ingest_pb2.ITEM_STATUS_INVALID,
-                        reason=f"the message is not a valid jianguan.v1.EventBatch: {exc}",
-                    )
-                ]
-            )
+        except DecodeError:
+            split = split_batch(raw)
+            events = []
+            for i, data in enumerate(split.events):
+                try:
+                    events.append(pb.Event.FromString(data))
+                except DecodeError as exc:
+                    events.append(pb.Event())
+                    undecodable[i] = f"is not a valid jianguan.v1.Event: {exc}"
+            if split.broken_at is not None:
+                return self._refuse_malformed(provider, split, events)
+            batch = pb.EventBatch(batch_id=split.batch_id, events=events)
         if len(batch.events) > MAX_BATCH_EVENTS:
             return self._refuse_all(
                 provider,
                 batch,
                 f"the batch holds {len(batch.events)} events; the limit is {MAX_BATCH_EVENTS}",
             )
+        if undecodable:
+            return self._admission.admit(provider.policy, batch, None, now, undecodable)
         return self._admission.admit(provider.policy, batch, raw, now)
+
+    def _refuse_malformed(
+        self, provider: Provider, split: SplitBatch, events: list[pb.event_pb2.Event]
+    ) -> pb.BatchAck:
+        """A batch that stops being readable part way: nothing in it is accepted. Every item
+        read is answered, and so is the position where reading stopped (``received`` counts
+        it): items after it were not received and must be sent again in a well-formed batch."""
+        k = len(events)
+        reason = (
+            f"the batch is malformed from byte {split.broken_at} on ({split.problem}): nothing"
+            f" in it was accepted; items from index {k} on were not received"
+        )
+        rejections = [
+            Rejection(i, ev.envelope.event_id, pb.ingest_pb2.ITEM_STATUS_INVALID, "", reason)
+            for i, ev in enumerate(events)
+        ]
+        rejections.append(
+            Rejection(k, "", pb.ingest_pb2.ITEM_STATUS_INVALID, f"events[{k}]", reason)
+        )
+        return self._ack(provider.id, split.batch_id, k + 1, 0, rejections)
 
     async def _produce(
         self, provider: Provider, admitted: Admitted, rejections: list[Rejection], received_ms: int

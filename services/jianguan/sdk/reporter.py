@@ -260,6 +260,13 @@ class AsyncReporter:
         for i in range(stop):
             env = events[i].envelope
             r = answers.get(i)
+            if r is None and i >= ack.received:
+                # the gateway could not read this far into the batch: not received, not accepted
+                r = pb.ItemResult(
+                    index=i,
+                    status=pb.ingest_pb2.ITEM_STATUS_INVALID,
+                    reason=f"not received: the gateway read {ack.received} items of the batch",
+                )
             out = (
                 Outcome(env.event_id, env.service_id, env.sequence, "ACCEPTED")
                 if r is None

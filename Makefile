@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka system-packages protos protos-check check-deploy lint test test-unit demo smoke bench clean
+.PHONY: help install kafka system-packages protos protos-check check-deploy lint test test-unit fuzz demo smoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,8 +55,8 @@ protos-check: protos ## fail when the committed generated code is stale
 	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
 lint: install protos-check check-deploy ## ruff, ruff format, mypy --strict, gcc warnings, buf lint, generated-code freshness, deploy configs
-	$(BIN)/ruff check services tests bench
-	$(BIN)/ruff format --check services tests bench
+	$(BIN)/ruff check services tests bench fuzz
+	$(BIN)/ruff format --check services tests bench fuzz
 	$(BIN)/mypy
 	gcc -fsyntax-only -std=c11 -Wall -Wextra -Wno-missing-field-initializers -Werror \
 	  -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
@@ -69,9 +69,13 @@ check-deploy: system-packages ## promtool / amtool checks and unit tests of the 
 	promtool test rules deploy/prometheus/tests/*.yml
 	amtool check-config deploy/alertmanager/alertmanager.yml
 
-test: install ## the whole suite: unit, integration (real Kafka + ClickHouse), e2e
+test: install ## the whole suite: unit, integration (real Kafka + ClickHouse), e2e, then fuzzing
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+	@fuzz/run.sh
+
+fuzz: install ## fuzz batch parsing and the native scanner (FUZZ_SECONDS, default 60), replayed under ASan/UBSan
+	fuzz/run.sh
 
 test-unit: install ## unit tests only (no servers)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

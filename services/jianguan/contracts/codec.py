@@ -56,6 +56,41 @@ def _read_varint(raw: bytes, pos: int) -> tuple[int, int] | None:
     return None
 
 
+def _skip_group(raw: bytes, pos: int, number: int) -> int | None:
+    """The position after the end of group ``number`` starting at ``pos``; None if it never
+    ends or holds something malformed."""
+    depth = [number]
+    while pos < len(raw):
+        tag = _read_varint(raw, pos)
+        if tag is None or tag[0] >> 3 == 0:
+            return None
+        (key, pos), wire_type = tag, tag[0] & 7
+        if wire_type == 4:
+            if depth.pop() != key >> 3:
+                return None
+            if not depth:
+                return pos
+        elif wire_type == 3:
+            depth.append(key >> 3)
+        elif wire_type == 0:
+            skipped = _read_varint(raw, pos)
+            if skipped is None:
+                return None
+            pos = skipped[1]
+        elif wire_type == 2:
+            length = _read_varint(raw, pos)
+            if length is None or length[0] > len(raw) - length[1]:
+                return None
+            pos = length[1] + length[0]
+        elif wire_type in (1, 5):
+            pos += 8 if wire_type == 1 else 4
+            if pos > len(raw):
+                return None
+        else:
+            return None
+    return None
+
+
 def split_batch(raw: bytes) -> SplitBatch:
     """What can be read of a serialized EventBatch that protobuf refuses as a whole, so that
     each event can be judged (and answered) on its own. Unknown fields are skipped."""
@@ -89,6 +124,12 @@ def split_batch(raw: bytes) -> SplitBatch:
             pos = skipped[1]
         elif wire_type in (1, 5) and pos + (8 if wire_type == 1 else 4) <= end:
             pos += 8 if wire_type == 1 else 4
+        elif wire_type == 3:  # a group (an unknown field to this contract): skip to its end
+            after = _skip_group(raw, pos, number)
+            if after is None:
+                out.broken_at, out.problem = start, f"group {number} does not end"
+                return out
+            pos = after
         else:
             out.broken_at, out.problem = start, f"field {number} has wire type {wire_type}"
             return out

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any
 
 import grpc
 
-from ingest import cpu_by_process  # bench/ingest.py, beside this file
+from common import cpu_by_process, quantiles, write_result  # bench/common.py
 from jianguan.contracts import pb
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import launched_up
@@ -46,17 +44,6 @@ def _batches(provider: str, n: int, size: int, seed: int) -> list[bytes]:
         ).SerializeToString()
         for i in range(n)
     ]
-
-
-def _quantiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {
-        "n": len(ordered),
-        "p50_ms": round(cuts[49] * 1000, 2),
-        "p99_ms": round(cuts[98] * 1000, 2),
-        "max_ms": round(ordered[-1] * 1000, 2),
-    }
 
 
 async def _calm(target: str, batches: list[bytes], every_s: float) -> list[float]:
@@ -183,7 +170,7 @@ def run(
         counts = results.get(timeout=30) if not flooder.is_alive() else {}
         if flooder.is_alive():
             flooder.kill()
-    base, under = _quantiles(baseline), _quantiles(flooded)
+    base, under = quantiles(baseline), quantiles(flooded)
     return {
         "calm_provider": {"baseline": base, "under_flood": under},
         "p99_ratio": round(under["p99_ms"] / base["p99_ms"], 2),
@@ -226,11 +213,7 @@ def main() -> None:
         "gateway_settings": env,
         **run(args.streams, args.calls, args.flood_rate, args.flooder_nice, env),
     }
-    out = Path(__file__).parent / "results" / f"flood-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"written to {out}")
+    write_result("flood", result)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import Any
 import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from common import cpu_by_process, write_result  # bench/common.py, beside this file
 from jianguan.contracts import pb
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.kafka_admin import ensure_topics
@@ -30,41 +30,6 @@ from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor
 
 PROVIDERS = ("bench-a", "bench-b", "bench-c", "bench-d")
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_stat(pid: int) -> tuple[str, int, float] | None:
-    """(command name, parent pid, CPU seconds used) of a live process."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    name = raw[raw.index("(") + 1 : raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
-    """CPU seconds of ``root`` and its descendants, keyed by label (or command name)."""
-    stats = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            st = _proc_stat(int(entry.name))
-            if st is not None:
-                stats[int(entry.name)] = st
-    out: dict[str, float] = {}
-
-    def walk(pid: int) -> None:
-        name, _, cpu = stats[pid]
-        label = labels.get(pid, "kafka" if name == "java" else name)
-        out[label] = out.get(label, 0.0) + cpu
-        for child, (_, parent, _) in stats.items():
-            if parent == pid:
-                walk(child)
-
-    if root in stats:
-        walk(root)
-    return out
 
 
 def payloads_for(provider: str, count: int, batch: int, seed: int = 3) -> list[bytes]:
@@ -236,10 +201,7 @@ def main() -> int:
         "broker_alone": ceiling,
         "ratio_end_to_end_to_broker": round(e2e["events_per_s"] / ceiling["events_per_s"], 3),
     }
-    out = Path(__file__).parent / "results" / f"ingest-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"written to {out}")
+    write_result("ingest", result)
     return 0 if e2e["stored"] == total else 1
 
 

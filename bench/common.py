@@ -1,0 +1,70 @@
+"""What the benchmarks share: CPU accounting of a process tree, latency quantiles, and writing a
+result as JSON to bench/results/<name>-<timestamp>.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[str, int, float] | None:
+    """(command name, parent pid, CPU seconds used) of a live process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
+    """CPU seconds of ``root`` and its descendants, keyed by label (or command name)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _proc_stat(int(entry.name))
+            if st is not None:
+                stats[int(entry.name)] = st
+    out: dict[str, float] = {}
+
+    def walk(pid: int) -> None:
+        name, _, cpu = stats[pid]
+        label = labels.get(pid, "kafka" if name == "java" else name)
+        out[label] = out.get(label, 0.0) + cpu
+        for child, (_, parent, _) in stats.items():
+            if parent == pid:
+                walk(child)
+
+    if root in stats:
+        walk(root)
+    return out
+
+
+def quantiles(samples: list[float]) -> dict[str, float]:
+    """n, p50, p99 and max of durations in seconds, in milliseconds."""
+    if len(samples) < 2:
+        return {"n": len(samples)}
+    cuts = statistics.quantiles(sorted(samples), n=100, method="inclusive")
+    return {
+        "n": len(samples),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "max_ms": round(max(samples) * 1000, 2),
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    """Print ``result`` and write it to bench/results/<name>-<timestamp>.json."""
+    out = Path(__file__).parent / "results" / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"written to {out}")
+    return out

@@ -39,7 +39,7 @@ import grpc
 from kafka import KafkaProducer
 
 from common import quantiles, write_result  # bench/common.py, beside this file
-from flood import _flood  # bench/flood.py
+from flood import flood_from  # bench/flood.py
 from jianguan.contracts import pb, topics
 from jianguan.contracts.chain import Chain
 from jianguan.contracts.codec import encode_batch
@@ -90,6 +90,15 @@ def _clickhouse_pid(config: Path) -> int | None:
     return None
 
 
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie its parent has yet to reap)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 class ClickHouseRestart:
     """Stops the stack's ClickHouse (SIGTERM) and starts it again from its own config file;
     the restarted server is this benchmark's to stop at the end."""
@@ -103,7 +112,7 @@ class ClickHouseRestart:
         if pid is None:
             raise RuntimeError("no ClickHouse server found")
         os.kill(pid, signal.SIGTERM)
-        while Path(f"/proc/{pid}").exists():
+        while _alive(pid):
             time.sleep(0.1)
         time.sleep(down_s)
         log = (self.config.parent / "log" / "restarted.log").open("ab")
@@ -265,6 +274,17 @@ def _poison_on_the_log(bootstrap: str) -> int:
 
 
 # -- the run -------------------------------------------------------------------------------------
+def _progress(steady: list[Steady], calm: CalmProbe, stop: threading.Event, started: float) -> None:
+    """A line every five seconds, so a run that stalls shows where."""
+    while not stop.wait(5):
+        done = sum(1 for s in steady for f in list(s.outcomes) if f.done())
+        print(
+            f"{time.time() - started:6.1f}s  steady reported {sum(len(s.outcomes) for s in steady)}"
+            f" answered {done}  calm calls {len(calm.samples)} failed {len(calm.failed)}",
+            flush=True,
+        )
+
+
 def _query(up: RunningUp, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
     ex = ServerExecutor(up.writer_url)
     try:
@@ -309,10 +329,16 @@ def run(seconds: float, rate: float, streams: int) -> dict[str, Any]:
         def at(offset: float) -> None:
             time.sleep(max(0.0, started + offset - time.time()))
 
-        results: multiprocessing.Queue[dict[str, int]] = multiprocessing.Queue()
+        # spawned, not forked: this process already runs gRPC, which a forked child cannot use
+        spawn = multiprocessing.get_context("spawn")
+        results: multiprocessing.Queue[dict[str, int]] = spawn.Queue()
+        progress = threading.Thread(
+            target=_progress, args=(steady, calm, stop, started), daemon=True
+        )
+        progress.start()
         at(5)
-        flooder = multiprocessing.Process(
-            target=_flood, args=(up.gateway, streams, seconds - 10, 19, results)
+        flooder = spawn.Process(
+            target=flood_from, args=(up.gateway, TOKENS[FLOOD], streams, seconds - 10, 19, results)
         )
         flooder.start()
         faults.append({"at": round(time.time() - started, 1), "fault": "flood starts"})

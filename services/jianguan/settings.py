@@ -89,6 +89,9 @@ class Settings:
                 max_in_flight=int(env.get("JIANGUAN_GATEWAY_MAX_IN_FLIGHT", "8")),
                 rate_limited_hold_s=float(env.get("JIANGUAN_GATEWAY_RATE_LIMITED_HOLD_S", "1")),
                 refusal_delay_s=float(env.get("JIANGUAN_GATEWAY_REFUSAL_DELAY_S", "5")),
+                unauthenticated_delay_s=float(
+                    env.get("JIANGUAN_GATEWAY_UNAUTHENTICATED_DELAY_S", "1")
+                ),
             ),
             gateway_replicas=max(1, int(env.get("JIANGUAN_GATEWAY_REPLICAS", "1"))),
             metrics_port=int(env.get("JIANGUAN_METRICS_PORT", "9464")),

@@ -14,9 +14,10 @@ service:
 - **rate**: a batch answered RATE_LIMITED keeps its slot for ``rate_limited_hold_s``, so a
   provider over its rate slows its own streams down instead of making the gateway refuse
   thousands of batches a second.
-- **insisting**: a call refused for a bound is answered after ``refusal_delay_s``, so a client
-  that reopens refused streams in a loop waits on its own account instead of making the gateway
-  refuse thousands of calls a second (a waiting call costs memory, not CPU).
+- **insisting**: a call refused for a bound is answered after ``refusal_delay_s`` (one without a
+  valid credential after ``unauthenticated_delay_s``), so a client that calls again in a loop
+  waits on its own account instead of making the gateway refuse thousands of calls a second (a
+  waiting call costs memory, not CPU; calls per connection are capped).
 
 The bounds are per gateway process; see docs/operations.md for several replicas.
 """
@@ -35,6 +36,7 @@ class FairnessLimits:
     max_in_flight: int = 8
     rate_limited_hold_s: float = 1.0
     refusal_delay_s: float = 5.0
+    unauthenticated_delay_s: float = 1.0
 
 
 DEFAULT_FAIRNESS = FairnessLimits()

@@ -82,6 +82,7 @@ class IngestServicer:
 
     async def _refuse(self, context: Context, reason: str, message: str) -> None:
         metrics.GATEWAY_AUTH_FAILURES.labels(reason).inc()
+        await asyncio.sleep(self.shares.limits.unauthenticated_delay_s * (0.5 + random.random()))
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
     # -- RPCs --------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def gateway(broker: KafkaCluster) -> Iterator[tuple[LoopThread, Gateway]]:
     )
     registry = ProviderRegistry(
         [
-            Provider("flood-ai", "Flood", token_digest("tok-flood"), rate_per_s=10, burst=10),
+            Provider("flood-ai", "Flood", token_digest("tok-flood"), rate_per_s=0.01, burst=10),
             Provider("calm-ai", "Calm", token_digest("tok-calm")),
         ]
     )
@@ -76,8 +76,9 @@ def test_a_provider_over_its_bounds_is_refused_early_and_another_is_served(
             IngestClient(target, token="tok-flood") as flood,
             IngestClient(target, token="tok-calm") as calm,
         ):
-            # The burst of 10 is taken; the next batches are refused whole from their outline,
-            # and each keeps one of the provider's two slots for a minute.
+            # The burst of 10 is taken (it refills at one token per 100 s); the next batches are
+            # refused whole from their outline, and each keeps one of the provider's two slots
+            # for a minute.
             first = await flood.publish_batch(chained("f0", 10), "f0")
             assert first.accepted == 10
             for i in (1, 2):

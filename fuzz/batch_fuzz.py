@@ -6,7 +6,8 @@ Every input is a received EventBatch, as a provider could send it. For each, wha
   scanner and through protobuf, the event store's native block and Python columns;
 - the scanner never passes an invalid event: each event it does not mark suspect decodes and
   passes the Python validator (the reference);
-- the outline (when it answers), the split and protobuf agree on how many events there are;
+- the outline (when it answers), the split (when it reads to the end) and protobuf agree on
+  how many events there are;
 - the event store keeps every column the same length, and sets aside what it cannot keep.
 
 Run by ``make fuzz`` with the native scanner built with AddressSanitizer and UBSan
@@ -57,8 +58,10 @@ def check(raw: bytes) -> None:
     except DecodeError:
         whole = None
     if whole is not None:
-        assert split.broken_at is None, "protobuf read what the split calls broken"
-        assert len(split.events) == len(whole.events)
+        # The split serves only batches protobuf refuses; where protobuf is more lenient (field
+        # 0 inside an unknown group, say) it may stop early, never miscount.
+        if split.broken_at is None:
+            assert len(split.events) == len(whole.events)
         # the outline may decline (then the full path answers), never miscount
         assert outline is None or outline[1] == len(whole.events)
     if outline is not None and split.broken_at is None:

@@ -71,3 +71,23 @@ def test_full_jitter_backoff_is_capped() -> None:
     assert backoff_s(4, 0.2, 10, lambda: 1.0) == 1.6
     assert backoff_s(20, 0.2, 10, lambda: 1.0) == 10
     assert backoff_s(3, 0.2, 10, lambda: 0.0) == 0.0
+
+
+class CutShort:
+    """Answers as the gateway does for a batch that stops being readable after two items."""
+
+    async def publish_batch(
+        self, events: Iterable[pb.event_pb2.Event], batch_id: str = "", deadline_s: float = 30.0
+    ) -> pb.BatchAck:
+        ack = pb.BatchAck(received=3, accepted=0)
+        for i in range(3):
+            ack.results.add(index=i, status=S.ITEM_STATUS_INVALID, reason="malformed")
+        return ack
+
+
+def test_items_past_what_the_gateway_received_are_refused_not_delivered() -> None:
+    events = [generation(f"e{i}") for i in range(5)]
+    result = asyncio.run(publish_reliably(CutShort(), events, sleep=_no_sleep))
+    assert result.delivered == 0
+    assert sorted(r.index for r in result.rejected) == [0, 1, 2, 3, 4]
+    assert [r.event_id for r in result.rejected if r.index >= 3] == ["e3", "e4"]

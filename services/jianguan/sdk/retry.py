@@ -65,6 +65,16 @@ async def publish_reliably(
             await sleep(backoff_s(result.attempts, base_delay_s, max_delay_s, rng))
             continue
         retry = []
+        answered = {item.index for item in ack.results}
+        for index in range(ack.received, len(pending)):
+            if index not in answered:
+                # the gateway could not read this far into the batch: not received, not stored
+                ack.results.add(
+                    index=index,
+                    event_id=events[pending[index]].envelope.event_id,
+                    status=S.ITEM_STATUS_INVALID,
+                    reason=f"not received: the gateway read {ack.received} items of the batch",
+                )
         for item in ack.results:
             original = pending[item.index]
             if item.status in RETRYABLE_ITEMS:

@@ -212,6 +212,20 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
         want,
     )
     assert rows == want
+    # Published once: a second observation's alert appears a round later, and the first alert
+    # still has one row (raw, no FINAL), with its first detection time.
+    (second,) = chained("offshore-2", 1, service="monitoring-2")
+    s2 = second.offshore_observation
+    s2.observer, s2.target, s2.jurisdiction = "CAC monitoring", "other.example.org", "SG"
+    s2.estimated_domestic_users = 60_000
+
+    async def send_second() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([second])
+
+    assert asyncio.run(send_second()).accepted == 1
+    count = "SELECT count() FROM alerts WHERE rule_id = 'ART20-OFFSHORE'"
+    assert _wait(up, count, [(2,)]) == [(2,)]
     # The CAC notifies the relevant bodies: the offshore case shows its disposition.
     import grpc
 
@@ -229,7 +243,8 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
     assert asyncio.run(notify()).recorded
     cases = _wait(
         up,
-        "SELECT target, observations, toString(disposition) FROM offshore_cases",
+        "SELECT target, observations, toString(disposition) FROM offshore_cases"
+        " WHERE target = 'genai.example.org'",
         [("genai.example.org", 1, "NOTIFIED")],
     )
     assert cases == [("genai.example.org", 1, "NOTIFIED")]

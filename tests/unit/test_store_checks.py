@@ -43,3 +43,16 @@ def test_a_configured_holiday_moves_the_deadline() -> None:
     holiday = WorkingCalendar(holidays=frozenset({date(2026, 6, 8)}))  # the Monday after
     row = ("acme", "svc", "m2", FIRST_SEEN, DEADLINE + 1)  # a second late on weekdays only
     assert _late_change_filings([row], PARAMS, DEADLINE + 86400, holiday) == []
+
+
+def test_an_alert_is_published_once_and_again_only_when_its_severity_changes() -> None:
+    from jianguan.contracts import pb
+    from jianguan.processors.monitor import unpublished
+
+    def alert(alert_id: str, severity: str) -> pb.cases_pb2.Alert:
+        return pb.cases_pb2.Alert(alert_id=alert_id, severity=severity)
+
+    found = [alert("a", "high"), alert("b", "high"), alert("b", "high"), alert("c", "critical")]
+    fresh = unpublished(found, {"a": "high", "c": "high"})
+    assert [(a.alert_id, a.severity) for a in fresh] == [("b", "high"), ("c", "critical")]
+    assert unpublished(found, {"a": "high", "b": "high", "c": "critical"}) == []

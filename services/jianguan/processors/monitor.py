@@ -1,5 +1,10 @@
 """Rules checked on the event store, on a timer: each violation row becomes an Alert with a
-deterministic id (rule, provider, service, subject), so repeated detections are one alert."""
+deterministic id (rule, provider, service, subject), so repeated detections are one alert.
+
+Each alert is published once, when first detected (and again only if its severity changes, an
+escalation): the monitor remembers what it published and, after a restart, what the alerts
+table holds, so ``jg.alerts.v1`` carries each alert once and its due and detection times stay
+those of the first detection."""
 
 from __future__ import annotations
 
@@ -58,6 +63,27 @@ def alerts_from_rows(
     return out
 
 
+def unpublished(
+    alerts: Sequence[pb.cases_pb2.Alert], published: Mapping[str, str]
+) -> list[pb.cases_pb2.Alert]:
+    """The alerts not published yet, or published with another severity; each id once."""
+    out: dict[str, pb.cases_pb2.Alert] = {}
+    for a in alerts:
+        if published.get(a.alert_id) != a.severity and a.alert_id not in out:
+            out[a.alert_id] = a
+    return list(out.values())
+
+
+def published_alerts(executor: Executor) -> dict[str, str]:
+    """alert id → severity of the store-check alerts already in the alerts table."""
+    rows = executor.execute(
+        "SELECT alert_id, argMax(severity, detected_at) FROM alerts"
+        " WHERE rule_id IN %(rules)s GROUP BY alert_id",
+        {"rules": tuple(sorted({c.rule_id for c in CHECKS}))},
+    )
+    return {str(alert_id): str(severity) for alert_id, severity in rows}
+
+
 def run_checks(
     executor: Executor,
     now: float,
@@ -94,6 +120,8 @@ class StoreMonitor:
         self._topic = topics.topic_name(topics.ALERTS, namespace)
         self._producer = EventLogProducer(bootstrap, self._topic, self._topic)
         self._stopping = asyncio.Event()
+        # alert id → severity published; None until read from the alerts table
+        self._published: dict[str, str] | None = None
 
     async def start(self) -> None:
         await self._producer.start()
@@ -102,11 +130,15 @@ class StoreMonitor:
         self._stopping.set()
 
     def _check_once(self) -> list[pb.cases_pb2.Alert]:
+        """The alerts of this round that were not published yet."""
         ex = ServerExecutor(self._url)
         try:
-            return run_checks(ex, time.time(), overrides=self._overrides, calendar=self._calendar)
+            if self._published is None:
+                self._published = published_alerts(ex)
+            found = run_checks(ex, time.time(), overrides=self._overrides, calendar=self._calendar)
         finally:
             ex.close()
+        return unpublished(found, self._published)
 
     async def run(self) -> None:
         try:
@@ -114,7 +146,9 @@ class StoreMonitor:
                 try:
                     for a in await asyncio.to_thread(self._check_once):
                         key = a.provider_id.encode()
-                        await self._producer.send(self._topic, key, a.SerializeToString(), [])
+                        if await self._producer.send(self._topic, key, a.SerializeToString(), []):
+                            assert self._published is not None
+                            self._published[a.alert_id] = a.severity
                 except Exception as exc:  # a failed round is retried next round
                     log.warning("store checks failed: %s", exc)
                 with contextlib.suppress(TimeoutError):

@@ -193,17 +193,23 @@ def test_replay_verify_names_a_fact_the_log_does_not_support(up: RunningUp) -> N
     assert "live only:   ('forged/OPENED/'" in proc.stdout
 
 
-def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
-    (obs,) = chained("offshore", 1, service="monitoring")
+def _observe_offshore(up: RunningUp, prefix: str, target: str, users: int) -> pb.event_pb2.Event:
+    """A monitoring observation of an offshore service, accepted by the gateway."""
+    (obs,) = chained(prefix, 1, service=f"monitoring-{prefix}")
     o = obs.offshore_observation
-    o.observer, o.target, o.jurisdiction = "CAC monitoring", "genai.example.org", "SG"
-    o.estimated_domestic_users = 50_000
+    o.observer, o.target, o.jurisdiction = "CAC monitoring", target, "SG"
+    o.estimated_domestic_users = users
 
     async def send() -> pb.BatchAck:
         async with IngestClient(up.gateway, token=TOKEN) as client:
             return await client.publish_batch([obs])
 
     assert asyncio.run(send()).accepted == 1
+    return obs
+
+
+def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
+    obs = _observe_offshore(up, "offshore", "genai.example.org", 50_000)
     want = [("ART20-OFFSHORE", "Art. 20", "high", [obs.envelope.event_id])]
     rows = _wait(
         up,
@@ -214,16 +220,7 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
     assert rows == want
     # Published once: a second observation's alert appears a round later, and the first alert
     # still has one row (raw, no FINAL), with its first detection time.
-    (second,) = chained("offshore-2", 1, service="monitoring-2")
-    s2 = second.offshore_observation
-    s2.observer, s2.target, s2.jurisdiction = "CAC monitoring", "other.example.org", "SG"
-    s2.estimated_domestic_users = 60_000
-
-    async def send_second() -> pb.BatchAck:
-        async with IngestClient(up.gateway, token=TOKEN) as client:
-            return await client.publish_batch([second])
-
-    assert asyncio.run(send_second()).accepted == 1
+    _observe_offshore(up, "offshore-2", "other.example.org", 60_000)
     count = "SELECT count() FROM alerts WHERE rule_id = 'ART20-OFFSHORE'"
     assert _wait(up, count, [(2,)]) == [(2,)]
     # The CAC notifies the relevant bodies: the offshore case shows its disposition.

@@ -119,7 +119,7 @@ def open_case(
     )
     facts: list[Fact] = [CaseOpened(case)]
     opened = SubjectState(case=case)
-    for name, met_at, by in state.early:
+    for name, met_at, by in sorted(state.early, key=lambda e: (e[1], e[2], e[0])):
         opened, more = meet(opened, name, met_at, by)
         facts += more
     return opened, facts
@@ -133,9 +133,13 @@ def meet(
     state = state or SubjectState()
     case = state.case
     if case is None:
-        if any(e[0] == name for e in state.early):
+        # Kept until the trigger comes: the earliest meeting event per obligation (event time,
+        # then id), whatever order they arrive in.
+        kept = [e for e in state.early if e[0] == name]
+        if kept and (kept[0][1], kept[0][2]) <= (at, by_event_id):
             return state, []
-        return replace(state, early=(*state.early, (name, at, by_event_id))), []
+        others = tuple(e for e in state.early if e[0] != name)
+        return replace(state, early=(*others, (name, at, by_event_id))), []
     facts: list[Fact] = []
     obligations = []
     for o in case.obligations:
@@ -156,7 +160,9 @@ def meet(
         return state, []
     updated = replace(case, obligations=tuple(obligations))
     if updated.closed:
-        facts.append(CaseClosed(case.case_id, case.rule_id, case.provider_id, at))
+        # closed when its last obligation was met (event time), not when that news arrived
+        closed_at = max(o.met_at for o in updated.obligations if o.met_at is not None)
+        facts.append(CaseClosed(case.case_id, case.rule_id, case.provider_id, closed_at))
     return SubjectState(case=updated, early=state.early), facts
 
 

@@ -56,9 +56,28 @@ def _read_varint(raw: bytes, pos: int) -> tuple[int, int] | None:
     return None
 
 
+def _skip(raw: bytes, pos: int, wire_type: int, number: int) -> int | None:
+    """The position after the value of field ``number`` starting at ``pos``; None when it is
+    malformed or runs past the end."""
+    if wire_type == 0:
+        read = _read_varint(raw, pos)
+        return None if read is None else read[1]
+    if wire_type == 2:
+        length = _read_varint(raw, pos)
+        if length is None or length[0] > len(raw) - length[1]:
+            return None
+        return length[1] + length[0]
+    if wire_type in (1, 5):
+        after = pos + (8 if wire_type == 1 else 4)
+        return after if after <= len(raw) else None
+    if wire_type == 3:
+        return _skip_group(raw, pos, number)
+    return None
+
+
 def _skip_group(raw: bytes, pos: int, number: int) -> int | None:
     """The position after the end of group ``number`` starting at ``pos``; None if it never
-    ends or holds something malformed."""
+    ends or holds something malformed. Iterative: nesting costs no recursion."""
     depth = [number]
     while pos < len(raw):
         tag = _read_varint(raw, pos)
@@ -72,22 +91,11 @@ def _skip_group(raw: bytes, pos: int, number: int) -> int | None:
                 return pos
         elif wire_type == 3:
             depth.append(key >> 3)
-        elif wire_type == 0:
-            skipped = _read_varint(raw, pos)
+        else:
+            skipped = _skip(raw, pos, wire_type, key >> 3)
             if skipped is None:
                 return None
-            pos = skipped[1]
-        elif wire_type == 2:
-            length = _read_varint(raw, pos)
-            if length is None or length[0] > len(raw) - length[1]:
-                return None
-            pos = length[1] + length[0]
-        elif wire_type in (1, 5):
-            pos += 8 if wire_type == 1 else 4
-            if pos > len(raw):
-                return None
-        else:
-            return None
+            pos = skipped
     return None
 
 
@@ -95,8 +103,8 @@ def split_batch(raw: bytes) -> SplitBatch:
     """What can be read of a serialized EventBatch that protobuf refuses as a whole, so that
     each event can be judged (and answered) on its own. Unknown fields are skipped."""
     out = SplitBatch()
-    pos, end = 0, len(raw)
-    while pos < end:
+    pos = 0
+    while pos < len(raw):
         start = pos
         tag = _read_varint(raw, pos)
         if tag is None or tag[0] >> 3 == 0:
@@ -104,33 +112,23 @@ def split_batch(raw: bytes) -> SplitBatch:
             return out
         (key, pos), wire_type = tag, tag[0] & 7
         number = key >> 3
-        if wire_type == 2:
+        after = _skip(raw, pos, wire_type, number)
+        if after is None:
+            out.broken_at = start
+            if wire_type == 3:
+                out.problem = f"group {number} does not end"
+            elif wire_type in (0, 1, 2, 5):
+                out.problem = f"field {number} runs past the end"
+            else:
+                out.problem = f"field {number} has wire type {wire_type}"
+            return out
+        if wire_type == 2 and number in (1, 2):
             length = _read_varint(raw, pos)
-            if length is None or length[0] > end - length[1]:
-                out.broken_at, out.problem = start, f"field {number} runs past the end"
-                return out
-            n, pos = length
-            value = raw[pos : pos + n]
-            pos += n
+            assert length is not None  # read by _skip already
+            value = raw[length[1] : after]
             if number == 2:
                 out.events.append(value)
-            elif number == 1:
+            else:
                 out.batch_id = value.decode("utf-8", "replace")
-        elif wire_type == 0:
-            skipped = _read_varint(raw, pos)
-            if skipped is None:
-                out.broken_at, out.problem = start, f"field {number} runs past the end"
-                return out
-            pos = skipped[1]
-        elif wire_type in (1, 5) and pos + (8 if wire_type == 1 else 4) <= end:
-            pos += 8 if wire_type == 1 else 4
-        elif wire_type == 3:  # a group (an unknown field to this contract): skip to its end
-            after = _skip_group(raw, pos, number)
-            if after is None:
-                out.broken_at, out.problem = start, f"group {number} does not end"
-                return out
-            pos = after
-        else:
-            out.broken_at, out.problem = start, f"field {number} has wire type {wire_type}"
-            return out
+        pos = after
     return out

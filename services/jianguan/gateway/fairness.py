@@ -25,6 +25,7 @@ The bounds are per gateway process; see docs/operations.md for several replicas.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ class FairnessLimits:
 
 
 DEFAULT_FAIRNESS = FairnessLimits()
+
+
+async def pause(delay_s: float) -> None:
+    """Wait half to one and a half times ``delay_s``, so that answers refused together do not
+    all come back together."""
+    await asyncio.sleep(delay_s * (0.5 + random.random()))
 
 
 class Refused(Exception):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import AsyncIterator
 
 import grpc
@@ -13,7 +12,7 @@ import grpc
 from jianguan import metrics
 from jianguan.contracts import pb
 from jianguan.gateway.credentials import MALFORMED, bearer_token
-from jianguan.gateway.fairness import ProviderShares, Refused
+from jianguan.gateway.fairness import ProviderShares, Refused, pause
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.registry import Provider, ProviderRegistry
 
@@ -21,7 +20,6 @@ log = logging.getLogger(__name__)
 _STATUS_NAMES = {
     v.number: v.name.removeprefix("ITEM_STATUS_") for v in pb.ItemStatus.DESCRIPTOR.values
 }
-MAX_BATCH_EVENTS = 10_000
 MAX_IN_FLIGHT_PER_STREAM = 16
 _RATE_LIMITED = pb.ingest_pb2.ITEM_STATUS_RATE_LIMITED
 
@@ -82,15 +80,14 @@ class IngestServicer:
 
     async def _refuse(self, context: Context, reason: str, message: str) -> None:
         metrics.GATEWAY_AUTH_FAILURES.labels(reason).inc()
-        await asyncio.sleep(self.shares.limits.unauthenticated_delay_s * (0.5 + random.random()))
+        await pause(self.shares.limits.unauthenticated_delay_s)
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
     # -- RPCs --------------------------------------------------------------------------------
     async def _refuse_over_bound(self, context: Context, bound: str, exc: Refused) -> None:
-        """RESOURCE_EXHAUSTED, after the refusal delay (``fairness``), spread over half to one
-        and a half times it, so that calls refused together do not all come back together."""
+        """RESOURCE_EXHAUSTED, after the refusal delay (``fairness``)."""
         metrics.GATEWAY_REFUSED.labels(bound).inc()
-        await asyncio.sleep(self.shares.limits.refusal_delay_s * (0.5 + random.random()))
+        await pause(self.shares.limits.refusal_delay_s)
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
 
     async def _handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:

@@ -296,18 +296,24 @@ _BOUNDED_COLUMNS = tuple(
 )
 
 
+def _outside(value: Any, top: int) -> int | None:
+    """The first of ``value`` (a number, or a list of numbers) outside 0..top, if any."""
+    for v in value if isinstance(value, list) else (value,):
+        if not 0 <= v <= top:
+            return int(v)
+    return None
+
+
 def _unfit(kind: str, event: Any) -> str | None:
     """Why ``event`` cannot be a row of ``events`` (a value outside its column), or None."""
-    for bounded, holder in ((_BOUNDED_ENVELOPE, event.envelope), (_BOUNDED_BODY[kind], None)):
-        if holder is None:
-            holder = getattr(event, kind)
+    for bounded, holder in (
+        (_BOUNDED_ENVELOPE, event.envelope),
+        (_BOUNDED_BODY[kind], getattr(event, kind)),
+    ):
         for column, get, top in bounded:
-            value = get(holder)
-            for v in value if isinstance(value, list) else (value,):
-                if not 0 <= v <= top:
-                    return (
-                        f"{column} = {v} does not fit the column ({EVENT_TYPES[column]}: 0..{top})"
-                    )
+            bad = _outside(get(holder), top)
+            if bad is not None:
+                return f"{column} = {bad} does not fit the column ({EVENT_TYPES[column]}: 0..{top})"
     return None
 
 
@@ -468,12 +474,11 @@ class ColumnBatch(ColumnarBatch):
 
     def _tail_fits(self, start: int) -> bool:
         """The field columns' values from row ``start`` on fit their column types."""
-        for i, top in _BOUNDED_COLUMNS:
-            for value in islice(self._lists[i], start, None):
-                for v in value if isinstance(value, list) else (value,):
-                    if not 0 <= v <= top:
-                        return False
-        return True
+        return not any(
+            _outside(value, top) is not None
+            for i, top in _BOUNDED_COLUMNS
+            for value in islice(self._lists[i], start, None)
+        )
 
     def _add_decoded(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         batch = self._decode(pb.EventBatch, value, meta)

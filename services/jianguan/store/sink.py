@@ -25,7 +25,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -40,6 +40,7 @@ from jianguan.store.quarantine import SetAside
 from jianguan.store.writer import Batch, BatchWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # A record as read: its value, where it came from, when it was read (seconds).
@@ -308,26 +309,34 @@ class StoreSink:
                     # commit: the rows are already stored and collapse on redelivery.
                     log.info("commit skipped after rebalance: %s", exc)
 
-    async def _store(self, batch: Batch, records: list[Read]) -> None:
-        """Insert ``batch`` (the rows of ``records``), retrying while the store is away; when
-        the store refuses the rows themselves, find the records at fault and set them aside."""
+    async def _written(
+        self, what: str, write: Callable[[BatchWriter], T], gives_up: Callable[[Exception], bool]
+    ) -> T:
+        """``write`` with the writer, in a thread, retried with backoff (and a new writer) while
+        the store is away or busy; an error ``gives_up`` accepts is raised instead."""
         delay = 0.2
         while True:
             assert self._writer is not None
             try:
-                self.rows_written += await asyncio.to_thread(self._writer.write, batch)
-                return
+                return await asyncio.to_thread(write, self._writer)
             except Exception as exc:
                 metrics.STORE_INSERT_FAILURES.inc()
                 self._writer = await asyncio.to_thread(self._writer_factory)
-                if refuses_data(exc):
-                    await self._isolate(records, exc)
-                    return
-                log.warning(
-                    "insert of %d rows failed (%s); retrying in %.1fs", len(batch), exc, delay
-                )
+                if gives_up(exc):
+                    raise
+                log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    async def _store(self, batch: Batch, records: list[Read]) -> None:
+        """Insert ``batch`` (the rows of ``records``), retrying while the store is away; when
+        the store refuses the rows themselves, find the records at fault and set them aside."""
+        try:
+            self.rows_written += await self._written(
+                f"insert of {len(batch)} rows", lambda w: w.write(batch), refuses_data
+            )
+        except Exception as exc:  # only what refuses_data says is the data's fault
+            await self._isolate(records, exc)
 
     async def _isolate(self, records: list[Read], exc: Exception) -> None:
         """Split refused ``records`` in halves, first half first (each insert holds a prefix of
@@ -354,21 +363,13 @@ class StoreSink:
         """Write ``items`` to the quarantine table, retrying while the store is away."""
         if not items:
             return
-        delay = 0.2
-        while True:
-            assert self._writer is not None
-            try:
-                await asyncio.to_thread(
-                    self._writer.quarantine, self._table, self._topic, items, int(self._now())
-                )
-                self.set_aside += len(items)
-                return
-            except Exception as exc:
-                metrics.STORE_INSERT_FAILURES.inc()
-                log.warning("quarantine insert failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-                self._writer = await asyncio.to_thread(self._writer_factory)
+        now = int(self._now())
+        await self._written(
+            "quarantine insert",
+            lambda w: w.quarantine(self._table, self._topic, items, now),
+            lambda _: False,
+        )
+        self.set_aside += len(items)
 
     async def _update_lag(self) -> None:
         """Lag from the high watermark the last fetch reported (no extra request to the broker)."""

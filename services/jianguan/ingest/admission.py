@@ -148,21 +148,18 @@ class Admission:
         # Claimed ids whose record the broker has not confirmed or refused in time.
         self._in_doubt: set[tuple[str, str]] = set()
 
+    def _bucket(self, provider: ProviderPolicy) -> tuple[float, float]:
+        """The provider's rate and burst in this process (its share of them)."""
+        return provider.rate_per_s * self._share, provider.burst * self._share
+
     def _take(self, provider: ProviderPolicy, wanted: int, now_s: float) -> int:
-        share = self._share
-        return self._limiter.take(
-            provider.provider_id, wanted, now_s, provider.rate_per_s * share, provider.burst * share
-        )
+        return self._limiter.take(provider.provider_id, wanted, now_s, *self._bucket(provider))
 
     def over_rate(self, provider: ProviderPolicy, raw: bytes, now_s: float) -> Admitted | None:
         """The batch refused whole as RATE_LIMITED when the provider has no token left, judged
         from its outline alone (no event is read, nothing claimed, no token taken); None when
         it has tokens (or the outline cannot say: then the full path answers)."""
-        share = self._share
-        tokens = self._limiter.available(
-            provider.provider_id, now_s, provider.rate_per_s * share, provider.burst * share
-        )
-        if tokens >= 1:
+        if self._limiter.available(provider.provider_id, now_s, *self._bucket(provider)) >= 1:
             return None
         outline = wire.outline(raw)
         if outline is None or len(outline[0].encode()) > self._limits.max_batch_id_bytes:
@@ -301,10 +298,7 @@ class Admission:
             return None
         reason = f"batch_id is {len(batch_id.encode())} bytes; the limit is {limit}"
         shown = batch_id.encode()[:limit].decode("utf-8", "ignore")
-        rejected = [
-            Rejection(i, e, pb.ingest_pb2.ITEM_STATUS_INVALID, "batch_id", reason)
-            for i, e in enumerate(event_ids)
-        ]
+        rejected = [Rejection(i, e, INVALID, "batch_id", reason) for i, e in enumerate(event_ids)]
         return Admitted(shown, len(event_ids), rejected, [])
 
     def _repeat(self, i: int, pid: str, event_id: str) -> Rejection:

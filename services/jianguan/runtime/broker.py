@@ -197,9 +197,17 @@ class KafkaCluster:
         path = self.dir / "ports.json"
         known = _load_ports(path)
         if len(known) != nodes:
-            known = {
-                i: NodePorts(free_port(), free_port(), free_port()) for i in range(1, nodes + 1)
-            }
+            # distinct: the system may hand out a just-released port again
+            taken: set[int] = set()
+
+            def fresh() -> int:
+                port = free_port()
+                while port in taken:
+                    port = free_port()
+                taken.add(port)
+                return port
+
+            known = {i: NodePorts(fresh(), fresh(), fresh()) for i in range(1, nodes + 1)}
         if nodes == 1 and (port or provider_port):
             p = known[1]
             known[1] = NodePorts(port or p.internal, provider_port or p.providers, p.controller)

@@ -200,6 +200,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     if settings.processors_nice > 0:
         os.nice(settings.processors_nice)
 
+    from jianguan.domain.watermark import Watermarks
     from jianguan.processors.app import Worker, create_app
     from jianguan.processors.inbound import InboundValidator
     from jianguan.processors.monitor import StoreMonitor
@@ -222,6 +223,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.rule_overrides,
         settings.rule_tick_seconds,
         settings.calendar,
+        Watermarks(settings.rule_idle_seconds, settings.rule_max_delay_seconds),
     )
     inbound = InboundValidator(
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)

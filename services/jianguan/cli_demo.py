@@ -46,7 +46,7 @@ def _live_counts(url: ClickHouseUrl) -> tuple[int, int, int]:
     try:
         (stored,) = ex.execute("SELECT count() FROM events FINAL")[0]
         (open_cases,) = ex.execute("SELECT count() FROM cases WHERE closed = 0")[0]
-        (alerts,) = ex.execute("SELECT count() FROM alerts FINAL")[0]
+        (alerts,) = ex.execute("SELECT count() FROM alerts FINAL WHERE retracted = 0")[0]
         return int(stored), int(open_cases), int(alerts)
     finally:
         ex.close()

@@ -41,6 +41,10 @@ class Settings:
     faust_store: str
     rule_overrides: dict[str, dict[str, float]]
     rule_tick_seconds: float
+    # Deadlines run on each provider's event time while it reports (domain.watermark): on the
+    # wall clock after it has been silent this long, and never more than max_delay behind it.
+    rule_idle_seconds: float
+    rule_max_delay_seconds: float
     check_interval_seconds: float
     # Scheduling priority the rules process lowers itself by (nice increment): under CPU pressure
     # accepting and storing events comes first; the rules catch up from the log afterwards.
@@ -104,7 +108,9 @@ class Settings:
             faust_store=env.get("JIANGUAN_FAUST_STORE", "memory://"),
             # e.g. {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 2}}; see `jianguan rules list`
             rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
-            rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "5")),
+            rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "1")),
+            rule_idle_seconds=float(env.get("JIANGUAN_RULE_IDLE_SECONDS", "10")),
+            rule_max_delay_seconds=float(env.get("JIANGUAN_RULE_MAX_DELAY_SECONDS", "30")),
             check_interval_seconds=float(env.get("JIANGUAN_CHECK_INTERVAL_SECONDS", "60")),
             processors_nice=int(env.get("JIANGUAN_PROCESSORS_NICE", "10")),
             # Public holidays and the weekend days declared working days (调休), ISO dates,

@@ -30,7 +30,7 @@ def load_into(ex: Executor) -> None:
     writer.write(events)
     engine = RulesEngine({})
     seen = [observed(ev, s.provider_id) for s in scenarios for ev in s.events]
-    facts = engine.process([o for o in seen if o is not None], detected_at=now)
+    facts = engine.process([o for o in seen if o is not None], now)
     facts += engine.tick(now)
     cases, alerts = CaseFactBatch(), AlertBatch()
     cases.add_record(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jianguan.alerting.config import ConfigError, parse
-from jianguan.alerting.ledger import OffsetTracker, Seen
+from jianguan.alerting.ledger import OffsetTracker, Seen, delivery_key
 from jianguan.alerting.payload import alertmanager_body, evidence_url, webhook_body
 from jianguan.alerting.signing import (
     DELIVERY_HEADER,
@@ -127,3 +127,16 @@ def test_each_receiver_gets_an_alert_once() -> None:
     assert not seen.claim("duty", "a-1")
     assert seen.claim("am", "a-1")
     assert not seen.claim("am", "a-1")
+
+
+def test_a_withdrawn_alert_is_sent_as_withdrawn_and_resolved() -> None:
+    a = _alert()
+    a.retracted, a.revision = True, 7
+    assert delivery_key(a) == a.alert_id + "#withdrawn"
+    (item,) = json.loads(webhook_body("duty", "https://jg.example", [a]))["alerts"]
+    assert item["status"] == "withdrawn"
+    (am,) = json.loads(alertmanager_body("https://jg.example", [a]))
+    assert am["endsAt"] == "2026-09-21T14:13:20Z"
+    (firing,) = json.loads(webhook_body("duty", "https://jg.example", [_alert()]))["alerts"]
+    assert firing["status"] == "firing"
+    assert "endsAt" not in json.loads(alertmanager_body("https://jg.example", [_alert()]))[0]

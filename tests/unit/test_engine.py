@@ -3,7 +3,7 @@
 import math
 
 from jianguan.contracts import pb
-from jianguan.contracts.facts import alert, decode_state, encode_state, pending_due
+from jianguan.contracts.facts import alert, decode_unit, encode_unit, next_due
 from jianguan.domain.events import Observed
 from jianguan.processors.engine import RulesEngine
 
@@ -18,7 +18,7 @@ def _hit() -> Observed:
 
 def test_facts_cite_rule_and_article_and_have_stable_ids() -> None:
     engine = RulesEngine({})
-    (opened,) = engine.process([_hit()], detected_at=T0 + 1)
+    (opened,) = engine.process([_hit()], now=T0 + 1)
     assert opened.kind == K.CASE_FACT_KIND_OPENED
     assert (opened.rule_id, opened.article, opened.severity) == (
         "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical",
@@ -47,48 +47,86 @@ def test_registration_sets_the_complaint_deadline() -> None:
     complaint = Observed(
         "acme", "svc", "c1", "complaint", T0 + 10, {"complaint_id": "c", "status": "RECEIVED"}
     )
-    (opened,) = engine.process([filing, complaint], detected_at=T0)
+    (opened,) = engine.process([filing, complaint], now=T0)
     dues = {d.obligation: d.due.seconds for d in opened.dues}
     assert dues["resolve"] == int(T0 + 10 + 3 * 86400)
 
 
-def test_state_round_trips() -> None:
+def test_a_unit_round_trips() -> None:
     store: dict[str, bytes] = {}
-    RulesEngine(store).process([_hit()], detected_at=T0)
+    RulesEngine(store).process([_hit()], now=T0)
     (raw,) = store.values()
-    assert encode_state(decode_state(raw)) == raw
+    assert encode_unit(decode_unit(raw)) == raw
 
 
-def test_a_state_names_its_earliest_pending_due_and_headerless_states_still_read() -> None:
+def test_a_unit_names_the_next_instant_the_clock_changes_it() -> None:
     store: dict[str, bytes] = {}
     engine = RulesEngine(store)
-    engine.process([_hit()], detected_at=T0)
+    engine.process([_hit()], now=T0)
     (key,) = store
-    state = decode_state(store[key])
-    assert state.case is not None
-    first = min(o.due for o in state.case.obligations)
-    assert pending_due(store[key]) == first
-    legacy = store[key][9:]  # as states were written before the header
-    assert legacy.startswith(b"{")
-    assert decode_state(legacy) == state
-    assert pending_due(legacy) == first
-    # Before the first due instant the clock decodes nothing and changes nothing.
+    first = T0 + 3600  # disposal
+    assert next_due(store[key]) == first
+    # Until then the clock changes nothing; at it, the disposal is missed and the report is next.
     assert engine.tick(first - 1) == []
+    assert engine.tick(first) == []
+    assert [f.obligation for f in engine.tick(first + 1)] == ["disposal"]
+    assert next_due(store[key]) == T0 + 24 * 3600
     engine.tick(T0 + 30 * 86400)  # everything missed: nothing left pending
-    assert pending_due(store[key]) == math.inf
+    assert next_due(store[key]) == math.inf
+
+
+def test_a_restarted_engine_finds_the_due_units_in_its_store() -> None:
+    store: dict[str, bytes] = {}
+    RulesEngine(store).process([_hit()], now=T0)
+    again = RulesEngine(store)  # e.g. after a restart, the changelog restored the store
+    assert [f.obligation for f in again.tick(T0 + 2 * 3600)] == ["disposal"]
+
+
+def test_redelivered_events_change_nothing() -> None:
+    store: dict[str, bytes] = {}
+    engine = RulesEngine(store)
+    assert engine.process([_hit()], now=T0)
+    before = dict(store)
+    assert engine.process([_hit(), _hit()], now=T0 + 5) == []
+    assert store == before
+
+
+def test_a_registration_arriving_after_the_complaint_moves_its_deadline() -> None:
+    engine = RulesEngine({})
+    complaint = Observed(
+        "acme", "svc", "c1", "complaint", T0 + 10, {"complaint_id": "c", "status": "RECEIVED"}
+    )
+    (opened,) = engine.process([complaint], now=T0 + 20)
+    assert {d.obligation: d.due.seconds for d in opened.dues}["resolve"] == int(
+        T0 + 10 + 15 * 86400
+    )
+    filing = Observed(
+        "acme", "svc", "f1", "service_filing", T0,
+        {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3,
+         "complaint_channel_url": "https://example.cn/complaints"},
+    )  # fmt: skip
+    revised = engine.process([filing], now=T0 + 30)
+    (reopened,) = [f for f in revised if f.kind == K.CASE_FACT_KIND_OPENED]
+    assert reopened.revision > opened.revision
+    assert {d.obligation: d.due.seconds for d in reopened.dues}["resolve"] == int(
+        T0 + 10 + 3 * 86400
+    )
+    assert {p.name: p.value for p in reopened.parameters}[
+        "resolve_days_source"
+    ] == "registration f1"
 
 
 def test_irrelevant_events_touch_nothing() -> None:
     store: dict[str, bytes] = {}
     gen = Observed("acme", "svc", "g", "generation", T0, {"operation_name": "CHAT"})
-    assert RulesEngine(store).process([gen], detected_at=T0) == []
+    assert RulesEngine(store).process([gen], now=T0) == []
     assert store == {}
 
 
 def test_the_catalog_marks_exactly_the_enforced_rules_active() -> None:
     from jianguan.domain.rules.catalog import CATALOG
 
-    enforced = {r.rule_id for r in RulesEngine({}).rules}
+    enforced = set(RulesEngine({}).rules)
     from jianguan.store.checks import CHECKS
 
     # the report_cards view (migration 0004) and the store checks
@@ -117,10 +155,10 @@ def _kinds(facts: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
 
 def test_three_illegal_inputs_require_enforcement_kept_and_reported() -> None:
     engine = RulesEngine({})
-    facts = engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], detected_at=T0)
+    facts = engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], now=T0)
     assert _kinds(facts) == [("OPENED", "")]
     assert facts[0].case_id == "ART14-USER-ENFORCEMENT:acme:u_1#1"
-    done = engine.process([_enforcement("e1", T0 + 3600)], detected_at=T0)
+    done = engine.process([_enforcement("e1", T0 + 3600)], now=T0)
     assert _kinds(done) == [("OBLIGATION_MET", "enforcement"), ("OBLIGATION_MET", "report"),
                             ("CLOSED", "")]  # fmt: skip
 
@@ -129,8 +167,8 @@ def test_enforcement_in_between_resets_the_consecutive_count_but_not_the_daily_o
     engine = RulesEngine({})
     first = [_input_hit("a", T0), _input_hit("b", T0 + 1), _enforcement("w", T0 + 2)]
     second = [_input_hit("c", T0 + 3), _input_hit("d", T0 + 4)]
-    assert engine.process(first + second, detected_at=T0) == []
-    (opened,) = engine.process([_input_hit("e", T0 + 5)], detected_at=T0)  # 5th today
+    assert engine.process(first + second, now=T0) == []
+    (opened,) = engine.process([_input_hit("e", T0 + 5)], now=T0)  # 5th today
     assert opened.case_id.endswith("u_1#1")
     missed = engine.tick(T0 + 5 + 24 * 3600 + 1)
     assert sorted(f.obligation for f in missed) == ["enforcement", "report"]
@@ -138,12 +176,25 @@ def test_enforcement_in_between_resets_the_consecutive_count_but_not_the_daily_o
 
 def test_unreported_enforcement_leaves_the_report_obligation_open() -> None:
     engine = RulesEngine({})
-    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], detected_at=T0)
-    facts = engine.process([_enforcement("e1", T0 + 60, reported=False)], detected_at=T0)
+    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], now=T0)
+    facts = engine.process([_enforcement("e1", T0 + 60, reported=False)], now=T0)
     assert _kinds(facts) == [("OBLIGATION_MET", "enforcement")]
 
 
 def test_discrimination_and_output_hits_do_not_count() -> None:
     engine = RulesEngine({})
     hits = [_input_hit(f"d{n}", T0 + n, category="DISCRIMINATION_AGE") for n in range(6)]
-    assert engine.process(hits, detected_at=T0) == []
+    assert engine.process(hits, now=T0) == []
+
+
+def test_a_late_hit_renumbers_a_users_cases_and_retracts_the_old_ones() -> None:
+    engine = RulesEngine({})
+    # Hits at T0+1, +2, +3 cross the threshold at the third: case u#1 opens at T0 + 3.
+    first = engine.process([_input_hit(f"i{n}", T0 + n) for n in (1, 2, 3)], now=T0 + 10)
+    assert {f.case_id for f in first} == {"ART14-USER-ENFORCEMENT:acme:u_1#1"}
+    # An enforcement at T0 + 2.5 arrives: the count restarts, no case any more until later.
+    later = engine.process([_enforcement("e1", T0 + 2.5)], now=T0 + 20)
+    assert {(f.case_id, f.retracted) for f in later} == {
+        ("ART14-USER-ENFORCEMENT:acme:u_1#1", True)
+    }
+    assert min(f.revision for f in later) > max(f.revision for f in first)

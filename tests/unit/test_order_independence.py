@@ -1,5 +1,6 @@
 """A case's facts depend only on its events: every scenario of the library, and realistic
-traffic, shuffled and cut into batches of every size, gives the facts of the ordered history."""
+traffic, shuffled and cut into batches of every size, gives the facts of the ordered history
+(as the store holds them: the last revision of each fact, retractions applied)."""
 
 from __future__ import annotations
 
@@ -16,45 +17,53 @@ from tests.scenarios.library import Scenario, load_all
 
 NOW = time.time()
 SCENARIOS = load_all()
-# Still decided in arrival order (issue 14): a complaint's deadline is the one published for
-# the service when its record arrives, and a user's tally counts hits in arrival order.
-ORDER_DEPENDENT = {
-    "complaint_resolved_late": "the deadline depends on whether the registration came first",
-    "repeat_offender_ignored": "the user tally counts hits and enforcements in arrival order",
-}
 
 
 def final_facts(
     events: list[pb.event_pb2.Event], provider: str, rng: random.Random | None = None
 ) -> dict[str, bytes]:
-    """fact id → the fact's last version, without its detection time (processing metadata)."""
+    """The facts after delivering ``events`` (shuffled and batched by ``rng``, with the clock
+    ticking at random instants between batches), then the clock reaching NOW."""
     seen = [o for o in (observed(ev, provider) for ev in events) if o is not None]
     size = len(seen) or 1
     if rng is not None:
         rng.shuffle(seen)
         size = rng.choice((1, 2, 3, 7, 50))
+    batches = [seen[i : i + size] for i in range(0, len(seen), size)]
+    # The wall clock runs from the first event to NOW while the batches arrive: deadlines pass
+    # (and misses go out) before the events that answer them come in.
+    first = min((o.at for o in seen), default=NOW)
+    clock = sorted(rng.uniform(first, NOW) for _ in batches) if rng else [NOW] * len(batches)
     engine = RulesEngine({})
     facts = []
-    for i in range(0, len(seen), size):
-        facts += engine.process(seen[i : i + size], detected_at=NOW)
+    for batch, now in zip(batches, clock, strict=True):
+        facts += engine.process(batch, now=now)
+        if rng is not None and rng.random() < 0.5:
+            facts += engine.tick(now)
     facts += engine.tick(NOW)
-    out = {}
+    return current(facts)
+
+
+def current(facts: list[pb.cases_pb2.CaseFact]) -> dict[str, bytes]:
+    """What the store holds after these facts: the highest revision of each fact id, unless
+    retracted; without detection time and revision (processing metadata)."""
+    latest: dict[str, pb.cases_pb2.CaseFact] = {}
     for f in facts:
+        if f.fact_id not in latest or f.revision >= latest[f.fact_id].revision:
+            latest[f.fact_id] = f
+    out = {}
+    for fact_id, f in latest.items():
+        if f.retracted:
+            continue
         fact = pb.cases_pb2.CaseFact()
         fact.CopyFrom(f)
         fact.ClearField("detected_at")
-        out[fact.fact_id] = fact.SerializeToString(deterministic=True)
+        fact.ClearField("revision")
+        out[fact_id] = fact.SerializeToString(deterministic=True)
     return out
 
 
-def _marks(s: Scenario) -> list[pytest.MarkDecorator]:
-    reason = ORDER_DEPENDENT.get(s.name)
-    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-
-
-@pytest.mark.parametrize(
-    "scenario", [pytest.param(s, id=s.name, marks=_marks(s)) for s in SCENARIOS]
-)
+@pytest.mark.parametrize("scenario", [pytest.param(s, id=s.name) for s in SCENARIOS])
 def test_every_order_and_batching_gives_the_same_facts(scenario: Scenario) -> None:
     ordered = final_facts(scenario.events, scenario.provider_id)
     for seed in range(30):

@@ -15,7 +15,7 @@ SCENARIOS = load_all()
 def facts_of(scenario: Scenario, now: float) -> set[tuple[str, str, str, str]]:
     engine = RulesEngine({})
     seen = [observed(ev, scenario.provider_id) for ev in scenario.events]
-    facts = engine.process([s for s in seen if s is not None], detected_at=now)
+    facts = engine.process([s for s in seen if s is not None], now=now)
     facts += engine.tick(now)
     name = pb.cases_pb2.CaseFactKind.Name
     return {

@@ -71,7 +71,7 @@ def test_compliant_traffic_is_valid_and_breaks_no_case_rule() -> None:
     assert [p for p in problems if p is not None] == []
     engine = RulesEngine({})
     seen = [observed(ev, "acme-ai") for ev in events]
-    facts = engine.process([s for s in seen if s is not None], detected_at=end)
+    facts = engine.process([s for s in seen if s is not None], now=end)
     # A year later every deadline has passed: only obligations met late or never would show.
     facts += engine.tick(end + 365 * 86400)
     missed = [f for f in facts if f.kind == pb.cases_pb2.CASE_FACT_KIND_DEADLINE_MISSED]

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime
 
 from jianguan.domain.calendar import CST, WorkingCalendar
-from jianguan.domain.events import Observed
-from jianguan.domain.obligations import (
+from jianguan.domain.cases import (
     CaseClosed,
     CaseOpened,
     DeadlineMissed,
     Fact,
     ObligationMet,
-    SubjectState,
+    Unit,
+    add_inputs,
+    revise,
 )
+from jianguan.domain.events import Observed
 from jianguan.domain.rules.sla import (
     DAY,
     HOUR,
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
-    advance,
-    step,
+    SlaRule,
 )
 
 T0 = 1_780_000_000.0  # a Tuesday
@@ -37,24 +39,40 @@ def ref(kind: str, event_id: str, at: float, *refs: str) -> Observed:
 
 
 class Host:
-    """A minimal host: keeps states in a dict, like a faust table keyed by subject."""
+    """A minimal host: units in a dict keyed by (provider, unit), the events fed one at a time;
+    the clock stands still (no misses but late meetings) until ``clock`` moves it."""
 
-    def __init__(self, rule) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, rule: SlaRule) -> None:
         self.rule = rule
-        self.states: dict[str, SubjectState] = {}
+        self.units: dict[tuple[str, str], Unit] = {}
+        self.now = float("-inf")
+        self.retracted: list[str] = []
 
     def feed(self, *events: Observed) -> list[Fact]:
         facts: list[Fact] = []
         for ev in events:
-            changed, emitted = step(self.rule, self.states, ev)
-            self.states.update(changed)
-            facts += emitted
+            touched = defaultdict(list)
+            for unit, given in self.rule.route(ev):
+                touched[(ev.provider_id, unit)].append(given)
+            for key, given in touched.items():
+                added = add_inputs(self.units.get(key, Unit()), given)
+                if added is not None:
+                    facts += self._decide(key, added)
         return facts
 
     def clock(self, now: float) -> list[Fact]:
-        changed, facts = advance(self.states, now)
-        self.states.update(changed)
+        self.now = now
+        facts: list[Fact] = []
+        for key, unit in sorted(self.units.items()):
+            if unit.next_due < now:
+                facts += self._decide(key, unit)
         return facts
+
+    def _decide(self, key: tuple[str, str], unit: Unit) -> list[Fact]:
+        decision = self.rule.decide(key[0], key[1], unit.inputs, self.now)
+        self.units[key], changed, retracted = revise(unit, decision, self.now)
+        self.retracted += [r.fact_id for r in retracted]
+        return [s.fact for s in changed]
 
 
 def kinds(facts: list[Fact]) -> list[str]:
@@ -82,6 +100,9 @@ def test_illegal_output_fully_handled_closes_the_case() -> None:
     opened = facts[0]
     assert isinstance(opened, CaseOpened)
     assert opened.case.case_id == "ART14-ILLEGAL-CONTENT:acme:m1"
+    assert dict(opened.parameters) == {
+        "disposal_hours": "1", "report_hours": "24", "rectification_days": "7",
+    }  # fmt: skip
     assert host.clock(T0 + 30 * DAY) == []
 
 
@@ -173,18 +194,19 @@ def complaint(status: str, at: float, event_id: str = "") -> Observed:
 
 
 def test_complaint_deadline_is_the_published_one() -> None:
-    host = Host(Complaints(lambda provider, service: 5))
+    host = Host(Complaints(lambda provider, service, at: (5, "registration f")))
     opened = host.feed(complaint("RECEIVED", T0))
     case = opened[0]
     assert isinstance(case, CaseOpened)
-    dues = {o.name: o.due for o in case.case.obligations}
+    dues = dict(case.case.dues)
+    assert dict(case.parameters)["resolve_days_source"] == "registration f"
     assert dues == {"acknowledge": T0 + 2 * DAY, "resolve": T0 + 5 * DAY}
     assert kinds(host.feed(complaint("ACKNOWLEDGED", T0 + HOUR))) == ["met:acknowledge"]
     assert kinds(host.feed(complaint("RESOLVED", T0 + 5 * DAY))) == ["met:resolve", "CaseClosed"]
 
 
 def test_resolution_without_acknowledgement_is_a_late_acknowledgement() -> None:
-    host = Host(Complaints(lambda provider, service: 5))
+    host = Host(Complaints(lambda provider, service, at: (5, "registration f")))
     host.feed(complaint("RECEIVED", T0))
     # Met after its due instant: the miss is a fact even if no clock tick reported it first.
     assert kinds(host.feed(complaint("RESOLVED", T0 + 3 * DAY))) == [
@@ -193,7 +215,7 @@ def test_resolution_without_acknowledgement_is_a_late_acknowledgement() -> None:
 
 
 def test_complaint_without_published_deadline_uses_the_default() -> None:
-    host = Host(Complaints(lambda provider, service: None))
+    host = Host(Complaints(lambda provider, service, at: None))
     host.feed(complaint("RECEIVED", T0), complaint("ACKNOWLEDGED", T0 + HOUR))
     assert kinds(host.clock(T0 + 15 * DAY + 1)) == ["missed:resolve"]
 
@@ -260,3 +282,47 @@ def test_authority_complaint_matched_by_the_providers_record() -> None:
     unmatched.feed(filed)
     assert kinds(unmatched.clock(T0 + 3 * DAY)) == []
     assert kinds(unmatched.clock(T0 + 3 * DAY + 1)) == ["missed:provider_record"]
+
+
+def test_a_miss_is_retracted_when_a_late_arriving_event_shows_it_met_in_time() -> None:
+    host = Host(IllegalContent())
+    host.feed(hit())
+    assert kinds(host.clock(T0 + 2 * HOUR)) == ["missed:disposal"]
+    removal = {"stage": "OUTPUT", "action": "REMOVED", "disposes_event_id": "m1"}
+    in_time = Observed("acme", "svc", "d1", "moderation", T0 + 600, removal)
+    assert kinds(host.feed(in_time)) == ["met:disposal"]
+    assert host.retracted == ["ART14-ILLEGAL-CONTENT:acme:m1/DEADLINE_MISSED/disposal"]
+
+
+def test_an_earlier_meeting_event_revises_the_obligation_and_the_closing() -> None:
+    host = Host(IllegalContent())
+    host.feed(
+        hit(action="BLOCKED"),
+        ref("model_rectification", "x1", T0 + 2 * DAY, "m1"),
+        ref("incident_report", "r2", T0 + 20 * HOUR, "m1"),
+    )
+    revised = host.feed(ref("incident_report", "r1", T0 + HOUR, "m1"))
+    met = [f for f in revised if isinstance(f, ObligationMet)]
+    assert [(f.obligation, f.by_event_id, f.at) for f in met] == [("report", "r1", T0 + HOUR)]
+    assert not any(isinstance(f, CaseClosed) for f in revised)  # still closed at T0 + 2 days
+    earlier = host.feed(ref("model_rectification", "x0", T0 + DAY, "m1"))
+    closed = [f for f in earlier if isinstance(f, CaseClosed)]
+    assert [f.at for f in closed] == [T0 + DAY]
+
+
+def test_a_complaint_takes_the_deadline_published_when_it_was_received() -> None:
+    published = {"svc": [(T0 - DAY, 3.0)]}
+
+    def days(provider: str, service: str, at: float) -> tuple[float, str] | None:
+        in_force = [d for t, d in published[service] if t <= at]
+        return (in_force[-1], "registration") if in_force else None
+
+    host = Host(Complaints(days))
+    (opened,) = host.feed(complaint("RECEIVED", T0))
+    assert isinstance(opened, CaseOpened)
+    assert dict(opened.case.dues)["resolve"] == T0 + 3 * DAY
+    late = Host(Complaints(days))
+    (before,) = late.feed(complaint("RECEIVED", T0 - 2 * DAY))
+    assert isinstance(before, CaseOpened)
+    assert dict(before.case.dues)["resolve"] == T0 - 2 * DAY + 15 * DAY  # the default
+    assert dict(before.parameters)["resolve_days_source"] == "default"

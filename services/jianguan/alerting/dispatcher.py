@@ -30,7 +30,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from jianguan import metrics
 from jianguan.alerting.config import AlertingConfig, Receiver
-from jianguan.alerting.ledger import OffsetTracker, Seen
+from jianguan.alerting.ledger import OffsetTracker, Seen, delivery_key
 from jianguan.alerting.payload import alertmanager_body, webhook_body
 from jianguan.alerting.signing import new_delivery_id, signed_headers
 from jianguan.contracts import pb, topics
@@ -98,7 +98,7 @@ class DeliveryRecorder:
         now = time.time()
         data = [
             [
-                receiver, a.alert_id, a.provider_id, a.rule_id, state, attempts, error[:500],
+                receiver, delivery_key(a), a.provider_id, a.rule_id, state, attempts, error[:500],
                 int(now), time.time_ns(),
             ]
             for a in alerts
@@ -277,18 +277,27 @@ class Dispatcher:
             log.error("undecodable alert record at %d@%d; skipped", partition, offset)
             self._offsets.add(partition, offset, 0)
             return
-        if alert.alert_id not in self._raised:
+        if not alert.retracted and alert.alert_id not in self._raised:
             self._raised.add(alert.alert_id)
             metrics.ALERTS_RAISED.labels(alert.rule_id, alert.severity).inc()
         targets = [
             w
             for w in self._workers
-            if w.receiver.wants(alert.severity, alert.provider_id)
-            and self._seen.claim(w.receiver.name, alert.alert_id)
+            if w.receiver.wants(alert.severity, alert.provider_id) and self._claim(w, alert)
         ]
         self._offsets.add(partition, offset, len(targets))
         for w in targets:
             w.queue.put_nowait(_Item(alert, partition, offset))
+
+    def _claim(self, w: ReceiverWorker, alert: Alert) -> bool:
+        """An alert goes to a receiver once; its withdrawal once, and only where the alert
+        went."""
+        name = w.receiver.name
+        if not alert.retracted:
+            return self._seen.claim(name, alert.alert_id)
+        return self._seen.claimed(name, alert.alert_id) and self._seen.claim(
+            name, delivery_key(alert)
+        )
 
     async def _commit(self) -> None:
         assert self._consumer is not None

@@ -24,7 +24,7 @@ GROUP BY article, severity
 ALERTS_SQL = """
 SELECT rule_id, article, severity, provider_id, count()
 FROM alerts FINAL
-WHERE detected_at >= now() - 86400
+WHERE retracted = 0 AND detected_at >= now() - 86400
 GROUP BY rule_id, article, severity, provider_id
 """
 

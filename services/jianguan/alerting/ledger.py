@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from jianguan.contracts import pb
+
 
 class OffsetTracker:
     """Per partition: records in offset order with their unfinished deliveries. The commit point
@@ -53,3 +55,12 @@ class Seen:
             return False
         self._pairs.add(key)
         return True
+
+    def claimed(self, receiver: str, alert_id: str) -> bool:
+        return (receiver, alert_id) in self._pairs
+
+
+def delivery_key(alert: pb.cases_pb2.Alert) -> str:
+    """What a receiver is sent once: an alert, or its withdrawal (the rules retracted the miss
+    it reported, e.g. a late event showed the obligation met in time)."""
+    return alert.alert_id + ("#withdrawn" if alert.retracted else "")

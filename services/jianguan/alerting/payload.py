@@ -29,6 +29,8 @@ def _iso(seconds: int) -> str:
 def alert_doc(console_url: str, a: Alert) -> dict[str, Any]:
     return {
         "alert_id": a.alert_id,
+        # "withdrawn": the rules retracted the miss (a late event showed it met in time).
+        "status": "withdrawn" if a.retracted else "firing",
         "rule_id": a.rule_id,
         "article": a.article,
         "severity": a.severity,
@@ -73,6 +75,8 @@ def alertmanager_body(console_url: str, alerts: Sequence[Alert]) -> bytes:
                 "annotations": {"summary": a.summary, "evidence": url},
                 "startsAt": _iso(a.detected_at.seconds),
                 "generatorURL": url,
+                # A withdrawn alert is resolved from the moment it was withdrawn.
+                **({"endsAt": _iso(a.detected_at.seconds)} if a.retracted else {}),
             }
         )
     return json.dumps(out, ensure_ascii=False).encode()

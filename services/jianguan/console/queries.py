@@ -102,7 +102,7 @@ class Queries:
         )[0]
         p = {}
         alerts = self._q(
-            "SELECT count() FROM alerts FINAL WHERE 1 = 1" + scope_sql(scope, p)
+            "SELECT count() FROM alerts FINAL WHERE retracted = 0" + scope_sql(scope, p)
             + f.where(p, "detected_at"),
             p,
         )[0][0]  # fmt: skip
@@ -144,7 +144,7 @@ class Queries:
         p: dict[str, Any] = {"from": now - 48 * 3600}
         return self._q(
             "SELECT toUInt32(toStartOfHour(detected_at)) AS h, count() FROM alerts FINAL"
-            " WHERE detected_at >= toDateTime(%(from)s)" + scope_sql(scope, p)
+            " WHERE retracted = 0 AND detected_at >= toDateTime(%(from)s)" + scope_sql(scope, p)
             + f.where(p, "detected_at") + " GROUP BY h ORDER BY h",
             p,
         )  # fmt: skip
@@ -202,7 +202,7 @@ class Queries:
             p["rule"] = rule
         return self._q(
             "SELECT provider_id, alert_id, rule_id, article, severity, service_id, case_id,"
-            " summary, toUInt32(detected_at) FROM alerts FINAL WHERE 1 = 1"
+            " summary, toUInt32(detected_at) FROM alerts FINAL WHERE retracted = 0"
             + scope_sql(scope, p) + _rules_sql(rules, p) + exact + f.where(p, "detected_at")
             + " ORDER BY detected_at DESC LIMIT %(limit)s",
             p,
@@ -283,7 +283,7 @@ class Queries:
             "SELECT kind, rule_id, article, severity, provider_id, service_id, subject,"
             " obligation, toUInt32(at), toUInt32(due), event_id, late, dues.obligation,"
             " arrayMap(d -> toUInt32(d), dues.due) FROM case_facts FINAL"
-            " WHERE case_id = %(c)s ORDER BY at, kind",
+            " WHERE retracted = 0 AND case_id = %(c)s ORDER BY at, kind",
             {"c": case_id},
         )
 
@@ -291,7 +291,7 @@ class Queries:
         return self._q(
             "SELECT provider_id, alert_id, rule_id, article, severity, service_id, case_id,"
             " summary, toUInt32(detected_at), evidence FROM alerts FINAL"
-            " WHERE alert_id = %(a)s",
+            " WHERE retracted = 0 AND alert_id = %(a)s",
             {"a": alert_id},
         )
 

@@ -57,7 +57,9 @@ def event_headers(provider_id: str, received_ms: int) -> list[tuple[str, bytes]]
 # The faust app of the processors, and the topics it needs, created by the platform before the
 # worker starts (the brokers never auto-create): the leader topic and one changelog per table.
 PROCESSORS_APP_ID = "jianguan-processors"
-RULE_STATE_TABLE = "rule-state"
+# Units of rule state (processors.engine); named for their encoding, so a new encoding starts a
+# new changelog and the processors rebuild it from the event store.
+RULE_STATE_TABLE = "rule-units-v2"
 
 
 def processors_app_id(namespace: str = "") -> str:

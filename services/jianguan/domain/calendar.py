@@ -7,6 +7,7 @@ Both are configuration: the State Council publishes them each year.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -17,6 +18,16 @@ CST = timezone(timedelta(hours=8), "CST")
 class WorkingCalendar:
     holidays: frozenset[date] = field(default_factory=frozenset)
     workdays: frozenset[date] = field(default_factory=frozenset)
+
+    @property
+    def digest(self) -> str:
+        """Names this calendar (its holidays and declared working days) in a fact's parameters:
+        a deadline counted in working days depends on it."""
+        text = ",".join(sorted(d.isoformat() for d in self.holidays))
+        text += "|" + ",".join(sorted(d.isoformat() for d in self.workdays))
+        return "weekdays" + (
+            "" if text == "|" else "+" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+        )
 
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:

@@ -1,27 +1,38 @@
 """The rules host, without I/O: runs every SLA rule over observed events against a key-value
-store of per-subject states (a faust changelog-backed Table live; a dict in replay and tests) and
-returns the CaseFacts to publish. Live processing and replay share this class, so they agree.
+store of units of rule state (a faust changelog-backed Table live; a dict in replay and tests)
+and returns the CaseFacts to publish. Live processing and replay share this class, so they agree.
+
+Per batch: every event is routed to the units it concerns; each touched unit is read once, its
+new inputs added, its cases decided afresh from all its inputs in event-time order, written
+once, and only the difference from what was published before comes out (new facts, revisions,
+retractions). Re-applying an event changes nothing, so at-least-once delivery is harmless.
+
+Keys: ``<rule id>|<provider>/<unit>`` for units, ``registrations|<provider>/<service>`` for a
+service's registration history (the complaint deadline it published, as of each instant).
 """
 
 from __future__ import annotations
 
-import json
+import heapq
+import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, MutableMapping
 
 from jianguan.contracts.facts import (
     CaseFact,
+    Registration,
     case_fact,
-    decode_state,
-    decode_tally,
-    encode_state,
-    encode_tally,
-    pending_due,
+    decode_registrations,
+    decode_unit,
+    encode_registrations,
+    encode_unit,
+    next_due,
+    retraction,
 )
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise
 from jianguan.domain.events import Observed
-from jianguan.domain.obligations import Case, CaseOpened, Fact, SubjectState
 from jianguan.domain.rules.sla import (
-    Action,
     AuthorityComplaints,
     ComplaintProcess,
     Complaints,
@@ -29,17 +40,25 @@ from jianguan.domain.rules.sla import (
     PersonalInfoRequests,
     SlaRule,
     UserEnforcement,
-    advance,
-    apply,
 )
+from jianguan.domain.watermark import Watermarks
 
 # Only these kinds can change rule state; everything else skips the engine entirely.
 RELEVANT_KINDS = frozenset(
     {"moderation", "incident_report", "model_rectification", "complaint",
      "personal_info_request", "service_filing", "user_enforcement", "authority_complaint"}
 )  # fmt: skip
-_FILING = "filing|"
-_TALLY = "user-tally|"
+_REGISTRATIONS = "registrations|"
+
+
+def unit_key(rule_id: str, provider_id: str, unit: str) -> str:
+    return f"{rule_id}|{provider_id}/{unit}"
+
+
+def _parse(key: str) -> tuple[str, str, str]:
+    rule_id, _, rest = key.partition("|")
+    provider_id, _, unit = rest.partition("/")
+    return rule_id, provider_id, unit
 
 
 class RulesEngine:
@@ -48,94 +67,129 @@ class RulesEngine:
         store: MutableMapping[str, bytes],
         overrides: Mapping[str, Mapping[str, float]] | None = None,
         calendar: WorkingCalendar | None = None,
+        watermarks: Watermarks | None = None,
     ) -> None:
         o = overrides or {}
         self.store = store
-        self.rules = (
+        self.watermarks = watermarks or Watermarks()
+        self.complaints = Complaints(self._published_days, o.get(Complaints.rule_id))
+        rules: tuple[SlaRule, ...] = (
             IllegalContent(o.get(IllegalContent.rule_id)),
-            Complaints(self._published_days, o.get(Complaints.rule_id)),
+            self.complaints,
             UserEnforcement(o.get(UserEnforcement.rule_id)),
-            ComplaintProcess(),
+            ComplaintProcess(o.get(ComplaintProcess.rule_id)),
             AuthorityComplaints(o.get(AuthorityComplaints.rule_id)),
             PersonalInfoRequests(
                 calendar or WorkingCalendar(), o.get(PersonalInfoRequests.rule_id)
             ),
         )
+        self.rules = {r.rule_id: r for r in rules}
+        # Indexes kept in memory, built from the store on first use (after a restart the store
+        # is what the changelog restored) and maintained on every write.
+        self._dues: dict[str, list[tuple[float, str]]] | None = None  # provider → heap
+        self._by_service: dict[tuple[str, str], set[str]] | None = None  # complaint units
 
-    def _published_days(self, provider_id: str, service_id: str) -> float | None:
-        raw = self.store.get(f"{_FILING}{provider_id}/{service_id}")
-        if raw is None:
-            return None
-        days = json.loads(raw).get("complaint_deadline_days") or None
-        return float(days) if days else None
+    # -- events ----------------------------------------------------------------------------
 
-    def process(self, events: Iterable[Observed], detected_at: float) -> list[CaseFact]:
-        out: list[CaseFact] = []
+    def process(self, events: Iterable[Observed], now: float) -> list[CaseFact]:
+        """Apply a batch of events; ``now`` is the wall clock (detection time, watermark)."""
+        touched: dict[str, list[Input]] = defaultdict(list)
+        recompute: set[str] = set()
         for ev in events:
             if ev.kind not in RELEVANT_KINDS:
                 continue
-            if ev.kind == "service_filing" and ev.get("kind") == "REGISTRATION":
-                doc = {"complaint_deadline_days": ev.get("complaint_deadline_days", 0)}
-                self.store[f"{_FILING}{ev.provider_id}/{ev.service_id}"] = json.dumps(doc).encode()
-            for rule in self.rules:
-                actions = self._actions(rule, ev)
-                if not actions:
-                    continue  # most rules have nothing to do with most events
-                prefix = rule.rule_id + "|"
-                keys = {f"{prefix}{ev.provider_id}/{s}" for s, _ in actions}
-                states = {
-                    k.removeprefix(prefix): decode_state(raw)
-                    for k in keys
-                    if (raw := self.store.get(k)) is not None
-                }
-                changed, facts = apply(rule.rule_id, actions, states, ev)
-                for k, state in changed.items():
-                    self.store[prefix + k] = encode_state(state)
-                out += self._facts(facts, {**states, **changed}, detected_at)
+            self.watermarks.observe(ev.provider_id, ev.at, now)
+            registration = ev.kind == "service_filing" and ev.get("kind") == "REGISTRATION"
+            if registration and self._register(ev):
+                recompute |= self._complaints_of(ev.provider_id, ev.service_id)
+            for rule in self.rules.values():
+                for name, given in rule.route(ev):
+                    touched[unit_key(rule.rule_id, ev.provider_id, name)].append(given)
+        out: list[CaseFact] = []
+        for key in sorted(touched.keys() | recompute):
+            unit = decode_unit(self.store.get(key))
+            added = add_inputs(unit, touched.get(key, ()))
+            if added is not None or key in recompute:
+                out += self._decide(key, added or unit, now)
         return out
-
-    def _actions(self, rule: SlaRule | UserEnforcement, ev: Observed) -> list[tuple[str, Action]]:
-        if not isinstance(rule, UserEnforcement):
-            return rule.route(ev)
-        user = rule.user(ev)
-        if user is None:
-            return []
-        key = f"{_TALLY}{ev.provider_id}/{user}"
-        tally, actions = rule.route_tally(decode_tally(self.store.get(key)), ev)
-        self.store[key] = encode_tally(tally)
-        return actions
 
     def tick(self, now: float, provider_id: str | None = None) -> list[CaseFact]:
-        """Misses every obligation overdue at ``now`` (of one provider, or all); call with the
-        wall clock (live) so an SLA expires even when a provider goes silent. One pass over the
-        store; only open cases are advanced."""
-        open_cases: dict[str, dict[str, SubjectState]] = {r.rule_id: {} for r in self.rules}
-        for key, raw in list(self.store.items()):
-            rule_id, sep, subject_key = key.partition("|")
-            if not sep or rule_id not in open_cases:
-                continue  # complaint deadlines, user tallies: not cases
-            if provider_id and not subject_key.startswith(provider_id + "/"):
-                continue
-            if pending_due(raw) >= now:
-                continue  # nothing of it can be missed yet (closed cases never)
-            state = decode_state(raw)
-            if state.case is not None and not state.case.closed:
-                open_cases[rule_id][subject_key] = state
+        """Misses every obligation overdue at the watermark (of one provider, or all); call it
+        with the wall clock (live) so a deadline expires even when a provider goes silent."""
+        dues = self._due_index()
         out: list[CaseFact] = []
-        for rule_id, states in open_cases.items():
-            changed, facts = advance(states, now)
-            for k, state in changed.items():
-                self.store[f"{rule_id}|{k}"] = encode_state(state)
-            out += self._facts(facts, {**states, **changed}, now)
+        for provider in [provider_id] if provider_id else sorted(dues):
+            heap = dues.get(provider)
+            watermark = self.watermarks.at(provider, now)
+            due_keys: set[str] = set()
+            while heap and heap[0][0] < watermark:
+                due_keys.add(heapq.heappop(heap)[1])
+            for key in sorted(due_keys):
+                raw = self.store.get(key)
+                if raw is not None and next_due(raw) < watermark:  # else a stale entry
+                    out += self._decide(key, decode_unit(raw), now)
         return out
 
-    @staticmethod
-    def _facts(
-        facts: list[Fact], states: Mapping[str, SubjectState], detected_at: float
-    ) -> list[CaseFact]:
-        by_case: dict[str, Case] = {s.case.case_id: s.case for s in states.values() if s.case}
-        out = []
-        for f in facts:
-            case = f.case if isinstance(f, CaseOpened) else by_case[f.case_id]
-            out.append(case_fact(f, case.service_id, case.subject, detected_at))
-        return out
+    def _decide(self, key: str, unit: Unit, now: float) -> list[CaseFact]:
+        rule_id, provider_id, name = _parse(key)
+        watermark = self.watermarks.at(provider_id, now)
+        decision = self.rules[rule_id].decide(provider_id, name, unit.inputs, watermark)
+        unit, changed, retracted = revise(unit, decision, now)
+        encoded = encode_unit(unit)
+        if self.store.get(key) != encoded:
+            self.store[key] = encoded
+        if self._dues is not None and math.isfinite(unit.next_due):
+            heapq.heappush(self._dues[provider_id], (unit.next_due, key))
+        if self._by_service is not None and rule_id == self.complaints.rule_id:
+            for service in {i.service_id for i in unit.inputs if i.role == OPEN}:
+                self._by_service[(provider_id, service)].add(key)
+        facts = [case_fact(s) for s in changed]
+        return facts + [retraction(r, rule_id, provider_id, now) for r in retracted]
+
+    # -- complaint deadlines published by registrations -------------------------------------
+
+    def _register(self, ev: Observed) -> bool:
+        """Adds a registration to its service's history; False when already known."""
+        key = f"{_REGISTRATIONS}{ev.provider_id}/{ev.service_id}"
+        history = decode_registrations(self.store.get(key))
+        entry: Registration = (ev.at, ev.event_id, float(ev.get("complaint_deadline_days") or 0))
+        if any(e[1] == ev.event_id for e in history):
+            return False
+        self.store[key] = encode_registrations(sorted((*history, entry)))
+        return True
+
+    def _published_days(
+        self, provider_id: str, service_id: str, at: float
+    ) -> tuple[float, str] | None:
+        """The complaint deadline the service's latest registration as of ``at`` published."""
+        history = decode_registrations(
+            self.store.get(f"{_REGISTRATIONS}{provider_id}/{service_id}")
+        )
+        in_force = [e for e in history if e[0] <= at]
+        if not in_force or not in_force[-1][2]:
+            return None
+        return in_force[-1][2], f"registration {in_force[-1][1]}"
+
+    def _complaints_of(self, provider_id: str, service_id: str) -> set[str]:
+        if self._by_service is None:
+            self._by_service = defaultdict(set)
+            prefix = self.complaints.rule_id + "|"
+            for key, raw in list(self.store.items()):
+                if key.startswith(prefix):
+                    for i in decode_unit(raw).inputs:
+                        if i.role == OPEN:
+                            self._by_service[(_parse(key)[1], i.service_id)].add(key)
+        return set(self._by_service.get((provider_id, service_id), ()))
+
+    def _due_index(self) -> dict[str, list[tuple[float, str]]]:
+        if self._dues is None:
+            self._dues = defaultdict(list)
+            for key, raw in list(self.store.items()):
+                if key.startswith(_REGISTRATIONS):
+                    continue
+                due = next_due(raw)
+                if math.isfinite(due):
+                    self._dues[_parse(key)[1]].append((due, key))
+            for heap in self._dues.values():
+                heapq.heapify(heap)
+        return self._dues

@@ -27,6 +27,7 @@ from jianguan.store.processor import RecordMeta
 from jianguan.store.writer import BatchWriter
 
 _KIND_CODES = tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS) if k in pb.BODY_KINDS)
+_REPLAY_BATCH = 10_000
 _COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
 
 
@@ -55,9 +56,10 @@ def replay_facts(
     calendar: WorkingCalendar | None = None,
 ) -> list[CaseFact]:
     engine = RulesEngine({}, overrides, calendar)
+    stored = stored_observations(ex)
     facts: list[CaseFact] = []
-    for seen in stored_observations(ex):
-        facts += engine.process([seen], detected_at=cutoff)
+    for start in range(0, len(stored), _REPLAY_BATCH):
+        facts += engine.process(stored[start : start + _REPLAY_BATCH], cutoff)
     return facts + engine.tick(cutoff)
 
 
@@ -127,7 +129,7 @@ def verify(
     try:
         migrate(scratch)
         write_facts(scratch_url, replay_facts(live, cutoff, overrides, calendar))
-        where = " WHERE at <= toDateTime(%(cutoff)s)"
+        where = " WHERE retracted = 0 AND at <= toDateTime(%(cutoff)s)"
         params = {"cutoff": int(cutoff)}
         q = f"SELECT {_COMPARED} FROM case_facts FINAL{where} ORDER BY fact_id"
         mine, theirs = set(live.execute(q, params)), set(scratch.execute(q, params))

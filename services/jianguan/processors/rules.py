@@ -23,6 +23,7 @@ from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.watermark import Watermarks
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def install_rules(
     overrides: Mapping[str, Mapping[str, float]] | None = None,
     tick_seconds: float = 5.0,
     calendar: WorkingCalendar | None = None,
+    watermarks: Watermarks | None = None,
 ) -> None:
     def topic(name: str) -> Any:
         return app.topic(
@@ -59,7 +61,7 @@ def install_rules(
     table = app.Table(
         topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
     )
-    engine = RulesEngine(_TableView(table), overrides, calendar)
+    engine = RulesEngine(_TableView(table), overrides, calendar, watermarks)
     provider_ids = sorted(providers)
 
     async def publish(facts: list[CaseFact]) -> None:

@@ -18,7 +18,8 @@ def expected(manifest: dict[str, Any]) -> set[Key]:
 
 def found(executor: Executor, providers: list[str]) -> set[Key]:
     rows = executor.execute(
-        "SELECT provider_id, rule_id, alert_id FROM alerts FINAL WHERE provider_id IN %(p)s",
+        "SELECT provider_id, rule_id, alert_id FROM alerts FINAL"
+        " WHERE retracted = 0 AND provider_id IN %(p)s",
         {"p": tuple(providers) or ("",)},
     )
     out = set()

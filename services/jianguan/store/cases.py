@@ -8,11 +8,11 @@ from jianguan.store.processor import ColumnarBatch, RecordMeta
 CASE_FACT_COLUMNS: tuple[str, ...] = (
     "provider_id", "case_id", "fact_id", "kind", "rule_id", "article", "severity", "service_id",
     "subject", "obligation", "at", "due", "event_id", "late", "detected_at", "dues.obligation",
-    "dues.due",
+    "dues.due", "revision", "retracted", "parameters.name", "parameters.value",
 )  # fmt: skip
 ALERT_COLUMNS: tuple[str, ...] = (
     "provider_id", "alert_id", "rule_id", "article", "severity", "service_id", "case_id",
-    "summary", "due", "detected_at", "evidence",
+    "summary", "due", "detected_at", "evidence", "revision", "retracted",
 )  # fmt: skip
 
 
@@ -36,6 +36,9 @@ class CaseFactBatch(ColumnarBatch):
                     "detected_at": f.detected_at.seconds,
                     "dues.obligation": [d.obligation for d in f.dues],
                     "dues.due": [d.due.seconds for d in f.dues],
+                    "revision": f.revision, "retracted": int(f.retracted),
+                    "parameters.name": [p.name for p in f.parameters],
+                    "parameters.value": [p.value for p in f.parameters],
                 }
             )  # fmt: skip
         return len(facts)
@@ -55,6 +58,7 @@ class AlertBatch(ColumnarBatch):
                 "article": a.article, "severity": a.severity, "service_id": a.service_id,
                 "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
                 "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
+                "revision": a.revision, "retracted": int(a.retracted),
             }
         )  # fmt: skip
         return 1

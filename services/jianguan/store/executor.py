@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -127,6 +128,13 @@ class ServerExecutor:
         """Like execute, but String columns come back as bytes (for binary payloads)."""
         result = self._client.execute(sql, params, settings={"strings_as_bytes": True})
         return list(result) if isinstance(result, list) else []
+
+    def iterate_bytes(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Like execute_bytes, streamed: rows as the server sends them, never all in memory."""
+        settings = {"strings_as_bytes": True, "max_block_size": 10_000}
+        yield from self._client.execute_iter(sql, params, settings=settings)
 
     def insert_columns(self, table: str, columns: tuple[str, ...], data: list[list[Any]]) -> None:
         self._client.execute(

@@ -1,19 +1,19 @@
-"""SLA rules: which cases an event opens and which obligations it meets. Pure.
+"""SLA rules: what an event contributes to which unit of state, and a unit's cases. Pure.
 
-Each rule routes an event to (subject, action) pairs; ``step`` applies them to the per-subject
-states (keys are provider-scoped, so one provider's ids never touch another's cases) and
-returns the updated states and the facts emitted. Hosts (the faust agents, replay, tests) keep
-the states in whatever store they have.
+Each rule ``route``s an event to (unit, Input) pairs (units are provider-scoped by the host, so
+one provider's ids never touch another's cases) and ``decide``s a unit's facts from all its
+inputs in event-time order at a watermark (``domain.cases``). Hosts (the faust agents, replay,
+tests) keep the units in whatever store they have and publish the revisions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.cases import OPEN, Case, Decision, Input, case_id, decide, decide_one
 from jianguan.domain.events import Observed
-from jianguan.domain.obligations import Fact, SubjectState, meet, open_case, tick
 from jianguan.domain.rules.catalog import BY_ID
 
 HOUR = 3600.0
@@ -31,175 +31,238 @@ ILLEGAL_CATEGORIES = frozenset(
 DISPOSALS = frozenset({"BLOCKED", "STOP_GENERATION", "STOP_TRANSMISSION", "REMOVED"})
 
 
-@dataclass(frozen=True, slots=True)
-class Open:
-    dues: dict[str, float]
-
-
-@dataclass(frozen=True, slots=True)
-class Meet:
-    obligation: str
-
-
-Action = Open | Meet
-
-
 def _param(rule_id: str, name: str, overrides: Mapping[str, float]) -> float:
     return float(overrides.get(name, BY_ID[rule_id].param(name).default))
 
 
-class IllegalContent:
+def _shown(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Rule:
+    """A rule's id and its parameters: the values in force (configuration over the catalog's
+    defaults), recorded on every case it opens."""
+
+    rule_id = ""
+
+    def __init__(self, overrides: Mapping[str, float] | None, names: tuple[str, ...]) -> None:
+        o = overrides or {}
+        self.values = {n: _param(self.rule_id, n, o) for n in names}
+        self.parameters: tuple[tuple[str, str], ...] = tuple(
+            (n, _shown(v)) for n, v in sorted(self.values.items())
+        )
+
+
+class IllegalContent(_Rule):
     """ART14-ILLEGAL-CONTENT: an output-stage hit in an Art. 4(1) category opens a case that
     needs disposal, a report to the authority and a model rectification, each within its SLA."""
 
     rule_id = "ART14-ILLEGAL-CONTENT"
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
-        o = overrides or {}
-        self.disposal_s = _param(self.rule_id, "disposal_hours", o) * HOUR
-        self.report_s = _param(self.rule_id, "report_hours", o) * HOUR
-        self.rectification_s = _param(self.rule_id, "rectification_days", o) * DAY
+        super().__init__(overrides, ("disposal_hours", "report_hours", "rectification_days"))
+        self.disposal_s = self.values["disposal_hours"] * HOUR
+        self.report_s = self.values["report_hours"] * HOUR
+        self.rectification_s = self.values["rectification_days"] * DAY
 
-    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind == "moderation":
-            out: list[tuple[str, Action]] = []
+            out: list[tuple[str, Input]] = []
             disposal = ev.get("action") in DISPOSALS
             if ev.get("stage") == "OUTPUT" and ev.get("risk_category") in ILLEGAL_CATEGORIES:
-                dues = {
-                    "disposal": ev.at + self.disposal_s,
-                    "report": ev.at + self.report_s,
-                    "rectification": ev.at + self.rectification_s,
-                }
-                out.append((ev.event_id, Open(dues)))
+                out.append((ev.event_id, Input(ev.at, ev.event_id, OPEN, ev.service_id)))
                 if disposal:
-                    out.append((ev.event_id, Meet("disposal")))
+                    out.append((ev.event_id, Input(ev.at, ev.event_id, "disposal")))
             disposed = ev.get("disposes_event_id")
             if disposed and disposal:
-                out.append((disposed, Meet("disposal")))
+                out.append((disposed, Input(ev.at, ev.event_id, "disposal")))
             return out
         if ev.kind == "incident_report":
-            return [(ref, Meet("report")) for ref in ev.get("related_event_ids", ())]
+            return [
+                (r, Input(ev.at, ev.event_id, "report")) for r in ev.get("related_event_ids", ())
+            ]
         if ev.kind == "model_rectification":
-            return [(ref, Meet("rectification")) for ref in ev.get("related_event_ids", ())]
+            return [
+                (r, Input(ev.at, ev.event_id, "rectification"))
+                for r in ev.get("related_event_ids", ())
+            ]
         return []
 
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision:
+        def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
+            return {
+                "disposal": t.at + self.disposal_s,
+                "report": t.at + self.report_s,
+                "rectification": t.at + self.rectification_s,
+            }, self.parameters
 
-class Complaints:
+        return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
+
+
+# (provider, service, at) → the complaint deadline in days the service published as of ``at``
+# and the registration that published it, or None when none did.
+PublishedDays = Callable[[str, str, float], tuple[float, str] | None]
+
+
+class Complaints(_Rule):
     """ART15-COMPLAINT: a received complaint is acknowledged and resolved within the deadline
-    the provider published for the service (``published_days``), or the default."""
+    the provider had published for the service when the complaint was received, or the default.
+    """
 
     rule_id = "ART15-COMPLAINT"
 
     def __init__(
-        self,
-        published_days: Callable[[str, str], float | None],
-        overrides: Mapping[str, float] | None = None,
+        self, published_days: PublishedDays, overrides: Mapping[str, float] | None = None
     ) -> None:
-        o = overrides or {}
+        super().__init__(overrides, ("deadline_days", "acknowledge_days"))
         self.published_days = published_days
-        self.default_days = _param(self.rule_id, "deadline_days", o)
-        self.acknowledge_s = _param(self.rule_id, "acknowledge_days", o) * DAY
+        self.acknowledge_s = self.values["acknowledge_days"] * DAY
 
-    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "complaint" or not ev.get("complaint_id"):
             return []
         subject = str(ev.get("complaint_id"))
         status = ev.get("status")
         if status == "RECEIVED":
-            days = self.published_days(ev.provider_id, ev.service_id) or self.default_days
-            resolve = ev.at + days * DAY
-            dues = {"acknowledge": min(ev.at + self.acknowledge_s, resolve), "resolve": resolve}
-            return [(subject, Open(dues))]
+            return [(subject, Input(ev.at, ev.event_id, OPEN, ev.service_id))]
         if status == "ACKNOWLEDGED":
-            return [(subject, Meet("acknowledge"))]
+            return [(subject, Input(ev.at, ev.event_id, "acknowledge"))]
         if status == "RESOLVED":  # a resolution answers the complainant: acknowledged too
-            return [(subject, Meet("acknowledge")), (subject, Meet("resolve"))]
+            return [
+                (subject, Input(ev.at, ev.event_id, "acknowledge")),
+                (subject, Input(ev.at, ev.event_id, "resolve")),
+            ]
         return []
 
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision:
+        def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
+            published = self.published_days(provider_id, t.service_id, t.at)
+            days, source = published or (self.values["deadline_days"], "default")
+            resolve = t.at + days * DAY
+            acknowledge = min(t.at + self.acknowledge_s, resolve)
+            parameters = (
+                *self.parameters,
+                ("resolve_days", _shown(days)),
+                ("resolve_days_source", source),
+            )
+            return {"acknowledge": acknowledge, "resolve": resolve}, parameters
 
-@dataclass(frozen=True, slots=True)
-class UserTally:
-    """Illegal inputs of one user: today's (CST) count and the count since the last enforcement."""
-
-    day: int = 0
-    today: int = 0
-    since_enforcement: int = 0
-    cases: int = 0  # cases opened so far; numbers the next one
-    open_case: str = ""  # subject of the case awaiting enforcement, if any
+        return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-class UserEnforcement:
+HIT, ENFORCED, ENFORCED_REPORTED = "hit", "enforced", "enforced+reported"
+
+
+class UserEnforcement(_Rule):
     """ART14-USER-ENFORCEMENT: a user whose inputs hit Art. 4(1) categories ``consecutive_inputs``
     times without an enforcement in between, or ``daily_inputs`` times in one day (CST), must be
     warned, restricted, suspended or terminated — with the record kept — and reported, within
     ``enforcement_hours``. Only hits are observed, so "consecutive" means: with no enforcement on
-    that user in between."""
+    that user in between. The unit is the user: their hits and enforcements in event-time order
+    number the cases (``user#1``, ``user#2`` …)."""
 
     rule_id = "ART14-USER-ENFORCEMENT"
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
-        o = overrides or {}
-        self.consecutive = int(_param(self.rule_id, "consecutive_inputs", o))
-        self.daily = int(_param(self.rule_id, "daily_inputs", o))
-        self.within_s = _param(self.rule_id, "enforcement_hours", o) * HOUR
+        super().__init__(overrides, ("consecutive_inputs", "daily_inputs", "enforcement_hours"))
+        self.consecutive = int(self.values["consecutive_inputs"])
+        self.daily = int(self.values["daily_inputs"])
+        self.within_s = self.values["enforcement_hours"] * HOUR
 
-    @staticmethod
-    def user(ev: Observed) -> str | None:
-        hit = ev.kind == "moderation" and ev.get("stage") == "INPUT"
-        if hit and ev.get("risk_category") in ILLEGAL_CATEGORIES and ev.get("user_ref"):
-            return str(ev.get("user_ref"))
-        if ev.kind == "user_enforcement" and ev.get("user_ref"):
-            return str(ev.get("user_ref"))
-        return None
-
-    def route_tally(
-        self, tally: UserTally, ev: Observed
-    ) -> tuple[UserTally, list[tuple[str, Action]]]:
-        """Update the user's tally with one event; the case actions it implies."""
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+        user = ev.get("user_ref")
+        if not user:
+            return []
+        if ev.kind == "moderation" and ev.get("stage") == "INPUT":
+            if ev.get("risk_category") in ILLEGAL_CATEGORIES:
+                return [(str(user), Input(ev.at, ev.event_id, HIT, ev.service_id))]
+            return []
         if ev.kind == "user_enforcement":
-            actions: list[tuple[str, Action]] = []
-            if tally.open_case:
-                actions.append((tally.open_case, Meet("enforcement")))
-                if ev.get("reported_to_authority") and ev.get("record_kept"):
-                    actions.append((tally.open_case, Meet("report")))
-            return replace(tally, since_enforcement=0, open_case=""), actions
-        day = int((ev.at + 8 * HOUR) // DAY)  # civil day in China Standard Time
-        today = tally.today + 1 if day == tally.day else 1
-        tally = replace(tally, day=day, today=today, since_enforcement=tally.since_enforcement + 1)
-        crossed = tally.since_enforcement == self.consecutive or today == self.daily
-        if not crossed or tally.open_case:
-            return tally, []
-        subject = f"{self.user(ev)}#{tally.cases + 1}"
-        due = ev.at + self.within_s
-        tally = replace(tally, cases=tally.cases + 1, open_case=subject)
-        return tally, [(subject, Open({"enforcement": due, "report": due}))]
+            reported = ev.get("reported_to_authority") and ev.get("record_kept")
+            role = ENFORCED_REPORTED if reported else ENFORCED
+            return [(str(user), Input(ev.at, ev.event_id, role, ev.service_id))]
+        return []
+
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision:
+        out = Decision()
+        day = today = since = numbered = 0
+        waiting: Case | None = None  # the case awaiting an enforcement
+        for i in sorted(inputs):
+            if i.role != HIT:
+                if waiting is not None:
+                    met = {"enforcement": (i.at, i.event_id)}
+                    if i.role == ENFORCED_REPORTED:
+                        met["report"] = (i.at, i.event_id)
+                    out += decide(waiting, met, watermark, self.parameters)
+                    waiting = None
+                since = 0
+                continue
+            civil_day = int((i.at + 8 * HOUR) // DAY)  # civil day in China Standard Time
+            today = today + 1 if civil_day == day else 1
+            day, since = civil_day, since + 1
+            if waiting is not None or (since != self.consecutive and today != self.daily):
+                continue
+            numbered += 1
+            subject = f"{unit}#{numbered}"
+            due = i.at + self.within_s
+            waiting = Case(
+                case_id(self.rule_id, provider_id, subject),
+                self.rule_id,
+                provider_id,
+                i.service_id,
+                subject,
+                i.at,
+                i.event_id,
+                (("enforcement", due), ("report", due)),
+            )
+        if waiting is not None:
+            out += decide(waiting, {}, watermark, self.parameters)
+        return out
 
 
-class AuthorityComplaints:
+class AuthorityComplaints(_Rule):
     """ART18-AUTHORITY-COMPLAINT: a complaint made to the authority is matched, within the grace
     period, by the provider's own complaint record quoting the authority's reference."""
 
     rule_id = "ART18-AUTHORITY-COMPLAINT"
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
-        self.grace_s = _param(self.rule_id, "match_grace_days", overrides or {}) * DAY
+        super().__init__(overrides, ("match_grace_days",))
+        self.grace_s = self.values["match_grace_days"] * DAY
 
-    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind == "authority_complaint":
-            return [(ev.event_id, Open({"provider_record": ev.at + self.grace_s}))]
+            return [(ev.event_id, Input(ev.at, ev.event_id, OPEN, ev.service_id))]
         if ev.kind == "complaint" and ev.get("authority_ref"):
-            return [(str(ev.get("authority_ref")), Meet("provider_record"))]
+            return [(str(ev.get("authority_ref")), Input(ev.at, ev.event_id, "provider_record"))]
         return []
 
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision:
+        def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
+            return {"provider_record": t.at + self.grace_s}, self.parameters
 
-class ComplaintProcess:
+        return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
+
+
+class ComplaintProcess(_Rule):
     """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
     response deadline. Registered without them, the case's only obligation is already due; a
-    later registration that publishes them meets it (late)."""
+    registration that publishes them meets it (late when after the one without)."""
 
     rule_id = "ART15-NO-DEADLINE"
 
-    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        super().__init__(overrides, ())
+
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "service_filing" or ev.get("kind") != "REGISTRATION":
             return []
         if ev.get("status") in ("REJECTED", "REVOKED"):
@@ -207,12 +270,19 @@ class ComplaintProcess:
         published = bool(ev.get("complaint_deadline_days")) and bool(
             ev.get("complaint_channel_url")
         )
-        if published:
-            return [(ev.service_id, Meet("publish_deadline"))]
-        return [(ev.service_id, Open({"publish_deadline": ev.at}))]
+        role = "publish_deadline" if published else OPEN
+        return [(ev.service_id, Input(ev.at, ev.event_id, role, ev.service_id))]
+
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision:
+        def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
+            return {"publish_deadline": t.at}, self.parameters
+
+        return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-class PersonalInfoRequests:
+class PersonalInfoRequests(_Rule):
     """ART11-PI-REQUEST: a request is fulfilled or refused within N working days."""
 
     rule_id = "ART11-PI-REQUEST"
@@ -220,80 +290,36 @@ class PersonalInfoRequests:
     def __init__(
         self, calendar: WorkingCalendar, overrides: Mapping[str, float] | None = None
     ) -> None:
+        super().__init__(overrides, ("answer_working_days",))
         self.calendar = calendar
-        self.working_days = int(_param(self.rule_id, "answer_working_days", overrides or {}))
+        self.working_days = int(self.values["answer_working_days"])
+        self.parameters = (*self.parameters, ("calendar", calendar.digest))
 
-    def route(self, ev: Observed) -> list[tuple[str, Action]]:
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "personal_info_request" or not ev.get("request_id"):
             return []
         subject = str(ev.get("request_id"))
         status = ev.get("status")
         if status == "RECEIVED":
-            return [(subject, Open({"answer": self.calendar.deadline(ev.at, self.working_days)}))]
+            return [(subject, Input(ev.at, ev.event_id, OPEN, ev.service_id))]
         if status in ("FULFILLED", "REFUSED"):
-            return [(subject, Meet("answer"))]
+            return [(subject, Input(ev.at, ev.event_id, "answer"))]
         return []
 
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision:
+        def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
+            return {"answer": self.calendar.deadline(t.at, self.working_days)}, self.parameters
 
-def subject_key(provider_id: str, subject: str) -> str:
-    return f"{provider_id}/{subject}"
-
-
-SlaRule = (
-    IllegalContent | Complaints | ComplaintProcess | PersonalInfoRequests | AuthorityComplaints
-)
-
-
-def step(
-    rule: SlaRule,
-    states: Mapping[str, SubjectState],
-    ev: Observed,
-) -> tuple[dict[str, SubjectState], list[Fact]]:
-    """Apply one event. ``states`` holds (at least) the states of the keys the event touches;
-    returns the states that changed and the facts, in order."""
-    return apply(rule.rule_id, rule.route(ev), states, ev)
+        return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-def apply(
-    rule_id: str,
-    actions: list[tuple[str, Action]],
-    states: Mapping[str, SubjectState],
-    ev: Observed,
-) -> tuple[dict[str, SubjectState], list[Fact]]:
-    """Apply a rule's actions for one event (see ``step``)."""
-    changed: dict[str, SubjectState] = {}
-    facts: list[Fact] = []
-    for subject, action in actions:
-        key = subject_key(ev.provider_id, subject)
-        state = changed.get(key, states.get(key))
-        if isinstance(action, Open):
-            new, emitted = open_case(
-                state,
-                rule_id=rule_id,
-                provider_id=ev.provider_id,
-                service_id=ev.service_id,
-                subject=subject,
-                trigger_event_id=ev.event_id,
-                at=ev.at,
-                dues=action.dues,
-            )
-        else:
-            new, emitted = meet(state, action.obligation, ev.at, ev.event_id)
-        if new is not state:
-            changed[key] = new
-        facts += emitted
-    return changed, facts
+class SlaRule(Protocol):
+    rule_id: str
 
+    def route(self, ev: Observed) -> list[tuple[str, Input]]: ...
 
-def advance(
-    states: Mapping[str, SubjectState], now: float
-) -> tuple[dict[str, SubjectState], list[Fact]]:
-    """The clock reached ``now``: misses every overdue obligation, once."""
-    changed: dict[str, SubjectState] = {}
-    facts: list[Fact] = []
-    for key in sorted(states):
-        new, emitted = tick(states[key], now)
-        if emitted and new is not None:
-            changed[key] = new
-            facts += emitted
-    return changed, facts
+    def decide(
+        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
+    ) -> Decision: ...

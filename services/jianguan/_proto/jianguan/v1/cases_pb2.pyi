@@ -87,6 +87,9 @@ class CaseFact(_message.Message):
     LATE_FIELD_NUMBER: _builtins.int
     DETECTED_AT_FIELD_NUMBER: _builtins.int
     DUES_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    RETRACTED_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
     fact_id: _builtins.str
     """Deterministic (case, kind, obligation): the idempotency key in the store."""
     kind: Global___CaseFactKind.ValueType
@@ -103,6 +106,12 @@ class CaseFact(_message.Message):
     event_id: _builtins.str
     """The triggering or meeting event."""
     late: _builtins.bool
+    revision: _builtins.int
+    """A fact may be revised when an event arrives late (an earlier meeting event, a registration
+    that sets another deadline): the store keeps, per fact_id, the highest revision.
+    """
+    retracted: _builtins.bool
+    """The fact no longer holds (e.g. a miss that a late event shows was met in time)."""
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp:
         """Event time of the fact: opening, meeting; for a miss, the due instant."""
@@ -116,6 +125,10 @@ class CaseFact(_message.Message):
     @_builtins.property
     def dues(self) -> _containers.RepeatedCompositeFieldContainer[Global___Due]:
         """On OPENED: every obligation and its due instant."""
+
+    @_builtins.property
+    def parameters(self) -> _containers.RepeatedCompositeFieldContainer[Global___Parameter]:
+        """On OPENED: the parameters the dues were computed with (name → value, as text)."""
 
     def __init__(
         self,
@@ -136,14 +149,39 @@ class CaseFact(_message.Message):
         late: _builtins.bool = ...,
         detected_at: _timestamp_pb2.Timestamp | None = ...,
         dues: _abc.Iterable[Global___Due] | None = ...,
+        revision: _builtins.int = ...,
+        retracted: _builtins.bool = ...,
+        parameters: _abc.Iterable[Global___Parameter] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["article", b"article", "at", b"at", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "dues", b"dues", "event_id", b"event_id", "fact_id", b"fact_id", "kind", b"kind", "late", b"late", "obligation", b"obligation", "provider_id", b"provider_id", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["article", b"article", "at", b"at", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "dues", b"dues", "event_id", b"event_id", "fact_id", b"fact_id", "kind", b"kind", "late", b"late", "obligation", b"obligation", "parameters", b"parameters", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CaseFact: _TypeAlias = CaseFact  # noqa: Y015
+
+@_typing.final
+class Parameter(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Parameter: _TypeAlias = Parameter  # noqa: Y015
 
 @_typing.final
 class CaseFacts(_message.Message):
@@ -182,6 +220,8 @@ class Alert(_message.Message):
     DUE_FIELD_NUMBER: _builtins.int
     DETECTED_AT_FIELD_NUMBER: _builtins.int
     EVIDENCE_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    RETRACTED_FIELD_NUMBER: _builtins.int
     alert_id: _builtins.str
     """Deterministic: the same violation is one alert however often it is detected."""
     rule_id: _builtins.str
@@ -191,6 +231,9 @@ class Alert(_message.Message):
     service_id: _builtins.str
     case_id: _builtins.str
     summary: _builtins.str
+    revision: _builtins.int
+    """As on CaseFact: the highest revision of an alert_id holds; a retracted alert is withdrawn."""
+    retracted: _builtins.bool
     @_builtins.property
     def due(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -213,10 +256,12 @@ class Alert(_message.Message):
         due: _timestamp_pb2.Timestamp | None = ...,
         detected_at: _timestamp_pb2.Timestamp | None = ...,
         evidence: _abc.Iterable[_builtins.str] | None = ...,
+        revision: _builtins.int = ...,
+        retracted: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "provider_id", b"provider_id", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,286 @@
+"""Cases with deadlines, decided from their events in event-time order. Pure.
+
+A rule keeps, per unit of state (a moderation hit, a complaint, a user), the inputs its events
+gave: an event's time, id and role (``open``, or the obligation it meets). The unit's cases and
+their facts are a function of those inputs, taken in event-time order, and of the clock
+(``watermark``): never of the order the events arrived in or of how they were batched. A trigger
+opens a case with obligations, each due at an event-time instant; the earliest event meeting an
+obligation meets it (late when after its due instant, which is also a miss); the clock passing a
+due instant misses an unmet one; a case closes when its last obligation was met.
+
+When new inputs or the clock change a unit's facts, ``revise`` gives the difference from what was
+emitted before: new facts, changed facts (a new revision under the same id) and facts that no
+longer hold (retracted: a miss that a late-arriving event shows was met in time). Inputs are a
+set keyed by (event id, role), so a redelivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+OPEN = "open"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Input:
+    """What one event contributes to a unit: its time, id and role (sorting orders by them)."""
+
+    at: float
+    event_id: str
+    role: str
+    service_id: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.event_id, self.role
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A case as opened: who, why, when, and each obligation's due instant (sorted by name)."""
+
+    case_id: str
+    rule_id: str
+    provider_id: str
+    service_id: str
+    subject: str
+    opened_at: float
+    trigger_event_id: str
+    dues: tuple[tuple[str, float], ...]
+
+
+# -- facts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOpened:
+    case: Case
+    # The parameters the dues were computed with (name → value, e.g. the working calendar's
+    # digest), so a reader sees why and a replay under other configuration can tell.
+    parameters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+    @property
+    def fact_id(self) -> str:
+        return f"{self.case.case_id}/OPENED/"
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationMet:
+    case: Case
+    obligation: str
+    at: float
+    by_event_id: str
+    late: bool
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+    @property
+    def fact_id(self) -> str:
+        return f"{self.case.case_id}/OBLIGATION_MET/{self.obligation}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineMissed:
+    """An alert: an obligation was not met by its due instant."""
+
+    case: Case
+    obligation: str
+    due: float
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+    @property
+    def fact_id(self) -> str:
+        return f"{self.case.case_id}/DEADLINE_MISSED/{self.obligation}"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseClosed:
+    case: Case
+    at: float
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+    @property
+    def fact_id(self) -> str:
+        return f"{self.case.case_id}/CLOSED/"
+
+
+Fact = CaseOpened | ObligationMet | DeadlineMissed | CaseClosed
+
+
+def case_id(rule_id: str, provider_id: str, subject: str) -> str:
+    return f"{rule_id}:{provider_id}:{subject}"
+
+
+def of_fact_id(fact_id: str) -> str:
+    """The case id inside a fact id (``<case id>/<KIND>/<obligation>``)."""
+    return fact_id.rsplit("/", 2)[0]
+
+
+# -- deciding a case -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A unit's facts at a watermark, and the next instant at which the clock alone would change
+    them (+inf when none)."""
+
+    facts: tuple[Fact, ...] = ()
+    next_due: float = math.inf
+
+    def __add__(self, other: Decision) -> Decision:
+        return Decision(self.facts + other.facts, min(self.next_due, other.next_due))
+
+
+def earliest_meets(inputs: Iterable[Input]) -> dict[str, tuple[float, str]]:
+    """Obligation → (time, event id) of the earliest input meeting it."""
+    met: dict[str, tuple[float, str]] = {}
+    for i in sorted(inputs):
+        if i.role != OPEN and i.role not in met:
+            met[i.role] = (i.at, i.event_id)
+    return met
+
+
+def decide(
+    case: Case,
+    met: Mapping[str, tuple[float, str]],
+    watermark: float,
+    parameters: tuple[tuple[str, str], ...] = (),
+) -> Decision:
+    """The facts of an opened case given what met its obligations, at ``watermark``."""
+    facts: list[Fact] = [CaseOpened(case, parameters)]
+    pending = math.inf
+    for name, due in case.dues:
+        if name in met:
+            at, by = met[name]
+            if at > due:
+                facts.append(DeadlineMissed(case, name, due))
+            facts.append(ObligationMet(case, name, at, by, at > due))
+        elif watermark > due:
+            facts.append(DeadlineMissed(case, name, due))
+        else:
+            pending = min(pending, due)
+    if all(name in met for name, _ in case.dues):
+        facts.append(CaseClosed(case, max(met[name][0] for name, _ in case.dues)))
+    return Decision(tuple(facts), pending)
+
+
+def decide_one(
+    rule_id: str,
+    provider_id: str,
+    subject: str,
+    inputs: Sequence[Input],
+    dues: Callable[[Input], tuple[dict[str, float], tuple[tuple[str, str], ...]]],
+    watermark: float,
+) -> Decision:
+    """The common shape: one case per subject, opened by its earliest ``open`` input, with the
+    dues (and the parameters behind them) that ``dues`` gives for that trigger."""
+    opens = [i for i in inputs if i.role == OPEN]
+    if not opens:
+        return Decision()
+    trigger = min(opens)
+    due_at, parameters = dues(trigger)
+    case = Case(
+        case_id(rule_id, provider_id, subject),
+        rule_id,
+        provider_id,
+        trigger.service_id,
+        subject,
+        trigger.at,
+        trigger.event_id,
+        tuple(sorted(due_at.items())),
+    )
+    return decide(case, earliest_meets(inputs), watermark, parameters)
+
+
+# -- a unit's state and its revisions --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """What was last emitted under a fact id: a digest of its content and when it was first
+    detected."""
+
+    digest: str
+    detected_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    inputs: tuple[Input, ...] = ()
+    emitted: Mapping[str, Emitted] | None = None
+    revision: int = 0
+    # The next instant at which the clock alone changes this unit's facts (+inf: none).
+    next_due: float = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A fact to publish: when the platform first noticed it, and its revision (the store keeps
+    the highest revision of each fact id)."""
+
+    fact: Fact
+    detected_at: float
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retracted:
+    """A fact emitted before that no longer holds."""
+
+    fact_id: str
+    revision: int
+
+
+def add_inputs(unit: Unit, new: Iterable[Input]) -> Unit | None:
+    """The unit with ``new`` inputs added (kept sorted), or None when none of them is new."""
+    have = {i.key for i in unit.inputs}
+    fresh = {i.key: i for i in new if i.key not in have}
+    if not fresh:
+        return None
+    return Unit(tuple(sorted((*unit.inputs, *fresh.values()))), unit.emitted, unit.revision)
+
+
+def digest(fact: Fact) -> str:
+    """A stable digest of a fact's content (the same in every process and run)."""
+    return hashlib.blake2b(repr(fact).encode(), digest_size=8).hexdigest()
+
+
+def revise(
+    unit: Unit, decision: Decision, now: float
+) -> tuple[Unit, list[Stamped], list[Retracted]]:
+    """Compare a unit's decided facts with those emitted before: the new or changed ones to
+    publish (stamped with ``now`` when first seen), and the ones to retract."""
+    before = dict(unit.emitted or {})
+    # Increasing per unit, and with the clock (ms), so a unit rebuilt after its state was lost
+    # still publishes revisions above those the store already holds.
+    revision = max(unit.revision + 1, int(now * 1000) if math.isfinite(now) else 0)
+    after: dict[str, Emitted] = {}
+    changed: list[Stamped] = []
+    for fact in decision.facts:
+        d = digest(fact)
+        old = before.pop(fact.fact_id, None)
+        if old is not None and old.digest == d:
+            after[fact.fact_id] = old
+            continue
+        detected = old.detected_at if old is not None else now
+        after[fact.fact_id] = Emitted(d, detected)
+        changed.append(Stamped(fact, detected, revision))
+    retracted = [Retracted(fact_id, revision) for fact_id in sorted(before)]
+    if not changed and not retracted:
+        revision = unit.revision
+    return Unit(unit.inputs, after, revision, decision.next_due), changed, retracted

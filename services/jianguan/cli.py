@@ -204,6 +204,8 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.processors.app import Worker, create_app
     from jianguan.processors.inbound import InboundValidator
     from jianguan.processors.monitor import StoreMonitor
+    from jianguan.processors.rebuild import Rebuilder
+    from jianguan.processors.replay import relevant_kind_codes
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
 
@@ -224,6 +226,13 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.rule_tick_seconds,
         settings.calendar,
         Watermarks(settings.rule_idle_seconds, settings.rule_max_delay_seconds),
+        Rebuilder(
+            url,
+            settings.kafka,
+            topics.topic_name(topics.EVENTS, settings.topic_namespace),
+            topics.PARTITIONS,
+            relevant_kind_codes(),
+        ),
     )
     inbound = InboundValidator(
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)

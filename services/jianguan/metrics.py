@@ -104,6 +104,16 @@ RULES_SKIPPED = Counter(
 )
 
 # Compliance (from the case and alert projections) ----------------------------------------------
+RULES_REBUILD_REMAINING = Gauge(
+    "jianguan_rules_rebuild_remaining_events",
+    "Stored events a partition of the rules' state still has to apply again from the event store"
+    " before it takes new events (its changelog was missing or behind); 0 when it is whole.",
+    ["partition"],
+)
+RULES_REBUILT = Counter(
+    "jianguan_rules_rebuilt_events_total",
+    "Stored events applied again from the event store to rebuild the rules' state.",
+)
 CASES_OPEN = Gauge(
     "jianguan_cases_open",
     "Cases not closed, by article and severity.",

@@ -16,6 +16,8 @@ HEADER_SOURCE = "jg-source"
 # Rule-relevant events re-keyed by provider, so one provider's cases live in one partition.
 RULE_INPUT = "jg.rule-input.v1"
 HEADER_TICK = "jg-tick"
+# On jg.rule-input.v1: "<partition>:<offset>" of the jg.events.v1 record the events came from.
+HEADER_EVENTS_OFFSET = "jg-events-offset"
 
 # Every co-partitioned topic has the same partition count (faust requires it; adding partitions
 # later would move keys between partitions, so topics are created with their final count).

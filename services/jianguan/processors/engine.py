@@ -89,6 +89,11 @@ class RulesEngine:
         self._dues: dict[str, list[tuple[float, str]]] | None = None  # provider → heap
         self._by_service: dict[tuple[str, str], set[str]] | None = None  # complaint units
 
+    def forget_indexes(self) -> None:
+        """The store now holds other units (partitions moved): rebuild the indexes from it."""
+        self._dues = None
+        self._by_service = None
+
     # -- events ----------------------------------------------------------------------------
 
     def process(self, events: Iterable[Observed], now: float) -> list[CaseFact]:

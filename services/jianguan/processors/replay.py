@@ -26,7 +26,13 @@ from jianguan.store.migrate import migrate
 from jianguan.store.processor import RecordMeta
 from jianguan.store.writer import BatchWriter
 
-_KIND_CODES = tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS) if k in pb.BODY_KINDS)
+
+def relevant_kind_codes() -> tuple[int, ...]:
+    """The stored ``kind`` codes of the events that can change rule state."""
+    return tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS) if k in pb.BODY_KINDS)
+
+
+_KIND_CODES = relevant_kind_codes()
 _REPLAY_BATCH = 10_000
 _COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
 

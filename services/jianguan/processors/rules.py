@@ -5,6 +5,9 @@ every case of a provider lives in one partition and one table shard) ──rules
 (CaseFacts) and jg.alerts.v1 (Alerts). A timer sends each registered provider a tick through the
 same topic, so deadlines expire on the wall clock even when a provider goes silent, and the
 table is only ever written in the context of the provider's own partition.
+
+Before a partition of the state takes its first record, it is brought up to the event store
+(``processors.rebuild``): rebuilt in full when its changelog is gone, completed when it is behind.
 """
 
 from __future__ import annotations
@@ -23,10 +26,15 @@ from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.events import Observed
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
 
 log = logging.getLogger(__name__)
+# Facts per jg.cases.v1 record: a rebuild may decide many at once; records stay well under the
+# broker's message size limit.
+_FACTS_PER_RECORD = 500
 
 
 def _header(headers: Any, name: str) -> bytes | None:
@@ -45,6 +53,7 @@ def install_rules(
     tick_seconds: float = 5.0,
     calendar: WorkingCalendar | None = None,
     watermarks: Watermarks | None = None,
+    rebuilder: Rebuilder | None = None,
 ) -> None:
     def topic(name: str) -> Any:
         return app.topic(
@@ -65,14 +74,52 @@ def install_rules(
     provider_ids = sorted(providers)
 
     async def publish(facts: list[CaseFact]) -> None:
-        if not facts:
+        for start in range(0, len(facts), _FACTS_PER_RECORD):
+            part = facts[start : start + _FACTS_PER_RECORD]
+            key = part[0].provider_id.encode()
+            value = pb.cases_pb2.CaseFacts(facts=part).SerializeToString()
+            await cases.send(key=key, value=value)
+            for fact in part:
+                raised = alert(fact)
+                if raised is not None:
+                    await alerts.send(key=key, value=raised.SerializeToString())
+
+    # Per partition of the state: the jg.events.v1 offsets applied (processors.rebuild).
+    markers: dict[int, dict[int, int]] = {}
+
+    async def ready(partition: int) -> dict[int, int]:
+        """The partition's marker, once the partition is up to the event store."""
+        marker = markers.get(partition)
+        if marker is not None:
+            return marker
+        key = marker_key(partition)
+        applied = decode_marker(table.get(key.encode()))
+
+        async def apply_stored(events: list[Observed], seen: dict[int, int]) -> None:
+            await publish(engine.process(events, time.time()))
+            table[key.encode()] = encode_marker(seen)
+
+        if rebuilder is not None:
+            applied = await rebuilder.rebuild(partition, applied, apply_stored)
+        markers[partition] = applied
+        return applied
+
+    def applied(partition: int, marker: dict[int, int], source: bytes | None) -> None:
+        """Moves the partition's marker past the jg.events.v1 record just applied."""
+        if source is None:
             return
-        key = facts[0].provider_id.encode()
-        await cases.send(key=key, value=pb.cases_pb2.CaseFacts(facts=facts).SerializeToString())
-        for fact in facts:
-            raised = alert(fact)
-            if raised is not None:
-                await alerts.send(key=key, value=raised.SerializeToString())
+        p, _, o = source.decode().partition(":")
+        if int(o) > marker.get(int(p), -1):
+            marker[int(p)] = int(o)
+            table[marker_key(partition).encode()] = encode_marker(marker)
+
+    async def forget(sender: Any, *args: Any, **kwargs: Any) -> None:
+        """Partitions may come back with another state: check them again; indexes are rebuilt
+        from what the table then holds."""
+        markers.clear()
+        engine.forget_indexes()
+
+    app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # faust's stub is narrow
 
     @app.agent(events, name="rules-select")
     async def select(stream: Any) -> None:
@@ -86,10 +133,14 @@ def install_rules(
                 _skip("rules-select", event, exc)
                 continue
             if relevant:
+                source = f"{event.message.partition}:{event.message.offset}".encode()
                 await rule_input.send(
                     key=provider,
                     value=encode_batch(batch_id, relevant),
-                    headers=[(topics.HEADER_PROVIDER, provider)],
+                    headers=[
+                        (topics.HEADER_PROVIDER, provider),
+                        (topics.HEADER_EVENTS_OFFSET, source),
+                    ],
                 )
 
     @app.agent(authority, name="rules-authority")
@@ -103,6 +154,7 @@ def install_rules(
     async def apply(stream: Any) -> None:
         async for event in stream.events():
             provider = (event.key or b"").decode()
+            marker = await ready(event.message.partition)
             if _header(event.headers, topics.HEADER_TICK) is not None:
                 await publish(engine.tick(time.time(), provider))
                 continue
@@ -119,6 +171,9 @@ def install_rules(
                 continue
             seen = (observed(ev, provider) for ev in batch.events)
             await publish(engine.process([o for o in seen if o is not None], time.time()))
+            applied(
+                event.message.partition, marker, _header(event.headers, topics.HEADER_EVENTS_OFFSET)
+            )
 
     @app.timer(interval=tick_seconds, name="rules-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:

@@ -1,0 +1,138 @@
+"""The rules' state survives the loss of everything: every process of `jianguan up` (broker and
+ClickHouse included) is killed while events stream in, the rules' changelog is gone on restart,
+and the processors rebuild their state from the event store before taking new events: every
+open case is still open, once, and its deadlines still fire."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from jianguan.contracts import pb, topics
+from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.runtime.launcher import RunningUp, launched_up
+from jianguan.sdk.client import IngestClient
+from jianguan.simulator.sender import Tally, stream_provider
+from jianguan.simulator.traffic import ProviderTraffic
+from jianguan.store.executor import ServerExecutor
+from tests.helpers import chained
+
+pytestmark = pytest.mark.integration
+TOKEN = "durable-token"
+HITS = 40
+# Disposal due 100 s after each hit: after the restart below, so the rebuilt state must fire it.
+ENV = {
+    "JIANGUAN_RULE_OVERRIDES": json.dumps(
+        {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 100 / 3600}}
+    ),
+    "JIANGUAN_RULE_TICK_SECONDS": "1",
+}
+
+
+def _query(up: RunningUp, sql: str) -> list[tuple[object, ...]]:
+    ex = ServerExecutor(up.writer_url)
+    try:
+        return ex.execute(sql)
+    finally:
+        ex.close()
+
+
+def _until(up: RunningUp, sql: str, want: object, timeout: float) -> list[tuple[object, ...]]:
+    deadline = time.monotonic() + timeout
+    rows = _query(up, sql)
+    while rows != want and time.monotonic() < deadline:
+        time.sleep(0.5)
+        rows = _query(up, sql)
+    return rows
+
+
+def _hits() -> list[pb.event_pb2.Event]:
+    events = chained("durable-hit", HITS, service="svc-moderation")
+    for ev in events:
+        m = ev.moderation
+        m.stage = pb.bodies_pb2.MODERATION_STAGE_OUTPUT
+        m.risk_category = pb.bodies_pb2.RISK_CATEGORY_VIOLENCE
+        m.action = pb.bodies_pb2.MODERATION_ACTION_NONE
+    return events
+
+
+def _kill_everything(up: RunningUp) -> None:
+    """SIGKILL the supervisor, its services, and the broker and ClickHouse it started."""
+    victims = {up.proc.pid, *up.pids.values()}
+    for pid_dir in Path("/proc").iterdir():
+        if pid_dir.name.isdigit():
+            try:
+                cmdline = (pid_dir / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(up.state_dir).encode() in cmdline:
+                victims.add(int(pid_dir.name))
+    for pid in victims:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    up.proc.wait(30)
+
+
+# One count per case: the current (highest-revision) row of each fact, read from the raw rows.
+CURRENT = (
+    "SELECT kind, obligation, count() FROM (SELECT fact_id, argMax(kind, revision) AS kind,"
+    " argMax(obligation, revision) AS obligation, argMax(retracted, revision) AS retracted"
+    " FROM case_facts WHERE case_id LIKE 'ART14-ILLEGAL-CONTENT:durable-ai:durable-hit-%'"
+    " GROUP BY fact_id)"
+    " WHERE retracted = 0 GROUP BY kind, obligation ORDER BY kind, obligation"
+)
+
+
+def test_everything_killed_and_the_changelog_lost_the_rules_rebuild_from_the_store(
+    tmp_path: Path,
+) -> None:
+    registry = ProviderRegistry(
+        [Provider("durable-ai", "Durable AI", token_sha256=token_digest(TOKEN))]
+    )
+    tally = Tally()
+    with launched_up(tmp_path, registry, ENV) as up:
+        # Background traffic of the realistic mix keeps flowing while everything dies.
+        def traffic() -> None:
+            src = ProviderTraffic("durable-ai", ("svc-1",), seed=5)
+            with contextlib.suppress(Exception):  # the gateway dies under it, on purpose
+                asyncio.run(
+                    stream_provider(up.gateway, TOKEN, src, 200_000, 200, tally, rate_per_s=2000)
+                )
+
+        sender = threading.Thread(target=traffic, daemon=True)
+        sender.start()
+
+        async def send() -> pb.BatchAck:
+            async with IngestClient(up.gateway, token=TOKEN) as client:
+                return await client.publish_batch(_hits())
+
+        assert asyncio.run(send()).accepted == HITS
+        opened = [(1, "", HITS)]
+        assert _until(up, CURRENT, opened, 60) == opened
+        _kill_everything(up)
+    lost = [
+        p
+        for p in (tmp_path / "kafka").rglob(f"*{topics.RULE_STATE_TABLE}-changelog-*")
+        if p.is_dir()
+    ]
+    assert lost, "the rules' changelog was not where the test looks for it"
+    for p in lost:
+        shutil.rmtree(p)
+
+    with launched_up(tmp_path, registry, ENV) as up:
+        # Still one open case per hit; then every disposal deadline passes and is missed, once.
+        missed = [(1, "", HITS), (3, "disposal", HITS)]
+        assert _until(up, CURRENT, missed, 180) == missed
+        cases = "SELECT count(), countIf(closed = 0) FROM cases WHERE subject LIKE 'durable-hit-%'"
+        assert _query(up, cases) == [(HITS, HITS)]
+        log = (tmp_path / "log" / "processors.log").read_text(encoding="utf-8", errors="replace")
+        assert "from the event store (its changelog was missing)" in log

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from jianguan.contracts import pb
@@ -21,6 +20,7 @@ from jianguan.domain.cases import (
     Unit,
     of_fact_id,
 )
+from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.catalog import BY_ID
 
 K = pb.cases_pb2
@@ -175,14 +175,10 @@ def decode_unit(raw: bytes | None) -> Unit:
     )
 
 
-# A service's registrations: (event time, event id, published complaint deadline in days; 0 when
-# none), sorted.
-Registration = tuple[float, str, float]
+def encode_registration(entry: Registration) -> bytes:
+    return json.dumps(list(entry)).encode()
 
 
-def encode_registrations(history: Sequence[Registration]) -> bytes:
-    return json.dumps([list(r) for r in history], separators=(",", ":")).encode()
-
-
-def decode_registrations(raw: bytes | None) -> list[Registration]:
-    return [(a, e, d) for a, e, d in json.loads(raw)] if raw else []
+def decode_registration(raw: bytes) -> Registration:
+    at, event_id, days = json.loads(raw)
+    return float(at), str(event_id), float(days)

@@ -7,12 +7,13 @@ new inputs added, its cases decided afresh from all its inputs in event-time ord
 once, and only the difference from what was published before comes out (new facts, revisions,
 retractions). Re-applying an event changes nothing, so at-least-once delivery is harmless.
 
-Keys: ``<rule id>|<provider>/<unit>`` for units, ``registrations|<provider>/<service>`` for a
-service's registration history (the complaint deadline it published, as of each instant).
+Keys: ``<rule id>|<provider>/<unit>`` for units, ``registrations|<provider>/<service>/<event id>``
+for each registration of a service (the complaint deadline it published, and from when).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import defaultdict
@@ -20,18 +21,19 @@ from collections.abc import Iterable, Mapping, MutableMapping
 
 from jianguan.contracts.facts import (
     CaseFact,
-    Registration,
     case_fact,
-    decode_registrations,
+    decode_registration,
     decode_unit,
-    encode_registrations,
+    encode_registration,
     encode_unit,
     next_due,
     retraction,
 )
+from jianguan.domain import registrations
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise
 from jianguan.domain.events import Observed
+from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.sla import (
     AuthorityComplaints,
     ComplaintProcess,
@@ -87,12 +89,16 @@ class RulesEngine:
         # Indexes kept in memory, built from the store on first use (after a restart the store
         # is what the changelog restored) and maintained on every write.
         self._dues: dict[str, list[tuple[float, str]]] | None = None  # provider → heap
-        self._by_service: dict[tuple[str, str], set[str]] | None = None  # complaint units
+        # (provider, service) → its complaint units by time of receipt, sorted
+        self._by_service: dict[tuple[str, str], list[tuple[float, str]]] | None = None
+        # (provider, service) → its registrations, sorted
+        self._registrations: dict[tuple[str, str], list[Registration]] | None = None
 
     def forget_indexes(self) -> None:
         """The store now holds other units (partitions moved): rebuild the indexes from it."""
         self._dues = None
         self._by_service = None
+        self._registrations = None
 
     # -- events ----------------------------------------------------------------------------
 
@@ -105,8 +111,9 @@ class RulesEngine:
                 continue
             self.watermarks.observe(ev.provider_id, ev.at, now)
             registration = ev.kind == "service_filing" and ev.get("kind") == "REGISTRATION"
-            if registration and self._register(ev):
-                recompute |= self._complaints_of(ev.provider_id, ev.service_id)
+            span = self._register(ev) if registration else None
+            if span is not None:
+                recompute |= self._complaints_of(ev.provider_id, ev.service_id, span)
             for rule in self.rules.values():
                 for name, given in rule.route(ev):
                     touched[unit_key(rule.rule_id, ev.provider_id, name)].append(given)
@@ -146,52 +153,81 @@ class RulesEngine:
         if self._dues is not None and math.isfinite(unit.next_due):
             heapq.heappush(self._dues[provider_id], (unit.next_due, key))
         if self._by_service is not None and rule_id == self.complaints.rule_id:
-            for service in {i.service_id for i in unit.inputs if i.role == OPEN}:
-                self._by_service[(provider_id, service)].add(key)
+            self._index_complaint(key, unit)
         facts = [case_fact(s) for s in changed]
         return facts + [retraction(r, rule_id, provider_id, now) for r in retracted]
 
     # -- complaint deadlines published by registrations -------------------------------------
 
-    def _register(self, ev: Observed) -> bool:
-        """Adds a registration to its service's history; False when already known."""
-        key = f"{_REGISTRATIONS}{ev.provider_id}/{ev.service_id}"
-        history = decode_registrations(self.store.get(key))
+    def _register(self, ev: Observed) -> tuple[float, float] | None:
+        """Adds a registration to its service's history; returns the span of receipt times
+        whose complaint deadline it changed (None: none)."""
         entry: Registration = (ev.at, ev.event_id, float(ev.get("complaint_deadline_days") or 0))
-        if any(e[1] == ev.event_id for e in history):
-            return False
-        self.store[key] = encode_registrations(sorted((*history, entry)))
-        return True
+        history = self._history(ev.provider_id, ev.service_id)
+        span = registrations.add(history, entry)
+        if history and entry in history:
+            key = f"{_REGISTRATIONS}{ev.provider_id}/{ev.service_id}/{ev.event_id}"
+            if key not in self.store:
+                self.store[key] = encode_registration(entry)
+        return span
+
+    def _history(self, provider_id: str, service_id: str) -> list[Registration]:
+        """The service's registrations, sorted (all of them loaded from the store at first use,
+        one key per registration)."""
+        if self._registrations is None:
+            self._registrations = defaultdict(list)
+            for key, raw in list(self.store.items()):
+                if key.startswith(_REGISTRATIONS):
+                    _, provider, rest = _parse(key)
+                    service = rest.rsplit("/", 1)[0]
+                    self._registrations[(provider, service)].append(decode_registration(raw))
+            for history in self._registrations.values():
+                history.sort()
+        return self._registrations[(provider_id, service_id)]
 
     def _published_days(
         self, provider_id: str, service_id: str, at: float
     ) -> tuple[float, str] | None:
-        """The complaint deadline the service's latest registration as of ``at`` published."""
-        history = decode_registrations(
-            self.store.get(f"{_REGISTRATIONS}{provider_id}/{service_id}")
-        )
-        in_force = [e for e in history if e[0] <= at]
-        if not in_force or not in_force[-1][2]:
+        """The complaint deadline the service's registrations had published as of ``at``."""
+        entry = registrations.in_force(self._history(provider_id, service_id), at)
+        if entry is None or not entry[2]:
             return None
-        return in_force[-1][2], f"registration {in_force[-1][1]}"
+        return entry[2], f"registration {entry[1]}"
 
-    def _complaints_of(self, provider_id: str, service_id: str) -> set[str]:
+    def _complaints_of(
+        self, provider_id: str, service_id: str, span: tuple[float, float]
+    ) -> set[str]:
+        """The complaint units of a service received within ``span``."""
         if self._by_service is None:
-            self._by_service = defaultdict(set)
+            self._by_service = defaultdict(list)
             prefix = self.complaints.rule_id + "|"
             for key, raw in list(self.store.items()):
                 if key.startswith(prefix):
-                    for i in decode_unit(raw).inputs:
-                        if i.role == OPEN:
-                            self._by_service[(_parse(key)[1], i.service_id)].add(key)
-        return set(self._by_service.get((provider_id, service_id), ()))
+                    self._index_complaint(key, decode_unit(raw))
+        received = self._by_service.get((provider_id, service_id), [])
+        first = bisect.bisect_left(received, (span[0], ""))
+        last = bisect.bisect_left(received, (span[1], ""))
+        return {key for _, key in received[first:last]}
+
+    def _index_complaint(self, key: str, unit: Unit) -> None:
+        """Indexes a complaint unit by service and time of receipt (an entry that a later
+        decision made stale only costs a needless recomputation)."""
+        assert self._by_service is not None
+        provider_id = _parse(key)[1]
+        for i in unit.inputs:
+            if i.role == OPEN:
+                entry = (i.at, key)
+                received = self._by_service[(provider_id, i.service_id)]
+                at = bisect.bisect_left(received, entry)
+                if at == len(received) or received[at] != entry:
+                    received.insert(at, entry)
 
     def _due_index(self) -> dict[str, list[tuple[float, str]]]:
         if self._dues is None:
             self._dues = defaultdict(list)
             for key, raw in list(self.store.items()):
-                if key.startswith(_REGISTRATIONS):
-                    continue
+                if key.partition("|")[0] not in self.rules:
+                    continue  # registrations, markers: not units
                 due = next_due(raw)
                 if math.isfinite(due):
                     self._dues[_parse(key)[1]].append((due, key))

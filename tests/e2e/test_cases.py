@@ -123,7 +123,7 @@ def test_poison_on_the_event_log_stops_neither_the_rules_nor_the_store(up: Runni
     producer = KafkaProducer(bootstrap_servers=listeners[0])
     try:
         for value in (b"\xff\xfe garbage", None, encode_batch("p", [year_one.SerializeToString()])):
-            producer.send(topics.EVENTS, value, key=b"case-ai/svc-chat", headers=headers)
+            producer.send(topics.EVENTS, value, key=b"case-ai", headers=headers)
         producer.flush(30)
     finally:
         producer.close()

@@ -202,8 +202,8 @@ def test_the_distributions_console_consumer_reads_the_event_log(spine: Spine) ->
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    # headers, then the key (provider/service): the record as the gateway wrote it
+    # headers, then the key (the provider): the record as the gateway wrote it
     line = done.stdout.strip().splitlines()[-1]
     assert "jg-provider:acme-ai" in line
     assert "jg-schema:jianguan.v1.EventBatch" in line
-    assert line.split("\t")[1] == "acme-ai/svc-chat"
+    assert line.split("\t")[1] == "acme-ai"

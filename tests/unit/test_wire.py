@@ -233,7 +233,7 @@ def test_plain_encodings_only(index: int) -> None:
     if index != 3:
         assert all(not c for c in cols), "nothing may be appended when the record is refused"
     assert _python_rows(raw) == _native_rows(raw)
-    relevant = [pb.Event.FromString(r) for r in rules._relevant(raw)[1]]
+    relevant = rules.relevant_events(raw)
     decoded = pb.EventBatch.FromString(raw).events
     assert relevant == [e for e in decoded if e.WhichOneof("body") in rules.RELEVANT_KINDS]
     assert ev == decoded[1]
@@ -279,10 +279,8 @@ def test_columns_equal_protobuf_decoding_for_every_kind() -> None:
 
 def test_relevant_events_match_the_body_kinds() -> None:
     raw = pb.EventBatch(batch_id="b-2", events=VALID).SerializeToString()
-    batch_id, relevant = rules._relevant(raw)
-    assert batch_id == "b-2"
     expected = [ev for ev in VALID if ev.WhichOneof("body") in rules.RELEVANT_KINDS]
-    assert [pb.Event.FromString(r) for r in relevant] == expected
+    assert rules.relevant_events(raw) == expected
 
 
 # ---- random corruption ------------------------------------------------------------------------

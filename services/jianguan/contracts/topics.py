@@ -12,12 +12,10 @@ AUTHORITY_COMPLAINTS = "jg.authority-complaints.v1"
 # Dispositions of offshore services (Art. 20), recorded by regulators; key: the target.
 OFFSHORE_DISPOSITIONS = "jg.offshore-dispositions.v1"
 HEADER_AUTHORITY = "jg-authority"
-HEADER_SOURCE = "jg-source"
-# Rule-relevant events re-keyed by provider, so one provider's cases live in one partition.
+# The rules' clock: a tick per provider every few seconds (header jg-tick, no value), keyed by
+# provider like every other input of the rules, so deadlines expire while a provider is silent.
 RULE_INPUT = "jg.rule-input.v1"
 HEADER_TICK = "jg-tick"
-# On jg.rule-input.v1: "<partition>:<offset>" of the jg.events.v1 record the events came from.
-HEADER_EVENTS_OFFSET = "jg-events-offset"
 
 # Every co-partitioned topic has the same partition count (faust requires it; adding partitions
 # later would move keys between partitions, so topics are created with their final count).
@@ -73,9 +71,11 @@ def processors_internal_topics(namespace: str = "") -> dict[str, int]:
     return {f"{base}-__assignor-__leader": 1, f"{base}-{RULE_STATE_TABLE}-changelog": PARTITIONS}
 
 
-def record_key(provider_id: str, service_id: str) -> bytes:
-    """Partitioning key: one service's events stay in one partition, hence in order."""
-    return f"{provider_id}/{service_id}".encode()
+def record_key(provider_id: str) -> bytes:
+    """Partitioning key of jg.events.v1: one provider's events stay in one partition, hence in
+    order, and beside its rule state (its cases span its services: a user, a report citing a
+    hit of another service)."""
+    return provider_id.encode()
 
 
 def topic_name(base: str, namespace: str = "") -> str:

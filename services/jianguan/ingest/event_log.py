@@ -64,7 +64,7 @@ class EventLogProducer:
         """Append one EventBatch record of one (provider, service) to the events topic."""
         return await self.send(
             self.topic,
-            topics.record_key(provider_id, service_id),
+            topics.record_key(provider_id),
             payload,
             topics.event_headers(provider_id, received_ms),
         )

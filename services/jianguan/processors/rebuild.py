@@ -1,14 +1,14 @@
 """The rules' state, rebuilt from the event store (the source of truth) when its changelog is
 missing or behind.
 
-Each partition of the rules' state keeps a marker in the state itself: for every partition of
-jg.events.v1, the highest offset whose events it has applied. The marker is written after the
-units it covers, in the same changelog partition, so whatever part of the changelog survives,
-the marker restored with it never claims more than the units hold. Before a partition of the
-rules takes new events, every stored event of its providers after the marker is applied again:
-all of them when the marker is missing (a lost changelog, a new state encoding), none after a
-clean restart. Applying an event twice changes nothing (``processors.engine``), so the overlap
-with what the log then redelivers is harmless.
+Each partition of the rules' state keeps a marker in the state itself: the highest offset of
+jg.events.v1 (the same partition: both are keyed by provider) whose events it has applied. The
+marker is written after the units it covers, in the same changelog partition, so whatever part
+of the changelog survives, the marker restored with it never claims more than the units hold.
+Before a partition of the rules takes new events, every stored event of its providers after the
+marker is applied again: all of them when the marker is missing (a lost changelog, a new state
+encoding), none after a clean restart. Applying an event twice changes nothing
+(``processors.engine``), so the overlap with what the log then redelivers is harmless.
 """
 
 from __future__ import annotations
@@ -61,15 +61,16 @@ def providers_of(ex: ServerExecutor, partition: int, partitions: int) -> list[st
 
 
 def _after(applied: Mapping[int, int], params: dict[str, object]) -> str:
-    """SQL: an event not yet applied per the marker."""
+    """SQL: a stored event the marker does not cover. Without a marker, every event of the
+    providers (wherever older keying put them); with one, those of its partitions after it (a
+    provider's events all go to its own partition)."""
     if not applied:
         return "1 = 1"
     terms = []
     for i, (p, o) in enumerate(sorted(applied.items())):
         params[f"p{i}"], params[f"o{i}"] = p, o
         terms.append(f"(kafka_partition = %(p{i})s AND kafka_offset > %(o{i})s)")
-    params["known"] = tuple(applied)
-    return "(" + " OR ".join(terms) + " OR kafka_partition NOT IN %(known)s)"
+    return "(" + " OR ".join(terms) + ")"
 
 
 def count_unapplied(

@@ -1,10 +1,12 @@
-"""The compliance rules as faust agents, with per-subject state in a changelog-backed table.
+"""The compliance rules as a faust agent, with units of rule state in a changelog-backed table.
 
-jg.events.v1 ──select──▶ jg.rule-input.v1 (only rule-relevant events, re-keyed by provider, so
-every case of a provider lives in one partition and one table shard) ──rules──▶ jg.cases.v1
-(CaseFacts) and jg.alerts.v1 (Alerts). A timer sends each registered provider a tick through the
-same topic, so deadlines expire on the wall clock even when a provider goes silent, and the
-table is only ever written in the context of the provider's own partition.
+jg.events.v1 (keyed by provider, so every case of a provider lives in one partition and one
+table shard), jg.authority-complaints.v1 and jg.rule-input.v1 (the clock) ──rules──▶ jg.cases.v1
+(CaseFacts, one record per input record) and jg.alerts.v1 (Alerts). Each events record is one
+batch: the native scanner slices out the events that can change rule state, and the engine reads
+and writes each unit they touch once. A timer sends each registered provider a tick through
+jg.rule-input.v1, so deadlines expire even when a provider goes silent, and the table is only
+ever written in the context of the provider's own partition.
 
 Before a partition of the state takes its first record, it is brought up to the event store
 (``processors.rebuild``): rebuilt in full when its changelog is gone, completed when it is behind.
@@ -22,7 +24,6 @@ from google.protobuf.message import DecodeError
 
 from jianguan import metrics
 from jianguan.contracts import pb, topics, wire
-from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
@@ -63,9 +64,13 @@ def install_rules(
             partitions=topics.PARTITIONS,
         )
 
-    events, rule_input = topic(topics.EVENTS), topic(topics.RULE_INPUT)
-    authority = topic(topics.AUTHORITY_COMPLAINTS)
-    cases, alerts = topic(topics.CASES), topic(topics.ALERTS)
+    # One agent reads the provider-keyed inputs, co-partitioned with the state: events, complaints
+    # made to the authorities, and the clock's ticks.
+    names = {t: topics.topic_name(t, namespace) for t in _INPUTS}
+    inputs = app.topic(
+        *names.values(), key_serializer="raw", value_serializer="raw", partitions=topics.PARTITIONS
+    )
+    clock, cases, alerts = topic(topics.RULE_INPUT), topic(topics.CASES), topic(topics.ALERTS)
     # bytes keys and values: faust then stores them raw (our own encoding, contracts.facts).
     table = app.Table(
         topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
@@ -104,13 +109,11 @@ def install_rules(
         markers[partition] = applied
         return applied
 
-    def applied(partition: int, marker: dict[int, int], source: bytes | None) -> None:
-        """Moves the partition's marker past the jg.events.v1 record just applied."""
-        if source is None:
-            return
-        p, _, o = source.decode().partition(":")
-        if int(o) > marker.get(int(p), -1):
-            marker[int(p)] = int(o)
+    def advance(partition: int, marker: dict[int, int], offset: int) -> None:
+        """Moves the partition's marker past the jg.events.v1 record just applied (written after
+        the units it changed, so a marker restored from the changelog never claims more)."""
+        if offset > marker.get(partition, -1):
+            marker[partition] = offset
             table[marker_key(partition).encode()] = encode_marker(marker)
 
     async def forget(sender: Any, *args: Any, **kwargs: Any) -> None:
@@ -121,66 +124,33 @@ def install_rules(
 
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # faust's stub is narrow
 
-    @app.agent(events, name="rules-select")
-    async def select(stream: Any) -> None:
+    @app.agent(inputs, name="rules")
+    async def rules(stream: Any) -> None:
         async for event in stream.events():
-            provider = _header(event.headers, topics.HEADER_PROVIDER)
-            if provider is None:
-                continue
+            partition, source = event.message.partition, event.message.topic
+            marker = await ready(partition)
             try:
-                batch_id, relevant = _relevant(event.value)
-            except (DecodeError, TypeError) as exc:
-                _skip("rules-select", event, exc)
-                continue
-            if relevant:
-                source = f"{event.message.partition}:{event.message.offset}".encode()
-                await rule_input.send(
-                    key=provider,
-                    value=encode_batch(batch_id, relevant),
-                    headers=[
-                        (topics.HEADER_PROVIDER, provider),
-                        (topics.HEADER_EVENTS_OFFSET, source),
-                    ],
-                )
-
-    @app.agent(authority, name="rules-authority")
-    async def from_authority(stream: Any) -> None:
-        async for event in stream.events():
-            await rule_input.send(
-                key=event.key, value=event.value, headers=[(topics.HEADER_SOURCE, b"authority")]
-            )
-
-    @app.agent(rule_input, name="rules-apply")
-    async def apply(stream: Any) -> None:
-        async for event in stream.events():
-            provider = (event.key or b"").decode()
-            marker = await ready(event.message.partition)
-            if _header(event.headers, topics.HEADER_TICK) is not None:
-                await publish(engine.tick(time.time(), provider))
-                continue
-            try:
-                if _header(event.headers, topics.HEADER_SOURCE) == b"authority":
+                if source == names[topics.EVENTS]:
+                    provider = _header(event.headers, topics.HEADER_PROVIDER)
+                    if provider is None:
+                        continue  # not from an ingest path: the store sets it aside
+                    seen = _observed(event.value, provider.decode())
+                    if seen:
+                        await publish(engine.process(seen, time.time()))
+                        advance(partition, marker, event.message.offset)
+                elif source == names[topics.AUTHORITY_COMPLAINTS]:
                     complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
-                    await publish(
-                        engine.process([observed_authority_complaint(complaint)], time.time())
-                    )
-                    continue
-                batch = pb.EventBatch.FromString(event.value)
-            except (DecodeError, TypeError) as exc:
-                _skip("rules-apply", event, exc)
-                continue
-            seen = (observed(ev, provider) for ev in batch.events)
-            await publish(engine.process([o for o in seen if o is not None], time.time()))
-            applied(
-                event.message.partition, marker, _header(event.headers, topics.HEADER_EVENTS_OFFSET)
-            )
+                    seen = [observed_authority_complaint(complaint)]
+                    await publish(engine.process(seen, time.time()))
+                elif _header(event.headers, topics.HEADER_TICK) is not None:
+                    await publish(engine.tick(time.time(), (event.key or b"").decode()))
+            except (DecodeError, TypeError, UnicodeDecodeError) as exc:
+                _skip("rules", event, exc)
 
     @app.timer(interval=tick_seconds, name="rules-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:
         for provider in provider_ids:
-            await rule_input.send(
-                key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")]
-            )
+            await clock.send(key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")])
 
 
 def _skip(agent: str, event: Any, exc: Exception) -> None:
@@ -189,20 +159,24 @@ def _skip(agent: str, event: Any, exc: Exception) -> None:
     log.error("%s: record %s is unreadable (%s); skipped", agent, where, exc)
 
 
+_INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
 _RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 
 
-def _relevant(value: bytes) -> tuple[str, list[bytes]]:
-    """The batch id and the encoded events that can change rule state, in order."""
+def relevant_events(value: bytes) -> list[pb.Event]:
+    """The events of a batch record that can change rule state, in order, decoded (the others
+    are only sliced past by the native scanner)."""
     scan = wire.scanner()
     scanned = None if scan is None else scan.events(value)
     if scanned is not None:
-        batch_id, events = scanned
-        return batch_id, [ev for kind, ev in events if kind in _RELEVANT_CODES]
-    batch = pb.EventBatch.FromString(value)
-    return batch.batch_id, [
-        ev.SerializeToString() for ev in batch.events if ev.WhichOneof("body") in RELEVANT_KINDS
-    ]
+        return [pb.Event.FromString(ev) for kind, ev in scanned[1] if kind in _RELEVANT_CODES]
+    events = pb.EventBatch.FromString(value).events
+    return [ev for ev in events if ev.WhichOneof("body") in RELEVANT_KINDS]
+
+
+def _observed(value: bytes, provider_id: str) -> list[Observed]:
+    seen = (observed(ev, provider_id) for ev in relevant_events(value))
+    return [o for o in seen if o is not None]
 
 
 class _TableView(MutableMapping[str, bytes]):

@@ -229,6 +229,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         Rebuilder(
             url,
             settings.kafka,
+            topics.processors_app_id(settings.topic_namespace),
             topics.topic_name(topics.EVENTS, settings.topic_namespace),
             topics.PARTITIONS,
             relevant_kind_codes(),

@@ -16,9 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from jianguan.contracts import pb, topics
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.processors.rebuild import partition_of
+from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk.client import IngestClient
 from jianguan.simulator.sender import Tally, stream_provider
@@ -82,6 +85,30 @@ def _kill_everything(up: RunningUp) -> None:
     up.proc.wait(30)
 
 
+async def _committed_past_now(up: RunningUp) -> bool:
+    """Waits until the rules' consumer group has committed the provider's partition of
+    jg.events.v1 up to where it ends now."""
+    listeners = running_embedded(up.state_dir)
+    assert listeners is not None
+    tp = TopicPartition(topics.EVENTS, partition_of("durable-ai", topics.PARTITIONS))
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=listeners[0],
+        group_id=topics.processors_app_id(),
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        end = (await consumer.end_offsets([tp]))[tp]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (await consumer.committed(tp) or 0) >= end:
+                return True
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        await consumer.stop()
+
+
 # One count per case: the current (highest-revision) row of each fact, read from the raw rows.
 CURRENT = (
     "SELECT kind, obligation, count() FROM (SELECT fact_id, argMax(kind, revision) AS kind,"
@@ -118,6 +145,9 @@ def test_everything_killed_and_the_changelog_lost_the_rules_rebuild_from_the_sto
         assert asyncio.run(send()).accepted == HITS
         opened = [(1, "", HITS)]
         assert _until(up, CURRENT, opened, 60) == opened
+        # Once the rules have committed past the hits, the log will not deliver them again:
+        # after the kill only the event store has them.
+        assert asyncio.run(_committed_past_now(up)), "the rules never committed past the hits"
         _kill_everything(up)
     lost = [
         p

@@ -17,7 +17,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
@@ -36,12 +37,13 @@ def marker_key(partition: int) -> str:
     return f"{MARKER}{partition}"
 
 
-def decode_marker(raw: bytes | None) -> dict[int, int]:
-    return {int(p): int(o) for p, o in json.loads(raw).items()} if raw else {}
+def decode_marker(raw: bytes | None) -> int | None:
+    """The last offset of its partition of jg.events.v1 a state partition has applied."""
+    return int(json.loads(raw)["applied"]) if raw else None
 
 
-def encode_marker(applied: Mapping[int, int]) -> bytes:
-    return json.dumps({str(p): o for p, o in sorted(applied.items())}).encode()
+def encode_marker(offset: int) -> bytes:
+    return json.dumps({"applied": offset}).encode()
 
 
 def partition_of(provider_id: str, partitions: int) -> int:
@@ -60,60 +62,67 @@ def providers_of(ex: ServerExecutor, partition: int, partitions: int) -> list[st
     return sorted(p for p in found if partition_of(p, partitions) == partition)
 
 
-def _after(applied: Mapping[int, int], params: dict[str, object]) -> str:
-    """SQL: a stored event the marker does not cover. Without a marker, every event of the
-    providers (wherever older keying put them); with one, those of its partitions after it (a
-    provider's events all go to its own partition)."""
-    if not applied:
-        return "1 = 1"
-    terms = []
-    for i, (p, o) in enumerate(sorted(applied.items())):
-        params[f"p{i}"], params[f"o{i}"] = p, o
-        terms.append(f"(kafka_partition = %(p{i})s AND kafka_offset > %(o{i})s)")
-    return "(" + " OR ".join(terms) + ")"
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The stored events a partition of the state lacks: those of its own partition of the log
+    after the marker (``after``) and before the first offset the log will deliver to it
+    (``before``; None when the log was lost and starts afresh: all of them), and, when the state
+    has no marker at all, every stored event of its providers elsewhere (older keying)."""
+
+    partition: int
+    after: int
+    before: int | None
+    elsewhere: bool
+
+    def where(self, params: dict[str, object]) -> str:
+        params["mp"], params["ma"] = self.partition, self.after
+        own = "kafka_partition = %(mp)s AND kafka_offset > %(ma)s"
+        if self.before is not None:
+            params["mb"] = self.before
+            own += " AND kafka_offset < %(mb)s"
+        return f"(({own}) OR kafka_partition != %(mp)s)" if self.elsewhere else f"({own})"
 
 
-def count_unapplied(
-    ex: ServerExecutor, providers: Sequence[str], kinds: Sequence[int], applied: Mapping[int, int]
+def count_missing(
+    ex: ServerExecutor, providers: Sequence[str], kinds: Sequence[int], missing: Missing
 ) -> int:
     if not providers:
         return 0
     params: dict[str, object] = {"p": tuple(providers), "k": tuple(kinds)}
-    sql = "SELECT count() FROM events WHERE provider_id IN %(p)s AND kind IN %(k)s AND " + _after(
-        applied, params
-    )
+    where = missing.where(params)
+    sql = f"SELECT count() FROM events WHERE provider_id IN %(p)s AND kind IN %(k)s AND {where}"
     return int(ex.execute(sql, params)[0][0])
 
 
-def unapplied(
+def stored_missing(
     ex: ServerExecutor,
     providers: Sequence[str],
     kinds: Sequence[int],
-    applied: Mapping[int, int],
+    missing: Missing,
     chunk: int = 10_000,
-) -> Iterator[tuple[list[Observed], dict[int, int]]]:
-    """The stored events of ``providers`` the marker does not cover, in chunks, each with the
-    highest offset per partition seen so far (the marker once the chunk is applied)."""
+) -> Iterator[tuple[list[Observed], int]]:
+    """The missing events, in chunks, each with the highest offset of the state's own partition
+    seen so far (its marker once the chunk is applied)."""
     if not providers:
         return
     params: dict[str, object] = {"p": tuple(providers), "k": tuple(kinds)}
     sql = (
         "SELECT provider_id, kafka_partition, kafka_offset, payload FROM events"
-        " WHERE provider_id IN %(p)s AND kind IN %(k)s AND "
-        + _after(applied, params)
-        + " ORDER BY kafka_partition, kafka_offset"
+        f" WHERE provider_id IN %(p)s AND kind IN %(k)s AND {missing.where(params)}"
+        " ORDER BY kafka_partition, kafka_offset"
     )
-    seen = dict(applied)
+    marker = missing.after
     batch: list[Observed] = []
     for provider, partition, offset, payload in ex.iterate_bytes(sql, params):
-        seen[int(partition)] = max(seen.get(int(partition), -1), int(offset))
+        if int(partition) == missing.partition:
+            marker = max(marker, int(offset))
         event = observed(pb.Event.FromString(payload), provider.decode())
         if event is not None:
             batch.append(event)
         if len(batch) >= chunk:
-            yield batch, dict(seen)
+            yield batch, marker
             batch = []
-    yield batch, dict(seen)
+    yield batch, marker
 
 
 def authority_complaints(ex: ServerExecutor, providers: Sequence[str]) -> list[Observed]:
@@ -128,12 +137,6 @@ def authority_complaints(ex: ServerExecutor, providers: Sequence[str]) -> list[O
         observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
         for (payload,) in rows
     ]
-
-
-def caught_up(stored: Mapping[int, int], ends: Mapping[int, int]) -> bool:
-    """Has the store written (or set aside) everything the log held? ``ends``: the next offset
-    per partition."""
-    return all(stored.get(p, -1) + 1 >= end for p, end in ends.items() if end > 0)
 
 
 def handled_offsets(ex: ServerExecutor, topic: str) -> dict[int, int]:
@@ -151,49 +154,61 @@ def handled_offsets(ex: ServerExecutor, topic: str) -> dict[int, int]:
     return out
 
 
-# Applies a chunk of stored events, then records the marker they bring it to.
-Apply = Callable[[list[Observed], dict[int, int]], Awaitable[None]]
+# Applies a chunk of stored events, then records the marker they bring the partition to.
+Apply = Callable[[list[Observed], int], Awaitable[None]]
 
 
 class Rebuilder:
     """Brings a partition of the rules' state up to the event store before it takes new events:
-    waits (at most ``wait_s``) until the store holds what the log held, then applies every stored
-    event of the partition's providers after its marker, showing progress in the log and in
-    ``jianguan_rules_rebuild_remaining_events``."""
+    waits (at most ``wait_s``) until the store holds what the log delivered before, then applies
+    every stored event of the partition's providers that the state lacks and the log will not
+    deliver again, showing progress in the log and in ``jianguan_rules_rebuild_remaining_events``.
+    """
 
     def __init__(
         self,
         url: ClickHouseUrl,
         bootstrap: str,
+        group: str,
         events_topic: str,
         partitions: int,
         kinds: Sequence[int],
         wait_s: float = 60.0,
     ) -> None:
-        self.url, self.bootstrap, self.topic = url, bootstrap, events_topic
+        self.url, self.bootstrap, self.group, self.topic = url, bootstrap, group, events_topic
         self.partitions, self.kinds, self.wait_s = partitions, tuple(kinds), wait_s
 
-    async def rebuild(
-        self, partition: int, applied: dict[int, int], apply: Apply
-    ) -> dict[int, int]:
-        await self._wait_for_store()
+    async def rebuild(self, partition: int, marker: int | None, first: int, apply: Apply) -> int:
+        """``marker``: the last offset the state holds (None: it holds nothing it can vouch
+        for); ``first``: the offset the log delivers to it next. Returns the new marker."""
         ex = ServerExecutor(self.url)
         try:
+            stored = await self._wait_for_store(ex, partition, first)
+            # The store holding an offset the log never had (read after it, the log's end is
+            # past every offset the log wrote): the log was lost and started afresh, so nothing
+            # the store holds will come again.
+            restarted = stored >= await self._log_end(partition)
+            missing = Missing(
+                partition,
+                marker if marker is not None else -1,
+                None if restarted else first,
+                marker is None,
+            )
             providers = await asyncio.to_thread(providers_of, ex, partition, self.partitions)
-            total = await asyncio.to_thread(count_unapplied, ex, providers, self.kinds, applied)
+            total = await asyncio.to_thread(count_missing, ex, providers, self.kinds, missing)
             gauge = metrics.RULES_REBUILD_REMAINING.labels(str(partition))
             gauge.set(total)
             if total:
                 log.warning(
                     "rules state partition %d: applying %d stored events of %d providers again"
                     " from the event store (its changelog was %s)",
-                    partition, total, len(providers), "behind" if applied else "missing",
+                    partition, total, len(providers), "behind" if marker is not None else "missing",
                 )  # fmt: skip
-            seen, done = dict(applied), 0
-            chunks = unapplied(ex, providers, self.kinds, applied)
+            done, last = 0, missing.after
+            chunks = stored_missing(ex, providers, self.kinds, missing)
             while (item := await asyncio.to_thread(next, chunks, None)) is not None:
-                events, seen = item
-                await apply(events, seen)
+                events, last = item
+                await apply(events, last)
                 done += len(events)
                 metrics.RULES_REBUILT.inc(len(events))
                 gauge.set(max(0, total - done))
@@ -201,34 +216,51 @@ class Rebuilder:
                     log.warning(
                         "rules state partition %d: %d of %d applied", partition, done, total
                     )
-            if not applied:  # complaints made to the authorities: few, applied again in full
-                await apply(await asyncio.to_thread(authority_complaints, ex, providers), seen)
-            return seen
+            if marker is None:  # complaints made to the authorities: few, applied again in full
+                await apply(await asyncio.to_thread(authority_complaints, ex, providers), last)
+            return last
         finally:
             ex.close()
 
-    async def _wait_for_store(self) -> None:
+    async def _log_end(self, partition: int) -> int:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
         await consumer.start()
         try:
-            tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
-            ends = {tp.partition: int(o) for tp, o in (await consumer.end_offsets(tps)).items()}
+            tp = TopicPartition(self.topic, partition)
+            return int((await consumer.end_offsets([tp]))[tp])
         finally:
             await consumer.stop()
-        deadline = time.monotonic() + self.wait_s
-        ex = ServerExecutor(self.url)
+
+    async def resume_offset(self, partition: int) -> int:
+        """The offset the rules' consumer group resumes the partition at: its committed offset,
+        or the log's start when it has none. Reads the group's offsets without joining it."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
+        )
+        await consumer.start()
         try:
-            while True:
-                stored = await asyncio.to_thread(handled_offsets, ex, self.topic)
-                if caught_up(stored, ends):
-                    return
-                if time.monotonic() > deadline:
-                    log.error(
-                        "the event store has not caught up with the log within %.0f s (stored %s,"
-                        " log ends %s): rebuilding the rules' state from what it holds",
-                        self.wait_s, stored, ends,
-                    )  # fmt: skip
-                    return
-                await asyncio.sleep(0.5)
+            tp = TopicPartition(self.topic, partition)
+            committed = await consumer.committed(tp)
+            if committed is not None:
+                return int(committed)
+            return int((await consumer.beginning_offsets([tp]))[tp])
         finally:
-            ex.close()
+            await consumer.stop()
+
+    async def _wait_for_store(self, ex: ServerExecutor, partition: int, first: int) -> int:
+        """Waits until the store has written (or set aside) every record before ``first``;
+        returns the highest offset of the partition it has."""
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            stored = (await asyncio.to_thread(handled_offsets, ex, self.topic)).get(partition, -1)
+            if stored + 1 >= first:
+                return stored
+            if time.monotonic() > deadline:
+                log.error(
+                    "the event store has not caught up with partition %d of the log within"
+                    " %.0f s (stored up to %d, the rules resume at %d): rebuilding the rules'"
+                    " state from what it holds",
+                    partition, self.wait_s, stored, first,
+                )  # fmt: skip
+                return stored
+            await asyncio.sleep(0.5)

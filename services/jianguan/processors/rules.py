@@ -89,32 +89,33 @@ def install_rules(
                 if raised is not None:
                     await alerts.send(key=key, value=raised.SerializeToString())
 
-    # Per partition of the state: the jg.events.v1 offsets applied (processors.rebuild).
-    markers: dict[int, dict[int, int]] = {}
+    # Per partition of the state: the last offset of jg.events.v1 applied (processors.rebuild).
+    markers: dict[int, int] = {}
 
-    async def ready(partition: int) -> dict[int, int]:
-        """The partition's marker, once the partition is up to the event store."""
-        marker = markers.get(partition)
-        if marker is not None:
-            return marker
-        key = marker_key(partition)
-        applied = decode_marker(table.get(key.encode()))
+    async def ready(partition: int, first: int) -> None:
+        """Brings the partition up to the event store before its first record (at offset
+        ``first`` of jg.events.v1, or -1 when its first record is another input)."""
+        if partition in markers:
+            return
+        key = marker_key(partition).encode()
+        marker = decode_marker(table.get(key))
 
-        async def apply_stored(events: list[Observed], seen: dict[int, int]) -> None:
+        async def apply_stored(events: list[Observed], applied: int) -> None:
             await publish(engine.process(events, time.time()))
-            table[key.encode()] = encode_marker(seen)
+            table[key] = encode_marker(applied)
 
         if rebuilder is not None:
-            applied = await rebuilder.rebuild(partition, applied, apply_stored)
-        markers[partition] = applied
-        return applied
+            if first < 0:
+                first = await rebuilder.resume_offset(partition)
+            marker = await rebuilder.rebuild(partition, marker, first, apply_stored)
+        markers[partition] = -1 if marker is None else marker
 
-    def advance(partition: int, marker: dict[int, int], offset: int) -> None:
+    def advance(partition: int, offset: int) -> None:
         """Moves the partition's marker past the jg.events.v1 record just applied (written after
         the units it changed, so a marker restored from the changelog never claims more)."""
-        if offset > marker.get(partition, -1):
-            marker[partition] = offset
-            table[marker_key(partition).encode()] = encode_marker(marker)
+        if offset > markers[partition]:
+            markers[partition] = offset
+            table[marker_key(partition).encode()] = encode_marker(offset)
 
     async def forget(sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions may come back with another state: check them again; indexes are rebuilt
@@ -128,16 +129,17 @@ def install_rules(
     async def rules(stream: Any) -> None:
         async for event in stream.events():
             partition, source = event.message.partition, event.message.topic
-            marker = await ready(partition)
+            from_events = source == names[topics.EVENTS]
+            await ready(partition, event.message.offset if from_events else -1)
             try:
-                if source == names[topics.EVENTS]:
+                if from_events:
                     provider = _header(event.headers, topics.HEADER_PROVIDER)
                     if provider is None:
                         continue  # not from an ingest path: the store sets it aside
                     seen = _observed(event.value, provider.decode())
                     if seen:
                         await publish(engine.process(seen, time.time()))
-                        advance(partition, marker, event.message.offset)
+                        advance(partition, event.message.offset)
                 elif source == names[topics.AUTHORITY_COMPLAINTS]:
                     complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
                     seen = [observed_authority_complaint(complaint)]

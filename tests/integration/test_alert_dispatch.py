@@ -83,8 +83,10 @@ def test_alerts_reach_every_receiver_once_and_a_dead_one_blocks_nothing(
     producer = EventLogProducer(broker.bootstrap, topic, topic)
 
     async def publish(alerts: list[pb.cases_pb2.Alert]) -> None:
+        """One record per alert (as a batch of input that raised one alert publishes it)."""
         for a in alerts:
-            await producer.send(topic, a.provider_id.encode(), a.SerializeToString(), [])
+            record = pb.cases_pb2.Alerts(alerts=[a]).SerializeToString()
+            await producer.send(topic, a.provider_id.encode(), record, [])
 
     running: list[Any] = []
 

@@ -36,11 +36,8 @@ def load_into(ex: Executor) -> None:
     cases.add_record(
         pb.cases_pb2.CaseFacts(facts=facts).SerializeToString(), RecordMeta("", 0, 0, 0), 0
     )
-    for f in facts:
-        a = alert_of(f)
-        if a is not None:
-            alerts.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
-    for a in run_checks(ex, now):
-        alerts.add_record(a.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+    raised = [a for a in map(alert_of, facts) if a is not None] + run_checks(ex, now)
+    record = pb.cases_pb2.Alerts(alerts=raised).SerializeToString()
+    alerts.add_record(record, RecordMeta("", 0, 0, 0), 0)
     writer.write(cases)
     writer.write(alerts)

@@ -272,21 +272,24 @@ class Dispatcher:
 
     def _route(self, partition: int, offset: int, value: bytes) -> None:
         try:
-            alert = Alert.FromString(value)
+            alerts = pb.cases_pb2.Alerts.FromString(value).alerts
         except Exception:
             log.error("undecodable alert record at %d@%d; skipped", partition, offset)
             self._offsets.add(partition, offset, 0)
             return
-        if not alert.retracted and alert.alert_id not in self._raised:
-            self._raised.add(alert.alert_id)
-            metrics.ALERTS_RAISED.labels(alert.rule_id, alert.severity).inc()
-        targets = [
-            w
-            for w in self._workers
-            if w.receiver.wants(alert.severity, alert.provider_id) and self._claim(w, alert)
-        ]
-        self._offsets.add(partition, offset, len(targets))
-        for w in targets:
+        deliveries: list[tuple[ReceiverWorker, Alert]] = []
+        for alert in alerts:
+            if not alert.retracted and alert.alert_id not in self._raised:
+                self._raised.add(alert.alert_id)
+                metrics.ALERTS_RAISED.labels(alert.rule_id, alert.severity).inc()
+            deliveries += [
+                (w, alert)
+                for w in self._workers
+                if w.receiver.wants(alert.severity, alert.provider_id) and self._claim(w, alert)
+            ]
+        # The record's offset is committed once every delivery it caused has finished.
+        self._offsets.add(partition, offset, len(deliveries))
+        for w, alert in deliveries:
             w.queue.put_nowait(_Item(alert, partition, offset))
 
     def _claim(self, w: ReceiverWorker, alert: Alert) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 EVENTS = "jg.events.v1"
 CASES = "jg.cases.v1"
-ALERTS = "jg.alerts.v1"
+# One jianguan.v1.Alerts per record (the alerts one batch of input raised); key: provider id.
+# (v1 carried one Alert per record.)
+ALERTS = "jg.alerts.v2"
 # One jianguan.v1.IngestOutcome per handled batch (key: provider id), from every ingest path.
 OUTCOMES = "jg.ingest-outcomes.v1"
 # Complaints made to an authority (Art. 18), recorded by regulators; key: provider id.

@@ -144,11 +144,15 @@ class StoreMonitor:
         try:
             while not self._stopping.is_set():
                 try:
-                    for a in await asyncio.to_thread(self._check_once):
-                        key = a.provider_id.encode()
-                        if await self._producer.send(self._topic, key, a.SerializeToString(), []):
+                    found = await asyncio.to_thread(self._check_once)
+                    by_provider: dict[str, list[pb.cases_pb2.Alert]] = {}
+                    for a in found:
+                        by_provider.setdefault(a.provider_id, []).append(a)
+                    for provider, raised in sorted(by_provider.items()):
+                        value = pb.cases_pb2.Alerts(alerts=raised).SerializeToString()
+                        if await self._producer.send(self._topic, provider.encode(), value, []):
                             assert self._published is not None
-                            self._published[a.alert_id] = a.severity
+                            self._published.update((a.alert_id, a.severity) for a in raised)
                 except Exception as exc:  # a failed round is retried next round
                     log.warning("store checks failed: %s", exc)
                 with contextlib.suppress(TimeoutError):

@@ -79,8 +79,8 @@ def write_facts(
     if facts:
         cases.add_record(pb.cases_pb2.CaseFacts(facts=facts).SerializeToString(), meta, 0)
     raised = [a for a in map(alert, facts) if a is not None] + list(extra_alerts)
-    for a in raised:
-        alerts.add_record(a.SerializeToString(), meta, 0)
+    if raised:
+        alerts.add_record(pb.cases_pb2.Alerts(alerts=raised).SerializeToString(), meta, 0)
     writer = BatchWriter(ServerExecutor(url))
     try:
         writer.write(cases)

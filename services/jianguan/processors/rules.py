@@ -84,10 +84,11 @@ def install_rules(
             key = part[0].provider_id.encode()
             value = pb.cases_pb2.CaseFacts(facts=part).SerializeToString()
             await cases.send(key=key, value=value)
-            for fact in part:
-                raised = alert(fact)
-                if raised is not None:
-                    await alerts.send(key=key, value=raised.SerializeToString())
+            raised = [a for a in map(alert, part) if a is not None]
+            if raised:
+                await alerts.send(
+                    key=key, value=pb.cases_pb2.Alerts(alerts=raised).SerializeToString()
+                )
 
     # Per partition of the state: the last offset of jg.events.v1 applied (processors.rebuild).
     markers: dict[int, int] = {}

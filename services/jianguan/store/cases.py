@@ -49,19 +49,20 @@ class AlertBatch(ColumnarBatch):
     column_names = ALERT_COLUMNS
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
-        a = self._decode(pb.cases_pb2.Alert, value, meta)
-        if a is None:
+        decoded = self._decode(pb.cases_pb2.Alerts, value, meta)
+        if decoded is None:
             return 0
-        self._row(
-            {
-                "provider_id": a.provider_id, "alert_id": a.alert_id, "rule_id": a.rule_id,
-                "article": a.article, "severity": a.severity, "service_id": a.service_id,
-                "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
-                "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
-                "revision": a.revision, "retracted": int(a.retracted),
-            }
-        )  # fmt: skip
-        return 1
+        for a in decoded.alerts:
+            self._row(
+                {
+                    "provider_id": a.provider_id, "alert_id": a.alert_id, "rule_id": a.rule_id,
+                    "article": a.article, "severity": a.severity, "service_id": a.service_id,
+                    "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
+                    "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
+                    "revision": a.revision, "retracted": int(a.retracted),
+                }
+            )  # fmt: skip
+        return len(decoded.alerts)
 
 
 class AuthorityComplaintBatch(ColumnarBatch):

@@ -205,7 +205,7 @@ Global___CaseFacts: _TypeAlias = CaseFacts  # noqa: Y015
 
 @_typing.final
 class Alert(_message.Message):
-    """An alert on jg.alerts.v1: a violation someone must act on. Always cites its rule and article."""
+    """An alert: a violation someone must act on. Always cites its rule and article."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -266,3 +266,25 @@ class Alert(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Alert: _TypeAlias = Alert  # noqa: Y015
+
+@_typing.final
+class Alerts(_message.Message):
+    """A record of jg.alerts.v2: the alerts raised (or withdrawn) by one batch of input, together."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]: ...
+    def __init__(
+        self,
+        *,
+        alerts: _abc.Iterable[Global___Alert] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Alerts: _TypeAlias = Alerts  # noqa: Y015

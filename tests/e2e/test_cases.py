@@ -1,4 +1,4 @@
-"""Compliance end to end: gateway → Kafka → faust rules → jg.cases.v1 / jg.alerts.v1 →
+"""Compliance end to end: gateway → Kafka → faust rules → jg.cases.v1 / jg.alerts.v2 →
 ClickHouse, through a real `jianguan up`."""
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Alert delivery: from jg.alerts.v1 to webhooks (signed) and Alertmanager, with its metrics."""
+"""Alert delivery: from jg.alerts.v2 to webhooks (signed) and Alertmanager, with its metrics."""

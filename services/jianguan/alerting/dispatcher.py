@@ -1,4 +1,4 @@
-"""The alert dispatcher: jg.alerts.v1 → every receiver that wants each alert.
+"""The alert dispatcher: jg.alerts.v2 → every receiver that wants each alert.
 
 - Deduplicates: the store checks re-publish a standing violation every round and the rules may
   re-emit after a restart; each (receiver, alert id) is delivered once. Pairs already delivered or

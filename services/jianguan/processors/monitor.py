@@ -3,7 +3,7 @@ deterministic id (rule, provider, service, subject), so repeated detections are 
 
 Each alert is published once, when first detected (and again only if its severity changes, an
 escalation): the monitor remembers what it published and, after a restart, what the alerts
-table holds, so ``jg.alerts.v1`` carries each alert once and its due and detection times stay
+table holds, so ``jg.alerts.v2`` carries each alert once and its due and detection times stay
 those of the first detection."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 jg.events.v1 (keyed by provider, so every case of a provider lives in one partition and one
 table shard), jg.authority-complaints.v1 and jg.rule-input.v1 (the clock) ──rules──▶ jg.cases.v1
-(CaseFacts, one record per input record) and jg.alerts.v1 (Alerts). Each events record is one
+(CaseFacts, one record per input record) and jg.alerts.v2 (Alerts). Each events record is one
 batch: the native scanner slices out the events that can change rule state, and the engine reads
 and writes each unit they touch once. A timer sends each registered provider a tick through
 jg.rule-input.v1, so deadlines expire even when a provider goes silent, and the table is only

@@ -1,4 +1,4 @@
-"""jg.cases.v1 / jg.alerts.v1 records → `case_facts` / `alerts` columns. Pure."""
+"""jg.cases.v1 / jg.alerts.v2 records → `case_facts` / `alerts` columns. Pure."""
 
 from __future__ import annotations
 

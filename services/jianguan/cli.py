@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from jianguan.cli_kafka import add_parsers as add_kafka_parsers
 from jianguan.cli_quarantine import add_parsers as add_quarantine_parsers
 from jianguan.contracts import topics
 from jianguan.domain.chain import verify_chain
+from jianguan.domain.configuration import RuleConfiguration
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.ingest.acl import acl_script
 from jianguan.ingest.registry import (
@@ -114,6 +116,17 @@ def cmd_alerting(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _recorded(url: ClickHouseUrl, current: RuleConfiguration) -> list[RuleConfiguration]:
+    """The rules' configuration history with ``current`` recorded (if it changed)."""
+    from jianguan.store.configurations import record
+
+    ex = ServerExecutor(url)
+    try:
+        return record(ex, current)
+    finally:
+        ex.close()
 
 
 def _recent_ids(settings: Settings) -> Callable[[], list[tuple[str, str]]]:
@@ -218,6 +231,9 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.faust_store,
         settings.topic_namespace,
     )
+    # The configuration the rules run with from now on, recorded beside the ones before it.
+    now = RuleConfiguration(time.time(), settings.rule_overrides, settings.calendar)
+    history = _recorded(url, now)
     install_rules(
         app,
         [p.id for p in registry.providers],
@@ -234,6 +250,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
             topics.PARTITIONS,
             relevant_kind_codes(),
         ),
+        history,
     )
     inbound = InboundValidator(
         settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)

@@ -32,13 +32,15 @@ OVERRIDES = json.dumps(
 AUTHORITY_TOKEN = "cac-token"
 
 
-def _replay(up: RunningUp, *args: str) -> subprocess.CompletedProcess[str]:
-    """`jianguan replay ARGS` against the stack, with the live rule parameters."""
+def _replay(
+    up: RunningUp, *args: str, overrides: str = OVERRIDES
+) -> subprocess.CompletedProcess[str]:
+    """`jianguan replay ARGS` against the stack, by default with the live rule parameters."""
     return subprocess.run(
         [sys.executable, "-m", "jianguan.cli", "replay", *args,
          "--clickhouse", up.writer_url.secret_url()],
         capture_output=True, text=True, timeout=180, check=False,
-        env={**os.environ, "JIANGUAN_RULE_OVERRIDES": OVERRIDES},
+        env={**os.environ, "JIANGUAN_RULE_OVERRIDES": overrides},
     )  # fmt: skip
 
 
@@ -174,6 +176,11 @@ def test_replay_equals_live(up: RunningUp) -> None:
     proc = _replay(up, "--verify", "--grace", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "replay equals live" in proc.stderr
+    # The configuration changed since (other SLAs now): the replay still decides each case with
+    # the parameters the live rules had recorded for it.
+    other = json.dumps({"ART14-ILLEGAL-CONTENT": {"disposal_hours": 48, "report_hours": 96}})
+    proc = _replay(up, "--verify", "--grace", "2", overrides=other)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_replay_verify_names_a_fact_the_log_does_not_support(up: RunningUp) -> None:

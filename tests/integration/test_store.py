@@ -332,6 +332,30 @@ class StoreContract:
                   if a.rule_id == "ART12-LABELING"]  # fmt: skip
         assert [a.service_id for a in alerts] == ["below"]
 
+    def test_the_rules_configuration_history_is_recorded_once_per_change(
+        self, executor: Executor
+    ) -> None:
+        from datetime import date
+
+        from jianguan.domain.calendar import WorkingCalendar
+        from jianguan.domain.configuration import RuleConfiguration
+        from jianguan.store.configurations import history, record
+
+        migrate(executor)
+        first = RuleConfiguration(1_780_000_000.25, {"ART14-ILLEGAL-CONTENT": {"report_hours": 2}})
+        assert record(executor, first) == [first]
+        assert len(record(executor, RuleConfiguration(1_780_000_100, first.overrides))) == 1
+        second = RuleConfiguration(
+            1_780_000_200.5, {}, WorkingCalendar(holidays=frozenset({date(2026, 10, 1)}))
+        )
+        assert [c.digest for c in record(executor, second)] == [first.digest, second.digest]
+        stored = history(executor)
+        assert [(c.effective_from, c.digest) for c in stored] == [
+            (1_780_000_000.25, first.digest), (1_780_000_200.5, second.digest),
+        ]  # fmt: skip
+        assert stored[1].calendar.holidays == frozenset({date(2026, 10, 1)})
+        assert stored[0].overrides == {"ART14-ILLEGAL-CONTENT": {"report_hours": 2}}
+
 
 class TestClickHouseServer(StoreContract):
     @pytest.fixture

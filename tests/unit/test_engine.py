@@ -198,3 +198,25 @@ def test_a_late_hit_renumbers_a_users_cases_and_retracts_the_old_ones() -> None:
         ("ART14-USER-ENFORCEMENT:acme:u_1#1", True)
     }
     assert min(f.revision for f in later) > max(f.revision for f in first)
+
+
+def test_a_unit_is_decided_with_the_configuration_in_force_at_its_first_event() -> None:
+    from jianguan.domain.configuration import RuleConfiguration
+
+    history = [
+        RuleConfiguration(0.0, {}),
+        RuleConfiguration(T0 + 100, {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 2}}),
+    ]
+    engine = RulesEngine({}, history=history)
+    before = Observed("acme", "svc", "m0", "moderation", T0, _hit().body)
+    after = Observed("acme", "svc", "m1", "moderation", T0 + 200, _hit().body)
+    opened = {f.case_id: f for f in engine.process([before, after], now=T0 + 300)}
+    dues = {
+        case: {d.obligation: d.due.seconds - int(f.at.seconds) for d in f.dues}["disposal"]
+        for case, f in opened.items()
+    }
+    assert dues == {
+        "ART14-ILLEGAL-CONTENT:acme:m0": 3600, "ART14-ILLEGAL-CONTENT:acme:m1": 7200,
+    }  # fmt: skip
+    params = {p.name: p.value for p in opened["ART14-ILLEGAL-CONTENT:acme:m1"].parameters}
+    assert params["disposal_hours"] == "2"

@@ -17,7 +17,7 @@ import bisect
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, MutableMapping, Sequence
 
 from jianguan.contracts.facts import (
     CaseFact,
@@ -32,6 +32,7 @@ from jianguan.contracts.facts import (
 from jianguan.domain import registrations
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise
+from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.events import Observed
 from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.sla import (
@@ -64,28 +65,25 @@ def _parse(key: str) -> tuple[str, str, str]:
 
 
 class RulesEngine:
+    """``history``: every configuration the rules ran with (``domain.configuration``); a unit is
+    decided with the one in force at its first event. Without it, ``overrides`` and
+    ``calendar`` are the one configuration, for all time."""
+
     def __init__(
         self,
         store: MutableMapping[str, bytes],
-        overrides: Mapping[str, Mapping[str, float]] | None = None,
+        overrides: Overrides | None = None,
         calendar: WorkingCalendar | None = None,
         watermarks: Watermarks | None = None,
+        history: Sequence[RuleConfiguration] = (),
     ) -> None:
-        o = overrides or {}
         self.store = store
         self.watermarks = watermarks or Watermarks()
-        self.complaints = Complaints(self._published_days, o.get(Complaints.rule_id))
-        rules: tuple[SlaRule, ...] = (
-            IllegalContent(o.get(IllegalContent.rule_id)),
-            self.complaints,
-            UserEnforcement(o.get(UserEnforcement.rule_id)),
-            ComplaintProcess(o.get(ComplaintProcess.rule_id)),
-            AuthorityComplaints(o.get(AuthorityComplaints.rule_id)),
-            PersonalInfoRequests(
-                calendar or WorkingCalendar(), o.get(PersonalInfoRequests.rule_id)
-            ),
-        )
-        self.rules = {r.rule_id: r for r in rules}
+        self.history = list(history) or [
+            RuleConfiguration(0.0, overrides or {}, calendar or WorkingCalendar())
+        ]
+        self._rule_sets = [self._rules_of(c) for c in self.history]
+        self.rules = self._rule_sets[-1]  # routing (which does not depend on parameters)
         # Indexes kept in memory, built from the store on first use (after a restart the store
         # is what the changelog restored) and maintained on every write.
         self._dues: dict[str, list[tuple[float, str]]] | None = None  # provider → heap
@@ -93,6 +91,18 @@ class RulesEngine:
         self._by_service: dict[tuple[str, str], list[tuple[float, str]]] | None = None
         # (provider, service) → its registrations, sorted
         self._registrations: dict[tuple[str, str], list[Registration]] | None = None
+
+    def _rules_of(self, c: RuleConfiguration) -> dict[str, SlaRule]:
+        o = c.overrides
+        rules: tuple[SlaRule, ...] = (
+            IllegalContent(o.get(IllegalContent.rule_id)),
+            Complaints(self._published_days, o.get(Complaints.rule_id)),
+            UserEnforcement(o.get(UserEnforcement.rule_id)),
+            ComplaintProcess(o.get(ComplaintProcess.rule_id)),
+            AuthorityComplaints(o.get(AuthorityComplaints.rule_id)),
+            PersonalInfoRequests(c.calendar, o.get(PersonalInfoRequests.rule_id)),
+        )
+        return {r.rule_id: r for r in rules}
 
     def forget_indexes(self) -> None:
         """The store now holds other units (partitions moved): rebuild the indexes from it."""
@@ -145,14 +155,19 @@ class RulesEngine:
     def _decide(self, key: str, unit: Unit, now: float) -> list[CaseFact]:
         rule_id, provider_id, name = _parse(key)
         watermark = self.watermarks.at(provider_id, now)
-        decision = self.rules[rule_id].decide(provider_id, name, unit.inputs, watermark)
+        rules = (
+            self._rule_sets[in_force(self.history, unit.inputs[0].at)]
+            if unit.inputs
+            else self.rules
+        )
+        decision = rules[rule_id].decide(provider_id, name, unit.inputs, watermark)
         unit, changed, retracted = revise(unit, decision, now)
         encoded = encode_unit(unit)
         if self.store.get(key) != encoded:
             self.store[key] = encoded
         if self._dues is not None and math.isfinite(unit.next_due):
             heapq.heappush(self._dues[provider_id], (unit.next_due, key))
-        if self._by_service is not None and rule_id == self.complaints.rule_id:
+        if self._by_service is not None and rule_id == Complaints.rule_id:
             self._index_complaint(key, unit)
         facts = [case_fact(s) for s in changed]
         return facts + [retraction(r, rule_id, provider_id, now) for r in retracted]
@@ -200,7 +215,7 @@ class RulesEngine:
         """The complaint units of a service received within ``span``."""
         if self._by_service is None:
             self._by_service = defaultdict(list)
-            prefix = self.complaints.rule_id + "|"
+            prefix = Complaints.rule_id + "|"
             for key, raw in list(self.store.items()):
                 if key.startswith(prefix):
                     self._index_complaint(key, decode_unit(raw))

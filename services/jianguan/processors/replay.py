@@ -20,6 +20,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
 from jianguan.processors.monitor import run_checks
+from jianguan.store import configurations
 from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
@@ -61,7 +62,8 @@ def replay_facts(
     overrides: dict[str, dict[str, float]] | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> list[CaseFact]:
-    engine = RulesEngine({}, overrides, calendar)
+    # The configurations the live rules ran with, when recorded; else the one given.
+    engine = RulesEngine({}, overrides, calendar, history=configurations.history(ex))
     stored = stored_observations(ex)
     facts: list[CaseFact] = []
     for start in range(0, len(stored), _REPLAY_BATCH):

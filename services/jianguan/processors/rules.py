@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import faust
@@ -27,6 +27,7 @@ from jianguan.contracts import pb, topics, wire
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
@@ -55,6 +56,7 @@ def install_rules(
     calendar: WorkingCalendar | None = None,
     watermarks: Watermarks | None = None,
     rebuilder: Rebuilder | None = None,
+    history: Sequence[RuleConfiguration] = (),
 ) -> None:
     def topic(name: str) -> Any:
         return app.topic(
@@ -75,7 +77,7 @@ def install_rules(
     table = app.Table(
         topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
     )
-    engine = RulesEngine(_TableView(table), overrides, calendar, watermarks)
+    engine = RulesEngine(_TableView(table), overrides, calendar, watermarks, history)
     provider_ids = sorted(providers)
 
     async def publish(facts: list[CaseFact]) -> None:

@@ -47,6 +47,11 @@ def create_app(
         broker_session_timeout=10,
         broker_rebalance_timeout=10,
         broker_heartbeat_interval=2,
+        # The rules' writes (a changelog record per unit changed, a record of facts per input
+        # record) go out in large batches: each produce request costs the event loop a round of
+        # work whatever it carries.
+        producer_linger=0.005,
+        producer_max_batch_size=512 * 1024,
         web_host="127.0.0.1",
         web_port=web_port,
         web_bind="127.0.0.1",

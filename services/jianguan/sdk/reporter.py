@@ -33,7 +33,7 @@ from jianguan.contracts.chain import Chain, event_hash
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, validate
 from jianguan.sdk.client import TlsClientConfig, auth_metadata, channel_for
 from jianguan.sdk.outcome import InvalidEvent, Outcome, status_name
-from jianguan.sdk.retry import RETRYABLE_CALLS, RETRYABLE_ITEMS, backoff_s
+from jianguan.sdk.retry import RETRYABLE_ITEMS, TERMINAL_CALLS, backoff_s
 from jianguan.sdk.spool import Entry, Spool
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class AsyncReporter:
                     TimeoutError,
                     asyncio.InvalidStateError,  # the stream ended before this write
                 ) as exc:
-                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() not in RETRYABLE_CALLS:
+                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TERMINAL_CALLS:
                         self._error = exc
                         log.error("reporting stopped: %s: %s", exc.code().name, exc.details())
                         return

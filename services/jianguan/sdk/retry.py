@@ -26,6 +26,17 @@ RETRYABLE_CALLS = frozenset(
         grpc.StatusCode.RESOURCE_EXHAUSTED,
     }
 )
+# What ends a reporter's stream for good: the credential or the call itself is refused, so no
+# retry can succeed. Anything else (a gateway killed mid-stream surfaces as INTERNAL "Internal
+# error from Core", CANCELLED or UNKNOWN) is a transport fault: retried while events wait.
+TERMINAL_CALLS = frozenset(
+    {
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INVALID_ARGUMENT,
+    }
+)
 
 
 @dataclass

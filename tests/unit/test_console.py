@@ -152,11 +152,12 @@ def _facts() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     ev.moderation.stage = pb.bodies_pb2.MODERATION_STAGE_OUTPUT
     facts = [
         (1, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2", "",
-         100, 0, "hit-2", 0, ["disposal", "report"], [3700, 86500]),
+         100, 0, "hit-2", 0, ["disposal", "report"], [3700, 86500],
+         ["disposal_hours", "report_hours"], ["1", "24"]),
         (2, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2",
-         "disposal", 100, 0, "hit-2", 0, [], []),
+         "disposal", 100, 0, "hit-2", 0, [], [], [], []),
         (3, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2",
-         "report", 86500, 86500, "", 0, [], []),
+         "report", 86500, 86500, "", 0, [], [], [], []),
     ]  # fmt: skip
     events = [("hit-2", "svc", 11, 100, 1, 101, ev.SerializeToString().hex().upper())]
     return facts, events
@@ -178,6 +179,9 @@ def test_evidence_has_deadline_statuses_and_a_verifiable_bundle() -> None:
             assert hashlib.sha256(z.read(name)).hexdigest() == digest
         doc = json.loads(z.read("case.json"))
     assert doc["exported_by"] == "li"
+    assert doc["parameters"] == [
+        {"name": "disposal_hours", "value": "1"}, {"name": "report_hours", "value": "24"},
+    ]  # fmt: skip
     assert doc["rule"]["article"] == "Art. 14 ¶1"
 
 
@@ -236,3 +240,17 @@ def test_any_stored_value_renders() -> None:
     assert cst(-(2**63)) == f"{-(2**63)} (not a date)"
     assert cst(10**20) == f"{10**20} (not a date)"
     assert cst(1_790_000_000) == "2026-09-21 22:13:20"
+
+
+def test_a_case_page_shows_the_parameters_its_deadlines_were_computed_with() -> None:
+    from jianguan.console.pages import case_page
+
+    facts, events = _facts()
+    ev = build("ART14-ILLEGAL-CONTENT:acme-ai:hit-2", facts, events)
+    for lang, heading in (
+        ("en", "Parameters the deadlines were computed with"),
+        ("zh", "判定参数"),
+    ):
+        page = case_page(Ctx(lang, "li", "analyst", "tok", "/", {}), ev)
+        assert heading in page
+        assert "<td>report_hours</td><td>24</td>" in page.replace(" ", "")

@@ -39,6 +39,8 @@ class CaseEvidence:
     facts: list[dict[str, Any]] = field(default_factory=list)
     deadlines: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # The parameter values the deadlines were computed with (as recorded when the case opened).
+    parameters: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
@@ -101,7 +103,7 @@ def build(
     ev = CaseEvidence(case_id, first[4], first[5], first[1], first[2], first[3], first[6])
     met: dict[str, tuple[int, bool]] = {}
     missed: set[str] = set()
-    for kind, *_, obligation, at, due, event_id, late, due_names, due_times in facts:
+    for kind, *_, obligation, at, due, event_id, late, due_names, due_times, names, values in facts:
         name = KINDS.get(int(kind), str(kind))
         ev.facts.append(
             {"kind": name, "obligation": obligation, "at": int(at), "event_id": event_id,
@@ -111,6 +113,7 @@ def build(
             ev.deadlines = [
                 {"obligation": o, "due": int(d)} for o, d in zip(due_names, due_times, strict=True)
             ]
+            ev.parameters = [{"name": n, "value": v} for n, v in zip(names, values, strict=True)]
         elif name == "OBLIGATION_MET":
             met[obligation] = (int(at), bool(late))
         elif name == "DEADLINE_MISSED":
@@ -144,7 +147,8 @@ def bundle(ev: CaseEvidence, exported_by: str, exported_at: int) -> bytes:
     doc = {
         "case_id": ev.case_id, "provider_id": ev.provider_id, "service_id": ev.service_id,
         "subject": ev.subject, "severity": ev.severity, "rule": ev.rule_doc(),
-        "deadlines": ev.deadlines, "facts": ev.facts, "events": ev.events,
+        "deadlines": ev.deadlines, "parameters": ev.parameters, "facts": ev.facts,
+        "events": ev.events,
         "exported_by": exported_by, "exported_at": exported_at, "times": "Unix seconds, UTC",
     }  # fmt: skip
     case_json = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True).encode()

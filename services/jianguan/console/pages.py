@@ -348,6 +348,11 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
         ],
         "deadlines",
     )
+    parameters = table(
+        [e(ctx.t(k)) for k in ("parameter", "value")],
+        [[e(p["name"]), e(p["value"])] for p in ev.parameters],
+        "parameters",
+    )
     timeline = table(
         [e(ctx.t(k)) for k in ("time", "kind", "obligation", "evidence")],
         [[e(cst(f["at"])), e(f["kind"]), e(f["obligation"]), e(f["event_id"])] for f in ev.facts],
@@ -369,6 +374,7 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
         f"{e(rule.get('article', ev.article))} · {e(rule.get('title', ''))}</p>"
         f'<p lang="zh">{e(rule.get("quote_zh", ""))}</p><p lang="en">{e(rule.get("gloss_en", ""))}</p></blockquote>'
         f"<h2>{e(ctx.t('deadlines'))}</h2>{deadlines}"
+        f"<h2>{e(ctx.t('parameters'))}</h2>{parameters if ev.parameters else e(ctx.t('none'))}"
         f"<h2>{e(ctx.t('timeline'))}</h2>{timeline}"
         f"<h2>{e(ctx.t('evidence'))}</h2>{events or e(ctx.t('none'))}"
         f'<p><a id="export" class="button" href="/cases/{e(seg(ev.case_id))}/export">{e(ctx.t("export"))}</a></p>'

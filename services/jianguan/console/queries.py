@@ -278,11 +278,13 @@ class Queries:
 
     def case(self, case_id: str) -> list[Row]:
         """Every fact of a case in time order: (kind, rule, article, severity, provider,
-        service, subject, obligation, at, due, event id, late, dues)."""
+        service, subject, obligation, at, due, event id, late, dues, parameter names and
+        values)."""
         return self._q(
             "SELECT kind, rule_id, article, severity, provider_id, service_id, subject,"
             " obligation, toUInt32(at), toUInt32(due), event_id, late, dues.obligation,"
-            " arrayMap(d -> toUInt32(d), dues.due) FROM case_facts FINAL"
+            " arrayMap(d -> toUInt32(d), dues.due), parameters.name, parameters.value"
+            " FROM case_facts FINAL"
             " WHERE retracted = 0 AND case_id = %(c)s ORDER BY at, kind",
             {"c": case_id},
         )

@@ -215,10 +215,10 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
 
     from jianguan.domain.watermark import Watermarks
     from jianguan.processors.app import Worker, create_app
+    from jianguan.processors.engine import RELEVANT_CODES
     from jianguan.processors.inbound import InboundValidator
     from jianguan.processors.monitor import StoreMonitor
     from jianguan.processors.rebuild import Rebuilder
-    from jianguan.processors.replay import relevant_kind_codes
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
 
@@ -248,7 +248,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
             topics.processors_app_id(settings.topic_namespace),
             topics.topic_name(topics.EVENTS, settings.topic_namespace),
             topics.PARTITIONS,
-            relevant_kind_codes(),
+            sorted(RELEVANT_CODES),
         ),
         history,
     )

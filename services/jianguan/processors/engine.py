@@ -19,6 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, MutableMapping, Sequence
 
+from jianguan.contracts import pb
 from jianguan.contracts.facts import (
     CaseFact,
     case_fact,
@@ -51,6 +52,8 @@ RELEVANT_KINDS = frozenset(
     {"moderation", "incident_report", "model_rectification", "complaint",
      "personal_info_request", "service_filing", "user_enforcement", "authority_complaint"}
 )  # fmt: skip
+# Their codes in the events table and on the wire (the native scanner's kinds).
+RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 _REGISTRATIONS = "registrations|"
 
 
@@ -180,10 +183,9 @@ class RulesEngine:
         entry: Registration = (ev.at, ev.event_id, float(ev.get("complaint_deadline_days") or 0))
         history = self._history(ev.provider_id, ev.service_id)
         span = registrations.add(history, entry)
-        if history and entry in history:
+        if span is not None:  # new: kept, one key per registration
             key = f"{_REGISTRATIONS}{ev.provider_id}/{ev.service_id}/{ev.event_id}"
-            if key not in self.store:
-                self.store[key] = encode_registration(entry)
+            self.store[key] = encode_registration(entry)
         return span
 
     def _history(self, provider_id: str, service_id: str) -> list[Registration]:

@@ -125,14 +125,17 @@ def stored_missing(
     yield batch, marker
 
 
-def authority_complaints(ex: ServerExecutor, providers: Sequence[str]) -> list[Observed]:
-    """Complaints made to the authorities about ``providers`` (few; applied again in full)."""
-    if not providers:
+def authority_complaints(
+    ex: ServerExecutor, providers: Sequence[str] | None = None
+) -> list[Observed]:
+    """Complaints made to the authorities (about ``providers``; None: about anyone), each once.
+    They are few: the rules apply them again in full."""
+    if providers is not None and not providers:
         return []
-    rows = ex.execute_bytes(
-        "SELECT payload FROM authority_complaints WHERE provider_id IN %(p)s",
-        {"p": tuple(providers)},
-    )
+    sql, params = "SELECT payload FROM authority_complaints FINAL", {}
+    if providers is not None:
+        sql, params = sql + " WHERE provider_id IN %(p)s", {"p": tuple(providers)}
+    rows = ex.execute_bytes(sql, params)
     return [
         observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
         for (payload,) in rows

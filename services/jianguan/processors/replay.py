@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import CaseFact, alert
-from jianguan.contracts.observed import observed, observed_authority_complaint
+from jianguan.contracts.observed import observed
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
-from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.monitor import run_checks
+from jianguan.processors.rebuild import authority_complaints
 from jianguan.store import configurations
 from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -27,13 +28,6 @@ from jianguan.store.migrate import migrate
 from jianguan.store.processor import RecordMeta
 from jianguan.store.writer import BatchWriter
 
-
-def relevant_kind_codes() -> tuple[int, ...]:
-    """The stored ``kind`` codes of the events that can change rule state."""
-    return tuple(pb.BODY_KINDS[k] for k in sorted(RELEVANT_KINDS) if k in pb.BODY_KINDS)
-
-
-_KIND_CODES = relevant_kind_codes()
 _REPLAY_BATCH = 10_000
 _COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
 
@@ -44,14 +38,10 @@ def stored_observations(ex: ServerExecutor) -> list[Observed]:
     rows = ex.execute_bytes(
         "SELECT provider_id, payload FROM events FINAL WHERE kind IN %(kinds)s"
         " ORDER BY occurred_at, occurred_nanos, event_id",
-        {"kinds": _KIND_CODES},
+        {"kinds": tuple(sorted(RELEVANT_CODES))},
     )
     seen = [observed(pb.Event.FromString(payload), provider.decode()) for provider, payload in rows]
-    out = [s for s in seen if s is not None]
-    for (payload,) in ex.execute_bytes("SELECT payload FROM authority_complaints FINAL"):
-        out.append(
-            observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
-        )
+    out = [s for s in seen if s is not None] + authority_complaints(ex)
     out.sort(key=lambda o: (o.at, o.event_id))
     return out
 

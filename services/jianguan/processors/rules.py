@@ -30,7 +30,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
 from jianguan.domain.watermark import Watermarks
-from jianguan.processors.engine import RELEVANT_KINDS, RulesEngine
+from jianguan.processors.engine import RELEVANT_CODES, RELEVANT_KINDS, RulesEngine
 from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,6 @@ def _skip(agent: str, event: Any, exc: Exception) -> None:
 
 
 _INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
-_RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 
 
 def relevant_events(value: bytes) -> list[pb.Event]:
@@ -174,7 +173,7 @@ def relevant_events(value: bytes) -> list[pb.Event]:
     scan = wire.scanner()
     scanned = None if scan is None else scan.events(value)
     if scanned is not None:
-        return [pb.Event.FromString(ev) for kind, ev in scanned[1] if kind in _RELEVANT_CODES]
+        return [pb.Event.FromString(ev) for kind, ev in scanned[1] if kind in RELEVANT_CODES]
     events = pb.EventBatch.FromString(value).events
     return [ev for ev in events if ev.WhichOneof("body") in RELEVANT_KINDS]
 

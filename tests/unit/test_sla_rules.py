@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -11,6 +12,7 @@ from jianguan.domain.cases import (
     CaseOpened,
     DeadlineMissed,
     Fact,
+    Input,
     ObligationMet,
     Unit,
     add_inputs,
@@ -20,10 +22,13 @@ from jianguan.domain.events import Observed
 from jianguan.domain.rules.sla import (
     DAY,
     HOUR,
+    AuthorityComplaints,
+    ComplaintProcess,
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
     SlaRule,
+    UserEnforcement,
 )
 
 T0 = 1_780_000_000.0  # a Tuesday
@@ -55,7 +60,7 @@ class Host:
             for unit, given in self.rule.route(ev):
                 touched[(ev.provider_id, unit)].append(given)
             for key, given in touched.items():
-                added = add_inputs(self.units.get(key, Unit()), given)
+                added = add_inputs(self.units.get(key, Unit()), given, self.rule.keep)
                 if added is not None:
                     facts += self._decide(key, added)
         return facts
@@ -326,3 +331,45 @@ def test_a_complaint_takes_the_deadline_published_when_it_was_received() -> None
     assert isinstance(before, CaseOpened)
     assert dict(before.case.dues)["resolve"] == T0 - 2 * DAY + 15 * DAY  # the default
     assert dict(before.parameters)["resolve_days_source"] == "default"
+
+
+def test_one_case_rules_keep_only_what_they_read() -> None:
+    """A one-case rule keeps the earliest input of each role: over random inputs (repeated
+    roles, ties, any order), it decides exactly what it decides from all of them."""
+    rng = random.Random(14)
+    rules: list[tuple[SlaRule, tuple[str, ...]]] = [
+        (IllegalContent(), ("open", "disposal", "report", "rectification")),
+        (Complaints(lambda p, s, at: (7.0, "registration r") if at > T0 else None),
+         ("open", "acknowledge", "resolve")),
+        (PersonalInfoRequests(WorkingCalendar()), ("open", "answer")),
+        (AuthorityComplaints(), ("open", "provider_record")),
+        (ComplaintProcess(), ("open", "publish_deadline")),
+    ]  # fmt: skip
+    for rule, roles in rules:
+        for _ in range(300):
+            every = tuple(
+                sorted(
+                    Input(T0 + rng.choice((0, 1, 2)) * rng.uniform(0, 40 * DAY),
+                          f"e{rng.randrange(30)}", rng.choice(roles), rng.choice(("s1", "s2")))
+                    for _ in range(rng.randrange(1, 12))
+                )
+            )  # fmt: skip
+            kept = rule.keep(every)
+            assert len(kept) <= len(roles)
+            assert set(kept) <= set(every)
+            for watermark in (T0 - 1, T0 + 3 * DAY, T0 + 100 * DAY):
+                assert rule.decide("p", "u", kept, watermark) == rule.decide(
+                    "p", "u", every, watermark
+                ), (rule.rule_id, every)
+
+
+def test_a_unit_stays_small_however_often_a_role_repeats() -> None:
+    host = Host(ComplaintProcess())
+    for n in range(500):
+        published = {"complaint_deadline_days": 7, "complaint_channel_url": "https://x"}
+        body = {"kind": "REGISTRATION", **(published if n % 2 else {})}
+        host.feed(Observed("acme", "svc", f"r{n}", "service_filing", T0 + n * 60, body))
+    (unit,) = host.units.values()
+    assert [i.event_id for i in unit.inputs] == ["r0", "r1"]
+    # a user's timeline is read whole: kept whole
+    assert UserEnforcement.keep(unit.inputs + unit.inputs) == unit.inputs + unit.inputs

@@ -3,9 +3,10 @@ tables."""
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import Any
+
+import orjson
 
 from jianguan.contracts import pb
 from jianguan.domain.cases import (
@@ -157,7 +158,7 @@ def encode_unit(unit: Unit) -> bytes:
         "e": {k: [e.digest, e.detected_at] for k, e in (unit.emitted or {}).items()},
         "r": unit.revision,
     }
-    body = json.dumps(doc, separators=(",", ":")).encode()
+    body = orjson.dumps(doc)  # JSON, ~15x faster to write than the json module
     return _HEADER + _DUE.pack(unit.next_due) + body
 
 
@@ -166,7 +167,7 @@ def decode_unit(raw: bytes | None) -> Unit:
         return Unit()
     if raw[:1] != _HEADER:
         raise ValueError("not a unit of rule state of this version")
-    doc = json.loads(raw[1 + _DUE.size :])
+    doc = orjson.loads(raw[1 + _DUE.size :])
     return Unit(
         tuple(Input(a, e, r, s) for a, e, r, s in doc["i"]),
         {k: Emitted(d, t) for k, (d, t) in doc["e"].items()},
@@ -176,9 +177,9 @@ def decode_unit(raw: bytes | None) -> Unit:
 
 
 def encode_registration(entry: Registration) -> bytes:
-    return json.dumps(list(entry)).encode()
+    return orjson.dumps(list(entry))
 
 
 def decode_registration(raw: bytes) -> Registration:
-    at, event_id, days = json.loads(raw)
+    at, event_id, days = orjson.loads(raw)
     return float(at), str(event_id), float(days)

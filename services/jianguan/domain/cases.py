@@ -11,7 +11,8 @@ due instant misses an unmet one; a case closes when its last obligation was met.
 When new inputs or the clock change a unit's facts, ``revise`` gives the difference from what was
 emitted before: new facts, changed facts (a new revision under the same id) and facts that no
 longer hold (retracted: a miss that a late-arriving event shows was met in time). Inputs are a
-set keyed by (event id, role), so a redelivered event changes nothing.
+set keyed by (event id, role), so a redelivered event changes nothing; a rule may keep only the
+inputs its decisions read (``earliest_per_role``), which bounds a unit whatever the traffic.
 """
 
 from __future__ import annotations
@@ -246,13 +247,36 @@ class Retracted:
     revision: int
 
 
-def add_inputs(unit: Unit, new: Iterable[Input]) -> Unit | None:
-    """The unit with ``new`` inputs added (kept sorted), or None when none of them is new."""
+def every_input(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+    """Keeps them all (a rule that reads a whole timeline)."""
+    return inputs
+
+
+def earliest_per_role(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+    """Keeps the earliest input of each role: all that ``decide_one`` reads (the earliest
+    ``open`` and the earliest meeting of each obligation), so a unit stays small however many
+    events repeat a role, and the result is the same whatever the order they came in."""
+    first: dict[str, Input] = {}
+    for i in inputs:  # sorted
+        if i.role not in first:
+            first[i.role] = i
+    return inputs if len(first) == len(inputs) else tuple(sorted(first.values()))
+
+
+Keep = Callable[[tuple[Input, ...]], tuple[Input, ...]]
+
+
+def add_inputs(unit: Unit, new: Iterable[Input], keep: Keep = every_input) -> Unit | None:
+    """The unit with ``new`` inputs added (kept sorted, then only those ``keep`` keeps), or None
+    when that changes nothing."""
     have = {i.key for i in unit.inputs}
     fresh = {i.key: i for i in new if i.key not in have}
     if not fresh:
         return None
-    return Unit(tuple(sorted((*unit.inputs, *fresh.values()))), unit.emitted, unit.revision)
+    inputs = keep(tuple(sorted((*unit.inputs, *fresh.values()))))
+    if inputs == unit.inputs:
+        return None
+    return Unit(inputs, unit.emitted, unit.revision)
 
 
 def digest(fact: Fact) -> str:

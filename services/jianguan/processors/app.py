@@ -13,6 +13,7 @@ from typing import Any
 import faust
 
 from jianguan.contracts import topics
+from jianguan.processors import transport
 
 
 class Worker(faust.Worker):
@@ -37,7 +38,7 @@ def create_app(
 ) -> faust.App:
     return faust.App(
         topics.processors_app_id(namespace),
-        broker=f"kafka://{bootstrap}",
+        broker=f"{transport.SCHEME}://{bootstrap}",
         store=store,
         datadir=str(state_dir / "faust"),
         processing_guarantee="at_least_once",

@@ -133,7 +133,8 @@ class RulesEngine:
         out: list[CaseFact] = []
         for key in sorted(touched.keys() | recompute):
             unit = decode_unit(self.store.get(key))
-            added = add_inputs(unit, touched.get(key, ()))
+            keep = self.rules[key.partition("|")[0]].keep
+            added = add_inputs(unit, touched.get(key, ()), keep)
             if added is not None or key in recompute:
                 out += self._decide(key, added or unit, now)
         return out

@@ -12,7 +12,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from jianguan.domain.calendar import WorkingCalendar
-from jianguan.domain.cases import OPEN, Case, Decision, Input, case_id, decide, decide_one
+from jianguan.domain.cases import (
+    OPEN,
+    Case,
+    Decision,
+    Input,
+    case_id,
+    decide,
+    decide_one,
+    earliest_per_role,
+    every_input,
+)
 from jianguan.domain.events import Observed
 from jianguan.domain.rules.catalog import BY_ID
 
@@ -41,9 +51,14 @@ def _shown(value: float) -> str:
 
 class _Rule:
     """A rule's id and its parameters: the values in force (configuration over the catalog's
-    defaults), recorded on every case it opens."""
+    defaults), recorded on every case it opens. One case per unit (``decide_one``) by default,
+    which reads only the earliest input of each role: the unit keeps only those."""
 
     rule_id = ""
+
+    @staticmethod
+    def keep(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+        return earliest_per_role(inputs)
 
     def __init__(self, overrides: Mapping[str, float] | None, names: tuple[str, ...]) -> None:
         o = overrides or {}
@@ -166,6 +181,10 @@ class UserEnforcement(_Rule):
     number the cases (``user#1``, ``user#2`` …)."""
 
     rule_id = "ART14-USER-ENFORCEMENT"
+
+    @staticmethod
+    def keep(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+        return every_input(inputs)  # the whole timeline numbers the cases
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__(overrides, ("consecutive_inputs", "daily_inputs", "enforcement_hours"))
@@ -317,6 +336,10 @@ class PersonalInfoRequests(_Rule):
 
 class SlaRule(Protocol):
     rule_id: str
+
+    def keep(self, inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+        """Of a unit's inputs (sorted), those its decisions can read; the rest are dropped."""
+        ...
 
     def route(self, ev: Observed) -> list[tuple[str, Input]]: ...
 

@@ -236,6 +236,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     history = _recorded(url, now)
     install_rules(
         app,
+        settings.kafka,
         [p.id for p in registry.providers],
         settings.topic_namespace,
         settings.rule_overrides,

@@ -1,9 +1,9 @@
-"""The platform's Kafka consumers, configured in one place (must be created inside the running
-event loop: aiokafka clients bind to it)."""
+"""The platform's Kafka consumers and its batch producer, configured in one place (must be
+created inside the running event loop: aiokafka clients bind to it)."""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
 def committing_consumer(bootstrap: str, group: str) -> AIOKafkaConsumer:
@@ -19,4 +19,18 @@ def committing_consumer(bootstrap: str, group: str) -> AIOKafkaConsumer:
         fetch_max_bytes=32 * 1024 * 1024,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=2_000,
+    )
+
+
+def batch_producer(bootstrap: str) -> AIOKafkaProducer:
+    """A producer for record batches built by its owner (``create_batch``/``send_batch``):
+    acknowledged by every in-sync replica, idempotent (a retried batch is written once), large
+    batches lingering a few milliseconds."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+        max_request_size=16 * 1024 * 1024,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import faust
@@ -32,6 +32,7 @@ from jianguan.domain.events import Observed
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors.engine import RELEVANT_CODES, RELEVANT_KINDS, RulesEngine
 from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
+from jianguan.processors.state import RuleState
 
 log = logging.getLogger(__name__)
 # Facts per jg.cases.v1 record: a rebuild may decide many at once; records stay well under the
@@ -49,6 +50,7 @@ def _header(headers: Any, name: str) -> bytes | None:
 
 def install_rules(
     app: faust.App,
+    bootstrap: str,
     providers: Iterable[str],
     namespace: str = "",
     overrides: Mapping[str, Mapping[str, float]] | None = None,
@@ -77,7 +79,8 @@ def install_rules(
     table = app.Table(
         topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
     )
-    engine = RulesEngine(_TableView(table), overrides, calendar, watermarks, history)
+    state = RuleState(table, bootstrap)
+    engine = RulesEngine(state, overrides, calendar, watermarks, history)
     provider_ids = sorted(providers)
 
     async def publish(facts: list[CaseFact]) -> None:
@@ -100,12 +103,14 @@ def install_rules(
         ``first`` of jg.events.v1, or -1 when its first record is another input)."""
         if partition in markers:
             return
-        key = marker_key(partition).encode()
-        marker = decode_marker(table.get(key))
+        key = marker_key(partition)
+        marker = decode_marker(state.get(key))
 
         async def apply_stored(events: list[Observed], applied: int) -> None:
+            state.partition = partition
             await publish(engine.process(events, time.time()))
-            table[key] = encode_marker(applied)
+            state[key] = encode_marker(applied)
+            await state.flush()
 
         if rebuilder is not None:
             if first < 0:
@@ -118,7 +123,7 @@ def install_rules(
         the units it changed, so a marker restored from the changelog never claims more)."""
         if offset > markers[partition]:
             markers[partition] = offset
-            table[marker_key(partition).encode()] = encode_marker(offset)
+            state[marker_key(partition)] = encode_marker(offset)
 
     async def forget(sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions may come back with another state: check them again; indexes are rebuilt
@@ -126,7 +131,11 @@ def install_rules(
         markers.clear()
         engine.forget_indexes()
 
+    async def close(sender: Any, *args: Any, **kwargs: Any) -> None:
+        await state.close()
+
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # faust's stub is narrow
+    app.on_before_shutdown.connect(close)  # type: ignore[arg-type]
 
     @app.agent(inputs, name="rules")
     async def rules(stream: Any) -> None:
@@ -134,6 +143,7 @@ def install_rules(
             partition, source = event.message.partition, event.message.topic
             from_events = source == names[topics.EVENTS]
             await ready(partition, event.message.offset if from_events else -1)
+            state.partition = partition  # every write of this record is to its partition
             try:
                 if from_events:
                     provider = _header(event.headers, topics.HEADER_PROVIDER)
@@ -151,6 +161,8 @@ def install_rules(
                     await publish(engine.tick(time.time(), (event.key or b"").decode()))
             except (DecodeError, TypeError, UnicodeDecodeError) as exc:
                 _skip("rules", event, exc)
+            finally:
+                await state.flush()
 
     @app.timer(interval=tick_seconds, name="rules-tick")  # type: ignore[untyped-decorator]
     async def tick() -> None:
@@ -181,32 +193,3 @@ def relevant_events(value: bytes) -> list[pb.Event]:
 def _observed(value: bytes, provider_id: str) -> list[Observed]:
     seen = (observed(ev, provider_id) for ev in relevant_events(value))
     return [o for o in seen if o is not None]
-
-
-class _TableView(MutableMapping[str, bytes]):
-    """A faust Table with str keys over bytes, as the MutableMapping the engine expects."""
-
-    def __init__(self, table: Any) -> None:
-        self._t = table
-
-    def __getitem__(self, key: str) -> bytes:
-        v = self._t.get(key.encode())
-        if v is None:
-            raise KeyError(key)
-        return bytes(v)
-
-    def __setitem__(self, key: str, value: bytes) -> None:
-        self._t[key.encode()] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._t[key.encode()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([k.decode() for k in list(self._t.keys())])
-
-    def items(self) -> ItemsView[str, bytes]:
-        """One pass over the table (the tick reads it all), not a lookup per key."""
-        return {k.decode(): bytes(v) for k, v in list(self._t.items())}.items()
-
-    def __len__(self) -> int:
-        return len(self._t)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from jianguan.domain.calendar import CST, WorkingCalendar
 from jianguan.domain.cases import (
+    Case,
     CaseClosed,
     CaseOpened,
     DeadlineMissed,
@@ -17,6 +18,7 @@ from jianguan.domain.cases import (
     Unit,
     add_inputs,
     revise,
+    text,
 )
 from jianguan.domain.events import Observed
 from jianguan.domain.rules.sla import (
@@ -373,3 +375,18 @@ def test_a_unit_stays_small_however_often_a_role_repeats() -> None:
     assert [i.event_id for i in unit.inputs] == ["r0", "r1"]
     # a user's timeline is read whole: kept whole
     assert UserEnforcement.keep(unit.inputs + unit.inputs) == unit.inputs + unit.inputs
+
+
+def test_a_facts_digested_text_is_its_repr() -> None:
+    """The digest reads a hand-written repr (fast); it must be the dataclasses' own, field for
+    field, or a change in a field left out would never be revised."""
+    case = Case("c", "R", "p", "s", "subj'\"", T0 + 0.1, "e1", (("a", T0 + 1.5), ("b", 2e9)))
+    facts: list[Fact] = [
+        CaseOpened(case, (("days", "7"), ("calendar", "x"))),
+        CaseOpened(case),
+        ObligationMet(case, "a", T0 + 2.25, "e2", True),
+        DeadlineMissed(case, "b", 2e9),
+        CaseClosed(case, T0 + 3),
+    ]
+    for fact in facts:
+        assert text(fact) == repr(fact)

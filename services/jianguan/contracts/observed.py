@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.descriptor import EnumDescriptor, FieldDescriptor
@@ -12,37 +13,46 @@ from jianguan.contracts import pb
 from jianguan.domain.events import Observed
 
 _TIMESTAMP = "google.protobuf.Timestamp"
-_prefixes: dict[str, str] = {}
+Convert = Callable[[Any], Any]
+# Per field: how its values become domain values (built once per field, then looked up).
+_converters: dict[FieldDescriptor, Convert] = {}
 
 
-def _short(enum: EnumDescriptor, number: int) -> str | int:
-    prefix = _prefixes.get(enum.full_name)
-    if prefix is None:
-        prefix = _prefixes[enum.full_name] = (
-            re.sub(r"(?<!^)(?=[A-Z])", "_", enum.name).upper() + "_"
-        )
-    value = enum.values_by_number.get(number)
-    return value.name.removeprefix(prefix) if value is not None else number
+def _enum_names(enum: EnumDescriptor) -> Convert:
+    """Enum numbers → short names (``MODERATION_STAGE_OUTPUT`` → ``OUTPUT``); an unknown number
+    stays a number."""
+    prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", enum.name).upper() + "_"
+    names = {v.number: v.name.removeprefix(prefix) for v in enum.values}
+    return lambda n: names.get(n, n)
 
 
-def _value(fd: FieldDescriptor, v: Any) -> Any:
-    if fd.type == FieldDescriptor.TYPE_ENUM:
-        assert fd.enum_type is not None
-        return _short(fd.enum_type, v)
-    if fd.type == FieldDescriptor.TYPE_MESSAGE:
-        assert fd.message_type is not None
-        if fd.message_type.full_name == _TIMESTAMP:
-            return v.seconds + v.nanos / 1e9
-        return fields(v)
+def _converter(fd: FieldDescriptor) -> Convert:
+    convert = _converters.get(fd)
+    if convert is None:
+        if fd.type == FieldDescriptor.TYPE_ENUM:
+            assert fd.enum_type is not None
+            one = _enum_names(fd.enum_type)
+        elif fd.type == FieldDescriptor.TYPE_MESSAGE:
+            assert fd.message_type is not None
+            one = _seconds if fd.message_type.full_name == _TIMESTAMP else fields
+        else:
+            one = _same
+        convert = (lambda vs: tuple(map(one, vs))) if fd.is_repeated else one
+        _converters[fd] = convert
+    return convert
+
+
+def _seconds(ts: Any) -> float:
+    return float(ts.seconds + ts.nanos / 1e9)
+
+
+def _same(v: Any) -> Any:
     return v
 
 
 def fields(msg: Message) -> dict[str, Any]:
     """The set fields of a message by name; enums by short name, repeated fields as tuples."""
-    out: dict[str, Any] = {}
-    for fd, v in msg.ListFields():
-        out[fd.name] = tuple(_value(fd, x) for x in v) if fd.is_repeated else _value(fd, v)
-    return out
+    return {fd.name: _converter(fd)(v) for fd, v in msg.ListFields()}
 
 
 def observed_authority_complaint(c: pb.authority_pb2.AuthorityComplaint) -> Observed:

@@ -279,9 +279,34 @@ def add_inputs(unit: Unit, new: Iterable[Input], keep: Keep = every_input) -> Un
     return Unit(inputs, unit.emitted, unit.revision)
 
 
+def _case_text(c: Case) -> str:
+    return (
+        f"Case(case_id={c.case_id!r}, rule_id={c.rule_id!r}, provider_id={c.provider_id!r},"
+        f" service_id={c.service_id!r}, subject={c.subject!r}, opened_at={c.opened_at!r},"
+        f" trigger_event_id={c.trigger_event_id!r}, dues={c.dues!r})"
+    )
+
+
+def text(fact: Fact) -> str:
+    """``repr(fact)``, without the dataclasses' recursion guard (a tenth of the rules' time).
+    A test holds it equal to ``repr`` for every kind of fact, so a field added is never left
+    out of the digest."""
+    case = _case_text(fact.case)
+    if isinstance(fact, CaseOpened):
+        return f"CaseOpened(case={case}, parameters={fact.parameters!r})"
+    if isinstance(fact, ObligationMet):
+        return (
+            f"ObligationMet(case={case}, obligation={fact.obligation!r}, at={fact.at!r},"
+            f" by_event_id={fact.by_event_id!r}, late={fact.late!r})"
+        )
+    if isinstance(fact, DeadlineMissed):
+        return f"DeadlineMissed(case={case}, obligation={fact.obligation!r}, due={fact.due!r})"
+    return f"CaseClosed(case={case}, at={fact.at!r})"
+
+
 def digest(fact: Fact) -> str:
     """A stable digest of a fact's content (the same in every process and run)."""
-    return hashlib.blake2b(repr(fact).encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(text(fact).encode(), digest_size=8).hexdigest()
 
 
 def revise(

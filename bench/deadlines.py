@@ -143,6 +143,11 @@ def run(rate: float, seconds: float, deadline_s: float, batch: int) -> dict[str,
         poller.join()
     latencies = [seen[a] - d for a, d in due.items() if a in seen and d <= start + seconds]
     late = quantiles([max(0.0, x) for x in latencies])
+    # The same by the 10 s window the deadline fell in: a tail that is steady, or a stall.
+    windows: dict[int, list[float]] = {}
+    for a, d in due.items():
+        if a in seen and d <= start + seconds:
+            windows.setdefault(int((d - start) // 10) * 10, []).append(max(0.0, seen[a] - d))
     return {
         "rate_per_s": rate,
         "seconds": seconds,
@@ -152,6 +157,7 @@ def run(rate: float, seconds: float, deadline_s: float, batch: int) -> dict[str,
         "deadlines_passed_in_run": sum(1 for d in due.values() if d <= start + seconds),
         "alerts_seen": len(latencies),
         "deadline_to_alert_row": late,
+        "deadline_to_alert_row_by_10s": {f"{w}s": quantiles(v) for w, v in sorted(windows.items())},
         "pass_p99_within_5s": bool(late.get("p99_ms", 1e9) <= 5000),
         "cpu_s_by_process": {
             k: round(v - cpu_before.get(k, 0.0), 2) for k, v in sorted(cpu.items())

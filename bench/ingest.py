@@ -62,6 +62,11 @@ async def send(target: str, token: str, batches: list[bytes]) -> int:
         return accepted
 
 
+def rules_of(cpu: dict[str, float]) -> float:
+    """CPU seconds of the processes hosting the rules."""
+    return sum(v for k, v in cpu.items() if k == "processors" or k.startswith("rules-"))
+
+
 def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
     tokens = {pid: f"bench-token-{pid}" for pid in PROVIDERS}
     registry = ProviderRegistry(
@@ -89,6 +94,7 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
                 raise SystemExit(f"the warm-up batches were not stored in 120 s: see {tmp}/log")
             time.sleep(0.05)
         labels = {up.proc.pid: "up (supervisor)", **{pid: n for n, pid in up.pids.items()}}
+        workers = sum(1 for n in up.pids if n == "processors" or n.startswith("rules-"))
         cpu_before = cpu_by_process(up.proc.pid, labels)
         bench_before = time.process_time()
         started = time.perf_counter()
@@ -112,14 +118,15 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
         # The rules run at lower priority and catch up from the log once the burst is stored:
         # wait until their process is idle (< 5 % of a core for three seconds in a row) and
         # measure that too.
-        rules_cpu, quiet = cpu_after.get("processors", 0.0), 0
+        # (the rules workers: `processors` and `rules-2` …)
+        rules_cpu, quiet = rules_of(cpu_after), 0
         while time.perf_counter() - started < 600 and quiet < 3:
             time.sleep(1.0)
-            now_cpu = cpu_by_process(up.proc.pid, labels).get("processors", 0.0)
-            quiet = quiet + 1 if now_cpu - rules_cpu < 0.05 else 0
+            now_cpu = rules_of(cpu_by_process(up.proc.pid, labels))
+            quiet = quiet + 1 if now_cpu - rules_cpu < 0.05 * workers else 0
             rules_cpu = now_cpu
         rules_idle = time.perf_counter() - started - quiet
-        rules_total = rules_cpu - cpu_before.get("processors", 0.0)
+        rules_total = rules_cpu - rules_of(cpu_before)
     return {
         "events": total,
         "accepted": accepted,
@@ -131,6 +138,7 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
         "seconds_until_rules_idle": round(rules_idle, 3),
         "events_per_s_rules_included": round(stored / rules_idle),
         "rules_cpu_us_per_event_total": round(rules_total / total * 1e6, 2),
+        "rules_workers": workers,
     }
 
 

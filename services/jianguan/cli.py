@@ -205,7 +205,8 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     """The faust worker hosting the rules agents, the store checks and the Kafka inbound
-    validator (what `up` runs as its processors process)."""
+    validator (what `up` runs as its processors process); with ``--rules-only``, a further
+    worker of the same group hosting only the rules (faust shares their partitions out)."""
     if not settings.kafka or not settings.clickhouse_url:
         print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
         return 2
@@ -253,24 +254,24 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         ),
         history,
     )
-    inbound = InboundValidator(
-        settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
-    )
+    services: list[LoopService] = []
+    if not args.rules_only:  # one of each in the platform
+        inbound = InboundValidator(
+            settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
+        )
+        checks = StoreMonitor(
+            settings.kafka,
+            url,
+            settings.topic_namespace,
+            settings.rule_overrides,
+            settings.check_interval_seconds,
+            settings.calendar,
+        )
+        services = [LoopService("store-checks", checks), LoopService("inbound-validator", inbound)]
     start_http_server(settings.metrics_port, addr="127.0.0.1")
     worker = Worker(
         app,
-        LoopService(
-            "store-checks",
-            StoreMonitor(
-                settings.kafka,
-                url,
-                settings.topic_namespace,
-                settings.rule_overrides,
-                settings.check_interval_seconds,
-                settings.calendar,
-            ),
-        ),
-        LoopService("inbound-validator", inbound),
+        *services,
         loglevel="warning",
         quiet=True,
         redirect_stdouts=False,
@@ -560,6 +561,11 @@ def _parser() -> argparse.ArgumentParser:
 
     procs = sub.add_parser(
         "processors", help="run the faust worker: rules, store checks, Kafka inbound validation"
+    )
+    procs.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="host only the rules (a further worker sharing their partitions)",
     )
     procs.set_defaults(fn=cmd_processors)
     store = sub.add_parser("store", help="run the store sinks: the log into ClickHouse")

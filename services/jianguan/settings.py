@@ -49,6 +49,11 @@ class Settings:
     # Scheduling priority the rules process lowers itself by (nice increment): under CPU pressure
     # accepting and storing events comes first; the rules catch up from the log afterwards.
     processors_nice: int
+    # faust workers sharing the rules' partitions (one process each): `up` runs the first as
+    # `processors` (with the store checks and the inbound validator) and the others as
+    # `rules-2` … `rules-N`, so the rules can use more than one core. One by default: on two
+    # cores a second one took CPU from ingest and gained nothing (docs/capacity.md).
+    rules_workers: int
     calendar: WorkingCalendar
     alerting: AlertingConfig
     gauge_interval_seconds: float
@@ -113,6 +118,7 @@ class Settings:
             rule_max_delay_seconds=float(env.get("JIANGUAN_RULE_MAX_DELAY_SECONDS", "30")),
             check_interval_seconds=float(env.get("JIANGUAN_CHECK_INTERVAL_SECONDS", "60")),
             processors_nice=int(env.get("JIANGUAN_PROCESSORS_NICE", "10")),
+            rules_workers=max(1, int(env.get("JIANGUAN_RULES_WORKERS", "1"))),
             # Public holidays and the weekend days declared working days (调休), ISO dates,
             # comma-separated; published by the State Council each year.
             calendar=WorkingCalendar(

@@ -39,6 +39,9 @@ ENV = {
         {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 100 / 3600}}
     ),
     "JIANGUAN_RULE_TICK_SECONDS": "1",
+    # Two workers share the rules' partitions: the state is restored (or rebuilt) by whichever
+    # holds the provider's partition after the restart.
+    "JIANGUAN_RULES_WORKERS": "2",
 }
 
 
@@ -165,6 +168,8 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
         assert _until(up, CURRENT, missed, 180) == missed
         cases = "SELECT count(), countIf(closed = 0) FROM cases WHERE subject LIKE 'durable-hit-%'"
         assert _query(up, cases) == [(HITS, HITS)]
-        log = (tmp_path / "log" / "processors.log").read_text(encoding="utf-8", errors="replace")
-        rebuilt = "from the event store (its changelog was missing)" in log
+        logs = [tmp_path / "log" / "processors.log", *(tmp_path / "log").glob("rules-*.log")]
+        assert len(logs) == 2, logs
+        text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
+        rebuilt = "from the event store (its changelog was missing)" in text
         assert rebuilt == changelog_lost

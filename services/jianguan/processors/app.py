@@ -53,6 +53,10 @@ def create_app(
         # work whatever it carries.
         producer_linger=0.005,
         producer_max_batch_size=512 * 1024,
+        # No standby copies: with several workers each would tail the others' changelog (a
+        # second pass over every state write). A worker taking partitions over restores them
+        # from the changelog, or from the event store (processors.rebuild).
+        table_standby_replicas=0,
         web_host="127.0.0.1",
         web_port=web_port,
         web_bind="127.0.0.1",

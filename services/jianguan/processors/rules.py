@@ -164,7 +164,8 @@ def install_rules(
             finally:
                 await state.flush()
 
-    @app.timer(interval=tick_seconds, name="rules-tick")  # type: ignore[untyped-decorator]
+    # On the group's leader only: one tick per provider, whatever the number of workers.
+    @app.timer(interval=tick_seconds, name="rules-tick", on_leader=True)  # type: ignore[untyped-decorator]
     async def tick() -> None:
         for provider in provider_ids:
             await clock.send(key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")])

@@ -69,7 +69,7 @@ def launched_up(
         yield RunningUp(
             proc,
             f"127.0.0.1:{port}",
-            {name: int(pid) for name, pid in re.findall(r"(\w+) pid (\d+)", banner)},
+            {name: int(pid) for name, pid in re.findall(r"([\w-]+) pid (\d+)", banner)},
             ClickHouseUrl(m.group(1), int(m.group(2)), "writer", creds["writer"], m.group(3)),
             banner,
             state_dir,

@@ -36,6 +36,11 @@ ALERTING = "alerting"
 CONSOLE = "console"
 
 
+def rules_workers(cfg: StackConfig) -> list[str]:
+    """The further rules workers' service names (``rules-2`` …)."""
+    return [f"rules-{n}" for n in range(2, cfg.rules_workers + 1)]
+
+
 class StartError(RuntimeError):
     """A server could not be started or reached; the message names which and why."""
 
@@ -64,6 +69,7 @@ class StackConfig:
     gateway_port: int = 0
     metrics_port: int = 0
     faust_web_port: int = 0
+    rules_workers: int = 1  # processes hosting the rules (the first is `processors`)
     topic_namespace: str = ""
     console_host: str = "127.0.0.1"
     console_port: int = 0  # 0: any free port
@@ -174,6 +180,9 @@ class Platform:
             ALERTING: (cfg.metrics_port + 2) if cfg.metrics_port else free_port(),
             STORE: (cfg.metrics_port + 3) if cfg.metrics_port else free_port(),
         }
+        for n, name in enumerate(rules_workers(cfg)):
+            port = (cfg.metrics_port + 4 + n) if cfg.metrics_port else free_port()
+            self.metrics_ports[name] = port
         common = {
             "JIANGUAN_KAFKA": self.infra.bootstrap,
             "JIANGUAN_CLICKHOUSE_URL": writer.secret_url(),
@@ -204,6 +213,19 @@ class Platform:
                 },
             )
         )
+        for n, name in enumerate(rules_workers(cfg)):
+            web = (cfg.faust_web_port + 1 + n) if cfg.faust_web_port else free_port()
+            self.supervisor.start(
+                ServiceSpec(
+                    name,
+                    ["processors", "--rules-only"],
+                    {
+                        **common,
+                        "JIANGUAN_METRICS_PORT": str(self.metrics_ports[name]),
+                        "JIANGUAN_FAUST_WEB_PORT": str(web),
+                    },
+                )
+            )
         self.supervisor.start(
             ServiceSpec(
                 STORE,
@@ -290,8 +312,12 @@ class Platform:
 
     def stop(self) -> None:
         """Gateway first (no new items), then the processors (no new records: inbound events,
-        cases, alerts), then the store (drain the sinks), then alerting, then the servers."""
+        cases, alerts; the further rules workers before the first, which would otherwise take
+        their partitions over), then the store (drain the sinks), then alerting, then the
+        servers."""
         started = time.monotonic()
-        self.supervisor.stop_all([GATEWAY, PROCESSORS, STORE, ALERTING, CONSOLE])
+        self.supervisor.stop_all(
+            [GATEWAY, *rules_workers(self.config), PROCESSORS, STORE, ALERTING, CONSOLE]
+        )
         self.infra.stop()
         log.info("stopped in %.1fs", time.monotonic() - started)

@@ -12,17 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from kafka import KafkaConsumer
+from kafka import TopicPartition as KafkaTP
 
 from common import cpu_by_process, write_result  # bench/common.py, beside this file
-from jianguan.contracts import pb
+from jianguan.contracts import pb, topics
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.runtime.launcher import launched_up
@@ -60,6 +64,38 @@ async def send(target: str, token: str, batches: list[bytes]) -> int:
         async for ack in call:
             accepted += ack.accepted
         return accepted
+
+
+def endpoint(banner: str, name: str) -> str:
+    """The address `jianguan up` printed for ``name``."""
+    for line in banner.splitlines():
+        if line.strip().startswith(name):
+            return line.split()[-1]
+    raise LookupError(name)
+
+
+def log_end(bootstrap: str) -> dict[int, int]:
+    """The end offset of each partition of jg.events.v1."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        parts = [KafkaTP(topics.EVENTS, p) for p in consumer.partitions_for_topic(topics.EVENTS)]
+        return {tp.partition: int(o) for tp, o in consumer.end_offsets(parts).items()}
+    finally:
+        consumer.close()
+
+
+def rules_position(urls: list[str]) -> dict[int, int]:
+    """Per partition of jg.events.v1, the next offset the rules read (from their metrics)."""
+    out: dict[int, int] = {}
+    for url in urls:
+        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback)
+            text = r.read().decode()
+        for m in re.finditer(
+            r'^jianguan_rules_events_position\{partition="(\d+)"\} (\S+)', text, re.M
+        ):
+            p = int(m.group(1))
+            out[p] = max(out.get(p, 0), int(float(m.group(2))))
+    return out
 
 
 def rules_of(cpu: dict[str, float]) -> float:
@@ -116,17 +152,21 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
         stored = int(ex.execute("SELECT count() FROM events FINAL")[0][0]) - warmed
         ex.close()
         # The rules run at lower priority and catch up from the log once the burst is stored:
-        # wait until their process is idle (< 5 % of a core for three seconds in a row) and
-        # measure that too.
-        # (the rules workers: `processors` and `rules-2` …)
-        rules_cpu, quiet = rules_of(cpu_after), 0
-        while time.perf_counter() - started < 600 and quiet < 3:
-            time.sleep(1.0)
-            now_cpu = rules_of(cpu_by_process(up.proc.pid, labels))
-            quiet = quiet + 1 if now_cpu - rules_cpu < 0.05 * workers else 0
-            rules_cpu = now_cpu
-        rules_idle = time.perf_counter() - started - quiet
-        rules_total = rules_cpu - rules_of(cpu_before)
+        # caught up when every rules worker's position in jg.events.v1 (its metrics) has
+        # reached the log's end as it is now.
+        end = log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
+        metrics_urls = [
+            endpoint(up.banner, f"{n} metrics")
+            for n in up.pids
+            if n == "processors" or n.startswith("rules-")
+        ]
+        while time.perf_counter() - started < 600:
+            position = rules_position(metrics_urls)
+            if all(position.get(p, 0) >= e for p, e in end.items()):
+                break
+            time.sleep(0.05)
+        rules_idle = time.perf_counter() - started
+        rules_total = rules_of(cpu_by_process(up.proc.pid, labels)) - rules_of(cpu_before)
     return {
         "events": total,
         "accepted": accepted,

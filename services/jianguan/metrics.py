@@ -102,6 +102,12 @@ RULES_SKIPPED = Counter(
     " never stop the rules; the store sets the same records aside in its quarantine table.",
     ["agent"],
 )
+RULES_POSITION = Gauge(
+    "jianguan_rules_events_position",
+    "The next offset of jg.events.v1 the rules read, per partition (set by the worker holding"
+    " it): the log's end offset minus this is how far the rules are behind ingest.",
+    ["partition"],
+)
 
 # Compliance (from the case and alert projections) ----------------------------------------------
 RULES_REBUILD_REMAINING = Gauge(

@@ -163,6 +163,8 @@ def install_rules(
                 _skip("rules", event, exc)
             finally:
                 await state.flush()
+                if from_events:
+                    metrics.RULES_POSITION.labels(str(partition)).set(event.message.offset + 1)
 
     # On the group's leader only: one tick per provider, whatever the number of workers.
     @app.timer(interval=tick_seconds, name="rules-tick", on_leader=True)  # type: ignore[untyped-decorator]

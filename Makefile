@@ -86,8 +86,9 @@ demo: install ## the embedded stack with live traffic from several providers (Ct
 smoke: install ## N events through the stack, one JSON line, exit 0 only if all stored
 	$(BIN)/jianguan demo --smoke --events 20000
 
-bench: install ## ingest benchmark: gateway -> ClickHouse vs the broker alone, JSON in bench/results/
+bench: install ## ingest benchmark (gateway -> ClickHouse vs the broker alone) and the duplicate memory's claim cost, JSON in bench/results/
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dedup.py
 
 clean: ## remove the venv, tool installs and runtime state
 	rm -rf $(VENV) protos/node_modules var .cache

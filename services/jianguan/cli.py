@@ -86,6 +86,8 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
             _tls(settings),
             fairness=settings.gateway_fairness,
             replicas=settings.gateway_replicas,
+            dedup_capacity=settings.dedup_ids,
+            dedup_max_bytes=settings.dedup_max_mb * 2**20,
         )
         start_http_server(settings.metrics_port, addr="127.0.0.1")
         await gateway.start(_recent_ids(settings) if settings.clickhouse_url else None)
@@ -257,7 +259,12 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     services: list[LoopService] = []
     if not args.rules_only:  # one of each in the platform
         inbound = InboundValidator(
-            settings.kafka, registry, settings.topic_namespace, known_ids=_recent_ids(settings)
+            settings.kafka,
+            registry,
+            settings.topic_namespace,
+            known_ids=_recent_ids(settings),
+            dedup_capacity=settings.dedup_ids,
+            dedup_max_bytes=settings.dedup_max_mb * 2**20,
         )
         checks = StoreMonitor(
             settings.kafka,

@@ -31,6 +31,10 @@ class Settings:
     gateway_fairness: FairnessLimits
     # Gateway processes sharing the providers' traffic: each grants 1/N of every provider's rate.
     gateway_replicas: int
+    # The memory of accepted event ids each ingest process keeps to answer DUPLICATE
+    # (domain.dedup): at most this many ids and this many MiB, the oldest forgotten first.
+    dedup_ids: int
+    dedup_max_mb: int
     metrics_port: int
     providers_file: Path
     tls_cert: Path | None
@@ -103,6 +107,8 @@ class Settings:
                 ),
             ),
             gateway_replicas=max(1, int(env.get("JIANGUAN_GATEWAY_REPLICAS", "1"))),
+            dedup_ids=max(1, int(env.get("JIANGUAN_DEDUP_IDS", "2000000"))),
+            dedup_max_mb=max(1, int(env.get("JIANGUAN_DEDUP_MAX_MB", "512"))),
             metrics_port=int(env.get("JIANGUAN_METRICS_PORT", "9464")),
             providers_file=Path(env.get("JIANGUAN_PROVIDERS_FILE", str(state / "providers.toml"))),
             tls_cert=path("JIANGUAN_TLS_CERT"),

@@ -60,6 +60,7 @@ class Gateway:
         port: int = 0,
         tls: TlsConfig | None = None,
         dedup_capacity: int = 2_000_000,
+        dedup_max_bytes: int | None = None,
         limits: Limits = DEFAULT_LIMITS,
         linger_ms: int = 2,
         fairness: FairnessLimits = DEFAULT_FAIRNESS,
@@ -68,7 +69,7 @@ class Gateway:
         """``fairness``: each provider's share of this process; ``replicas``: gateway processes
         sharing the providers' traffic (each grants 1/replicas of every provider's rate)."""
         self.registry = registry
-        self.dedup = RecentIds(dedup_capacity)
+        self.dedup = RecentIds(dedup_capacity, dedup_max_bytes)
         self.producer = EventLogProducer(
             bootstrap,
             topics.topic_name(topics.EVENTS, namespace),

@@ -39,6 +39,7 @@ class InboundValidator:
         group: str = "jianguan-inbound",
         known_ids: KnownIds | None = None,
         dedup_capacity: int = 2_000_000,
+        dedup_max_bytes: int | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._group = group
@@ -48,7 +49,7 @@ class InboundValidator:
         }
         self._known_ids = known_ids
         self._warm_start: asyncio.Task[int] | None = None
-        self.dedup = RecentIds(dedup_capacity)
+        self.dedup = RecentIds(dedup_capacity, dedup_max_bytes)
         self.producer = EventLogProducer(
             bootstrap,
             topics.topic_name(topics.EVENTS, namespace),

@@ -59,12 +59,16 @@ def schedule(
     return out, hits
 
 
-async def send(target: str, token: str, batches: list[tuple[float, bytes]]) -> int:
-    """Each batch at its instant, over one stream."""
+async def send(
+    target: str, token: str, batches: list[tuple[float, bytes]], lag: list[float]
+) -> int:
+    """Each batch at its instant, over one stream; ``lag`` gets the most any batch left after
+    its instant (its events were stamped with that instant)."""
 
     async def paced() -> Any:
         for at, raw in batches:
             await asyncio.sleep(max(0.0, at - time.time()))
+            lag[0] = max(lag[0], time.time() - at)
             yield raw
 
     async with grpc.aio.insecure_channel(target) as channel:
@@ -96,7 +100,7 @@ def poll(url: Any, seen: dict[str, float], stop: threading.Event) -> None:
         ex.close()
 
 
-def run(rate: float, seconds: float, deadline_s: float, batch: int) -> dict[str, Any]:
+def run(rate: float, seconds: float, deadline_s: float, batch: int, lead: float) -> dict[str, Any]:
     tokens = {p: f"dl-token-{p}" for p in PROVIDERS}
     registry = ProviderRegistry(
         [
@@ -111,9 +115,13 @@ def run(rate: float, seconds: float, deadline_s: float, batch: int) -> dict[str,
         tempfile.TemporaryDirectory(prefix="jianguan-bench-dl-") as tmp,
         launched_up(Path(tmp), registry, env) as up,
     ):
-        start = time.time() + 15  # time to encode the payloads below
+        # Events are stamped with the instant they are to be sent, so they are encoded before:
+        # the run starts ``lead`` seconds from now, after the encoding (checked).
+        start = time.time() + lead
         per = rate / len(PROVIDERS)
         plans = {p: schedule(p, per, seconds, batch, start) for p in PROVIDERS}
+        if time.time() > start - 1:
+            raise SystemExit(f"encoding the payloads took longer than --lead {lead:.0f} s")
         seen: dict[str, float] = {}
         stop = threading.Event()
         poller = threading.Thread(target=poll, args=(up.writer_url, seen, stop))
@@ -121,9 +129,11 @@ def run(rate: float, seconds: float, deadline_s: float, batch: int) -> dict[str,
         labels = {up.proc.pid: "up (supervisor)", **{pid: n for n, pid in up.pids.items()}}
         cpu_before = cpu_by_process(up.proc.pid, labels)
 
+        lag = [0.0]
+
         async def all_streams() -> list[int]:
             return await asyncio.gather(
-                *(send(up.gateway, tokens[p], plans[p][0]) for p in PROVIDERS)
+                *(send(up.gateway, tokens[p], plans[p][0], lag) for p in PROVIDERS)
             )
 
         accepted = sum(asyncio.run(all_streams()))
@@ -153,6 +163,8 @@ def run(rate: float, seconds: float, deadline_s: float, batch: int) -> dict[str,
         "seconds": seconds,
         "events_accepted": accepted,
         "events_per_s_sent": round(accepted / sent_s),
+        # how late the load generator sent a batch after the instant its events carry
+        "max_send_lag_s": round(lag[0], 3),
         "deadline_s": deadline_s,
         "deadlines_passed_in_run": sum(1 for d in due.values() if d <= start + seconds),
         "alerts_seen": len(latencies),
@@ -171,12 +183,16 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--deadline", type=float, default=10)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument(
+        "--lead", type=float, help="seconds to encode the payloads in (default: by size)"
+    )
     args = ap.parse_args()
+    lead = args.lead or 10 + args.rate * args.seconds / 60_000
     result = {
         "benchmark": "deadlines",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cores": os.cpu_count(),
-        **run(args.rate, args.seconds, args.deadline, args.batch),
+        **run(args.rate, args.seconds, args.deadline, args.batch, lead),
     }
     write_result("deadlines", result)
     return 0 if result["alerts_seen"] else 1

@@ -70,7 +70,7 @@ def test_writes_reach_the_changelog_in_order_one_record_each(broker: KafkaCluste
         del state["c"]
         assert state.pending == 4
         await state.flush()
-        assert state.pending == 0
+        assert state.pending == 0  # handed to the writer, sent in the background
         state.partition = 0
         state["marker"] = b"m"
         await state.close()

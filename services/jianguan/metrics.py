@@ -108,6 +108,12 @@ RULES_POSITION = Gauge(
     " it): the log's end offset minus this is how far the rules are behind ingest.",
     ["partition"],
 )
+RULES_LAG = Gauge(
+    "jianguan_rules_events_lag_records",
+    "Records of jg.events.v1 the rules have not read yet, per partition (the log's end as last"
+    " fetched minus their position): deadlines and alerts are late by as much.",
+    ["partition"],
+)
 
 # Compliance (from the case and alert projections) ----------------------------------------------
 RULES_REBUILD_REMAINING = Gauge(

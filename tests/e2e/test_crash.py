@@ -140,6 +140,22 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: P
     assert 'jianguan_store_rows_written_total{table="events"}' in store
     gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
     assert "jianguan_gateway_auth_failures_total" in gateway
+    # The rules read the provider's partition of the log to its end: position and lag shown.
+    from jianguan.contracts import topics
+    from jianguan.processors.rebuild import partition_of
+
+    label = f'{{partition="{partition_of("crash-ai", topics.PARTITIONS)}"}}'
+    caught_up = f"jianguan_rules_events_lag_records{label} 0.0"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        processors = urllib.request.urlopen(urls["processors"], timeout=10).read().decode()  # noqa: S310
+        if caught_up in processors:
+            break
+        time.sleep(0.5)
+    assert caught_up in processors
+    position = re.search(rf"jianguan_rules_events_position{re.escape(label)} (\S+)", processors)
+    assert position is not None
+    assert float(position.group(1)) >= 1
 
 
 def test_the_console_process_holds_no_writer_password(up: RunningUp) -> None:

@@ -164,13 +164,25 @@ def install_rules(
             finally:
                 await state.flush()
                 if from_events:
-                    metrics.RULES_POSITION.labels(str(partition)).set(event.message.offset + 1)
+                    _positioned(app, event.message)
 
     # On the group's leader only: one tick per provider, whatever the number of workers.
     @app.timer(interval=tick_seconds, name="rules-tick", on_leader=True)  # type: ignore[untyped-decorator]
     async def tick() -> None:
         for provider in provider_ids:
             await clock.send(key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")])
+
+
+def _positioned(app: faust.App, message: Any) -> None:
+    """The rules' position in a partition of jg.events.v1, and how far behind its end."""
+    label, position = str(message.partition), message.offset + 1
+    metrics.RULES_POSITION.labels(label).set(position)
+    try:
+        end = app.consumer.highwater(message.tp)
+    except (AssertionError, AttributeError):  # aiokafka's answer for a partition just revoked
+        return
+    if end is not None:
+        metrics.RULES_LAG.labels(label).set(max(0, end - position))
 
 
 def _skip(agent: str, event: Any, exc: Exception) -> None:

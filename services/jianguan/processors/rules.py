@@ -179,8 +179,8 @@ def _positioned(app: faust.App, message: Any) -> None:
     metrics.RULES_POSITION.labels(label).set(position)
     try:
         end = app.consumer.highwater(message.tp)
-    except (AssertionError, AttributeError):  # aiokafka's answer for a partition just revoked
-        return
+    except Exception:  # a partition just revoked, a consumer restarting: a gauge never stops
+        return  # the rules
     if end is not None:
         metrics.RULES_LAG.labels(label).set(max(0, end - position))
 

@@ -79,3 +79,26 @@ def test_realistic_traffic_in_any_order() -> None:
     assert len(ordered) > 10
     for seed in range(3):
         assert final_facts(events, "t-ai", random.Random(seed)) == ordered
+
+
+def test_a_rule_routes_only_the_kinds_it_declares() -> None:
+    """The engine routes an event only to the rules declaring its kind: no rule may route an
+    event of another kind (over every scenario of the library and the realistic mix)."""
+    from jianguan.domain.rules.sla import RELEVANT_KINDS
+
+    engine = RulesEngine({})
+    events = [ev for s in SCENARIOS for ev in s.events]
+    events += ProviderTraffic("mix", ("svc-1", "svc-2"), seed=3).events(5000, NOW)
+    routed = 0
+    for ev in events:
+        seen = observed(ev, "p")
+        if seen is None:
+            continue
+        for rule in engine.rules.values():
+            given = rule.route(seen)
+            routed += len(given)
+            if seen.kind not in rule.kinds:
+                assert given == [], (rule.rule_id, seen.kind)
+            if given:
+                assert seen.kind in RELEVANT_KINDS
+    assert routed > 100  # the check above ran on events that matter

@@ -37,6 +37,7 @@ from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.events import Observed
 from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.sla import (
+    RELEVANT_KINDS,
     AuthorityComplaints,
     ComplaintProcess,
     Complaints,
@@ -47,11 +48,6 @@ from jianguan.domain.rules.sla import (
 )
 from jianguan.domain.watermark import Watermarks
 
-# Only these kinds can change rule state; everything else skips the engine entirely.
-RELEVANT_KINDS = frozenset(
-    {"moderation", "incident_report", "model_rectification", "complaint",
-     "personal_info_request", "service_filing", "user_enforcement", "authority_complaint"}
-)  # fmt: skip
 # Their codes in the events table and on the wire (the native scanner's kinds).
 RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 _REGISTRATIONS = "registrations|"
@@ -87,6 +83,7 @@ class RulesEngine:
         ]
         self._rule_sets = [self._rules_of(c) for c in self.history]
         self.rules = self._rule_sets[-1]  # routing (which does not depend on parameters)
+        self._routes = {k: [r for r in self.rules.values() if k in r.kinds] for k in RELEVANT_KINDS}
         # Indexes kept in memory, built from the store on first use (after a restart the store
         # is what the changelog restored) and maintained on every write.
         self._dues: dict[str, list[tuple[float, str]]] | None = None  # provider → heap
@@ -127,7 +124,7 @@ class RulesEngine:
             span = self._register(ev) if registration else None
             if span is not None:
                 recompute |= self._complaints_of(ev.provider_id, ev.service_id, span)
-            for rule in self.rules.values():
+            for rule in self._routes[ev.kind]:
                 for name, given in rule.route(ev):
                     touched[unit_key(rule.rule_id, ev.provider_id, name)].append(given)
         out: list[CaseFact] = []

@@ -29,8 +29,9 @@ from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
+from jianguan.domain.rules.sla import RELEVANT_KINDS
 from jianguan.domain.watermark import Watermarks
-from jianguan.processors.engine import RELEVANT_CODES, RELEVANT_KINDS, RulesEngine
+from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
 from jianguan.processors.state import RuleState
 

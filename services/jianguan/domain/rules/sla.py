@@ -55,6 +55,8 @@ class _Rule:
     which reads only the earliest input of each role: the unit keeps only those."""
 
     rule_id = ""
+    # The kinds of event it routes (any other kind routes to nothing).
+    kinds: frozenset[str] = frozenset()
 
     @staticmethod
     def keep(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
@@ -73,6 +75,7 @@ class IllegalContent(_Rule):
     needs disposal, a report to the authority and a model rectification, each within its SLA."""
 
     rule_id = "ART14-ILLEGAL-CONTENT"
+    kinds = frozenset({"moderation", "incident_report", "model_rectification"})
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__(overrides, ("disposal_hours", "report_hours", "rectification_days"))
@@ -127,6 +130,7 @@ class Complaints(_Rule):
     """
 
     rule_id = "ART15-COMPLAINT"
+    kinds = frozenset({"complaint"})
 
     def __init__(
         self, published_days: PublishedDays, overrides: Mapping[str, float] | None = None
@@ -181,6 +185,7 @@ class UserEnforcement(_Rule):
     number the cases (``user#1``, ``user#2`` …)."""
 
     rule_id = "ART14-USER-ENFORCEMENT"
+    kinds = frozenset({"moderation", "user_enforcement"})
 
     @staticmethod
     def keep(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
@@ -250,6 +255,7 @@ class AuthorityComplaints(_Rule):
     period, by the provider's own complaint record quoting the authority's reference."""
 
     rule_id = "ART18-AUTHORITY-COMPLAINT"
+    kinds = frozenset({"authority_complaint", "complaint"})
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__(overrides, ("match_grace_days",))
@@ -277,6 +283,7 @@ class ComplaintProcess(_Rule):
     registration that publishes them meets it (late when after the one without)."""
 
     rule_id = "ART15-NO-DEADLINE"
+    kinds = frozenset({"service_filing"})
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__(overrides, ())
@@ -305,6 +312,7 @@ class PersonalInfoRequests(_Rule):
     """ART11-PI-REQUEST: a request is fulfilled or refused within N working days."""
 
     rule_id = "ART11-PI-REQUEST"
+    kinds = frozenset({"personal_info_request"})
 
     def __init__(
         self, calendar: WorkingCalendar, overrides: Mapping[str, float] | None = None
@@ -334,8 +342,17 @@ class PersonalInfoRequests(_Rule):
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
+RULE_CLASSES = (
+    IllegalContent, Complaints, UserEnforcement, AuthorityComplaints, ComplaintProcess,
+    PersonalInfoRequests,
+)  # fmt: skip
+# Only these kinds can change rule state; everything else skips the rules entirely.
+RELEVANT_KINDS = frozenset().union(*(r.kinds for r in RULE_CLASSES))
+
+
 class SlaRule(Protocol):
     rule_id: str
+    kinds: frozenset[str]
 
     def keep(self, inputs: tuple[Input, ...]) -> tuple[Input, ...]:
         """Of a unit's inputs (sorted), those its decisions can read; the rest are dropped."""

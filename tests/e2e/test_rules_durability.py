@@ -103,7 +103,9 @@ async def _committed_past_now(up: RunningUp) -> bool:
     await consumer.start()
     try:
         end = (await consumer.end_offsets([tp]))[tp]
-        deadline = time.monotonic() + 60
+        # Two workers join one after the other: each rebalance brings every partition up to
+        # the event store again before it commits (processors.rebuild), slower on a busy box.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if (await consumer.committed(tp) or 0) >= end:
                 return True

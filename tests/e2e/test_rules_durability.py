@@ -39,9 +39,6 @@ ENV = {
         {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 100 / 3600}}
     ),
     "JIANGUAN_RULE_TICK_SECONDS": "1",
-    # Two workers share the rules' partitions: the state is restored (or rebuilt) by whichever
-    # holds the provider's partition after the restart.
-    "JIANGUAN_RULES_WORKERS": "2",
 }
 
 
@@ -103,9 +100,7 @@ async def _committed_past_now(up: RunningUp) -> bool:
     await consumer.start()
     try:
         end = (await consumer.end_offsets([tp]))[tp]
-        # Two workers join one after the other: each rebalance brings every partition up to
-        # the event store again before it commits (processors.rebuild), slower on a busy box.
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if (await consumer.committed(tp) or 0) >= end:
                 return True
@@ -171,7 +166,6 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
         cases = "SELECT count(), countIf(closed = 0) FROM cases WHERE subject LIKE 'durable-hit-%'"
         assert _query(up, cases) == [(HITS, HITS)]
         logs = [tmp_path / "log" / "processors.log", *(tmp_path / "log").glob("rules-*.log")]
-        assert len(logs) == 2, logs
         text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
         rebuilt = "from the event store (its changelog was missing)" in text
         assert rebuilt == changelog_lost

@@ -21,6 +21,11 @@ from collections import deque
 ENTRY_OVERHEAD_BYTES = 240
 
 
+def _cost(key: tuple[str, str]) -> int:
+    """The bytes an id is accounted for."""
+    return len(key[0]) + len(key[1]) + ENTRY_OVERHEAD_BYTES
+
+
 class RecentIds:
     """Claim ids before producing; release them when the broker did not take them. An id is
     remembered from its claim on: only the ingest path that claimed it settles it, so an
@@ -57,7 +62,7 @@ class RecentIds:
         self._claims += 1
         ids[key] = self._claims
         self._order.append((key, self._claims))
-        self.bytes += len(provider_id) + len(event_id) + ENTRY_OVERHEAD_BYTES
+        self.bytes += _cost(key)
         if len(ids) > self._capacity or self.bytes > self._max_bytes:
             self._evict()
         return True
@@ -71,7 +76,7 @@ class RecentIds:
             key, number = order.popleft()
             if ids.get(key) == number:
                 del ids[key]
-                self.bytes -= len(key[0]) + len(key[1]) + ENTRY_OVERHEAD_BYTES
+                self.bytes -= _cost(key)
 
     def _compact(self) -> None:
         """Drops the stale entries releases left in the queue once they are as many as the live
@@ -83,7 +88,7 @@ class RecentIds:
         """Forget an in-flight id whose produce failed, so that a retry is accepted."""
         key = (provider_id, event_id)
         if self._ids.pop(key, None) is not None:
-            self.bytes -= len(provider_id) + len(event_id) + ENTRY_OVERHEAD_BYTES
+            self.bytes -= _cost(key)
             if len(self._order) > 2 * len(self._ids) + 1024:
                 self._compact()
 

@@ -9,7 +9,9 @@ of the record; ``flush`` hands them to a writer task, which appends them in writ
 record batches for the table's changelog partition and gives each to a producer of its own. The
 record path never waits for the broker: aiokafka takes one batch per partition at a time, and a
 record waiting for the previous one's batch capped the rules near 50,000 events/s (measured);
-what is handed over meanwhile goes out merged in the next batch. Each write is still one
+what is handed over meanwhile goes out in the next batches, record after record (never merged
+across records: a key's later write moved past a marker would leave the marker claiming a write
+the changelog lacks). Each write is still one
 changelog record under its own key (compaction and faust's recovery read them as faust's own);
 faust still owns the table: its changelog topic and recovery on assignment.
 
@@ -49,6 +51,7 @@ class RuleState(MutableMapping[str, bytes]):
         self._pending: dict[int, dict[bytes, bytes | None]] = {}
         # Each flush's writes, oldest first, until the writer task sends them.
         self._handed: deque[dict[int, dict[bytes, bytes | None]]] = deque()
+        self.in_flight = 0  # writes handed over that the writer has not sent yet
         self._writer: asyncio.Task[None] | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -94,19 +97,15 @@ class RuleState(MutableMapping[str, bytes]):
         """Writes not yet handed to the changelog."""
         return sum(map(len, self._pending.values()))
 
-    @property
-    def in_flight(self) -> int:
-        """Writes handed over that the changelog writer has not sent yet."""
-        return sum(len(w) for handed in self._handed for w in handed.values())
-
     async def flush(self) -> None:
         """Hands the writes kept so far to the changelog writer and returns (it waits only when
         ``MAX_IN_FLIGHT`` writes are already waiting to be sent). The writer sends them in the
-        order they were made, one batch per partition (more when they exceed a batch), merging
+        order they were made, one batch per partition (more when they exceed a batch), with
         what was handed over while it was sending: a record never waits for the broker to take
         the previous record's batch (aiokafka takes one batch per partition at a time)."""
         if self._pending:
             self._handed.append(self._pending)
+            self.in_flight += self.pending
             self._pending = {}
             self._wake()
         while self.in_flight > MAX_IN_FLIGHT:
@@ -126,24 +125,27 @@ class RuleState(MutableMapping[str, bytes]):
             return
         topic = self._table.changelog_topic.get_topic_name()
         while self._handed:
-            merged: dict[int, dict[bytes, bytes | None]] = {}
-            while self._handed:  # in order: a key's last write, where it was made
+            # Everything handed over so far, per partition, record after record.
+            queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
+            while self._handed:
                 for partition, writes in self._handed.popleft().items():
-                    into = merged.setdefault(partition, {})
-                    for key, value in writes.items():
-                        into.pop(key, None)
-                        into[key] = value
-            for partition, writes in merged.items():
+                    queued.setdefault(partition, []).extend(writes.items())
+                    self.in_flight -= len(writes)
+            for partition, in_order in queued.items():
                 try:
-                    await self._send_all(producer, topic, partition, writes)
+                    await self._send_all(producer, topic, partition, in_order)
                 except Exception as exc:  # the broker unreachable for the producer's timeout
                     log.error("rules: changelog writes of partition %d lost: %s", partition, exc)
 
     async def _send_all(
-        self, producer: AIOKafkaProducer, topic: str, partition: int, writes: dict[bytes, Any]
+        self,
+        producer: AIOKafkaProducer,
+        topic: str,
+        partition: int,
+        writes: list[tuple[bytes, bytes | None]],
     ) -> None:
         batch = producer.create_batch()
-        for key, value in writes.items():
+        for key, value in writes:
             if batch.append(key=key, value=value, timestamp=None) is None:
                 await self._send(producer, batch, topic, partition)
                 batch = producer.create_batch()

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka system-packages protos protos-check check-deploy lint test test-unit fuzz demo smoke bench clean
+.PHONY: help install kafka system-packages protos protos-check check-deploy lint test test-unit fuzz demo smoke bench bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ smoke: install ## N events through the stack, one JSON line, exit 0 only if all 
 bench: install ## ingest benchmark (gateway -> ClickHouse vs the broker alone) and the duplicate memory's claim cost, JSON in bench/results/
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dedup.py
+
+bench-sustained: install ## ten minutes at half the measured maximum, every rule on: per-minute stored rate, rules lag, freshness, alert latency, RSS and CPU of each process (JSON in bench/results/)
+	$(BIN)/python bench/sustained.py
 
 clean: ## remove the venv, tool installs and runtime state
 	rm -rf $(VENV) protos/node_modules var .cache

@@ -11,40 +11,52 @@ from pathlib import Path
 from typing import Any
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _proc_stat(pid: int) -> tuple[str, int, float] | None:
-    """(command name, parent pid, CPU seconds used) of a live process."""
+def _proc_stat(pid: int) -> tuple[str, int, float, int] | None:
+    """(command name, parent pid, CPU seconds used, resident bytes) of a live process."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     name = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
-    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+    return (
+        name,
+        int(fields[1]),
+        (int(fields[11]) + int(fields[12])) / _TICKS,
+        int(fields[21]) * _PAGE,
+    )
 
 
-def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
-    """CPU seconds of ``root`` and its descendants, keyed by label (or command name)."""
+def usage_by_process(root: int, labels: dict[int, str]) -> dict[str, tuple[float, int]]:
+    """(CPU seconds, resident bytes) of ``root`` and its descendants, summed by label (or
+    command name; the broker's JVM is "kafka")."""
     stats = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             st = _proc_stat(int(entry.name))
             if st is not None:
                 stats[int(entry.name)] = st
-    out: dict[str, float] = {}
-
-    def walk(pid: int) -> None:
-        name, _, cpu = stats[pid]
+    children: dict[int, list[int]] = {}
+    for pid, (_, parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    out: dict[str, tuple[float, int]] = {}
+    todo = [root] if root in stats else []
+    while todo:
+        pid = todo.pop()
+        name, _, cpu, rss = stats[pid]
         label = labels.get(pid, "kafka" if name == "java" else name)
-        out[label] = out.get(label, 0.0) + cpu
-        for child, (_, parent, _) in stats.items():
-            if parent == pid:
-                walk(child)
-
-    if root in stats:
-        walk(root)
+        was = out.get(label, (0.0, 0))
+        out[label] = (was[0] + cpu, was[1] + rss)
+        todo += children.get(pid, [])
     return out
+
+
+def cpu_by_process(root: int, labels: dict[int, str]) -> dict[str, float]:
+    """CPU seconds of ``root`` and its descendants, keyed by label (or command name)."""
+    return {k: cpu for k, (cpu, _) in usage_by_process(root, labels).items()}
 
 
 def quantiles(samples: list[float]) -> dict[str, float]:

@@ -29,7 +29,7 @@ from common import cpu_by_process, write_result  # bench/common.py, beside this 
 from jianguan.contracts import pb, topics
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.kafka_admin import ensure_topics
-from jianguan.runtime.launcher import launched_up
+from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor
 
@@ -103,70 +103,88 @@ def rules_of(cpu: dict[str, float]) -> float:
     return sum(v for k, v in cpu.items() if k == "processors" or k.startswith("rules-"))
 
 
+def rules_metrics(up: RunningUp) -> list[str]:
+    """The metrics endpoints of the processes hosting the rules."""
+    return [
+        endpoint(up.banner, f"{n} metrics")
+        for n in up.pids
+        if n == "processors" or n.startswith("rules-")
+    ]
+
+
+TOKENS = {pid: f"bench-token-{pid}" for pid in PROVIDERS}
+
+
+def registered(tokens: dict[str, str]) -> list[Provider]:
+    """Providers with these tokens and no rate limit (the bench measures the platform)."""
+    return [
+        Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
+        for p, t in tokens.items()
+    ]
+
+
 def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
-    tokens = {pid: f"bench-token-{pid}" for pid in PROVIDERS}
-    registry = ProviderRegistry(
-        [
-            Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
-            for p, t in tokens.items()
-        ]
-    )
     with (
         tempfile.TemporaryDirectory(prefix="jianguan-bench-") as tmp,
-        launched_up(Path(tmp), registry) as up,
+        launched_up(Path(tmp), ProviderRegistry(registered(TOKENS))) as up,
     ):
-        ex = ServerExecutor(up.writer_url)
-        # Warm-up: one small batch per provider, stored, so the measurement starts with every
-        # consumer joined and every connection open (sustained rate, not start-up time).
-        warm = {p: payloads_for(p, 500, 500, seed=99) for p in PROVIDERS}
+        return burst(up, data, total)
 
-        async def warm_up() -> list[int]:
-            return await asyncio.gather(*(send(up.gateway, tokens[p], warm[p]) for p in PROVIDERS))
 
-        warmed = sum(asyncio.run(warm_up()))
-        deadline = time.monotonic() + 120
-        while int(ex.execute("SELECT count() FROM events")[0][0]) < warmed:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the warm-up batches were not stored in 120 s: see {tmp}/log")
-            time.sleep(0.05)
-        labels = {up.proc.pid: "up (supervisor)", **{pid: n for n, pid in up.pids.items()}}
-        workers = sum(1 for n in up.pids if n == "processors" or n.startswith("rules-"))
-        cpu_before = cpu_by_process(up.proc.pid, labels)
-        bench_before = time.process_time()
-        started = time.perf_counter()
+def burst(up: RunningUp, data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
+    """Through a running platform (PROVIDERS registered with TOKENS): ``data`` sent as fast as
+    the gateway takes it, timed until stored and until the rules have read all of it."""
+    tokens = TOKENS
+    ex = ServerExecutor(up.writer_url)
+    # Warm-up: one small batch per provider, stored, so the measurement starts with every
+    # consumer joined and every connection open (sustained rate, not start-up time).
+    warm = {p: payloads_for(p, 500, 500, seed=99) for p in PROVIDERS}
 
-        async def all_streams() -> list[int]:
-            return await asyncio.gather(*(send(up.gateway, tokens[p], data[p]) for p in PROVIDERS))
+    async def warm_up() -> list[int]:
+        return await asyncio.gather(*(send(up.gateway, tokens[p], warm[p]) for p in PROVIDERS))
 
-        accepted = sum(asyncio.run(all_streams()))
-        acked = time.perf_counter() - started
-        # Poll the cheap physical count while waiting; the exact count (FINAL) once at the end.
-        while time.perf_counter() - started < 300:
-            if int(ex.execute("SELECT count() FROM events")[0][0]) >= accepted + warmed:
-                break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        cpu_after = cpu_by_process(up.proc.pid, labels)
-        cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
-        cpu["load generator (this process)"] = time.process_time() - bench_before
-        stored = int(ex.execute("SELECT count() FROM events FINAL")[0][0]) - warmed
-        ex.close()
-        # The rules run at lower priority and catch up from the log once the burst is stored:
-        # caught up when every rules worker's position in jg.events.v1 (its metrics) has
-        # reached the log's end as it is now.
-        end = log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
-        metrics_urls = [
-            endpoint(up.banner, f"{n} metrics")
-            for n in up.pids
-            if n == "processors" or n.startswith("rules-")
-        ]
-        while time.perf_counter() - started < 600:
-            position = rules_position(metrics_urls)
-            if all(position.get(p, 0) >= e for p, e in end.items()):
-                break
-            time.sleep(0.05)
-        rules_idle = time.perf_counter() - started
-        rules_total = rules_of(cpu_by_process(up.proc.pid, labels)) - rules_of(cpu_before)
+    warmed = sum(asyncio.run(warm_up()))
+    deadline = time.monotonic() + 120
+    while int(ex.execute("SELECT count() FROM events")[0][0]) < warmed:
+        if time.monotonic() > deadline:
+            raise SystemExit(
+                "the warm-up batches were not stored in 120 s: see the state dir's log"
+            )
+        time.sleep(0.05)
+    labels = {up.proc.pid: "up (supervisor)", **{pid: n for n, pid in up.pids.items()}}
+    workers = sum(1 for n in up.pids if n == "processors" or n.startswith("rules-"))
+    cpu_before = cpu_by_process(up.proc.pid, labels)
+    bench_before = time.process_time()
+    started = time.perf_counter()
+
+    async def all_streams() -> list[int]:
+        return await asyncio.gather(*(send(up.gateway, tokens[p], data[p]) for p in PROVIDERS))
+
+    accepted = sum(asyncio.run(all_streams()))
+    acked = time.perf_counter() - started
+    # Poll the cheap physical count while waiting; the exact count (FINAL) once at the end.
+    while time.perf_counter() - started < 300:
+        if int(ex.execute("SELECT count() FROM events")[0][0]) >= accepted + warmed:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    cpu_after = cpu_by_process(up.proc.pid, labels)
+    cpu = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+    cpu["load generator (this process)"] = time.process_time() - bench_before
+    stored = int(ex.execute("SELECT count() FROM events FINAL")[0][0]) - warmed
+    ex.close()
+    # The rules run at lower priority and catch up from the log once the burst is stored:
+    # caught up when every rules worker's position in jg.events.v1 (its metrics) has
+    # reached the log's end as it is now.
+    end = log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
+    metrics_urls = rules_metrics(up)
+    while time.perf_counter() - started < 600:
+        position = rules_position(metrics_urls)
+        if all(position.get(p, 0) >= e for p, e in end.items()):
+            break
+        time.sleep(0.05)
+    rules_idle = time.perf_counter() - started
+    rules_total = rules_of(cpu_by_process(up.proc.pid, labels)) - rules_of(cpu_before)
     return {
         "events": total,
         "accepted": accepted,

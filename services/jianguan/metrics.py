@@ -128,12 +128,14 @@ RULES_REBUILT = Counter(
 )
 CASES_OPEN = Gauge(
     "jianguan_cases_open",
-    "Cases not closed, by article and severity.",
+    "Cases not closed, by article and severity: each rules worker counts those of its partitions"
+    " (sum over the workers), from its state, never by a query over every case fact.",
     ["article", "severity"],
 )
 CASES_OVERDUE = Gauge(
     "jianguan_cases_overdue",
-    "Open cases with at least one missed deadline, by article and severity.",
+    "Open cases with at least one missed deadline, by article and severity (per rules worker,"
+    " as jianguan_cases_open).",
     ["article", "severity"],
 )
 ALERTS_RECENT = Gauge(

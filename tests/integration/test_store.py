@@ -242,6 +242,30 @@ class StoreContract:
         assert list(alerts["ART14-ORPHAN-REFERENCE"].evidence) == ["rep-1"]
         assert alerts["ART15-ORPHAN-STATUS"].alert_id.endswith(":cmp-x")
 
+    def test_orphan_checks_read_the_arrivals_since_the_last_round(self, executor: Executor) -> None:
+        """A round after another reads only the citations that arrived since that round's grace
+        boundary (less an hour): one that arrived before was judged by an earlier round."""
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        now = time.time()
+        for received, tag in ((now - 2 * 86400, "early"), (now - 3600, "recent")):
+            report = generation(f"rep-{tag}", now=now - 3 * 86400)
+            report.incident_report.authority = "CAC"
+            report.incident_report.related_event_ids.append(f"hit-{tag}")
+            batch = ColumnBatch()
+            raw = pb.EventBatch(events=[report]).SerializeToString()
+            batch.add_record(raw, RecordMeta("acme-ai", int(received), 0, 0), 0)
+            BatchWriter(executor).write(batch)
+
+        def orphans(previous: float | None) -> list[str]:
+            found = run_checks(executor, now, previous=previous)
+            ids = [a.alert_id for a in found if a.rule_id == "ART14-ORPHAN-REFERENCE"]
+            return sorted(i.rsplit(":", 1)[1] for i in ids)
+
+        assert orphans(None) == ["hit-early", "hit-recent"]
+        assert orphans(now - 60) == ["hit-recent"]
+
     def test_cancellation_check(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks
 

@@ -220,3 +220,32 @@ def test_a_unit_is_decided_with_the_configuration_in_force_at_its_first_event() 
     }  # fmt: skip
     params = {p.name: p.value for p in opened["ART14-ILLEGAL-CONTENT:acme:m1"].parameters}
     assert params["disposal_hours"] == "2"
+
+
+def _cites(kind: str, event_id: str, at: float) -> Observed:
+    return Observed("acme", "svc", event_id, kind, at, {"related_event_ids": ("m1",)})
+
+
+def test_cases_open_and_overdue_are_counted_from_the_units() -> None:
+    store: dict[str, bytes] = {}
+    engine = RulesEngine(store)
+    rule = "ART14-ILLEGAL-CONTENT"
+    assert set(engine.case_counts().values()) == {(0, 0)}
+    engine.process([_hit()], now=T0)
+    assert engine.case_counts()[rule] == (1, 0)
+    engine.tick(T0 + 2 * 3600)  # the disposal is missed
+    assert engine.case_counts()[rule] == (1, 1)
+    # A restarted engine counts the same from its store.
+    assert RulesEngine(store).case_counts() == engine.case_counts()
+    # Disposed of (late), reported and rectified: closed, neither open nor overdue.
+    disposal = {"stage": "OUTPUT", "action": "REMOVED", "disposes_event_id": "m1"}
+    engine.process(
+        [
+            Observed("acme", "svc", "d1", "moderation", T0 + 3 * 3600, disposal),
+            _cites("incident_report", "r1", T0 + 3 * 3600),
+            _cites("model_rectification", "x1", T0 + 4 * 3600),
+        ],
+        now=T0 + 5 * 3600,
+    )
+    assert engine.case_counts()[rule] == (0, 0)
+    assert RulesEngine(store).case_counts()[rule] == (0, 0)

@@ -56,3 +56,26 @@ def test_an_alert_is_published_once_and_again_only_when_its_severity_changes() -
     fresh = unpublished(found, {"a": "high", "c": "high"})
     assert [(a.alert_id, a.severity) for a in fresh] == [("b", "high"), ("c", "critical")]
     assert unpublished(found, {"a": "high", "b": "high", "c": "critical"}) == []
+
+
+def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
+    """Migration 0015 keeps the labelled count at insert time with a copy of LABEL_OK (SQL cannot
+    import it): every condition on labels in that file is this one."""
+    from importlib import resources
+
+    from jianguan.store.checks import LABEL_OK
+
+    sql = (
+        resources.files("jianguan.store")
+        .joinpath("migrations", "0015_check_summaries.sql")
+        .read_text(encoding="utf-8")
+    )
+    assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4
+
+
+def test_no_check_reads_the_event_store() -> None:
+    """Checks read the summaries (migration 0015): a query over `events` costs the history."""
+    from jianguan.store.checks import CHECKS
+
+    for check in CHECKS:
+        assert " events" not in check.sql.replace("\n", " "), check.rule_id

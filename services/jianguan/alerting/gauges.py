@@ -1,6 +1,7 @@
-"""Compliance gauges for Prometheus, refreshed from the case and alert projections: open and
-overdue cases by article and severity, and recent alerts by rule and provider (what the
-Prometheus alerting rules in deploy/prometheus/ fire on)."""
+"""Compliance gauges for Prometheus, refreshed from the alert projection: recent alerts by rule
+and provider (what the Prometheus alerting rules in deploy/prometheus/ fire on). Open and
+overdue cases are counted by the rules themselves (``processors.rules``), from their state: a
+query over every case fact every few seconds grew with the history."""
 
 from __future__ import annotations
 
@@ -16,11 +17,6 @@ from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)
 
-CASES_SQL = """
-SELECT article, severity, countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0)
-FROM cases
-GROUP BY article, severity
-"""
 ALERTS_SQL = """
 SELECT rule_id, article, severity, provider_id, count()
 FROM alerts FINAL
@@ -47,11 +43,7 @@ class ComplianceGauges:
         self._url = url
         self._interval_s = interval_s
         self._stopping = asyncio.Event()
-        self._known: dict[str, set[tuple[str, ...]]] = {
-            "open": set(),
-            "overdue": set(),
-            "alerts": set(),
-        }
+        self._known: dict[str, set[tuple[str, ...]]] = {"alerts": set()}
 
     async def start(self) -> None:
         return None
@@ -62,12 +54,9 @@ class ComplianceGauges:
     def refresh(self) -> None:
         ex = ServerExecutor(self._url)
         try:
-            cases: list[tuple[Any, ...]] = ex.execute(CASES_SQL)
             alerts: list[tuple[Any, ...]] = ex.execute(ALERTS_SQL)
         finally:
             ex.close()
-        _publish(metrics.CASES_OPEN, {(a, s): o for a, s, o, _ in cases}, self._known["open"])
-        _publish(metrics.CASES_OVERDUE, {(a, s): d for a, s, _, d in cases}, self._known["overdue"])
         _publish(
             metrics.ALERTS_RECENT,
             {(r, a, s, p): n for r, a, s, p, n in alerts},

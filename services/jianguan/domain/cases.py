@@ -279,6 +279,24 @@ def add_inputs(unit: Unit, new: Iterable[Input], keep: Keep = every_input) -> Un
     return Unit(inputs, unit.emitted, unit.revision)
 
 
+def tally(unit: Unit) -> tuple[int, int]:
+    """(open, overdue) cases of a unit, from the facts it last emitted: a case is open from its
+    OPENED fact until its CLOSED one, and overdue while open with a deadline missed."""
+    opened: set[str] = set()
+    closed: set[str] = set()
+    missed: set[str] = set()
+    for fact_id in unit.emitted or ():
+        case, kind, _ = fact_id.rsplit("/", 2)
+        if kind == "OPENED":
+            opened.add(case)
+        elif kind == "CLOSED":
+            closed.add(case)
+        elif kind == "DEADLINE_MISSED":
+            missed.add(case)
+    still = opened - closed
+    return len(still), len(still & missed)
+
+
 def _case_text(c: Case) -> str:
     return (
         f"Case(case_id={c.case_id!r}, rule_id={c.rule_id!r}, provider_id={c.provider_id!r},"

@@ -32,7 +32,7 @@ from jianguan.contracts.facts import (
 )
 from jianguan.domain import registrations
 from jianguan.domain.calendar import WorkingCalendar
-from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise
+from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise, tally
 from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.events import Observed
 from jianguan.domain.registrations import Registration
@@ -91,6 +91,9 @@ class RulesEngine:
         self._by_service: dict[tuple[str, str], list[tuple[float, str]]] | None = None
         # (provider, service) → its registrations, sorted
         self._registrations: dict[tuple[str, str], list[Registration]] | None = None
+        # unit key → its (open, overdue) cases, and their sums per rule
+        self._tallies: dict[str, tuple[int, int]] | None = None
+        self._totals: dict[str, list[int]] = {}
 
     def _rules_of(self, c: RuleConfiguration) -> dict[str, SlaRule]:
         o = c.overrides
@@ -109,6 +112,7 @@ class RulesEngine:
         self._dues = None
         self._by_service = None
         self._registrations = None
+        self._tallies = None
 
     # -- events ----------------------------------------------------------------------------
 
@@ -170,6 +174,8 @@ class RulesEngine:
             heapq.heappush(self._dues[provider_id], (unit.next_due, key))
         if self._by_service is not None and rule_id == Complaints.rule_id:
             self._index_complaint(key, unit)
+        if self._tallies is not None:
+            self._count(key, rule_id, tally(unit))
         facts = [case_fact(s) for s in changed]
         return facts + [retraction(r, rule_id, provider_id, now) for r in retracted]
 
@@ -236,6 +242,33 @@ class RulesEngine:
                 at = bisect.bisect_left(received, entry)
                 if at == len(received) or received[at] != entry:
                     received.insert(at, entry)
+
+    # -- cases open and overdue -----------------------------------------------------------------
+
+    def case_counts(self) -> dict[str, tuple[int, int]]:
+        """Rule id → (open, overdue) cases in the store (counted from it at first use, then kept
+        on every decision), for the gauges: a sum over units, never a query over every fact."""
+        if self._tallies is None:
+            self._tallies, self._totals = {}, {}
+            for key, raw in list(self.store.items()):
+                rule_id = key.partition("|")[0]
+                if rule_id in self.rules:
+                    self._count(key, rule_id, tally(decode_unit(raw)))
+        totals = self._totals
+        return {r: (totals[r][0], totals[r][1]) if r in totals else (0, 0) for r in self.rules}
+
+    def _count(self, key: str, rule_id: str, now: tuple[int, int]) -> None:
+        assert self._tallies is not None
+        before = self._tallies.get(key, (0, 0))
+        if now == before:
+            return
+        if now == (0, 0):
+            del self._tallies[key]
+        else:
+            self._tallies[key] = now
+        totals = self._totals.setdefault(rule_id, [0, 0])
+        totals[0] += now[0] - before[0]
+        totals[1] += now[1] - before[1]
 
     def _due_index(self) -> dict[str, list[tuple[float, str]]]:
         if self._dues is None:

@@ -24,17 +24,28 @@ from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 
 log = logging.getLogger(__name__)
 HOUR = 3600
+LOOKBACK_S = 7 * 86400  # how far back labeling and minor-mode use are judged
 
 
 def check_params(
-    rule_id: str, now: float, lookback_s: float, overrides: Mapping[str, Mapping[str, float]]
+    rule_id: str,
+    now: float,
+    lookback_s: float,
+    overrides: Mapping[str, Mapping[str, float]],
+    previous: float | None = None,
 ) -> dict[str, Any]:
+    """A check's parameters at ``now``. ``previous``: when the last round ran (None: no round
+    before, every arrival is judged); a check with a grace period then reads only what arrived
+    since that round's grace boundary, less an hour for clock skew."""
     rule = BY_ID[rule_id]
     params: dict[str, Any] = {p.name: p.default for p in rule.params}
     params.update(overrides.get(rule_id, {}))
     # Only completed hours are judged, so an hour's share does not flap while it fills.
     until = int(now // HOUR * HOUR) if rule_id == "ART12-LABELING" else int(now)
-    params.update({"since": int(now - lookback_s), "until": until})
+    arrived_since = 0
+    if previous is not None and "grace_hours" in params:
+        arrived_since = max(0, int(previous - float(params["grace_hours"]) * HOUR - HOUR))
+    params.update({"since": int(now - lookback_s), "until": until, "arrived_since": arrived_since})
     return params
 
 
@@ -87,13 +98,14 @@ def published_alerts(executor: Executor) -> dict[str, str]:
 def run_checks(
     executor: Executor,
     now: float,
-    lookback_s: float = 7 * 86400,
+    lookback_s: float = LOOKBACK_S,
     overrides: Mapping[str, Mapping[str, float]] | None = None,
     calendar: WorkingCalendar | None = None,
+    previous: float | None = None,
 ) -> list[pb.cases_pb2.Alert]:
     alerts = []
     for check in CHECKS:
-        params = check_params(check.rule_id, now, lookback_s, overrides or {})
+        params = check_params(check.rule_id, now, lookback_s, overrides or {}, previous)
         rows = executor.execute(check.sql, params)
         if check.post is not None:
             rows = check.post(rows, params, now, calendar or WorkingCalendar())
@@ -122,6 +134,8 @@ class StoreMonitor:
         self._stopping = asyncio.Event()
         # alert id → severity published; None until read from the alerts table
         self._published: dict[str, str] | None = None
+        # when the last round that succeeded ran; the first round reads a lookback's arrivals
+        self._previous = time.time() - LOOKBACK_S
 
     async def start(self) -> None:
         await self._producer.start()
@@ -129,30 +143,42 @@ class StoreMonitor:
     def request_stop(self) -> None:
         self._stopping.set()
 
-    def _check_once(self) -> list[pb.cases_pb2.Alert]:
-        """The alerts of this round that were not published yet."""
+    def _check_once(self) -> tuple[float, list[pb.cases_pb2.Alert]]:
+        """When this round ran, and its alerts that were not published yet."""
         ex = ServerExecutor(self._url)
         try:
             if self._published is None:
                 self._published = published_alerts(ex)
-            found = run_checks(ex, time.time(), overrides=self._overrides, calendar=self._calendar)
+            now = time.time()
+            found = run_checks(
+                ex,
+                now,
+                overrides=self._overrides,
+                calendar=self._calendar,
+                previous=self._previous,
+            )
         finally:
             ex.close()
-        return unpublished(found, self._published)
+        return now, unpublished(found, self._published)
 
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
                 try:
-                    found = await asyncio.to_thread(self._check_once)
+                    now, found = await asyncio.to_thread(self._check_once)
                     by_provider: dict[str, list[pb.cases_pb2.Alert]] = {}
                     for a in found:
                         by_provider.setdefault(a.provider_id, []).append(a)
+                    sent = True
                     for provider, raised in sorted(by_provider.items()):
                         value = pb.cases_pb2.Alerts(alerts=raised).SerializeToString()
                         if await self._producer.send(self._topic, provider.encode(), value, []):
                             assert self._published is not None
                             self._published.update((a.alert_id, a.severity) for a in raised)
+                        else:
+                            sent = False
+                    if sent:  # else the next round reads the same arrivals again
+                        self._previous = now
                 except Exception as exc:  # a failed round is retried next round
                     log.warning("store checks failed: %s", exc)
                 with contextlib.suppress(TimeoutError):

@@ -29,7 +29,8 @@ from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
-from jianguan.domain.rules.sla import RELEVANT_KINDS
+from jianguan.domain.rules.catalog import BY_ID
+from jianguan.domain.rules.sla import RELEVANT_KINDS, RULE_CLASSES
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
@@ -167,6 +168,11 @@ def install_rules(
                 if from_events:
                     _positioned(app, event.message)
 
+    # In every worker: its share of the cases open and overdue (Prometheus sums the workers).
+    @app.timer(interval=tick_seconds, name="case-gauges")  # type: ignore[untyped-decorator]
+    async def case_gauges() -> None:
+        _publish_counts(engine.case_counts())
+
     # On the group's leader only: one tick per provider, whatever the number of workers.
     @app.timer(interval=tick_seconds, name="rules-tick", on_leader=True)  # type: ignore[untyped-decorator]
     async def tick() -> None:
@@ -186,12 +192,28 @@ def _positioned(app: faust.App, message: Any) -> None:
         metrics.RULES_LAG.labels(label).set(max(0, end - position))
 
 
+def _publish_counts(counts: Mapping[str, tuple[int, int]]) -> None:
+    """Cases open and overdue by article and severity, every rule of the engine included (a
+    rule with none shows 0)."""
+    by_label: dict[tuple[str, str], list[int]] = {}
+    for rule_id in ENGINE_RULES:
+        rule = BY_ID[rule_id]
+        open_, overdue = counts.get(rule_id, (0, 0))
+        total = by_label.setdefault((rule.article.ref, rule.severity), [0, 0])
+        total[0] += open_
+        total[1] += overdue
+    for (article, severity), (open_, overdue) in by_label.items():
+        metrics.CASES_OPEN.labels(article, severity).set(open_)
+        metrics.CASES_OVERDUE.labels(article, severity).set(overdue)
+
+
 def _skip(agent: str, event: Any, exc: Exception) -> None:
     metrics.RULES_SKIPPED.labels(agent).inc()
     where = f"{event.message.topic}[{event.message.partition}]@{event.message.offset}"
     log.error("%s: record %s is unreadable (%s); skipped", agent, where, exc)
 
 
+ENGINE_RULES = tuple(r.rule_id for r in RULE_CLASSES)
 _INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
 
 

@@ -1,6 +1,12 @@
 """Rules checked on the event store (aggregates over many events rather than one case per
 subject): each is a parameterised query returning one row per violation, in the SQL subset both
-ClickHouse 18.16 and modern ClickHouse run. ``processors.monitor`` turns rows into alerts."""
+ClickHouse 18.16 and modern ClickHouse run. ``processors.monitor`` turns rows into alerts.
+
+The queries read the summaries the inserts into ``events`` keep (migration 0015), never the
+event store itself, so a round costs the same after an hour or a year of events: filings and
+served models per service, labeling per hour, minor-mode minutes per user and day (within the
+lookback ``since``), unfiled offshore observations, and the citations and complaint updates that
+arrived since ``arrived_since`` (the monitor passes the last round's reach; 0 judges them all)."""
 
 from __future__ import annotations
 
@@ -31,22 +37,27 @@ LABEL_OK = (
 
 LABELING = Check(
     "ART12-LABELING",
-    f"""
+    """
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled), ' of ', toString(total),
               ' image/video/audio generations in the hour from ', toString(hour), ' UTC')
            AS summary,
-       arraySort(samples) AS evidence
+       samples AS evidence
 FROM
 (
-    SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, count() AS total,
-           countIf({LABEL_OK}) AS labeled,
-           groupArrayIf(10)(event_id, NOT ({LABEL_OK})) AS samples
-    FROM events FINAL
-    WHERE kind = 10 AND output_type IN (3, 4, 5)
-      AND occurred_at >= toDateTime(%(since)s) AND occurred_at < toDateTime(%(until)s)
+    SELECT provider_id, service_id, hour, countMerge(total) AS total, sumMerge(labeled) AS labeled
+    FROM labeling_hours
+    WHERE hour >= toStartOfHour(toDateTime(%(since)s)) AND hour < toDateTime(%(until)s)
     GROUP BY provider_id, service_id, hour
-)
+) AS counted
+ANY LEFT JOIN
+(
+    SELECT provider_id, service_id, hour,
+           arraySlice(arraySort(groupArray(event_id)), 1, 10) AS samples
+    FROM unlabeled_outputs FINAL
+    WHERE hour >= toStartOfHour(toDateTime(%(since)s)) AND hour < toDateTime(%(until)s)
+    GROUP BY provider_id, service_id, hour
+) AS unlabeled USING (provider_id, service_id, hour)
 WHERE labeled < total * %(min_labeled_share)s
 ORDER BY provider_id, service_id, subject
 """,
@@ -61,19 +72,29 @@ SELECT provider_id, service_id, service_id AS subject, generations AS magnitude,
               if(assessed, '', ' security assessment'),
               if(assessed OR filed, '', ' and'),
               if(filed, '', ' algorithm filing')) AS summary,
-       [toString(first_served)] AS evidence
+       [toString(toDateTime(first_served, 'UTC'))] AS evidence
 FROM
 (
+    SELECT provider_id, service_id, min(first) AS first_served, sum(n) AS generations
+    FROM
+    (
+        SELECT provider_id, service_id, model, minMerge(first_served) AS first,
+               countMerge(generations) AS n
+        FROM served_models
+        GROUP BY provider_id, service_id, model
+    )
+    GROUP BY provider_id, service_id
+) AS served
+ANY INNER JOIN
+(
     SELECT provider_id, service_id,
-           max(kind = 15 AND filing_kind = 1 AND public_opinion_attribute = 1) AS public_opinion,
-           max(kind = 15 AND filing_kind = 2 AND filing_status = 2) AS assessed,
-           max(kind = 15 AND filing_kind = 3 AND filing_status = 2) AS filed,
-           countIf(kind = 10) AS generations,
-           minIf(occurred_at, kind = 10) AS first_served
-    FROM events FINAL
+           max(filing_kind = 1 AND public_opinion_attribute = 1) AS public_opinion,
+           max(filing_kind = 2 AND filing_status = 2) AS assessed,
+           max(filing_kind = 3 AND filing_status = 2) AS filed
+    FROM filings FINAL
     WHERE occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, service_id
-)
+) AS declared USING (provider_id, service_id)
 WHERE public_opinion = 1 AND generations > 0 AND NOT (assessed = 1 AND filed = 1)
 ORDER BY provider_id, service_id
 """,
@@ -86,14 +107,14 @@ SELECT provider_id, '' AS service_id, target AS subject, users AS magnitude,
        concat(target, ' (', jurisdiction, ') serves an estimated ', toString(users),
               ' domestic users without a filing; seen ', toString(observations), ' times')
            AS summary,
-       arraySort(observation_ids) AS evidence
+       observation_ids AS evidence
 FROM
 (
-    SELECT provider_id, subject_id AS target, max(estimated_domestic_users) AS users,
+    SELECT provider_id, target, max(estimated_domestic_users) AS users,
            count() AS observations, any(jurisdiction) AS jurisdiction,
-           groupArray(10)(event_id) AS observation_ids
-    FROM events FINAL
-    WHERE kind = 18 AND filing_number = '' AND occurred_at < toDateTime(%(until)s)
+           arraySlice(arraySort(groupArray(event_id)), 1, 10) AS observation_ids
+    FROM offshore_observations FINAL
+    WHERE occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, target
 )
 WHERE users > 0
@@ -121,25 +142,26 @@ def _late_change_filings(
 CHANGE_FILING = Check(
     "ART17-CHANGE",
     """
-SELECT provider_id, service_id, model, toUInt32(first_seen), toUInt32(filed_at)
+SELECT provider_id, service_id, model, first_seen, filed_at
 FROM
 (
-    SELECT provider_id, service_id, response_model AS model, min(occurred_at) AS first_seen
-    FROM events FINAL
-    WHERE kind = 10 AND response_model != '' AND occurred_at < toDateTime(%(until)s)
+    SELECT provider_id, service_id, model, minMerge(first_served) AS first_seen
+    FROM served_models
+    WHERE model != ''
     GROUP BY provider_id, service_id, model
 ) AS served
 ANY LEFT JOIN
 (
-    SELECT provider_id, service_id, model_version AS model, min(occurred_at) AS filed_at
-    FROM events FINAL
-    WHERE kind = 15 AND filing_kind IN (1, 4) AND filing_status != 3 AND model_version != ''
+    SELECT provider_id, service_id, model_version AS model,
+           toUInt32(min(occurred_at)) AS filed_at
+    FROM filings FINAL
+    WHERE filing_kind IN (1, 4) AND filing_status != 3 AND model_version != ''
     GROUP BY provider_id, service_id, model
 ) AS filed USING (provider_id, service_id, model)
-WHERE (provider_id, service_id) IN
+WHERE first_seen < %(until)s AND (provider_id, service_id) IN
 (
-    SELECT provider_id, service_id FROM events FINAL
-    WHERE kind = 15 AND filing_kind = 1 AND public_opinion_attribute = 1
+    SELECT provider_id, service_id FROM filings FINAL
+    WHERE filing_kind = 1 AND public_opinion_attribute = 1
 )
 ORDER BY provider_id, service_id, model
 """,
@@ -171,19 +193,28 @@ def _late_cancellations(
 CANCELLATION = Check(
     "ART17-CANCELLATION",
     """
-SELECT provider_id, service_id, toUInt32(last_served), toUInt32(cancelled_at)
+SELECT provider_id, service_id, last_served, cancelled_at
 FROM
 (
+    SELECT provider_id, service_id, max(last) AS last_served
+    FROM
+    (
+        SELECT provider_id, service_id, model, maxMerge(last_served) AS last
+        FROM served_models
+        GROUP BY provider_id, service_id, model
+    )
+    GROUP BY provider_id, service_id
+) AS served
+ANY INNER JOIN
+(
     SELECT provider_id, service_id,
-           max(kind = 15 AND filing_kind = 3 AND filing_status = 2) AS filed,
-           maxIf(occurred_at, kind = 10) AS last_served,
-           maxIf(occurred_at, kind = 15 AND filing_kind = 5 AND filing_status != 3)
-               AS cancelled_at
-    FROM events FINAL
+           max(filing_kind = 3 AND filing_status = 2) AS filed,
+           toUInt32(maxIf(occurred_at, filing_kind = 5 AND filing_status != 3)) AS cancelled_at
+    FROM filings FINAL
     WHERE occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, service_id
-)
-WHERE filed = 1 AND toUInt32(last_served) > 0
+) AS declared USING (provider_id, service_id)
+WHERE filed = 1 AND last_served > 0
 ORDER BY provider_id, service_id
 """,
     _late_cancellations,
@@ -202,11 +233,10 @@ FROM
     SELECT provider_id, service_id, user_ref, day, minutes, limit_minutes
     FROM
     (
-        SELECT provider_id, service_id, user_ref, toDate(occurred_at, 'Asia/Shanghai') AS day,
-               uniqExact(toStartOfMinute(occurred_at)) AS minutes
-        FROM events FINAL
-        WHERE kind = 10 AND minor_mode = 1 AND user_ref != ''
-          AND occurred_at >= toDateTime(%(since)s) AND occurred_at < toDateTime(%(until)s)
+        SELECT provider_id, service_id, user_ref, day, uniqExactMerge(minutes) AS minutes
+        FROM minor_minutes
+        WHERE day >= toDate(toDateTime(%(since)s), 'Asia/Shanghai')
+          AND day <= toDate(toDateTime(%(until)s), 'Asia/Shanghai')
         GROUP BY provider_id, service_id, user_ref, day
     ) AS usage
     ANY LEFT JOIN
@@ -214,17 +244,16 @@ FROM
         SELECT provider_id, service_id,
                if(argMax(minor_daily_minutes, occurred_at) > 0,
                   argMax(minor_daily_minutes, occurred_at), %(daily_minutes)s) AS limit_minutes
-        FROM events FINAL
-        WHERE kind = 15 AND filing_kind = 1
+        FROM filings FINAL
+        WHERE filing_kind = 1
         GROUP BY provider_id, service_id
     ) AS declared USING (provider_id, service_id)
 ) AS over
 WHERE minutes > if(limit_minutes > 0, limit_minutes, %(daily_minutes)s)
   AND (provider_id, user_ref, day) NOT IN
   (
-      SELECT provider_id, user_ref, toDate(occurred_at, 'Asia/Shanghai')
-      FROM events FINAL
-      WHERE kind = 12 AND enforcement_action >= 2
+      SELECT provider_id, user_ref, day FROM interventions
+      WHERE day >= toDate(toDateTime(%(since)s), 'Asia/Shanghai')
   )
 ORDER BY provider_id, service_id, subject
 """,
@@ -237,11 +266,18 @@ SELECT provider_id, service_id, ref AS subject, 1 AS magnitude,
        concat(toString(kind), ' event ', event_id, ' cites ', ref,
               ', which the provider never reported') AS summary,
        [event_id] AS evidence
-FROM events FINAL
-ARRAY JOIN related_event_ids AS ref
-WHERE kind IN (12, 16, 17)
+FROM citations FINAL
+WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
   AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
-  AND (provider_id, ref) NOT IN (SELECT provider_id, event_id FROM events)
+  AND (provider_id, ref) NOT IN
+  (
+      SELECT provider_id, event_id FROM citable_ids
+      WHERE (provider_id, event_id) IN
+      (
+          SELECT provider_id, ref FROM citations
+          WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
+      )
+  )
 ORDER BY provider_id, service_id, subject
 """,
 )
@@ -255,13 +291,22 @@ SELECT provider_id, service_id, subject, updates AS magnitude,
        arraySort(sampled) AS evidence
 FROM
 (
-    SELECT provider_id, any(service_id) AS service_id, subject_id AS subject, count() AS updates,
-           countIf(complaint_status = 1) AS received, groupArray(10)(event_id) AS sampled
-    FROM events FINAL
-    WHERE kind = 13 AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
+    SELECT provider_id, any(service_id) AS service_id, subject, count() AS updates,
+           arraySlice(arraySort(groupArray(event_id)), 1, 10) AS sampled
+    FROM complaint_updates FINAL
+    WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
+      AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
     GROUP BY provider_id, subject
 )
-WHERE received = 0
+WHERE (provider_id, subject) NOT IN
+(
+    SELECT provider_id, subject FROM complaints_received
+    WHERE (provider_id, subject) IN
+    (
+        SELECT provider_id, subject FROM complaint_updates
+        WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
+    )
+)
 ORDER BY provider_id, subject
 """,
 )

@@ -1,0 +1,512 @@
+"""Sustained benchmark: hours of load, not a burst.
+
+Through one running `jianguan up` with every rule on:
+1. The maximum: the ingest bench's burst (``ingest.burst``) measures events/s with the rules
+   included, unless ``--rate`` is given.
+2. The run: ``--share`` of that maximum for ``--seconds`` (default 10 minutes), from four
+   compliant providers (the simulator's ``CompliantProvider``: filed services, labelled images,
+   illegal output stopped, reported and rectified, complaints and requests answered, so cases
+   open and close as they would) and one violator (``ProviderTraffic``: its illegal outputs are
+   never reported). Art. 14 ¶1's report deadline is set to ``--deadline`` seconds, so each of the
+   violator's hits misses it during the run, and the compliant providers (who report within 20 s)
+   never do. The events are generated before the load starts (one process per core, into files),
+   stamped with the instant they are to be sent, so the platform does not share the machine with
+   the generator; the sender keeps one gRPC stream per provider.
+
+Measured, per minute of the run: stored events/s (the events table's row count), the rules' lag
+behind the log (their metrics), freshness (a batch acknowledged → its last event queryable, from
+polling each service's highest stored sequence number every 50 ms), violation → alert (a missed
+deadline → its alert row), and RSS and CPU of every process. The pass lines are in the JSON;
+nothing here is a test. Writes bench/results/sustained-<ts>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import multiprocessing as mp
+import os
+import pickle
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from common import quantiles, usage_by_process, write_result  # bench/common.py, beside this file
+from ingest import (  # bench/ingest.py, beside this file
+    PROVIDERS as BURST_PROVIDERS,
+)
+from ingest import (
+    TOKENS as BURST_TOKENS,
+)
+from ingest import (
+    burst,
+    endpoint,
+    log_end,
+    payloads,
+    registered,
+    rules_metrics,
+    rules_position,
+)
+from jianguan.contracts import pb
+from jianguan.contracts.chain import Chain
+from jianguan.contracts.observed import observed
+from jianguan.domain.cases import OPEN
+from jianguan.domain.rules.sla import IllegalContent
+from jianguan.ingest.registry import ProviderRegistry
+from jianguan.runtime.launcher import RunningUp, launched_up
+from jianguan.simulator.compliant import CompliantProvider
+from jianguan.simulator.traffic import ProviderTraffic
+from jianguan.store.executor import ServerExecutor
+
+COMPLIANT = {
+    "su-a": ("chat", "image"),
+    "su-b": ("chat", "video"),
+    "su-c": ("chat", "image", "kids"),
+    "su-d": ("chat",),
+}
+VIOLATOR, VIOLATOR_SERVICE, VIOLATOR_SHARE = "su-v", "svc-v", 0.04
+TOKENS = {p: f"sustained-token-{p}" for p in (*COMPLIANT, VIOLATOR)}
+RULE = "ART14-ILLEGAL-CONTENT"
+SLOT_S = 0.1  # one batch per service of each provider every slot
+LEAD_S = 3.0  # the compliant providers' filings go this long before the run
+
+
+@dataclass(slots=True)
+class Planned:
+    """One batch: when it is to be sent, whose, its last sequence number, the violator's hits
+    in it (event id, event time)."""
+
+    at: float
+    provider: str
+    service: str
+    batch_id: str
+    raw: bytes
+    last_seq: int
+    hits: list[tuple[str, float]] = field(default_factory=list)
+
+
+def _batch(
+    provider: str, service: str, n: int, events: list[pb.event_pb2.Event], at: float
+) -> Planned:
+    raw = pb.EventBatch(batch_id=f"{provider}-{service}-{n}", events=events).SerializeToString()
+    return Planned(
+        at, provider, service, f"{provider}-{service}-{n}", raw, events[-1].envelope.sequence
+    )
+
+
+def _hits(events: list[pb.event_pb2.Event], provider: str) -> list[tuple[str, float]]:
+    """The events that open an Art. 14 ¶1 case: (event id, event time)."""
+    rule = IllegalContent()
+    out = []
+    for ev in events:
+        seen = observed(ev, provider)
+        if seen is not None and any(g.role == OPEN for _, g in rule.route(seen)):
+            out.append((seen.event_id, seen.at))
+    return out
+
+
+def generate(job: tuple[str, str, float, float, float, int]) -> int:
+    """One provider's batches for the whole run, in send order, pickled one after another into
+    a file; returns how many events. Run before the load starts, so the platform does not share
+    the machine with the generator."""
+    provider, path, start, seconds, rate, seed = job
+    tag = f"su{seed}t{int(start)}"
+    chains: dict[str, Chain] = {}
+    written = 0
+    with open(path, "wb") as f:
+
+        def put(pairs: list[tuple[str, pb.event_pb2.Event]], at: float, n: int) -> None:
+            nonlocal written
+            by_service: dict[str, list[pb.event_pb2.Event]] = {}
+            for service, ev in pairs:
+                if provider != VIOLATOR:  # ProviderTraffic seals its own
+                    ev = chains.setdefault(service, Chain(service)).seal(ev)
+                by_service.setdefault(service, []).append(ev)
+            for service, events in by_service.items():
+                planned = _batch(provider, service, n, events, at)
+                if provider == VIOLATOR:
+                    planned.hits = _hits(events, provider)
+                pickle.dump(planned, f, protocol=pickle.HIGHEST_PROTOCOL)
+                written += len(events)
+
+        if provider == VIOLATOR:
+            traffic = ProviderTraffic(VIOLATOR, (VIOLATOR_SERVICE,), seed=seed)
+
+            def make(count: int, at: float) -> list[tuple[str, pb.event_pb2.Event]]:
+                events = traffic.events(count, at, service=VIOLATOR_SERVICE)
+                return [(VIOLATOR_SERVICE, ev) for ev in events]
+
+        else:
+            behaviour = CompliantProvider(provider, seed, tag, COMPLIANT[provider])
+            # What it files before serving, sent just before the run starts.
+            put(behaviour.opening(start), start - LEAD_S, 0)
+            make = behaviour.events
+        owed, slot = 0.0, 0
+        while (at := start + slot * SLOT_S) < start + seconds:
+            owed += rate * SLOT_S
+            count = int(owed)
+            owed -= count
+            pairs = make(count, at)
+            if pairs:
+                put(pairs, at, slot + 1)
+            slot += 1
+    return written
+
+
+def rates(rate: float) -> dict[str, float]:
+    """New events/s of each provider (follow-ups come on top)."""
+    return {
+        **{p: rate * (1 - VIOLATOR_SHARE) / len(COMPLIANT) for p in COMPLIANT},
+        VIOLATOR: rate * VIOLATOR_SHARE,
+    }
+
+
+def pregenerate(folder: Path, rate: float, seconds: float, seed: int) -> tuple[float, dict]:
+    """Every provider's batches, generated in parallel (one process per core) before the run,
+    dated from a start instant chosen from a timed sample so that they are ready by then; the
+    start and each provider's file."""
+    sample = 20_000
+    began = time.perf_counter()
+    generate(("su-a", os.devnull, time.time(), sample / rate, rate, seed))
+    per_event = time.perf_counter() - began
+    workers = min(len(TOKENS), os.cpu_count() or 1)
+    start = time.time() + 1.3 * per_event / sample * rate * seconds / workers + 15
+    files = {p: folder / f"{p}.batches" for p in TOKENS}
+    jobs = [(p, str(files[p]), start, seconds, r, seed) for p, r in rates(rate).items()]
+    with mp.get_context("fork").Pool(workers) as pool:
+        pool.map(generate, jobs, chunksize=1)
+    if time.time() > start - LEAD_S - 1:
+        raise SystemExit("generating the load took longer than the timed sample promised")
+    return start, files
+
+
+@dataclass
+class Record:
+    """What the sender saw: when each batch went and was acknowledged, and how late the
+    generator was at worst."""
+
+    sent: dict[str, tuple[Planned, float]] = field(default_factory=dict)
+    acked: dict[str, float] = field(default_factory=dict)
+    accepted: int = 0
+    not_accepted: dict[str, int] = field(default_factory=dict)
+    max_send_lag_s: float = 0.0
+
+
+def _read(path: Path) -> Any:
+    """The planned batches of a file, in order."""
+    with open(path, "rb") as f:
+        while True:
+            try:
+                yield pickle.load(f)  # noqa: S301 (written by this run)
+            except EOFError:
+                return
+
+
+async def drive(target: str, files: dict[str, Path], record: Record) -> None:
+    """Sends every planned batch at its instant, one stream per provider."""
+
+    async def stream(provider: str) -> None:
+        async def paced() -> Any:
+            for item in _read(files[provider]):
+                await asyncio.sleep(max(0.0, item.at - time.time()))
+                now = time.time()
+                record.max_send_lag_s = max(record.max_send_lag_s, now - item.at)
+                record.sent[item.batch_id] = (item, now)
+                yield item.raw
+                item.raw = b""  # keep the record small
+
+        async with grpc.aio.insecure_channel(target) as channel:
+            call = channel.stream_stream(
+                "/jianguan.v1.IngestService/Publish",
+                request_serializer=None,
+                response_deserializer=pb.BatchAck.FromString,
+            )(paced(), metadata=(("authorization", f"Bearer {TOKENS[provider]}"),))
+            async for ack in call:
+                record.acked[ack.batch_id] = time.time()
+                record.accepted += ack.accepted
+                for r in ack.results:
+                    name = pb.ItemStatus.Name(r.status)
+                    record.not_accepted[name] = record.not_accepted.get(name, 0) + 1
+
+    await asyncio.gather(*(stream(p) for p in TOKENS))
+
+
+class Pollers:
+    """Threads, each with its own ClickHouse connection: the highest stored sequence number of
+    every service of the run (every 50 ms), the violator's alerts (every 200 ms), and once a
+    second the events table's row count, the rules' lag and every process's CPU and RSS."""
+
+    def __init__(self, up: RunningUp, deadline_s: float) -> None:
+        self.up = up
+        self.deadline_s = deadline_s
+        self.stop = threading.Event()
+        self.visible: dict[tuple[str, str], tuple[list[float], list[int]]] = defaultdict(
+            lambda: ([], [])
+        )
+        self.alerts: dict[str, float] = {}
+        self.samples: list[tuple[float, int, int, dict[str, tuple[float, int]]]] = []
+        self.labels = {
+            os.getpid(): "load sender",
+            up.proc.pid: "up (supervisor)",
+            **{pid: n for n, pid in up.pids.items()},
+        }
+        self.lag_urls = rules_metrics(up)
+        self.threads = [
+            threading.Thread(target=self._loop, args=(f, s), daemon=True)
+            for f, s in ((self._sequences, 0.05), (self._alerts, 0.2), (self._sample, 1.0))
+        ]
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+    def _loop(self, poll: Any, every: float) -> None:
+        ex = ServerExecutor(self.up.writer_url)
+        try:
+            while not self.stop.is_set():
+                began = time.time()
+                poll(ex)
+                self.stop.wait(max(0.0, every - (time.time() - began)))
+        finally:
+            ex.close()
+
+    def _sequences(self, ex: ServerExecutor) -> None:
+        rows = ex.execute(
+            "SELECT provider_id, service_id, max(sequence) FROM events"
+            " WHERE provider_id IN %(ps)s AND occurred_at >= %(since)s"
+            " GROUP BY provider_id, service_id",
+            {"ps": tuple(TOKENS), "since": int(time.time() - 10)},
+        )
+        now = time.time()
+        for provider, service, seq in rows:
+            times, seqs = self.visible[(provider, service)]
+            if not seqs or seq > seqs[-1]:
+                times.append(now)
+                seqs.append(int(seq))
+
+    def _alerts(self, ex: ServerExecutor) -> None:
+        rows = ex.execute(
+            "SELECT alert_id FROM alerts WHERE provider_id = %(p)s AND rule_id = %(r)s"
+            " AND due >= %(since)s",
+            {"p": VIOLATOR, "r": RULE, "since": int(time.time() - self.deadline_s - 120)},
+        )
+        now = time.time()
+        for (alert_id,) in rows:
+            self.alerts.setdefault(str(alert_id), now)
+
+    def _sample(self, ex: ServerExecutor) -> None:
+        count = int(ex.execute("SELECT count() FROM events")[0][0])
+        lag = 0
+        for url in self.lag_urls:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback)
+                    text = r.read().decode()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("jianguan_rules_events_lag_records{"):
+                    lag += int(float(line.rsplit(" ", 1)[1]))
+        self.samples.append((time.time(), count, lag, usage_by_process(os.getpid(), self.labels)))
+
+    def visible_at(self, provider: str, service: str, seq: int) -> float | None:
+        """When a service's sequence number ``seq`` was first seen stored."""
+        times, seqs = self.visible.get((provider, service), ([], []))
+        i = bisect.bisect_left(seqs, seq)
+        return times[i] if i < len(times) else None
+
+
+def _at_or_after(samples: list[Any], t: float) -> Any:
+    times = [s[0] for s in samples]
+    return samples[min(bisect.bisect_left(times, t), len(samples) - 1)]
+
+
+def freshness(start: float, pollers: Pollers, record: Record) -> list[tuple[float, float]]:
+    """(instant, acknowledged → queryable) of every batch of the run."""
+    out = []
+    for planned, _ in record.sent.values():
+        acked = record.acked.get(planned.batch_id)
+        seen = pollers.visible_at(planned.provider, planned.service, planned.last_seq)
+        if acked is not None and seen is not None and planned.at >= start:
+            out.append((planned.at, max(0.0, seen - acked)))
+    return out
+
+
+def lateness(pollers: Pollers, due: dict[str, float]) -> list[tuple[float, float]]:
+    """(deadline, deadline → alert row) of every missed deadline whose alert was seen."""
+    return [(d, max(0.0, pollers.alerts[a] - d)) for a, d in due.items() if a in pollers.alerts]
+
+
+def per_minute(
+    start: float,
+    seconds: float,
+    pollers: Pollers,
+    fresh: list[tuple[float, float]],
+    late: list[tuple[float, float]],
+) -> list[dict[str, Any]]:
+    def by_minute(samples: list[tuple[float, float]]) -> dict[int, list[float]]:
+        out: dict[int, list[float]] = defaultdict(list)
+        for at, value in samples:
+            out[int((at - start) // 60)].append(value)
+        return out
+
+    freshness, alerts = by_minute(fresh), by_minute(late)
+    out = []
+    for m in range(int(seconds // 60)):
+        a = _at_or_after(pollers.samples, start + 60 * m)
+        b = _at_or_after(pollers.samples, start + 60 * (m + 1))
+        in_minute = [s for s in pollers.samples if a[0] <= s[0] <= b[0]]
+        out.append(
+            {
+                "minute": m + 1,
+                "stored_per_s": round((b[1] - a[1]) / (b[0] - a[0])) if b[0] > a[0] else None,
+                "rules_lag_records_max": max(s[2] for s in in_minute),
+                "rules_lag_records_end": b[2],
+                "freshness": quantiles(freshness.get(m, [])),
+                "violation_to_alert": quantiles(alerts.get(m, [])),
+                "rss_mb": {k: round(v[1] / 2**20) for k, v in sorted(b[3].items())},
+                "cpu_cores": {
+                    k: round((v[0] - a[3].get(k, (0.0, 0))[0]) / (b[0] - a[0]), 3)
+                    for k, v in sorted(b[3].items())
+                    if b[0] > a[0]
+                },
+            }
+        )
+    return out
+
+
+def verdicts(
+    minutes: list[dict[str, Any]],
+    freshness: dict[str, float],
+    alerts: dict[str, float],
+    warmup: int,
+    rss_tolerance: float,
+) -> dict[str, Any]:
+    rates = [m["stored_per_s"] for m in minutes]
+    first = rates[0] or 0
+    growth = {}
+    if len(minutes) > warmup:
+        after, last = minutes[warmup - 1]["rss_mb"], minutes[-1]["rss_mb"]
+        growth = {k: round(last[k] / after[k] - 1, 3) for k in last if after.get(k)}
+    return {
+        "no_minute_below_90pct_of_first": all(r is not None and r >= 0.9 * first for r in rates),
+        "rss_growth_after_warmup": growth,
+        "rss_flat_after_warmup": bool(growth) and all(g <= rss_tolerance for g in growth.values()),
+        "freshness_p99_within_1s": freshness.get("p99_ms", 1e9) <= 1000,
+        "violation_to_alert_p99_within_5s": alerts.get("p99_ms", 1e9) <= 5000,
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    registry = ProviderRegistry(registered(BURST_TOKENS) + registered(TOKENS))
+    env = {"JIANGUAN_RULE_OVERRIDES": json.dumps({RULE: {"report_hours": args.deadline / 3600}})}
+    with (
+        tempfile.TemporaryDirectory(prefix="jianguan-bench-sus-") as tmp,
+        launched_up(Path(tmp), registry, env) as up,
+    ):
+        maximum: dict[str, Any] = {}
+        rate = args.rate
+        if rate is None:
+            total = (args.max_events // len(BURST_PROVIDERS)) * len(BURST_PROVIDERS)
+            maximum = burst(up, payloads(total, 500), total)
+            rate = args.share * maximum["events_per_s_rules_included"]
+            # The burst's own missed deadlines come due now: let them pass and be decided.
+            settle = time.time() + args.deadline + 5
+            end = log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
+            while time.time() < settle or not all(
+                rules_position(rules_metrics(up)).get(p, 0) >= e for p, e in end.items()
+            ):
+                time.sleep(0.5)
+        ex = ServerExecutor(up.writer_url)
+        stored_before = int(ex.execute("SELECT count() FROM events")[0][0])
+        start, files = pregenerate(Path(tmp), rate, args.seconds, args.seed)
+        pollers = Pollers(up, args.deadline)
+        pollers.start()
+        record = Record()
+        try:
+            asyncio.run(drive(up.gateway, files, record))
+            # Drain: every accepted event stored, every passed deadline's alert seen.
+            sent_all = time.time()
+            while int(ex.execute("SELECT count() FROM events")[0][0]) < (
+                stored_before + record.accepted
+            ):
+                if time.time() - sent_all > 300:
+                    break
+                time.sleep(0.2)
+            due = {
+                f"{RULE}:{VIOLATOR}:{eid}/DEADLINE_MISSED/report": at + args.deadline
+                for planned, _ in record.sent.values()
+                for eid, at in planned.hits
+            }
+            in_run = {a for a, d in due.items() if d < start + args.seconds}
+            while time.time() - sent_all < args.deadline + 60 and not in_run <= set(pollers.alerts):
+                time.sleep(0.2)
+        finally:
+            pollers.close()
+        stored = int(ex.execute("SELECT count() FROM events")[0][0]) - stored_before
+        ex.close()
+    fresh = freshness(start, pollers, record)
+    late = lateness(pollers, {a: due[a] for a in in_run})
+    minutes = per_minute(start, args.seconds, pollers, fresh, late)
+    fresh_q, alerts = quantiles([v for _, v in fresh]), quantiles([v for _, v in late])
+    return {
+        "maximum": maximum or {"given_rate_per_s": args.rate},
+        "share_of_maximum": args.share if args.rate is None else None,
+        "rate_per_s": round(rate),
+        "seconds": args.seconds,
+        "deadline_s": args.deadline,
+        "providers": {**{p: list(k) for p, k in COMPLIANT.items()}, VIOLATOR: "violator"},
+        "events_accepted": record.accepted,
+        # follow-ups (acknowledgements, reports, answers) come on top of the new events
+        "events_per_s_sent": round(record.accepted / args.seconds),
+        "events_not_accepted": record.not_accepted,
+        # raw rows, not through FINAL: equal to the accepted count when none was lost or doubled
+        "events_stored_rows": stored,
+        "exactly_once": stored == record.accepted,
+        "max_send_lag_s": round(record.max_send_lag_s, 3),
+        "freshness_ack_to_queryable": fresh_q,
+        "deadlines_passed_in_run": len(in_run),
+        "alerts_seen": len(late),
+        "violation_to_alert": alerts,
+        "minutes": minutes,
+        "pass": verdicts(minutes, fresh_q, alerts, args.warmup_minutes, args.rss_tolerance),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=600)
+    ap.add_argument("--share", type=float, default=0.5, help="of the measured maximum")
+    ap.add_argument("--rate", type=float, help="events/s (skips measuring the maximum)")
+    ap.add_argument("--max-events", type=int, default=400_000, help="in the burst")
+    ap.add_argument("--deadline", type=float, default=30, help="Art. 14 ¶1 report, seconds")
+    ap.add_argument("--warmup-minutes", type=int, default=2)
+    ap.add_argument("--rss-tolerance", type=float, default=0.1, help="growth after warm-up")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    result = {
+        "benchmark": "sustained",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cores": os.cpu_count(),
+        **run(args),
+    }
+    write_result("sustained", result)
+    return 0 if result["exactly_once"] and result["alerts_seen"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,9 +17,9 @@ Measured, per minute of the run: stored events/s (the events table's row count),
 behind the log (their metrics), freshness (a probe event acknowledged → queryable: a sixth
 provider sends one every 100 ms beside the load, and its events are looked for by key every
 100 ms: a figure up to 0.1 s high, but every query costs the store a few milliseconds of CPU, so
-polling faster measurably loads the machine it measures), violation → alert (a missed deadline → its alert
-row), and RSS and CPU of every process. The pass lines are in the JSON;
-nothing here is a test. Writes bench/results/sustained-<ts>.json.
+polling faster measurably loads the machine it measures), violation → alert (a missed deadline
+→ its alert row), and RSS and CPU of every process. The pass lines are in the JSON; nothing here
+is a test. Writes bench/results/sustained-<ts>.json.
 """
 
 from __future__ import annotations

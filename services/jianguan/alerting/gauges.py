@@ -43,7 +43,7 @@ class ComplianceGauges:
         self._url = url
         self._interval_s = interval_s
         self._stopping = asyncio.Event()
-        self._known: dict[str, set[tuple[str, ...]]] = {"alerts": set()}
+        self._known: set[tuple[str, ...]] = set()  # the alert label sets published last
 
     async def start(self) -> None:
         return None
@@ -60,7 +60,7 @@ class ComplianceGauges:
         _publish(
             metrics.ALERTS_RECENT,
             {(r, a, s, p): n for r, a, s, p, n in alerts},
-            self._known["alerts"],
+            self._known,
         )
 
     async def run(self) -> None:

@@ -249,11 +249,7 @@ class RulesEngine:
         """Rule id → (open, overdue) cases in the store (counted from it at first use, then kept
         on every decision), for the gauges: a sum over units, never a query over every fact."""
         if self._tallies is None:
-            self._tallies, self._totals = {}, {}
-            for key, raw in list(self.store.items()):
-                rule_id = key.partition("|")[0]
-                if rule_id in self.rules:
-                    self._count(key, rule_id, tally(decode_unit(raw)))
+            self._index_units()
         totals = self._totals
         return {r: (totals[r][0], totals[r][1]) if r in totals else (0, 0) for r in self.rules}
 
@@ -272,13 +268,22 @@ class RulesEngine:
 
     def _due_index(self) -> dict[str, list[tuple[float, str]]]:
         if self._dues is None:
-            self._dues = defaultdict(list)
-            for key, raw in list(self.store.items()):
-                if key.partition("|")[0] not in self.rules:
-                    continue  # registrations, markers: not units
-                due = next_due(raw)
-                if math.isfinite(due):
-                    self._dues[_parse(key)[1]].append((due, key))
-            for heap in self._dues.values():
-                heapq.heapify(heap)
+            self._index_units()
+        assert self._dues is not None
         return self._dues
+
+    def _index_units(self) -> None:
+        """The due heaps and the case counts, from one pass over the units in the store."""
+        dues: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        self._tallies, self._totals = {}, {}
+        for key, raw in list(self.store.items()):
+            rule_id = key.partition("|")[0]
+            if rule_id not in self.rules:
+                continue  # registrations, markers: not units
+            unit = decode_unit(raw)
+            if math.isfinite(unit.next_due):
+                dues[_parse(key)[1]].append((unit.next_due, key))
+            self._count(key, rule_id, tally(unit))
+        for heap in dues.values():
+            heapq.heapify(heap)
+        self._dues = dues

@@ -30,7 +30,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
 from jianguan.domain.rules.catalog import BY_ID
-from jianguan.domain.rules.sla import RELEVANT_KINDS, RULE_CLASSES
+from jianguan.domain.rules.sla import RELEVANT_KINDS
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
@@ -193,12 +193,11 @@ def _positioned(app: faust.App, message: Any) -> None:
 
 
 def _publish_counts(counts: Mapping[str, tuple[int, int]]) -> None:
-    """Cases open and overdue by article and severity, every rule of the engine included (a
-    rule with none shows 0)."""
+    """Cases open and overdue by article and severity (``counts`` holds every rule of the
+    engine, a rule with none at 0)."""
     by_label: dict[tuple[str, str], list[int]] = {}
-    for rule_id in ENGINE_RULES:
+    for rule_id, (open_, overdue) in counts.items():
         rule = BY_ID[rule_id]
-        open_, overdue = counts.get(rule_id, (0, 0))
         total = by_label.setdefault((rule.article.ref, rule.severity), [0, 0])
         total[0] += open_
         total[1] += overdue
@@ -213,7 +212,6 @@ def _skip(agent: str, event: Any, exc: Exception) -> None:
     log.error("%s: record %s is unreadable (%s); skipped", agent, where, exc)
 
 
-ENGINE_RULES = tuple(r.rule_id for r in RULE_CLASSES)
 _INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
 
 

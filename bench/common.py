@@ -1,5 +1,6 @@
-"""What the benchmarks share: CPU accounting of a process tree, latency quantiles, and writing a
-result as JSON to bench/results/<name>-<timestamp>.json."""
+"""What the benchmarks share: providers without a rate limit, the Publish stream, the events
+that open an Art. 14 ¶1 case, CPU and RSS accounting of a process tree, latency quantiles, and
+writing a result as JSON to bench/results/<name>-<timestamp>.json."""
 
 from __future__ import annotations
 
@@ -9,6 +10,43 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any
+
+import grpc
+
+from jianguan.contracts import pb
+from jianguan.contracts.observed import observed
+from jianguan.domain.cases import OPEN
+from jianguan.domain.rules.sla import IllegalContent
+from jianguan.ingest.registry import Provider, token_digest
+
+
+def unlimited(tokens: dict[str, str]) -> list[Provider]:
+    """Providers with these tokens and no rate limit (the benchmarks measure the platform)."""
+    return [
+        Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
+        for p, t in tokens.items()
+    ]
+
+
+def publish(channel: grpc.aio.Channel) -> Any:
+    """The gateway's Publish stream, taking pre-encoded EventBatches and giving BatchAcks."""
+    return channel.stream_stream(
+        "/jianguan.v1.IngestService/Publish",
+        request_serializer=None,
+        response_deserializer=pb.BatchAck.FromString,
+    )
+
+
+def opening_hits(events: list[pb.event_pb2.Event], provider: str) -> list[tuple[str, float]]:
+    """(event id, event time) of the events that open an Art. 14 ¶1 case."""
+    rule = IllegalContent()
+    out = []
+    for ev in events:
+        seen = observed(ev, provider)
+        if seen is not None and any(g.role == OPEN for _, g in rule.route(seen)):
+            out.append((seen.event_id, seen.at))
+    return out
+
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -23,12 +23,16 @@ from typing import Any
 
 import grpc
 
-from common import cpu_by_process, quantiles, write_result  # bench/common.py, beside this file
+from common import (  # bench/common.py, beside this file
+    cpu_by_process,
+    opening_hits,
+    publish,
+    quantiles,
+    unlimited,
+    write_result,
+)
 from jianguan.contracts import pb
-from jianguan.contracts.observed import observed
-from jianguan.domain.cases import OPEN
-from jianguan.domain.rules.sla import IllegalContent
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.launcher import launched_up
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor
@@ -43,16 +47,12 @@ def schedule(
     """Pre-encoded batches of one provider with their send instants (events stamped with the
     instant they are sent), and the event time of each hit that opens an Art. 14 ¶1 case."""
     src = ProviderTraffic(provider, ("svc-1", "svc-2"), seed=7)
-    rule = IllegalContent()
     every = batch / rate
     out, hits = [], {}
     for i in range(int(seconds / every)):
         at = start + i * every
         events = src.events(batch, at, service="svc-1")
-        for ev in events:
-            seen = observed(ev, provider)
-            if seen is not None and any(g.role == OPEN for _, g in rule.route(seen)):
-                hits[seen.event_id] = seen.at
+        hits.update(opening_hits(events, provider))
         out.append(
             (at, pb.EventBatch(batch_id=f"{provider}-{i}", events=events).SerializeToString())
         )
@@ -72,11 +72,7 @@ async def send(
             yield raw
 
     async with grpc.aio.insecure_channel(target) as channel:
-        call = channel.stream_stream(
-            "/jianguan.v1.IngestService/Publish",
-            request_serializer=None,
-            response_deserializer=pb.BatchAck.FromString,
-        )(paced(), metadata=(("authorization", f"Bearer {token}"),))
+        call = publish(channel)(paced(), metadata=(("authorization", f"Bearer {token}"),))
         accepted = 0
         async for ack in call:
             accepted += ack.accepted
@@ -102,12 +98,7 @@ def poll(url: Any, seen: dict[str, float], stop: threading.Event) -> None:
 
 def run(rate: float, seconds: float, deadline_s: float, batch: int, lead: float) -> dict[str, Any]:
     tokens = {p: f"dl-token-{p}" for p in PROVIDERS}
-    registry = ProviderRegistry(
-        [
-            Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
-            for p, t in tokens.items()
-        ]
-    )
+    registry = ProviderRegistry(unlimited(tokens))
     env = {
         "JIANGUAN_RULE_OVERRIDES": json.dumps({RULE: {"report_hours": deadline_s / 3600}}),
     }

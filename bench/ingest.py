@@ -25,9 +25,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTP
 
-from common import cpu_by_process, write_result  # bench/common.py, beside this file
+from common import (  # bench/common.py, beside this file
+    cpu_by_process,
+    publish,
+    unlimited,
+    write_result,
+)
 from jianguan.contracts import pb, topics
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.simulator.traffic import ProviderTraffic
@@ -55,11 +60,7 @@ def payloads(total: int, batch: int) -> dict[str, list[bytes]]:
 
 async def send(target: str, token: str, batches: list[bytes]) -> int:
     async with grpc.aio.insecure_channel(target) as channel:
-        call = channel.stream_stream(
-            "/jianguan.v1.IngestService/Publish",
-            request_serializer=None,
-            response_deserializer=pb.BatchAck.FromString,
-        )(iter(batches), metadata=(("authorization", f"Bearer {token}"),))
+        call = publish(channel)(iter(batches), metadata=(("authorization", f"Bearer {token}"),))
         accepted = 0
         async for ack in call:
             accepted += ack.accepted
@@ -84,18 +85,35 @@ def log_end(bootstrap: str) -> dict[int, int]:
         consumer.close()
 
 
-def rules_position(urls: list[str]) -> dict[int, int]:
-    """Per partition of jg.events.v1, the next offset the rules read (from their metrics)."""
+POSITION, LAG = "jianguan_rules_events_position", "jianguan_rules_events_lag_records"
+
+
+def rules_gauge(urls: list[str], metric: str) -> dict[int, int]:
+    """Per partition of jg.events.v1, a rules gauge (``POSITION``: the next offset they read;
+    ``LAG``: records not read yet) from their metrics, the highest over the workers that
+    answer."""
     out: dict[int, int] = {}
     for url in urls:
-        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback)
-            text = r.read().decode()
-        for m in re.finditer(
-            r'^jianguan_rules_events_position\{partition="(\d+)"\} (\S+)', text, re.M
-        ):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback)
+                text = r.read().decode()
+        except OSError:  # a worker restarting: its partitions show as not read
+            continue
+        for m in re.finditer(rf'^{metric}\{{partition="(\d+)"\}} (\S+)', text, re.M):
             p = int(m.group(1))
             out[p] = max(out.get(p, 0), int(float(m.group(2))))
     return out
+
+
+def rules_caught_up(up: RunningUp, end: dict[int, int]) -> bool:
+    """Every rules worker has read every partition of jg.events.v1 up to ``end``."""
+    position = rules_gauge(rules_metrics(up), POSITION)
+    return all(position.get(p, 0) >= e for p, e in end.items())
+
+
+def log_end_of(up: RunningUp) -> dict[int, int]:
+    """The end offset of each partition of the platform's jg.events.v1, now."""
+    return log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
 
 
 def rules_of(cpu: dict[str, float]) -> float:
@@ -115,18 +133,10 @@ def rules_metrics(up: RunningUp) -> list[str]:
 TOKENS = {pid: f"bench-token-{pid}" for pid in PROVIDERS}
 
 
-def registered(tokens: dict[str, str]) -> list[Provider]:
-    """Providers with these tokens and no rate limit (the bench measures the platform)."""
-    return [
-        Provider(p, p, token_sha256=token_digest(t), rate_per_s=1e9, burst=1e9)
-        for p, t in tokens.items()
-    ]
-
-
 def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="jianguan-bench-") as tmp,
-        launched_up(Path(tmp), ProviderRegistry(registered(TOKENS))) as up,
+        launched_up(Path(tmp), ProviderRegistry(unlimited(TOKENS))) as up,
     ):
         return burst(up, data, total)
 
@@ -176,12 +186,8 @@ def burst(up: RunningUp, data: dict[str, list[bytes]], total: int) -> dict[str, 
     # The rules run at lower priority and catch up from the log once the burst is stored:
     # caught up when every rules worker's position in jg.events.v1 (its metrics) has
     # reached the log's end as it is now.
-    end = log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
-    metrics_urls = rules_metrics(up)
-    while time.perf_counter() - started < 600:
-        position = rules_position(metrics_urls)
-        if all(position.get(p, 0) >= e for p, e in end.items()):
-            break
+    end = log_end_of(up)
+    while time.perf_counter() - started < 600 and not rules_caught_up(up, end):
         time.sleep(0.05)
     rules_idle = time.perf_counter() - started
     rules_total = rules_of(cpu_by_process(up.proc.pid, labels)) - rules_of(cpu_before)

@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,27 +42,27 @@ from typing import Any
 
 import grpc
 
-from common import quantiles, usage_by_process, write_result  # bench/common.py, beside this file
-from ingest import (  # bench/ingest.py, beside this file
-    PROVIDERS as BURST_PROVIDERS,
+from common import (  # bench/common.py, beside this file
+    opening_hits,
+    publish,
+    quantiles,
+    unlimited,
+    usage_by_process,
+    write_result,
 )
 from ingest import (
-    TOKENS as BURST_TOKENS,
-)
-from ingest import (
+    LAG,
     burst,
-    endpoint,
-    log_end,
+    log_end_of,
     payloads,
-    registered,
+    rules_caught_up,
+    rules_gauge,
     rules_metrics,
-    rules_position,
 )
+from ingest import PROVIDERS as BURST_PROVIDERS  # bench/ingest.py, beside this file
+from ingest import TOKENS as BURST_TOKENS
 from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain
-from jianguan.contracts.observed import observed
-from jianguan.domain.cases import OPEN
-from jianguan.domain.rules.sla import IllegalContent
 from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk import builders
@@ -106,17 +105,6 @@ def _batch(
     return Planned(at, provider, service, f"{provider}-{service}-{n}", raw)
 
 
-def _hits(events: list[pb.event_pb2.Event], provider: str) -> list[tuple[str, float]]:
-    """The events that open an Art. 14 ¶1 case: (event id, event time)."""
-    rule = IllegalContent()
-    out = []
-    for ev in events:
-        seen = observed(ev, provider)
-        if seen is not None and any(g.role == OPEN for _, g in rule.route(seen)):
-            out.append((seen.event_id, seen.at))
-    return out
-
-
 def generate(job: tuple[str, str, float, float, float, int]) -> int:
     """One provider's batches for the whole run, in send order, pickled one after another into
     a file; returns how many events. Run before the load starts, so the platform does not share
@@ -137,7 +125,7 @@ def generate(job: tuple[str, str, float, float, float, int]) -> int:
             for service, events in by_service.items():
                 planned = _batch(provider, service, n, events, at)
                 if provider == VIOLATOR:
-                    planned.hits = _hits(events, provider)
+                    planned.hits = opening_hits(events, provider)
                 pickle.dump(planned, f, protocol=pickle.HIGHEST_PROTOCOL)
                 written += len(events)
 
@@ -194,11 +182,10 @@ def pregenerate(folder: Path, rate: float, seconds: float, seed: int) -> tuple[f
 
 @dataclass
 class Record:
-    """What the sender saw: when each batch went and was acknowledged, and how late the
-    generator was at worst."""
+    """What the sender saw: the violator's hits it sent (event id, event time), when each probe
+    was acknowledged, the outcomes, and how late a batch went at worst."""
 
-    sent: dict[str, tuple[Planned, float]] = field(default_factory=dict)
-    acked: dict[str, float] = field(default_factory=dict)
+    hits: list[tuple[str, float]] = field(default_factory=list)
     probes: dict[str, float] = field(default_factory=dict)  # probe event id → acknowledged
     accepted: int = 0
     not_accepted: dict[str, int] = field(default_factory=dict)
@@ -222,20 +209,15 @@ async def drive(target: str, files: dict[str, Path], record: Record) -> None:
         async def paced() -> Any:
             for item in _read(files[provider]):
                 await asyncio.sleep(max(0.0, item.at - time.time()))
-                now = time.time()
-                record.max_send_lag_s = max(record.max_send_lag_s, now - item.at)
-                record.sent[item.batch_id] = (item, now)
+                record.max_send_lag_s = max(record.max_send_lag_s, time.time() - item.at)
+                record.hits += item.hits
                 yield item.raw
-                item.raw = b""  # keep the record small
 
         async with grpc.aio.insecure_channel(target) as channel:
-            call = channel.stream_stream(
-                "/jianguan.v1.IngestService/Publish",
-                request_serializer=None,
-                response_deserializer=pb.BatchAck.FromString,
-            )(paced(), metadata=(("authorization", f"Bearer {TOKENS[provider]}"),))
+            call = publish(channel)(
+                paced(), metadata=(("authorization", f"Bearer {TOKENS[provider]}"),)
+            )
             async for ack in call:
-                record.acked[ack.batch_id] = time.time()
                 record.accepted += ack.accepted
                 for r in ack.results:
                     name = pb.ItemStatus.Name(r.status)
@@ -246,11 +228,7 @@ async def drive(target: str, files: dict[str, Path], record: Record) -> None:
         event accepted now takes to be queryable (a query for it is cheap, by key)."""
         chain = Chain(PROBE_SERVICE)
         async with grpc.aio.insecure_channel(target) as channel:
-            publish = channel.stream_stream(
-                "/jianguan.v1.IngestService/Publish",
-                request_serializer=None,
-                response_deserializer=pb.BatchAck.FromString,
-            )
+            one = publish(channel)
             n = 0
             while not done.is_set():
                 n += 1
@@ -258,7 +236,7 @@ async def drive(target: str, files: dict[str, Path], record: Record) -> None:
                     request_model="probe", event_id=f"probe-{n}", occurred_at=time.time()
                 )
                 raw = pb.EventBatch(batch_id=f"probe-{n}", events=[chain.seal(ev)])
-                async for ack in publish(
+                async for ack in one(
                     iter([raw.SerializeToString()]),
                     metadata=(("authorization", f"Bearer {PROBE_TOKEN}"),),
                 ):
@@ -277,9 +255,9 @@ async def drive(target: str, files: dict[str, Path], record: Record) -> None:
 
 
 class Pollers:
-    """Threads, each with its own ClickHouse connection: the highest stored sequence number of
-    every service of the run (every 50 ms), the violator's alerts (every 200 ms), and once a
-    second the events table's row count, the rules' lag and every process's CPU and RSS."""
+    """Threads, each with its own ClickHouse connection: the probe's stored events (every
+    100 ms), the violator's alerts (every 200 ms), and once a second the events table's row
+    count, the rules' lag and every process's CPU and RSS."""
 
     def __init__(self, up: RunningUp, deadline_s: float) -> None:
         self.up = up
@@ -340,16 +318,7 @@ class Pollers:
 
     def _sample(self, ex: ServerExecutor) -> None:
         count = int(ex.execute("SELECT count() FROM events")[0][0])
-        lag = 0
-        for url in self.lag_urls:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback)
-                    text = r.read().decode()
-            except OSError:
-                continue
-            for line in text.splitlines():
-                if line.startswith("jianguan_rules_events_lag_records{"):
-                    lag += int(float(line.rsplit(" ", 1)[1]))
+        lag = sum(rules_gauge(self.lag_urls, LAG).values())
         self.samples.append((time.time(), count, lag, usage_by_process(os.getpid(), self.labels)))
 
 
@@ -439,7 +408,7 @@ def verdicts(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     registry = ProviderRegistry(
-        registered(BURST_TOKENS) + registered(TOKENS) + registered({PROBE: PROBE_TOKEN})
+        unlimited(BURST_TOKENS) + unlimited(TOKENS) + unlimited({PROBE: PROBE_TOKEN})
     )
     env = {"JIANGUAN_RULE_OVERRIDES": json.dumps({RULE: {"report_hours": args.deadline / 3600}})}
     with (
@@ -454,10 +423,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rate = args.share * maximum["events_per_s_rules_included"]
             # The burst's own missed deadlines come due now: let them pass and be decided.
             settle = time.time() + args.deadline + 5
-            end = log_end(endpoint(up.banner, "kafka bootstrap (platform, internal)"))
-            while time.time() < settle or not all(
-                rules_position(rules_metrics(up)).get(p, 0) >= e for p, e in end.items()
-            ):
+            end = log_end_of(up)
+            while time.time() < settle or not rules_caught_up(up, end):
                 time.sleep(0.5)
         ex = ServerExecutor(up.writer_url)
         stored_before = int(ex.execute("SELECT count() FROM events")[0][0])
@@ -477,8 +444,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(0.2)
             due = {
                 f"{RULE}:{VIOLATOR}:{eid}/DEADLINE_MISSED/report": at + args.deadline
-                for planned, _ in record.sent.values()
-                for eid, at in planned.hits
+                for eid, at in record.hits
             }
             in_run = {a for a, d in due.items() if d < start + args.seconds}
             while time.time() - sent_all < args.deadline + 60 and not in_run <= set(pollers.alerts):

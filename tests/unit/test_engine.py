@@ -116,6 +116,30 @@ def test_a_registration_arriving_after_the_complaint_moves_its_deadline() -> Non
     ] == "registration f1"
 
 
+def test_a_late_registration_revises_only_its_services_complaints_received_after_it() -> None:
+    """The receipt index lives in the store: a restarted engine (a store restored from the
+    changelog) still finds the complaints a registration arriving late changes."""
+    store: dict[str, bytes] = {}
+
+    def complaint(event_id: str, service: str, at: float) -> Observed:
+        body = {"complaint_id": event_id, "status": "RECEIVED"}
+        return Observed("acme", service, event_id, "complaint", at, body)
+
+    RulesEngine(store).process(
+        [complaint("early", "svc", T0 - 10), complaint("c1", "svc", T0 + 10),
+         complaint("c2", "svc", T0 + 20), complaint("other", "svc2", T0 + 10)],
+        now=T0 + 30,
+    )  # fmt: skip
+    filing = Observed(
+        "acme", "svc", "f1", "service_filing", T0,
+        {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3,
+         "complaint_channel_url": "https://example.cn/complaints"},
+    )  # fmt: skip
+    revised = RulesEngine(store).process([filing], now=T0 + 40)
+    reopened = {f.subject for f in revised if f.kind == K.CASE_FACT_KIND_OPENED}
+    assert reopened == {"c1", "c2"}
+
+
 def test_irrelevant_events_touch_nothing() -> None:
     store: dict[str, bytes] = {}
     gen = Observed("acme", "svc", "g", "generation", T0, {"operation_name": "CHAT"})

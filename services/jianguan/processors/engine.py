@@ -8,13 +8,13 @@ once, and only the difference from what was published before comes out (new fact
 retractions). Re-applying an event changes nothing, so at-least-once delivery is harmless.
 
 Keys: ``<rule id>|<provider>/<unit>`` for units, ``registrations|<provider>/<service>/<event id>``
-for each registration of a service (the complaint deadline it published, and from when).
+for each registration of a service (the complaint deadline it published, and from when), and
+``received|<provider>/<service>|<instant>|<unit key>`` for each complaint received (the index a
+registration reads to find the complaints whose deadline it changed).
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, MutableMapping, Sequence
@@ -34,6 +34,7 @@ from jianguan.domain import registrations
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise, tally
 from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
+from jianguan.domain.due_queue import DueQueue
 from jianguan.domain.events import Observed
 from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.sla import (
@@ -51,6 +52,12 @@ from jianguan.domain.watermark import Watermarks
 # Their codes in the events table and on the wire (the native scanner's kinds).
 RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 _REGISTRATIONS = "registrations|"
+_RECEIVED = "received|"
+
+
+def _instant(at: float) -> str:
+    """An event time as text that sorts like the time (fixed width, microseconds)."""
+    return f"{max(at, 0.0):020.6f}"
 
 
 def unit_key(rule_id: str, provider_id: str, unit: str) -> str:
@@ -86,9 +93,7 @@ class RulesEngine:
         self._routes = {k: [r for r in self.rules.values() if k in r.kinds] for k in RELEVANT_KINDS}
         # Indexes kept in memory, built from the store on first use (after a restart the store
         # is what the changelog restored) and maintained on every write.
-        self._dues: dict[str, list[tuple[float, str]]] | None = None  # provider → heap
-        # (provider, service) → its complaint units by time of receipt, sorted
-        self._by_service: dict[tuple[str, str], list[tuple[float, str]]] | None = None
+        self._dues: dict[str, DueQueue] | None = None  # provider → its units by due instant
         # (provider, service) → its registrations, sorted
         self._registrations: dict[tuple[str, str], list[Registration]] | None = None
         # unit key → its (open, overdue) cases, and their sums per rule
@@ -110,7 +115,6 @@ class RulesEngine:
     def forget_indexes(self) -> None:
         """The store now holds other units (partitions moved): rebuild the indexes from it."""
         self._dues = None
-        self._by_service = None
         self._registrations = None
         self._tallies = None
 
@@ -130,7 +134,10 @@ class RulesEngine:
                 recompute |= self._complaints_of(ev.provider_id, ev.service_id, span)
             for rule in self._routes[ev.kind]:
                 for name, given in rule.route(ev):
-                    touched[unit_key(rule.rule_id, ev.provider_id, name)].append(given)
+                    key = unit_key(rule.rule_id, ev.provider_id, name)
+                    touched[key].append(given)
+                    if given.role == OPEN and rule.rule_id == Complaints.rule_id:
+                        self._index_receipt(ev.provider_id, given, key)
         out: list[CaseFact] = []
         for key in sorted(touched.keys() | recompute):
             unit = decode_unit(self.store.get(key))
@@ -146,15 +153,18 @@ class RulesEngine:
         dues = self._due_index()
         out: list[CaseFact] = []
         for provider in [provider_id] if provider_id else sorted(dues):
-            heap = dues.get(provider)
+            queue = dues.get(provider)
+            if queue is None:
+                continue
             watermark = self.watermarks.at(provider, now)
-            due_keys: set[str] = set()
-            while heap and heap[0][0] < watermark:
-                due_keys.add(heapq.heappop(heap)[1])
-            for key in sorted(due_keys):
+            for key in sorted(queue.pop_before(watermark)):
                 raw = self.store.get(key)
-                if raw is not None and next_due(raw) < watermark:  # else a stale entry
+                if raw is None:
+                    continue
+                if next_due(raw) < watermark:
                     out += self._decide(key, decode_unit(raw), now)
+                else:  # the queue was behind the store: follow the store
+                    queue.set(key, next_due(raw))
         return out
 
     def _decide(self, key: str, unit: Unit, now: float) -> list[CaseFact]:
@@ -170,10 +180,8 @@ class RulesEngine:
         encoded = encode_unit(unit)
         if self.store.get(key) != encoded:
             self.store[key] = encoded
-        if self._dues is not None and math.isfinite(unit.next_due):
-            heapq.heappush(self._dues[provider_id], (unit.next_due, key))
-        if self._by_service is not None and rule_id == Complaints.rule_id:
-            self._index_complaint(key, unit)
+        if self._dues is not None:
+            self._dues.setdefault(provider_id, DueQueue()).set(key, unit.next_due)
         if self._tallies is not None:
             self._count(key, rule_id, tally(unit))
         facts = [case_fact(s) for s in changed]
@@ -218,30 +226,29 @@ class RulesEngine:
     def _complaints_of(
         self, provider_id: str, service_id: str, span: tuple[float, float]
     ) -> set[str]:
-        """The complaint units of a service received within ``span``."""
-        if self._by_service is None:
-            self._by_service = defaultdict(list)
-            prefix = Complaints.rule_id + "|"
-            for key, raw in list(self.store.items()):
-                if key.startswith(prefix):
-                    self._index_complaint(key, decode_unit(raw))
-        received = self._by_service.get((provider_id, service_id), [])
-        first = bisect.bisect_left(received, (span[0], ""))
-        last = bisect.bisect_left(received, (span[1], ""))
-        return {key for _, key in received[first:last]}
+        """The complaint units of a service received within ``span`` (a range of the receipt
+        index, in key order)."""
+        prefix = f"{_RECEIVED}{provider_id}/{service_id}|"
+        low = prefix + _instant(span[0])
+        high = prefix + (_instant(span[1]) if math.isfinite(span[1]) else "~")
+        # received|<provider>/<service>|<instant>|<unit key> (identifiers never hold "|")
+        return {k.split("|", 3)[3] for k in self._between(low, high)}
 
-    def _index_complaint(self, key: str, unit: Unit) -> None:
-        """Indexes a complaint unit by service and time of receipt (an entry that a later
-        decision made stale only costs a needless recomputation)."""
-        assert self._by_service is not None
-        provider_id = _parse(key)[1]
-        for i in unit.inputs:
-            if i.role == OPEN:
-                entry = (i.at, key)
-                received = self._by_service[(provider_id, i.service_id)]
-                at = bisect.bisect_left(received, entry)
-                if at == len(received) or received[at] != entry:
-                    received.insert(at, entry)
+    def _index_receipt(self, provider_id: str, given: Input, key: str) -> None:
+        """Indexes a complaint unit by its service and time of receipt, in the store itself (a
+        key per receipt, never removed: one that a later input made stale only costs a needless
+        recomputation), so the index survives restarts and never lives in memory."""
+        entry = f"{_RECEIVED}{provider_id}/{given.service_id}|{_instant(given.at)}|{key}"
+        if self.store.get(entry) is None:
+            self.store[entry] = b""
+
+    def _between(self, low: str, high: str) -> Iterable[str]:
+        """The store's keys from ``low`` (included) to ``high`` (excluded), in order: a range
+        read where the store offers one (the rules' state), else a sorted scan (a dict)."""
+        between = getattr(self.store, "keys_between", None)
+        if between is not None:
+            return between(low, high)  # type: ignore[no-any-return]
+        return [k for k in sorted(self.store) if low <= k < high]
 
     # -- cases open and overdue -----------------------------------------------------------------
 
@@ -266,15 +273,15 @@ class RulesEngine:
         totals[0] += now[0] - before[0]
         totals[1] += now[1] - before[1]
 
-    def _due_index(self) -> dict[str, list[tuple[float, str]]]:
+    def _due_index(self) -> dict[str, DueQueue]:
         if self._dues is None:
             self._index_units()
         assert self._dues is not None
         return self._dues
 
     def _index_units(self) -> None:
-        """The due heaps and the case counts, from one pass over the units in the store."""
-        dues: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        """The due queues and the case counts, from one pass over the units in the store."""
+        dues: dict[str, DueQueue] = defaultdict(DueQueue)
         self._tallies, self._totals = {}, {}
         for key, raw in list(self.store.items()):
             rule_id = key.partition("|")[0]
@@ -282,8 +289,6 @@ class RulesEngine:
                 continue  # registrations, markers: not units
             unit = decode_unit(raw)
             if math.isfinite(unit.next_due):
-                dues[_parse(key)[1]].append((unit.next_due, key))
+                dues[_parse(key)[1]].set(key, unit.next_due)
             self._count(key, rule_id, tally(unit))
-        for heap in dues.values():
-            heapq.heapify(heap)
         self._dues = dues

@@ -233,6 +233,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
         settings.faust_web_port,
         settings.faust_store,
         settings.topic_namespace,
+        settings.rules_worker,
     )
     # The configuration the rules run with from now on, recorded beside the ones before it.
     now = RuleConfiguration(time.time(), settings.rule_overrides, settings.calendar)

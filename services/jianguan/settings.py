@@ -43,6 +43,9 @@ class Settings:
     topic_namespace: str
     faust_web_port: int
     faust_store: str
+    # This process's name among the rules workers (`processors`, `rules-2` …): its state's
+    # directory.
+    rules_worker: str
     rule_overrides: dict[str, dict[str, float]]
     rule_tick_seconds: float
     # Deadlines run on each provider's event time while it reports (domain.watermark): on the
@@ -116,7 +119,10 @@ class Settings:
             tls_client_ca=path("JIANGUAN_TLS_CLIENT_CA"),
             topic_namespace=env.get("JIANGUAN_TOPIC_NAMESPACE", ""),
             faust_web_port=int(env.get("JIANGUAN_FAUST_WEB_PORT", "6066")),
-            faust_store=env.get("JIANGUAN_FAUST_STORE", "memory://"),
+            # rocksdb:// keeps the rules' state on disk (memory stays flat however long the
+            # history); memory:// keeps it in the process.
+            faust_store=env.get("JIANGUAN_FAUST_STORE", "rocksdb://"),
+            rules_worker=env.get("JIANGUAN_RULES_WORKER", "processors"),
             # e.g. {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 2}}; see `jianguan rules list`
             rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
             rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "1")),

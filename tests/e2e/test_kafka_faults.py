@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from jianguan.contracts import topics
 from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.launcher import launched_up
@@ -175,6 +176,10 @@ def test_a_restart_of_up_mid_stream_keeps_every_event_and_the_rules_state(
         _wait_for(lambda: _stored(first.writer_url) > 0.3 * RATE * DURATION_S, DURATION_S)
         assert _stored(first.writer_url) > 0.3 * RATE * DURATION_S
         facts_before = _facts(first.writer_url)
+    # a clean stop: the rules' state on disk is marked as matching its changelog, and kept
+    assert [p.name for p in (tmp_path / "up" / "faust").rglob("*.clean")] == [
+        f"{topics.RULE_STATE_TABLE}.clean"
+    ]
     with launched_up(tmp_path / "up", registry, env) as second:
         assert second.gateway == first.gateway
         # what the rules decided before the restart is still there

@@ -169,3 +169,5 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
         text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
         rebuilt = "from the event store (its changelog was missing)" in text
         assert rebuilt == changelog_lost
+        # killed: the state the rules kept on disk was not trusted
+        assert "the last shutdown was not clean" in text

@@ -1,15 +1,20 @@
 """The rules' state writes reach its changelog as faust would have written them: one record per
-write under its key, a tombstone per delete, in write order per partition, nothing left behind."""
+write under its key, a tombstone per delete, in write order per partition, nothing left behind;
+on disk, each partition's keys live in its own RocksDB database, read by key range."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.types import TP
+from rocksdict import Options, Rdict
 
 from jianguan.processors.state import RuleState
 from jianguan.runtime.broker import KafkaCluster
@@ -26,12 +31,19 @@ class _Topic:
         return self.name
 
 
+class _MemoryStore(dict[bytes, Any]):
+    """faust's memory store: a mapping that persists no offsets."""
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        pass
+
+
 @dataclass
 class _Table:
     """What RuleState uses of a faust Table: its store and its changelog topic."""
 
     changelog_topic: _Topic
-    data: dict[bytes, Any] = field(default_factory=dict)
+    data: Any = field(default_factory=_MemoryStore)
 
 
 async def _read(bootstrap: str, topic: str, partition: int) -> list[tuple[bytes, bytes | None]]:
@@ -86,3 +98,68 @@ def test_writes_reach_the_changelog_in_order_one_record_each(broker: KafkaCluste
     ]
     assert asyncio.run(_read(broker.bootstrap, topic, 2)) == [(b"d", big), (b"c", None)]
     assert asyncio.run(_read(broker.bootstrap, topic, 1)) == []
+
+
+class _DiskStore:
+    """What RuleState uses of faust's RocksDB store: a real RocksDB database per partition
+    (rocksdict, as faust opens them), faust's iteration over them and its persisted offsets."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dbs: dict[int, Rdict] = {}
+        self.persisted: dict[TP, int] = {}
+
+    def _db_for_partition(self, partition: int) -> Rdict:
+        if partition not in self.dbs:
+            options = Options(raw_mode=True)
+            options.create_if_missing(True)
+            self.dbs[partition] = Rdict(str(self.root / f"p{partition}.db"), options=options)
+        return self.dbs[partition]
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:
+        for p in sorted(self.dbs):
+            yield from self.dbs[p].items()
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        self.persisted[tp] = offset
+
+
+def test_on_disk_each_partition_has_its_database_read_by_key_range(
+    broker: KafkaCluster, tmp_path: Path
+) -> None:
+    topic = f"rule-state-{uuid.uuid4().hex[:8]}-changelog"
+    ensure_topics(broker.bootstrap, [topic], 2)
+    store = _DiskStore(tmp_path)
+    table = _Table(_Topic(topic), store)
+
+    async def run() -> tuple[RuleState, bool]:
+        state = RuleState(table, broker.bootstrap)
+        with pytest.raises(RuntimeError):  # a read needs its partition's database
+            state.get("a")
+        state.partition = 0
+        for key in ("received|p/s|0002|u2", "received|p/s|0001|u1", "received|p/s|0003|u3"):
+            state[key] = b""
+        state["unit"] = b"zero"
+        state.partition = 1
+        state["unit"] = b"one"
+        state["received|p/s|0002|elsewhere"] = b""
+        await state.flush()
+        assert state["unit"] == b"one"
+        state.partition = 0
+        assert state["unit"] == b"zero"
+        assert list(state.keys_between("received|p/s|0001", "received|p/s|0003")) == [
+            "received|p/s|0001|u1",
+            "received|p/s|0002|u2",
+        ]
+        return state, await state.close()
+
+    state, complete = asyncio.run(run())
+    assert complete
+    assert dict(state.items()) == {
+        "received|p/s|0001|u1": b"", "received|p/s|0002|u2": b"",
+        "received|p/s|0003|u3": b"", "unit": b"one",  # partition 1's, iterated last
+        "received|p/s|0002|elsewhere": b"",
+    }  # fmt: skip
+    # faust's recovery starts after the last write the changelog holds, per partition
+    assert store.persisted == {TP(topic, 0): 3, TP(topic, 1): 1}
+    assert len(asyncio.run(_read(broker.bootstrap, topic, 0))) == 4

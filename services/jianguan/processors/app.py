@@ -33,14 +33,24 @@ def create_app(
     bootstrap: str,
     state_dir: Path,
     web_port: int,
-    store: str = "memory://",
+    store: str = "rocksdb://",
     namespace: str = "",
+    worker: str = "processors",
 ) -> faust.App:
+    """``worker``: the process's name among the rules workers; each keeps its state on disk in
+    a directory of its own (RocksDB locks a database to one process)."""
+    datadir = state_dir / "faust" / worker
+    datadir.mkdir(parents=True, exist_ok=True)  # faust creates only its last level
     return faust.App(
         topics.processors_app_id(namespace),
         broker=f"{transport.SCHEME}://{bootstrap}",
         store=store,
-        datadir=str(state_dir / "faust"),
+        datadir=str(datadir),
+        # A state on disk kept after a clean shutdown may be ahead of a changelog that was lost
+        # since (a broker's data removed): faust then reads the new changelog from its start
+        # rather than refusing to start, and the rebuild completes the state from the event
+        # store (processors.rebuild, processors.local_state).
+        recovery_consistency_check=False,
         processing_guarantee="at_least_once",
         topic_partitions=topics.PARTITIONS,
         topic_allow_declare=False,

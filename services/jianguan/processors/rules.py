@@ -32,6 +32,7 @@ from jianguan.domain.events import Observed
 from jianguan.domain.rules.catalog import BY_ID
 from jianguan.domain.rules.sla import RELEVANT_KINDS
 from jianguan.domain.watermark import Watermarks
+from jianguan.processors import local_state
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.rebuild import Rebuilder, decode_marker, encode_marker, marker_key
 from jianguan.processors.state import RuleState
@@ -40,6 +41,16 @@ log = logging.getLogger(__name__)
 # Facts per jg.cases.v1 record: a rebuild may decide many at once; records stay well under the
 # broker's message size limit.
 _FACTS_PER_RECORD = 500
+# RocksDB, per partition of the state: what it may hold in memory (faust's defaults, a 2 GiB block
+# cache and three 64 MiB write buffers, are per partition: 6 partitions could take 13 GiB). The
+# units a batch touches are mostly recent, so a small cache serves them; bloom filters answer
+# "no such key" (a new unit, a new receipt) without reading a block.
+ROCKSDB_OPTIONS = {
+    "write_buffer_size": 4 * 2**20,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 16 * 2**20,
+    "bloom_filter_size": 10,
+}
 
 
 def _header(headers: Any, name: str) -> bytes | None:
@@ -79,8 +90,15 @@ def install_rules(
     clock, cases, alerts = topic(topics.RULE_INPUT), topic(topics.CASES), topic(topics.ALERTS)
     # bytes keys and values: faust then stores them raw (our own encoding, contracts.facts).
     table = app.Table(
-        topics.RULE_STATE_TABLE, key_type=bytes, value_type=bytes, partitions=topics.PARTITIONS
+        topics.RULE_STATE_TABLE,
+        key_type=bytes,
+        value_type=bytes,
+        partitions=topics.PARTITIONS,
+        options=ROCKSDB_OPTIONS,
     )
+    on_disk = app.conf.store.scheme == "rocksdb"
+    if on_disk:
+        local_state.prepare(app.conf.tabledir, topics.RULE_STATE_TABLE)
     state = RuleState(table, bootstrap)
     engine = RulesEngine(state, overrides, calendar, watermarks, history)
     provider_ids = sorted(providers)
@@ -134,7 +152,16 @@ def install_rules(
         engine.forget_indexes()
 
     async def close(sender: Any, *args: Any, **kwargs: Any) -> None:
-        await state.close()
+        """After the last record (faust stopped the streams first): the facts, then the
+        state's writes, out to the log; a state on disk is kept only if both got there."""
+        try:
+            await app.producer.flush()
+        except Exception as exc:  # the broker gone: the state on disk is not kept
+            log.error("rules: facts not flushed at shutdown: %s", exc)
+            await state.close()
+            return
+        if await state.close() and on_disk:
+            local_state.mark_clean(app.conf.tabledir, topics.RULE_STATE_TABLE)
 
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # faust's stub is narrow
     app.on_before_shutdown.connect(close)  # type: ignore[arg-type]
@@ -144,8 +171,8 @@ def install_rules(
         async for event in stream.events():
             partition, source = event.message.partition, event.message.topic
             from_events = source == names[topics.EVENTS]
+            state.partition = partition  # every read and write of this record is to its partition
             await ready(partition, event.message.offset if from_events else -1)
-            state.partition = partition  # every write of this record is to its partition
             try:
                 if from_events:
                     provider = _header(event.headers, topics.HEADER_PROVIDER)

@@ -20,6 +20,13 @@ before taking the next one, so a partition's writes reach the changelog in the o
 made (each key's last write; the unit writes before the partition's marker). A crash before a
 batch is acknowledged loses at most writes after the marker the changelog holds, which the
 rebuild completes from the event store (``processors.rebuild``).
+
+Where the table lives on disk (faust's RocksDB store, the default: memory stays flat however many
+units the history holds), reads and writes go to the RocksDB database of the record's partition,
+and ``keys_between`` reads a range of keys in order. That database outlives the process, and may
+be ahead of the changelog after a crash; ``processors.local_state`` keeps it only after a clean
+shutdown (``close`` then records how far the changelog holds it, so recovery reads only what
+other workers wrote since).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from collections.abc import ItemsView, Iterator, MutableMapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from faust.types import TP
 
 from jianguan.kafka_clients import batch_producer
 
@@ -54,26 +62,56 @@ class RuleState(MutableMapping[str, bytes]):
         self.in_flight = 0  # writes handed over that the writer has not sent yet
         self._writer: asyncio.Task[None] | None = None
         self._producer: AIOKafkaProducer | None = None
+        # Per partition of the changelog: the offset of the last write delivered to it; and how
+        # many batches of writes were not delivered (the changelog lacks what they carried).
+        self.written_to: dict[int, int] = {}
+        self.lost = 0
 
     @property
     def _store(self) -> Any:
         return self._table.data
 
+    def _target(self) -> Any:
+        """Where the current partition's keys live: its RocksDB database (faust opens one per
+        partition; its public mapping finds the partition from faust's current event, which a
+        rebuild or a timer does not have), or the whole store in memory."""
+        of_partition = getattr(self._store, "_db_for_partition", None)
+        if of_partition is None:
+            return self._store
+        if self.partition < 0:
+            raise RuntimeError("rule state read outside an input record's partition")
+        return of_partition(self.partition)
+
     def __getitem__(self, key: str) -> bytes:
-        v = self._store.get(key.encode())
+        v = self._target().get(key.encode())
         if v is None:
             raise KeyError(key)
         return bytes(v)
 
     def __setitem__(self, key: str, value: bytes) -> None:
         k = key.encode()
-        self._store[k] = value
+        target = self._target_for_write()
+        target[k] = value
         self._written(k, value)
 
     def __delitem__(self, key: str) -> None:
         k = key.encode()
-        del self._store[k]
+        target = self._target_for_write()
+        del target[k]
         self._written(k, None)  # a tombstone
+
+    def _target_for_write(self) -> Any:
+        if self.partition < 0:
+            raise RuntimeError("rule state written outside an input record's partition")
+        return self._target()
+
+    def keys_between(self, low: str, high: str) -> Iterator[str]:
+        """The current partition's keys from ``low`` (included) to ``high`` (excluded), in
+        order: a range read of its RocksDB database (a sorted scan of a store in memory)."""
+        target = self._target()
+        if not hasattr(target, "iter"):
+            return iter(sorted(k for k in (k.decode() for k in target) if low <= k < high))
+        return _range(target, low.encode(), high.encode())
 
     def _written(self, key: bytes, value: bytes | None) -> None:
         if self.partition < 0:
@@ -83,11 +121,12 @@ class RuleState(MutableMapping[str, bytes]):
         writes[key] = value
 
     def __iter__(self) -> Iterator[str]:
-        return iter([k.decode() for k in list(self._store.keys())])
+        return (k.decode() for k in self._store)
 
     def items(self) -> ItemsView[str, bytes]:
-        """One pass over the store (the indexes read it all), not a lookup per key."""
-        return {k.decode(): bytes(v) for k, v in list(self._store.items())}.items()
+        """One pass over the store, streamed (the indexes read it all; it may not fit in
+        memory), not a lookup per key. Nothing may write while it is read."""
+        return _Items(self)
 
     def __len__(self) -> int:
         return len(self._store)
@@ -154,8 +193,20 @@ class RuleState(MutableMapping[str, bytes]):
         await self._send(producer, batch, topic, partition)
 
     async def _send(self, producer: AIOKafkaProducer, batch: Any, topic: str, part: int) -> None:
+        count = batch.record_count()
         delivered = await producer.send_batch(batch, topic, partition=part)
-        delivered.add_done_callback(_log_failure)
+        delivered.add_done_callback(lambda d: self._delivered(d, part, count))
+
+    def _delivered(self, delivered: asyncio.Future[Any], partition: int, count: int) -> None:
+        if delivered.cancelled() or delivered.exception() is not None:
+            self.lost += 1
+            # The state in memory is unaffected; a restart completes the changelog from the
+            # event store (the partition's marker is behind what was applied).
+            why = "cancelled" if delivered.cancelled() else delivered.exception()
+            log.error("rules: a changelog batch was not delivered: %s", why)
+            return
+        last = delivered.result().offset + count - 1
+        self.written_to[partition] = max(last, self.written_to.get(partition, -1))
 
     async def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -164,9 +215,10 @@ class RuleState(MutableMapping[str, bytes]):
             self._producer = producer
         return self._producer
 
-    async def close(self) -> None:
-        """Sends what was handed over (and waits for the broker to take it), then stops the
-        producer."""
+    async def close(self) -> bool:
+        """Sends what was handed over (and waits for the broker to take it), stops the
+        producer and records in a store on disk how far the changelog holds it. True when the
+        changelog holds every write (nothing pending, nothing lost)."""
         await self.flush()
         for _ in range(10):  # a broker that stays away does not hold the shutdown
             if not self._handed:
@@ -176,10 +228,29 @@ class RuleState(MutableMapping[str, bytes]):
             await self._producer.flush()
             await self._producer.stop()
             self._producer = None
+        complete = not self._handed and not self.pending and not self.lost
+        if complete:
+            topic = self._table.changelog_topic.get_topic_name()
+            for partition, offset in sorted(self.written_to.items()):
+                # faust's recovery then starts after it (a no-op for a store in memory)
+                self._store.set_persisted_offset(TP(topic, partition), offset)
+        return complete
 
 
-def _log_failure(delivered: asyncio.Future[Any]) -> None:
-    if not delivered.cancelled() and delivered.exception() is not None:
-        # The state in memory is unaffected; a restart completes the changelog from the event
-        # store (the partition's marker is behind what was applied).
-        log.error("rules: a changelog batch was not delivered: %s", delivered.exception())
+class _Items(ItemsView[str, bytes]):
+    _mapping: RuleState
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        for k, v in self._mapping._store.items():
+            yield k.decode(), bytes(v)
+
+
+def _range(db: Any, low: bytes, high: bytes) -> Iterator[str]:
+    it = db.iter()
+    it.seek(low)
+    while it.valid():
+        key = bytes(it.key())
+        if key >= high:
+            return
+        yield key.decode()
+        it.next()

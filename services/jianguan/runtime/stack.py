@@ -223,6 +223,7 @@ class Platform:
                         **common,
                         "JIANGUAN_METRICS_PORT": str(self.metrics_ports[name]),
                         "JIANGUAN_FAUST_WEB_PORT": str(web),
+                        "JIANGUAN_RULES_WORKER": name,
                     },
                 )
             )

@@ -412,9 +412,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     env = {"JIANGUAN_RULE_OVERRIDES": json.dumps({RULE: {"report_hours": args.deadline / 3600}})}
     with (
-        tempfile.TemporaryDirectory(prefix="jianguan-bench-sus-") as tmp,
-        launched_up(Path(tmp), registry, env) as up,
+        tempfile.TemporaryDirectory(prefix="jianguan-bench-sus-") as scratch,
+        launched_up(Path(args.keep_state or scratch), registry, env) as up,
     ):
+        tmp = args.keep_state or scratch
         maximum: dict[str, Any] = {}
         rate = args.rate
         if rate is None:
@@ -491,6 +492,7 @@ def main() -> int:
     ap.add_argument("--warmup-minutes", type=int, default=2)
     ap.add_argument("--rss-tolerance", type=float, default=0.1, help="growth after warm-up")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep-state", help="run the platform in this directory and keep it (logs)")
     args = ap.parse_args()
     result = {
         "benchmark": "sustained",

@@ -60,17 +60,27 @@ def event_headers(provider_id: str, received_ms: int) -> list[tuple[str, bytes]]
 # worker starts (the brokers never auto-create): the leader topic and one changelog per table.
 PROCESSORS_APP_ID = "jianguan-processors"
 # Units of rule state (processors.engine); named for their encoding, so a new encoding starts a
-# new changelog and the processors rebuild it from the event store.
-RULE_STATE_TABLE = "rule-units-v2"
+# new changelog and the processors rebuild it from the event store (v3: complaint receipts are
+# indexed in the state).
+RULE_STATE_TABLE = "rule-units-v3"
+# A table's changelog keeps the last write of each key, however old (a unit untouched for a week
+# is still state; deleting by age would lose it on the next restore), and nothing else: a restore
+# reads one record per key. Segments roll at 64 MiB so that compaction has closed segments to
+# work on long before the default 1 GiB.
+COMPACTED = {"cleanup.policy": "compact", "segment.bytes": str(64 * 2**20)}
 
 
 def processors_app_id(namespace: str = "") -> str:
     return topic_name(PROCESSORS_APP_ID, namespace)
 
 
-def processors_internal_topics(namespace: str = "") -> dict[str, int]:
+def processors_internal_topics(namespace: str = "") -> dict[str, tuple[int, dict[str, str]]]:
+    """Name → (partitions, topic configuration) of the processors' own topics."""
     base = processors_app_id(namespace)
-    return {f"{base}-__assignor-__leader": 1, f"{base}-{RULE_STATE_TABLE}-changelog": PARTITIONS}
+    return {
+        f"{base}-__assignor-__leader": (1, {}),
+        f"{base}-{RULE_STATE_TABLE}-changelog": (PARTITIONS, COMPACTED),
+    }
 
 
 def record_key(provider_id: str) -> bytes:

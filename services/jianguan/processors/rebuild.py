@@ -30,10 +30,7 @@ from jianguan.domain.events import Observed
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)
-# Versioned with the state's layout: a state written under another layout has no marker of this
-# version, so each partition of it is rebuilt from the event store (v2: complaint receipts are
-# indexed in the state, ``processors.engine``).
-MARKER = "applied.v2|"
+MARKER = "applied|"
 
 
 def marker_key(partition: int) -> str:

@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from kafka.admin import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from jianguan.contracts import topics
 from jianguan.ingest.registry import Provider
 
 
-def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout: float = 20.0) -> None:
+def ensure_topics(
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    timeout: float = 20.0,
+    configs: Mapping[str, str] | None = None,
+) -> None:
+    """Creates the missing topics; ``configs`` (topic-level settings) are given to the new ones
+    and set again on those that exist, so a topic created before (or by hand) gets them too."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -32,9 +41,18 @@ def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout: fl
             with contextlib.suppress(TopicAlreadyExistsError):
                 # replication_factor -1: the cluster's default.replication.factor
                 admin.create_topics(
-                    {n: {"num_partitions": partitions, "replication_factor": -1} for n in missing},
+                    [
+                        NewTopic(n, partitions, -1, topic_configs=dict(configs or {}))
+                        for n in missing
+                    ],
                     wait_for_metadata=True,
                 )
+        present = [n for n in names if n in existing]
+        if configs and present:
+            resources = [
+                ConfigResource(ConfigResourceType.TOPIC, n, dict(configs)) for n in present
+            ]
+            _raise_errors(admin.alter_configs(resources))
     finally:
         admin.close()
 
@@ -48,3 +66,11 @@ def ensure_provider_topics(
         names += [topics.inbound_topic(p.id, namespace), topics.feedback_topic(p.id, namespace)]
     if names:
         ensure_topics(bootstrap, names, topics.INBOUND_PARTITIONS)
+
+
+def _raise_errors(results: Any) -> None:
+    """alter_configs answers {resource type: {name: "OK" or the broker's error}}."""
+    for per_name in (results or {}).values():
+        for name, outcome in per_name.items():
+            if outcome != "OK":
+                raise RuntimeError(f"topic {name}: its configuration was refused: {outcome}")

@@ -130,8 +130,9 @@ class Infrastructure:
             [topics.topic_name(t, cfg.topic_namespace) for t in names],
             topics.PARTITIONS,
         )
-        for name, partitions in topics.processors_internal_topics(cfg.topic_namespace).items():
-            ensure_topics(self.bootstrap, [name], partitions)
+        internal = topics.processors_internal_topics(cfg.topic_namespace)
+        for name, (partitions, configs) in internal.items():
+            ensure_topics(self.bootstrap, [name], partitions, configs=configs)
         if cfg.providers_file.exists():
             registry = ProviderRegistry.load(cfg.providers_file)
             sync_access(self.bootstrap, registry.providers, cfg.topic_namespace)

@@ -67,6 +67,10 @@ def create_app(
         # second pass over every state write). A worker taking partitions over restores them
         # from the changelog, or from the event store (processors.rebuild).
         table_standby_replicas=0,
+        # Records prefetched per stream: ours are batches (hundreds of events each), so faust's
+        # 4096 held hundreds of MB while the rules were behind (the processors' memory grew with
+        # their lag); 256 batches still keep the agent busy.
+        stream_buffer_maxsize=256,
         web_host="127.0.0.1",
         web_port=web_port,
         web_bind="127.0.0.1",

@@ -86,9 +86,10 @@ demo: install ## the embedded stack with live traffic from several providers (Ct
 smoke: install ## N events through the stack, one JSON line, exit 0 only if all stored
 	$(BIN)/jianguan demo --smoke --events 20000
 
-bench: install ## ingest benchmark (gateway -> ClickHouse vs the broker alone) and the duplicate memory's claim cost, JSON in bench/results/
+bench: install ## ingest benchmark (gateway -> ClickHouse vs the broker alone), the duplicate memory's claim cost and the rules state's memory over millions of events, JSON in bench/results/
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/rule_state.py
 
 bench-sustained: install ## ten minutes at half the measured maximum, every rule on: per-minute stored rate, rules lag, freshness, alert latency, RSS and CPU of each process (JSON in bench/results/)
 	$(BIN)/python bench/sustained.py

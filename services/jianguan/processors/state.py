@@ -111,7 +111,7 @@ class RuleState(MutableMapping[str, bytes]):
         target = self._target()
         if not hasattr(target, "iter"):
             return iter(sorted(k for k in (k.decode() for k in target) if low <= k < high))
-        return _range(target, low.encode(), high.encode())
+        return key_range(target, low.encode(), high.encode())
 
     def _written(self, key: bytes, value: bytes | None) -> None:
         if self.partition < 0:
@@ -245,7 +245,9 @@ class _Items(ItemsView[str, bytes]):
             yield k.decode(), bytes(v)
 
 
-def _range(db: Any, low: bytes, high: bytes) -> Iterator[str]:
+def key_range(db: Any, low: bytes, high: bytes) -> Iterator[str]:
+    """The keys of a RocksDB database (rocksdict) from ``low`` (included) to ``high``
+    (excluded), in order."""
     it = db.iter()
     it.seek(low)
     while it.valid():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,3 +27,32 @@ def test_a_crash_loop_backs_off_and_stop_all_ends_everything(tmp_path: Path) -> 
     assert sup.running["dies"].backoff == 1.0
     sup.stop_all()
     assert sup.running == {}
+
+
+def test_a_child_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """A supervisor killed outright (SIGKILL: it stops nothing itself) leaves no orphan."""
+    starter = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from jianguan.runtime.process import Child\n"
+        "c = Child('sleeper', [sys.executable, '-c', 'import time; time.sleep(120)'],"
+        f" Path({str(tmp_path)!r}) / 'sleeper.log')\n"
+        "print(c.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # running
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break  # gone (reaped by init)
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the child outlived the process that started it")

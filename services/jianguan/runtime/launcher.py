@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jianguan.ingest.registry import ProviderRegistry
-from jianguan.runtime.process import free_port
+from jianguan.runtime.process import dies_with, free_port
 from jianguan.store.executor import ClickHouseUrl
 
 
@@ -54,6 +54,7 @@ def launched_up(
         env=child_env,
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=dies_with(os.getpid()),  # a test run killed outright leaves no platform
     )
     try:
         assert proc.stdout is not None

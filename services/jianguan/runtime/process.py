@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,8 +41,31 @@ def wait_until(
     raise TimeoutError(f"{what}: not ready after {timeout:.0f} s")
 
 
+# prctl(PR_SET_PDEATHSIG): Linux's "signal me when my parent dies".
+_PR_SET_PDEATHSIG = 1
+_LIBC = (
+    ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+)
+
+
+def dies_with(parent: int) -> Callable[[], None]:
+    """Run in the child before exec: SIGKILL it when the process that started it dies, however
+    it dies (even by SIGKILL, when it stops nothing itself), so no service, broker or server
+    outlives the supervisor that started it. Linux ties this to the starting thread: children
+    are started from the main thread."""
+
+    def set_up() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # it died before the line above
+                os._exit(1)
+
+    return set_up
+
+
 class Child:
-    """A started process in its own process group, its output in a log file."""
+    """A started process in its own process group, its output in a log file; it dies with the
+    process that started it."""
 
     def __init__(
         self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None
@@ -55,6 +81,7 @@ class Child:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            preexec_fn=dies_with(os.getpid()),
         )
 
     @property

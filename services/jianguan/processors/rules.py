@@ -14,6 +14,7 @@ Before a partition of the state takes its first record, it is brought up to the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 # Facts per jg.cases.v1 record: a rebuild may decide many at once; records stay well under the
 # broker's message size limit.
 _FACTS_PER_RECORD = 500
+# How long a shutdown waits for the facts and the state's writes to reach the broker.
+_CLOSE_S = 15.0
 # RocksDB, per partition of the state: what it may hold in memory (faust's defaults, a 2 GiB block
 # cache and three 64 MiB write buffers, are per partition: 6 partitions could take 13 GiB). The
 # units a batch touches are mostly recent, so a small cache serves them; bloom filters answer
@@ -153,14 +156,19 @@ def install_rules(
 
     async def close(sender: Any, *args: Any, **kwargs: Any) -> None:
         """After the last record (faust stopped the streams first): the facts, then the
-        state's writes, out to the log; a state on disk is kept only if both got there."""
-        try:
+        state's writes, out to the log; a state on disk is kept only if both got there within
+        ``_CLOSE_S`` (a broker gone must not hold the shutdown)."""
+
+        async def out_to_the_log() -> bool:
             await app.producer.flush()
-        except Exception as exc:  # the broker gone: the state on disk is not kept
-            log.error("rules: facts not flushed at shutdown: %s", exc)
-            await state.close()
+            return await state.close()
+
+        try:
+            complete = await asyncio.wait_for(out_to_the_log(), _CLOSE_S)
+        except Exception as exc:  # the broker gone or slow: the state on disk is not kept
+            log.error("rules: facts or state writes not delivered at shutdown: %r", exc)
             return
-        if await state.close() and on_disk:
+        if complete and on_disk:
             local_state.mark_clean(app.conf.tabledir, topics.RULE_STATE_TABLE)
 
     app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]  # faust's stub is narrow

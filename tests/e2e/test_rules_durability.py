@@ -25,6 +25,7 @@ from jianguan.processors.rebuild import partition_of
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk.client import IngestClient
+from jianguan.sdk.retry import Delivery, publish_reliably
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor
@@ -138,11 +139,14 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
         sender = threading.Thread(target=traffic, daemon=True)
         sender.start()
 
-        async def send() -> pb.BatchAck:
+        async def send() -> Delivery:
+            # Through the SDK's delivery: sent right after `up` started, the hits may meet a
+            # broker still starting (items UNAVAILABLE), which it sends again.
             async with IngestClient(up.gateway, token=TOKEN) as client:
-                return await client.publish_batch(_hits())
+                return await publish_reliably(client, _hits(), max_attempts=10)
 
-        assert asyncio.run(send()).accepted == HITS
+        sent = asyncio.run(send())
+        assert (sent.delivered, sent.rejected, sent.undelivered) == (HITS, [], [])
         opened = [(1, "", HITS)]
         assert _until(up, CURRENT, opened, 60) == opened
         # Once the rules have committed past the hits, the log will not deliver them again:

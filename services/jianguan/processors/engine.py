@@ -140,11 +140,12 @@ class RulesEngine:
                         self._index_receipt(ev.provider_id, given, key)
         out: list[CaseFact] = []
         for key in sorted(touched.keys() | recompute):
-            unit = decode_unit(self.store.get(key))
+            raw = self.store.get(key)
+            unit = decode_unit(raw)
             keep = self.rules[key.partition("|")[0]].keep
             added = add_inputs(unit, touched.get(key, ()), keep)
             if added is not None or key in recompute:
-                out += self._decide(key, added or unit, now)
+                out += self._decide(key, added or unit, now, raw)
         return out
 
     def tick(self, now: float, provider_id: str | None = None) -> list[CaseFact]:
@@ -161,13 +162,16 @@ class RulesEngine:
                 raw = self.store.get(key)
                 if raw is None:
                     continue
-                if next_due(raw) < watermark:
-                    out += self._decide(key, decode_unit(raw), now)
+                due = next_due(raw)
+                if due < watermark:
+                    out += self._decide(key, decode_unit(raw), now, raw)
                 else:  # the queue was behind the store: follow the store
-                    queue.set(key, next_due(raw))
+                    queue.set(key, due)
         return out
 
-    def _decide(self, key: str, unit: Unit, now: float) -> list[CaseFact]:
+    def _decide(self, key: str, unit: Unit, now: float, stored: bytes | None) -> list[CaseFact]:
+        """Decides the unit (``stored``: its encoding as the caller read it from the store, so
+        an unchanged unit is not written again)."""
         rule_id, provider_id, name = _parse(key)
         watermark = self.watermarks.at(provider_id, now)
         rules = (
@@ -178,7 +182,7 @@ class RulesEngine:
         decision = rules[rule_id].decide(provider_id, name, unit.inputs, watermark)
         unit, changed, retracted = revise(unit, decision, now)
         encoded = encode_unit(unit)
-        if self.store.get(key) != encoded:
+        if stored != encoded:
             self.store[key] = encoded
         if self._dues is not None:
             self._dues.setdefault(provider_id, DueQueue()).set(key, unit.next_due)
@@ -202,16 +206,10 @@ class RulesEngine:
 
     def _history(self, provider_id: str, service_id: str) -> list[Registration]:
         """The service's registrations, sorted (all of them loaded from the store at first use,
-        one key per registration)."""
+        with the other indexes, one key per registration)."""
         if self._registrations is None:
-            self._registrations = defaultdict(list)
-            for key, raw in list(self.store.items()):
-                if key.startswith(_REGISTRATIONS):
-                    _, provider, rest = _parse(key)
-                    service = rest.rsplit("/", 1)[0]
-                    self._registrations[(provider, service)].append(decode_registration(raw))
-            for history in self._registrations.values():
-                history.sort()
+            self._index_units()
+        assert self._registrations is not None
         return self._registrations[(provider_id, service_id)]
 
     def _published_days(
@@ -280,15 +278,21 @@ class RulesEngine:
         return self._dues
 
     def _index_units(self) -> None:
-        """The due queues and the case counts, from one pass over the units in the store."""
+        """The due queues, the case counts and the services' registrations, from one pass over
+        the store (streamed: it may not fit in memory)."""
         dues: dict[str, DueQueue] = defaultdict(DueQueue)
+        registered: dict[tuple[str, str], list[Registration]] = defaultdict(list)
         self._tallies, self._totals = {}, {}
-        for key, raw in list(self.store.items()):
+        for key, raw in self.store.items():
             rule_id = key.partition("|")[0]
-            if rule_id not in self.rules:
-                continue  # registrations, markers: not units
-            unit = decode_unit(raw)
-            if math.isfinite(unit.next_due):
-                dues[_parse(key)[1]].set(key, unit.next_due)
-            self._count(key, rule_id, tally(unit))
-        self._dues = dues
+            if key.startswith(_REGISTRATIONS):
+                _, provider, rest = _parse(key)
+                registered[(provider, rest.rsplit("/", 1)[0])].append(decode_registration(raw))
+            elif rule_id in self.rules:  # else receipts, markers: not units
+                unit = decode_unit(raw)
+                if math.isfinite(unit.next_due):
+                    dues[_parse(key)[1]].set(key, unit.next_due)
+                self._count(key, rule_id, tally(unit))
+        for history in registered.values():
+            history.sort()
+        self._dues, self._registrations = dues, registered

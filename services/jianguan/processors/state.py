@@ -75,12 +75,10 @@ class RuleState(MutableMapping[str, bytes]):
         """Where the current partition's keys live: its RocksDB database (faust opens one per
         partition; its public mapping finds the partition from faust's current event, which a
         rebuild or a timer does not have), or the whole store in memory."""
-        of_partition = getattr(self._store, "_db_for_partition", None)
-        if of_partition is None:
-            return self._store
         if self.partition < 0:
-            raise RuntimeError("rule state read outside an input record's partition")
-        return of_partition(self.partition)
+            raise RuntimeError("rule state used outside an input record's partition")
+        of_partition = getattr(self._store, "_db_for_partition", None)
+        return self._store if of_partition is None else of_partition(self.partition)
 
     def __getitem__(self, key: str) -> bytes:
         v = self._target().get(key.encode())
@@ -90,20 +88,13 @@ class RuleState(MutableMapping[str, bytes]):
 
     def __setitem__(self, key: str, value: bytes) -> None:
         k = key.encode()
-        target = self._target_for_write()
-        target[k] = value
+        self._target()[k] = value
         self._written(k, value)
 
     def __delitem__(self, key: str) -> None:
         k = key.encode()
-        target = self._target_for_write()
-        del target[k]
+        del self._target()[k]
         self._written(k, None)  # a tombstone
-
-    def _target_for_write(self) -> Any:
-        if self.partition < 0:
-            raise RuntimeError("rule state written outside an input record's partition")
-        return self._target()
 
     def keys_between(self, low: str, high: str) -> Iterator[str]:
         """The current partition's keys from ``low`` (included) to ``high`` (excluded), in
@@ -114,8 +105,6 @@ class RuleState(MutableMapping[str, bytes]):
         return key_range(target, low.encode(), high.encode())
 
     def _written(self, key: bytes, value: bytes | None) -> None:
-        if self.partition < 0:
-            raise RuntimeError("rule state written outside an input record's partition")
         writes = self._pending.setdefault(self.partition, {})
         writes.pop(key, None)  # only a key's last write goes out, where it was made
         writes[key] = value

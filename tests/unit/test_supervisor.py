@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from jianguan.runtime import process
+from jianguan.runtime.process import free_port
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 
 
@@ -56,3 +60,27 @@ def test_a_child_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the child outlived the process that started it")
+
+
+def test_free_ports_are_never_handed_out_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel may answer two bind(0) calls with one port; services given both would clash."""
+    answers = iter([101, 101, 101, 102])  # below the ephemeral range: never handed out before
+
+    class _Socket:
+        def __init__(self, *args: object) -> None:
+            self.port = next(answers)
+
+        def __enter__(self) -> _Socket:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            pass
+
+        def bind(self, address: object) -> None:
+            pass
+
+        def getsockname(self) -> tuple[str, int]:
+            return "127.0.0.1", self.port
+
+    monkeypatch.setattr(process.socket, "socket", _Socket)
+    assert [free_port(), free_port()] == [101, 102]

@@ -14,12 +14,22 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+# Ports free_port has handed out in this process: the kernel may give the same free port to
+# two successive bind(0) calls, and two services started with it would fight over it (the one
+# that binds second crash-loops).
+_HANDED: set[int] = set()
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (for servers that cannot bind port 0 themselves)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """A port that was free a moment ago and that this process has not handed out before (for
+    servers that cannot bind port 0 themselves)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in _HANDED:
+            _HANDED.add(port)
+            return port
 
 
 def port_open(host: str, port: int) -> bool:

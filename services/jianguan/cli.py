@@ -488,12 +488,21 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.domain.rules.catalog import CATALOG
 
     if args.json:
-        print(json.dumps([asdict(r) for r in CATALOG], ensure_ascii=False, indent=2))
+        docs = []
+        for r in CATALOG:
+            doc = asdict(r)
+            doc["article"].update(
+                ref=r.article.ref, ref_zh=r.article.ref_zh, quote_zh=r.article.quote_zh
+            )
+            docs.append(doc)
+        print(json.dumps(docs, ensure_ascii=False, indent=2))
         return 0
     for r in CATALOG:
         state = "active" if r.active else "planned"
         print(f"{r.id:28} {r.article.ref:16} {r.severity:9} {state:8} {r.title}")
-        print(f"{'':28} {r.article.quote_zh}")
+        for line in r.article.quote_zh.splitlines():
+            print(f"{'':28} {line}")
+        print(f"{'':28} ({r.article.ref_zh})")
         print(f"{'':28} {r.article.gloss_en}")
         for p in r.params:
             print(f"{'':28} - {p.name} = {p.default:g} {p.unit}: {p.description} [{p.source}]")

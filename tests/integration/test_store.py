@@ -190,7 +190,9 @@ class StoreContract:
         assert set(alerts) == {"ART12-LABELING", "ART17-FILING", "ART20-OFFSHORE"}
         assert list(alerts["ART12-LABELING"].evidence) == ["img-3"]
         assert "labeled 9 of 10" in alerts["ART12-LABELING"].summary
-        assert "security assessment and algorithm filing" in alerts["ART17-FILING"].summary
+        # the assessment is due before serving; the algorithm filing has 10 working days
+        assert "no security assessment in effect before serving" in alerts["ART17-FILING"].summary
+        assert "no algorithm filing" not in alerts["ART17-FILING"].summary
         assert alerts["ART20-OFFSHORE"].severity == "critical"
         assert alerts["ART20-OFFSHORE"].alert_id == "ART20-OFFSHORE:acme-ai::chat.example.com"
 
@@ -216,9 +218,10 @@ class StoreContract:
         batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 0), 0)
         BatchWriter(executor).write(batch)
         alerts = [a for a in run_checks(executor, now) if a.rule_id == "ART17-CHANGE"]
-        # m1 was registered; m3 is still within its 10 working days; m2 is overdue.
+        # m1 was served first (the algorithm filing's own); m3 is still within its 10 working
+        # days; m2 is overdue.
         assert [a.alert_id for a in alerts] == ["ART17-CHANGE:acme-ai:svc-po:m2"]
-        assert "not filed" in alerts[0].summary
+        assert "no change filing in effect (latest: none reported)" in alerts[0].summary
 
     def test_orphan_checks(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

@@ -254,3 +254,31 @@ def test_a_case_page_shows_the_parameters_its_deadlines_were_computed_with() -> 
         page = case_page(Ctx(lang, "li", "analyst", "tok", "/", {}), ev)
         assert heading in page
         assert "<td>report_hours</td><td>24</td>" in page.replace(" ", "")
+
+
+def test_a_case_page_quotes_its_article_whole_and_links_the_law_page() -> None:
+    from jianguan.console.pages import case_page
+
+    facts, events = _facts()
+    page = case_page(
+        Ctx("zh", "li", "analyst", "tok", "/", {}),
+        build("ART14-ILLEGAL-CONTENT:acme-ai:hit-2", facts, events),
+    )
+    assert '<a href="/law#art-14">Art. 14 ¶1</a>' in page
+    assert "采取模型优化训练等措施进行整改，并向有关主管部门报告。</p>" in page
+    assert "第十四条第一款" in page
+
+
+def test_the_law_page_shows_every_article_and_the_rules_citing_it() -> None:
+    from jianguan.console.pages import law_page
+
+    page = law_page(Ctx("zh", "li", "viewer", "tok", "/law", {}))
+    assert page.count('<section class="article" id="art-') == 24
+    art14 = page.split('id="art-14"')[1].split("</section>")[0]
+    assert "第十四条 · Art. 14" in art14
+    assert art14.count('<p lang="zh">') == 2  # both paragraphs
+    assert "ART14-ILLEGAL-CONTENT (Art. 14 ¶1)" in art14
+    assert "ART14-USER-ENFORCEMENT (Art. 14 ¶2)" in art14
+    art4 = page.split('id="art-4"')[1].split("</section>")[0]
+    assert art4.count('class="item"') == 5
+    assert "rules" not in page.split('id="art-1"')[1].split("</section>")[0]

@@ -19,13 +19,14 @@ LIBRARY = by_name(default_base(time.time()))
 
 
 def test_a_mixed_plan_carries_every_violation_once_and_keeps_compliant_providers() -> None:
-    plan = fleet.plan(14, 3, fleet.MIXED, LIBRARY)
+    n = len(fleet.violating(LIBRARY)) + 2  # room for every violation and compliant providers
+    plan = fleet.plan(n, 3, fleet.MIXED, LIBRARY)
     histories = [p.history for p in plan if p.history in fleet.violating(LIBRARY)]
     assert sorted(histories) == fleet.violating(LIBRARY)
     assert any(p.history is None or p.history not in histories for p in plan)
-    assert len({p.provider_id for p in plan}) == 14
-    assert fleet.plan(14, 3, fleet.MIXED, LIBRARY) == plan  # seeded
-    assert fleet.plan(14, 4, fleet.MIXED, LIBRARY) != plan
+    assert len({p.provider_id for p in plan}) == n
+    assert fleet.plan(n, 3, fleet.MIXED, LIBRARY) == plan  # seeded
+    assert fleet.plan(n, 4, fleet.MIXED, LIBRARY) != plan
 
 
 def test_small_and_single_rule_plans() -> None:

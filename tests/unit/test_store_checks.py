@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from jianguan.domain.calendar import CST, WorkingCalendar
-from jianguan.store.checks import _late_cancellations, _late_change_filings
+from jianguan.store.checks import _late_cancellations, _late_change_filings, _unfiled_services
 
 FIRST_SEEN = datetime(2026, 6, 5, 9, 0, tzinfo=CST).timestamp()  # a Friday
 CAL = WorkingCalendar()
@@ -13,17 +13,96 @@ DEADLINE = CAL.deadline(FIRST_SEEN, 10)  # end of the 10th working day after
 PARAMS = {"change_working_days": 10, "cancellation_working_days": 10, "stopped_after_days": 30}
 
 
+REGISTERED = (int(FIRST_SEEN) - 86400, "reg", 1, 2, "m1", 1)  # public opinion, granted
+
+
+def _change_row(*filings: tuple[object, ...]) -> tuple[object, ...]:
+    models = [("m1", int(FIRST_SEEN) - 3600), ("m2", int(FIRST_SEEN))]
+    return ("acme", "svc", models, [REGISTERED, *filings])
+
+
 def test_change_filed_just_in_time_or_one_second_late() -> None:
-    row = ("acme", "svc", "m2", FIRST_SEEN)
-    assert _late_change_filings([(*row, DEADLINE)], PARAMS, DEADLINE + 86400, CAL) == []
-    (late,) = _late_change_filings([(*row, DEADLINE + 1)], PARAMS, DEADLINE + 86400, CAL)
-    assert "late" in late[4]
+    in_time = _change_row((int(DEADLINE), "chg", 4, 1, "m2", 0))
+    assert _late_change_filings([in_time], PARAMS, DEADLINE + 86400, CAL) == []
+    late = _change_row((int(DEADLINE) + 1, "chg", 4, 1, "m2", 0))
+    ((provider, service, model, _, summary, evidence),) = _late_change_filings(
+        [late], PARAMS, DEADLINE + 86400, CAL
+    )
+    assert (provider, service, model, evidence) == ("acme", "svc", "m2", ["chg"])
+    assert "late" in summary
 
 
 def test_unfiled_change_is_a_violation_only_after_the_deadline() -> None:
-    row = ("acme", "svc", "m2", FIRST_SEEN, 0)
+    row = _change_row()
     assert _late_change_filings([row], PARAMS, DEADLINE, CAL) == []
     assert len(_late_change_filings([row], PARAMS, DEADLINE + 1, CAL)) == 1
+
+
+def test_a_revoked_change_filing_or_a_registration_is_no_change_filing() -> None:
+    revoked = _change_row(
+        (int(FIRST_SEEN), "chg", 4, 2, "m2", 0), (int(FIRST_SEEN) + 9, "rv", 4, 4, "m2", 0)
+    )
+    ((*_, summary, evidence),) = _late_change_filings([revoked], PARAMS, DEADLINE + 1, CAL)
+    assert "latest: revoked" in summary
+    assert evidence == ["rv"]
+    registration = _change_row((int(FIRST_SEEN), "reg2", 1, 2, "m2", 1))
+    assert len(_late_change_filings([registration], PARAMS, DEADLINE + 1, CAL)) == 1
+
+
+def test_a_service_without_public_opinion_attributes_needs_no_change_filing() -> None:
+    plain = ("acme", "svc", [("m1", 0), ("m2", int(FIRST_SEEN))], [(0, "reg", 1, 2, "m1", 0)])
+    assert _late_change_filings([plain], PARAMS, DEADLINE + 1, CAL) == []
+
+
+FILING_PARAMS = {"filing_working_days": 10, "assessment_working_days": 0}
+START_HOUR = int(FIRST_SEEN) // 3600 * 3600
+
+
+def _service_row(filings: list[tuple[object, ...]], hours: list[int]) -> tuple[object, ...]:
+    return ("acme", "svc", int(FIRST_SEEN), [REGISTERED, *filings], [(h, 7) for h in hours])
+
+
+ASSESSED = (int(FIRST_SEEN) - 60, "sa", 2, 1, "", 0)  # carried out (submitted) before serving
+
+
+def test_an_algorithm_filing_submitted_within_ten_working_days_meets_art17() -> None:
+    row = _service_row(
+        [ASSESSED, (int(DEADLINE) - 5, "af", 3, 1, "", 0)], [START_HOUR, int(DEADLINE) + 7200]
+    )
+    assert _unfiled_services([row], FILING_PARAMS, DEADLINE + 86400, CAL) == []
+
+
+def test_serving_past_the_due_with_a_revoked_filing_is_a_violation() -> None:
+    after = int(DEADLINE) // 3600 * 3600 + 7200
+    filings = [ASSESSED, (int(FIRST_SEEN), "af", 3, 2, "", 0), (after - 3600, "rv", 3, 4, "", 0)]
+    ((_, service, subject, served, summary, evidence),) = _unfiled_services(
+        [_service_row(filings, [START_HOUR, after, after + 3600])],
+        FILING_PARAMS,
+        after + 86400,
+        CAL,
+    )
+    assert (service, subject, served, evidence) == ("svc", "svc", 14, ["rv"])
+    assert "no algorithm filing in effect" in summary
+    assert "latest: revoked" in summary
+    assert "security assessment" not in summary
+
+
+def test_filed_before_launch_is_a_configuration_choice() -> None:
+    filed_next_day = [ASSESSED, (int(FIRST_SEEN) + 86400, "af", 3, 1, "", 0)]
+    row = _service_row(filed_next_day, [START_HOUR])
+    assert _unfiled_services([row], FILING_PARAMS, DEADLINE + 86400, CAL) == []
+    strict = {**FILING_PARAMS, "filing_working_days": 0}
+    ((*_, summary, _),) = _unfiled_services([row], strict, DEADLINE + 86400, CAL)
+    assert "no algorithm filing in effect before serving began" in summary
+
+
+def test_serving_before_the_security_assessment_was_carried_out_is_a_violation() -> None:
+    filed = (int(FIRST_SEEN), "af", 3, 1, "", 0)
+    late_assessment = (int(FIRST_SEEN) + 2 * 86400, "sa", 2, 1, "", 0)
+    row = _service_row([filed, late_assessment], [START_HOUR])
+    ((*_, summary, _),) = _unfiled_services([row], FILING_PARAMS, DEADLINE, CAL)
+    assert "no security assessment in effect" in summary
+    assert "algorithm filing" not in summary
 
 
 def test_cancellation_edges_and_a_service_still_serving() -> None:
@@ -41,7 +120,7 @@ def test_a_configured_holiday_moves_the_deadline() -> None:
     from datetime import date
 
     holiday = WorkingCalendar(holidays=frozenset({date(2026, 6, 8)}))  # the Monday after
-    row = ("acme", "svc", "m2", FIRST_SEEN, DEADLINE + 1)  # a second late on weekdays only
+    row = _change_row((int(DEADLINE) + 1, "chg", 4, 1, "m2", 0))  # late on weekdays only
     assert _late_change_filings([row], PARAMS, DEADLINE + 86400, holiday) == []
 
 

@@ -54,6 +54,7 @@ class CaseEvidence:
             "id": rule.id,
             "title": rule.title,
             "article": rule.article.ref,
+            "article_zh": rule.article.ref_zh,
             "quote_zh": rule.article.quote_zh,
             "gloss_en": rule.article.gloss_en,
         }

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from jianguan.console.i18n import label
 
 CST = dt.timezone(dt.timedelta(hours=8))
-NAV = ("overview", "incidents", "filings", "complaints", "offshore", "labeling", "alerts")
+NAV = ("overview", "incidents", "filings", "complaints", "offshore", "labeling", "alerts", "law")
 
 
 def e(value: Any) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 from jianguan.console.evidence import CaseEvidence
 from jianguan.console.html import Ctx, a, cst, e, filters_form, layout, seg, table
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
+from jianguan.domain import law
+from jianguan.domain.rules.catalog import CATALOG
 
 Scope = frozenset[str] | None
 FILING_KINDS = {
@@ -334,6 +336,12 @@ def provider_page(ctx: Ctx, q: Queries, provider: str, now: int) -> str:
     return layout(ctx, "provider", body)
 
 
+def _law_link(ref: str) -> str:
+    """ "Art. 14 ¶1" → that text linked to its article on the law page."""
+    number = ref.removeprefix("Art. ").split(" ", 1)[0]
+    return a(f"/law#art-{number}", ref) if number.isdigit() else e(ref)
+
+
 def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
     rule = ev.rule_doc()
     deadlines = table(
@@ -371,8 +379,9 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
         f"{e(ctx.t('severity'))}: {e(ev.severity)} · {e(ctx.t('status'))}: "
         f"{e(ctx.t('closed') if ev.closed else ctx.t('open'))}</p>"
         f'<blockquote class="article"><p><strong>{e(rule.get("id"))}</strong> · '
-        f"{e(rule.get('article', ev.article))} · {e(rule.get('title', ''))}</p>"
-        f'<p lang="zh">{e(rule.get("quote_zh", ""))}</p><p lang="en">{e(rule.get("gloss_en", ""))}</p></blockquote>'
+        f"{_law_link(rule.get('article', ev.article))} · {e(rule.get('title', ''))}</p>"
+        + "".join(f'<p lang="zh">{e(line)}</p>' for line in rule.get("quote_zh", "").splitlines())
+        + f'<p lang="zh" class="cite">{e(rule.get("article_zh", ""))}</p><p lang="en">{e(rule.get("gloss_en", ""))}</p></blockquote>'
         f"<h2>{e(ctx.t('deadlines'))}</h2>{deadlines}"
         f"<h2>{e(ctx.t('parameters'))}</h2>{parameters if ev.parameters else e(ctx.t('none'))}"
         f"<h2>{e(ctx.t('timeline'))}</h2>{timeline}"
@@ -417,6 +426,34 @@ def access_log_page(ctx: Ctx, entries: list[dict[str, Any]], broken_at: int | No
         "access-log",
     )
     return layout(ctx, "access_log", body)
+
+
+def law_page(ctx: Ctx) -> str:
+    """The Measures in the official simplified text, an anchor per article (``#art-14``) and,
+    beside each, the rules that cite it."""
+    citing: dict[int, list[str]] = {}
+    for rule in CATALOG:
+        for cite in rule.article.cites:
+            citing.setdefault(cite.article, []).append(f"{rule.id} ({cite.ref})")
+    articles = []
+    for number, article in law.measures().items():
+        paragraphs = "".join(
+            f'<p lang="zh">{e(p.text)}</p>'
+            + "".join(f'<p lang="zh" class="item">{e(i)}</p>' for i in p.items)
+            for p in article.paragraphs
+        )
+        rules = citing.get(number)
+        enforced = (
+            f'<p class="rules">{e(ctx.t("rules_citing"))}: {e(", ".join(rules))}</p>'
+            if rules
+            else ""
+        )
+        head = law.Citation(number)
+        articles.append(
+            f'<section class="article" id="art-{number}"><h3>{e(head.ref_zh)} · {e(head.ref)}</h3>{paragraphs}{enforced}</section>'
+        )
+    intro = f'<p lang="zh"><strong>{e(law.TITLE)}</strong> ({e(ctx.t("in_force"))} {e(law.IN_FORCE)})</p>'
+    return layout(ctx, "law", intro + "".join(articles))
 
 
 def message_page(ctx: Ctx, key: str) -> str:

@@ -194,6 +194,7 @@ class Console:
         r.add_get("/cases/{case_id:.+}", self.case)
         r.add_get("/providers/{provider}", self.provider)
         r.add_get("/access-log", self.access_log_page)
+        r.add_get("/law", self.law)
         r.add_get("/static/{name}", self.static)
         r.add_get("/favicon.ico", self.no_favicon)
         return app
@@ -292,6 +293,9 @@ class Console:
         ctx = self._ctx(request)
         body = await self._query(lambda q: pages.rule_page(ctx, page, q, scope, f, now))
         return self._html(request, body)
+
+    async def law(self, request: web.Request) -> web.Response:
+        return self._html(request, pages.law_page(self._ctx(request)))
 
     async def offshore(self, request: web.Request) -> web.Response:
         ctx = self._ctx(request)

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.filings import (
+    ALGORITHM_FILING,
+    ASSESSMENT,
+    STATUS_NAMES,
+    Filing,
+    change_filings,
+    public_opinion,
+    unfiled_hours,
+)
 
 Row = tuple[Any, ...]
 
@@ -63,41 +73,140 @@ ORDER BY provider_id, service_id, subject
 """,
 )
 
+
+def _filings(raw: list[tuple[Any, ...]]) -> list[Filing]:
+    return [
+        Filing(int(at), str(event_id), int(kind), int(status), str(model), bool(po))
+        for at, event_id, kind, status, model, po in raw
+    ]
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _latest(filing: Filing | None) -> str:
+    if filing is None:
+        return "none reported"
+    return f"{STATUS_NAMES.get(filing.status, '?')} at {_utc(filing.at)} UTC ({filing.event_id})"
+
+
+_FORMALITIES = (
+    (ASSESSMENT, "assessment_working_days", "security assessment"),
+    (ALGORITHM_FILING, "filing_working_days", "algorithm filing"),
+)
+
+
+def _unfiled_services(
+    rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
+) -> list[Row]:
+    """A public-opinion service (by its latest registration) that served, after a formality was
+    due, in hours with none of that kind in effect (``domain.filings``): one row per service,
+    naming each formality missing, when it was due and its latest status."""
+    out = []
+    for provider_id, service_id, first_served, raw, hours in rows:
+        filings = _filings(raw)
+        if not public_opinion(filings, int(now)):
+            continue
+        generations = {int(h): int(n) for h, n in hours}
+        missing = []
+        for kind, param, name in _FORMALITIES:
+            days = int(params[param])
+            # 0 working days: before serving (the moment service began)
+            due = int(calendar.deadline(float(first_served), days)) if days else int(first_served)
+            unfiled = unfiled_hours(filings, generations, kind, due)
+            if unfiled is not None:
+                missing.append((name, days, unfiled))
+        if not missing:
+            continue
+        hours_out = sorted({h for _, _, u in missing for h in u.hours})
+        served = sum(generations[h] for h in hours_out)
+        parts = [
+            f"no {name} in effect (due {_utc(u.due)} UTC, {days} working days after serving began"
+            f" {_utc(float(first_served))} UTC; latest: {_latest(u.latest)})"
+            if days
+            else f"no {name} in effect before serving began {_utc(u.due)} UTC"
+            f" (latest: {_latest(u.latest)})"
+            for name, days, u in missing
+        ]
+        summary = (
+            f"public-opinion service served {served} generations in {len(hours_out)}"
+            f" hour{'s' if len(hours_out) != 1 else ''} from"
+            f" {_utc(hours_out[0])} UTC with " + " and ".join(parts)
+        )
+        evidence = sorted({u.latest.event_id for _, _, u in missing if u.latest is not None})
+        out.append((provider_id, service_id, service_id, served, summary, evidence))
+    return out
+
+
+# One row per service that served, with its filings (kinds 1-3) and the hours in which it served
+# while an assessment or algorithm filing may not have been in effect: before both were first
+# submitted, and from the first rejection or revocation on (a service that filed and never lapsed
+# reads only the hours before it filed). `_unfiled_services` judges them.
 UNFILED_SERVICE = Check(
     "ART17-FILING",
     """
-SELECT provider_id, service_id, service_id AS subject, generations AS magnitude,
-       concat('public-opinion service served ', toString(generations),
-              ' generations without a granted',
-              if(assessed, '', ' security assessment'),
-              if(assessed OR filed, '', ' and'),
-              if(filed, '', ' algorithm filing')) AS summary,
-       [toString(toDateTime(first_served, 'UTC'))] AS evidence
+SELECT provider_id, service_id, first_served, filed, hours
 FROM
 (
-    SELECT provider_id, service_id, min(first) AS first_served, sum(n) AS generations
+    SELECT provider_id, service_id, first_served, filed
     FROM
     (
-        SELECT provider_id, service_id, model, minMerge(first_served) AS first,
-               countMerge(generations) AS n
-        FROM served_models
-        GROUP BY provider_id, service_id, model
-    )
-    GROUP BY provider_id, service_id
-) AS served
-ANY INNER JOIN
+        SELECT provider_id, service_id, min(first) AS first_served
+        FROM
+        (
+            SELECT provider_id, service_id, model, minMerge(first_served) AS first
+            FROM served_models
+            GROUP BY provider_id, service_id, model
+        )
+        GROUP BY provider_id, service_id
+    ) AS served
+    ANY INNER JOIN
+    (
+        SELECT provider_id, service_id,
+               groupArray((toUInt32(occurred_at), event_id, filing_kind, filing_status,
+                           model_version, public_opinion_attribute)) AS filed
+        FROM filings FINAL
+        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (1, 2, 3)
+        GROUP BY provider_id, service_id
+        HAVING max(filing_kind = 1 AND public_opinion_attribute = 1) = 1
+    ) AS declared USING (provider_id, service_id)
+) AS services
+ANY LEFT JOIN
 (
-    SELECT provider_id, service_id,
-           max(filing_kind = 1 AND public_opinion_attribute = 1) AS public_opinion,
-           max(filing_kind = 2 AND filing_status = 2) AS assessed,
-           max(filing_kind = 3 AND filing_status = 2) AS filed
-    FROM filings FINAL
-    WHERE occurred_at < toDateTime(%(until)s)
+    SELECT provider_id, service_id, groupArray((toUInt32(hour), n)) AS hours
+    FROM
+    (
+        SELECT provider_id, service_id, hour, countMerge(generations) AS n
+        FROM served_hours
+        WHERE hour < toDateTime(%(until)s) AND (provider_id, service_id) IN
+        (
+            SELECT provider_id, service_id FROM filings FINAL
+            WHERE filing_kind = 1 AND public_opinion_attribute = 1
+        )
+        GROUP BY provider_id, service_id, hour
+    ) AS served
+    ANY LEFT JOIN
+    (
+        SELECT provider_id, service_id, 1 AS bounded,
+               greatest(
+                   if(countIf(filing_kind = 2 AND filing_status IN (1, 2)) = 0, 4294967295,
+                      toUInt32(minIf(occurred_at, filing_kind = 2 AND filing_status IN (1, 2)))),
+                   if(countIf(filing_kind = 3 AND filing_status IN (1, 2)) = 0, 4294967295,
+                      toUInt32(minIf(occurred_at, filing_kind = 3 AND filing_status IN (1, 2))))
+               ) AS covered_from,
+               if(countIf(filing_status IN (3, 4)) = 0, 4294967295,
+                  toUInt32(minIf(occurred_at, filing_status IN (3, 4)))) AS lapsed_from
+        FROM filings FINAL
+        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (2, 3)
+        GROUP BY provider_id, service_id
+    ) AS bounds USING (provider_id, service_id)
+    WHERE bounded = 0 OR toUInt32(hour) < covered_from OR toUInt32(hour) + 3600 > lapsed_from
     GROUP BY provider_id, service_id
-) AS declared USING (provider_id, service_id)
-WHERE public_opinion = 1 AND generations > 0 AND NOT (assessed = 1 AND filed = 1)
+) AS uncertain USING (provider_id, service_id)
 ORDER BY provider_id, service_id
 """,
+    _unfiled_services,
 )
 
 OFFSHORE = Check(
@@ -126,44 +235,59 @@ ORDER BY provider_id, subject
 def _late_change_filings(
     rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
 ) -> list[Row]:
-    """A model first served at ``first_seen`` must be filed (registration or change) within N
-    working days; violations are the ones filed late or not at all once the deadline passed."""
+    """A public-opinion service's model first served after its first model must be named by an
+    algorithm or change filing in effect within N working days (``domain.filings``); violations
+    are the ones with none in effect once that passed, or in effect only since after it."""
     days = int(params["change_working_days"])
     out = []
-    for provider_id, service_id, model, first_seen, filed_at in rows:
-        deadline = calendar.deadline(float(first_seen), days)
-        if (not filed_at and now > deadline) or (filed_at and float(filed_at) > deadline):
-            state = f"filed {days}+ working days late" if filed_at else "not filed"
-            summary = f"model {model} served since {first_seen} UTC: change {state}"
-            out.append((provider_id, service_id, model, 1, summary, [str(first_seen)]))
+    for provider_id, service_id, models, raw in rows:
+        filings = _filings(raw)
+        if not public_opinion(filings, int(now)):
+            continue
+        served = [(str(m), int(first)) for m, first in models if int(first) < now]
+        for change in change_filings(
+            filings, served, int(now), lambda at: int(calendar.deadline(float(at), days))
+        ):
+            if change.late:
+                state = f"filed {days}+ working days late"
+            else:
+                state = f"no change filing in effect (latest: {_latest(change.latest)})"
+            summary = (
+                f"model {change.model} served since {_utc(change.first_served)} UTC (change"
+                f" due {_utc(change.due)} UTC): {state}"
+            )
+            evidence = [change.latest.event_id] if change.latest is not None else []
+            out.append((provider_id, service_id, change.model, 1, summary, evidence))
     return out
 
 
+# One row per service with the models it served (first served) and its filings (kinds 1, 3, 4).
 CHANGE_FILING = Check(
     "ART17-CHANGE",
     """
-SELECT provider_id, service_id, model, first_seen, filed_at
+SELECT provider_id, service_id, models, filed
 FROM
 (
-    SELECT provider_id, service_id, model, minMerge(first_served) AS first_seen
-    FROM served_models
-    WHERE model != ''
-    GROUP BY provider_id, service_id, model
+    SELECT provider_id, service_id, groupArray((model, first)) AS models
+    FROM
+    (
+        SELECT provider_id, service_id, model, minMerge(first_served) AS first
+        FROM served_models
+        WHERE model != ''
+        GROUP BY provider_id, service_id, model
+    )
+    GROUP BY provider_id, service_id
 ) AS served
-ANY LEFT JOIN
+ANY INNER JOIN
 (
-    SELECT provider_id, service_id, model_version AS model,
-           toUInt32(min(occurred_at)) AS filed_at
+    SELECT provider_id, service_id,
+           groupArray((toUInt32(occurred_at), event_id, filing_kind, filing_status,
+                       model_version, public_opinion_attribute)) AS filed
     FROM filings FINAL
-    WHERE filing_kind IN (1, 4) AND filing_status != 3 AND model_version != ''
-    GROUP BY provider_id, service_id, model
-) AS filed USING (provider_id, service_id, model)
-WHERE first_seen < %(until)s AND (provider_id, service_id) IN
-(
-    SELECT provider_id, service_id FROM filings FINAL
-    WHERE filing_kind = 1 AND public_opinion_attribute = 1
-)
-ORDER BY provider_id, service_id, model
+    WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (1, 3, 4)
+    GROUP BY provider_id, service_id
+) AS declared USING (provider_id, service_id)
+ORDER BY provider_id, service_id
 """,
     _late_change_filings,
 )

@@ -2,16 +2,22 @@
 with an English gloss), its severity, the events it reads, its parameters and what it emits.
 
 Data, in one place. Where the law sets no number, the default is configuration and says so
-(``source``). Quotes are the text of the Interim Measures as published (traditional characters in
-the project's copy), checked against it by a test.
+(``source``). Articles are cited by place; their words come from the official simplified-Chinese
+text shipped with the package (``jianguan.domain.law``), whole paragraphs or items.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jianguan.domain.law import Citation
+
 CRITICAL, HIGH, MEDIUM, LOW = "critical", "high", "medium", "low"
 CONFIG = "configuration: the Measures set no number"
+# The norm Art. 17 refers the filing formalities to (cited, not quoted: the project ships only the
+# Measures' text): filing within 10 working days of starting service, a change within 10 of the
+# change, cancellation within 20 of stopping.
+ALGO_ART24 = "Algorithm Recommendation Provisions (互联网信息服务算法推荐管理规定) Art. 24"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +31,24 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    ref: str  # e.g. "Art. 14 ¶1"
-    quote_zh: str
+    """What a rule enforces: the places of the Measures it cites and an English gloss (not an
+    official translation). The Chinese is the official text, whole (``jianguan.domain.law``)."""
+
+    cites: tuple[Citation, ...]
     gloss_en: str
+
+    @property
+    def ref(self) -> str:
+        """e.g. "Art. 14 ¶1": how cases, alerts and filters name it."""
+        return " / ".join(c.ref for c in self.cites)
+
+    @property
+    def ref_zh(self) -> str:
+        return "、".join(c.ref_zh for c in self.cites)
+
+    @property
+    def quote_zh(self) -> str:
+        return "\n".join(c.text() for c in self.cites)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,69 +72,60 @@ class Rule:
 
 
 ART14_1 = Article(
-    "Art. 14 ¶1",
-    "提供者發現違法內容的,應當及時采取停止生成、停止傳輸、消除等處置措施,"
-    "采取模型優化訓練等措施進行整改,并向有關主管部門報告。",
+    (Citation(14, 1),),
     "A provider that finds illegal content shall promptly stop generating it, stop transmitting"
     " it or remove it, rectify the model (e.g. by optimisation training), and report to the"
     " competent authorities.",
 )
 ART14_2 = Article(
-    "Art. 14 ¶2",
-    "提供者發現使用者利用生成式人工智能服務從事違法活動的,應當依法依約采取警示、限制功能",
-    "A provider that finds a user engaged in illegal activity through the service shall warn,"
-    " restrict, suspend or terminate service to that user, keep the records and report to the"
-    " competent authorities.",
+    (Citation(14, 2),),
+    "A provider that finds a user engaged in illegal activity through the service shall, by law"
+    " and by agreement, warn, restrict functions, suspend or terminate service to that user, keep"
+    " the records and report to the competent authorities.",
 )
 ART15 = Article(
-    "Art. 15",
-    "提供者應當建立健全投訴、舉報機制,設置便捷的投訴、舉報入口,公布處理流程和反饋時限,"
-    "及時受理、處理公眾投訴舉報并反饋處理結果。",
+    (Citation(15),),
     "Providers shall run a complaint and reporting mechanism with a convenient entry point,"
     " publish the process and the response deadline, and promptly accept, handle and answer"
     " complaints.",
 )
 ART11 = Article(
-    "Art. 11 ¶2",
-    "提供者應當依法及時受理和處理個人關于查閱、復制、更正、補充、刪除其個人信息等的請求。",
+    (Citation(11, 2),),
     "Providers shall promptly accept and handle requests from individuals to access, copy,"
     " correct, supplement or delete their personal information.",
 )
 ART12 = Article(
-    "Art. 12",
-    "提供者應當按照《互聯網信息服務深度合成管理規定》對圖片、視頻等生成內容進行標識。",
+    (Citation(12),),
     "Providers shall label generated images, videos and other content under the Deep Synthesis"
     " Provisions (detailed by the Labeling Measures and GB 45438-2025).",
 )
 ART17 = Article(
-    "Art. 17",
-    "提供具有輿論屬性或者社會動員能力的生成式人工智能服務的,應當按照國家有關規定開展安全評估,"
-    "并按照《互聯網信息服務算法推薦管理規定》履行算法備案和變更、注銷備案手續。",
-    "A service with public-opinion attributes or social-mobilisation capacity must pass a security"
-    " assessment and complete algorithm filing, change and cancellation formalities.",
+    (Citation(17),),
+    "A service with public-opinion attributes or social-mobilisation capacity must carry out a"
+    " security assessment under the relevant state provisions and complete the algorithm filing,"
+    " change and cancellation formalities under the Algorithm Recommendation Provisions.",
 )
 ART18 = Article(
-    "Art. 18",
-    "使用者發現生成式人工智能服務不符合法律、行政法規和本辦法規定的,有權向有關主管部門投訴、舉報。",
+    (Citation(18),),
     "Users who find a service in breach may complain to the competent authorities.",
 )
 ART20 = Article(
-    "Art. 20",
-    "對來源于中華人民共和國境外向境內提供生成式人工智能服務不符合法律、行政法規和本辦法規定的,"
-    "國家網信部門應當通知有關機構采取技術措施和其他必要措施予以處置。",
-    "For non-compliant services offered into the PRC from abroad, the CAC shall have the relevant"
-    " bodies take technical and other necessary measures.",
+    (Citation(20),),
+    "For non-compliant services offered into the PRC from abroad, the national cyberspace"
+    " administration shall notify the relevant bodies to take technical and other necessary"
+    " measures.",
 )
 ART10 = Article(
-    "Art. 10",
-    "采取有效措施防范未成年人用戶過度依賴或者沉迷生成式人工智能服務。",
-    "Providers shall take effective measures against minors' over-reliance on or addiction to"
-    " the service.",
+    (Citation(10),),
+    "Providers shall state and publish the users, occasions and uses their service is for, guide"
+    " users to a rational understanding and lawful use of the technology, and take effective"
+    " measures against minors' over-reliance on or addiction to the service.",
 )
 ART3_16 = Article(
-    "Art. 3 / Art. 16",
-    "對生成式人工智能服務實行包容審慎和分類分級監管。",
-    "Inclusive, prudent, categorised and graded supervision of generative-AI services.",
+    (Citation(3), Citation(16)),
+    "Inclusive, prudent, categorised and graded supervision of generative-AI services (Art. 3);"
+    " the competent departments supervise within their duties and set categorised and graded"
+    " rules (Art. 16).",
 )
 
 _OPENS_CASE = ("CaseOpened", "ObligationMet", "DeadlineMissed", "CaseClosed")
@@ -207,10 +219,31 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART17-FILING",
         ART17,
-        "Public-opinion services hold a security assessment and algorithm filing before serving",
+        "A public-opinion service serves with a security assessment carried out and an algorithm"
+        " filing made, neither rejected nor revoked",
         CRITICAL,
         ("service_filing", "generation"),
         ("AlertRaised",),
+        (
+            Param(
+                "filing_working_days",
+                10,
+                "working days",
+                "the algorithm filing is made (submitted) within this many working days of the day"
+                " service began; 0: before serving, the 'filed before launch' choice",
+                ALGO_ART24,
+            ),
+            Param(
+                "assessment_working_days",
+                0,
+                "working days",
+                "the security assessment is carried out (submitted or granted) within this many"
+                " working days of the day service began; 0: before serving",
+                "Provisions on the Security Assessment of Internet Information Services with"
+                " Public-Opinion Attributes or Social-Mobilisation Capacity (2018) Art. 3 (1): the"
+                " provider assesses such a service itself when it goes online",
+            ),
+        ),
         active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
@@ -225,8 +258,9 @@ CATALOG: tuple[Rule, ...] = (
                 "change_working_days",
                 10,
                 "working days",
-                "file the change after a model-version change",
-                "Algorithm Recommendation Provisions Art. 24",
+                "an algorithm or change filing naming a model first served after the service's"
+                " first model is made within this many working days of the day it was first served",
+                ALGO_ART24,
             ),
         ),
         active=True,  # a store check (jianguan.store.checks)
@@ -244,7 +278,7 @@ CATALOG: tuple[Rule, ...] = (
                 20,
                 "working days",
                 "cancel the filing after the service stops",
-                "Algorithm Recommendation Provisions Art. 24",
+                ALGO_ART24,
             ),
             Param(
                 "stopped_after_days",

@@ -205,6 +205,21 @@ def test_unreported_enforcement_leaves_the_report_obligation_open() -> None:
     assert _kinds(facts) == [("OBLIGATION_MET", "enforcement")]
 
 
+def test_a_warning_then_a_reported_suspension_meets_the_report_and_closes_the_case() -> None:
+    engine = RulesEngine({})
+    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], now=T0)
+    warned = engine.process([_enforcement("warn", T0 + 60, reported=False)], now=T0 + 61)
+    assert _kinds(warned) == [("OBLIGATION_MET", "enforcement")]
+    suspended = engine.process([_enforcement("suspend", T0 + 600)], now=T0 + 601)
+    assert _kinds(suspended) == [("OBLIGATION_MET", "report"), ("CLOSED", "")]
+    (report,) = [f for f in suspended if f.obligation == "report"]
+    assert report.event_id == "suspend"
+    # a second hit streak after it opens a new case, which the earlier report does not meet
+    again = engine.process([_input_hit(f"j{n}", T0 + 700 + n) for n in range(3)], now=T0 + 800)
+    assert _kinds(again) == [("OPENED", "")]
+    assert again[0].case_id.endswith("#2")
+
+
 def test_discrimination_and_output_hits_do_not_count() -> None:
     engine = RulesEngine({})
     hits = [_input_hit(f"d{n}", T0 + n, category="DISCRIMINATION_AGE") for n in range(6)]

@@ -113,6 +113,28 @@ def test_illegal_output_fully_handled_closes_the_case() -> None:
     assert host.clock(T0 + 30 * DAY) == []
 
 
+def test_a_later_removal_of_the_output_disposes_of_the_hit_and_opens_no_case() -> None:
+    """The removal is a moderation event on the same output, in the same category: it names the
+    hit it disposes of, and is not a second finding (no phantom case with two critical misses)."""
+    host = Host(IllegalContent())
+    facts = host.feed(
+        hit(action="NONE"),
+        hit("m2", T0 + 600, action="REMOVED", disposes_event_id="m1"),
+        ref("incident_report", "r1", T0 + 2 * HOUR, "m1"),
+        ref("model_rectification", "x1", T0 + 3 * DAY, "m1"),
+    )
+    assert kinds(facts) == [
+        "CaseOpened", "met:disposal", "met:report", "met:rectification", "CaseClosed",
+    ]  # fmt: skip
+    assert {f.case_id for f in facts} == {"ART14-ILLEGAL-CONTENT:acme:m1"}
+    disposal = facts[1]
+    assert isinstance(disposal, ObligationMet)
+    assert disposal.by_event_id == "m2"
+    assert host.clock(T0 + 30 * DAY) == []
+    # a later decision that disposes of nothing (a re-review kept in place) opens nothing either
+    assert Host(IllegalContent()).feed(hit("m3", T0, action="NONE", disposes_event_id="m1")) == []
+
+
 def test_just_in_time_and_one_second_late() -> None:
     host = Host(IllegalContent())
     host.feed(hit())

@@ -85,15 +85,17 @@ class IllegalContent(_Rule):
 
     def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind == "moderation":
-            out: list[tuple[str, Input]] = []
             disposal = ev.get("action") in DISPOSALS
+            disposed = ev.get("disposes_event_id")
+            if disposed:
+                # A later decision on an earlier hit (its removal, typically of the same output
+                # in the same category): that hit's disposal, never a finding of its own.
+                return [(disposed, Input(ev.at, ev.event_id, "disposal"))] if disposal else []
+            out: list[tuple[str, Input]] = []
             if ev.get("stage") == "OUTPUT" and ev.get("risk_category") in ILLEGAL_CATEGORIES:
                 out.append((ev.event_id, Input(ev.at, ev.event_id, OPEN, ev.service_id)))
                 if disposal:
                     out.append((ev.event_id, Input(ev.at, ev.event_id, "disposal")))
-            disposed = ev.get("disposes_event_id")
-            if disposed and disposal:
-                out.append((disposed, Input(ev.at, ev.event_id, "disposal")))
             return out
         if ev.kind == "incident_report":
             return [
@@ -182,7 +184,9 @@ class UserEnforcement(_Rule):
     warned, restricted, suspended or terminated — with the record kept — and reported, within
     ``enforcement_hours``. Only hits are observed, so "consecutive" means: with no enforcement on
     that user in between. The unit is the user: their hits and enforcements in event-time order
-    number the cases (``user#1``, ``user#2`` …)."""
+    number the cases (``user#1``, ``user#2`` …). A case stays open until both obligations are
+    met: a warning that was not reported leaves ``report`` open for a later reported enforcement
+    of the same user (a suspension after the warning) to meet."""
 
     rule_id = "ART14-USER-ENFORCEMENT"
     kinds = frozenset({"moderation", "user_enforcement"})
@@ -217,14 +221,19 @@ class UserEnforcement(_Rule):
         out = Decision()
         day = today = since = numbered = 0
         waiting: Case | None = None  # the case awaiting an enforcement
+        # Cases enforced but not yet reported, with what met them: a later enforcement on the
+        # same user that is reported (with the record kept) reports them too (late past due).
+        unreported: list[tuple[Case, dict[str, tuple[float, str]]]] = []
         for i in sorted(inputs):
             if i.role != HIT:
                 if waiting is not None:
-                    met = {"enforcement": (i.at, i.event_id)}
-                    if i.role == ENFORCED_REPORTED:
-                        met["report"] = (i.at, i.event_id)
-                    out += decide(waiting, met, watermark, self.parameters)
+                    unreported.append((waiting, {"enforcement": (i.at, i.event_id)}))
                     waiting = None
+                if i.role == ENFORCED_REPORTED:
+                    for case, met in unreported:
+                        met = {**met, "report": (i.at, i.event_id)}
+                        out += decide(case, met, watermark, self.parameters)
+                    unreported = []
                 since = 0
                 continue
             civil_day = int((i.at + 8 * HOUR) // DAY)  # civil day in China Standard Time
@@ -245,6 +254,8 @@ class UserEnforcement(_Rule):
                 i.event_id,
                 (("enforcement", due), ("report", due)),
             )
+        for case, met in unreported:
+            out += decide(case, met, watermark, self.parameters)
         if waiting is not None:
             out += decide(waiting, {}, watermark, self.parameters)
         return out

@@ -268,14 +268,15 @@ def test_pi_request_answered_within_working_days() -> None:
     due = cal.deadline(T0, 15)
     assert host.clock(due) == []
     assert kinds(host.clock(due + 1)) == ["missed:answer"]
+    unreasoned = Observed(
+        "acme", "svc", "p2", "personal_info_request", due + 5,
+        {"request_id": "r", "status": "REFUSED", "refusal_reason": "  "},
+    )  # fmt: skip
+    assert host.feed(unreasoned) == []  # a refusal without reasons answers nothing
     refused = Observed(
-        "acme",
-        "svc",
-        "p2",
-        "personal_info_request",
-        due + 5,
-        {"request_id": "r", "status": "REFUSED"},
-    )
+        "acme", "svc", "p3", "personal_info_request", due + 9,
+        {"request_id": "r", "status": "REFUSED", "refusal_reason": "无法核实请求人身份"},
+    )  # fmt: skip
     facts = host.feed(refused)
     assert kinds(facts) == ["met:answer:late", "CaseClosed"]
     assert isinstance(facts[-1], CaseClosed)

@@ -320,7 +320,7 @@ class ComplaintProcess(_Rule):
 
 
 class PersonalInfoRequests(_Rule):
-    """ART11-PI-REQUEST: a request is fulfilled or refused within N working days."""
+    """ART11-PI-REQUEST: a request is fulfilled, or refused with reasons, within N working days."""
 
     rule_id = "ART11-PI-REQUEST"
     kinds = frozenset({"personal_info_request"})
@@ -340,7 +340,10 @@ class PersonalInfoRequests(_Rule):
         status = ev.get("status")
         if status == "RECEIVED":
             return [(subject, Input(ev.at, ev.event_id, OPEN, ev.service_id))]
-        if status in ("FULFILLED", "REFUSED"):
+        # A refusal answers only with its reasons (PIPL Art. 50: a refusal states why); one
+        # without leaves the request unanswered.
+        reasoned = str(ev.get("refusal_reason", "")).strip()
+        if status == "FULFILLED" or (status == "REFUSED" and reasoned):
             return [(subject, Input(ev.at, ev.event_id, "answer"))]
         return []
 

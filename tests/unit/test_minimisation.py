@@ -24,6 +24,13 @@ def test_resident_id_checksum_and_date() -> None:
         ("call +86 138-0013-8000 now", MOBILE),
         (f"身份证{VALID_ID}已核验", RESIDENT_ID),
         ("mail zhang.san@example.com.cn", EMAIL),
+        ("电话１３８００１３８０００", MOBILE),  # full-width digits
+        ("call 138.0013.8000", MOBILE),
+        ("联系someone＠example.cn", EMAIL),  # full-width at sign
+        ("身份证１１０１０５１９４９１２３１００２Ｘ", RESIDENT_ID),  # full-width
+        ("ID 110105 19491231 002X on file", RESIDENT_ID),  # in groups
+        ("ID 110105-19491231-002X on file", RESIDENT_ID),
+        ("13800138000", MOBILE),  # as a request id or user reference
     ],
 )
 def test_finds_each_kind(text: str, kind: str) -> None:
@@ -41,6 +48,8 @@ def test_finds_each_kind(text: str, kind: str) -> None:
         "u_a13800138000b9f0",  # digits inside a hex pseudonym are not a phone number
         "order 110105194912310021 shipped",  # 18 digits with a wrong checksum
         "model hl-chat-3 at 2024-05-01",
+        "pi is 3.14159265358979",  # the fraction of a decimal number
+        "（一）输出内容不准确，已于２０２５年更正。",  # full-width punctuation and a year
     ],
 )
 def test_no_false_positives(text: str) -> None:
@@ -51,3 +60,53 @@ def test_finding_does_not_carry_the_value() -> None:
     found = find_personal_information("x 13800138000")
     assert found is not None
     assert "13800138000" not in repr(found)
+
+
+def test_positions_are_those_of_the_text_as_given() -> None:
+    text = "电话：１３８ ００１３ ８０００。"
+    found = find_personal_information(text)
+    assert found is not None
+    assert text[found.start : found.end] == "１３８ ００１３ ８０００"
+    circled = "号码①③⑧⓪⓪①③⑧⓪⓪⓪"  # NFKC of each circled digit is that digit
+    found = find_personal_information(circled)
+    assert found is not None
+    assert circled[found.start : found.end] == circled[2:]
+
+
+def test_the_native_pre_filter_flags_every_character_whose_nfkc_form_has_a_digit_or_at() -> None:
+    """The scanner (contracts/_wire.c) looks at the text as sent and must send to the Python scan
+    every text that scan could find something in: every code point whose NFKC form holds a digit
+    or '@', enumerated over all of Unicode."""
+    import time
+    import unicodedata
+
+    from jianguan.contracts import pb
+    from jianguan.contracts.wire import scanner
+    from jianguan.simulator.traffic import ProviderTraffic
+
+    schema = scanner()
+    if schema is None:
+        pytest.fail("the native scanner is not built")
+    wanted = [
+        chr(cp)
+        for cp in range(0x80, 0x110000)
+        if not 0xD800 <= cp <= 0xDFFF
+        and any(c in "0123456789@" for c in unicodedata.normalize("NFKC", chr(cp)))
+    ]
+    assert len(wanted) > 250
+    now = time.time()
+    traffic = ProviderTraffic("acme", ("svc",), seed=3).events(400, now, service="svc")
+    report = next(ev for ev in traffic if ev.WhichOneof("body") == "incident_report")
+    missed = []
+    for ch in [*wanted, "甲"]:
+        ev = pb.Event()
+        ev.CopyFrom(report)
+        ev.incident_report.summary = f"已上报{ch}"
+        raw = pb.EventBatch(events=[ev]).SerializeToString()
+        scanned = schema.scan(raw, now, 300.0, 86400.0, 1 << 20)
+        clean = scanned is not None and 0 not in set(scanned[4])
+        if clean and ch != "甲":
+            missed.append(f"U+{ord(ch):04X}")
+        if ch == "甲":
+            assert clean, "a text with no digit or '@' stays on the native path"
+    assert missed == []

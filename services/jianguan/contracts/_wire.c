@@ -188,15 +188,59 @@ static int is_alnum(uint8_t c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-static int in_run(uint8_t c) { return (c >= '0' && c <= '9') || c == ' ' || c == '-'; }
+static int in_run(uint8_t c) {
+    return (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '.';
+}
 
-/* Could the text hold raw personal information? The same pre-filter as the Python scan
- * (jianguan.domain.minimisation): an '@', or a digit not preceded by a letter or digit that
- * starts eleven characters of digits, spaces or dashes. */
+/* The code points (beyond ASCII) whose NFKC form holds an ASCII digit or '@': full-width digits
+ * and '＠', super- and subscripts, circled and parenthesised numbers, fractions, unit symbols,
+ * mathematical digits. tests/unit/test_minimisation.py enumerates every Unicode code point to
+ * hold this list to unicodedata's NFKC (the Python scan normalises before it looks). */
+static const uint32_t NFKC_DIGIT_OR_AT[][2] = {
+    {0xB2, 0xB3},       {0xB9, 0xB9},       {0xBC, 0xBE},       {0x2070, 0x2070},
+    {0x2074, 0x2079},   {0x2080, 0x2089},   {0x2150, 0x215F},   {0x2189, 0x2189},
+    {0x2460, 0x249B},   {0x24EA, 0x24EA},   {0x3251, 0x325F},   {0x32B1, 0x32CB},
+    {0x3358, 0x3370},   {0x3378, 0x3379},   {0x339F, 0x33A6},   {0x33A8, 0x33A8},
+    {0x33AF, 0x33AF},   {0x33E0, 0x33FE},   {0xFE6B, 0xFE6B},   {0xFF10, 0xFF19},
+    {0xFF20, 0xFF20},   {0x1D7CE, 0x1D7FF}, {0x1F100, 0x1F10A}, {0x1FBF0, 0x1FBF9},
+};
+
+/* Of a valid UTF-8 sequence starting at p[i] (non-ASCII): its code point; *len its bytes. */
+static uint32_t code_point(const uint8_t *p, Py_ssize_t i, Py_ssize_t *len) {
+    uint8_t c = p[i];
+    if (c < 0xE0) {
+        *len = 2;
+        return ((uint32_t)(c & 0x1F) << 6) | (p[i + 1] & 0x3F);
+    }
+    if (c < 0xF0) {
+        *len = 3;
+        return ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+    }
+    *len = 4;
+    return ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[i + 1] & 0x3F) << 12) |
+           ((uint32_t)(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+}
+
+static int nfkc_digit_or_at(uint32_t cp) {
+    for (size_t k = 0; k < sizeof NFKC_DIGIT_OR_AT / sizeof NFKC_DIGIT_OR_AT[0]; k++)
+        if (cp >= NFKC_DIGIT_OR_AT[k][0] && cp <= NFKC_DIGIT_OR_AT[k][1]) return 1;
+    return 0;
+}
+
+/* Could the text hold raw personal information? A superset of the Python scan's own
+ * pre-filter (jianguan.domain.minimisation, which looks at the NFKC form): an '@', a digit not
+ * preceded by a letter or digit that starts eleven characters of digits, spaces, dashes or
+ * dots, or any character whose NFKC form holds a digit or '@'. Called on valid UTF-8 only. */
 static int maybe_personal(const uint8_t *p, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
         uint8_t c = p[i];
         if (c == '@') return 1;
+        if (c >= 0x80) {
+            Py_ssize_t len;
+            if (nfkc_digit_or_at(code_point(p, i, &len))) return 1;
+            i += len - 1;
+            continue;
+        }
         if (c >= '0' && c <= '9' && (i == 0 || !is_alnum(p[i - 1])) && i + 11 <= n) {
             Py_ssize_t k = 1;
             while (k < 11 && in_run(p[i + k])) k++;

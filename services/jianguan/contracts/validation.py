@@ -173,7 +173,7 @@ class _Compiler:
             )
         if rules.identifier:
             out.append(f"if _ident({var}) is None: return _not_identifier(prefix, {label})")
-        if rules.free_text or rules.pseudonymous_ref:
+        if rules.free_text or rules.pseudonymous_ref or rules.identifier:
             out.append(f"p = _personal(prefix, {label}, {var})")
             out.append("if p is not None: return p")
         return out

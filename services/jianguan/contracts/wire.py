@@ -116,7 +116,7 @@ class _Builder:
             flags |= F_REQUIRED
         if rules.identifier:
             flags |= F_IDENT
-        if rules.free_text or rules.pseudonymous_ref:
+        if rules.free_text or rules.pseudonymous_ref or rules.identifier:
             flags |= F_PI
         if f.is_repeated:
             flags |= F_REPEATED

@@ -4,6 +4,7 @@ import math
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import alert, decode_unit, encode_unit, next_due
+from jianguan.domain.calendar import end_of_days_after
 from jianguan.domain.events import Observed
 from jianguan.processors.engine import RulesEngine
 
@@ -49,7 +50,7 @@ def test_registration_sets_the_complaint_deadline() -> None:
     )
     (opened,) = engine.process([filing, complaint], now=T0)
     dues = {d.obligation: d.due.seconds for d in opened.dues}
-    assert dues["resolve"] == int(T0 + 10 + 3 * 86400)
+    assert dues["resolve"] == int(end_of_days_after(T0 + 10, 3))
 
 
 def test_a_unit_round_trips() -> None:
@@ -98,7 +99,7 @@ def test_a_registration_arriving_after_the_complaint_moves_its_deadline() -> Non
     )
     (opened,) = engine.process([complaint], now=T0 + 20)
     assert {d.obligation: d.due.seconds for d in opened.dues}["resolve"] == int(
-        T0 + 10 + 15 * 86400
+        end_of_days_after(T0 + 10, 15)
     )
     filing = Observed(
         "acme", "svc", "f1", "service_filing", T0,
@@ -109,7 +110,7 @@ def test_a_registration_arriving_after_the_complaint_moves_its_deadline() -> Non
     (reopened,) = [f for f in revised if f.kind == K.CASE_FACT_KIND_OPENED]
     assert reopened.revision > opened.revision
     assert {d.obligation: d.due.seconds for d in reopened.dues}["resolve"] == int(
-        T0 + 10 + 3 * 86400
+        end_of_days_after(T0 + 10, 3)
     )
     assert {p.name: p.value for p in reopened.parameters}[
         "resolve_days_source"

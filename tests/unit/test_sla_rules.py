@@ -6,7 +6,7 @@ import random
 from collections import defaultdict
 from datetime import date, datetime
 
-from jianguan.domain.calendar import CST, WorkingCalendar
+from jianguan.domain.calendar import CST, WorkingCalendar, end_of_days_after
 from jianguan.domain.cases import (
     Case,
     CaseClosed,
@@ -229,9 +229,13 @@ def test_complaint_deadline_is_the_published_one() -> None:
     assert isinstance(case, CaseOpened)
     dues = dict(case.case.dues)
     assert dict(case.parameters)["resolve_days_source"] == "registration f"
-    assert dues == {"acknowledge": T0 + 2 * DAY, "resolve": T0 + 5 * DAY}
+    # T0 is 04:26:40 on Friday 29 May 2026 in Beijing: day 1 is the 30th, day 5 ends at
+    # 24:00 on 3 June (Civil Code Arts. 201, 203)
+    end_of_3_june = datetime(2026, 6, 3, 23, 59, 59, tzinfo=CST).timestamp()
+    assert dues == {"acknowledge": end_of_3_june - 3 * DAY, "resolve": end_of_3_june}
+    assert dict(case.parameters)["day_count"].startswith("from the day after receipt")
     assert kinds(host.feed(complaint("ACKNOWLEDGED", T0 + HOUR))) == ["met:acknowledge"]
-    assert kinds(host.feed(complaint("RESOLVED", T0 + 5 * DAY))) == ["met:resolve", "CaseClosed"]
+    assert kinds(host.feed(complaint("RESOLVED", end_of_3_june))) == ["met:resolve", "CaseClosed"]
 
 
 def test_resolution_without_acknowledgement_is_a_late_acknowledgement() -> None:
@@ -246,7 +250,9 @@ def test_resolution_without_acknowledgement_is_a_late_acknowledgement() -> None:
 def test_complaint_without_published_deadline_uses_the_default() -> None:
     host = Host(Complaints(lambda provider, service, at: None))
     host.feed(complaint("RECEIVED", T0), complaint("ACKNOWLEDGED", T0 + HOUR))
-    assert kinds(host.clock(T0 + 15 * DAY + 1)) == ["missed:resolve"]
+    due = datetime(2026, 6, 13, 23, 59, 59, tzinfo=CST).timestamp()  # 15 days after 29 May
+    assert host.clock(due) == []
+    assert kinds(host.clock(due + 1)) == ["missed:resolve"]
 
 
 def test_working_days_skip_weekends_and_holidays() -> None:
@@ -350,11 +356,11 @@ def test_a_complaint_takes_the_deadline_published_when_it_was_received() -> None
     host = Host(Complaints(days))
     (opened,) = host.feed(complaint("RECEIVED", T0))
     assert isinstance(opened, CaseOpened)
-    assert dict(opened.case.dues)["resolve"] == T0 + 3 * DAY
+    assert dict(opened.case.dues)["resolve"] == end_of_days_after(T0, 3)
     late = Host(Complaints(days))
     (before,) = late.feed(complaint("RECEIVED", T0 - 2 * DAY))
     assert isinstance(before, CaseOpened)
-    assert dict(before.case.dues)["resolve"] == T0 - 2 * DAY + 15 * DAY  # the default
+    assert dict(before.case.dues)["resolve"] == end_of_days_after(T0 - 2 * DAY, 15)  # default
     assert dict(before.parameters)["resolve_days_source"] == "default"
 
 
@@ -413,3 +419,15 @@ def test_a_facts_digested_text_is_its_repr() -> None:
     ]
     for fact in facts:
         assert text(fact) == repr(fact)
+
+
+def test_a_period_in_days_starts_the_next_day_and_ends_at_midnight_beijing_time() -> None:
+    just_before_midnight = datetime(2026, 6, 5, 23, 59, 0, tzinfo=CST).timestamp()
+    assert end_of_days_after(just_before_midnight, 1) == (
+        datetime(2026, 6, 6, 23, 59, 59, tzinfo=CST).timestamp()
+    )
+    just_after = datetime(2026, 6, 6, 0, 1, 0, tzinfo=CST).timestamp()
+    assert end_of_days_after(just_after, 1) == (
+        datetime(2026, 6, 7, 23, 59, 59, tzinfo=CST).timestamp()
+    )
+    assert end_of_days_after(just_after, 0.5) == just_after + DAY / 2  # a fraction: exact

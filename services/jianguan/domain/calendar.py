@@ -1,4 +1,5 @@
-"""Working days for deadlines counted in them (Art. 11 requests, Art. 17 filings). Pure.
+"""Deadlines counted in days (Art. 15 complaints) and working days (Art. 11 requests, Art. 17
+filings). Pure.
 
 Dates are civil dates in China Standard Time (UTC+8, no daylight saving). Weekends are rest days;
 ``holidays`` adds public holidays and ``workdays`` the weekend days declared working days (调休).
@@ -12,6 +13,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
+
+
+def end_of_days_after(start_s: float, days: float) -> float:
+    """When a period of ``days`` days from ``start_s`` ends: at 24:00 (CST) of its last day,
+    counted from the day after ``start_s`` (PRC Civil Code Arts. 201 and 203: the first day does
+    not count, the last day ends at 24:00). A fraction of a day (a configured SLA such as 0.5)
+    is counted exactly in seconds instead."""
+    if days != int(days):
+        return start_s + days * 86400
+    day = datetime.fromtimestamp(start_s, CST).date() + timedelta(days=int(days))
+    end = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=CST)
+    return end.astimezone(UTC).timestamp()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.calendar import WorkingCalendar, end_of_days_after
 from jianguan.domain.cases import (
     OPEN,
     Case,
@@ -126,9 +126,14 @@ class IllegalContent(_Rule):
 PublishedDays = Callable[[str, str, float], tuple[float, str] | None]
 
 
+# How a deadline in days is counted (recorded on every complaint case it dates).
+DAY_COUNT = "from the day after receipt to 24:00 CST of the last day (Civil Code Arts. 201, 203)"
+
+
 class Complaints(_Rule):
     """ART15-COMPLAINT: a received complaint is acknowledged and resolved within the deadline
-    the provider had published for the service when the complaint was received, or the default.
+    the provider had published for the service when the complaint was received, or the default,
+    counted in days as the Civil Code counts a period (``DAY_COUNT``).
     """
 
     rule_id = "ART15-COMPLAINT"
@@ -139,7 +144,7 @@ class Complaints(_Rule):
     ) -> None:
         super().__init__(overrides, ("deadline_days", "acknowledge_days"))
         self.published_days = published_days
-        self.acknowledge_s = self.values["acknowledge_days"] * DAY
+        self.parameters = (*self.parameters, ("day_count", DAY_COUNT))
 
     def route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "complaint" or not ev.get("complaint_id"):
@@ -163,8 +168,8 @@ class Complaints(_Rule):
         def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
             published = self.published_days(provider_id, t.service_id, t.at)
             days, source = published or (self.values["deadline_days"], "default")
-            resolve = t.at + days * DAY
-            acknowledge = min(t.at + self.acknowledge_s, resolve)
+            resolve = end_of_days_after(t.at, days)
+            acknowledge = min(end_of_days_after(t.at, self.values["acknowledge_days"]), resolve)
             parameters = (
                 *self.parameters,
                 ("resolve_days", _shown(days)),

@@ -502,7 +502,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{r.id:28} {r.article.ref:16} {r.severity:9} {state:8} {r.title}")
         for line in r.article.quote_zh.splitlines():
             print(f"{'':28} {line}")
-        print(f"{'':28} ({r.article.ref_zh})")
+        print(f"{'':28} ({r.article.ref_zh}; in force from {r.in_force}: {r.in_force_source})")
         print(f"{'':28} {r.article.gloss_en}")
         for p in r.params:
             print(f"{'':28} - {p.name} = {p.default:g} {p.unit}: {p.description} [{p.source}]")

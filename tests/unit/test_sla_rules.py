@@ -431,3 +431,17 @@ def test_a_period_in_days_starts_the_next_day_and_ends_at_midnight_beijing_time(
         datetime(2026, 6, 7, 23, 59, 59, tzinfo=CST).timestamp()
     )
     assert end_of_days_after(just_after, 0.5) == just_after + DAY / 2  # a fraction: exact
+
+
+def test_nothing_before_the_measures_took_effect_opens_a_case() -> None:
+    in_force = datetime(2023, 8, 15, tzinfo=CST).timestamp()
+    host = Host(IllegalContent())
+    assert host.feed(hit("old", in_force - 1)) == []
+    assert kinds(host.feed(hit("new", in_force))) == ["CaseOpened"]
+    users = Host(UserEnforcement())
+    before = [
+        Observed("acme", "svc", f"i{n}", "moderation", in_force - 10 + n,
+                 {"stage": "INPUT", "risk_category": "TERRORISM_EXTREMISM", "user_ref": "u"})
+        for n in range(3)
+    ]  # fmt: skip
+    assert users.feed(*before) == []  # hits before 15 August 2023 do not count

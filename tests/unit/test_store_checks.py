@@ -10,7 +10,11 @@ from jianguan.store.checks import _late_cancellations, _late_change_filings, _un
 FIRST_SEEN = datetime(2026, 6, 5, 9, 0, tzinfo=CST).timestamp()  # a Friday
 CAL = WorkingCalendar()
 DEADLINE = CAL.deadline(FIRST_SEEN, 10)  # end of the 10th working day after
-PARAMS = {"change_working_days": 10, "cancellation_working_days": 10, "stopped_after_days": 30}
+IN_FORCE = 1_692_028_800  # 2023-08-15 00:00 Beijing time
+PARAMS = {
+    "change_working_days": 10, "cancellation_working_days": 10, "stopped_after_days": 30,
+    "in_force": IN_FORCE,
+}  # fmt: skip
 
 
 REGISTERED = (int(FIRST_SEEN) - 86400, "reg", 1, 2, "m1", 1)  # public opinion, granted
@@ -54,7 +58,7 @@ def test_a_service_without_public_opinion_attributes_needs_no_change_filing() ->
     assert _late_change_filings([plain], PARAMS, DEADLINE + 1, CAL) == []
 
 
-FILING_PARAMS = {"filing_working_days": 10, "assessment_working_days": 0}
+FILING_PARAMS = {"filing_working_days": 10, "assessment_working_days": 0, "in_force": IN_FORCE}
 START_HOUR = int(FIRST_SEEN) // 3600 * 3600
 
 
@@ -93,7 +97,8 @@ def test_filed_before_launch_is_a_configuration_choice() -> None:
     assert _unfiled_services([row], FILING_PARAMS, DEADLINE + 86400, CAL) == []
     strict = {**FILING_PARAMS, "filing_working_days": 0}
     ((*_, summary, _),) = _unfiled_services([row], strict, DEADLINE + 86400, CAL)
-    assert "no algorithm filing in effect before serving began" in summary
+    assert "no algorithm filing in effect (due" in summary
+    assert "before serving began" in summary
 
 
 def test_serving_before_the_security_assessment_was_carried_out_is_a_violation() -> None:
@@ -158,3 +163,30 @@ def test_no_check_reads_the_event_store() -> None:
 
     for check in CHECKS:
         assert " events" not in check.sql.replace("\n", " "), check.rule_id
+
+
+def test_nothing_is_due_before_the_measures_took_effect() -> None:
+    """A service serving since before 2023-08-15 without a filing was due under Art. 17 only from
+    then: the alert names that due, and an hour served before it is no violation."""
+    before = IN_FORCE - 30 * 86400
+    row = (
+        "acme",
+        "svc",
+        before,
+        [(before - 60, "reg", 1, 2, "m1", 1)],
+        [(before // 3600 * 3600, 3)],
+    )
+    assert _unfiled_services([row], FILING_PARAMS, IN_FORCE + 86400, CAL) == []
+    after = IN_FORCE + 7200
+    row = ("acme", "svc", before, [(before - 60, "reg", 1, 2, "m1", 1)], [(after, 5)])
+    ((*_, served, summary, _),) = _unfiled_services([row], FILING_PARAMS, after + 86400, CAL)
+    assert served == 5
+    assert "due 2023-08-14 16:00:00 UTC, when Art. 17 took effect" in summary
+
+
+def test_the_catalog_dates_each_rule() -> None:
+    from jianguan.domain.rules.catalog import BY_ID
+
+    assert BY_ID["ART14-ILLEGAL-CONTENT"].in_force_s == IN_FORCE
+    assert BY_ID["ART12-LABELING"].in_force == "2025-09-01"
+    assert "GB 45438" in BY_ID["ART12-LABELING"].in_force_source

@@ -45,7 +45,12 @@ def check_params(
     arrived_since = 0
     if previous is not None and "grace_hours" in params:
         arrived_since = max(0, int(previous - float(params["grace_hours"]) * HOUR - HOUR))
-    params.update({"since": int(now - lookback_s), "until": until, "arrived_since": arrived_since})
+    # Nothing before the rule's norm took effect is judged.
+    in_force = int(rule.in_force_s)
+    since = max(int(now - lookback_s), in_force)
+    params.update(
+        {"since": since, "until": until, "arrived_since": arrived_since, "in_force": in_force}
+    )
     return params
 
 

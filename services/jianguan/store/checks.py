@@ -97,6 +97,15 @@ _FORMALITIES = (
 )
 
 
+def _due_basis(days: int, due: int, first_served: int, in_force: int) -> str:
+    began = _utc(first_served)
+    if due == in_force and due > first_served:
+        return f"when Art. 17 took effect; serving began {began} UTC"
+    if days:
+        return f"{days} working days after serving began {began} UTC"
+    return "before serving began"
+
+
 def _unfiled_services(
     rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
 ) -> list[Row]:
@@ -112,8 +121,10 @@ def _unfiled_services(
         missing = []
         for kind, param, name in _FORMALITIES:
             days = int(params[param])
-            # 0 working days: before serving (the moment service began)
+            # 0 working days: before serving (the moment service began); never before Art. 17
+            # took effect
             due = int(calendar.deadline(float(first_served), days)) if days else int(first_served)
+            due = max(due, int(params["in_force"]))
             unfiled = unfiled_hours(filings, generations, kind, due)
             if unfiled is not None:
                 missing.append((name, days, unfiled))
@@ -122,11 +133,9 @@ def _unfiled_services(
         hours_out = sorted({h for _, _, u in missing for h in u.hours})
         served = sum(generations[h] for h in hours_out)
         parts = [
-            f"no {name} in effect (due {_utc(u.due)} UTC, {days} working days after serving began"
-            f" {_utc(float(first_served))} UTC; latest: {_latest(u.latest)})"
-            if days
-            else f"no {name} in effect before serving began {_utc(u.due)} UTC"
-            f" (latest: {_latest(u.latest)})"
+            f"no {name} in effect (due {_utc(u.due)} UTC,"
+            f" {_due_basis(days, u.due, int(first_served), int(params['in_force']))};"
+            f" latest: {_latest(u.latest)})"
             for name, days, u in missing
         ]
         summary = (
@@ -223,7 +232,7 @@ FROM
            count() AS observations, any(jurisdiction) AS jurisdiction,
            arraySlice(arraySort(groupArray(event_id)), 1, 10) AS observation_ids
     FROM offshore_observations FINAL
-    WHERE occurred_at < toDateTime(%(until)s)
+    WHERE occurred_at < toDateTime(%(until)s) AND occurred_at >= toDateTime(%(in_force)s)
     GROUP BY provider_id, target
 )
 WHERE users > 0
@@ -239,15 +248,18 @@ def _late_change_filings(
     algorithm or change filing in effect within N working days (``domain.filings``); violations
     are the ones with none in effect once that passed, or in effect only since after it."""
     days = int(params["change_working_days"])
+    in_force = int(params["in_force"])
+
+    def due_of(first_served: int) -> int:
+        return max(int(calendar.deadline(float(first_served), days)), in_force)
+
     out = []
     for provider_id, service_id, models, raw in rows:
         filings = _filings(raw)
         if not public_opinion(filings, int(now)):
             continue
         served = [(str(m), int(first)) for m, first in models if int(first) < now]
-        for change in change_filings(
-            filings, served, int(now), lambda at: int(calendar.deadline(float(at), days))
-        ):
+        for change in change_filings(filings, served, int(now), due_of):
             if change.late:
                 state = f"filed {days}+ working days late"
             else:
@@ -304,7 +316,7 @@ def _late_cancellations(
     for provider_id, service_id, last_served, cancelled_at in rows:
         if now - float(last_served) < silent_s:
             continue  # still serving, as far as anyone can tell
-        deadline = calendar.deadline(float(last_served), days)
+        deadline = max(calendar.deadline(float(last_served), days), float(params["in_force"]))
         if (not cancelled_at and now > deadline) or (
             cancelled_at and float(cancelled_at) > deadline
         ):

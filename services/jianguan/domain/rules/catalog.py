@@ -9,10 +9,14 @@ text shipped with the package (``jianguan.domain.law``), whole paragraphs or ite
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 
+from jianguan.domain import law
 from jianguan.domain.law import Citation
 
 CRITICAL, HIGH, MEDIUM, LOW = "critical", "high", "medium", "low"
+_CST = timezone(timedelta(hours=8))
+MEASURES_IN_FORCE = "the Measures Art. 24 (本办法自2023年8月15日起施行)"
 CONFIG = "configuration: the Measures set no number"
 # The norm Art. 17 refers the filing formalities to (cited, not quoted: the project ships only the
 # Measures' text): filing within 10 working days of starting service, a change within 10 of the
@@ -63,6 +67,16 @@ class Rule:
     # False while the rule is catalogued but no engine enforces it yet: listed as "planned", so
     # nobody mistakes the catalog for what the platform checks today.
     active: bool = False
+    # The day (Beijing time) the norm it enforces took effect, and which norm says so: nothing
+    # before it opens a case or counts as a violation.
+    in_force: str = law.IN_FORCE
+    in_force_source: str = MEASURES_IN_FORCE
+
+    @property
+    def in_force_s(self) -> float:
+        """The first instant the rule judges: 00:00 Beijing time on ``in_force``."""
+        day = date.fromisoformat(self.in_force)
+        return datetime(day.year, day.month, day.day, tzinfo=_CST).timestamp()
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -308,6 +322,11 @@ CATALOG: tuple[Rule, ...] = (
         ("AlertRaised",),
         (Param("min_labeled_share", 0.999, "share", "per provider, service and hour"),),
         active=True,  # a store check (jianguan.store.checks)
+        # Art. 12 points to labeling rules; the explicit and implicit labels judged here are
+        # those of the Labeling Measures and GB 45438-2025, both in force from 1 September 2025.
+        in_force="2025-09-01",
+        in_force_source="Measures for Labeling AI-Generated Synthetic Content"
+        " (人工智能生成合成内容标识办法) and GB 45438-2025",
     ),
     Rule(
         "ART11-PI-REQUEST",

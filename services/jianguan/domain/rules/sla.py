@@ -49,6 +49,11 @@ def _shown(value: float) -> str:
     return f"{value:g}"
 
 
+HIT, ENFORCED, ENFORCED_REPORTED = "hit", "enforced", "enforced+reported"
+# The roles that open a case or count towards opening one.
+TRIGGERS = frozenset({OPEN, HIT})
+
+
 class _Rule:
     """A rule's id and its parameters: the values in force (configuration over the catalog's
     defaults), recorded on every case it opens. One case per unit (``decide_one``) by default,
@@ -68,6 +73,18 @@ class _Rule:
         self.parameters: tuple[tuple[str, str], ...] = tuple(
             (n, _shown(v)) for n, v in sorted(self.values.items())
         )
+        self.in_force_s = BY_ID[self.rule_id].in_force_s
+
+    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+        """What the event contributes to which unit. An event from before the rule's norm took
+        effect opens no case and counts towards none; it may still meet an obligation."""
+        routed = self._route(ev)
+        if ev.at >= self.in_force_s:
+            return routed
+        return [(unit, given) for unit, given in routed if given.role not in TRIGGERS]
+
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
+        raise NotImplementedError
 
 
 class IllegalContent(_Rule):
@@ -83,7 +100,7 @@ class IllegalContent(_Rule):
         self.report_s = self.values["report_hours"] * HOUR
         self.rectification_s = self.values["rectification_days"] * DAY
 
-    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind == "moderation":
             disposal = ev.get("action") in DISPOSALS
             disposed = ev.get("disposes_event_id")
@@ -146,7 +163,7 @@ class Complaints(_Rule):
         self.published_days = published_days
         self.parameters = (*self.parameters, ("day_count", DAY_COUNT))
 
-    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "complaint" or not ev.get("complaint_id"):
             return []
         subject = str(ev.get("complaint_id"))
@@ -180,9 +197,6 @@ class Complaints(_Rule):
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-HIT, ENFORCED, ENFORCED_REPORTED = "hit", "enforced", "enforced+reported"
-
-
 class UserEnforcement(_Rule):
     """ART14-USER-ENFORCEMENT: a user whose inputs hit Art. 4(1) categories ``consecutive_inputs``
     times without an enforcement in between, or ``daily_inputs`` times in one day (CST), must be
@@ -206,7 +220,7 @@ class UserEnforcement(_Rule):
         self.daily = int(self.values["daily_inputs"])
         self.within_s = self.values["enforcement_hours"] * HOUR
 
-    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         user = ev.get("user_ref")
         if not user:
             return []
@@ -277,7 +291,7 @@ class AuthorityComplaints(_Rule):
         super().__init__(overrides, ("match_grace_days",))
         self.grace_s = self.values["match_grace_days"] * DAY
 
-    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind == "authority_complaint":
             return [(ev.event_id, Input(ev.at, ev.event_id, OPEN, ev.service_id))]
         if ev.kind == "complaint" and ev.get("authority_ref"):
@@ -304,7 +318,7 @@ class ComplaintProcess(_Rule):
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__(overrides, ())
 
-    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "service_filing" or ev.get("kind") != "REGISTRATION":
             return []
         if ev.get("status") in ("REJECTED", "REVOKED"):
@@ -338,7 +352,7 @@ class PersonalInfoRequests(_Rule):
         self.working_days = int(self.values["answer_working_days"])
         self.parameters = (*self.parameters, ("calendar", calendar.digest))
 
-    def route(self, ev: Observed) -> list[tuple[str, Input]]:
+    def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "personal_info_request" or not ev.get("request_id"):
             return []
         subject = str(ev.get("request_id"))

@@ -196,7 +196,33 @@ class StoreContract:
         assert "before serving began" in summary
         assert "no algorithm filing" not in alerts["ART17-FILING"].summary
         assert alerts["ART20-OFFSHORE"].severity == "critical"
-        assert alerts["ART20-OFFSHORE"].alert_id == "ART20-OFFSHORE:acme-ai::chat.example.com"
+        # about the offshore service, not the provider that observed it
+        assert alerts["ART20-OFFSHORE"].alert_id == "ART20-OFFSHORE:::chat.example.com"
+        assert "seen 1 times by 1 reporter" in alerts["ART20-OFFSHORE"].summary
+
+    def test_an_offshore_service_seen_by_two_providers_is_one_alert(
+        self, executor: Executor
+    ) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        batch = ColumnBatch()
+        for n, (provider, target) in enumerate(
+            (("acme-ai", "Chat.Example.com"), ("beta-ai", "chat.example.com"))
+        ):
+            obs = generation(f"obs-{n}", now=time.time() - 3600, service="monitoring")
+            o = obs.offshore_observation
+            o.observer, o.target, o.jurisdiction = "monitoring", target, "US"
+            o.estimated_domestic_users = 20_000 * (n + 1)
+            raw = pb.EventBatch(events=[obs]).SerializeToString()
+            batch.add_record(raw, RecordMeta(provider, 0, n, 0), 0)
+        BatchWriter(executor).write(batch)
+        (alert,) = [a for a in run_checks(executor, time.time()) if a.rule_id == "ART20-OFFSHORE"]
+        assert alert.alert_id == "ART20-OFFSHORE:::chat.example.com"
+        assert alert.provider_id == ""
+        assert sorted(alert.evidence) == ["obs-0", "obs-1"]
+        assert "an estimated 40000 domestic users" in alert.summary
+        assert "seen 2 times by 2 reporters" in alert.summary
 
     def test_change_filing_check_counts_working_days(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

@@ -146,7 +146,7 @@ def _alerts_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
         [
             [
                 a(f"/cases/{seg(case)}" if case else f"/alerts/{seg(aid)}", aid),
-                a(f"/providers/{seg(p)}", p),
+                a(f"/providers/{seg(p)}", p) if p else "—",  # offshore: no provider of ours
                 e(rule),
                 e(art),
                 e(sev),

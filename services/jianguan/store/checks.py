@@ -218,25 +218,28 @@ ORDER BY provider_id, service_id
     _unfiled_services,
 )
 
+# One alert per offshore service, however many providers or monitors observed it: the alert is
+# about the offshore service (no provider of ours), and names how many reported it.
 OFFSHORE = Check(
     "ART20-OFFSHORE",
     """
-SELECT provider_id, '' AS service_id, target AS subject, users AS magnitude,
-       concat(target, ' (', jurisdiction, ') serves an estimated ', toString(users),
-              ' domestic users without a filing; seen ', toString(observations), ' times')
-           AS summary,
+SELECT '' AS provider_id, '' AS service_id, offshore AS subject, users AS magnitude,
+       concat(offshore, ' (', jurisdictions, ') serves an estimated ', toString(users),
+              ' domestic users without a filing; seen ', toString(observations), ' times by ',
+              toString(reporters), if(reporters = 1, ' reporter', ' reporters')) AS summary,
        observation_ids AS evidence
 FROM
 (
-    SELECT provider_id, target, max(estimated_domestic_users) AS users,
-           count() AS observations, any(jurisdiction) AS jurisdiction,
+    SELECT lower(target) AS offshore, max(estimated_domestic_users) AS users,
+           count() AS observations, uniqExact(provider_id) AS reporters,
+           arrayStringConcat(arraySort(groupUniqArray(jurisdiction)), '/') AS jurisdictions,
            arraySlice(arraySort(groupArray(event_id)), 1, 10) AS observation_ids
     FROM offshore_observations FINAL
     WHERE occurred_at < toDateTime(%(until)s) AND occurred_at >= toDateTime(%(in_force)s)
-    GROUP BY provider_id, target
+    GROUP BY offshore
 )
 WHERE users > 0
-ORDER BY provider_id, subject
+ORDER BY subject
 """,
 )
 

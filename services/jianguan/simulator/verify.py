@@ -27,7 +27,28 @@ def found(executor: Executor, providers: list[str]) -> set[Key]:
         # A case alert is one per missed obligation: "<case>/DEADLINE_MISSED/<obligation>".
         _, marker, obligation = str(alert_id).rpartition("/DEADLINE_MISSED/")
         out.add((provider, rule, obligation if marker else ""))
-    return out
+    return out | _offshore_found(executor, providers)
+
+
+def _offshore_found(executor: Executor, providers: list[str]) -> set[Key]:
+    """An offshore alert belongs to no provider (Art. 20 is about the offshore service): it is
+    found for each provider whose observations it cites."""
+    cited = {
+        str(event_id)
+        for (evidence,) in executor.execute(
+            "SELECT evidence FROM alerts FINAL"
+            " WHERE retracted = 0 AND provider_id = '' AND rule_id = 'ART20-OFFSHORE'"
+        )
+        for event_id in evidence
+    }
+    if not cited or not providers:
+        return set()
+    rows = executor.execute(
+        "SELECT DISTINCT provider_id FROM events"
+        " WHERE kind = 18 AND provider_id IN %(p)s AND event_id IN %(ids)s",
+        {"p": tuple(providers), "ids": tuple(sorted(cited))},
+    )
+    return {(str(provider), "ART20-OFFSHORE", "") for (provider,) in rows}
 
 
 @dataclass(frozen=True)

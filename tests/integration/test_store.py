@@ -137,6 +137,12 @@ class StoreContract:
         for kind, fid in ((1, "c/OPENED/"), (3, "c/DEADLINE_MISSED/report")):
             f = facts.facts.add(fact_id=fid, kind=kind, case_id="c", provider_id="acme-ai")  # type: ignore[arg-type]
             f.at.seconds = now
+        # a complaint made to the authority unmatched at the provider: not the provider's fault
+        # as far as the grade can tell (Art. 18 is the user's right)
+        for kind, fid in ((1, "a/OPENED/"), (3, "a/DEADLINE_MISSED/provider_record")):
+            f = facts.facts.add(fact_id=fid, kind=kind, case_id="a", provider_id="acme-ai")  # type: ignore[arg-type]
+            f.rule_id = "ART18-AUTHORITY-COMPLAINT"
+            f.at.seconds = now
         cases = CaseFactBatch()
         cases.add_record(facts.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
         writer.write(cases)
@@ -145,7 +151,7 @@ class StoreContract:
             " round(error_rate, 4), days_over_error_limit, cases_opened, deadlines_missed, grade"
             " FROM report_cards"
         )
-        assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 1, 1, "C")]
+        assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 2, 1, "C")]
         peers = executor.execute(
             "SELECT provider_id, tier, peer_providers, round(peer_median_error_rate, 4)"
             " FROM report_card_peers"
@@ -155,7 +161,7 @@ class StoreContract:
             "SELECT provider_id, article, cases_opened, cases_open, deadlines_missed"
             " FROM report_card_articles"
         )
-        assert by_article == [("acme-ai", "", 1, 1, 1)]
+        assert by_article == [("acme-ai", "", 2, 2, 2)]
 
     def test_store_checks_find_each_violation(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

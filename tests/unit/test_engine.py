@@ -168,7 +168,7 @@ def _input_hit(
 
 def _enforcement(event_id: str, at: float, reported: bool = True) -> Observed:
     body = {"action": "SUSPEND", "user_ref": "u_1", "record_kept": True,
-            "reported_to_authority": reported}  # fmt: skip
+            "reported_to_authority": reported, "reason_event_ids": ("i0",)}  # fmt: skip
     return Observed("acme", "svc", event_id, "user_enforcement", at, body)
 
 

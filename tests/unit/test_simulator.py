@@ -87,13 +87,29 @@ def test_compliant_traffic_is_valid_and_breaks_no_case_rule() -> None:
 
 
 class _Alerts:
-    """Stands in for ClickHouse's alerts table: (provider, rule, alert id) rows."""
+    """Stands in for ClickHouse: the alerts of providers, (provider, rule, alert id) rows; the
+    offshore alerts (no provider), their evidence; the offshore observations, (provider, id)."""
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(
+        self,
+        rows: list[tuple[str, str, str]],
+        offshore: list[list[str]] | None = None,
+        observations: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.rows = rows
+        self.offshore = offshore or []
+        self.observations = observations or []
         self.params: dict[str, object] = {}
 
-    def execute(self, sql: str, params: dict[str, object] | None = None) -> list[tuple[str, ...]]:
+    def execute(
+        self, sql: str, params: dict[str, object] | None = None
+    ) -> list[tuple[object, ...]]:
+        if "SELECT evidence" in sql:
+            return [(evidence,) for evidence in self.offshore]
+        if "FROM events" in sql:
+            assert params is not None
+            ids, providers = params["ids"], params["p"]
+            return sorted({(p,) for p, i in self.observations if i in ids and p in providers})  # type: ignore[operator]
         self.params = params or {}
         return list(self.rows)
 
@@ -120,3 +136,12 @@ def test_the_check_names_what_is_missing_and_what_nobody_injected() -> None:
     assert result.unexpected == {("p2", "ART10-MINORS", "")}
     assert not result.ok
     assert result.as_json()["missing"] == [["p2", "ART11-PI-REQUEST", "answer"]]
+
+
+def test_an_offshore_alert_is_found_for_each_provider_whose_observations_it_cites() -> None:
+    from jianguan.simulator.verify import found
+
+    alerts = _Alerts(
+        [], offshore=[["obs-1", "obs-9"]], observations=[("p1", "obs-1"), ("p3", "obs-9")]
+    )
+    assert found(alerts, ["p1", "p2"]) == {("p1", "ART20-OFFSHORE", "")}  # type: ignore[arg-type]

@@ -203,7 +203,8 @@ class UserEnforcement(_Rule):
     warned, restricted, suspended or terminated — with the record kept — and reported, within
     ``enforcement_hours``. Only hits are observed, so "consecutive" means: with no enforcement on
     that user in between. The unit is the user: their hits and enforcements in event-time order
-    number the cases (``user#1``, ``user#2`` …). A case stays open until both obligations are
+    number the cases (``user#1``, ``user#2`` …). An enforcement counts when it cites the events
+    that led to it (``reason_event_ids``). A case stays open until both obligations are
     met: a warning that was not reported leaves ``report`` open for a later reported enforcement
     of the same user (a suspension after the warning) to meet."""
 
@@ -229,6 +230,10 @@ class UserEnforcement(_Rule):
                 return [(str(user), Input(ev.at, ev.event_id, HIT, ev.service_id))]
             return []
         if ev.kind == "user_enforcement":
+            if not ev.get("reason_event_ids"):
+                # Not an answer to illegal activity (which it would cite): e.g. the restriction
+                # of a minor's account at its daily limit (Art. 10), which only ART10-MINORS reads.
+                return []
             reported = ev.get("reported_to_authority") and ev.get("record_kept")
             role = ENFORCED_REPORTED if reported else ENFORCED
             return [(str(user), Input(ev.at, ev.event_id, role, ev.service_id))]

@@ -78,8 +78,9 @@ def test_a_case_and_its_evidence(ex: Any) -> None:
     assert {d["obligation"]: d["status"] for d in ev.deadlines} == {
         "disposal": "met", "report": "overdue", "rectification": "overdue",
     }  # fmt: skip
-    (alert_id,) = ex.execute("SELECT alert_id FROM alerts FINAL WHERE rule_id = 'ART12-LABELING'")[
-        0
-    ]
+    (alert_id,) = ex.execute(
+        "SELECT alert_id FROM alerts FINAL WHERE rule_id = 'ART12-LABELING'"
+        " AND has(evidence, 'img-3')"
+    )[0]
     (alert,) = q.alert(alert_id)
     assert list(alert[9]) == ["img-3"]

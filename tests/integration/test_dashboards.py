@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jianguan.store.checks import LABEL_OK
+from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
 
 pytestmark = pytest.mark.integration
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -109,6 +109,7 @@ def test_labeling_counts_as_the_check_does() -> None:
     """Grafana's labeled share uses the Art. 12 check's own definition of a correct label."""
     (sql,) = [p["targets"][0]["rawSql"] for _, p in panels() if p["title"].startswith("Labeling")]
     assert f"countIf({LABEL_OK})" in sql
+    assert LABELED_OUTPUTS in sql
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,7 @@ class StoreContract:
             g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
             g.explicit_label = True
             g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+            g.implicit_label.content_producer = "acme-ai"
             g.implicit_label.produce_id = "000000" if i == 3 else f"pid-{i:06d}"
             events.append(ev)
         reg = generation("reg", now=two_hours_ago, service="svc-img")
@@ -382,6 +383,7 @@ class StoreContract:
                 g.explicit_label = True
                 if i >= unlabeled:
                     g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+                    g.implicit_label.content_producer = "acme-ai"
                     g.implicit_label.produce_id = f"pid-{service}-{i:04d}"
                 events.append(ev)
         batch = ColumnBatch()

@@ -143,18 +143,19 @@ def test_an_alert_is_published_once_and_again_only_when_its_severity_changes() -
 
 
 def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
-    """Migration 0015 keeps the labelled count at insert time with a copy of LABEL_OK (SQL cannot
-    import it): every condition on labels in that file is this one."""
+    """Migration 0018 keeps the labelled count at insert time with a copy of LABEL_OK and of the
+    output types (SQL cannot import them): every condition on labels in that file is this one."""
     from importlib import resources
 
-    from jianguan.store.checks import LABEL_OK
+    from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
 
     sql = (
         resources.files("jianguan.store")
-        .joinpath("migrations", "0015_check_summaries.sql")
+        .joinpath("migrations", "0018_labeling_gb45438.sql")
         .read_text(encoding="utf-8")
     )
     assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4
+    assert sql.count("output_type") == sql.count(LABELED_OUTPUTS) == 4
 
 
 def test_no_check_reads_the_event_store() -> None:

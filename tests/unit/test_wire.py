@@ -26,6 +26,7 @@ from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission, Admitted, ProviderPolicy
 from jianguan.processors import rules
+from jianguan.simulator.library import default_base
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store import processor
 from jianguan.store.processor import EVENT_COLUMNS, ColumnBatch, RecordMeta
@@ -41,7 +42,8 @@ def test_the_native_scanner_is_built() -> None:
 
 
 def _valid_events() -> list[pb.event_pb2.Event]:
-    events = [ev for s in load_all(NOW - 3600) for ev in s.events]
+    # based so that every event of every history lies in the past (none too far ahead of now)
+    events = [ev for s in load_all(default_base(NOW)) for ev in s.events]
     traffic = ProviderTraffic("acme", ("svc-1", "svc-2"), seed=7)
     events += traffic.events(600, NOW, service="svc-1")
     kinds = {ev.WhichOneof("body") for ev in events}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jianguan.store.checks import LABEL_OK
+from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
 from jianguan.store.executor import Executor
 
 Row = tuple[Any, ...]
@@ -243,7 +243,7 @@ class Queries:
         p: dict[str, Any] = {"from": now - 86400}
         return self._q(
             "SELECT provider_id, service_id, count(), countIf(" + LABEL_OK + ") FROM events FINAL"
-            " WHERE kind = 10 AND output_type IN (3, 4, 5) AND occurred_at >= toDateTime(%(from)s)"
+            " WHERE kind = 10 AND " + LABELED_OUTPUTS + " AND occurred_at >= toDateTime(%(from)s)"
             + scope_sql(scope, p) + f.where(p, "occurred_at", cases_like=False)
             + " GROUP BY provider_id, service_id ORDER BY provider_id, service_id",
             p,

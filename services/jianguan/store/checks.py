@@ -38,19 +38,24 @@ class Check:
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
 
 
-# What a correctly labeled generation looks like (Art. 12, GB 45438): shared by the check, the
-# console and the Grafana dashboard, so all three count the same.
+# What a correctly labeled generation looks like (Art. 12, GB 45438-2025), of the outputs that
+# need labels: shared by the check (migration 0018), the console and the Grafana dashboard, so
+# all count the same. The generating service's implicit label says "generated" (Label 1; 2 and
+# 3 are a distribution platform's verdicts) and names the producer; ProduceID is a real id.
 LABEL_OK = (
-    "explicit_label = 1 AND implicit_label IN (1, 2, 3)"
+    "explicit_label = 1 AND implicit_label = 1 AND content_producer != ''"
     " AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')"
 )
+# Images, audio, video and virtual scenes (jianguan.v1.OutputModality).
+LABELED_OUTPUTS = "output_type IN (3, 4, 5, 6)"
 
 LABELING = Check(
     "ART12-LABELING",
     """
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled), ' of ', toString(total),
-              ' image/video/audio generations in the hour from ', toString(hour), ' UTC')
+              ' image, audio, video or virtual-scene outputs in the hour from ',
+              toString(hour), ' UTC')
            AS summary,
        samples AS evidence
 FROM

@@ -445,3 +445,31 @@ def test_nothing_before_the_measures_took_effect_opens_a_case() -> None:
         for n in range(3)
     ]  # fmt: skip
     assert users.feed(*before) == []  # hits before 15 August 2023 do not count
+
+
+def test_a_rectification_counts_when_completed_not_when_announced() -> None:
+    host = Host(IllegalContent())
+    host.feed(
+        hit(action="STOP_TRANSMISSION"),
+        ref("incident_report", "r1", T0 + HOUR, "m1"),
+    )
+    announced = Observed(
+        "acme", "svc", "x1", "model_rectification", T0 + DAY,
+        {"related_event_ids": ("m1",), "completed_at": T0 + 10 * DAY},
+    )  # fmt: skip
+    assert host.feed(announced) == []  # nothing is met by a plan
+    assert kinds(host.clock(T0 + 7 * DAY + 1)) == ["missed:rectification"]
+    assert host.clock(T0 + 10 * DAY - 1) == []
+    done = host.clock(T0 + 10 * DAY + 1)
+    assert kinds(done) == ["met:rectification:late", "CaseClosed"]
+    met = done[0]
+    assert isinstance(met, ObligationMet)
+    assert met.at == T0 + 10 * DAY  # met when completed
+    # completed before it was reported: met at its report, as any event
+    other = Host(IllegalContent())
+    other.feed(hit("m2", action="STOP_TRANSMISSION"))
+    facts = other.feed(
+        Observed("acme", "svc", "x2", "model_rectification", T0 + DAY,
+                 {"related_event_ids": ("m2",), "completed_at": T0 + HOUR})
+    )  # fmt: skip
+    assert "met:rectification" in kinds(facts)

@@ -52,6 +52,8 @@ def _shown(value: float) -> str:
 HIT, ENFORCED, ENFORCED_REPORTED = "hit", "enforced", "enforced+reported"
 # The roles that open a case or count towards opening one.
 TRIGGERS = frozenset({OPEN, HIT})
+# A rectification announced with a completion time still ahead (Art. 14 ¶1).
+PLANNED = "rectification_planned"
 
 
 class _Rule:
@@ -119,10 +121,15 @@ class IllegalContent(_Rule):
                 (r, Input(ev.at, ev.event_id, "report")) for r in ev.get("related_event_ids", ())
             ]
         if ev.kind == "model_rectification":
-            return [
-                (r, Input(ev.at, ev.event_id, "rectification"))
-                for r in ev.get("related_event_ids", ())
-            ]
+            # A rectification is met when it is completed, not when it is announced: one whose
+            # completion lies ahead is planned, and meets the obligation once the clock gets there.
+            done = float(ev.get("completed_at", ev.at))
+            given = (
+                Input(done, ev.event_id, PLANNED)
+                if done > ev.at
+                else Input(ev.at, ev.event_id, "rectification")
+            )
+            return [(r, given) for r in ev.get("related_event_ids", ())]
         return []
 
     def decide(
@@ -135,7 +142,17 @@ class IllegalContent(_Rule):
                 "rectification": t.at + self.rectification_s,
             }, self.parameters
 
-        return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
+        # Planned rectifications whose completion the watermark has reached meet the obligation;
+        # the others wake the unit at their completion.
+        planned = [i for i in inputs if i.role == PLANNED]
+        current = [i for i in inputs if i.role != PLANNED] + [
+            Input(i.at, i.event_id, "rectification") for i in planned if i.at <= watermark
+        ]
+        decision = decide_one(self.rule_id, provider_id, unit, current, dues, watermark)
+        ahead = [i.at for i in planned if i.at > watermark]
+        if ahead and decision.facts:
+            return Decision(decision.facts, min(decision.next_due, min(ahead)))
+        return decision
 
 
 # (provider, service, at) → the complaint deadline in days the service published as of ``at``

@@ -1,7 +1,8 @@
 """The scenario library: short event histories, each showing one way a provider meets or breaks an
 obligation, with the case facts and store-check alerts the platform must derive from it.
 
-Each file in ``scenarios/`` holds events with offsets (``at``, seconds) from a base time; loaded on
+Each file in ``scenarios/`` holds events with offsets (``at``, seconds; ``times`` for timestamps
+inside an event's body, e.g. a rectification's ``completed_at``) from a base time; loaded on
 a base far enough in the past (``default_base``), every deadline in a history has passed, so what
 the platform finds is final. The same histories check the rules engine in tests, and the
 simulator injects them into its violating providers.
@@ -56,10 +57,14 @@ def load_all(base: float) -> list[Scenario]:
         events = []
         for spec in doc["events"]:
             ev = pb.Event()
-            kind = next(k for k in spec if k not in ("id", "at"))
-            json_format.ParseDict(spec[kind], getattr(ev, kind))
+            kind = next(k for k in spec if k not in ("id", "at", "times"))
+            body = getattr(ev, kind)
+            json_format.ParseDict(spec[kind], body)
             ev.envelope.event_id = spec["id"]
             ev.envelope.occurred_at.seconds = int(base + spec["at"])
+            # Timestamps inside the body, as offsets from the base like ``at``.
+            for name, offset in spec.get("times", {}).items():
+                getattr(body, name).seconds = int(base + offset)
             events.append(ev)
         facts = {(f[0], f[1], f[2], f[3]) for f in doc["facts"]}
         alerts = {rule: evidence for rule, evidence in doc.get("alerts", [])}

@@ -79,6 +79,22 @@ ORDER BY provider_id, service_id, subject
 )
 
 
+# A service's filings as (time, id, kind, status, model, public opinion) tuples, for
+# ``_filings``; and the first or last time each service served (over its models).
+_FILED = (
+    "groupArray((toUInt32(occurred_at), event_id, filing_kind, filing_status,"
+    " model_version, public_opinion_attribute)) AS filed"
+)
+
+
+def _per_service(fn: str, column: str) -> str:
+    return (
+        f"SELECT provider_id, service_id, {fn}(at) AS {column} FROM"
+        f" (SELECT provider_id, service_id, model, {fn}Merge({column}) AS at FROM served_models"
+        " GROUP BY provider_id, service_id, model) GROUP BY provider_id, service_id"
+    )
+
+
 def _filings(raw: list[tuple[Any, ...]]) -> list[Filing]:
     return [
         Filing(int(at), str(event_id), int(kind), int(status), str(model), bool(po))
@@ -159,27 +175,18 @@ def _unfiled_services(
 # reads only the hours before it filed). `_unfiled_services` judges them.
 UNFILED_SERVICE = Check(
     "ART17-FILING",
-    """
+    f"""
 SELECT provider_id, service_id, first_served, filed, hours
 FROM
 (
     SELECT provider_id, service_id, first_served, filed
     FROM
     (
-        SELECT provider_id, service_id, min(first) AS first_served
-        FROM
-        (
-            SELECT provider_id, service_id, model, minMerge(first_served) AS first
-            FROM served_models
-            GROUP BY provider_id, service_id, model
-        )
-        GROUP BY provider_id, service_id
+        {_per_service("min", "first_served")}
     ) AS served
     ANY INNER JOIN
     (
-        SELECT provider_id, service_id,
-               groupArray((toUInt32(occurred_at), event_id, filing_kind, filing_status,
-                           model_version, public_opinion_attribute)) AS filed
+        SELECT provider_id, service_id, {_FILED}
         FROM filings FINAL
         WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (1, 2, 3)
         GROUP BY provider_id, service_id
@@ -284,7 +291,7 @@ def _late_change_filings(
 # One row per service with the models it served (first served) and its filings (kinds 1, 3, 4).
 CHANGE_FILING = Check(
     "ART17-CHANGE",
-    """
+    f"""
 SELECT provider_id, service_id, models, filed
 FROM
 (
@@ -300,9 +307,7 @@ FROM
 ) AS served
 ANY INNER JOIN
 (
-    SELECT provider_id, service_id,
-           groupArray((toUInt32(occurred_at), event_id, filing_kind, filing_status,
-                       model_version, public_opinion_attribute)) AS filed
+    SELECT provider_id, service_id, {_FILED}
     FROM filings FINAL
     WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (1, 3, 4)
     GROUP BY provider_id, service_id
@@ -336,18 +341,11 @@ def _late_cancellations(
 
 CANCELLATION = Check(
     "ART17-CANCELLATION",
-    """
+    f"""
 SELECT provider_id, service_id, last_served, cancelled_at
 FROM
 (
-    SELECT provider_id, service_id, max(last) AS last_served
-    FROM
-    (
-        SELECT provider_id, service_id, model, maxMerge(last_served) AS last
-        FROM served_models
-        GROUP BY provider_id, service_id, model
-    )
-    GROUP BY provider_id, service_id
+    {_per_service("max", "last_served")}
 ) AS served
 ANY INNER JOIN
 (

@@ -76,7 +76,7 @@ def test_every_scenario_live(tmp_path: Path) -> None:
         for provider, facts in expected.items():
             assert got.get(provider, set()) == facts, provider
         assert got_alerts == expected_alerts
-        # Graded supervision over the same live data (Art. 16): compliant A, two misses B.
+        # The compliance grade over the same live data: compliant A, two misses B.
         ex = ServerExecutor(up.writer_url)
         try:
             grades = dict(ex.execute("SELECT provider_id, grade FROM report_cards"))

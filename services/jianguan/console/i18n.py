@@ -34,7 +34,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cases": ("案件", "Cases"),
     "events": ("已存储事件", "Events stored"),
     "alerts_total": ("告警总数", "Alerts"),
-    "grades": ("分级监管评级", "Providers by grade"),
+    "grades": ("合规评价", "Providers by compliance grade"),
     "grade": ("评级", "Grade"),
     "by_article": ("按条款统计案件", "Cases by article"),
     "alert_trend": ("近48小时告警", "Alerts, last 48 hours"),

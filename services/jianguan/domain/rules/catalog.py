@@ -359,7 +359,8 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART16-GRADE",
         ART3_16,
-        "Graded supervision: a grade and a monthly report card per provider",
+        "Compliance grade (合规评价, not the state's categorised and graded supervision): a grade"
+        " and a monthly report card per provider",
         LOW,
         ("*",),
         ("ReportCard",),

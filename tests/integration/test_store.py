@@ -197,6 +197,7 @@ class StoreContract:
         assert set(alerts) == {"ART12-LABELING", "ART17-FILING", "ART20-OFFSHORE"}
         assert list(alerts["ART12-LABELING"].evidence) == ["img-3"]
         assert "labeled 9 of 10" in alerts["ART12-LABELING"].summary
+        assert "; unlabeled: 1 no valid ProduceID (Art. 12)" in alerts["ART12-LABELING"].summary
         # the assessment is due before serving; the algorithm filing has 10 working days
         summary = alerts["ART17-FILING"].summary
         assert "no security assessment in effect (due" in summary
@@ -230,6 +231,38 @@ class StoreContract:
         assert sorted(alert.evidence) == ["obs-0", "obs-1"]
         assert "an estimated 40000 domestic users" in alert.summary
         assert "seen 2 times by 2 reporters" in alert.summary
+
+    def test_each_unlabeled_output_says_why(self, executor: Executor) -> None:
+        migrate(executor)
+        breaks = {
+            "no explicit label": lambda g: setattr(g, "explicit_label", False),
+            "no implicit label": lambda g: g.ClearField("implicit_label"),
+            'implicit label not "generated"': lambda g: setattr(
+                g.implicit_label, "label", pb.bodies_pb2.AIGC_LABEL_SUSPECTED
+            ),
+            "no ContentProducer": lambda g: g.implicit_label.ClearField("content_producer"),
+            "no valid ProduceID": lambda g: setattr(g.implicit_label, "produce_id", "0000000"),
+            "": lambda g: None,  # labeled as it should be
+        }
+        events = []
+        for n, spoil in enumerate(breaks.values()):
+            ev = generation(f"out-{n}", now=time.time() - 3600, service="svc-vid")
+            g = ev.generation
+            g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_VIDEO
+            g.explicit_label = True
+            g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+            g.implicit_label.content_producer = "acme-ai"
+            g.implicit_label.produce_id = f"pid-{n:06d}"
+            spoil(g)
+            events.append(ev)
+        batch = ColumnBatch()
+        batch.add_record(
+            pb.EventBatch(events=events).SerializeToString(), RecordMeta("acme-ai", 0, 0, 0), 0
+        )
+        BatchWriter(executor).write(batch)
+        got = dict(executor.execute("SELECT event_id, reason FROM unlabeled_outputs FINAL"))
+        want = {f"out-{n}": reason for n, reason in enumerate(breaks) if reason}
+        assert got == want
 
     def test_change_filing_check_counts_working_days(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

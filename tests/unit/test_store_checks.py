@@ -147,7 +147,7 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     output types (SQL cannot import them): every condition on labels in that file is this one."""
     from importlib import resources
 
-    from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
+    from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS, UNLABELED_REASON
 
     sql = (
         resources.files("jianguan.store")
@@ -156,6 +156,14 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     )
     assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4
     assert sql.count("output_type") == sql.count(LABELED_OUTPUTS) == 4
+    reasons = (
+        resources.files("jianguan.store")
+        .joinpath("migrations", "0019_unlabeled_reasons.sql")
+        .read_text(encoding="utf-8")
+    )
+    assert reasons.count("explicit_label = 1") == reasons.count(LABEL_OK) == 2
+    assert reasons.count("output_type") == reasons.count(LABELED_OUTPUTS) == 2
+    assert reasons.count("multiIf") == reasons.count(UNLABELED_REASON) == 2
 
 
 def test_no_check_reads_the_event_store() -> None:

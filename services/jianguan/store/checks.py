@@ -48,6 +48,12 @@ LABEL_OK = (
 )
 # Images, audio, video and virtual scenes (jianguan.v1.OutputModality).
 LABELED_OUTPUTS = "output_type IN (3, 4, 5, 6)"
+# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0019 keeps it).
+UNLABELED_REASON = (
+    "multiIf(explicit_label != 1, 'no explicit label', implicit_label = 0, 'no implicit label',"
+    " implicit_label != 1, 'implicit label not \"generated\"', content_producer = '',"
+    " 'no ContentProducer', 'no valid ProduceID')"
+)
 
 LABELING = Check(
     "ART12-LABELING",
@@ -55,7 +61,7 @@ LABELING = Check(
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled), ' of ', toString(total),
               ' image, audio, video or virtual-scene outputs in the hour from ',
-              toString(hour), ' UTC')
+              toString(hour), ' UTC', if(reasons = '', '', concat('; unlabeled: ', reasons)))
            AS summary,
        samples AS evidence
 FROM
@@ -68,9 +74,18 @@ FROM
 ANY LEFT JOIN
 (
     SELECT provider_id, service_id, hour,
-           arraySlice(arraySort(groupArray(event_id)), 1, 10) AS samples
-    FROM unlabeled_outputs FINAL
-    WHERE hour >= toStartOfHour(toDateTime(%(since)s)) AND hour < toDateTime(%(until)s)
+           arraySlice(arraySort(groupArray(event_id)), 1, 10) AS samples,
+           arrayStringConcat(
+               arraySort(groupUniqArray(concat(toString(n), ' ', reason))), ', ') AS reasons
+    FROM
+    (
+        SELECT provider_id, service_id, hour, reason, count() AS n,
+               groupArray(event_id) AS ids
+        FROM unlabeled_outputs FINAL
+        WHERE hour >= toStartOfHour(toDateTime(%(since)s)) AND hour < toDateTime(%(until)s)
+        GROUP BY provider_id, service_id, hour, reason
+    )
+    ARRAY JOIN ids AS event_id
     GROUP BY provider_id, service_id, hour
 ) AS unlabeled USING (provider_id, service_id, hour)
 WHERE labeled < total * %(min_labeled_share)s

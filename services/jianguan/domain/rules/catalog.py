@@ -316,7 +316,7 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART12-LABELING",
         ART12,
-        "Image, video and audio generations carry explicit and valid implicit labels",
+        "Image, audio, video and virtual-scene outputs carry explicit and valid implicit labels",
         HIGH,
         ("generation",),
         ("AlertRaised",),

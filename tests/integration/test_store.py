@@ -10,7 +10,7 @@ import pytest
 
 from jianguan.contracts import pb
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.store.cases import CaseFactBatch
+from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ChdbExecutor, Executor, ServerExecutor
 from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
 from jianguan.store.outcomes import OutcomeBatch
@@ -152,6 +152,22 @@ class StoreContract:
             " FROM report_cards"
         )
         assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 2, 1, "C")]
+        # a store check's violation counts towards the grade; a withdrawn one and an offshore
+        # alert (no provider of ours) do not
+        alerts = pb.cases_pb2.Alerts()
+        for alert_id, provider, retracted in (
+            ("ART17-FILING:acme-ai:svc:svc", "acme-ai", False),
+            ("ART12-LABELING:acme-ai:img:h", "acme-ai", True),
+            ("ART20-OFFSHORE:::x.example", "", False),
+        ):
+            a = alerts.alerts.add(alert_id=alert_id, provider_id=provider, retracted=retracted)
+            a.detected_at.seconds = now
+        batch = AlertBatch()
+        batch.add_record(alerts.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+        writer.write(batch)
+        assert executor.execute(
+            "SELECT provider_id, deadlines_missed, violations FROM report_cards"
+        ) == [("acme-ai", 1, 1)]
         peers = executor.execute(
             "SELECT provider_id, tier, peer_providers, round(peer_median_error_rate, 4)"
             " FROM report_card_peers"

@@ -367,7 +367,12 @@ CATALOG: tuple[Rule, ...] = (
         (
             Param("max_error_rate", 0.05, "share", "rejected / submitted items per day"),
             Param("grade_a_error_rate", 0.01, "share", "grade A: at most this error rate"),
-            Param("grade_b_missed_deadlines", 3, "deadlines", "grade B: at most this many"),
+            Param(
+                "grade_b_missed_deadlines",
+                3,
+                "deadlines",
+                "grade B: at most this many missed deadlines and store-check violations",
+            ),
         ),
         active=True,  # the report_cards projection in ClickHouse
     ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jianguan.ingest.registry import ProviderRegistry
-from jianguan.runtime.process import dies_with, free_port
+from jianguan.runtime.process import dying_with_me, free_port
 from jianguan.store.executor import ClickHouseUrl
 
 
@@ -50,11 +50,11 @@ def launched_up(
         **(env or {}),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jianguan.cli", "up", *args],
+        # a test run killed outright leaves no platform behind
+        dying_with_me([sys.executable, "-m", "jianguan.cli", "up", *args]),
         env=child_env,
         stdout=subprocess.PIPE,
         text=True,
-        preexec_fn=dies_with(os.getpid()),  # a test run killed outright leaves no platform
     )
     try:
         assert proc.stdout is not None

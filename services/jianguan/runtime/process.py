@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,26 +50,22 @@ def wait_until(
     raise TimeoutError(f"{what}: not ready after {timeout:.0f} s")
 
 
-# prctl(PR_SET_PDEATHSIG): Linux's "signal me when my parent dies".
-_PR_SET_PDEATHSIG = 1
-_LIBC = (
-    ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
-)
+# util-linux's setpriv sets prctl(PR_SET_PDEATHSIG), Linux's "signal me when my parent dies",
+# then execs. No Python may run in a child forked from a multi-threaded process (gRPC's threads,
+# the event loop's executors): a preexec_fn doing this crashed such a child with SIGSEGV.
+_SETPRIV = shutil.which("setpriv") if sys.platform == "linux" else None
 
 
-def dies_with(parent: int) -> Callable[[], None]:
-    """Run in the child before exec: SIGKILL it when the process that started it dies, however
-    it dies (even by SIGKILL, when it stops nothing itself), so no service, broker or server
-    outlives the supervisor that started it. Linux ties this to the starting thread: children
-    are started from the main thread."""
-
-    def set_up() -> None:
-        if _LIBC is not None:
-            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:  # it died before the line above
-                os._exit(1)
-
-    return set_up
+def dying_with_me(argv: Sequence[str]) -> list[str]:
+    """``argv`` made to be SIGKILLed when this process dies, however it dies (even by SIGKILL,
+    when it stops nothing itself), so no service, broker or server outlives the supervisor that
+    started it; it exits at once if this process died before the signal was set. Linux ties this
+    to the starting thread: children are started from the main thread. Unchanged where setpriv
+    is missing."""
+    if _SETPRIV is None:
+        return list(argv)
+    guard = f'[ "$PPID" = "{os.getpid()}" ] || exit 1; exec "$@"'
+    return [_SETPRIV, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", guard, "sh", *argv]
 
 
 class Child:
@@ -85,13 +80,12 @@ class Child:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("ab")
         self._proc = subprocess.Popen(
-            list(argv),
+            dying_with_me(argv),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             start_new_session=True,
-            preexec_fn=dies_with(os.getpid()),
         )
 
     @property

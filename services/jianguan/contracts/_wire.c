@@ -221,9 +221,19 @@ static uint32_t code_point(const uint8_t *p, Py_ssize_t i, Py_ssize_t *len) {
            ((uint32_t)(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
 }
 
+/* Binary search of the sorted ranges: this runs for every non-ASCII character of every
+ * scanned text (Chinese text is mostly that), and nearly all of them are in no range. */
 static int nfkc_digit_or_at(uint32_t cp) {
-    for (size_t k = 0; k < sizeof NFKC_DIGIT_OR_AT / sizeof NFKC_DIGIT_OR_AT[0]; k++)
-        if (cp >= NFKC_DIGIT_OR_AT[k][0] && cp <= NFKC_DIGIT_OR_AT[k][1]) return 1;
+    size_t lo = 0, hi = sizeof NFKC_DIGIT_OR_AT / sizeof NFKC_DIGIT_OR_AT[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < NFKC_DIGIT_OR_AT[mid][0])
+            hi = mid;
+        else if (cp > NFKC_DIGIT_OR_AT[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
     return 0;
 }
 

@@ -48,7 +48,7 @@ LABEL_OK = (
 )
 # Images, audio, video and virtual scenes (jianguan.v1.OutputModality).
 LABELED_OUTPUTS = "output_type IN (3, 4, 5, 6)"
-# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0019 keeps it).
+# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0018 keeps it).
 UNLABELED_REASON = (
     "multiIf(explicit_label != 1, 'no explicit label', implicit_label = 0, 'no implicit label',"
     " implicit_label != 1, 'implicit label not \"generated\"', content_producer = '',"

@@ -2,8 +2,9 @@
 -- the law): the implicit label must say "generated" (Label 1; 2 and 3, "possibly" and "suspected",
 -- are a distribution platform's verdicts on content it did not make), ContentProducer must name
 -- the producer, and virtual scenes (6) are judged beside images (3), audio (4) and video (5). The
--- condition is `checks.LABEL_OK` and the types `checks.LABELED_OUTPUTS` (a test holds these copies
--- equal to them). The summaries of 0015 are rebuilt from the event store under the new reading.
+-- condition is `checks.LABEL_OK` and the types `checks.LABELED_OUTPUTS`; each unlabeled output keeps
+-- why, the first condition it fails (`checks.UNLABELED_REASON`). A test holds these copies equal to
+-- them. The summaries of 0015 are rebuilt from the event store under the new reading.
 DROP TABLE IF EXISTS labeling_hours_mv;
 DROP TABLE IF EXISTS unlabeled_outputs_mv;
 DROP TABLE IF EXISTS labeling_hours;
@@ -40,20 +41,23 @@ CREATE TABLE unlabeled_outputs
     provider_id String,
     service_id String,
     hour DateTime('UTC'),
-    event_id String
+    event_id String,
+    reason String
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(hour)
 ORDER BY (provider_id, service_id, hour, event_id);
 
 CREATE MATERIALIZED VIEW unlabeled_outputs_mv TO unlabeled_outputs AS
-SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, event_id
+SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, event_id,
+       multiIf(explicit_label != 1, 'no explicit label', implicit_label = 0, 'no implicit label', implicit_label != 1, 'implicit label not "generated"', content_producer = '', 'no ContentProducer', 'no valid ProduceID') AS reason
 FROM events
 WHERE kind = 10 AND output_type IN (3, 4, 5, 6)
   AND NOT (explicit_label = 1 AND implicit_label = 1 AND content_producer != '' AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$'));
 
 INSERT INTO unlabeled_outputs
-SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, event_id
+SELECT provider_id, service_id, toStartOfHour(occurred_at) AS hour, event_id,
+       multiIf(explicit_label != 1, 'no explicit label', implicit_label = 0, 'no implicit label', implicit_label != 1, 'implicit label not "generated"', content_producer = '', 'no ContentProducer', 'no valid ProduceID') AS reason
 FROM events FINAL
 WHERE kind = 10 AND output_type IN (3, 4, 5, 6)
   AND NOT (explicit_label = 1 AND implicit_label = 1 AND content_producer != '' AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$'));

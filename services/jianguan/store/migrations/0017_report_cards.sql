@@ -1,7 +1,11 @@
--- The report cards no longer count misses of ART18-AUTHORITY-COMPLAINT: Art. 18 gives users a
--- right to complain to the authorities, and a complaint made there with no matching record at
--- the provider is no proof of the provider's fault (the provider may never have been told of
--- it). The rule still opens cases and alerts; the grade leaves them out (otherwise as in 0013).
+-- The compliance grade (issue: rules that match the law), otherwise as in 0013:
+-- * it counts the store checks' violations (an unfiled public-opinion service, unlabeled
+--   outputs, a change or cancellation not filed, minors beyond their limit, orphan references)
+--   beside missed case deadlines: before, a service serving without any filing could be graded A;
+-- * it leaves out misses of ART18-AUTHORITY-COMPLAINT: Art. 18 gives users a right to complain to
+--   the authorities, and a complaint made there with no matching record at the provider is no
+--   proof of the provider's fault (the provider may never have been told of it). The rule still
+--   opens cases and alerts.
 DROP TABLE IF EXISTS report_cards;
 CREATE VIEW report_cards AS
 SELECT
@@ -15,14 +19,18 @@ SELECT
     cases_opened,
     cases_closed,
     deadlines_missed,
+    violations,
     multiIf(
-        deadlines_missed = 0 AND error_rate <= 0.01, 'A',
-        deadlines_missed <= 3 AND error_rate <= 0.05, 'B',
+        deadlines_missed + violations = 0 AND error_rate <= 0.01, 'A',
+        deadlines_missed + violations <= 3 AND error_rate <= 0.05, 'B',
         'C'
     ) AS grade
 FROM
 (
-    -- ClickHouse 18.16 takes one JOIN per SELECT: the first join is nested.
+SELECT *
+FROM
+(
+    -- ClickHouse 18.16 takes one JOIN per SELECT: the earlier joins are nested.
     SELECT *
     FROM
     (
@@ -64,4 +72,14 @@ ANY LEFT JOIN
     FROM case_facts FINAL
     WHERE retracted = 0
     GROUP BY provider_id, month
-) AS case_counts USING (provider_id, month);
+) AS case_counts USING (provider_id, month)
+) AS with_cases
+ANY LEFT JOIN
+(
+    -- The store checks' violations (one alert each, not a missed case deadline), by the month
+    -- they were detected; offshore services (no provider of ours) and withdrawn alerts aside.
+    SELECT provider_id, toStartOfMonth(detected_at) AS month, count() AS violations
+    FROM alerts FINAL
+    WHERE retracted = 0 AND provider_id != '' AND alert_id NOT LIKE '%/DEADLINE_MISSED/%'
+    GROUP BY provider_id, month
+) AS violation_counts USING (provider_id, month);

@@ -221,6 +221,41 @@ def test_a_warning_then_a_reported_suspension_meets_the_report_and_closes_the_ca
     assert again[0].case_id.endswith("#2")
 
 
+def _report(event_id: str, at: float, cites: tuple[str, ...] = ("i0",)) -> Observed:
+    body = {"authority": "CAC-BJ", "user_ref": "u_1", "related_event_ids": cites}
+    return Observed("acme", "svc", event_id, "incident_report", at, body)
+
+
+def test_an_incident_report_naming_the_user_is_the_report() -> None:
+    engine = RulesEngine({})
+    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], now=T0)
+    engine.process([_enforcement("warn", T0 + 60, reported=False)], now=T0 + 61)
+    reported = engine.process([_report("rep", T0 + 600)], now=T0 + 601)
+    assert _kinds(reported) == [("OBLIGATION_MET", "report"), ("CLOSED", "")]
+    assert reported[0].event_id == "rep"
+
+
+def test_a_report_before_the_enforcement_counts_and_is_no_enforcement() -> None:
+    engine = RulesEngine({})
+    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], now=T0)
+    reported = engine.process([_report("rep", T0 + 60)], now=T0 + 61)
+    assert _kinds(reported) == [("OBLIGATION_MET", "report")]
+    # the report neither met the enforcement nor restarted the count: two more hits open no case
+    assert engine.process([_input_hit("i3", T0 + 70)], now=T0 + 71) == []
+    warned = engine.process([_enforcement("warn", T0 + 120, reported=False)], now=T0 + 121)
+    assert _kinds(warned) == [("OBLIGATION_MET", "enforcement"), ("CLOSED", "")]
+
+
+def test_a_report_meets_only_cases_opened_before_it_and_only_when_it_cites_events() -> None:
+    engine = RulesEngine({})
+    early = engine.process([_report("early", T0 - 60)], now=T0)
+    assert early == []
+    engine.process([_input_hit(f"i{n}", T0 + n) for n in range(3)], now=T0)
+    assert engine.process([_report("bare", T0 + 30, cites=())], now=T0 + 31) == []
+    missed = engine.tick(T0 + 2 + 24 * 3600 + 1)
+    assert sorted(f.obligation for f in missed) == ["enforcement", "report"]
+
+
 def test_discrimination_and_output_hits_do_not_count() -> None:
     engine = RulesEngine({})
     hits = [_input_hit(f"d{n}", T0 + n, category="DISCRIMINATION_AGE") for n in range(6)]

@@ -114,6 +114,7 @@ _BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("related_event_ids", "related_event_ids", LIST),
         ("risk_category", "risk_category", VALUE),
         ("subject_id", "report_ref", VALUE),
+        ("user_ref", "user_ref", VALUE),
     ),
     "model_rectification": (
         ("rectification_measure", "measure", VALUE),

@@ -162,9 +162,10 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART14-USER-ENFORCEMENT",
         ART14_2,
-        "A user with repeated illegal inputs gets an enforcement event, kept and reported",
+        "A user with repeated illegal inputs gets an enforcement event, kept and reported (by a"
+        " reported enforcement or an incident report naming the user)",
         HIGH,
-        ("moderation", "user_enforcement"),
+        ("moderation", "user_enforcement", "incident_report"),
         _OPENS_CASE,
         (
             Param("consecutive_inputs", 3, "inputs", "consecutive illegal inputs of one user"),

@@ -50,6 +50,8 @@ def _shown(value: float) -> str:
 
 
 HIT, ENFORCED, ENFORCED_REPORTED = "hit", "enforced", "enforced+reported"
+# An incident report naming a user (Art. 14 ¶2): meets ``report``, is no enforcement.
+REPORTED = "reported"
 # The roles that open a case or count towards opening one.
 TRIGGERS = frozenset({OPEN, HIT})
 # A rectification announced with a completion time still ahead (Art. 14 ¶1).
@@ -223,10 +225,12 @@ class UserEnforcement(_Rule):
     number the cases (``user#1``, ``user#2`` …). An enforcement counts when it cites the events
     that led to it (``reason_event_ids``). A case stays open until both obligations are
     met: a warning that was not reported leaves ``report`` open for a later reported enforcement
-    of the same user (a suspension after the warning) to meet."""
+    of the same user (a suspension after the warning) to meet, or for an incident report that
+    names the user and cites events (``user_ref``, ``related_event_ids``). A report meets the
+    cases opened before it; it is no enforcement, so it neither meets one nor restarts the count."""
 
     rule_id = "ART14-USER-ENFORCEMENT"
-    kinds = frozenset({"moderation", "user_enforcement"})
+    kinds = frozenset({"moderation", "user_enforcement", "incident_report"})
 
     @staticmethod
     def keep(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
@@ -254,6 +258,8 @@ class UserEnforcement(_Rule):
             reported = ev.get("reported_to_authority") and ev.get("record_kept")
             role = ENFORCED_REPORTED if reported else ENFORCED
             return [(str(user), Input(ev.at, ev.event_id, role, ev.service_id))]
+        if ev.kind == "incident_report" and ev.get("related_event_ids"):
+            return [(str(user), Input(ev.at, ev.event_id, REPORTED, ev.service_id))]
         return []
 
     def decide(
@@ -261,21 +267,31 @@ class UserEnforcement(_Rule):
     ) -> Decision:
         out = Decision()
         day = today = since = numbered = 0
-        waiting: Case | None = None  # the case awaiting an enforcement
+        # The case awaiting an enforcement (and what met it so far: a report may come first).
+        waiting: Case | None = None
+        waiting_met: dict[str, tuple[float, str]] = {}
         # Cases enforced but not yet reported, with what met them: a later enforcement on the
-        # same user that is reported (with the record kept) reports them too (late past due).
+        # same user that is reported (with the record kept), or a report naming the user, reports
+        # them too (late past due).
         unreported: list[tuple[Case, dict[str, tuple[float, str]]]] = []
         for i in sorted(inputs):
-            if i.role != HIT:
+            if i.role in (REPORTED, ENFORCED_REPORTED):
+                for case, met in unreported:
+                    met = {**met, "report": (i.at, i.event_id)}
+                    out += decide(case, met, watermark, self.parameters)
+                unreported = []
                 if waiting is not None:
-                    unreported.append((waiting, {"enforcement": (i.at, i.event_id)}))
-                    waiting = None
-                if i.role == ENFORCED_REPORTED:
-                    for case, met in unreported:
-                        met = {**met, "report": (i.at, i.event_id)}
-                        out += decide(case, met, watermark, self.parameters)
-                    unreported = []
+                    waiting_met.setdefault("report", (i.at, i.event_id))
+            if i.role in (ENFORCED, ENFORCED_REPORTED):
+                if waiting is not None:
+                    met = {**waiting_met, "enforcement": (i.at, i.event_id)}
+                    if "report" in met:
+                        out += decide(waiting, met, watermark, self.parameters)
+                    else:
+                        unreported.append((waiting, met))
+                    waiting, waiting_met = None, {}
                 since = 0
+            if i.role != HIT:
                 continue
             civil_day = int((i.at + 8 * HOUR) // DAY)  # civil day in China Standard Time
             today = today + 1 if civil_day == day else 1
@@ -298,7 +314,7 @@ class UserEnforcement(_Rule):
         for case, met in unreported:
             out += decide(case, met, watermark, self.parameters)
         if waiting is not None:
-            out += decide(waiting, {}, watermark, self.parameters)
+            out += decide(waiting, waiting_met, watermark, self.parameters)
         return out
 
 

@@ -854,11 +854,16 @@ class IncidentReport(_message.Message):
     RISK_CATEGORY_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     REPORT_REF_FIELD_NUMBER: _builtins.int
+    USER_REF_FIELD_NUMBER: _builtins.int
     authority: _builtins.str
     """Department reported to, e.g. "CAC-BJ"."""
     risk_category: Global___RiskCategory.ValueType
     summary: _builtins.str
     report_ref: _builtins.str
+    user_ref: _builtins.str
+    """The user whose illegal activity this reports (Art. 14 ¶2), pseudonymous as elsewhere: the
+    report meets the report obligation of that user's enforcement cases.
+    """
     @_builtins.property
     def related_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -869,10 +874,11 @@ class IncidentReport(_message.Message):
         risk_category: Global___RiskCategory.ValueType = ...,
         summary: _builtins.str = ...,
         report_ref: _builtins.str = ...,
+        user_ref: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "related_event_ids", b"related_event_ids", "report_ref", b"report_ref", "risk_category", b"risk_category", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "related_event_ids", b"related_event_ids", "report_ref", b"report_ref", "risk_category", b"risk_category", "summary", b"summary", "user_ref", b"user_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -52,7 +52,7 @@ from jianguan.runtime.kafka_access import (
 from jianguan.runtime.loops import run_all
 from jianguan.runtime.signals import stop_on_signals
 from jianguan.runtime.stack import Platform, StartError
-from jianguan.settings import Settings
+from jianguan.settings import Settings, SettingsError
 from jianguan.store import reader
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
@@ -635,7 +635,12 @@ def main(argv: list[str] | None = None) -> int:
         # failed in the end reaches the user as one error line (StartError, AccessError).
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
-        result: int = args.fn(args, Settings.from_env())
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result: int = args.fn(args, settings)
     except StartError as exc:  # a server that is down or refuses us: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jianguan.alerting.config import AlertingConfig, parse
 from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.rules.catalog import check_overrides
 from jianguan.gateway.fairness import FairnessLimits
 
 
@@ -124,7 +125,7 @@ class Settings:
             faust_store=env.get("JIANGUAN_FAUST_STORE", "rocksdb://"),
             rules_worker=env.get("JIANGUAN_RULES_WORKER", "processors"),
             # e.g. {"ART14-ILLEGAL-CONTENT": {"disposal_hours": 2}}; see `jianguan rules list`
-            rule_overrides=json.loads(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
+            rule_overrides=_rule_overrides(env.get("JIANGUAN_RULE_OVERRIDES") or "{}"),
             rule_tick_seconds=float(env.get("JIANGUAN_RULE_TICK_SECONDS", "1")),
             rule_idle_seconds=float(env.get("JIANGUAN_RULE_IDLE_SECONDS", "10")),
             rule_max_delay_seconds=float(env.get("JIANGUAN_RULE_MAX_DELAY_SECONDS", "30")),
@@ -151,3 +152,14 @@ class Settings:
             # Set when the console is served over HTTPS (behind a TLS-terminating proxy).
             console_secure_cookies=env.get("JIANGUAN_CONSOLE_SECURE_COOKIES", "") == "1",
         )
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+def _rule_overrides(text: str) -> dict[str, dict[str, float]]:
+    try:
+        return check_overrides(json.loads(text))
+    except ValueError as exc:  # also malformed JSON
+        raise SettingsError(f"JIANGUAN_RULE_OVERRIDES: {exc}") from None

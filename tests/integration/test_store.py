@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from jianguan.contracts import pb
+from jianguan.domain.configuration import RuleConfiguration
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.store.cases import AlertBatch, CaseFactBatch
+from jianguan.store.configurations import record
 from jianguan.store.executor import ChdbExecutor, Executor, ServerExecutor
 from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
 from jianguan.store.outcomes import OutcomeBatch
@@ -146,12 +149,19 @@ class StoreContract:
         cases = CaseFactBatch()
         cases.add_record(facts.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
         writer.write(cases)
+        # no grade until the grade's parameters are recorded with the rules' configuration
+        assert executor.execute("SELECT grade FROM report_cards") == [("",)]
+        defaults = RuleConfiguration(now - 40 * 86400)
+        record(executor, defaults)
         rows = executor.execute(
             "SELECT provider_id, events_stored, items_submitted, items_rejected,"
-            " round(error_rate, 4), days_over_error_limit, cases_opened, deadlines_missed, grade"
+            " round(error_rate, 4), days_over_error_limit, cases_opened, deadlines_missed, grade,"
+            " grade_a_error_rate, max_error_rate, grade_b_missed_deadlines, graded_with"
             " FROM report_cards"
         )
-        assert rows == [("acme-ai", 10, 150, 10, 0.0667, 1, 2, 1, "C")]
+        assert rows == [
+            ("acme-ai", 10, 150, 10, 0.0667, 1, 2, 1, "C", 0.01, 0.05, 3, defaults.digest)
+        ]
         # a store check's violation counts towards the grade; a withdrawn one and an offshore
         # alert (no provider of ours) do not
         alerts = pb.cases_pb2.Alerts()
@@ -173,6 +183,20 @@ class StoreContract:
             " FROM report_card_peers"
         )
         assert peers == [("acme-ai", "S", 1, 0.0667)]
+        # the configured thresholds decide: looser ones in force before the month ends give B
+        # (and no day over the daily limit); ones that take effect only after it change nothing
+        looser = RuleConfiguration(
+            now - 60, {"ART16-GRADE": {"max_error_rate": 0.1, "grade_b_missed_deadlines": 5}}
+        )
+        record(executor, looser)
+        graded = (
+            "SELECT grade, days_over_error_limit, max_error_rate, graded_with FROM report_cards"
+        )
+        assert executor.execute(graded) == [("B", 0, 0.1, looser.digest)]
+        month = datetime.fromtimestamp(now, UTC).replace(day=1, hour=0, minute=0, second=0)
+        after = (month + timedelta(days=32)).replace(day=1).timestamp()
+        record(executor, RuleConfiguration(after + 1))
+        assert executor.execute(graded) == [("B", 0, 0.1, looser.digest)]
         by_article = executor.execute(
             "SELECT provider_id, article, cases_opened, cases_open, deadlines_missed"
             " FROM report_card_articles"

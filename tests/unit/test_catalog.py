@@ -12,7 +12,7 @@ import pytest
 
 from jianguan.domain import law
 from jianguan.domain.law import Citation
-from jianguan.domain.rules.catalog import CATALOG, CONFIG
+from jianguan.domain.rules.catalog import BY_ID, CATALOG, CONFIG, check_overrides
 
 # The official simplified-Chinese text (shared/regulation/interim-measures.zh-Hans.txt), as shipped.
 OFFICIAL_SHA256 = "c6ad66bdee0f7283ce1b467800a74ea6c435eb5333d344f089ca28841a804c37"
@@ -133,3 +133,39 @@ def test_each_rule_is_complete(rule) -> None:  # type: ignore[no-untyped-def]
         assert p.default >= 0
         assert p.description
         assert p.source == CONFIG or p.source  # every default says where it comes from
+
+
+def test_a_rules_values_are_its_defaults_under_the_overrides() -> None:
+    grade = BY_ID["ART16-GRADE"]
+    values = grade.values({"max_error_rate": 0.1})
+    assert values == {
+        "max_error_rate": 0.1,
+        "grade_a_error_rate": 0.01,
+        "grade_b_missed_deadlines": 3,
+    }
+    assert isinstance(values["grade_b_missed_deadlines"], int)  # whole numbers stay whole for SQL
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"ART99-NONE": {}}, "no rule 'ART99-NONE'"),
+        ({"ART16-GRADE": {"grade_c": 1}}, "ART16-GRADE has no parameter 'grade_c' (it has: "),
+        ({"ART16-GRADE": {"max_error_rate": "0.1"}}, "max_error_rate: '0.1' is not a non-negative"),
+        ({"ART16-GRADE": {"max_error_rate": -1}}, "max_error_rate: -1 is not a non-negative"),
+        ({"ART16-GRADE": {"max_error_rate": True}}, "max_error_rate: True is not"),
+        ({"ART16-GRADE": 3}, "ART16-GRADE: expected {parameter: number}"),
+        ([], "expected an object"),
+    ],
+)
+def test_an_override_the_catalog_does_not_know_stops_the_start(
+    overrides: object, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_overrides(overrides)
+
+
+def test_known_overrides_pass_as_numbers() -> None:
+    assert check_overrides({"ART16-GRADE": {"grade_b_missed_deadlines": 5.0}}) == {
+        "ART16-GRADE": {"grade_b_missed_deadlines": 5}
+    }

@@ -1,4 +1,5 @@
-"""Registering parties through the CLI keeps everyone already registered."""
+"""Registering parties through the CLI keeps everyone already registered; a setting it cannot
+use stops it with one line."""
 
 from __future__ import annotations
 
@@ -50,3 +51,13 @@ def test_revoking_a_provider_keeps_the_others(
     assert main(["providers", "kafka-credential", "acme-ai"]) == 2
     assert [p.id for p in ProviderRegistry.load(path).providers] == ["beta-ai"]
     assert "`jianguan up` removes its Kafka credential" in capsys.readouterr().out
+
+
+def test_a_mistyped_rule_override_stops_every_command_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JIANGUAN_RULE_OVERRIDES", '{"ART16-GRADE": {"grade_b_misses": 5}}')
+    assert main(["rules", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: JIANGUAN_RULE_OVERRIDES: rule overrides: ART16-GRADE has no")
+    assert err.count("\n") == 1

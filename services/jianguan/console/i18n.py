@@ -50,6 +50,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "open": ("未结", "Open"),
     "overdue": ("逾期", "Overdue"),
     "missed": ("错过期限", "Deadlines missed"),
+    "violations": ("存储检查违规", "Store-check violations"),
+    "graded_with": ("评级依据（配置 ART16-GRADE）", "Graded with (configuration ART16-GRADE)"),
+    "grade_rule": (
+        "A：无错过期限和违规，差错率 ≤ {a:.2%}；B：合计 ≤ {n} 且差错率 ≤ {b:.2%}；否则 C",
+        "A: nothing missed or violated and error rate ≤ {a:.2%}; B: at most {n} and error rate"
+        " ≤ {b:.2%}; else C",
+    ),
     "timeline": ("时间线", "Timeline"),
     "deadlines": ("期限", "Deadlines"),
     "obligation": ("义务", "Obligation"),

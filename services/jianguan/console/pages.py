@@ -305,20 +305,24 @@ def provider_page(ctx: Ctx, q: Queries, provider: str, now: int) -> str:
                     "error_rate",
                     "cases",
                     "missed",
+                    "violations",
+                    "graded_with",
                 )
             ],
             [
                 [
                     e(m),
-                    f'<strong class="grade">{e(g)}</strong>',
+                    f'<strong class="grade">{e(g or "—")}</strong>',
                     e(ev),
                     e(sub),
                     e(rej),
                     e(f"{float(rate):.2%}"),
                     e(opened),
                     e(missed),
+                    e(violations),
+                    e(ctx.t("grade_rule").format(a=a_rate, b=b_rate, n=b_missed) if g else ""),
                 ]
-                for m, g, ev, sub, rej, rate, opened, missed in cards
+                for m, g, ev, sub, rej, rate, opened, missed, violations, a_rate, b_rate, b_missed in cards
             ],
             "report-cards",
         )

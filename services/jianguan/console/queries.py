@@ -254,7 +254,8 @@ class Queries:
     def report_cards(self, provider: str) -> list[Row]:
         return self._q(
             "SELECT toString(month), grade, events_stored, items_submitted, items_rejected,"
-            " error_rate, cases_opened, deadlines_missed FROM report_cards"
+            " error_rate, cases_opened, deadlines_missed, violations, grade_a_error_rate,"
+            " max_error_rate, grade_b_missed_deadlines FROM report_cards"
             " WHERE provider_id = %(p)s ORDER BY month DESC",
             {"p": provider},
         )

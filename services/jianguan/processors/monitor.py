@@ -38,8 +38,7 @@ def check_params(
     before, every arrival is judged); a check with a grace period then reads only what arrived
     since that round's grace boundary, less an hour for clock skew."""
     rule = BY_ID[rule_id]
-    params: dict[str, Any] = {p.name: p.default for p in rule.params}
-    params.update(overrides.get(rule_id, {}))
+    params: dict[str, Any] = dict(rule.values(overrides.get(rule_id)))
     # Only completed hours are judged, so an hour's share does not flap while it fills.
     until = int(now // HOUR * HOUR) if rule_id == "ART12-LABELING" else int(now)
     arrived_since = 0

@@ -1,4 +1,5 @@
-"""The rules' configuration history in ClickHouse (``rule_configurations``)."""
+"""The rules' configuration history in ClickHouse (``rule_configurations``), and the compliance
+grade's parameters in force (``grade_parameters``, which the ``report_cards`` view reads)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import math
 
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration, changed, dates
+from jianguan.domain.rules.catalog import BY_ID
 from jianguan.store.executor import Executor
 
 _COLUMNS = ("effective_from", "effective_from_ms", "digest", "overrides", "holidays", "workdays")
+GRADE = "ART16-GRADE"
+_GRADE_PARAMS = ("grade_a_error_rate", "max_error_rate", "grade_b_missed_deadlines")
 
 
 def history(executor: Executor) -> list[RuleConfiguration]:
@@ -29,22 +33,54 @@ def history(executor: Executor) -> list[RuleConfiguration]:
 
 
 def record(executor: Executor, current: RuleConfiguration) -> list[RuleConfiguration]:
-    """Records ``current`` unless it is the configuration already in force; returns the
-    history including it."""
+    """Records ``current`` unless it is the configuration already in force, and the grade's
+    parameters of the configuration in force unless recorded; returns the history including
+    it. Idempotent."""
     past = history(executor)
-    if not changed(past, current):
-        return past
-    seconds = math.floor(current.effective_from)
+    if changed(past, current):
+        seconds, ms = _instant(current.effective_from)
+        executor.insert_columns(
+            "rule_configurations",
+            _COLUMNS,
+            [
+                [seconds],
+                [ms],
+                [current.digest],
+                [json.dumps(current.overrides, sort_keys=True)],
+                [sorted(d.isoformat() for d in current.calendar.holidays)],
+                [sorted(d.isoformat() for d in current.calendar.workdays)],
+            ],
+        )
+        past = [*past, current]
+    _record_grade_parameters(executor, past[-1])
+    return past
+
+
+def _instant(at: float) -> tuple[int, int]:
+    seconds = math.floor(at)
+    return seconds, int((at - seconds) * 1000)
+
+
+def _record_grade_parameters(executor: Executor, in_force: RuleConfiguration) -> None:
+    """The grade's parameter values of the configuration in force, from when it took effect
+    (also for a configuration recorded before the grade read them)."""
+    latest = executor.execute(
+        "SELECT digest FROM grade_parameters FINAL"
+        " ORDER BY effective_from DESC, effective_from_ms DESC LIMIT 1"
+    )
+    if latest and latest[0][0] == in_force.digest:
+        return
+    values = BY_ID[GRADE].values(in_force.overrides.get(GRADE))
+    seconds, ms = _instant(in_force.effective_from)
     executor.insert_columns(
-        "rule_configurations",
-        _COLUMNS,
+        "grade_parameters",
+        ("effective_from", "effective_from_ms", "digest", *_GRADE_PARAMS),
         [
             [seconds],
-            [int((current.effective_from - seconds) * 1000)],
-            [current.digest],
-            [json.dumps(current.overrides, sort_keys=True)],
-            [sorted(d.isoformat() for d in current.calendar.holidays)],
-            [sorted(d.isoformat() for d in current.calendar.workdays)],
+            [ms],
+            [in_force.digest],
+            [float(values["grade_a_error_rate"])],
+            [float(values["max_error_rate"])],
+            [int(values["grade_b_missed_deadlines"])],
         ],
     )
-    return [*past, current]

@@ -8,6 +8,7 @@ text shipped with the package (``jianguan.domain.law``), whole paragraphs or ite
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -83,6 +84,17 @@ class Rule:
             if p.name == name:
                 return p
         raise KeyError(f"rule {self.id} has no parameter {name!r}")
+
+    def values(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Its parameters' values in force: the defaults under ``overrides`` (checked by
+        ``check_overrides`` where configuration is read)."""
+        o = overrides or {}
+        return {p.name: _number(o.get(p.name, p.default)) for p in self.params}
+
+
+def _number(value: float) -> float:
+    """A whole number as an int (SQL takes ``DateTime - 24 * 3600``, not ``- 24.0 * 3600``)."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 ART14_1 = Article(
@@ -366,7 +378,13 @@ CATALOG: tuple[Rule, ...] = (
         ("*",),
         ("ReportCard",),
         (
-            Param("max_error_rate", 0.05, "share", "rejected / submitted items per day"),
+            Param(
+                "max_error_rate",
+                0.05,
+                "share",
+                "grade B: at most this error rate (rejected / submitted items in the month);"
+                " a day above it counts as a day over the error limit",
+            ),
             Param("grade_a_error_rate", 0.01, "share", "grade A: at most this error rate"),
             Param(
                 "grade_b_missed_deadlines",
@@ -375,9 +393,39 @@ CATALOG: tuple[Rule, ...] = (
                 "grade B: at most this many missed deadlines and store-check violations",
             ),
         ),
-        active=True,  # the report_cards projection in ClickHouse
+        # the report_cards view in ClickHouse, with the values in force recorded in
+        # grade_parameters (store.configurations)
+        active=True,
     ),
 )
 
 BY_ID: dict[str, Rule] = {r.id: r for r in CATALOG}
 assert len(BY_ID) == len(CATALOG), "rule ids are unique"
+
+
+def check_overrides(overrides: object) -> dict[str, dict[str, float]]:
+    """``overrides`` (rule id → parameter → number) as the rules read them; raises ValueError
+    naming the first rule, parameter or value that is not in the catalog or not a number, so a
+    mistyped override stops the start instead of being silently ignored."""
+    if not isinstance(overrides, dict):
+        raise ValueError("rule overrides: expected an object of rule id → {parameter: number}")
+    out: dict[str, dict[str, float]] = {}
+    for rule_id, params in overrides.items():
+        rule = BY_ID.get(rule_id)
+        if rule is None:
+            raise ValueError(f"rule overrides: no rule {rule_id!r} in the catalog")
+        if not isinstance(params, dict):
+            raise ValueError(f"rule overrides: {rule_id}: expected {{parameter: number}}")
+        names = {p.name for p in rule.params}
+        for name, value in params.items():
+            if name not in names:
+                known = ", ".join(sorted(names)) or "none"
+                raise ValueError(
+                    f"rule overrides: {rule_id} has no parameter {name!r} (it has: {known})"
+                )
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(
+                    f"rule overrides: {rule_id}.{name}: {value!r} is not a non-negative number"
+                )
+        out[rule_id] = {name: _number(value) for name, value in params.items()}
+    return out

@@ -41,10 +41,6 @@ ILLEGAL_CATEGORIES = frozenset(
 DISPOSALS = frozenset({"BLOCKED", "STOP_GENERATION", "STOP_TRANSMISSION", "REMOVED"})
 
 
-def _param(rule_id: str, name: str, overrides: Mapping[str, float]) -> float:
-    return float(overrides.get(name, BY_ID[rule_id].param(name).default))
-
-
 def _shown(value: float) -> str:
     return f"{value:g}"
 
@@ -72,8 +68,8 @@ class _Rule:
         return earliest_per_role(inputs)
 
     def __init__(self, overrides: Mapping[str, float] | None, names: tuple[str, ...]) -> None:
-        o = overrides or {}
-        self.values = {n: _param(self.rule_id, n, o) for n in names}
+        in_force = BY_ID[self.rule_id].values(overrides)
+        self.values = {n: in_force[n] for n in names}
         self.parameters: tuple[tuple[str, str], ...] = tuple(
             (n, _shown(v)) for n, v in sorted(self.values.items())
         )

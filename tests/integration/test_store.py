@@ -272,6 +272,93 @@ class StoreContract:
         assert "an estimated 40000 domestic users" in alert.summary
         assert "seen 2 times by 2 reporters" in alert.summary
 
+    def test_an_offshore_service_showing_no_filing_in_effect_is_unfiled(
+        self, executor: Executor
+    ) -> None:
+        from jianguan.processors.monitor import run_checks
+
+        migrate(executor)
+        now = time.time()
+        events = []
+
+        def filing(event_id: str, at: float, number: str, kind: int, status: int) -> None:
+            ev = generation(event_id, now=at, service="svc")
+            f = ev.service_filing
+            f.kind, f.status, f.filing_number = kind, status, number  # type: ignore[assignment]
+            events.append(ev)
+
+        B = pb.bodies_pb2
+        filing(
+            "f-real",
+            now - 7200,
+            "Beijing-Real-001",
+            B.FILING_KIND_ALGORITHM_FILING,
+            B.FILING_STATUS_GRANTED,
+        )
+        filing(
+            "f-ended",
+            now - 7200,
+            "Beijing-Ended-002",
+            B.FILING_KIND_REGISTRATION,
+            B.FILING_STATUS_GRANTED,
+        )
+        filing(
+            "f-end",
+            now - 3600,
+            "Beijing-Ended-002",
+            B.FILING_KIND_CANCELLATION,
+            B.FILING_STATUS_GRANTED,
+        )
+        filing(
+            "f-late",
+            now - 600,
+            "Beijing-Late-003",
+            B.FILING_KIND_ALGORITHM_FILING,
+            B.FILING_STATUS_GRANTED,
+        )
+        filing(
+            "f-asked",
+            now - 7200,
+            "Beijing-Asked-004",
+            B.FILING_KIND_ALGORITHM_FILING,
+            B.FILING_STATUS_SUBMITTED,
+        )
+        for target, number in (
+            ("real.example", "Beijing-Real-001"),  # a filing in effect: no violation
+            ("invented.example", "Beijing-Invented-999"),  # no such filing
+            ("ended.example", "Beijing-Ended-002"),  # cancelled before it was seen
+            ("late.example", "Beijing-Late-003"),  # granted only after it was seen
+            ("asked.example", "Beijing-Asked-004"),  # submitted, never granted
+            ("none.example", ""),  # shows no number
+        ):
+            obs = generation(f"obs-{target}", now=now - 1800, service="monitoring")
+            o = obs.offshore_observation
+            o.observer, o.target, o.jurisdiction = "monitoring", target, "US"
+            o.estimated_domestic_users, o.filing_number_seen = 1_000, number
+            events.append(obs)
+        batch = ColumnBatch()
+        batch.add_record(
+            pb.EventBatch(events=events).SerializeToString(), RecordMeta("acme-ai", 0, 0, 0), 0
+        )
+        BatchWriter(executor).write(batch)
+        found = {
+            a.alert_id.rsplit(":", 1)[1]: a.summary
+            for a in run_checks(executor, now)
+            if a.rule_id == "ART20-OFFSHORE"
+        }
+        unfiled = [
+            "asked.example",
+            "ended.example",
+            "invented.example",
+            "late.example",
+            "none.example",
+        ]
+        assert sorted(found) == unfiled
+        assert "(shows Beijing-Invented-999, no filing in effect then)" in found["invented.example"]
+        assert "without a filing in effect; seen 1 times" in found["none.example"]
+        cases = executor.execute("SELECT target FROM offshore_cases ORDER BY target")
+        assert [t for (t,) in cases] == unfiled
+
     def test_each_unlabeled_output_says_why(self, executor: Executor) -> None:
         migrate(executor)
         breaks = {

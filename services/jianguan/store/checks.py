@@ -246,22 +246,28 @@ ORDER BY provider_id, service_id
 )
 
 # One alert per offshore service, however many providers or monitors observed it: the alert is
-# about the offshore service (no provider of ours), and names how many reported it.
+# about the offshore service (no provider of ours), and names how many reported it. Observed
+# "without a filing" means: showing no number that was a filing in effect when it was seen
+# (the offshore_unfiled view, migration 0020), so an invented number is no filing.
 OFFSHORE = Check(
     "ART20-OFFSHORE",
     """
 SELECT '' AS provider_id, '' AS service_id, offshore AS subject, users AS magnitude,
        concat(offshore, ' (', jurisdictions, ') serves an estimated ', toString(users),
-              ' domestic users without a filing; seen ', toString(observations), ' times by ',
+              ' domestic users without a filing in effect',
+              if(numbers = '', '', concat(' (shows ', numbers, ', no filing in effect then)')),
+              '; seen ', toString(observations), ' times by ',
               toString(reporters), if(reporters = 1, ' reporter', ' reporters')) AS summary,
        observation_ids AS evidence
 FROM
 (
-    SELECT lower(target) AS offshore, max(estimated_domestic_users) AS users,
+    SELECT target AS offshore, max(estimated_domestic_users) AS users,
            count() AS observations, uniqExact(provider_id) AS reporters,
            arrayStringConcat(arraySort(groupUniqArray(jurisdiction)), '/') AS jurisdictions,
+           arrayStringConcat(arraySort(groupUniqArrayIf(filing_number, filing_number != '')), ', ')
+               AS numbers,
            arraySlice(arraySort(groupArray(event_id)), 1, 10) AS observation_ids
-    FROM offshore_observations FINAL
+    FROM offshore_unfiled
     WHERE occurred_at < toDateTime(%(until)s) AND occurred_at >= toDateTime(%(in_force)s)
     GROUP BY offshore
 )

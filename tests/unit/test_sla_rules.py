@@ -223,7 +223,7 @@ def complaint(status: str, at: float, event_id: str = "") -> Observed:
 
 
 def test_complaint_deadline_is_the_published_one() -> None:
-    host = Host(Complaints(lambda provider, service, at: (5, "registration f")))
+    host = Host(Complaints(lambda provider, service, at: (5, False, "registration f")))
     opened = host.feed(complaint("RECEIVED", T0))
     case = opened[0]
     assert isinstance(case, CaseOpened)
@@ -238,8 +238,24 @@ def test_complaint_deadline_is_the_published_one() -> None:
     assert kinds(host.feed(complaint("RESOLVED", end_of_3_june))) == ["met:resolve", "CaseClosed"]
 
 
+def test_a_deadline_published_in_working_days_counts_working_days() -> None:
+    calendar = WorkingCalendar(holidays=frozenset({date(2026, 6, 1)}))
+    host = Host(Complaints(lambda provider, service, at: (3, True, "registration f"), calendar))
+    (case,) = host.feed(complaint("RECEIVED", T0))
+    assert isinstance(case, CaseOpened)
+    # Friday 29 May: Mon 1 June is a holiday, so the 3rd working day is Thursday 4 June
+    end_of_4_june = datetime(2026, 6, 4, 23, 59, 59, tzinfo=CST).timestamp()
+    assert dict(case.case.dues)["resolve"] == end_of_4_june
+    # acknowledgement: 2 calendar days by default (30 and 31 May)
+    assert dict(case.case.dues)["acknowledge"] == end_of_days_after(T0, 2)
+    parameters = dict(case.parameters)
+    assert parameters["resolve_days_unit"] == "working"
+    assert parameters["calendar"] == calendar.digest
+    assert parameters["day_count"].startswith("working days")
+
+
 def test_resolution_without_acknowledgement_is_a_late_acknowledgement() -> None:
-    host = Host(Complaints(lambda provider, service, at: (5, "registration f")))
+    host = Host(Complaints(lambda provider, service, at: (5, False, "registration f")))
     host.feed(complaint("RECEIVED", T0))
     # Met after its due instant: the miss is a fact even if no clock tick reported it first.
     assert kinds(host.feed(complaint("RESOLVED", T0 + 3 * DAY))) == [
@@ -349,9 +365,9 @@ def test_an_earlier_meeting_event_revises_the_obligation_and_the_closing() -> No
 def test_a_complaint_takes_the_deadline_published_when_it_was_received() -> None:
     published = {"svc": [(T0 - DAY, 3.0)]}
 
-    def days(provider: str, service: str, at: float) -> tuple[float, str] | None:
+    def days(provider: str, service: str, at: float) -> tuple[float, bool, str] | None:
         in_force = [d for t, d in published[service] if t <= at]
-        return (in_force[-1], "registration") if in_force else None
+        return (in_force[-1], False, "registration") if in_force else None
 
     host = Host(Complaints(days))
     (opened,) = host.feed(complaint("RECEIVED", T0))
@@ -370,7 +386,7 @@ def test_one_case_rules_keep_only_what_they_read() -> None:
     rng = random.Random(14)
     rules: list[tuple[SlaRule, tuple[str, ...]]] = [
         (IllegalContent(), ("open", "disposal", "report", "rectification")),
-        (Complaints(lambda p, s, at: (7.0, "registration r") if at > T0 else None),
+        (Complaints(lambda p, s, at: (7.0, at > T0 + DAY, "registration r") if at > T0 else None),
          ("open", "acknowledge", "resolve")),
         (PersonalInfoRequests(WorkingCalendar()), ("open", "answer")),
         (AuthorityComplaints(), ("open", "provider_record")),

@@ -2,8 +2,9 @@
 
 A complaint takes the response deadline its service had published when the complaint was
 received: the latest registration at or before that instant (0 days: none published, the
-rule's default applies). Registrations may arrive in any order; the history keeps all of them,
-so the deadline in force at any instant depends only on which registrations exist.
+rule's default applies), in the unit it published (working or calendar days). Registrations
+may arrive in any order; the history keeps all of them, so the deadline in force at any
+instant depends only on which registrations exist.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import bisect
 import math
 from collections.abc import Sequence
 
-# (event time, event id, published complaint deadline in days; 0 when none)
-Registration = tuple[float, str, float]
+# (event time, event id, published complaint deadline in days (0 when none), their unit:
+# WORKING or CALENDAR)
+Registration = tuple[float, str, float, str]
+WORKING, CALENDAR = "WORKING_DAYS", "CALENDAR_DAYS"
 
 
 def in_force(history: Sequence[Registration], at: float) -> Registration | None:

@@ -36,7 +36,7 @@ from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise, tally
 from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.due_queue import DueQueue
 from jianguan.domain.events import Observed
-from jianguan.domain.registrations import Registration
+from jianguan.domain.registrations import CALENDAR, WORKING, Registration
 from jianguan.domain.rules.sla import (
     RELEVANT_KINDS,
     AuthorityComplaints,
@@ -104,7 +104,7 @@ class RulesEngine:
         o = c.overrides
         rules: tuple[SlaRule, ...] = (
             IllegalContent(o.get(IllegalContent.rule_id)),
-            Complaints(self._published_days, o.get(Complaints.rule_id)),
+            Complaints(self._published_days, c.calendar, o.get(Complaints.rule_id)),
             UserEnforcement(o.get(UserEnforcement.rule_id)),
             ComplaintProcess(o.get(ComplaintProcess.rule_id)),
             AuthorityComplaints(o.get(AuthorityComplaints.rule_id)),
@@ -196,7 +196,9 @@ class RulesEngine:
     def _register(self, ev: Observed) -> tuple[float, float] | None:
         """Adds a registration to its service's history; returns the span of receipt times
         whose complaint deadline it changed (None: none)."""
-        entry: Registration = (ev.at, ev.event_id, float(ev.get("complaint_deadline_days") or 0))
+        unit = WORKING if ev.get("complaint_deadline_unit") == WORKING else CALENDAR
+        days = float(ev.get("complaint_deadline_days") or 0)
+        entry: Registration = (ev.at, ev.event_id, days, unit)
         history = self._history(ev.provider_id, ev.service_id)
         span = registrations.add(history, entry)
         if span is not None:  # new: kept, one key per registration
@@ -214,12 +216,12 @@ class RulesEngine:
 
     def _published_days(
         self, provider_id: str, service_id: str, at: float
-    ) -> tuple[float, str] | None:
+    ) -> tuple[float, bool, str] | None:
         """The complaint deadline the service's registrations had published as of ``at``."""
         entry = registrations.in_force(self._history(provider_id, service_id), at)
         if entry is None or not entry[2]:
             return None
-        return entry[2], f"registration {entry[1]}"
+        return entry[2], entry[3] == WORKING, f"registration {entry[1]}"
 
     def _complaints_of(
         self, provider_id: str, service_id: str, span: tuple[float, float]

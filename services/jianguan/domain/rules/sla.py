@@ -153,30 +153,35 @@ class IllegalContent(_Rule):
         return decision
 
 
-# (provider, service, at) → the complaint deadline in days the service published as of ``at``
-# and the registration that published it, or None when none did.
-PublishedDays = Callable[[str, str, float], tuple[float, str] | None]
+# (provider, service, at) → the complaint deadline in days the service published as of ``at``,
+# whether they are working days, and the registration that published it, or None when none did.
+PublishedDays = Callable[[str, str, float], tuple[float, bool, str] | None]
 
 
 # How a deadline in days is counted (recorded on every complaint case it dates).
 DAY_COUNT = "from the day after receipt to 24:00 CST of the last day (Civil Code Arts. 201, 203)"
+WORKING_DAY_COUNT = "working days from the day after receipt to 24:00 CST of the last one"
 
 
 class Complaints(_Rule):
     """ART15-COMPLAINT: a received complaint is acknowledged and resolved within the deadline
     the provider had published for the service when the complaint was received, or the default,
-    counted in days as the Civil Code counts a period (``DAY_COUNT``).
+    counted in days as the Civil Code counts a period (``DAY_COUNT``); a deadline published in
+    working days is counted in working days of the configured calendar (``WORKING_DAY_COUNT``).
     """
 
     rule_id = "ART15-COMPLAINT"
     kinds = frozenset({"complaint"})
 
     def __init__(
-        self, published_days: PublishedDays, overrides: Mapping[str, float] | None = None
+        self,
+        published_days: PublishedDays,
+        calendar: WorkingCalendar | None = None,
+        overrides: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(overrides, ("deadline_days", "acknowledge_days"))
         self.published_days = published_days
-        self.parameters = (*self.parameters, ("day_count", DAY_COUNT))
+        self.calendar = calendar or WorkingCalendar()
 
     def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "complaint" or not ev.get("complaint_id"):
@@ -199,13 +204,21 @@ class Complaints(_Rule):
     ) -> Decision:
         def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
             published = self.published_days(provider_id, t.service_id, t.at)
-            days, source = published or (self.values["deadline_days"], "default")
-            resolve = end_of_days_after(t.at, days)
+            days, working, source = published or (self.values["deadline_days"], False, "default")
+            count: tuple[tuple[str, str], ...]
+            if working:
+                resolve = self.calendar.deadline(t.at, int(days))
+                count = (("day_count", WORKING_DAY_COUNT), ("calendar", self.calendar.digest))
+            else:
+                resolve = end_of_days_after(t.at, days)
+                count = (("day_count", DAY_COUNT),)
             acknowledge = min(end_of_days_after(t.at, self.values["acknowledge_days"]), resolve)
             parameters = (
                 *self.parameters,
+                *count,
                 ("resolve_days", _shown(days)),
                 ("resolve_days_source", source),
+                ("resolve_days_unit", "working" if working else "calendar"),
             )
             return {"acknowledge": acknowledge, "resolve": resolve}, parameters
 

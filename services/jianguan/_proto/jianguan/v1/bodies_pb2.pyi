@@ -486,6 +486,30 @@ FILING_KIND_CANCELLATION: FilingKind.ValueType  # 5
 """注销备案"""
 Global___FilingKind: _TypeAlias = FilingKind  # noqa: Y015
 
+class _DayCount:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DayCountEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DayCount.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DAY_COUNT_UNSPECIFIED: _DayCount.ValueType  # 0
+    """Calendar days, as before the unit could be stated."""
+    DAY_COUNT_CALENDAR_DAYS: _DayCount.ValueType  # 1
+    """自然日"""
+    DAY_COUNT_WORKING_DAYS: _DayCount.ValueType  # 2
+    """工作日"""
+
+class DayCount(_DayCount, metaclass=_DayCountEnumTypeWrapper):
+    """How a period in days is counted (Art. 15's published deadline)."""
+
+DAY_COUNT_UNSPECIFIED: DayCount.ValueType  # 0
+"""Calendar days, as before the unit could be stated."""
+DAY_COUNT_CALENDAR_DAYS: DayCount.ValueType  # 1
+"""自然日"""
+DAY_COUNT_WORKING_DAYS: DayCount.ValueType  # 2
+"""工作日"""
+Global___DayCount: _TypeAlias = DayCount  # noqa: Y015
+
 class _FilingStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -800,6 +824,7 @@ class ServiceFiling(_message.Message):
     COMPLAINT_CHANNEL_URL_FIELD_NUMBER: _builtins.int
     EFFECTIVE_AT_FIELD_NUMBER: _builtins.int
     MINOR_DAILY_MINUTES_FIELD_NUMBER: _builtins.int
+    COMPLAINT_DEADLINE_UNIT_FIELD_NUMBER: _builtins.int
     kind: Global___FilingKind.ValueType
     status: Global___FilingStatus.ValueType
     filing_number: _builtins.str
@@ -816,6 +841,8 @@ class ServiceFiling(_message.Message):
     """Declared daily limit of minor-mode use per user, in minutes (Art. 10); 0 = none declared;
     at most the 1440 minutes of a day.
     """
+    complaint_deadline_unit: Global___DayCount.ValueType
+    """The unit of complaint_deadline_days as published (unspecified: calendar days)."""
     @_builtins.property
     def effective_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -831,10 +858,11 @@ class ServiceFiling(_message.Message):
         complaint_channel_url: _builtins.str = ...,
         effective_at: _timestamp_pb2.Timestamp | None = ...,
         minor_daily_minutes: _builtins.int = ...,
+        complaint_deadline_unit: Global___DayCount.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["effective_at", b"effective_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "complaint_deadline_unit", b"complaint_deadline_unit", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -294,12 +294,15 @@ def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
 def test_complaints_to_the_authority_are_matched_to_provider_records(up: RunningUp) -> None:
     import grpc
 
-    def complaint(ref: str) -> pb.authority_pb2.AuthorityComplaint:
+    def complaint(ref: str, forwarded: int | None = 0) -> pb.authority_pb2.AuthorityComplaint:
+        """Received now; forwarded ``forwarded`` seconds later (None: not yet)."""
         c = pb.authority_pb2.AuthorityComplaint(
             authority_ref=ref, provider_id="case-ai", service_id="svc-chat",
             category=pb.bodies_pb2.COMPLAINT_CATEGORY_ILLEGAL_CONTENT,
         )  # fmt: skip
         c.received_at.seconds = int(time.time())
+        if forwarded is not None:
+            c.forwarded_at.seconds = c.received_at.seconds + forwarded
         return c
 
     async def record(c: pb.authority_pb2.AuthorityComplaint, token: str) -> object:
@@ -313,6 +316,10 @@ def test_complaints_to_the_authority_are_matched_to_provider_records(up: Running
     for ref in ("AUTH-1", "AUTH-2"):
         ack = asyncio.run(record(complaint(ref), AUTHORITY_TOKEN))
         assert ack.recorded, ack  # type: ignore[attr-defined]
+    # not forwarded yet: recorded, and the provider owes nothing (no case)
+    assert asyncio.run(record(complaint("AUTH-3", None), AUTHORITY_TOKEN)).recorded  # type: ignore[attr-defined]
+    early = asyncio.run(record(complaint("AUTH-4", -60), AUTHORITY_TOKEN))
+    assert (early.recorded, early.field_path) == (False, "forwarded_at")  # type: ignore[attr-defined]
     (own,) = chained("own-record", 1, service="svc-chat")
     c = own.complaint
     c.complaint_id, c.authority_ref = "cmp-auth-1", "AUTH-1"
@@ -333,9 +340,10 @@ def test_complaints_to_the_authority_are_matched_to_provider_records(up: Running
         want,
     )
     assert rows == want
-    assert _query(up, "SELECT authority_id FROM authority_complaints FINAL ORDER BY 1") == [
-        ("cac-bj",), ("cac-bj",),
-    ]  # fmt: skip
+    assert _query(
+        up,
+        "SELECT authority_ref, authority_id, forwarded_at > 0 FROM authority_complaints ORDER BY 1",
+    ) == [("AUTH-1", "cac-bj", 1), ("AUTH-2", "cac-bj", 1), ("AUTH-3", "cac-bj", 0)]
     # Replay reads the authority's records too: it still equals live.
     verified = _replay(up, "--verify", "--grace", "1")
     assert verified.returncode == 0, verified.stdout[-3000:]

@@ -327,13 +327,31 @@ def test_authority_complaint_matched_by_the_providers_record() -> None:
     from jianguan.domain.rules.sla import AuthorityComplaints
 
     host = Host(AuthorityComplaints())
-    filed = Observed("acme", "svc", "AUTH-7", "authority_complaint", T0, {"category": "OTHER"})
+    body = {"category": "OTHER", "forwarded_at": T0 + HOUR}
+    filed = Observed("acme", "svc", "AUTH-7", "authority_complaint", T0, body)
     own = Observed("acme", "svc", "c1", "complaint", T0 + DAY, {"authority_ref": "AUTH-7"})
     assert kinds(host.feed(own, filed)) == ["CaseOpened", "met:provider_record", "CaseClosed"]
     unmatched = Host(AuthorityComplaints())
     unmatched.feed(filed)
-    assert kinds(unmatched.clock(T0 + 3 * DAY)) == []
-    assert kinds(unmatched.clock(T0 + 3 * DAY + 1)) == ["missed:provider_record"]
+    # the clock runs from the forwarding, not from the authority's receipt
+    assert kinds(unmatched.clock(T0 + HOUR + 3 * DAY)) == []
+    assert kinds(unmatched.clock(T0 + HOUR + 3 * DAY + 1)) == ["missed:provider_record"]
+
+
+def test_an_authority_complaint_not_forwarded_asks_nothing_of_the_provider() -> None:
+    from jianguan.domain.rules.sla import AuthorityComplaints
+
+    host = Host(AuthorityComplaints())
+    received = Observed("acme", "svc", "AUTH-8", "authority_complaint", T0, {"category": "OTHER"})
+    assert host.feed(received) == []
+    assert host.clock(T0 + 30 * DAY) == []
+    # recorded again once forwarded: the case opens at the forwarding, due 3 days after it
+    body = {"category": "OTHER", "forwarded_at": T0 + 30 * DAY}
+    forwarded = Observed("acme", "svc", "AUTH-8", "authority_complaint", T0, body)
+    (opened,) = host.feed(forwarded)
+    assert isinstance(opened, CaseOpened)
+    assert opened.case.opened_at == T0 + 30 * DAY
+    assert dict(opened.case.dues) == {"provider_record": T0 + 33 * DAY}
 
 
 def test_a_miss_is_retracted_when_a_late_arriving_event_shows_it_met_in_time() -> None:

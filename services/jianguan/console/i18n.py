@@ -85,6 +85,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_days": ("公布的处理时限(天)", "Published deadline (days)"),
     "time": ("时间", "Time"),
     "authority_complaints": ("向主管部门的投诉", "Complaints made to the authority"),
+    "forwarded": ("转交提供者", "Forwarded to the provider"),
+    "not_forwarded": ("尚未转交", "not yet"),
     "authority": ("主管部门", "Authority"),
     "target": ("境外服务", "Service"),
     "observations": ("观测次数", "Observations"),

@@ -199,7 +199,10 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
         )
     elif page == "complaints":
         extra = f"<h2>{e(ctx.t('authority_complaints'))}</h2>" + table(
-            [e(ctx.t(k)) for k in ("provider", "case", "authority", "service", "time", "kind")],
+            [
+                e(ctx.t(k))
+                for k in ("provider", "case", "authority", "service", "time", "forwarded", "kind")
+            ],
             [
                 [
                     a(f"/providers/{seg(p)}", p),
@@ -207,9 +210,10 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
                     e(auth),
                     e(s),
                     e(cst(at)),
+                    e(cst(fwd) if fwd else ctx.t("not_forwarded")),
                     e(COMPLAINT_CATEGORIES.get(cat, cat)),
                 ]
-                for p, ref, auth, s, at, cat in q.authority_complaints(scope, f)
+                for p, ref, auth, s, at, fwd, cat in q.authority_complaints(scope, f)
             ],
             "authority-complaints",
         )

@@ -225,7 +225,8 @@ class Queries:
         p: dict[str, Any] = {}
         return self._q(
             "SELECT provider_id, authority_ref, authority_id, service_id, toUInt32(received_at),"
-            " category FROM authority_complaints FINAL WHERE 1 = 1" + scope_sql(scope, p)
+            " toUInt32(forwarded_at), category FROM authority_complaints FINAL WHERE 1 = 1"
+            + scope_sql(scope, p)
             + f.where(p, "received_at", cases_like=False) + " ORDER BY received_at DESC LIMIT 500",
             p,
         )  # fmt: skip

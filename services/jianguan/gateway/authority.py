@@ -54,6 +54,12 @@ class AuthorityServicer:
             ack.field_path = "provider_id"
             ack.reason = f"no provider {request.provider_id!r} is registered"
             return ack
+        if request.HasField("forwarded_at") and (
+            request.forwarded_at.ToNanoseconds() < request.received_at.ToNanoseconds()
+        ):
+            ack.field_path = "forwarded_at"
+            ack.reason = "forwarded before the authority received it (received_at)"
+            return ack
         await self._append(
             context, authority, self._complaints, request.provider_id, request.SerializeToString()
         )

@@ -68,8 +68,8 @@ class AlertBatch(ColumnarBatch):
 class AuthorityComplaintBatch(ColumnarBatch):
     table = "authority_complaints"
     column_names: tuple[str, ...] = (
-        "provider_id", "authority_ref", "authority_id", "service_id", "received_at", "category",
-        "payload",
+        "provider_id", "authority_ref", "authority_id", "service_id", "received_at",
+        "forwarded_at", "category", "payload",
     )  # fmt: skip
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
@@ -80,7 +80,8 @@ class AuthorityComplaintBatch(ColumnarBatch):
             {
                 "provider_id": c.provider_id, "authority_ref": c.authority_ref,
                 "authority_id": meta.provider_id, "service_id": c.service_id,
-                "received_at": c.received_at.seconds, "category": c.category, "payload": value,
+                "received_at": c.received_at.seconds, "forwarded_at": c.forwarded_at.seconds,
+                "category": c.category, "payload": value,
             }
         )  # fmt: skip
         return 1

@@ -236,11 +236,19 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART18-AUTHORITY-COMPLAINT",
         ART18,
-        "A complaint made to the authority has a matching complaint record at the provider",
+        "A complaint made to the authority and forwarded to the provider has a matching"
+        " complaint record at the provider",
         MEDIUM,
         ("complaint", "authority_complaint"),
         _OPENS_CASE,
-        (Param("match_grace_days", 3, "days", "time for the provider's record to appear"),),
+        (
+            Param(
+                "match_grace_days",
+                3,
+                "days",
+                "time for the provider's record to appear, from the authority forwarding it",
+            ),
+        ),
         active=True,
     ),
     Rule(

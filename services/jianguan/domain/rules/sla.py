@@ -328,8 +328,10 @@ class UserEnforcement(_Rule):
 
 
 class AuthorityComplaints(_Rule):
-    """ART18-AUTHORITY-COMPLAINT: a complaint made to the authority is matched, within the grace
-    period, by the provider's own complaint record quoting the authority's reference."""
+    """ART18-AUTHORITY-COMPLAINT: a complaint made to the authority and forwarded to the
+    provider is matched, within the grace period from its forwarding, by the provider's own
+    complaint record quoting the authority's reference. Until it is forwarded the provider cannot
+    know of it: no case (a record made before, e.g. from the user directly, still meets it)."""
 
     rule_id = "ART18-AUTHORITY-COMPLAINT"
     kinds = frozenset({"authority_complaint", "complaint"})
@@ -340,7 +342,10 @@ class AuthorityComplaints(_Rule):
 
     def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind == "authority_complaint":
-            return [(ev.event_id, Input(ev.at, ev.event_id, OPEN, ev.service_id))]
+            forwarded = ev.get("forwarded_at")
+            if not forwarded:
+                return []
+            return [(ev.event_id, Input(float(forwarded), ev.event_id, OPEN, ev.service_id))]
         if ev.kind == "complaint" and ev.get("authority_ref"):
             return [(str(ev.get("authority_ref")), Input(ev.at, ev.event_id, "provider_record"))]
         return []

@@ -27,7 +27,7 @@ from jianguan._proto.jianguan.v1 import bodies_pb2 as jianguan_dot_v1_dot_bodies
 from jianguan._proto.jianguan.v1 import options_pb2 as jianguan_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bjianguan/v1/authority.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18jianguan/v1/bodies.proto\x1a\x19jianguan/v1/options.proto\"\x86\x02\n\x12\x41uthorityComplaint\x12\"\n\rauthority_ref\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1f\n\x0bprovider_id\x18\x02 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x1c\n\nservice_id\x18\x03 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12\x37\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x38\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x1e.jianguan.v1.ComplaintCategoryB\x06\x92\x82\x19\x02\x08\x01\x12\x1a\n\x07summary\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01\"d\n\x15\x41uthorityComplaintAck\x12\x15\n\rauthority_ref\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xaf\x01\n\x13OffshoreDisposition\x12\x19\n\x06target\x18\x01 \x01(\tB\t\x92\x82\x19\x05\x08\x01\x10\x80\x02\x12\x34\n\x05stage\x18\x02 \x01(\x0e\x32\x1d.jianguan.v1.DispositionStageB\x06\x92\x82\x19\x02\x08\x01\x12.\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x17\n\x04note\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\xd0\x0f\x18\x01\"V\n\x0e\x44ispositionAck\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*\x9d\x01\n\x10\x44ispositionStage\x12!\n\x1d\x44ISPOSITION_STAGE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44ISPOSITION_STAGE_NOTIFIED\x10\x01\x12(\n$DISPOSITION_STAGE_TECHNICAL_MEASURES\x10\x02\x12\x1c\n\x18\x44ISPOSITION_STAGE_CLOSED\x10\x03\x32\xc4\x01\n\x16\x41uthorityIntakeService\x12V\n\x0fRecordComplaint\x12\x1f.jianguan.v1.AuthorityComplaint\x1a\".jianguan.v1.AuthorityComplaintAck\x12R\n\x11RecordDisposition\x12 .jianguan.v1.OffshoreDisposition\x1a\x1b.jianguan.v1.DispositionAckb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bjianguan/v1/authority.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18jianguan/v1/bodies.proto\x1a\x19jianguan/v1/options.proto\"\xb8\x02\n\x12\x41uthorityComplaint\x12\"\n\rauthority_ref\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1f\n\x0bprovider_id\x18\x02 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x1c\n\nservice_id\x18\x03 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12\x37\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x38\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x1e.jianguan.v1.ComplaintCategoryB\x06\x92\x82\x19\x02\x08\x01\x12\x1a\n\x07summary\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01\x12\x30\n\x0c\x66orwarded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x15\x41uthorityComplaintAck\x12\x15\n\rauthority_ref\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xaf\x01\n\x13OffshoreDisposition\x12\x19\n\x06target\x18\x01 \x01(\tB\t\x92\x82\x19\x05\x08\x01\x10\x80\x02\x12\x34\n\x05stage\x18\x02 \x01(\x0e\x32\x1d.jianguan.v1.DispositionStageB\x06\x92\x82\x19\x02\x08\x01\x12.\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x17\n\x04note\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\xd0\x0f\x18\x01\"V\n\x0e\x44ispositionAck\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*\x9d\x01\n\x10\x44ispositionStage\x12!\n\x1d\x44ISPOSITION_STAGE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44ISPOSITION_STAGE_NOTIFIED\x10\x01\x12(\n$DISPOSITION_STAGE_TECHNICAL_MEASURES\x10\x02\x12\x1c\n\x18\x44ISPOSITION_STAGE_CLOSED\x10\x03\x32\xc4\x01\n\x16\x41uthorityIntakeService\x12V\n\x0fRecordComplaint\x12\x1f.jianguan.v1.AuthorityComplaint\x1a\".jianguan.v1.AuthorityComplaintAck\x12R\n\x11RecordDisposition\x12 .jianguan.v1.OffshoreDisposition\x1a\x1b.jianguan.v1.DispositionAckb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,16 +54,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OFFSHOREDISPOSITION'].fields_by_name['at']._serialized_options = b'\222\202\031\002\010\001'
   _globals['_OFFSHOREDISPOSITION'].fields_by_name['note']._loaded_options = None
   _globals['_OFFSHOREDISPOSITION'].fields_by_name['note']._serialized_options = b'\222\202\031\005\020\320\017\030\001'
-  _globals['_DISPOSITIONSTAGE']._serialized_start=764
-  _globals['_DISPOSITIONSTAGE']._serialized_end=921
+  _globals['_DISPOSITIONSTAGE']._serialized_start=814
+  _globals['_DISPOSITIONSTAGE']._serialized_end=971
   _globals['_AUTHORITYCOMPLAINT']._serialized_start=131
-  _globals['_AUTHORITYCOMPLAINT']._serialized_end=393
-  _globals['_AUTHORITYCOMPLAINTACK']._serialized_start=395
-  _globals['_AUTHORITYCOMPLAINTACK']._serialized_end=495
-  _globals['_OFFSHOREDISPOSITION']._serialized_start=498
-  _globals['_OFFSHOREDISPOSITION']._serialized_end=673
-  _globals['_DISPOSITIONACK']._serialized_start=675
-  _globals['_DISPOSITIONACK']._serialized_end=761
-  _globals['_AUTHORITYINTAKESERVICE']._serialized_start=924
-  _globals['_AUTHORITYINTAKESERVICE']._serialized_end=1120
+  _globals['_AUTHORITYCOMPLAINT']._serialized_end=443
+  _globals['_AUTHORITYCOMPLAINTACK']._serialized_start=445
+  _globals['_AUTHORITYCOMPLAINTACK']._serialized_end=545
+  _globals['_OFFSHOREDISPOSITION']._serialized_start=548
+  _globals['_OFFSHOREDISPOSITION']._serialized_end=723
+  _globals['_DISPOSITIONACK']._serialized_start=725
+  _globals['_DISPOSITIONACK']._serialized_end=811
+  _globals['_AUTHORITYINTAKESERVICE']._serialized_start=974
+  _globals['_AUTHORITYINTAKESERVICE']._serialized_end=1170
 # @@protoc_insertion_point(module_scope)

@@ -52,6 +52,7 @@ class AuthorityComplaint(_message.Message):
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
     CATEGORY_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
+    FORWARDED_AT_FIELD_NUMBER: _builtins.int
     authority_ref: _builtins.str
     """The authority's own reference; the idempotency key. Providers quote it in their complaint
     records (Complaint.authority_ref) when the authority forwards the complaint.
@@ -63,6 +64,13 @@ class AuthorityComplaint(_message.Message):
     summary: _builtins.str
     @_builtins.property
     def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def forwarded_at(self) -> _timestamp_pb2.Timestamp:
+        """When the authority forwarded the complaint to the provider; unset while it has not. The
+        provider's record is due from then (the provider cannot know of it before): record the
+        complaint again, with the same authority_ref, once it is forwarded. Not before received_at.
+        """
+
     def __init__(
         self,
         *,
@@ -72,10 +80,11 @@ class AuthorityComplaint(_message.Message):
         received_at: _timestamp_pb2.Timestamp | None = ...,
         category: _bodies_pb2.ComplaintCategory.ValueType = ...,
         summary: _builtins.str = ...,
+        forwarded_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["received_at", b"received_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["forwarded_at", b"forwarded_at", "received_at", b"received_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority_ref", b"authority_ref", "category", b"category", "provider_id", b"provider_id", "received_at", b"received_at", "service_id", b"service_id", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority_ref", b"authority_ref", "category", b"category", "forwarded_at", b"forwarded_at", "provider_id", b"provider_id", "received_at", b"received_at", "service_id", b"service_id", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -143,16 +143,16 @@ def test_an_alert_is_published_once_and_again_only_when_its_severity_changes() -
 
 
 def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
-    """Migration 0018 keeps the labelled count and the reasons at insert time with copies of
-    LABEL_OK, the output types and UNLABELED_REASON (SQL cannot import them): every condition on
-    labels in that file is this one."""
+    """Migration 0022 (the latest to define them) keeps the labelled count and the reasons at
+    insert time with copies of LABEL_OK, the output types and UNLABELED_REASON (SQL cannot import
+    them): every condition on labels in that file is this one."""
     from importlib import resources
 
     from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS, UNLABELED_REASON
 
     sql = (
         resources.files("jianguan.store")
-        .joinpath("migrations", "0018_labeling_gb45438.sql")
+        .joinpath("migrations", "0022_labeling_waiver.sql")
         .read_text(encoding="utf-8")
     )
     assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4

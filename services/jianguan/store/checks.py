@@ -39,18 +39,20 @@ class Check:
 
 
 # What a correctly labeled generation looks like (Art. 12, GB 45438-2025), of the outputs that
-# need labels: shared by the check (migration 0018), the console and the Grafana dashboard, so
+# need labels: shared by the check (migration 0022), the console and the Grafana dashboard, so
 # all count the same. The generating service's implicit label says "generated" (Label 1; 2 and
 # 3 are a distribution platform's verdicts) and names the producer; ProduceID is a real id.
 LABEL_OK = (
-    "explicit_label = 1 AND implicit_label = 1 AND content_producer != ''"
+    "(explicit_label = 1 OR explicit_label_waived = 1) AND implicit_label = 1"
+    " AND content_producer != ''"
     " AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')"
 )
 # Images, audio, video and virtual scenes (jianguan.v1.OutputModality).
 LABELED_OUTPUTS = "output_type IN (3, 4, 5, 6)"
-# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0018 keeps it).
+# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0022 keeps it).
 UNLABELED_REASON = (
-    "multiIf(explicit_label != 1, 'no explicit label', implicit_label = 0, 'no implicit label',"
+    "multiIf(explicit_label != 1 AND explicit_label_waived != 1, 'no explicit label',"
+    " implicit_label = 0, 'no implicit label',"
     " implicit_label != 1, 'implicit label not \"generated\"', content_producer = '',"
     " 'no ContentProducer', 'no valid ProduceID')"
 )

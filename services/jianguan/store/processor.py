@@ -62,6 +62,7 @@ _BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("user_ref", "user_ref", VALUE),
         ("minor_mode", "minor_mode", VALUE),
         ("explicit_label", "explicit_label", VALUE),
+        ("explicit_label_waived", "explicit_label_waived", VALUE),
         ("latency_ms", "latency_ms", VALUE),
         ("implicit_label", "implicit_label.label", VALUE),
         ("content_producer", "implicit_label.content_producer", VALUE),

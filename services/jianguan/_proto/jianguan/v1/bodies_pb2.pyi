@@ -565,6 +565,7 @@ class ImplicitLabel(_message.Message):
     PRODUCE_ID_FIELD_NUMBER: _builtins.int
     CONTENT_PROPAGATOR_FIELD_NUMBER: _builtins.int
     PROPAGATE_ID_FIELD_NUMBER: _builtins.int
+    RAW_FIELD_NUMBER: _builtins.int
     label: Global___AigcLabel.ValueType
     """Label"""
     content_producer: _builtins.str
@@ -575,6 +576,10 @@ class ImplicitLabel(_message.Message):
     """ContentPropagator"""
     propagate_id: _builtins.str
     """PropagateID"""
+    raw: _builtins.str
+    """The implicit label's metadata exactly as found in the output (e.g. the JSON of its AIGC
+    field), kept as evidence whatever it says; the fields above are its reading.
+    """
     def __init__(
         self,
         *,
@@ -583,10 +588,11 @@ class ImplicitLabel(_message.Message):
         produce_id: _builtins.str = ...,
         content_propagator: _builtins.str = ...,
         propagate_id: _builtins.str = ...,
+        raw: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_producer", b"content_producer", "content_propagator", b"content_propagator", "label", b"label", "produce_id", b"produce_id", "propagate_id", b"propagate_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_producer", b"content_producer", "content_propagator", b"content_propagator", "label", b"label", "produce_id", b"produce_id", "propagate_id", b"propagate_id", "raw", b"raw"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -608,6 +614,7 @@ class Generation(_message.Message):
     EXPLICIT_LABEL_FIELD_NUMBER: _builtins.int
     IMPLICIT_LABEL_FIELD_NUMBER: _builtins.int
     LATENCY_MS_FIELD_NUMBER: _builtins.int
+    EXPLICIT_LABEL_WAIVED_FIELD_NUMBER: _builtins.int
     operation_name: Global___GenAiOperation.ValueType
     """gen_ai.operation.name"""
     request_model: _builtins.str
@@ -630,6 +637,12 @@ class Generation(_message.Message):
     """An explicit (visible/audible) label was applied to the output (Art. 12)."""
     latency_ms: _builtins.int
     """Latency of the generation, in milliseconds; at most one day."""
+    explicit_label_waived: _builtins.bool
+    """The user asked for the output without an explicit label, as the user agreement allows
+    (Labeling Measures Art. 9: the agreement states the user's labeling duty and liability, and
+    the provider keeps the logs of whom it gave such content for at least six months). The
+    implicit label is still required.
+    """
     @_builtins.property
     def finish_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FinishReason.ValueType]:
         """gen_ai.response.finish_reasons"""
@@ -651,10 +664,11 @@ class Generation(_message.Message):
         explicit_label: _builtins.bool = ...,
         implicit_label: Global___ImplicitLabel | None = ...,
         latency_ms: _builtins.int = ...,
+        explicit_label_waived: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["implicit_label", b"implicit_label"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["explicit_label", b"explicit_label", "finish_reasons", b"finish_reasons", "implicit_label", b"implicit_label", "input_tokens", b"input_tokens", "latency_ms", b"latency_ms", "minor_mode", b"minor_mode", "operation_name", b"operation_name", "output_tokens", b"output_tokens", "output_type", b"output_type", "request_model", b"request_model", "response_model", b"response_model", "user_ref", b"user_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["explicit_label", b"explicit_label", "explicit_label_waived", b"explicit_label_waived", "finish_reasons", b"finish_reasons", "implicit_label", b"implicit_label", "input_tokens", b"input_tokens", "latency_ms", b"latency_ms", "minor_mode", b"minor_mode", "operation_name", b"operation_name", "output_tokens", b"output_tokens", "output_type", b"output_type", "request_model", b"request_model", "response_model", b"response_model", "user_ref", b"user_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -247,6 +247,21 @@ class StoreContract:
         # about the offshore service, not the provider that observed it
         assert alerts["ART20-OFFSHORE"].alert_id == "ART20-OFFSHORE:::chat.example.com"
         assert "seen 1 times by 1 reporter" in alerts["ART20-OFFSHORE"].summary
+        # each alert keeps the parameter values it was decided with, the calendar where working
+        # days were counted, and the store keeps them
+        assert [(p.name, p.value) for p in alerts["ART12-LABELING"].parameters] == [
+            ("min_labeled_share", "0.999")
+        ]
+        filing = [(p.name, p.value) for p in alerts["ART17-FILING"].parameters]
+        assert filing[:2] == [("filing_working_days", "10"), ("assessment_working_days", "0")]
+        assert filing[2][0] == "calendar"
+        batch = AlertBatch()
+        value = pb.cases_pb2.Alerts(alerts=list(alerts.values())).SerializeToString()
+        batch.add_record(value, RecordMeta("", 0, 0, 0), 0)
+        BatchWriter(executor).write(batch)
+        assert executor.execute(
+            "SELECT parameters.name, parameters.value FROM alerts WHERE rule_id = 'ART12-LABELING'"
+        ) == [(["min_labeled_share"], ["0.999"])]
 
     def test_an_offshore_service_seen_by_two_providers_is_one_alert(
         self, executor: Executor

@@ -179,9 +179,15 @@ def test_evidence_has_deadline_statuses_and_a_verifiable_bundle() -> None:
             assert hashlib.sha256(z.read(name)).hexdigest() == digest
         doc = json.loads(z.read("case.json"))
     assert doc["exported_by"] == "li"
-    assert doc["parameters"] == [
-        {"name": "disposal_hours", "value": "1"}, {"name": "report_hours", "value": "24"},
+    assert [(p["name"], p["value"], p["unit"]) for p in doc["parameters"]] == [
+        ("disposal_hours", "1", "hours"), ("report_hours", "24", "hours"),
     ]  # fmt: skip
+    # each explained in both languages, with where its value comes from
+    report = doc["parameters"][1]
+    assert report["meaning"] == "report to the competent authority"
+    assert report["meaning_zh"] == "向有关主管部门报告的时限"
+    assert report["source_zh"] == "配置：本办法未规定具体数值"
+    assert report["configured"] is False
     assert doc["rule"]["article"] == "Art. 14 ¶1"
 
 
@@ -253,7 +259,12 @@ def test_a_case_page_shows_the_parameters_its_deadlines_were_computed_with() -> 
     ):
         page = case_page(Ctx(lang, "li", "analyst", "tok", "/", {}), ev)
         assert heading in page
-        assert "<td>report_hours</td><td>24</td>" in page.replace(" ", "")
+        unit, meaning = (
+            ("hours", "report to the competent authority")
+            if lang == "en"
+            else ("小时", "向有关主管部门报告的时限")
+        )
+        assert f"<td>report_hours</td><td>24 {unit}</td><td>{meaning}</td>" in page
 
 
 def test_a_case_page_quotes_its_article_whole_and_links_the_law_page() -> None:
@@ -282,3 +293,19 @@ def test_the_law_page_shows_every_article_and_the_rules_citing_it() -> None:
     art4 = page.split('id="art-4"')[1].split("</section>")[0]
     assert art4.count('class="item"') == 5
     assert "rules" not in page.split('id="art-1"')[1].split("</section>")[0]
+
+
+def test_an_alert_page_explains_the_parameters_it_was_decided_with() -> None:
+    from jianguan.console.pages import alert_page
+
+    row = (
+        "acme-ai", "ART12-LABELING:acme-ai:img:h", "ART12-LABELING", "Art. 12", "medium", "img",
+        "", "labeled 9 of 10", 1_790_000_000, ["img-3"], ["min_labeled_share"], ["0.99"],
+    )  # fmt: skip
+    en = alert_page(Ctx("en", "li", "analyst", "tok", "/", {}), row, [])
+    assert "<td>min_labeled_share</td><td>0.99 share" in en
+    assert "(configured; default 0.999)" in en
+    assert "configuration: the Measures set no number" in en
+    zh = alert_page(Ctx("zh", "li", "analyst", "tok", "/", {}), row, [])
+    assert "<td>0.99 比例" in zh
+    assert "按提供者、服务和小时计" in zh

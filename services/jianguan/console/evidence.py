@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 
 from jianguan.contracts import pb
 from jianguan.domain.rules.catalog import BY_ID
+from jianguan.domain.rules.explain import explain
 
 KINDS = {1: "OPENED", 2: "OBLIGATION_MET", 3: "DEADLINE_MISSED", 4: "CLOSED"}
 EVENT_KINDS = {
@@ -39,8 +40,9 @@ class CaseEvidence:
     facts: list[dict[str, Any]] = field(default_factory=list)
     deadlines: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    # The parameter values the deadlines were computed with (as recorded when the case opened).
-    parameters: list[dict[str, str]] = field(default_factory=list)
+    # The parameter values the deadlines were computed with (as recorded when the case opened),
+    # each with its unit, meaning and source in English and Chinese (domain.rules.explain).
+    parameters: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
@@ -114,7 +116,8 @@ def build(
             ev.deadlines = [
                 {"obligation": o, "due": int(d)} for o, d in zip(due_names, due_times, strict=True)
             ]
-            ev.parameters = [{"name": n, "value": v} for n, v in zip(names, values, strict=True)]
+            recorded = list(zip(names, values, strict=True))
+            ev.parameters = [x.as_dict() for x in explain(ev.rule_id, recorded)]
         elif name == "OBLIGATION_MET":
             met[obligation] = (int(at), bool(late))
         elif name == "DEADLINE_MISSED":

@@ -13,6 +13,7 @@ from jianguan.console.html import Ctx, a, cst, e, filters_form, layout, seg, tab
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
 from jianguan.domain import law
 from jianguan.domain.rules.catalog import CATALOG
+from jianguan.domain.rules.explain import explain
 
 Scope = frozenset[str] | None
 FILING_KINDS = {
@@ -350,6 +351,34 @@ def _law_link(ref: str) -> str:
     return a(f"/law#art-{number}", ref) if number.isdigit() else e(ref)
 
 
+def _parameters_table(ctx: Ctx, explained: Sequence[dict[str, Any]]) -> str:
+    """What a decision was made with (``domain.rules.explain``), in the viewer's language."""
+    zh = ctx.lang == "zh"
+
+    def value(p: dict[str, Any]) -> str:
+        shown = " ".join(
+            x for x in (p["value_zh" if zh else "value"], p["unit_zh" if zh else "unit"]) if x
+        )
+        if p["configured"]:
+            note = ctx.t("configured_default").format(p["default"])
+            return f'{e(shown)} <small class="configured">{e(note)}</small>'
+        return e(shown)
+
+    return table(
+        [e(ctx.t(k)) for k in ("parameter", "value", "meaning", "source")],
+        [
+            [
+                e(p["name"]),
+                value(p),
+                e(p["meaning_zh" if zh else "meaning"]),
+                e(p["source_zh" if zh else "source"]),
+            ]
+            for p in explained
+        ],
+        "parameters",
+    )
+
+
 def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
     rule = ev.rule_doc()
     deadlines = table(
@@ -364,11 +393,7 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
         ],
         "deadlines",
     )
-    parameters = table(
-        [e(ctx.t(k)) for k in ("parameter", "value")],
-        [[e(p["name"]), e(p["value"])] for p in ev.parameters],
-        "parameters",
-    )
+    parameters = _parameters_table(ctx, ev.parameters)
     timeline = table(
         [e(ctx.t(k)) for k in ("time", "kind", "obligation", "evidence")],
         [[e(cst(f["at"])), e(f["kind"]), e(f["obligation"]), e(f["event_id"])] for f in ev.facts],
@@ -400,12 +425,16 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
 
 
 def alert_page(ctx: Ctx, alert: Sequence[Any], events: list[dict[str, Any]]) -> str:
-    p, aid, rule, art, sev, _svc, _case, summary, at, evidence = alert
+    p, aid, rule, art, sev, _svc, _case, summary, at, evidence, names, values = alert
+    explained = [x.as_dict() for x in explain(rule, list(zip(names, values, strict=True)))]
     body = (
         f'<h2 id="alert-id">{e(aid)}</h2><p>{e(ctx.t("provider"))}: {a(f"/providers/{seg(p)}", p)} · '
         f"{e(ctx.t('rule'))}: {e(rule)} · {e(ctx.t('article'))}: {e(art)} · "
         f"{e(ctx.t('severity'))}: {e(sev)} · {e(ctx.t('detected'))}: {e(cst(at))}</p>"
-        f"<p>{e(summary)}</p><h2>{e(ctx.t('evidence'))}</h2>"
+        f"<p>{e(summary)}</p>"
+        f"<h2>{e(ctx.t('parameters'))}</h2>"
+        f"{_parameters_table(ctx, explained) if explained else e(ctx.t('none'))}"
+        f"<h2>{e(ctx.t('evidence'))}</h2>"
         + "".join(
             f'<details open class="event"><summary>{e(x["kind"])} · {e(x["event_id"])}</summary>'
             f"<pre>{e(json.dumps(x['payload'], ensure_ascii=False, indent=2))}</pre></details>"

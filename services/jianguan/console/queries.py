@@ -294,8 +294,8 @@ class Queries:
     def alert(self, alert_id: str) -> list[Row]:
         return self._q(
             "SELECT provider_id, alert_id, rule_id, article, severity, service_id, case_id,"
-            " summary, toUInt32(detected_at), evidence FROM alerts FINAL"
-            " WHERE retracted = 0 AND alert_id = %(a)s",
+            " summary, toUInt32(detected_at), evidence, parameters.name, parameters.value"
+            " FROM alerts FINAL WHERE retracted = 0 AND alert_id = %(a)s",
             {"a": alert_id},
         )
 

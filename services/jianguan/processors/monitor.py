@@ -54,9 +54,18 @@ def check_params(
 
 
 def alerts_from_rows(
-    check: Check, rows: Sequence[Sequence[Any]], params: Mapping[str, Any], now: float
+    check: Check,
+    rows: Sequence[Sequence[Any]],
+    params: Mapping[str, Any],
+    now: float,
+    calendar: WorkingCalendar | None = None,
 ) -> list[pb.cases_pb2.Alert]:
     rule = BY_ID[check.rule_id]
+    # the rule's own parameters as decided with (the window and clock values aside), and the
+    # calendar where it counts working days
+    used = [(p.name, f"{float(params[p.name]):g}") for p in rule.params]
+    if any(p.unit == "working days" for p in rule.params):
+        used.append(("calendar", (calendar or WorkingCalendar()).digest))
     out = []
     for provider_id, service_id, subject, magnitude, summary, evidence in rows:
         severity = rule.severity
@@ -74,6 +83,7 @@ def alerts_from_rows(
         )
         a.due.FromSeconds(int(now))
         a.detected_at.FromSeconds(int(now))
+        a.parameters.extend(pb.cases_pb2.Parameter(name=n, value=v) for n, v in used)
         out.append(a)
     return out
 
@@ -113,7 +123,7 @@ def run_checks(
         rows = executor.execute(check.sql, params)
         if check.post is not None:
             rows = check.post(rows, params, now, calendar or WorkingCalendar())
-        alerts += alerts_from_rows(check, rows, params, now)
+        alerts += alerts_from_rows(check, rows, params, now, calendar)
     return alerts
 
 

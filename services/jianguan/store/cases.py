@@ -12,7 +12,8 @@ CASE_FACT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 ALERT_COLUMNS: tuple[str, ...] = (
     "provider_id", "alert_id", "rule_id", "article", "severity", "service_id", "case_id",
-    "summary", "due", "detected_at", "evidence", "revision", "retracted",
+    "summary", "due", "detected_at", "evidence", "revision", "retracted", "parameters.name",
+    "parameters.value",
 )  # fmt: skip
 
 
@@ -60,6 +61,8 @@ class AlertBatch(ColumnarBatch):
                     "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
                     "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
                     "revision": a.revision, "retracted": int(a.retracted),
+                    "parameters.name": [p.name for p in a.parameters],
+                    "parameters.value": [p.value for p in a.parameters],
                 }
             )  # fmt: skip
         return len(decoded.alerts)

@@ -19,19 +19,38 @@ CRITICAL, HIGH, MEDIUM, LOW = "critical", "high", "medium", "low"
 _CST = timezone(timedelta(hours=8))
 MEASURES_IN_FORCE = "the Measures Art. 24 (本办法自2023年8月15日起施行)"
 CONFIG = "configuration: the Measures set no number"
+CONFIG_ZH = "配置：本办法未规定具体数值"
+UNITS_ZH = {
+    "hours": "小时", "days": "日", "working days": "工作日", "inputs": "次", "share": "比例",
+    "users": "人", "minutes": "分钟", "deadlines": "项",
+}  # fmt: skip
 # The norm Art. 17 refers the filing formalities to (cited, not quoted: the project ships only the
 # Measures' text): filing within 10 working days of starting service, a change within 10 of the
 # change, cancellation within 20 of stopping.
 ALGO_ART24 = "Algorithm Recommendation Provisions (互联网信息服务算法推荐管理规定) Art. 24"
+ALGO_ART24_ZH = "《互联网信息服务算法推荐管理规定》第二十四条"
+ASSESSMENT_ZH = (
+    "《具有舆论属性或社会动员能力的互联网信息服务安全评估规定》（2018）第三条第（一）项："
+    "服务上线时由提供者自行开展安全评估"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """A parameter of a rule: its default, unit and meaning, and where the default comes from
+    (the law, another norm with its article, or configuration), in English and Chinese."""
+
     name: str
     default: float
     unit: str
     description: str
     source: str = CONFIG
+    description_zh: str = ""
+    source_zh: str = CONFIG_ZH
+
+    @property
+    def unit_zh(self) -> str:
+        return UNITS_ZH[self.unit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +184,27 @@ CATALOG: tuple[Rule, ...] = (
         ("moderation", "model_rectification", "incident_report"),
         _OPENS_CASE,
         (
-            Param("disposal_hours", 1, "hours", "stop generation/transmission or removal"),
-            Param("report_hours", 24, "hours", "report to the competent authority"),
-            Param("rectification_days", 7, "days", "a model rectification record"),
+            Param(
+                "disposal_hours",
+                1,
+                "hours",
+                "stop generation/transmission or removal",
+                description_zh="停止生成、停止传输或者消除的时限",
+            ),
+            Param(
+                "report_hours",
+                24,
+                "hours",
+                "report to the competent authority",
+                description_zh="向有关主管部门报告的时限",
+            ),
+            Param(
+                "rectification_days",
+                7,
+                "days",
+                "a model rectification record",
+                description_zh="模型优化训练等整改记录的时限",
+            ),
         ),
         active=True,
     ),
@@ -180,9 +217,27 @@ CATALOG: tuple[Rule, ...] = (
         ("moderation", "user_enforcement", "incident_report"),
         _OPENS_CASE,
         (
-            Param("consecutive_inputs", 3, "inputs", "consecutive illegal inputs of one user"),
-            Param("daily_inputs", 5, "inputs", "illegal inputs of one user in one day"),
-            Param("enforcement_hours", 24, "hours", "time to warn/restrict/suspend/terminate"),
+            Param(
+                "consecutive_inputs",
+                3,
+                "inputs",
+                "consecutive illegal inputs of one user",
+                description_zh="同一使用者连续违法输入的次数",
+            ),
+            Param(
+                "daily_inputs",
+                5,
+                "inputs",
+                "illegal inputs of one user in one day",
+                description_zh="同一使用者一日内违法输入的次数",
+            ),
+            Param(
+                "enforcement_hours",
+                24,
+                "hours",
+                "time to warn/restrict/suspend/terminate",
+                description_zh="采取警示、限制功能、暂停或者终止服务等处置措施的时限",
+            ),
         ),
         active=True,
     ),
@@ -193,7 +248,15 @@ CATALOG: tuple[Rule, ...] = (
         LOW,
         ("user_enforcement", "incident_report", "model_rectification"),
         ("AlertRaised",),
-        (Param("grace_hours", 24, "hours", "time for the cited event to arrive"),),
+        (
+            Param(
+                "grace_hours",
+                24,
+                "hours",
+                "time for the cited event to arrive",
+                description_zh="所引用事件送达的宽限时间",
+            ),
+        ),
         active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
@@ -209,8 +272,15 @@ CATALOG: tuple[Rule, ...] = (
                 15,
                 "days",
                 "used when the provider published none (that itself is ART15-NO-DEADLINE)",
+                description_zh="提供者未公布反馈时限时采用（未公布本身即 ART15-NO-DEADLINE）",
             ),
-            Param("acknowledge_days", 2, "days", "time to acknowledge receipt"),
+            Param(
+                "acknowledge_days",
+                2,
+                "days",
+                "time to acknowledge receipt",
+                description_zh="确认受理的时限",
+            ),
         ),
         active=True,
     ),
@@ -221,7 +291,15 @@ CATALOG: tuple[Rule, ...] = (
         LOW,
         ("complaint",),
         ("AlertRaised",),
-        (Param("grace_hours", 24, "hours", "time for the complaint's receipt to arrive"),),
+        (
+            Param(
+                "grace_hours",
+                24,
+                "hours",
+                "time for the complaint's receipt to arrive",
+                description_zh="所引用事件送达的宽限时间",
+            ),
+        ),
         active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
@@ -247,6 +325,7 @@ CATALOG: tuple[Rule, ...] = (
                 3,
                 "days",
                 "time for the provider's record to appear, from the authority forwarding it",
+                description_zh="自主管部门转交之日起，提供者出现相应投诉记录的时限",
             ),
         ),
         active=True,
@@ -267,6 +346,9 @@ CATALOG: tuple[Rule, ...] = (
                 "the algorithm filing is made (submitted) within this many working days of the day"
                 " service began; 0: before serving, the 'filed before launch' choice",
                 ALGO_ART24,
+                description_zh="自开始提供服务之日起，于此工作日数内提交算法备案；"
+                "0 表示须在提供服务前（“先备案后上线”的选择）",
+                source_zh=ALGO_ART24_ZH,
             ),
             Param(
                 "assessment_working_days",
@@ -277,6 +359,9 @@ CATALOG: tuple[Rule, ...] = (
                 "Provisions on the Security Assessment of Internet Information Services with"
                 " Public-Opinion Attributes or Social-Mobilisation Capacity (2018) Art. 3 (1): the"
                 " provider assesses such a service itself when it goes online",
+                description_zh="自开始提供服务之日起，于此工作日数内开展安全评估（已提交或已通过）；"
+                "0 表示须在提供服务前",
+                source_zh=ASSESSMENT_ZH,
             ),
         ),
         active=True,  # a store check (jianguan.store.checks)
@@ -296,6 +381,8 @@ CATALOG: tuple[Rule, ...] = (
                 "an algorithm or change filing naming a model first served after the service's"
                 " first model is made within this many working days of the day it was first served",
                 ALGO_ART24,
+                description_zh="服务首个模型之后新提供的模型，自首次提供之日起于此工作日数内由算法备案或变更备案载明",
+                source_zh=ALGO_ART24_ZH,
             ),
         ),
         active=True,  # a store check (jianguan.store.checks)
@@ -314,12 +401,15 @@ CATALOG: tuple[Rule, ...] = (
                 "working days",
                 "cancel the filing after the service stops",
                 ALGO_ART24,
+                description_zh="服务停止后办理注销备案的时限",
+                source_zh=ALGO_ART24_ZH,
             ),
             Param(
                 "stopped_after_days",
                 30,
                 "days",
                 "a filed service without generations this long counts as stopped",
+                description_zh="已备案服务连续此日数无生成即视为停止",
             ),
         ),
         active=True,  # a store check (jianguan.store.checks)
@@ -331,7 +421,15 @@ CATALOG: tuple[Rule, ...] = (
         HIGH,
         ("offshore_observation",),
         _OPENS_CASE,
-        (Param("critical_users", 1_000_000, "users", "estimated users for critical severity"),),
+        (
+            Param(
+                "critical_users",
+                1_000_000,
+                "users",
+                "estimated users for critical severity",
+                description_zh="估计境内用户数达到此值即为严重",
+            ),
+        ),
         active=True,  # a store check (jianguan.store.checks)
     ),
     Rule(
@@ -341,7 +439,15 @@ CATALOG: tuple[Rule, ...] = (
         HIGH,
         ("generation",),
         ("AlertRaised",),
-        (Param("min_labeled_share", 0.999, "share", "per provider, service and hour"),),
+        (
+            Param(
+                "min_labeled_share",
+                0.999,
+                "share",
+                "per provider, service and hour",
+                description_zh="按提供者、服务和小时计",
+            ),
+        ),
         active=True,  # a store check (jianguan.store.checks)
         # Art. 12 points to labeling rules; the explicit and implicit labels judged here are
         # those of the Labeling Measures and GB 45438-2025, both in force from 1 September 2025.
@@ -356,7 +462,15 @@ CATALOG: tuple[Rule, ...] = (
         MEDIUM,
         ("personal_info_request",),
         _OPENS_CASE,
-        (Param("answer_working_days", 15, "working days", "fulfil or refuse with reasons"),),
+        (
+            Param(
+                "answer_working_days",
+                15,
+                "working days",
+                "fulfil or refuse with reasons",
+                description_zh="办理（满足或说明理由拒绝）的时限",
+            ),
+        ),
         active=True,
     ),
     Rule(
@@ -373,6 +487,7 @@ CATALOG: tuple[Rule, ...] = (
                 "minutes",
                 "limit when the service declared none; use is counted in active minutes, the"
                 " intervention is a restriction, suspension or termination of that user that day",
+                description_zh="服务未声明时的每日时长上限；按活跃分钟计，干预指当日对该用户的限制、暂停或者终止",
             ),
         ),
         active=True,  # a store check (jianguan.store.checks)
@@ -392,13 +507,22 @@ CATALOG: tuple[Rule, ...] = (
                 "share",
                 "grade B: at most this error rate (rejected / submitted items in the month);"
                 " a day above it counts as a day over the error limit",
+                description_zh="评级 B：差错率（当月被拒条目 / 提交条目）不超过此值；"
+                "单日超过即计为超限日",
             ),
-            Param("grade_a_error_rate", 0.01, "share", "grade A: at most this error rate"),
+            Param(
+                "grade_a_error_rate",
+                0.01,
+                "share",
+                "grade A: at most this error rate",
+                description_zh="评级 A：差错率不超过此值",
+            ),
             Param(
                 "grade_b_missed_deadlines",
                 3,
                 "deadlines",
                 "grade B: at most this many missed deadlines and store-check violations",
+                description_zh="评级 B：错过期限与存储检查违规合计不超过此数",
             ),
         ),
         # the report_cards view in ClickHouse, with the values in force recorded in

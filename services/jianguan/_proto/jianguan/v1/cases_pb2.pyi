@@ -222,6 +222,7 @@ class Alert(_message.Message):
     EVIDENCE_FIELD_NUMBER: _builtins.int
     REVISION_FIELD_NUMBER: _builtins.int
     RETRACTED_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
     alert_id: _builtins.str
     """Deterministic: the same violation is one alert however often it is detected."""
     rule_id: _builtins.str
@@ -242,6 +243,12 @@ class Alert(_message.Message):
     def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Where to look: event ids (or instants) that show the violation."""
 
+    @_builtins.property
+    def parameters(self) -> _containers.RepeatedCompositeFieldContainer[Global___Parameter]:
+        """A store check's alert: the parameter values it was decided with (name → value, as text).
+        A case's alert has them on its case (CaseFact.parameters).
+        """
+
     def __init__(
         self,
         *,
@@ -258,10 +265,11 @@ class Alert(_message.Message):
         evidence: _abc.Iterable[_builtins.str] | None = ...,
         revision: _builtins.int = ...,
         retracted: _builtins.bool = ...,
+        parameters: _abc.Iterable[Global___Parameter] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "parameters", b"parameters", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,6 +22,7 @@ def generation(
     g.operation_name = pb.bodies_pb2.GEN_AI_OPERATION_CHAT
     g.request_model = "model-x"
     g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_TEXT
+    g.explicit_label = True  # as Art. 12 asks of a chat answer
     g.user_ref = "u_3f2a9c"
     return ev
 

@@ -95,13 +95,17 @@ def generation(
     user_ref: str | None = None,
     minor_mode: bool | None = None,
     explicit_label: bool | None = None,
+    explicit_label_waived: bool | None = None,
     implicit_label: dict[str, Any] | None = None,
     latency_ms: int | None = None,
     event_id: str | None = None,
     occurred_at: When = None,
 ) -> pb.event_pb2.Event:
-    """A generation (gen_ai.* names). Images, video and audio need ``explicit_label=True`` and
-    ``implicit_label=dict(label="generated", content_producer=..., produce_id=...)`` (Art. 12)."""
+    """A generation (gen_ai.* names). Text answers (chat, writing) need ``explicit_label=True``
+    (a notice in the text); images, video, audio and virtual scenes need it and
+    ``implicit_label=dict(label="generated", content_producer=..., produce_id=...)`` (Art. 12).
+    ``explicit_label_waived=True`` instead of an explicit label: the user asked for content
+    without one under the user agreement (Labeling Measures Art. 9)."""
     return _event("generation", dict(locals()))
 
 

@@ -211,6 +211,7 @@ class CompliantProvider:
             finish_reasons=["stop"],
             user_ref=user,
             minor_mode=kid,
+            explicit_label=True,  # a notice in the answer (Labeling Measures Art. 4 (1))
             latency_ms=rng.randrange(80, 6000),
             event_id=eid,
             occurred_at=now,

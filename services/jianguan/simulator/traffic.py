@@ -91,6 +91,7 @@ class ProviderTraffic:
                 lab.produce_id = f"{self._run}{self._n:012d}" if compliant else "000000000000"
             else:
                 g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_TEXT
+                g.explicit_label = True  # a notice in the answer (Labeling Measures Art. 4 (1))
         elif r < 0.95:
             m = ev.moderation
             m.stage = rng.choice((1, 2))  # type: ignore[assignment]

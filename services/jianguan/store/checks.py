@@ -38,18 +38,23 @@ class Check:
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
 
 
-# What a correctly labeled generation looks like (Art. 12, GB 45438-2025), of the outputs that
-# need labels: shared by the check (migration 0022), the console and the Grafana dashboard, so
-# all count the same. The generating service's implicit label says "generated" (Label 1; 2 and
-# 3 are a distribution platform's verdicts) and names the producer; ProduceID is a real id.
+# What a correctly labeled generation looks like (Art. 12): shared by the check (migration 0024),
+# the console and the Grafana dashboard, so all count the same. Every output that needs a label
+# carries an explicit one (unless waived at the user's request, Labeling Measures Art. 9): text
+# too (Labeling Measures Art. 4 (1), for the services of Deep Synthesis Provisions Art. 17 ¶1,
+# such as intelligent dialogue and writing). Images, audio, video and virtual scenes, which are
+# files, also carry the implicit label of GB 45438-2025 in their metadata (Labeling Measures
+# Art. 5): it says "generated" (Label 1; 2 and 3 are a distribution platform's verdicts), names
+# the producer, and has a real ProduceID.
 LABEL_OK = (
-    "(explicit_label = 1 OR explicit_label_waived = 1) AND implicit_label = 1"
+    "(explicit_label = 1 OR explicit_label_waived = 1) AND (output_type = 1 OR (implicit_label = 1"
     " AND content_producer != ''"
-    " AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')"
+    " AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')))"
 )
-# Images, audio, video and virtual scenes (jianguan.v1.OutputModality).
-LABELED_OUTPUTS = "output_type IN (3, 4, 5, 6)"
-# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0022 keeps it).
+# Text, images, audio, video and virtual scenes (jianguan.v1.OutputModality; not JSON, which
+# programs read).
+LABELED_OUTPUTS = "output_type IN (1, 3, 4, 5, 6)"
+# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0024 keeps it).
 UNLABELED_REASON = (
     "multiIf(explicit_label != 1 AND explicit_label_waived != 1, 'no explicit label',"
     " implicit_label = 0, 'no implicit label',"
@@ -62,7 +67,7 @@ LABELING = Check(
     """
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled), ' of ', toString(total),
-              ' image, audio, video or virtual-scene outputs in the hour from ',
+              ' outputs that need labels in the hour from ',
               toString(hour), ' UTC', if(reasons = '', '', concat('; unlabeled: ', reasons)))
            AS summary,
        samples AS evidence

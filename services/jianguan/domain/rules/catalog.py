@@ -435,7 +435,8 @@ CATALOG: tuple[Rule, ...] = (
     Rule(
         "ART12-LABELING",
         ART12,
-        "Image, audio, video and virtual-scene outputs carry explicit and valid implicit labels",
+        "Text, image, audio, video and virtual-scene outputs carry explicit labels, and the"
+        " files valid implicit ones",
         HIGH,
         ("generation",),
         ("AlertRaised",),

@@ -158,6 +158,12 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4
     assert sql.count("output_type IN") == sql.count(LABELED_OUTPUTS) == 4
     assert sql.count("multiIf") == sql.count(UNLABELED_REASON) == 2
+    producers = (
+        resources.files("jianguan.store")
+        .joinpath("migrations", "0025_label_producers.sql")
+        .read_text(encoding="utf-8")
+    )  # the labeled files by ContentProducer: the same condition
+    assert producers.count("explicit_label = 1") == producers.count(LABEL_OK) == 2
 
 
 def test_no_check_reads_the_event_store() -> None:

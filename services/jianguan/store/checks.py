@@ -66,11 +66,17 @@ LABELING = Check(
     "ART12-LABELING",
     """
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
-       concat('labeled ', toString(labeled), ' of ', toString(total),
-              ' outputs that need labels in the hour from ',
-              toString(hour), ' UTC', if(reasons = '', '', concat('; unlabeled: ', reasons)))
+       concat('labeled ', toString(labeled - misnamed), ' of ', toString(total),
+              ' outputs that need labels in the hour from ', toString(hour), ' UTC',
+              if(reasons = '' AND misnamed = 0, '', '; unlabeled: '), reasons,
+              if(reasons != '' AND misnamed > 0, ', ', ''),
+              if(misnamed = 0, '',
+                 concat(toString(misnamed), ' ContentProducer not the registered ', registered)))
            AS summary,
-       samples AS evidence
+       arraySlice(arraySort(arrayConcat(samples, misnamed_samples)), 1, 10) AS evidence
+FROM
+(
+SELECT *
 FROM
 (
     SELECT provider_id, service_id, hour, countMerge(total) AS total, sumMerge(labeled) AS labeled
@@ -95,7 +101,43 @@ ANY LEFT JOIN
     ARRAY JOIN ids AS event_id
     GROUP BY provider_id, service_id, hour
 ) AS unlabeled USING (provider_id, service_id, hour)
-WHERE labeled < total * %(min_labeled_share)s
+) AS judged
+ANY LEFT JOIN
+(
+    -- Labeled files naming another ContentProducer than the one the service had registered by
+    -- the end of the hour (migration 0025); none registered then: nothing is misnamed.
+    SELECT provider_id, service_id, hour,
+           sumIf(outputs, registered_then != '' AND content_producer != registered_then)
+               AS misnamed,
+           arraySort(groupArrayIf(sample,
+               registered_then != '' AND content_producer != registered_then)) AS misnamed_samples,
+           max(registered_then) AS registered
+    FROM
+    (
+        SELECT provider_id, service_id, hour, content_producer, any(outputs) AS outputs,
+               any(sample) AS sample,
+               argMax(if(code_at < toUInt32(hour) + 3600, code, ''),
+                      if(code_at < toUInt32(hour) + 3600, code_at, 0)) AS registered_then
+        FROM
+        (
+            SELECT provider_id, service_id, hour, content_producer, countMerge(outputs) AS outputs,
+                   minMerge(sample) AS sample
+            FROM label_producers
+            WHERE hour >= toStartOfHour(toDateTime(%(since)s)) AND hour < toDateTime(%(until)s)
+            GROUP BY provider_id, service_id, hour, content_producer
+        ) AS named
+        ALL LEFT JOIN
+        (
+            SELECT provider_id, service_id, content_producer AS code,
+                   toUInt32(occurred_at) AS code_at
+            FROM filings FINAL
+            WHERE filing_kind = 1 AND content_producer != ''
+        ) AS codes USING (provider_id, service_id)
+        GROUP BY provider_id, service_id, hour, content_producer
+    )
+    GROUP BY provider_id, service_id, hour
+) AS producers USING (provider_id, service_id, hour)
+WHERE labeled - misnamed < total * %(min_labeled_share)s
 ORDER BY provider_id, service_id, subject
 """,
 )

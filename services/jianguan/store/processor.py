@@ -109,6 +109,7 @@ _BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("public_opinion_attribute", "public_opinion_attribute", VALUE),
         ("complaint_deadline_days", "complaint_deadline_days", VALUE),
         ("minor_daily_minutes", "minor_daily_minutes", VALUE),
+        ("content_producer", "content_producer", VALUE),
     ),
     "incident_report": (
         ("authority", "authority", VALUE),

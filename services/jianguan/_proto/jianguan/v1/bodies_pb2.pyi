@@ -839,6 +839,7 @@ class ServiceFiling(_message.Message):
     EFFECTIVE_AT_FIELD_NUMBER: _builtins.int
     MINOR_DAILY_MINUTES_FIELD_NUMBER: _builtins.int
     COMPLAINT_DEADLINE_UNIT_FIELD_NUMBER: _builtins.int
+    CONTENT_PRODUCER_FIELD_NUMBER: _builtins.int
     kind: Global___FilingKind.ValueType
     status: Global___FilingStatus.ValueType
     filing_number: _builtins.str
@@ -857,6 +858,11 @@ class ServiceFiling(_message.Message):
     """
     complaint_deadline_unit: Global___DayCount.ValueType
     """The unit of complaint_deadline_days as published (unspecified: calendar days)."""
+    content_producer: _builtins.str
+    """The name or code the service writes as ContentProducer into its outputs' implicit labels
+    (GB 45438-2025), as registered: from then on a labeled output naming another counts as
+    unlabeled (Art. 12). Empty: none registered (any non-empty ContentProducer is accepted).
+    """
     @_builtins.property
     def effective_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -873,10 +879,11 @@ class ServiceFiling(_message.Message):
         effective_at: _timestamp_pb2.Timestamp | None = ...,
         minor_daily_minutes: _builtins.int = ...,
         complaint_deadline_unit: Global___DayCount.ValueType = ...,
+        content_producer: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["effective_at", b"effective_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "complaint_deadline_unit", b"complaint_deadline_unit", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "complaint_deadline_unit", b"complaint_deadline_unit", "content_producer", b"content_producer", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -35,15 +35,16 @@ def check_params(
     previous: float | None = None,
 ) -> dict[str, Any]:
     """A check's parameters at ``now``. ``previous``: when the last round ran (None: no round
-    before, every arrival is judged); a check with a grace period then reads only what arrived
-    since that round's grace boundary, less an hour for clock skew."""
+    before, every arrival is judged); a check that reads arrivals then reads only what arrived
+    since that round, less its grace period (if any) and an hour for clock skew."""
     rule = BY_ID[rule_id]
     params: dict[str, Any] = dict(rule.values(overrides.get(rule_id)))
     # Only completed hours are judged, so an hour's share does not flap while it fills.
     until = int(now // HOUR * HOUR) if rule_id == "ART12-LABELING" else int(now)
     arrived_since = 0
-    if previous is not None and "grace_hours" in params:
-        arrived_since = max(0, int(previous - float(params["grace_hours"]) * HOUR - HOUR))
+    if previous is not None:
+        grace = float(params.get("grace_hours", 0))
+        arrived_since = max(0, int(previous - grace * HOUR - HOUR))
     # Nothing before the rule's norm took effect is judged.
     in_force = int(rule.in_force_s)
     since = max(int(now - lookback_s), in_force)

@@ -471,6 +471,33 @@ ORDER BY provider_id, service_id, subject
 """,
 )
 
+# One alert per ProduceID that names more than one output of a provider (GB 45438-2025: an id
+# unique to the provider), found among the ids that arrived since the last round (migration 0026).
+DUPLICATE_PRODUCE_ID = Check(
+    "ART12-LABELING",
+    """
+SELECT provider_id, service_id, concat('ProduceID ', produce_id) AS subject, outputs AS magnitude,
+       concat('ProduceID ', produce_id, ' names ', toString(outputs),
+              ' outputs; GB 45438-2025 asks an id unique to the provider') AS summary,
+       if(first_id = last_id, [first_id], [first_id, last_id]) AS evidence
+FROM
+(
+    SELECT provider_id, produce_id, min(service_id) AS service_id,
+           uniqExact(event_id) AS outputs, min(event_id) AS first_id, max(event_id) AS last_id
+    FROM produce_ids
+    WHERE (provider_id, produce_id) IN
+    (
+        SELECT provider_id, produce_id FROM produce_id_arrivals
+        WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
+    )
+      AND occurred_at >= toDateTime(%(in_force)s) AND occurred_at < toDateTime(%(until)s)
+    GROUP BY provider_id, produce_id
+    HAVING outputs > 1
+)
+ORDER BY provider_id, subject
+""",
+)
+
 ORPHAN_REFERENCE = Check(
     "ART14-ORPHAN-REFERENCE",
     """
@@ -524,6 +551,6 @@ ORDER BY provider_id, subject
 )
 
 CHECKS: tuple[Check, ...] = (
-    LABELING, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION, MINORS, ORPHAN_REFERENCE,
-    ORPHAN_COMPLAINT,
+    LABELING, DUPLICATE_PRODUCE_ID, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION,
+    MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
 )  # fmt: skip

@@ -143,7 +143,7 @@ def test_an_alert_is_published_once_and_again_only_when_its_severity_changes() -
 
 
 def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
-    """Migration 0024 (the latest to define them) keeps the labelled count and the reasons at
+    """Migration 0022 (the latest to define them) keeps the labelled count and the reasons at
     insert time with copies of LABEL_OK, the output types and UNLABELED_REASON (SQL cannot import
     them): every condition on labels in that file is this one."""
     from importlib import resources
@@ -152,7 +152,7 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
 
     sql = (
         resources.files("jianguan.store")
-        .joinpath("migrations", "0024_labeling_text.sql")
+        .joinpath("migrations", "0022_labeling_waiver_and_text.sql")
         .read_text(encoding="utf-8")
     )
     assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4
@@ -160,7 +160,7 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     assert sql.count("multiIf") == sql.count(UNLABELED_REASON) == 2
     producers = (
         resources.files("jianguan.store")
-        .joinpath("migrations", "0025_label_producers.sql")
+        .joinpath("migrations", "0024_label_producers.sql")
         .read_text(encoding="utf-8")
     )  # the labeled files by ContentProducer: the same condition
     assert producers.count("explicit_label = 1") == producers.count(LABEL_OK) == 2

@@ -20,6 +20,11 @@ class TlsClientConfig:
 _OPTIONS = [
     ("grpc.max_send_message_length", 32 * 1024 * 1024),
     ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+    # A connection of its own: gRPC otherwise shares one connection among every channel of the
+    # process with the same target and options, and the gateway bounds the calls open at once
+    # per connection (its fairness), so a process reporting for many providers (a platform
+    # vendor, the simulator) saw the calls of all but the first few wait for ever.
+    ("grpc.use_local_subchannel_pool", 1),
 ]
 
 

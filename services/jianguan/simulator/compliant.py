@@ -80,6 +80,8 @@ class CompliantProvider:
         self._queue: list[_FollowUp] = []
         self._tallies: dict[str, _UserTally] = {}
         self._kid_minutes: dict[tuple[str, int], set[int]] = {}
+        # the numbers of its filings in effect (set by ``opening``)
+        self._filed: list[str] = []
 
     def _id(self, what: str = "e") -> str:
         self._n += 1
@@ -120,6 +122,7 @@ class CompliantProvider:
                 )
             )
             if s.public_opinion:
+                self._filed.append(number)
                 for kind in ("security_assessment", "algorithm_filing"):
                     at += 3600
                     out.append(
@@ -163,7 +166,8 @@ class CompliantProvider:
             return self._complaint(s, now)
         if r < 0.99:
             return self._pi_request(s, now)
-        if r < 0.995:
+        if r < 0.995 and self._filed:
+            # its own service offered from abroad (a mirror), showing that service's filing
             return [
                 (
                     s.service_id,
@@ -172,7 +176,7 @@ class CompliantProvider:
                         target=f"app-{rng.randrange(50)}.example",
                         jurisdiction="SG",
                         estimated_domestic_users=rng.randrange(1, 10_000),
-                        filing_number_seen=f"Shanghai-{rng.randrange(10**7, 10**8)}",
+                        filing_number_seen=rng.choice(self._filed),
                         event_id=self._id("obs"),
                         occurred_at=now,
                     ),

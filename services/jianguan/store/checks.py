@@ -38,7 +38,7 @@ class Check:
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
 
 
-# What a correctly labeled generation looks like (Art. 12): shared by the check (migration 0024),
+# What a correctly labeled generation looks like (Art. 12): shared by the check (migration 0022),
 # the console and the Grafana dashboard, so all count the same. Every output that needs a label
 # carries an explicit one (unless waived at the user's request, Labeling Measures Art. 9): text
 # too (Labeling Measures Art. 4 (1), for the services of Deep Synthesis Provisions Art. 17 ¶1,
@@ -54,7 +54,7 @@ LABEL_OK = (
 # Text, images, audio, video and virtual scenes (jianguan.v1.OutputModality; not JSON, which
 # programs read).
 LABELED_OUTPUTS = "output_type IN (1, 3, 4, 5, 6)"
-# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0024 keeps it).
+# Why an output fails LABEL_OK: the first of its conditions it fails (migration 0022 keeps it).
 UNLABELED_REASON = (
     "multiIf(explicit_label != 1 AND explicit_label_waived != 1, 'no explicit label',"
     " implicit_label = 0, 'no implicit label',"
@@ -105,7 +105,7 @@ ANY LEFT JOIN
 ANY LEFT JOIN
 (
     -- Labeled files naming another ContentProducer than the one the service had registered by
-    -- the end of the hour (migration 0025); none registered then: nothing is misnamed.
+    -- the end of the hour (migration 0024); none registered then: nothing is misnamed.
     SELECT provider_id, service_id, hour,
            sumIf(outputs, registered_then != '' AND content_producer != registered_then)
                AS misnamed,
@@ -472,7 +472,7 @@ ORDER BY provider_id, service_id, subject
 )
 
 # One alert per ProduceID that names more than one output of a provider (GB 45438-2025: an id
-# unique to the provider), found among the ids that arrived since the last round (migration 0026).
+# unique to the provider), found among the ids that arrived since the last round (migration 0025).
 DUPLICATE_PRODUCE_ID = Check(
     "ART12-LABELING",
     """

@@ -1,11 +1,17 @@
--- Art. 12, text (issue: rules that match the law): text was never judged. The Labeling Measures
--- (Art. 4 (1)) ask an explicit label in the text of the services of the Deep Synthesis
--- Provisions Art. 17 ¶1, such as intelligent dialogue and writing (waivable at the user's request,
--- Art. 9); the implicit label of GB 45438-2025 belongs in a file's metadata (Art. 5) and is still
--- judged for images, audio, video and virtual scenes only. JSON output (read by programs) stays
--- out. The condition is `checks.LABEL_OK`, the types `checks.LABELED_OUTPUTS`, the reasons
--- `checks.UNLABELED_REASON` (a test holds these copies equal to them); the summaries of 0022 are
--- rebuilt under them.
+-- Art. 12 (issue: rules that match the law), the summaries of 0018 rebuilt under two readings:
+-- * the Labeling Measures' waiver: an output given without an explicit label because the user
+--   asked for it under the user agreement (Labeling Measures Art. 9; Generation.
+--   explicit_label_waived, a new column) needs no explicit label; its implicit label is still
+--   required;
+-- * text: the Labeling Measures (Art. 4 (1)) ask an explicit label in the text of the services of
+--   the Deep Synthesis Provisions Art. 17 ¶1, such as intelligent dialogue and writing; the
+--   implicit label of GB 45438-2025 belongs in a file's metadata (Art. 5) and is still judged for
+--   images, audio, video and virtual scenes only. JSON output (read by programs) stays out.
+-- The condition is `checks.LABEL_OK`, the types `checks.LABELED_OUTPUTS`, the reasons
+-- `checks.UNLABELED_REASON` (a test holds these copies equal to them).
+ALTER TABLE events ADD COLUMN
+    explicit_label_waived UInt8 DEFAULT 0;
+
 DROP TABLE IF EXISTS labeling_hours_mv;
 DROP TABLE IF EXISTS unlabeled_outputs_mv;
 DROP TABLE IF EXISTS labeling_hours;

@@ -136,8 +136,15 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: P
         in processors
     )
     assert 'jianguan_ingest_event_age_seconds_count{path="kafka"} 1.0' in processors
-    store = urllib.request.urlopen(urls["store"], timeout=10).read().decode()  # noqa: S310
-    assert 'jianguan_store_rows_written_total{table="events"}' in store
+    # counted once the insert returned, a moment after its rows became visible: wait for it
+    written = 'jianguan_store_rows_written_total{table="events"}'
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        store = urllib.request.urlopen(urls["store"], timeout=10).read().decode()  # noqa: S310
+        if written in store:
+            break
+        time.sleep(0.2)
+    assert written in store
     gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
     assert "jianguan_gateway_auth_failures_total" in gateway
     # The rules read the provider's partition of the log to its end: position and lag shown.

@@ -485,7 +485,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     """The rules catalog, as a table or as JSON."""
     from dataclasses import asdict
 
-    from jianguan.domain.rules.catalog import CATALOG
+    from jianguan.domain.rules.catalog import CATALOG, shown
 
     if args.json:
         docs = []
@@ -505,7 +505,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{'':28} ({r.article.ref_zh}; in force from {r.in_force}: {r.in_force_source})")
         print(f"{'':28} {r.article.gloss_en}")
         for p in r.params:
-            print(f"{'':28} - {p.name} = {p.default:g} {p.unit}: {p.description} [{p.source}]")
+            print(f"{'':28} - {p.name} = {shown(p.default)} {p.unit}: {p.description} [{p.source}]")
         print()
     return 0
 

@@ -7,9 +7,9 @@ import math
 
 from jianguan.domain.registrations import Registration, add, in_force
 
-R1: Registration = (100.0, "r1", 15.0)
-R2: Registration = (200.0, "r2", 0.0)  # re-registered without a published deadline
-R3: Registration = (300.0, "r3", 7.0)
+R1: Registration = (100.0, "r1", 15.0, False)
+R2: Registration = (200.0, "r2", 0.0, False)  # re-registered without a published deadline
+R3: Registration = (300.0, "r3", 7.0, True)
 
 
 def test_the_deadline_in_force_is_the_latest_registration_at_or_before_the_instant() -> None:

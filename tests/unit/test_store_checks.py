@@ -142,28 +142,37 @@ def test_an_alert_is_published_once_and_again_only_when_its_severity_changes() -
     assert unpublished(found, {"a": "high", "b": "high", "c": "critical"}) == []
 
 
+def _migration(name: str) -> str:
+    from importlib import resources
+
+    return (
+        resources.files("jianguan.store").joinpath("migrations", name).read_text(encoding="utf-8")
+    )
+
+
 def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     """Migration 0022 (the latest to define them) keeps the labelled count and the reasons at
     insert time with copies of LABEL_OK, the output types and UNLABELED_REASON (SQL cannot import
-    them): every condition on labels in that file is this one."""
-    from importlib import resources
-
-    from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS, UNLABELED_REASON
-
-    sql = (
-        resources.files("jianguan.store")
-        .joinpath("migrations", "0022_labeling_waiver_and_text.sql")
-        .read_text(encoding="utf-8")
+    them): every condition on labels in that file is this one. So do the summaries of the
+    labeled files by ContentProducer (0024) and of their ProduceIDs (0025)."""
+    from jianguan.store.checks import (
+        LABEL_OK,
+        LABELED_FILES,
+        LABELED_OUTPUTS,
+        UNLABELED_REASON,
+        VALID_PRODUCE_ID,
     )
+
+    sql = _migration("0022_labeling_waiver_and_text.sql")
     assert sql.count("explicit_label = 1") == sql.count(LABEL_OK) == 4
     assert sql.count("output_type IN") == sql.count(LABELED_OUTPUTS) == 4
     assert sql.count("multiIf") == sql.count(UNLABELED_REASON) == 2
-    producers = (
-        resources.files("jianguan.store")
-        .joinpath("migrations", "0024_label_producers.sql")
-        .read_text(encoding="utf-8")
-    )  # the labeled files by ContentProducer: the same condition
+    producers = _migration("0024_label_producers.sql")  # the labeled files by ContentProducer
     assert producers.count("explicit_label = 1") == producers.count(LABEL_OK) == 2
+    assert producers.count("output_type IN") == producers.count(LABELED_FILES) == 2
+    produce_ids = _migration("0025_produce_ids.sql")  # every valid ProduceID of a file
+    assert produce_ids.count("match(produce_id") == 2 * produce_ids.count(VALID_PRODUCE_ID) == 8
+    assert produce_ids.count("output_type IN") == produce_ids.count(LABELED_FILES) == 4
 
 
 def test_no_check_reads_the_event_store() -> None:

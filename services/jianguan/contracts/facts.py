@@ -21,7 +21,7 @@ from jianguan.domain.cases import (
     Unit,
     of_fact_id,
 )
-from jianguan.domain.registrations import CALENDAR, Registration
+from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.catalog import BY_ID
 
 K = pb.cases_pb2
@@ -181,5 +181,5 @@ def encode_registration(entry: Registration) -> bytes:
 
 
 def decode_registration(raw: bytes) -> Registration:
-    at, event_id, days, *unit = orjson.loads(raw)  # no unit: stored before units were kept
-    return float(at), str(event_id), float(days), str(unit[0]) if unit else CALENDAR
+    at, event_id, days, *working = orjson.loads(raw)  # none: stored before units were kept
+    return float(at), str(event_id), float(days), bool(working and working[0])

@@ -13,10 +13,11 @@ import bisect
 import math
 from collections.abc import Sequence
 
-# (event time, event id, published complaint deadline in days (0 when none), their unit:
-# WORKING or CALENDAR)
-Registration = tuple[float, str, float, str]
-WORKING, CALENDAR = "WORKING_DAYS", "CALENDAR_DAYS"
+# (event time, event id, published complaint deadline in days (0 when none), whether they are
+# working days)
+Registration = tuple[float, str, float, bool]
+# jianguan.v1.DayCount as the rules see it (``Observed``): a deadline published in working days
+WORKING_DAYS = "WORKING_DAYS"
 
 
 def in_force(history: Sequence[Registration], at: float) -> Registration | None:

@@ -36,7 +36,7 @@ from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise, tally
 from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.due_queue import DueQueue
 from jianguan.domain.events import Observed
-from jianguan.domain.registrations import CALENDAR, WORKING, Registration
+from jianguan.domain.registrations import WORKING_DAYS, Registration
 from jianguan.domain.rules.sla import (
     RELEVANT_KINDS,
     AuthorityComplaints,
@@ -196,9 +196,9 @@ class RulesEngine:
     def _register(self, ev: Observed) -> tuple[float, float] | None:
         """Adds a registration to its service's history; returns the span of receipt times
         whose complaint deadline it changed (None: none)."""
-        unit = WORKING if ev.get("complaint_deadline_unit") == WORKING else CALENDAR
         days = float(ev.get("complaint_deadline_days") or 0)
-        entry: Registration = (ev.at, ev.event_id, days, unit)
+        working = ev.get("complaint_deadline_unit") == WORKING_DAYS
+        entry: Registration = (ev.at, ev.event_id, days, working)
         history = self._history(ev.provider_id, ev.service_id)
         span = registrations.add(history, entry)
         if span is not None:  # new: kept, one key per registration
@@ -221,7 +221,7 @@ class RulesEngine:
         entry = registrations.in_force(self._history(provider_id, service_id), at)
         if entry is None or not entry[2]:
             return None
-        return entry[2], entry[3] == WORKING, f"registration {entry[1]}"
+        return entry[2], entry[3], f"registration {entry[1]}"
 
     def _complaints_of(
         self, provider_id: str, service_id: str, span: tuple[float, float]

@@ -17,7 +17,7 @@ from typing import Any
 
 from jianguan.contracts import pb, topics
 from jianguan.domain.calendar import WorkingCalendar
-from jianguan.domain.rules.catalog import BY_ID, CRITICAL
+from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
 from jianguan.ingest.event_log import EventLogProducer
 from jianguan.store.checks import CHECKS, Check
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
@@ -64,7 +64,7 @@ def alerts_from_rows(
     rule = BY_ID[check.rule_id]
     # the rule's own parameters as decided with (the window and clock values aside), and the
     # calendar where it counts working days
-    used = [(p.name, f"{float(params[p.name]):g}") for p in rule.params]
+    used = [(p.name, shown(float(params[p.name]))) for p in rule.params]
     if any(p.unit == "working days" for p in rule.params):
         used.append(("calendar", (calendar or WorkingCalendar()).digest))
     out = []

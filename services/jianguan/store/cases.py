@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from jianguan.contracts import pb
 from jianguan.store.processor import ColumnarBatch, RecordMeta
 
@@ -15,6 +18,16 @@ ALERT_COLUMNS: tuple[str, ...] = (
     "summary", "due", "detected_at", "evidence", "revision", "retracted", "parameters.name",
     "parameters.value",
 )  # fmt: skip
+
+
+def _parameters(parameters: Iterable[Any]) -> dict[str, list[str]]:
+    """A decision's parameters (``jianguan.v1.Parameter``) as the Nested ``parameters`` columns
+    of case_facts and alerts."""
+    listed = list(parameters)
+    return {
+        "parameters.name": [p.name for p in listed],
+        "parameters.value": [p.value for p in listed],
+    }
 
 
 class CaseFactBatch(ColumnarBatch):
@@ -38,8 +51,7 @@ class CaseFactBatch(ColumnarBatch):
                     "dues.obligation": [d.obligation for d in f.dues],
                     "dues.due": [d.due.seconds for d in f.dues],
                     "revision": f.revision, "retracted": int(f.retracted),
-                    "parameters.name": [p.name for p in f.parameters],
-                    "parameters.value": [p.value for p in f.parameters],
+                    **_parameters(f.parameters),
                 }
             )  # fmt: skip
         return len(facts)
@@ -61,8 +73,7 @@ class AlertBatch(ColumnarBatch):
                     "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
                     "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
                     "revision": a.revision, "retracted": int(a.retracted),
-                    "parameters.name": [p.name for p in a.parameters],
-                    "parameters.value": [p.value for p in a.parameters],
+                    **_parameters(a.parameters),
                 }
             )  # fmt: skip
         return len(decoded.alerts)

@@ -46,14 +46,18 @@ class Check:
 # files, also carry the implicit label of GB 45438-2025 in their metadata (Labeling Measures
 # Art. 5): it says "generated" (Label 1; 2 and 3 are a distribution platform's verdicts), names
 # the producer, and has a real ProduceID.
+# A real ProduceID (6-128 id characters, not all zeros); also kept per provider by migration 0025.
+VALID_PRODUCE_ID = (
+    "match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')"
+)
 LABEL_OK = (
     "(explicit_label = 1 OR explicit_label_waived = 1) AND (output_type = 1 OR (implicit_label = 1"
-    " AND content_producer != ''"
-    " AND match(produce_id, '^[A-Za-z0-9._:/-]{6,128}$') AND NOT match(produce_id, '^0+$')))"
+    f" AND content_producer != '' AND {VALID_PRODUCE_ID}))"
 )
 # Text, images, audio, video and virtual scenes (jianguan.v1.OutputModality; not JSON, which
-# programs read).
+# programs read); of them, the files, which carry implicit labels (migrations 0024, 0025).
 LABELED_OUTPUTS = "output_type IN (1, 3, 4, 5, 6)"
+LABELED_FILES = "output_type IN (3, 4, 5, 6)"
 # Why an output fails LABEL_OK: the first of its conditions it fails (migration 0022 keeps it).
 UNLABELED_REASON = (
     "multiIf(explicit_label != 1 AND explicit_label_waived != 1, 'no explicit label',"

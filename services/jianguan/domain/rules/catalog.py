@@ -111,6 +111,11 @@ class Rule:
         return {p.name: _number(o.get(p.name, p.default)) for p in self.params}
 
 
+def shown(value: float) -> str:
+    """A parameter's value as recorded on a decision and shown to people (``24``, ``0.999``)."""
+    return f"{value:g}"
+
+
 def _number(value: float) -> float:
     """A whole number as an int (SQL takes ``DateTime - 24 * 3600``, not ``- 24.0 * 3600``)."""
     return int(value) if float(value).is_integer() else float(value)

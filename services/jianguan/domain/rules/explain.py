@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jianguan.domain.rules.catalog import BY_ID, CONFIG, CONFIG_ZH
+from jianguan.domain.rules.catalog import BY_ID, CONFIG, CONFIG_ZH, Param, Rule, shown
 from jianguan.domain.rules.sla import DAY_COUNT, WORKING_DAY_COUNT
 
 _CIVIL_CODE = (
@@ -64,9 +64,9 @@ def explain(rule_id: str, parameters: Sequence[tuple[str, str]]) -> list[Explain
     recorded = dict(parameters)
     out = []
     for name, value in parameters:
-        param = next((p for p in rule.params if p.name == name), None) if rule else None
+        param = _param(rule, name)
         if param is not None:
-            default = f"{param.default:g}"
+            default = shown(param.default)
             out.append(
                 Explained(
                     name, value, value, param.unit, param.unit_zh, param.description,
@@ -98,6 +98,14 @@ def explain(rule_id: str, parameters: Sequence[tuple[str, str]]) -> list[Explain
             )
         )  # fmt: skip
     return out
+
+
+def _param(rule: Rule | None, name: str) -> Param | None:
+    """The rule's own parameter ``name``; None for a derived value (or no such rule)."""
+    try:
+        return rule.param(name) if rule is not None else None
+    except KeyError:
+        return None
 
 
 def _published(source: str) -> tuple[str, str]:

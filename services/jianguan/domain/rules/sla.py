@@ -24,7 +24,7 @@ from jianguan.domain.cases import (
     every_input,
 )
 from jianguan.domain.events import Observed
-from jianguan.domain.rules.catalog import BY_ID
+from jianguan.domain.rules.catalog import BY_ID, shown
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -39,10 +39,6 @@ ILLEGAL_CATEGORIES = frozenset(
 )  # fmt: skip
 # Art. 14 ¶1 disposal: stop generation, stop transmission, removal (a block at output stops it).
 DISPOSALS = frozenset({"BLOCKED", "STOP_GENERATION", "STOP_TRANSMISSION", "REMOVED"})
-
-
-def _shown(value: float) -> str:
-    return f"{value:g}"
 
 
 HIT, ENFORCED, ENFORCED_REPORTED = "hit", "enforced", "enforced+reported"
@@ -71,7 +67,7 @@ class _Rule:
         in_force = BY_ID[self.rule_id].values(overrides)
         self.values = {n: in_force[n] for n in names}
         self.parameters: tuple[tuple[str, str], ...] = tuple(
-            (n, _shown(v)) for n, v in sorted(self.values.items())
+            (n, shown(v)) for n, v in sorted(self.values.items())
         )
         self.in_force_s = BY_ID[self.rule_id].in_force_s
 
@@ -216,7 +212,7 @@ class Complaints(_Rule):
             parameters = (
                 *self.parameters,
                 *count,
-                ("resolve_days", _shown(days)),
+                ("resolve_days", shown(days)),
                 ("resolve_days_source", source),
                 ("resolve_days_unit", "working" if working else "calendar"),
             )

@@ -141,17 +141,22 @@ def end_to_end(data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
         return burst(up, data, total)
 
 
-def burst(up: RunningUp, data: dict[str, list[bytes]], total: int) -> dict[str, Any]:
-    """Through a running platform (PROVIDERS registered with TOKENS): ``data`` sent as fast as
-    the gateway takes it, timed until stored and until the rules have read all of it."""
-    tokens = TOKENS
+def burst(
+    up: RunningUp,
+    data: dict[str, list[bytes]],
+    total: int,
+    tokens: dict[str, str] = TOKENS,
+) -> dict[str, Any]:
+    """Through a running platform (PROVIDERS registered with TOKENS, and ``data``'s providers
+    with ``tokens``): ``data`` sent as fast as the gateway takes it, timed until stored and
+    until the rules have read all of it."""
     ex = ServerExecutor(up.writer_url)
     # Warm-up: one small batch per provider, stored, so the measurement starts with every
     # consumer joined and every connection open (sustained rate, not start-up time).
     warm = {p: payloads_for(p, 500, 500, seed=99) for p in PROVIDERS}
 
     async def warm_up() -> list[int]:
-        return await asyncio.gather(*(send(up.gateway, tokens[p], warm[p]) for p in PROVIDERS))
+        return await asyncio.gather(*(send(up.gateway, TOKENS[p], warm[p]) for p in PROVIDERS))
 
     warmed = sum(asyncio.run(warm_up()))
     deadline = time.monotonic() + 120
@@ -168,7 +173,7 @@ def burst(up: RunningUp, data: dict[str, list[bytes]], total: int) -> dict[str, 
     started = time.perf_counter()
 
     async def all_streams() -> list[int]:
-        return await asyncio.gather(*(send(up.gateway, tokens[p], data[p]) for p in PROVIDERS))
+        return await asyncio.gather(*(send(up.gateway, tokens[p], data[p]) for p in data))
 
     accepted = sum(asyncio.run(all_streams()))
     acked = time.perf_counter() - started

@@ -1,8 +1,10 @@
 """Sustained benchmark: hours of load, not a burst.
 
 Through one running `jianguan up` with every rule on:
-1. The maximum: the ingest bench's burst (``ingest.burst``) measures events/s with the rules
-   included, unless ``--rate`` is given.
+1. The maximum: the ingest bench's burst (``ingest.burst``) of the run's own mix (the compliant
+   providers' traffic, from providers of their own) measures events/s with the rules included,
+   unless ``--rate`` is given. The ingest bench's mix asks far less of the rules (none of its
+   cases close), so half of its maximum is more than the run's mix can sustain.
 2. The run: ``--share`` of that maximum for ``--seconds`` (default 10 minutes), from four
    compliant providers (the simulator's ``CompliantProvider``: filed services, labelled images,
    illegal output stopped, reported and rectified, complaints and requests answered, so cases
@@ -18,8 +20,8 @@ behind the log (their metrics), freshness (a probe event acknowledged → querya
 provider sends one every 100 ms beside the load, and its events are looked for by key every
 100 ms: a figure up to 0.1 s high, but every query costs the store a few milliseconds of CPU, so
 polling faster measurably loads the machine it measures), violation → alert (a missed deadline
-→ its alert row), and RSS and CPU of every process. The pass lines are in the JSON; nothing here
-is a test. Writes bench/results/sustained-<ts>.json.
+→ its alert row), RSS and CPU of every process, and the CPU the host's hypervisor took (steal).
+The pass lines are in the JSON; nothing here is a test. Writes bench/results/sustained-<ts>.json.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import argparse
 import asyncio
 import bisect
 import json
+import math
 import multiprocessing as mp
 import os
 import pickle
@@ -36,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,13 +57,9 @@ from common import (  # bench/common.py, beside this file
 from ingest import (
     LAG,
     burst,
-    log_end_of,
-    payloads,
-    rules_caught_up,
     rules_gauge,
     rules_metrics,
 )
-from ingest import PROVIDERS as BURST_PROVIDERS  # bench/ingest.py, beside this file
 from ingest import TOKENS as BURST_TOKENS
 from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain
@@ -79,6 +79,9 @@ COMPLIANT = {
 VIOLATOR, VIOLATOR_SERVICE, VIOLATOR_SHARE = "su-v", "svc-v", 0.04
 PROBE, PROBE_SERVICE, PROBE_EVERY_S = "su-probe", "probe", 0.1
 TOKENS = {p: f"sustained-token-{p}" for p in (*COMPLIANT, VIOLATOR)}
+# The maximum is measured on the run's own mix, from providers of their own.
+MIX = {p.replace("su-", "mx-"): services for p, services in COMPLIANT.items()}
+MIX_TOKENS = {p: f"sustained-token-{p}" for p in MIX}
 PROBE_TOKEN = "sustained-token-probe"
 RULE = "ART14-ILLEGAL-CONTENT"
 SLOT_S = 0.1  # one batch per service of each provider every slot
@@ -95,6 +98,7 @@ class Planned:
     service: str
     batch_id: str
     raw: bytes
+    events: int
     hits: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -102,55 +106,87 @@ def _batch(
     provider: str, service: str, n: int, events: list[pb.event_pb2.Event], at: float
 ) -> Planned:
     raw = pb.EventBatch(batch_id=f"{provider}-{service}-{n}", events=events).SerializeToString()
-    return Planned(at, provider, service, f"{provider}-{service}-{n}", raw)
+    return Planned(at, provider, service, f"{provider}-{service}-{n}", raw, len(events))
+
+
+def planned(
+    provider: str,
+    services: tuple[str, ...] | None,
+    start: float,
+    seconds: float,
+    rate: float,
+    seed: int,
+) -> Iterator[Planned]:
+    """One provider's batches for ``seconds`` of event time from ``start`` at ``rate`` new
+    events/s, in send order: a compliant provider (``services``: its filings first, sent
+    LEAD_S before), or the violator (``services`` None)."""
+    tag = f"su{seed}t{int(start)}"
+    chains: dict[str, Chain] = {}
+
+    def batches(pairs: list[tuple[str, pb.event_pb2.Event]], at: float, n: int) -> list[Planned]:
+        by_service: dict[str, list[pb.event_pb2.Event]] = {}
+        for service, ev in pairs:
+            if services is not None:  # ProviderTraffic seals its own
+                ev = chains.setdefault(service, Chain(service)).seal(ev)
+            by_service.setdefault(service, []).append(ev)
+        out = []
+        for service, events in by_service.items():
+            one = _batch(provider, service, n, events, at)
+            if services is None:
+                one.hits = opening_hits(events, provider)
+            out.append(one)
+        return out
+
+    if services is None:
+        traffic = ProviderTraffic(provider, (VIOLATOR_SERVICE,), seed=seed)
+
+        def make(count: int, at: float) -> list[tuple[str, pb.event_pb2.Event]]:
+            events = traffic.events(count, at, service=VIOLATOR_SERVICE)
+            return [(VIOLATOR_SERVICE, ev) for ev in events]
+
+    else:
+        behaviour = CompliantProvider(provider, seed, tag, services)
+        # What it files before serving, sent just before the run starts.
+        yield from batches(behaviour.opening(start), start - LEAD_S, 0)
+        make = behaviour.events
+    owed, slot = 0.0, 0
+    while (at := start + slot * SLOT_S) < start + seconds:
+        owed += rate * SLOT_S
+        count = int(owed)
+        owed -= count
+        pairs = make(count, at)
+        if pairs:
+            yield from batches(pairs, at, slot + 1)
+        slot += 1
 
 
 def generate(job: tuple[str, str, float, float, float, int]) -> int:
-    """One provider's batches for the whole run, in send order, pickled one after another into
-    a file; returns how many events. Run before the load starts, so the platform does not share
-    the machine with the generator."""
+    """One provider's batches for the whole run, pickled one after another into a file;
+    returns how many events. Run before the load starts, so the platform does not share the
+    machine with the generator."""
     provider, path, start, seconds, rate, seed = job
-    tag = f"su{seed}t{int(start)}"
-    chains: dict[str, Chain] = {}
+    services = None if provider == VIOLATOR else COMPLIANT[provider]
     written = 0
     with open(path, "wb") as f:
-
-        def put(pairs: list[tuple[str, pb.event_pb2.Event]], at: float, n: int) -> None:
-            nonlocal written
-            by_service: dict[str, list[pb.event_pb2.Event]] = {}
-            for service, ev in pairs:
-                if provider != VIOLATOR:  # ProviderTraffic seals its own
-                    ev = chains.setdefault(service, Chain(service)).seal(ev)
-                by_service.setdefault(service, []).append(ev)
-            for service, events in by_service.items():
-                planned = _batch(provider, service, n, events, at)
-                if provider == VIOLATOR:
-                    planned.hits = opening_hits(events, provider)
-                pickle.dump(planned, f, protocol=pickle.HIGHEST_PROTOCOL)
-                written += len(events)
-
-        if provider == VIOLATOR:
-            traffic = ProviderTraffic(VIOLATOR, (VIOLATOR_SERVICE,), seed=seed)
-
-            def make(count: int, at: float) -> list[tuple[str, pb.event_pb2.Event]]:
-                events = traffic.events(count, at, service=VIOLATOR_SERVICE)
-                return [(VIOLATOR_SERVICE, ev) for ev in events]
-
-        else:
-            behaviour = CompliantProvider(provider, seed, tag, COMPLIANT[provider])
-            # What it files before serving, sent just before the run starts.
-            put(behaviour.opening(start), start - LEAD_S, 0)
-            make = behaviour.events
-        owed, slot = 0.0, 0
-        while (at := start + slot * SLOT_S) < start + seconds:
-            owed += rate * SLOT_S
-            count = int(owed)
-            owed -= count
-            pairs = make(count, at)
-            if pairs:
-                put(pairs, at, slot + 1)
-            slot += 1
+        for one in planned(provider, services, start, seconds, rate, seed):
+            pickle.dump(one, f, protocol=pickle.HIGHEST_PROTOCOL)
+            written += one.events
     return written
+
+
+def same_mix(total: int, seed: int) -> tuple[dict[str, list[bytes]], int]:
+    """``total`` events of the run's compliant mix from providers of their own (MIX), for the
+    maximum: their event times span the last seconds as at 20,000 events/s, so that the
+    follow-ups (dispositions, reports, answers) come as they do in the run."""
+    rate = 20_000 / len(MIX)
+    span = total / len(MIX) / rate
+    start = time.time() - span - 1
+    data, events = {}, 0
+    for p, services in MIX.items():
+        batches = list(planned(p, services, start, span, rate, seed))
+        data[p] = [b.raw for b in batches]
+        events += sum(b.events for b in batches)
+    return data, events
 
 
 def rates(rate: float) -> dict[str, float]:
@@ -170,7 +206,9 @@ def pregenerate(folder: Path, rate: float, seconds: float, seed: int) -> tuple[f
     generate(("su-a", os.devnull, time.time(), sample / rate, rate, seed))
     per_event = time.perf_counter() - began
     workers = min(len(TOKENS), os.cpu_count() or 1)
-    start = time.time() + 1.3 * per_event / sample * rate * seconds / workers + 15
+    # The busiest worker generates ceil(providers / workers) compliant providers' events.
+    busiest = math.ceil(len(TOKENS) / workers) * max(rates(rate).values())
+    start = time.time() + 1.3 * per_event / sample * busiest * seconds + 15
     files = {p: folder / f"{p}.batches" for p in TOKENS}
     jobs = [(p, str(files[p]), start, seconds, r, seed) for p, r in rates(rate).items()]
     with mp.get_context("fork").Pool(workers) as pool:
@@ -265,7 +303,7 @@ class Pollers:
         self.stop = threading.Event()
         self.visible: dict[str, float] = {}  # probe event id → when first queryable
         self.alerts: dict[str, float] = {}
-        self.samples: list[tuple[float, int, int, dict[str, tuple[float, int]]]] = []
+        self.samples: list[tuple[float, int, int, dict[str, tuple[float, int]], float]] = []
         self.labels = {
             os.getpid(): "load sender",
             up.proc.pid: "up (supervisor)",
@@ -319,7 +357,17 @@ class Pollers:
     def _sample(self, ex: ServerExecutor) -> None:
         count = int(ex.execute("SELECT count() FROM events")[0][0])
         lag = sum(rules_gauge(self.lag_urls, LAG).values())
-        self.samples.append((time.time(), count, lag, usage_by_process(os.getpid(), self.labels)))
+        self.samples.append(
+            (time.time(), count, lag, usage_by_process(os.getpid(), self.labels), _stolen_s())
+        )
+
+
+def _stolen_s() -> float:
+    """CPU seconds the hypervisor has given to others while this machine wanted them (the
+    "steal" column of /proc/stat), since boot: a minute where it rises is the host's, not ours."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
 def _at_or_after(samples: list[Any], t: float) -> Any:
@@ -368,6 +416,9 @@ def per_minute(
                 "rules_lag_records_end": b[2],
                 "freshness": quantiles(freshness.get(m, [])),
                 "violation_to_alert": quantiles(alerts.get(m, [])),
+                "host_steal_cores": round((b[4] - a[4]) / (b[0] - a[0]), 3)
+                if b[0] > a[0]
+                else None,
                 "rss_mb": {k: round(v[1] / 2**20) for k, v in sorted(b[3].items())},
                 "cpu_cores": {
                     k: round((v[0] - a[3].get(k, (0.0, 0))[0]) / (b[0] - a[0]), 3)
@@ -408,7 +459,10 @@ def verdicts(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     registry = ProviderRegistry(
-        unlimited(BURST_TOKENS) + unlimited(TOKENS) + unlimited({PROBE: PROBE_TOKEN})
+        unlimited(BURST_TOKENS)
+        + unlimited(MIX_TOKENS)
+        + unlimited(TOKENS)
+        + unlimited({PROBE: PROBE_TOKEN})
     )
     env = {"JIANGUAN_RULE_OVERRIDES": json.dumps({RULE: {"report_hours": args.deadline / 3600}})}
     with (
@@ -419,14 +473,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         maximum: dict[str, Any] = {}
         rate = args.rate
         if rate is None:
-            total = (args.max_events // len(BURST_PROVIDERS)) * len(BURST_PROVIDERS)
-            maximum = burst(up, payloads(total, 500), total)
-            rate = args.share * maximum["events_per_s_rules_included"]
-            # The burst's own missed deadlines come due now: let them pass and be decided.
-            settle = time.time() + args.deadline + 5
-            end = log_end_of(up)
-            while time.time() < settle or not rules_caught_up(up, end):
-                time.sleep(0.5)
+            data, total = same_mix(args.max_events, args.seed + 1)
+            maximum = burst(up, data, total, MIX_TOKENS)
+            # The rate names new events; follow-ups come on top, as in the burst.
+            rate = args.share * maximum["events_per_s_rules_included"] * args.max_events / total
         ex = ServerExecutor(up.writer_url)
         stored_before = int(ex.execute("SELECT count() FROM events")[0][0])
         start, files = pregenerate(Path(tmp), rate, args.seconds, args.seed)

@@ -479,6 +479,45 @@ class StoreContract:
         assert orphans(None) == ["hit-early", "hit-recent"]
         assert orphans(now - 60) == ["hit-recent"]
 
+    def test_the_produce_id_check_reads_what_came_in_since_the_last_round(
+        self, executor: Executor
+    ) -> None:
+        """A ProduceID written into two images is one alert; a round after another reads only
+        the ids the event store took in since that round (less INGESTION_MARGIN_S): ids taken in
+        an hour before were judged by an earlier round, however recently the gateway received
+        them. The first round, or replay (no previous round), judges them all."""
+        from jianguan.processors.monitor import INGESTION_MARGIN_S, run_checks
+
+        migrate(executor)
+        now = time.time()
+        # The recent ones occurred a second ago: a duplicate is judged in the round it comes in,
+        # not only once its hour is complete (as the labeled share is).
+        for ingested, occurred, tag in (
+            (now - 3600, now - 7200, "early"),
+            (now - INGESTION_MARGIN_S + 60, now - 1, "recent"),
+        ):
+            events = []
+            for i in range(2):
+                ev = generation(f"img-{tag}-{i}", now=occurred)
+                g = ev.generation
+                g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
+                g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+                g.implicit_label.content_producer = "acme-ai"
+                g.implicit_label.produce_id = f"pid-{tag}-000"
+                events.append(ev)
+            batch = ColumnBatch()
+            raw = pb.EventBatch(events=events).SerializeToString()
+            batch.add_record(raw, RecordMeta("acme-ai", int(now), 0, 0), int(ingested))
+            BatchWriter(executor).write(batch)
+
+        def reused(previous: float | None) -> list[str]:
+            found = run_checks(executor, now, previous=previous)
+            ids = [a.alert_id for a in found if "ProduceID" in a.summary]
+            return sorted(i.rsplit(":", 1)[1] for i in ids)
+
+        assert reused(None) == ["ProduceID pid-early-000", "ProduceID pid-recent-000"]
+        assert reused(now - 60) == ["ProduceID pid-recent-000"]
+
     def test_cancellation_check(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks
 

@@ -25,10 +25,16 @@ from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 log = logging.getLogger(__name__)
 HOUR = 3600
 LOOKBACK_S = 7 * 86400  # how far back labeling and minor-mode use are judged
+# What a round reads again of the rows the event store took in before the last round: a row's
+# ingested_at is stamped when the store reads its record and it becomes visible once the insert
+# is accepted, normally seconds later; an insert retried for longer than this (ClickHouse
+# refusing inserts while it still answers queries) would leave its ids unjudged. Bounds the
+# ProduceID check's round to a few minutes of ids at any load and after any time.
+INGESTION_MARGIN_S = 300
 
 
 def check_params(
-    rule_id: str,
+    check: Check,
     now: float,
     lookback_s: float,
     overrides: Mapping[str, Mapping[str, float]],
@@ -36,20 +42,27 @@ def check_params(
 ) -> dict[str, Any]:
     """A check's parameters at ``now``. ``previous``: when the last round ran (None: no round
     before, every arrival is judged); a check that reads arrivals then reads only what arrived
-    since that round, less its grace period (if any) and an hour for clock skew."""
-    rule = BY_ID[rule_id]
-    params: dict[str, Any] = dict(rule.values(overrides.get(rule_id)))
-    # Only completed hours are judged, so an hour's share does not flap while it fills.
-    until = int(now // HOUR * HOUR) if rule_id == "ART12-LABELING" else int(now)
-    arrived_since = 0
+    since that round, less its grace period (if any) and an hour for clock skew, or what the
+    event store took in since that round, less INGESTION_MARGIN_S."""
+    rule = BY_ID[check.rule_id]
+    params: dict[str, Any] = dict(rule.values(overrides.get(check.rule_id)))
+    until = int(now // HOUR * HOUR) if check.whole_hours else int(now)
+    arrived_since = ingested_since = 0
     if previous is not None:
         grace = float(params.get("grace_hours", 0))
         arrived_since = max(0, int(previous - grace * HOUR - HOUR))
+        ingested_since = max(0, int(previous - INGESTION_MARGIN_S))
     # Nothing before the rule's norm took effect is judged.
     in_force = int(rule.in_force_s)
     since = max(int(now - lookback_s), in_force)
     params.update(
-        {"since": since, "until": until, "arrived_since": arrived_since, "in_force": in_force}
+        {
+            "since": since,
+            "until": until,
+            "arrived_since": arrived_since,
+            "ingested_since": ingested_since,
+            "in_force": in_force,
+        }
     )
     return params
 
@@ -120,7 +133,7 @@ def run_checks(
 ) -> list[pb.cases_pb2.Alert]:
     alerts = []
     for check in CHECKS:
-        params = check_params(check.rule_id, now, lookback_s, overrides or {}, previous)
+        params = check_params(check, now, lookback_s, overrides or {}, previous)
         rows = executor.execute(check.sql, params)
         if check.post is not None:
             rows = check.post(rows, params, now, calendar or WorkingCalendar())

@@ -5,8 +5,9 @@ ClickHouse 18.16 and modern ClickHouse run. ``processors.monitor`` turns rows in
 The queries read the summaries the inserts into ``events`` keep (migration 0015), never the
 event store itself, so a round costs the same after an hour or a year of events: filings and
 served models per service, labeling per hour, minor-mode minutes per user and day (within the
-lookback ``since``), unfiled offshore observations, and the citations and complaint updates that
-arrived since ``arrived_since`` (the monitor passes the last round's reach; 0 judges them all)."""
+lookback ``since``), unfiled offshore observations, the citations and complaint updates that
+arrived since ``arrived_since``, and the ProduceIDs the event store took in since
+``ingested_since`` (the monitor passes the last round's reach; 0 judges them all)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ class Check:
     sql: str
     # What SQL cannot say (working days): candidate rows -> violation rows. Pure.
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
+    # Judged only up to the last completed hour (``until``), so a share does not flap while its
+    # hour fills; the others judge up to the round's instant.
+    whole_hours: bool = False
 
 
 # What a correctly labeled generation looks like (Art. 12): shared by the check (migration 0022),
@@ -144,6 +148,7 @@ ANY LEFT JOIN
 WHERE labeled - misnamed < total * %(min_labeled_share)s
 ORDER BY provider_id, service_id, subject
 """,
+    whole_hours=True,
 )
 
 
@@ -476,7 +481,8 @@ ORDER BY provider_id, service_id, subject
 )
 
 # One alert per ProduceID that names more than one output of a provider (GB 45438-2025: an id
-# unique to the provider), found among the ids that arrived since the last round (migration 0025).
+# unique to the provider), found among the ids the event store took in since the last round
+# (migrations 0025, 0026).
 DUPLICATE_PRODUCE_ID = Check(
     "ART12-LABELING",
     """
@@ -491,8 +497,8 @@ FROM
     FROM produce_ids
     WHERE (provider_id, produce_id) IN
     (
-        SELECT provider_id, produce_id FROM produce_id_arrivals
-        WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
+        SELECT provider_id, produce_id FROM produce_id_ingestions
+        WHERE ingested_minute >= toStartOfMinute(toDateTime(%(ingested_since)s))
     )
       AND occurred_at >= toDateTime(%(in_force)s) AND occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, produce_id

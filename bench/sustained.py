@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 
@@ -292,6 +292,17 @@ async def drive(target: str, files: dict[str, Path], record: Record) -> None:
     await asyncio.gather(load(), probe())
 
 
+class Sample(NamedTuple):
+    """One second's reading: stored rows, the rules' lag (records), each process's (CPU seconds,
+    RSS bytes), and the host's steal since boot (CPU seconds)."""
+
+    at: float
+    stored: int
+    lag: int
+    usage: dict[str, tuple[float, int]]
+    stolen_s: float
+
+
 class Pollers:
     """Threads, each with its own ClickHouse connection: the probe's stored events (every
     100 ms), the violator's alerts (every 200 ms), and once a second the events table's row
@@ -303,7 +314,7 @@ class Pollers:
         self.stop = threading.Event()
         self.visible: dict[str, float] = {}  # probe event id → when first queryable
         self.alerts: dict[str, float] = {}
-        self.samples: list[tuple[float, int, int, dict[str, tuple[float, int]], float]] = []
+        self.samples: list[Sample] = []
         self.labels = {
             os.getpid(): "load sender",
             up.proc.pid: "up (supervisor)",
@@ -357,9 +368,8 @@ class Pollers:
     def _sample(self, ex: ServerExecutor) -> None:
         count = int(ex.execute("SELECT count() FROM events")[0][0])
         lag = sum(rules_gauge(self.lag_urls, LAG).values())
-        self.samples.append(
-            (time.time(), count, lag, usage_by_process(os.getpid(), self.labels), _stolen_s())
-        )
+        usage = usage_by_process(os.getpid(), self.labels)
+        self.samples.append(Sample(time.time(), count, lag, usage, _stolen_s()))
 
 
 def _stolen_s() -> float:
@@ -370,8 +380,13 @@ def _stolen_s() -> float:
     return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
-def _at_or_after(samples: list[Any], t: float) -> Any:
-    times = [s[0] for s in samples]
+def _per_s(change: float, span: float, digits: int | None) -> float | None:
+    """A change over ``span`` seconds, per second (None over no time)."""
+    return round(change / span, digits) if span > 0 else None
+
+
+def _at_or_after(samples: list[Sample], t: float) -> Sample:
+    times = [s.at for s in samples]
     return samples[min(bisect.bisect_left(times, t), len(samples) - 1)]
 
 
@@ -407,23 +422,22 @@ def per_minute(
     for m in range(int(seconds // 60)):
         a = _at_or_after(pollers.samples, start + 60 * m)
         b = _at_or_after(pollers.samples, start + 60 * (m + 1))
-        in_minute = [s for s in pollers.samples if a[0] <= s[0] <= b[0]]
+        in_minute = [s for s in pollers.samples if a.at <= s.at <= b.at]
+        span = b.at - a.at  # 0 when the samples ended before the minute
         out.append(
             {
                 "minute": m + 1,
-                "stored_per_s": round((b[1] - a[1]) / (b[0] - a[0])) if b[0] > a[0] else None,
-                "rules_lag_records_max": max(s[2] for s in in_minute),
-                "rules_lag_records_end": b[2],
+                "stored_per_s": _per_s(b.stored - a.stored, span, None),
+                "rules_lag_records_max": max(s.lag for s in in_minute),
+                "rules_lag_records_end": b.lag,
                 "freshness": quantiles(freshness.get(m, [])),
                 "violation_to_alert": quantiles(alerts.get(m, [])),
-                "host_steal_cores": round((b[4] - a[4]) / (b[0] - a[0]), 3)
-                if b[0] > a[0]
-                else None,
-                "rss_mb": {k: round(v[1] / 2**20) for k, v in sorted(b[3].items())},
+                "host_steal_cores": _per_s(b.stolen_s - a.stolen_s, span, 3),
+                "rss_mb": {k: round(v[1] / 2**20) for k, v in sorted(b.usage.items())},
                 "cpu_cores": {
-                    k: round((v[0] - a[3].get(k, (0.0, 0))[0]) / (b[0] - a[0]), 3)
-                    for k, v in sorted(b[3].items())
-                    if b[0] > a[0]
+                    k: _per_s(v[0] - a.usage.get(k, (0.0, 0))[0], span, 3)
+                    for k, v in sorted(b.usage.items())
+                    if span > 0
                 },
             }
         )

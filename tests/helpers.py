@@ -27,6 +27,24 @@ def generation(
     return ev
 
 
+def labeled_file(
+    event_id: str,
+    produce_id: str,
+    now: float | None = None,
+    service: str = "svc-chat",
+    modality: int = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE,
+) -> pb.event_pb2.Event:
+    """A generated file labeled as Art. 12 asks: the explicit label, and the implicit one of
+    GB 45438-2025 saying "generated", naming acme-ai and carrying ``produce_id``."""
+    ev = generation(event_id, now=now, service=service)
+    g = ev.generation
+    g.output_type = modality
+    g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
+    g.implicit_label.content_producer = "acme-ai"
+    g.implicit_label.produce_id = produce_id
+    return ev
+
+
 def chained(prefix: str, n: int, service: str = "svc-chat") -> list[pb.event_pb2.Event]:
     chain = Chain(service)
     return [chain.seal(generation(f"{prefix}-{i}", service=service)) for i in range(n)]

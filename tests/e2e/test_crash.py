@@ -31,6 +31,18 @@ def _stored(up: RunningUp) -> int:
         ex.close()
 
 
+def _metrics_showing(url: str, text: str, timeout_s: float) -> str:
+    """The metrics page at ``url`` once it shows ``text`` (the last one read at the timeout)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page = urllib.request.urlopen(url, timeout=10).read().decode()  # noqa: S310
+        if text in page or time.monotonic() > deadline:
+            return page
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[RunningUp]:
     registry = ProviderRegistry(
@@ -138,13 +150,7 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: P
     assert 'jianguan_ingest_event_age_seconds_count{path="kafka"} 1.0' in processors
     # counted once the insert returned, a moment after its rows became visible: wait for it
     written = 'jianguan_store_rows_written_total{table="events"}'
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        store = urllib.request.urlopen(urls["store"], timeout=10).read().decode()  # noqa: S310
-        if written in store:
-            break
-        time.sleep(0.2)
-    assert written in store
+    assert written in _metrics_showing(urls["store"], written, 30)
     gateway = urllib.request.urlopen(urls["gateway"], timeout=10).read().decode()  # noqa: S310
     assert "jianguan_gateway_auth_failures_total" in gateway
     # The rules read the provider's partition of the log to its end: position and lag shown.
@@ -153,12 +159,7 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: P
 
     label = f'{{partition="{partition_of("crash-ai", topics.PARTITIONS)}"}}'
     caught_up = f"jianguan_rules_events_lag_records{label} 0.0"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        processors = urllib.request.urlopen(urls["processors"], timeout=10).read().decode()  # noqa: S310
-        if caught_up in processors:
-            break
-        time.sleep(0.5)
+    processors = _metrics_showing(urls["processors"], caught_up, 60)
     assert caught_up in processors
     position = re.search(rf"jianguan_rules_events_position{re.escape(label)} (\S+)", processors)
     assert position is not None

@@ -19,7 +19,7 @@ from jianguan.store.migrate import Migration, MigrationError, bundled, migrate
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.writer import BatchWriter
-from tests.helpers import chained, generation
+from tests.helpers import chained, generation, labeled_file
 
 
 def _rows(n: int) -> ColumnBatch:
@@ -210,14 +210,8 @@ class StoreContract:
         two_hours_ago = time.time() - 2 * 3600
         events = []
         for i in range(10):  # 10 images, one without a valid implicit label
-            ev = generation(f"img-{i}", now=two_hours_ago, service="svc-img")
-            g = ev.generation
-            g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
-            g.explicit_label = True
-            g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
-            g.implicit_label.content_producer = "acme-ai"
-            g.implicit_label.produce_id = "000000" if i == 3 else f"pid-{i:06d}"
-            events.append(ev)
+            produce_id = "000000" if i == 3 else f"pid-{i:06d}"
+            events.append(labeled_file(f"img-{i}", produce_id, two_hours_ago, "svc-img"))
         reg = generation("reg", now=two_hours_ago, service="svc-img")
         f = reg.service_filing
         f.kind, f.status = (
@@ -388,14 +382,11 @@ class StoreContract:
         }
         events = []
         for n, spoil in enumerate(breaks.values()):
-            ev = generation(f"out-{n}", now=time.time() - 3600, service="svc-vid")
-            g = ev.generation
-            g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_VIDEO
-            g.explicit_label = True
-            g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
-            g.implicit_label.content_producer = "acme-ai"
-            g.implicit_label.produce_id = f"pid-{n:06d}"
-            spoil(g)
+            ev = labeled_file(
+                f"out-{n}", f"pid-{n:06d}", time.time() - 3600, "svc-vid",
+                pb.bodies_pb2.OUTPUT_MODALITY_VIDEO,
+            )  # fmt: skip
+            spoil(ev.generation)
             events.append(ev)
         batch = ColumnBatch()
         batch.add_record(
@@ -496,15 +487,7 @@ class StoreContract:
             (now - 3600, now - 7200, "early"),
             (now - INGESTION_MARGIN_S + 60, now - 1, "recent"),
         ):
-            events = []
-            for i in range(2):
-                ev = generation(f"img-{tag}-{i}", now=occurred)
-                g = ev.generation
-                g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
-                g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
-                g.implicit_label.content_producer = "acme-ai"
-                g.implicit_label.produce_id = f"pid-{tag}-000"
-                events.append(ev)
+            events = [labeled_file(f"img-{tag}-{i}", f"pid-{tag}-000", occurred) for i in range(2)]
             batch = ColumnBatch()
             raw = pb.EventBatch(events=events).SerializeToString()
             batch.add_record(raw, RecordMeta("acme-ai", int(now), 0, 0), int(ingested))
@@ -591,14 +574,9 @@ class StoreContract:
         events = []
         for service, unlabeled in (("at-limit", 1), ("below", 2)):  # of 4 images each
             for i in range(4):
-                ev = generation(f"{service}-{i}", now=hour_ago, service=service)
-                g = ev.generation
-                g.output_type = pb.bodies_pb2.OUTPUT_MODALITY_IMAGE
-                g.explicit_label = True
-                if i >= unlabeled:
-                    g.implicit_label.label = pb.bodies_pb2.AIGC_LABEL_GENERATED
-                    g.implicit_label.content_producer = "acme-ai"
-                    g.implicit_label.produce_id = f"pid-{service}-{i:04d}"
+                ev = labeled_file(f"{service}-{i}", f"pid-{service}-{i:04d}", hour_ago, service)
+                if i < unlabeled:
+                    ev.generation.ClearField("implicit_label")
                 events.append(ev)
         batch = ColumnBatch()
         raw = pb.EventBatch(events=events).SerializeToString()

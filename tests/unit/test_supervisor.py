@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from jianguan.runtime import process
 from jianguan.runtime.process import free_port
+from jianguan.runtime.stack import Platform, StackConfig, StartError
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 
 
@@ -84,3 +86,40 @@ def test_free_ports_are_never_handed_out_twice(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(process.socket, "socket", _Socket)
     assert [free_port(), free_port()] == [101, 102]
+
+
+def test_a_reserved_port_is_never_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port the configuration gives one service (the gateway's) is not free for another."""
+    answers = iter([103, 104])
+
+    class _Socket:
+        def __init__(self, *args: object) -> None:
+            self.port = next(answers)
+
+        def __enter__(self) -> _Socket:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            pass
+
+        def bind(self, address: object) -> None:
+            pass
+
+        def getsockname(self) -> tuple[str, int]:
+            return "127.0.0.1", self.port
+
+    monkeypatch.setattr(process.socket, "socket", _Socket)
+    process.reserve(103, 0)
+    assert free_port() == 104
+
+
+def test_up_refuses_a_gateway_port_another_process_holds(tmp_path: Path) -> None:
+    """One line and no servers started when the configured gateway port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        config = StackConfig(tmp_path, tmp_path / "providers.toml", gateway_port=port)
+        with pytest.raises(StartError, match=f"gateway port 127.0.0.1:{port} is already in use"):
+            Platform(config).start()
+    assert list(tmp_path.iterdir()) == []  # no server was started

@@ -31,6 +31,13 @@ def free_port(host: str = "127.0.0.1") -> int:
             return port
 
 
+def reserve(*ports: int) -> None:
+    """Ports chosen by configuration, never to be handed out by free_port in this process (a
+    metrics server given the gateway's port would answer its readiness probe while the gateway
+    cannot bind)."""
+    _HANDED.update(p for p in ports if p)
+
+
 def port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.2)

@@ -23,7 +23,7 @@ from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.kafka_access import sync_access
 from jianguan.runtime.kafka_admin import ensure_topics
-from jianguan.runtime.process import free_port, port_open, wait_until
+from jianguan.runtime.process import free_port, port_open, reserve, wait_until
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
@@ -163,6 +163,18 @@ class Platform:
 
     def start(self, timeout: float = 60.0) -> None:
         cfg = self.config
+        for what, host, port in (
+            ("gateway", cfg.gateway_host, cfg.gateway_port),
+            ("console", cfg.console_host, cfg.console_port),
+        ):
+            if port and port_open(host, port):
+                raise StartError(f"the {what} port {host}:{port} is already in use")
+        workers = len(rules_workers(cfg))
+        reserve(cfg.gateway_port, cfg.console_port)
+        if cfg.metrics_port:
+            reserve(*range(cfg.metrics_port, cfg.metrics_port + 4 + workers))
+        if cfg.faust_web_port:
+            reserve(*range(cfg.faust_web_port, cfg.faust_web_port + 1 + workers))
         self.infra.start()
         try:
             with _step("the service processes"):

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.stores.rocksdb import RocksDBOptions
 from faust.types import TP
-from rocksdict import Options, Rdict
 
 from jianguan.processors.state import RuleState
 from jianguan.runtime.broker import KafkaCluster
@@ -101,27 +101,38 @@ def test_writes_reach_the_changelog_in_order_one_record_each(broker: KafkaCluste
 
 
 class _DiskStore:
-    """What RuleState uses of faust's RocksDB store: a real RocksDB database per partition
-    (rocksdict, as faust opens them), faust's iteration over them and its persisted offsets."""
+    """What RuleState uses of faust's RocksDB store: a real RocksDB database per partition,
+    opened by faust's own options (rocksdict), faust's iteration over them and its persisted
+    offsets."""
+
+    use_rocksdict = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.dbs: dict[int, Rdict] = {}
+        self.rocksdb_options = RocksDBOptions(use_rocksdict=True)
+        self._dbs: dict[int, Any] = {}
         self.persisted: dict[TP, int] = {}
 
-    def _db_for_partition(self, partition: int) -> Rdict:
-        if partition not in self.dbs:
-            options = Options(raw_mode=True)
-            options.create_if_missing(True)
-            self.dbs[partition] = Rdict(str(self.root / f"p{partition}.db"), options=options)
-        return self.dbs[partition]
+    def _db_for_partition(self, partition: int) -> Any:
+        if partition not in self._dbs:
+            path = self.root / f"p{partition}.db"
+            self._dbs[partition] = self.rocksdb_options.open(path)
+        return self._dbs[partition]
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
-        for p in sorted(self.dbs):
-            yield from self.dbs[p].items()
+        for p in sorted(self._dbs):
+            yield from self._dbs[p].items()
 
     def set_persisted_offset(self, tp: TP, offset: int) -> None:
         self.persisted[tp] = offset
+
+
+def _logged_bytes(db: Path) -> int:
+    return sum(f.stat().st_size for f in db.glob("*.log"))
+
+
+def _in_memory(db: Any) -> int:
+    return int(db.property_int_value("rocksdb.num-entries-active-mem-table"))
 
 
 def test_on_disk_each_partition_has_its_database_read_by_key_range(
@@ -144,6 +155,9 @@ def test_on_disk_each_partition_has_its_database_read_by_key_range(
         state["unit"] = b"one"
         state["received|p/s|0002|elsewhere"] = b""
         await state.flush()
+        # written without RocksDB's log, in memory until the clean shutdown flushes them
+        assert _logged_bytes(tmp_path / "p0.db") == 0
+        assert _in_memory(store._dbs[0]) == 4
         assert state["unit"] == b"one"
         state.partition = 0
         assert state["unit"] == b"zero"
@@ -155,6 +169,7 @@ def test_on_disk_each_partition_has_its_database_read_by_key_range(
 
     state, complete = asyncio.run(run())
     assert complete
+    assert [_in_memory(store._dbs[p]) for p in (0, 1)] == [0, 0]  # on disk before marked clean
     assert dict(state.items()) == {
         "received|p/s|0001|u1": b"", "received|p/s|0002|u2": b"",
         "received|p/s|0003|u3": b"", "unit": b"one",  # partition 1's, iterated last

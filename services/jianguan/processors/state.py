@@ -26,7 +26,10 @@ units the history holds), reads and writes go to the RocksDB database of the rec
 and ``keys_between`` reads a range of keys in order. That database outlives the process, and may
 be ahead of the changelog after a crash; ``processors.local_state`` keeps it only after a clean
 shutdown (``close`` then records how far the changelog holds it, so recovery reads only what
-other workers wrote since).
+other workers wrote since). Its writes skip RocksDB's write-ahead log (a quarter of the rules'
+time per write, measured): a database is kept only after a clean shutdown, and ``close`` flushes
+its memtables to disk before the shutdown is marked clean; a partition faust revokes is flushed
+when RocksDB closes it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from collections import deque
 from collections.abc import ItemsView, Iterator, MutableMapping
 from typing import Any
 
+import rocksdict
 from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
@@ -54,6 +58,7 @@ class RuleState(MutableMapping[str, bytes]):
 
     def __init__(self, table: Any, bootstrap: str) -> None:
         self._table = table
+        _unlogged(self._store)
         self._bootstrap = bootstrap
         self.partition = -1
         self._pending: dict[int, dict[bytes, bytes | None]] = {}
@@ -223,7 +228,26 @@ class RuleState(MutableMapping[str, bytes]):
             for partition, offset in sorted(self.written_to.items()):
                 # faust's recovery then starts after it (a no-op for a store in memory)
                 self._store.set_persisted_offset(TP(topic, partition), offset)
+            for db in getattr(self._store, "_dbs", {}).values():
+                db.flush()  # written without a log: on disk before the shutdown counts as clean
         return complete
+
+
+def _unlogged(store: Any) -> None:
+    """The store's RocksDB databases (rocksdict) opened to write without a write-ahead log."""
+    options = getattr(store, "rocksdb_options", None)
+    if options is None or not getattr(store, "use_rocksdict", False):
+        return  # a store in memory
+    opened = options.open
+
+    def open_unlogged(path: Any, *, read_only: bool = False) -> Any:
+        db = opened(path, read_only=read_only)
+        writes = rocksdict.WriteOptions()
+        writes.disable_wal = True  # type: ignore[assignment,method-assign]  # a property (the stub: a method)
+        db.set_write_options(writes)
+        return db
+
+    options.open = open_unlogged
 
 
 class _Items(ItemsView[str, bytes]):

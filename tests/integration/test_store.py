@@ -446,29 +446,62 @@ class StoreContract:
         assert list(alerts["ART14-ORPHAN-REFERENCE"].evidence) == ["rep-1"]
         assert alerts["ART15-ORPHAN-STATUS"].alert_id.endswith(":cmp-x")
 
-    def test_orphan_checks_read_the_arrivals_since_the_last_round(self, executor: Executor) -> None:
-        """A round after another reads only the citations that arrived since that round's grace
-        boundary (less an hour): one that arrived before was judged by an earlier round."""
+    def test_orphan_checks_read_what_became_judgeable_since_the_last_round(
+        self, executor: Executor
+    ) -> None:
+        """A round after another reads only the citations and complaint updates the event store
+        took in since that round, or whose grace ended since (less INGESTION_MARGIN_S each):
+        the rest was judged by an earlier round. The first round, or replay, judges them all;
+        none is judged within its grace. A complaint's alert counts all its updates."""
         from jianguan.processors.monitor import run_checks
 
         migrate(executor)
         now = time.time()
-        for received, tag in ((now - 2 * 86400, "early"), (now - 3600, "recent")):
-            report = generation(f"rep-{tag}", now=now - 3 * 86400)
+        day = 86400
+        for tag, occurred, ingested in (
+            ("early", now - 3 * day, now - 2 * day),  # judged long ago
+            ("late", now - 3 * day, now - 120),  # came in after its grace
+            ("maturing", now - day - 30, now - 20 * 3600),  # its grace ended 30 s ago
+            ("young", now - 3600, now - 1800),  # within its grace
+        ):
+            report = generation(f"rep-{tag}", now=occurred)
             report.incident_report.authority = "CAC"
             report.incident_report.related_event_ids.append(f"hit-{tag}")
+            update = generation(f"ack-{tag}", now=occurred)
+            c = update.complaint
+            c.complaint_id, c.status, c.channel, c.category = f"cmp-{tag}", 2, 1, 9
             batch = ColumnBatch()
-            raw = pb.EventBatch(events=[report]).SerializeToString()
-            batch.add_record(raw, RecordMeta("acme-ai", int(received), 0, 0), 0)
+            raw = pb.EventBatch(events=[report, update]).SerializeToString()
+            batch.add_record(raw, RecordMeta("acme-ai", int(ingested), 0, 0), int(ingested))
             BatchWriter(executor).write(batch)
+        # an earlier update of the late complaint, judged long ago, is still counted
+        earlier = generation("ack-late-0", now=now - 4 * day)
+        c = earlier.complaint
+        c.complaint_id, c.status, c.channel, c.category = "cmp-late", 3, 1, 9
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=[earlier]).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", int(now - 2 * day), 0, 0), int(now - 2 * day))
+        BatchWriter(executor).write(batch)
 
-        def orphans(previous: float | None) -> list[str]:
-            found = run_checks(executor, now, previous=previous)
-            ids = [a.alert_id for a in found if a.rule_id == "ART14-ORPHAN-REFERENCE"]
-            return sorted(i.rsplit(":", 1)[1] for i in ids)
+        def orphans(previous: float | None) -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for a in run_checks(executor, now, previous=previous):
+                if "ORPHAN" in a.rule_id:
+                    found.setdefault(a.rule_id, []).append(a.alert_id.rsplit(":", 1)[1])
+            return {rule: sorted(ids) for rule, ids in found.items()}
 
-        assert orphans(None) == ["hit-early", "hit-recent"]
-        assert orphans(now - 60) == ["hit-recent"]
+        assert orphans(None) == {
+            "ART14-ORPHAN-REFERENCE": ["hit-early", "hit-late", "hit-maturing"],
+            "ART15-ORPHAN-STATUS": ["cmp-early", "cmp-late", "cmp-maturing"],
+        }
+        assert orphans(now - 60) == {
+            "ART14-ORPHAN-REFERENCE": ["hit-late", "hit-maturing"],
+            "ART15-ORPHAN-STATUS": ["cmp-late", "cmp-maturing"],
+        }
+        found = run_checks(executor, now, previous=now - 60)
+        late = next(a for a in found if a.alert_id.endswith("cmp-late"))
+        assert "has 2 status updates" in late.summary
+        assert list(late.evidence) == ["ack-late", "ack-late-0"]
 
     def test_the_produce_id_check_reads_what_came_in_since_the_last_round(
         self, executor: Executor

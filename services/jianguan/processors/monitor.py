@@ -28,8 +28,9 @@ LOOKBACK_S = 7 * 86400  # how far back labeling and minor-mode use are judged
 # What a round reads again of the rows the event store took in before the last round: a row's
 # ingested_at is stamped when the store reads its record and it becomes visible once the insert
 # is accepted, normally seconds later; an insert retried for longer than this (ClickHouse
-# refusing inserts while it still answers queries) would leave its ids unjudged. Bounds the
-# ProduceID check's round to a few minutes of ids at any load and after any time.
+# refusing inserts while it still answers queries) would leave its rows unjudged. Bounds the
+# rounds of the ProduceID and orphan checks to a few minutes of rows at any load and after any
+# time.
 INGESTION_MARGIN_S = 300
 
 
@@ -41,17 +42,18 @@ def check_params(
     previous: float | None = None,
 ) -> dict[str, Any]:
     """A check's parameters at ``now``. ``previous``: when the last round ran (None: no round
-    before, every arrival is judged); a check that reads arrivals then reads only what arrived
-    since that round, less its grace period (if any) and an hour for clock skew, or what the
-    event store took in since that round, less INGESTION_MARGIN_S."""
+    before, everything is judged); a check that reads what became judgeable since then reads
+    what the event store took in since that round and what matured (its grace ended) since,
+    each less INGESTION_MARGIN_S."""
     rule = BY_ID[check.rule_id]
     params: dict[str, Any] = dict(rule.values(overrides.get(check.rule_id)))
     until = int(now // HOUR * HOUR) if check.whole_hours else int(now)
-    arrived_since = ingested_since = 0
+    ingested_since = matured_since = 0
     if previous is not None:
-        grace = float(params.get("grace_hours", 0))
-        arrived_since = max(0, int(previous - grace * HOUR - HOUR))
         ingested_since = max(0, int(previous - INGESTION_MARGIN_S))
+        # rows whose grace ended since: they occurred that much before
+        grace = float(params.get("grace_hours", 0))
+        matured_since = max(0, int(ingested_since - grace * HOUR))
     # Nothing before the rule's norm took effect is judged.
     in_force = int(rule.in_force_s)
     since = max(int(now - lookback_s), in_force)
@@ -59,8 +61,8 @@ def check_params(
         {
             "since": since,
             "until": until,
-            "arrived_since": arrived_since,
             "ingested_since": ingested_since,
+            "matured_since": matured_since,
             "in_force": in_force,
         }
     )

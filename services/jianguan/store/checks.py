@@ -5,9 +5,10 @@ ClickHouse 18.16 and modern ClickHouse run. ``processors.monitor`` turns rows in
 The queries read the summaries the inserts into ``events`` keep (migration 0015), never the
 event store itself, so a round costs the same after an hour or a year of events: filings and
 served models per service, labeling per hour, minor-mode minutes per user and day (within the
-lookback ``since``), unfiled offshore observations, the citations and complaint updates that
-arrived since ``arrived_since``, and the ProduceIDs the event store took in since
-``ingested_since`` (the monitor passes the last round's reach; 0 judges them all)."""
+lookback ``since``), unfiled offshore observations, the citations and complaint updates the
+event store took in since ``ingested_since`` or whose grace ended since ``matured_since``, and
+the ProduceIDs it took in since ``ingested_since`` (the monitor passes the last round's reach; 0
+judges them all)."""
 
 from __future__ import annotations
 
@@ -508,53 +509,65 @@ ORDER BY provider_id, subject
 """,
 )
 
+
+# Rows whose grace has ended, among those that became judgeable since the last round: taken in by
+# the event store since ``ingested_since``, or occurred since ``matured_since`` (the last round's
+# reach less the grace: their grace ended since). ``prefix``: the pair of indexes of migration
+# 0027 (``citation``, ``complaint_update``).
+def _judgeable(prefix: str, columns: str) -> str:
+    matured = "occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600"
+    return f"""
+        SELECT {columns} FROM {prefix}_ingestions
+        WHERE ingested_minute >= toStartOfMinute(toDateTime(%(ingested_since)s)) AND {matured}
+        UNION ALL
+        SELECT {columns} FROM {prefix}_occurrences
+        WHERE occurred_at >= toDateTime(%(matured_since)s) AND {matured}
+    """
+
+
 ORPHAN_REFERENCE = Check(
     "ART14-ORPHAN-REFERENCE",
-    """
+    f"""
 SELECT provider_id, service_id, ref AS subject, 1 AS magnitude,
        concat(toString(kind), ' event ', event_id, ' cites ', ref,
               ', which the provider never reported') AS summary,
        [event_id] AS evidence
-FROM citations FINAL
-WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
-  AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
-  AND (provider_id, ref) NOT IN
-  (
-      SELECT provider_id, event_id FROM citable_ids
-      WHERE (provider_id, event_id) IN
-      (
-          SELECT provider_id, ref FROM citations
-          WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
-      )
-  )
-ORDER BY provider_id, service_id, subject
+FROM
+(
+    SELECT provider_id, service_id, event_id, kind, ref
+    FROM ({_judgeable("citation", "provider_id, service_id, event_id, kind, ref")})
+    GROUP BY provider_id, service_id, event_id, kind, ref
+)
+WHERE (provider_id, ref) NOT IN
+(
+    SELECT provider_id, event_id FROM citable_ids
+    WHERE (provider_id, event_id) IN ({_judgeable("citation", "provider_id, ref")})
+)
+ORDER BY provider_id, service_id, subject, event_id
 """,
 )
 
+# One alert per complaint with status updates and no receipt, counting every update it has.
 ORPHAN_COMPLAINT = Check(
     "ART15-ORPHAN-STATUS",
-    """
+    f"""
 SELECT provider_id, service_id, subject, updates AS magnitude,
        concat('complaint ', subject, ' has ', toString(updates),
               ' status updates but was never reported received') AS summary,
-       arraySort(sampled) AS evidence
+       sampled AS evidence
 FROM
 (
-    SELECT provider_id, any(service_id) AS service_id, subject, count() AS updates,
-           arraySlice(arraySort(groupArray(event_id)), 1, 10) AS sampled
-    FROM complaint_updates FINAL
-    WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
+    SELECT provider_id, min(service_id) AS service_id, subject, uniqExact(event_id) AS updates,
+           arraySlice(arraySort(groupUniqArray(event_id)), 1, 10) AS sampled
+    FROM complaint_updates_by_subject
+    WHERE (provider_id, subject) IN ({_judgeable("complaint_update", "provider_id, subject")})
       AND occurred_at < toDateTime(%(until)s) - %(grace_hours)s * 3600
     GROUP BY provider_id, subject
 )
 WHERE (provider_id, subject) NOT IN
 (
     SELECT provider_id, subject FROM complaints_received
-    WHERE (provider_id, subject) IN
-    (
-        SELECT provider_id, subject FROM complaint_updates
-        WHERE received_hour >= toStartOfHour(toDateTime(%(arrived_since)s))
-    )
+    WHERE (provider_id, subject) IN ({_judgeable("complaint_update", "provider_id, subject")})
 )
 ORDER BY provider_id, subject
 """,

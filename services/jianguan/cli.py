@@ -281,6 +281,7 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
             settings.rule_overrides,
             settings.check_interval_seconds,
             settings.calendar,
+            settings.state_dir / "store-checks" / "produce-ids.db",
         )
         services = [LoopService("store-checks", checks), LoopService("inbound-validator", inbound)]
     start_http_server(settings.metrics_port, addr="127.0.0.1")

@@ -6,6 +6,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,37 @@ def _rows(n: int) -> ColumnBatch:
     raw = pb.EventBatch(batch_id="b", events=events).SerializeToString()
     batch.add_record(raw, RecordMeta("acme-ai", int(time.time()), 1, 42), int(time.time()))
     return batch
+
+
+def _labeled(
+    ex: Executor, event_id: str, produce_id: str, occurred: float, ingested: float
+) -> None:
+    """A labeled image with ``produce_id``, stored as the event store took it in at ``ingested``."""
+    batch = ColumnBatch()
+    raw = pb.EventBatch(events=[labeled_file(event_id, produce_id, occurred)])
+    batch.add_record(raw.SerializeToString(), RecordMeta("acme-ai", int(ingested), 0, 0),
+                     int(ingested))  # fmt: skip
+    BatchWriter(ex).write(batch)
+
+
+class _LedgerRounds:
+    """Rounds of the store checks; records the seconds each read of the ledger's rows asked for."""
+
+    def __init__(self, ex: Executor) -> None:
+        self.database = ex.database
+        self._ex = ex
+        self.read: list[tuple[int, ...]] = []
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        if "SELECT provider_id, produce_id, event_id" in sql and params:
+            self.read.append(tuple(params.get("seconds", ("settled past",))))
+        return self._ex.execute(sql, params)
+
+    def reused(self, feed: Any, at: float) -> list[str]:
+        from jianguan.processors.monitor import run_checks
+
+        found = run_checks(self, at, feed=feed)  # type: ignore[arg-type]
+        return sorted(a.alert_id.rsplit(":", 1)[1] for a in found if "ProduceID" in a.summary)
 
 
 class StoreContract:
@@ -503,36 +536,66 @@ class StoreContract:
         assert "has 2 status updates" in late.summary
         assert list(late.evidence) == ["ack-late", "ack-late-0"]
 
-    def test_the_produce_id_check_reads_what_came_in_since_the_last_round(
+    def test_the_produce_id_ledger_finds_a_reuse_reading_only_what_came_in(
         self, executor: Executor
     ) -> None:
-        """A ProduceID written into two images is one alert; a round after another reads only
-        the ids the event store took in since that round (less INGESTION_MARGIN_S): ids taken in
-        an hour before were judged by an earlier round, however recently the gateway received
-        them. The first round, or replay (no previous round), judges them all."""
-        from jianguan.processors.monitor import INGESTION_MARGIN_S, run_checks
+        """A ProduceID written into an image an hour ago and into another now is one alert,
+        found in the round the second comes in: the ledger keeps every id it was fed, and a
+        round reads again only the seconds whose rows changed. Replay (no feed kept) reads
+        everything and finds the same. A reuse stays pending until its alert is published."""
+        from jianguan.processors.monitor import INGESTION_MARGIN_S
+        from jianguan.processors.produce_id_feed import ProduceIdFeed
 
         migrate(executor)
         now = time.time()
-        # The recent ones occurred a second ago: a duplicate is judged in the round it comes in,
-        # not only once its hour is complete (as the labeled share is).
-        for ingested, occurred, tag in (
-            (now - 3600, now - 7200, "early"),
-            (now - INGESTION_MARGIN_S + 60, now - 1, "recent"),
-        ):
-            events = [labeled_file(f"img-{tag}-{i}", f"pid-{tag}-000", occurred) for i in range(2)]
-            batch = ColumnBatch()
-            raw = pb.EventBatch(events=events).SerializeToString()
-            batch.add_record(raw, RecordMeta("acme-ai", int(now), 0, 0), int(ingested))
-            BatchWriter(executor).write(batch)
+        rounds = _LedgerRounds(executor)
+        feed = ProduceIdFeed({}, INGESTION_MARGIN_S)
+        _labeled(executor, "img-early-0", "pid-early-000", now - 7200, now - 3600)
+        _labeled(executor, "img-once", "pid-once-000", now - 7200, now - 3600)
+        assert rounds.reused(feed, now - 60) == []  # one output each
+        assert rounds.read == [("settled past",)]  # a new ledger: fed everything first
+        _labeled(executor, "img-early-1", "pid-early-000", now - 1, now - 30)
+        assert rounds.reused(feed, now) == ["ProduceID pid-early-000"]
+        assert rounds.read[1] == (int(now - 30),)  # the new second alone
+        assert feed.pending() == {("acme-ai", "pid-early-000")}
+        feed.settle()  # published
+        assert feed.pending() == set()
+        assert rounds.reused(feed, now + 30) == []  # nothing new came in
+        assert len(rounds.read) == 2
+        assert rounds.reused(None, now) == ["ProduceID pid-early-000"]  # replay
 
-        def reused(previous: float | None) -> list[str]:
-            found = run_checks(executor, now, previous=previous)
-            ids = [a.alert_id for a in found if "ProduceID" in a.summary]
-            return sorted(i.rsplit(":", 1)[1] for i in ids)
+    def test_the_produce_id_ledger_on_disk_outlives_its_process(
+        self, executor: Executor, tmp_path: Path
+    ) -> None:
+        """Reopened, the ledger still knows the ids it was fed, how far, and the reuses whose
+        alerts were not published: a restart reads only the minutes since, less the margin."""
+        from rocksdict import Options, Rdict
 
-        assert reused(None) == ["ProduceID pid-early-000", "ProduceID pid-recent-000"]
-        assert reused(now - 60) == ["ProduceID pid-recent-000"]
+        from jianguan.processors.monitor import INGESTION_MARGIN_S
+        from jianguan.processors.produce_id_feed import ProduceIdFeed
+
+        def opened() -> Rdict:
+            options = Options(raw_mode=True)
+            options.create_if_missing(True)
+            return Rdict(str(tmp_path / "produce-ids.db"), options=options)
+
+        migrate(executor)
+        now = time.time()
+        rounds = _LedgerRounds(executor)
+        _labeled(executor, "img-0", "pid-kept-000", now - 7200, now - 3600)
+        db = opened()
+        assert rounds.reused(ProduceIdFeed(db, INGESTION_MARGIN_S), now - 60) == []
+        db.close()
+        _labeled(executor, "img-1", "pid-kept-000", now - 1, now - 30)
+        db = opened()
+        assert rounds.reused(ProduceIdFeed(db, INGESTION_MARGIN_S), now) == [
+            "ProduceID pid-kept-000"
+        ]
+        assert rounds.read[1] == (int(now - 30),)  # not the past again
+        db.close()  # before the alert was published
+        db = opened()
+        assert ProduceIdFeed(db, INGESTION_MARGIN_S).pending() == {("acme-ai", "pid-kept-000")}
+        db.close()
 
     def test_cancellation_check(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

@@ -13,12 +13,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import rocksdict
 
 from jianguan.contracts import pb, topics
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
 from jianguan.ingest.event_log import EventLogProducer
+from jianguan.processors.produce_id_feed import ProduceIdFeed
 from jianguan.store.checks import CHECKS, Check
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 
@@ -29,8 +33,8 @@ LOOKBACK_S = 7 * 86400  # how far back labeling and minor-mode use are judged
 # ingested_at is stamped when the store reads its record and it becomes visible once the insert
 # is accepted, normally seconds later; an insert retried for longer than this (ClickHouse
 # refusing inserts while it still answers queries) would leave its rows unjudged. Bounds the
-# rounds of the ProduceID and orphan checks to a few minutes of rows at any load and after any
-# time.
+# orphan checks' rounds to a few minutes of rows at any load and after any time; the ProduceID
+# ledger's feed counts the rows of these minutes and reads again only those that changed.
 INGESTION_MARGIN_S = 300
 
 
@@ -132,11 +136,23 @@ def run_checks(
     overrides: Mapping[str, Mapping[str, float]] | None = None,
     calendar: WorkingCalendar | None = None,
     previous: float | None = None,
+    feed: ProduceIdFeed | None = None,
 ) -> list[pb.cases_pb2.Alert]:
+    """Every check's alerts at ``now``. ``feed``: the ProduceID ledger's feed, kept from round to
+    round (None: a ledger of this call alone, fed with everything the event store holds, as
+    replay needs)."""
+    feed = feed or ProduceIdFeed({}, INGESTION_MARGIN_S)
     alerts = []
     for check in CHECKS:
         params = check_params(check, now, lookback_s, overrides or {}, previous)
+        if check.ledger:
+            reused = feed.round(executor, now, params["in_force"])
+            if not reused:
+                continue
+            params["reused"] = sorted(reused)
         rows = executor.execute(check.sql, params)
+        if check.ledger:
+            feed.found({(str(r[0]), str(r[2]).removeprefix("ProduceID ")) for r in rows})
         if check.post is not None:
             rows = check.post(rows, params, now, calendar or WorkingCalendar())
         alerts += alerts_from_rows(check, rows, params, now, calendar)
@@ -154,8 +170,13 @@ class StoreMonitor:
         overrides: Mapping[str, Mapping[str, float]] | None = None,
         interval_s: float = 30.0,
         calendar: WorkingCalendar | None = None,
+        ledger_path: Path | None = None,
     ) -> None:
         self._calendar = calendar
+        # The ProduceID ledger: on disk (RocksDB) when given a path, else in memory.
+        self._ledger_path = ledger_path
+        self._ledger: Any = None
+        self._feed = ProduceIdFeed({}, INGESTION_MARGIN_S)
         self._url = url
         self._overrides = overrides or {}
         self._interval_s = interval_s
@@ -168,6 +189,12 @@ class StoreMonitor:
         self._previous = time.time() - LOOKBACK_S
 
     async def start(self) -> None:
+        if self._ledger_path is not None:
+            self._ledger_path.parent.mkdir(parents=True, exist_ok=True)
+            options = rocksdict.Options(raw_mode=True)
+            options.create_if_missing(True)
+            self._ledger = rocksdict.Rdict(str(self._ledger_path), options=options)
+            self._feed = ProduceIdFeed(self._ledger, INGESTION_MARGIN_S)
         await self._producer.start()
 
     def request_stop(self) -> None:
@@ -186,6 +213,7 @@ class StoreMonitor:
                 overrides=self._overrides,
                 calendar=self._calendar,
                 previous=self._previous,
+                feed=self._feed,
             )
         finally:
             ex.close()
@@ -209,9 +237,13 @@ class StoreMonitor:
                             sent = False
                     if sent:  # else the next round reads the same arrivals again
                         self._previous = now
+                        self._feed.settle()
                 except Exception as exc:  # a failed round is retried next round
                     log.warning("store checks failed: %s", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._interval_s)
         finally:
             await self._producer.stop()
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None

@@ -6,9 +6,9 @@ The queries read the summaries the inserts into ``events`` keep (migration 0015)
 event store itself, so a round costs the same after an hour or a year of events: filings and
 served models per service, labeling per hour, minor-mode minutes per user and day (within the
 lookback ``since``), unfiled offshore observations, the citations and complaint updates the
-event store took in since ``ingested_since`` or whose grace ended since ``matured_since``, and
-the ProduceIDs it took in since ``ingested_since`` (the monitor passes the last round's reach; 0
-judges them all)."""
+event store took in since ``ingested_since`` or whose grace ended since ``matured_since`` (the
+monitor passes the last round's reach; 0 judges them all), and the ProduceIDs the ledger found
+reused (``reused``)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ class Check:
     # Judged only up to the last completed hour (``until``), so a share does not flap while its
     # hour fills; the others judge up to the round's instant.
     whole_hours: bool = False
+    # Judges only the ids the ProduceID ledger found reused this round (``reused``).
+    ledger: bool = False
 
 
 # What a correctly labeled generation looks like (Art. 12): shared by the check (migration 0022),
@@ -482,8 +484,8 @@ ORDER BY provider_id, service_id, subject
 )
 
 # One alert per ProduceID that names more than one output of a provider (GB 45438-2025: an id
-# unique to the provider), found among the ids the event store took in since the last round
-# (migrations 0025, 0026).
+# unique to the provider), among the ids the ProduceID ledger found reused (``reused``: a list of
+# (provider, id); processors.produce_id_feed): it counts every output of each.
 DUPLICATE_PRODUCE_ID = Check(
     "ART12-LABELING",
     """
@@ -498,15 +500,16 @@ FROM
     FROM produce_ids
     WHERE (provider_id, produce_id) IN
     (
-        SELECT provider_id, produce_id FROM produce_id_ingestions
-        WHERE ingested_minute >= toStartOfMinute(toDateTime(%(ingested_since)s))
+        SELECT tupleElement(pair, 1), tupleElement(pair, 2)
+        FROM (SELECT arrayJoin(%(reused)s) AS pair)
     )
-      AND occurred_at >= toDateTime(%(in_force)s) AND occurred_at < toDateTime(%(until)s)
+      AND occurred_at >= toDateTime(%(in_force)s)
     GROUP BY provider_id, produce_id
     HAVING outputs > 1
 )
 ORDER BY provider_id, subject
 """,
+    ledger=True,
 )
 
 

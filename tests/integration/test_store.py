@@ -36,15 +36,19 @@ def _rows(n: int) -> ColumnBatch:
     return batch
 
 
+def _taken_in(ex: Executor, events: list[pb.event_pb2.Event], ingested: float) -> None:
+    """``events`` of acme-ai, received and taken in by the event store at ``ingested``."""
+    batch = ColumnBatch()
+    raw = pb.EventBatch(events=events).SerializeToString()
+    batch.add_record(raw, RecordMeta("acme-ai", int(ingested), 0, 0), int(ingested))
+    BatchWriter(ex).write(batch)
+
+
 def _labeled(
     ex: Executor, event_id: str, produce_id: str, occurred: float, ingested: float
 ) -> None:
     """A labeled image with ``produce_id``, stored as the event store took it in at ``ingested``."""
-    batch = ColumnBatch()
-    raw = pb.EventBatch(events=[labeled_file(event_id, produce_id, occurred)])
-    batch.add_record(raw.SerializeToString(), RecordMeta("acme-ai", int(ingested), 0, 0),
-                     int(ingested))  # fmt: skip
-    BatchWriter(ex).write(batch)
+    _taken_in(ex, [labeled_file(event_id, produce_id, occurred)], ingested)
 
 
 class _LedgerRounds:
@@ -503,18 +507,12 @@ class StoreContract:
             update = generation(f"ack-{tag}", now=occurred)
             c = update.complaint
             c.complaint_id, c.status, c.channel, c.category = f"cmp-{tag}", 2, 1, 9
-            batch = ColumnBatch()
-            raw = pb.EventBatch(events=[report, update]).SerializeToString()
-            batch.add_record(raw, RecordMeta("acme-ai", int(ingested), 0, 0), int(ingested))
-            BatchWriter(executor).write(batch)
+            _taken_in(executor, [report, update], ingested)
         # an earlier update of the late complaint, judged long ago, is still counted
         earlier = generation("ack-late-0", now=now - 4 * day)
         c = earlier.complaint
         c.complaint_id, c.status, c.channel, c.category = "cmp-late", 3, 1, 9
-        batch = ColumnBatch()
-        raw = pb.EventBatch(events=[earlier]).SerializeToString()
-        batch.add_record(raw, RecordMeta("acme-ai", int(now - 2 * day), 0, 0), int(now - 2 * day))
-        BatchWriter(executor).write(batch)
+        _taken_in(executor, [earlier], now - 2 * day)
 
         def orphans(previous: float | None) -> dict[str, list[str]]:
             found: dict[str, list[str]] = {}
@@ -568,16 +566,12 @@ class StoreContract:
         self, executor: Executor, tmp_path: Path
     ) -> None:
         """Reopened, the ledger still knows the ids it was fed, how far, and the reuses whose
-        alerts were not published: a restart reads only the minutes since, less the margin."""
-        from rocksdict import Options, Rdict
-
+        alerts were not published: a restart reads only the seconds since, less the margin."""
         from jianguan.processors.monitor import INGESTION_MARGIN_S
-        from jianguan.processors.produce_id_feed import ProduceIdFeed
+        from jianguan.processors.produce_id_feed import ProduceIdFeed, open_ledger
 
-        def opened() -> Rdict:
-            options = Options(raw_mode=True)
-            options.create_if_missing(True)
-            return Rdict(str(tmp_path / "produce-ids.db"), options=options)
+        def opened() -> Any:
+            return open_ledger(tmp_path / "produce-ids.db")
 
         migrate(executor)
         now = time.time()

@@ -154,7 +154,7 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     """Migration 0022 (the latest to define them) keeps the labelled count and the reasons at
     insert time with copies of LABEL_OK, the output types and UNLABELED_REASON (SQL cannot import
     them): every condition on labels in that file is this one. So do the summaries of the
-    labeled files by ContentProducer (0024) and of their ProduceIDs (0025, 0026, 0028)."""
+    labeled files by ContentProducer (0024) and of their ProduceIDs (0025, 0026)."""
     from jianguan.store.checks import (
         LABEL_OK,
         LABELED_FILES,
@@ -173,10 +173,9 @@ def test_the_labeling_summary_judges_with_the_checks_condition() -> None:
     produce_ids = _migration("0025_produce_ids.sql")  # every valid ProduceID of a file
     assert produce_ids.count("match(produce_id") == 2 * produce_ids.count(VALID_PRODUCE_ID) == 8
     assert produce_ids.count("output_type IN") == produce_ids.count(LABELED_FILES) == 4
-    for name in ("0026_produce_id_ingestions.sql", "0028_produce_id_intake.sql"):
-        ingested = _migration(name)  # by the minute they came in
-        assert ingested.count("match(produce_id") == 2 * ingested.count(VALID_PRODUCE_ID) == 4
-        assert ingested.count("output_type IN") == ingested.count(LABELED_FILES) == 2
+    ingested = _migration("0026_produce_id_intake.sql")  # by the second they came in
+    assert ingested.count("match(produce_id") == 2 * ingested.count(VALID_PRODUCE_ID) == 4
+    assert ingested.count("output_type IN") == ingested.count(LABELED_FILES) == 2
 
 
 def test_no_check_reads_the_event_store() -> None:

@@ -64,9 +64,9 @@ def test_a_child_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
         raise AssertionError("the child outlived the process that started it")
 
 
-def test_free_ports_are_never_handed_out_twice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kernel may answer two bind(0) calls with one port; services given both would clash."""
-    answers = iter([101, 101, 101, 102])  # below the ephemeral range: never handed out before
+def _bind_answers(monkeypatch: pytest.MonkeyPatch, ports: list[int]) -> None:
+    """Sockets whose bind(0) gets ``ports`` in turn."""
+    answers = iter(ports)
 
     class _Socket:
         def __init__(self, *args: object) -> None:
@@ -85,30 +85,17 @@ def test_free_ports_are_never_handed_out_twice(monkeypatch: pytest.MonkeyPatch) 
             return "127.0.0.1", self.port
 
     monkeypatch.setattr(process.socket, "socket", _Socket)
+
+
+def test_free_ports_are_never_handed_out_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel may answer two bind(0) calls with one port; services given both would clash."""
+    _bind_answers(monkeypatch, [101, 101, 101, 102])  # below the ephemeral range: new
     assert [free_port(), free_port()] == [101, 102]
 
 
 def test_a_reserved_port_is_never_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """A port the configuration gives one service (the gateway's) is not free for another."""
-    answers = iter([103, 104])
-
-    class _Socket:
-        def __init__(self, *args: object) -> None:
-            self.port = next(answers)
-
-        def __enter__(self) -> _Socket:
-            return self
-
-        def __exit__(self, *args: object) -> None:
-            pass
-
-        def bind(self, address: object) -> None:
-            pass
-
-        def getsockname(self) -> tuple[str, int]:
-            return "127.0.0.1", self.port
-
-    monkeypatch.setattr(process.socket, "socket", _Socket)
+    _bind_answers(monkeypatch, [103, 104])
     process.reserve(103, 0)
     assert free_port() == 104
 

@@ -28,6 +28,12 @@ def ledger_key(provider_id: str, produce_id: str) -> bytes:
     return f"{provider_id}{_SEP}{produce_id}".encode()
 
 
+def pair_of(key: bytes) -> tuple[str, str]:
+    """(provider id, ProduceID) of a ``ledger_key``."""
+    provider_id, _, produce_id = key.decode().partition(_SEP)
+    return provider_id, produce_id
+
+
 def take(
     ledger: MutableMapping[bytes, bytes], rows: Iterable[tuple[str, str, str]]
 ) -> set[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """Feeds the ProduceID ledger (``domain.produce_ids``) with what the event store took in, reading
-only the seconds of ``produce_id_intake`` (migration 0028) whose row count changed since the
+only the seconds of ``produce_id_intake`` (migration 0026) whose row count changed since the
 last round.
 
 A row becomes visible moments after its ``ingested_at``, so a round looks at the counts of the
@@ -18,8 +18,12 @@ not read again.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
 
-from jianguan.domain.produce_ids import take
+import rocksdict
+
+from jianguan.domain.produce_ids import ledger_key, pair_of, take
 from jianguan.store.executor import Executor
 
 # Sort apart from every id (a provider id starts with a letter).
@@ -31,6 +35,19 @@ _ROWS = (
     " WHERE ingested_at >= toDateTime(%(first)s) AND ingested_at < toDateTime(%(end)s)"
     " AND occurred_at >= toDateTime(%(in_force)s)"
 )
+
+
+def open_ledger(path: Path) -> rocksdict.Rdict:
+    """The ledger on disk (RocksDB): memtables of 16 MB (the default 64 MB ones added ~100 MB to
+    the processors' RSS within five minutes at 14,500 events/s), misses answered by a filter."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = rocksdict.Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.set_write_buffer_size(16 * 2**20)
+    table = rocksdict.BlockBasedOptions()
+    table.set_bloom_filter(10, False)
+    options.set_block_based_table_factory(table)
+    return rocksdict.Rdict(str(path), options=options)
 
 
 class ProduceIdFeed:
@@ -60,7 +77,8 @@ class ProduceIdFeed:
         }
         changed = sorted(s for s, n in counts.items() if self._counts.get(s) != n)
         for seconds in _slices(changed, counts):
-            rows = ex.execute(
+            reused |= self._take(
+                ex,
                 _ROWS + " AND toUInt32(ingested_at) IN %(seconds)s",
                 {
                     "first": seconds[0],
@@ -69,7 +87,6 @@ class ProduceIdFeed:
                     "in_force": int(in_force),
                 },
             )
-            reused |= take(self.ledger, ((str(p), str(i), str(e)) for p, i, e in rows))
         reused |= self.pending()
         if reused:
             self._hold(reused)
@@ -94,7 +111,8 @@ class ProduceIdFeed:
         }
         reused: set[tuple[str, str]] = set()
         for minutes in _slices(sorted(counts), counts):
-            rows = ex.execute(
+            reused |= self._take(
+                ex,
                 _ROWS,
                 {
                     "first": max(since, minutes[0]),
@@ -102,16 +120,16 @@ class ProduceIdFeed:
                     "in_force": in_force,
                 },
             )
-            reused |= take(self.ledger, ((str(p), str(i), str(e)) for p, i, e in rows))
         return reused
+
+    def _take(self, ex: Executor, sql: str, params: dict[str, Any]) -> set[tuple[str, str]]:
+        rows = ex.execute(sql, params)
+        return take(self.ledger, ((str(p), str(i), str(e)) for p, i, e in rows))
 
     def pending(self) -> set[tuple[str, str]]:
         """The ids found reused whose alerts were not settled yet."""
         held = self.ledger.get(PENDING)
-        if not held:
-            return set()
-        pairs = (line.split("\x00", 1) for line in held.decode().split("\n"))
-        return {(p, i) for p, i in pairs}
+        return {pair_of(key) for key in held.split(b"\n")} if held else set()
 
     def found(self, pairs: set[tuple[str, str]]) -> None:
         """These ids were judged reused on the event store this round."""
@@ -125,7 +143,7 @@ class ProduceIdFeed:
             self._found = set()
 
     def _hold(self, pairs: set[tuple[str, str]]) -> None:
-        self.ledger[PENDING] = "\n".join(f"{p}\x00{i}" for p, i in sorted(pairs)).encode()
+        self.ledger[PENDING] = b"\n".join(ledger_key(p, i) for p, i in sorted(pairs))
 
 
 def _slices(units: list[int], counts: dict[int, int]) -> list[list[int]]:

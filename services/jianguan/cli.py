@@ -152,11 +152,11 @@ def _sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
         DispositionBatch,
     )
 
-    def sink(topic: str, group: str, batch: Callable[[], Batch], **options: Any) -> StoreSink:
+    def sink(topic: str, batch: Callable[[], Batch], **options: Any) -> StoreSink:
         return StoreSink(
             settings.kafka or "",
             topics.topic_name(topic, settings.topic_namespace),
-            group,
+            topics.SINK_GROUPS[topic],
             lambda: BatchWriter(ServerExecutor(url)),
             batch,
             **options,
@@ -174,21 +174,15 @@ def _sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
         "event-store-sink": event_store_sink(
             settings.kafka or "",
             topics.topic_name(topics.EVENTS, settings.topic_namespace),
-            "jianguan-event-store",
+            topics.SINK_GROUPS[topics.EVENTS],
             url,
         ),
-        "outcome-sink": sink(
-            topics.OUTCOMES, "jianguan-ingest-outcomes", OutcomeBatch, max_wait_s=2.0
-        ),
-        "case-sink": sink(topics.CASES, "jianguan-cases", CaseFactBatch, **derived),
-        "alert-sink": sink(topics.ALERTS, "jianguan-alerts", AlertBatch, **derived),
-        "disposition-sink": sink(
-            topics.OFFSHORE_DISPOSITIONS, "jianguan-offshore-dispositions", DispositionBatch,
-            **by_authority,
-        ),
+        "outcome-sink": sink(topics.OUTCOMES, OutcomeBatch, max_wait_s=2.0),
+        "case-sink": sink(topics.CASES, CaseFactBatch, **derived),
+        "alert-sink": sink(topics.ALERTS, AlertBatch, **derived),
+        "disposition-sink": sink(topics.OFFSHORE_DISPOSITIONS, DispositionBatch, **by_authority),
         "authority-complaint-sink": sink(
-            topics.AUTHORITY_COMPLAINTS, "jianguan-authority-complaints", AuthorityComplaintBatch,
-            **by_authority,
+            topics.AUTHORITY_COMPLAINTS, AuthorityComplaintBatch, **by_authority
         ),
     }  # fmt: skip
 

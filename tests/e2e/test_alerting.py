@@ -30,10 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-webhook-secret-0123"
 CONSOLE = "https://console.example"
 RULE, ARTICLE = "ART15-NO-DEADLINE", "Art. 15"
-# Measured on the 2-core reference machine with 1 s scrape/evaluation and 1 s group_wait:
-# 5-9 s from the event accepted to the Alertmanager webhook (docs/alerting.md). The bound leaves
-# room for a loaded CI machine.
-BOUND_S = 45.0
+# How long to wait for an alert before calling it lost: a guard against hanging, not a latency
+# bound (alert latency is measured by bench/sustained.py, never asserted in a test).
+TIMEOUT_S = 180.0
 
 
 def _metrics_port(up: RunningUp, name: str) -> int:
@@ -101,11 +100,11 @@ def _prometheus(tmp: Path, up: RunningUp, am_port: int) -> tuple[Child, int]:
     return prom, port
 
 
-def _first(hook: Hook, path: str, match: Any, deadline: float) -> tuple[Any, float]:
+def _first(hook: Hook, path: str, match: Any, deadline: float) -> Any:
     while time.monotonic() < deadline:
-        for p, headers, body, at in list(hook.requests):
+        for p, headers, body, _ in list(hook.requests):
             if p == path and match(json.loads(body), headers, body):
-                return json.loads(body), at
+                return json.loads(body)
         time.sleep(0.1)
     raise AssertionError(f"nothing on {path} in time; got {[r[0] for r in hook.requests]}")
 
@@ -144,9 +143,8 @@ def test_a_violation_reaches_a_webhook_through_alertmanager_and_the_dispatcher(
         am.stop()
 
 
-def _violate(up: RunningUp, provider: str, token: str) -> float:
-    """A service registered without publishing a complaint deadline: due at once (Art. 15).
-    Returns when the gateway accepted it."""
+def _violate(up: RunningUp, provider: str, token: str) -> None:
+    """A service registered without publishing a complaint deadline: due at once (Art. 15)."""
     registration = builders.service_filing(
         kind="registration", status="granted", service_name="Late Chat",
         complaint_channel_url=f"https://{provider}.example.cn/complaints",
@@ -158,13 +156,11 @@ def _violate(up: RunningUp, provider: str, token: str) -> float:
             return (await client.publish_batch([event])).accepted
 
     assert asyncio.run(send()) == 1
-    return time.time()
 
 
-def _arrivals(hook: Hook, provider: str, accepted_at: float) -> tuple[float, float]:
-    """Waits for the alert about ``provider`` on both paths; checks them; returns the latency
-    of each (dispatcher webhook, Prometheus → Alertmanager webhook)."""
-    deadline = time.monotonic() + BOUND_S
+def _arrivals(hook: Hook, provider: str) -> None:
+    """Waits for the alert about ``provider`` on both paths and checks them."""
+    deadline = time.monotonic() + TIMEOUT_S
 
     def from_prometheus(doc: Any, headers: Any, body: bytes) -> bool:
         return any(
@@ -183,7 +179,7 @@ def _arrivals(hook: Hook, provider: str, accepted_at: float) -> tuple[float, flo
             verify(SECRET.encode(), headers, body, time.time()) is not None
         )
 
-    am_doc, am_at = _first(hook, "/alerts", from_prometheus, deadline)
+    am_doc = _first(hook, "/alerts", from_prometheus, deadline)
     (alert,) = [
         a
         for a in am_doc["alerts"]
@@ -192,12 +188,12 @@ def _arrivals(hook: Hook, provider: str, accepted_at: float) -> tuple[float, flo
     assert (alert["labels"]["rule"], alert["labels"]["article"]) == (RULE, ARTICLE)
     assert alert["annotations"]["evidence"] == f"{CONSOLE}/alerts?provider={provider}&rule={RULE}"
 
-    hook_doc, hook_at = _first(hook, "/hook", signed, deadline)
+    hook_doc = _first(hook, "/hook", signed, deadline)
     (direct,) = hook_doc["alerts"]
     assert (direct["rule_id"], direct["article"]) == (RULE, ARTICLE)
     assert direct["evidence_url"].startswith(f"{CONSOLE}/cases/")
 
-    via_am, _ = _first(hook, "/alerts", from_dispatcher_via_am, deadline)
+    via_am = _first(hook, "/alerts", from_dispatcher_via_am, deadline)
     (relayed,) = [
         a
         for a in via_am["alerts"]
@@ -205,19 +201,12 @@ def _arrivals(hook: Hook, provider: str, accepted_at: float) -> tuple[float, flo
     ]
     assert relayed["labels"]["alert_id"] == direct["alert_id"]
     assert relayed["annotations"]["evidence"] == direct["evidence_url"]
-    return hook_at - accepted_at, am_at - accepted_at
 
 
 def _run(up: RunningUp, hook: Hook) -> None:
-    # The first violation also waits for the processors to start consuming.
-    cold = _arrivals(hook, "late-ai", _violate(up, "late-ai", "tok-late"))
-    warm = _arrivals(hook, "later-ai", _violate(up, "later-ai", "tok-later"))
-    # Measured latencies, for docs/alerting.md.
-    for name, (direct, via_prometheus) in (("first", cold), ("steady", warm)):
-        print(
-            f"\n{name} alert: dispatcher webhook {direct:.1f} s,"
-            f" Prometheus → Alertmanager webhook {via_prometheus:.1f} s"
-        )
+    for provider, token in (("late-ai", "tok-late"), ("later-ai", "tok-later")):
+        _violate(up, provider, token)
+        _arrivals(hook, provider)
     ex = ServerExecutor(up.writer_url)
     try:
         rows = ex.execute(

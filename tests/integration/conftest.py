@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
@@ -18,11 +19,13 @@ from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.kafka_admin import ensure_topics
+from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.sink import StoreSink, event_store_sink
 from jianguan.store.writer import BatchWriter
+from tests.helpers import generation
 
 T = TypeVar("T")
 TOKENS = {"acme-ai": "tok-acme", "beta-ai": "tok-beta", "gamma-ai": "tok-gamma"}
@@ -71,23 +74,43 @@ class Spine:
             ex.close()
 
     def stored(self, provider: str | None = None) -> int:
+        """Rows in the event store as written (never through ``FINAL``): a row stored twice
+        counts twice."""
         if provider is None:
-            return int(self.query("SELECT count() FROM events FINAL")[0][0])
+            return int(self.query("SELECT count() FROM events")[0][0])
         return int(
-            self.query(
-                "SELECT count() FROM events FINAL WHERE provider_id = %(p)s", {"p": provider}
-            )[0][0]
+            self.query("SELECT count() FROM events WHERE provider_id = %(p)s", {"p": provider})[0][
+                0
+            ]
         )
 
     def wait_stored(self, expected: int, timeout: float = 30.0) -> int:
-        import time
-
         deadline = time.monotonic() + timeout
         n = self.stored()
         while n < expected and time.monotonic() < deadline:
             time.sleep(0.1)
             n = self.stored()
         return n
+
+    def barrier(self, provider: str, timeout: float = 30.0) -> str:
+        """Sends a marker event as ``provider`` (through the gateway) and waits until it is
+        stored; returns its event id. A provider's events share one partition of the log, which
+        the sink writes in order, so whatever was accepted for that provider before the marker
+        is stored by then: what is absent after a barrier was never going to arrive."""
+        marker = f"barrier-{uuid.uuid4().hex[:12]}"
+        event = generation(marker, service=f"svc-{marker}")  # a chain of its own
+
+        async def send() -> int:
+            async with IngestClient(self.target, token=TOKENS[provider]) as client:
+                return (await client.publish_batch([event])).accepted
+
+        assert self.loop.run(send()) == 1
+        deadline = time.monotonic() + timeout
+        sql = "SELECT count() FROM events WHERE event_id = %(m)s"
+        while self.query(sql, {"m": marker}) == [(0,)]:
+            assert time.monotonic() < deadline, "the barrier was never stored"
+            time.sleep(0.1)
+        return marker
 
 
 def registry() -> ProviderRegistry:

@@ -79,7 +79,8 @@ def test_a_batch_via_kafka_lands_and_gets_feedback(spine: Spine, inbound: Inboun
     ack = _via_kafka(spine, inbound, "acme-ai", chained("k", 25))
     assert (ack.received, ack.accepted, list(ack.results)) == (25, 25, [])
     assert spine.wait_stored(25) == 25
-    assert spine.query("SELECT DISTINCT provider_id FROM events FINAL") == [("acme-ai",)]
+    per_provider = "SELECT provider_id, count(), uniqExact(event_id) FROM events GROUP BY 1"
+    assert spine.query(per_provider) == [("acme-ai", 25, 25)]
 
 
 def test_invalid_items_get_reasons_on_the_feedback_topic(spine: Spine, inbound: Inbound) -> None:
@@ -137,7 +138,8 @@ def test_garbage_is_answered_under_the_records_key(spine: Spine, inbound: Inboun
     assert ack.batch_id == "garbage-1"
     assert [r.status for r in ack.results] == [pb.ingest_pb2.ITEM_STATUS_INVALID]
     assert "malformed from byte 0" in ack.results[0].reason
-    assert spine.stored() == 0
+    marker = spine.barrier("acme-ai")
+    assert spine.query("SELECT event_id FROM events") == [(marker,)]
 
 
 def test_a_batch_naming_another_provider_is_rejected(spine: Spine, inbound: Inbound) -> None:
@@ -148,8 +150,9 @@ def test_a_batch_naming_another_provider_is_rejected(spine: Spine, inbound: Inbo
     assert ack.accepted == 0
     assert {r.status for r in ack.results} == {pb.ingest_pb2.ITEM_STATUS_FORBIDDEN}
     assert all("acme-ai" in r.reason for r in ack.results)
-    spine.loop.run(asyncio.sleep(1.0))
-    assert spine.stored() == 0
+    for provider in ("acme-ai", "beta-ai"):  # neither the sender's nor the named provider's
+        spine.barrier(provider)
+    assert spine.query("SELECT count() FROM events WHERE event_id LIKE 'spoof-%'") == [(0,)]
 
 
 def test_outcomes_of_both_paths_are_recorded_for_report_cards(

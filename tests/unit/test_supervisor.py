@@ -19,18 +19,24 @@ from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 
 
 def test_a_crash_loop_backs_off_and_stop_all_ends_everything(tmp_path: Path) -> None:
-    sup = Supervisor(tmp_path)
+    now = [1000.0]
+    sup = Supervisor(tmp_path, clock=lambda: now[0])
     spec = ServiceSpec("dies", ["--version-does-not-exist"], {})
     first = sup.start(spec)
-    deadline = time.monotonic() + 10
-    while first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert first.poll() is not None
+    process.wait_until(lambda: first.poll() is not None, 60, "the child exits")  # at once
     assert sup.check() == []  # noticed: waits its backoff first
-    time.sleep(0.6)
+    now[0] += 0.49
+    assert sup.check() == []
+    now[0] += 0.01
     assert sup.check() == ["dies"]
     assert sup.running["dies"].restarts == 1
     assert sup.running["dies"].backoff == 1.0
+    second = sup.running["dies"].child
+    process.wait_until(lambda: second.poll() is not None, 60, "the restarted child exits")
+    assert sup.check() == []  # the second crash waits twice as long
+    now[0] += 1.0
+    assert sup.check() == ["dies"]
+    assert sup.running["dies"].backoff == 2.0
     sup.stop_all()
     assert sup.running == {}
 

@@ -70,6 +70,18 @@ RULE_STATE_TABLE = "rule-units-v3"
 COMPACTED = {"cleanup.policy": "compact", "segment.bytes": str(64 * 2**20)}
 
 
+# The consumer group of each store sink, by the topic it reads (one home: the sinks join them,
+# tests and tools read their committed offsets).
+SINK_GROUPS = {
+    EVENTS: "jianguan-event-store",
+    OUTCOMES: "jianguan-ingest-outcomes",
+    CASES: "jianguan-cases",
+    ALERTS: "jianguan-alerts",
+    OFFSHORE_DISPOSITIONS: "jianguan-offshore-dispositions",
+    AUTHORITY_COMPLAINTS: "jianguan-authority-complaints",
+}
+
+
 def processors_app_id(namespace: str = "") -> str:
     return topic_name(PROCESSORS_APP_ID, namespace)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,11 +41,12 @@ class _Running:
 class Supervisor:
     log_dir: Path
     running: dict[str, _Running] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic  # seconds; backoffs and run lengths
 
     def start(self, spec: ServiceSpec) -> Child:
         child = Child(spec.name, spec.argv, self.log_dir / f"{spec.name}.log", env=spec.env)
         previous = self.running.get(spec.name)
-        entry = _Running(spec, child, time.monotonic())
+        entry = _Running(spec, child, self.clock())
         if previous is not None:
             entry.restarts, entry.backoff = previous.restarts + 1, previous.backoff
         self.running[spec.name] = entry
@@ -60,7 +62,7 @@ class Supervisor:
         (up to 30 s) so a crash loop does not spin.
         """
         restarted = []
-        now = time.monotonic()
+        now = self.clock()
         for name, entry in list(self.running.items()):
             code = entry.child.poll()
             if code is None:

@@ -72,7 +72,7 @@ def _service_pid(root: int, name: str) -> int | None:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == root and b"jianguan.cli" in argv and name.encode() in argv:
+        if ppid == root and f"jianguan.{name}".encode() in argv:
             return int(entry.name)
     return None
 

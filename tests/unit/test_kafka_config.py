@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from kafka.admin import ACLOperation, ACLResourcePatternType, ResourceType
 
-from jianguan.cli_kafka import tool_argv
+from jianguan.cli.kafka_tools import tool_argv
 from jianguan.contracts import topics
 from jianguan.ingest.registry import Provider
 from jianguan.runtime.broker import NodePorts, new_cluster_id, node_properties
@@ -73,7 +73,7 @@ def test_a_provider_gets_exactly_its_topics_and_groups() -> None:
 
 
 def test_tools_get_the_bootstrap_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("jianguan.cli_kafka.tool_command", lambda tool, args: [tool, *args])
+    monkeypatch.setattr("jianguan.cli.kafka_tools.tool_command", lambda tool, args: [tool, *args])
     assert tool_argv("topics", ["--list"], "127.0.0.1:1") == [
         "topics", "--bootstrap-server", "127.0.0.1:1", "--list"
     ]  # fmt: skip

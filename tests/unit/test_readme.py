@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.cli import _parser
+from jianguan.cli import parser as _parser
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 def test_a_crash_loop_backs_off_and_stop_all_ends_everything(tmp_path: Path) -> None:
     now = [1000.0]
     sup = Supervisor(tmp_path, clock=lambda: now[0])
-    spec = ServiceSpec("dies", ["--version-does-not-exist"], {})
+    spec = ServiceSpec("dies", "jianguan.no_such_service", {})
     first = sup.start(spec)
     process.wait_until(lambda: first.poll() is not None, 60, "the child exits")  # at once
     assert sup.check() == []  # noticed: waits its backoff first

@@ -206,7 +206,7 @@ class Platform:
         self.supervisor.start(
             ServiceSpec(
                 GATEWAY,
-                ["gateway"],
+                "jianguan.gateway",
                 {
                     **common,
                     "JIANGUAN_GATEWAY_HOST": cfg.gateway_host,
@@ -218,7 +218,7 @@ class Platform:
         self.supervisor.start(
             ServiceSpec(
                 PROCESSORS,
-                ["processors"],
+                "jianguan.processors",
                 {
                     **common,
                     "JIANGUAN_METRICS_PORT": str(self.metrics_ports[PROCESSORS]),
@@ -231,26 +231,27 @@ class Platform:
             self.supervisor.start(
                 ServiceSpec(
                     name,
-                    ["processors", "--rules-only"],
+                    "jianguan.processors",
                     {
                         **common,
                         "JIANGUAN_METRICS_PORT": str(self.metrics_ports[name]),
                         "JIANGUAN_FAUST_WEB_PORT": str(web),
                         "JIANGUAN_RULES_WORKER": name,
                     },
+                    ("--rules-only",),
                 )
             )
         self.supervisor.start(
             ServiceSpec(
                 STORE,
-                ["store"],
+                "jianguan.store",
                 {**common, "JIANGUAN_METRICS_PORT": str(self.metrics_ports[STORE])},
             )
         )
         self.supervisor.start(
             ServiceSpec(
                 ALERTING,
-                ["alerting"],
+                "jianguan.alerting",
                 {**common, "JIANGUAN_METRICS_PORT": str(self.metrics_ports[ALERTING])},
             )
         )
@@ -304,7 +305,7 @@ class Platform:
         self.supervisor.start(
             ServiceSpec(
                 CONSOLE,
-                ["console"],
+                "jianguan.console",
                 {
                     **mine,
                     "JIANGUAN_CONSOLE_CLICKHOUSE_URL": readonly.secret_url(),

@@ -16,15 +16,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ServiceSpec:
-    """A `jianguan <command>` child process and its environment."""
+    """A service process: ``python -m <module> <args>`` with its environment."""
 
     name: str
-    command: list[str]
+    module: str
     env: dict[str, str]
+    args: tuple[str, ...] = ()
 
     @property
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "jianguan.cli", *self.command]
+        return [sys.executable, "-m", self.module, *self.args]
 
 
 @dataclass

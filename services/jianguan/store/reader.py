@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from jianguan.contracts import pb
 from jianguan.contracts.chain import event_hash
 from jianguan.domain.chain import ChainLink
-from jianguan.store.executor import Executor, ServerExecutor
+from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 
 
 def recent_event_ids(executor: Executor, window_s: int, limit: int) -> list[tuple[str, str]]:
@@ -21,6 +22,20 @@ def recent_event_ids(executor: Executor, window_s: int, limit: int) -> list[tupl
         {"window": int(window_s), "limit": int(limit)},
     )
     return [(str(p), str(e)) for p, e in reversed(rows)]
+
+
+def recent_ids_loader(url: ClickHouseUrl) -> Callable[[], list[tuple[str, str]]]:
+    """Loads the ids of the last day's events (at most a million) from the store at ``url``:
+    what an ingest path's duplicate memory starts from (``ingest.warm_start``)."""
+
+    def load() -> list[tuple[str, str]]:
+        ex = ServerExecutor(url)
+        try:
+            return recent_event_ids(ex, window_s=86_400, limit=1_000_000)
+        finally:
+            ex.close()
+
+    return load
 
 
 def services(executor: Executor, provider_id: str | None = None) -> list[tuple[str, str]]:

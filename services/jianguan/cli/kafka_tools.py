@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from jianguan.cli_common import kafka_listeners
+from jianguan.cli.common import kafka_listeners
 from jianguan.runtime.kafka_dist import TOOLS, KafkaNotInstalled, tool_command
 from jianguan.settings import Settings
 

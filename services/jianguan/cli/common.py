@@ -57,13 +57,21 @@ def kafka_listeners(settings: Settings) -> tuple[str, str] | None:
     return running_embedded(settings.state_dir)
 
 
+def stack_args(sp: argparse.ArgumentParser) -> None:
+    """The options of the commands that start the platform (`up`, `demo`, `simulate`)."""
+    sp.add_argument(
+        "--kafka", help="use this Kafka bootstrap (HOST:PORT) instead of the embedded broker"
+    )
+    sp.add_argument(
+        "--clickhouse", help="use this ClickHouse (clickhouse://user:pass@host:port/db)"
+    )
+    sp.add_argument("--port", type=int, help="gateway port (0 = any free port)")
+
+
 def print_endpoints(platform: Platform) -> None:
     print("jianguan is up:", flush=True)
     for name, value in platform.endpoints.items():
         print(f"  {name:42} {value}", flush=True)
-
-
-# -- service processes ---------------------------------------------------------------------
 
 
 def load_registry(path: Path) -> ProviderRegistry:

@@ -11,11 +11,16 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jianguan.cli_common import load_registry, print_endpoints, save_registry, stack_config
+from jianguan.cli.common import (
+    load_registry,
+    print_endpoints,
+    save_registry,
+    stack_args,
+    stack_config,
+)
 from jianguan.ingest.registry import Provider, ProviderRegistry, new_token, token_digest
 from jianguan.runtime.signals import stop_on_signals
 from jianguan.runtime.stack import Platform
@@ -302,10 +307,7 @@ def _enroll(
     return 0
 
 
-def add_parsers(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-    stack_args: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="`up` plus realistic traffic from several providers")
     stack_args(demo)
     demo.add_argument("--rate", type=float, default=2000.0, help="events per second (demo)")

@@ -1,0 +1,5 @@
+"""`python -m jianguan.cli …`: the `jianguan` command."""
+
+from jianguan.cli.main import main
+
+raise SystemExit(main())

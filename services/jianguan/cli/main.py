@@ -1,0 +1,35 @@
+"""`jianguan …`: the command line. Each module of this package holds one group of commands
+(its ``add_parsers``); this one assembles them, sets up logging and reads the settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from jianguan.cli import demo, kafka_tools, platform, registry, rules, store
+from jianguan.runtime.entry import configure_logging, read_settings
+from jianguan.runtime.stack import StartError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jianguan", description="jianguan (监管): supervision of"
+                                " generative-AI services under the Interim Measures.")  # fmt: skip
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+    for group in (platform, demo, registry, rules, store, kafka_tools):
+        group.add_parsers(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging(args.verbose)
+    settings = read_settings()
+    if settings is None:
+        return 2
+    try:
+        result: int = args.fn(args, settings)
+    except StartError as exc:  # a server that is down or refuses us: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return result

@@ -1,0 +1,46 @@
+"""The console process (`python -m jianguan.console`, what `up` runs): the regulator console on
+JIANGUAN_CONSOLE_HOST:PORT, reading ClickHouse as JIANGUAN_CONSOLE_CLICKHOUSE_URL's user; runs
+until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from jianguan.console.access_log import AccessLog
+from jianguan.console.server import Console, serve
+from jianguan.runtime.signals import stop_on_signals
+from jianguan.settings import Settings
+from jianguan.store.executor import ClickHouseUrl
+
+
+def access_log_path(settings: Settings) -> Path:
+    return settings.state_dir / "console" / "evidence-access.log"
+
+
+def run(settings: Settings) -> int:
+    url_text = settings.console_clickhouse_url or settings.clickhouse_url
+    if not url_text:
+        print("error: JIANGUAN_CONSOLE_CLICKHOUSE_URL is not set", file=sys.stderr)
+        return 2
+    if settings.console_clickhouse_url is None:
+        print("warning: the console uses the writer's ClickHouse user; give it a read-only one"
+              " with JIANGUAN_CONSOLE_CLICKHOUSE_URL", file=sys.stderr)  # fmt: skip
+    console = Console(
+        ClickHouseUrl.parse(url_text),
+        settings.regulators_file,
+        settings.providers_file,
+        AccessLog(access_log_path(settings)),
+        settings.console_secure_cookies,
+    )
+
+    async def main() -> None:
+        runner = await serve(console, settings.console_host, settings.console_port)
+        stop = asyncio.Event()
+        stop_on_signals(asyncio.get_running_loop(), stop)
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(main())
+    return 0

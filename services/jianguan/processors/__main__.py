@@ -1,0 +1,15 @@
+"""`python -m jianguan.processors [--rules-only]`: the processors process (``processors.main``)."""
+
+import argparse
+
+from jianguan.processors.main import run
+from jianguan.runtime.entry import service_main
+
+_parser = argparse.ArgumentParser(prog="python -m jianguan.processors")
+_parser.add_argument(
+    "--rules-only",
+    action="store_true",
+    help="host only the rules (a further worker sharing their partitions)",
+)
+_rules_only = _parser.parse_args().rules_only
+raise SystemExit(service_main(lambda settings: run(settings, _rules_only)))

@@ -1,0 +1,112 @@
+"""The processors process (`python -m jianguan.processors`, what `up` runs): a faust worker
+hosting the rules agents, the store checks and the Kafka inbound validator; with
+``--rules-only``, a further worker of the same group hosting only the rules (faust shares their
+partitions out). Metrics on JIANGUAN_METRICS_PORT, faust's web on JIANGUAN_FAUST_WEB_PORT."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from prometheus_client import start_http_server
+
+from jianguan.contracts import topics
+from jianguan.domain.configuration import RuleConfiguration
+from jianguan.ingest.registry import ProviderRegistry
+from jianguan.settings import Settings
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.reader import recent_ids_loader
+
+
+def _recorded(url: ClickHouseUrl, current: RuleConfiguration) -> list[RuleConfiguration]:
+    """The rules' configuration history with ``current`` recorded (if it changed)."""
+    from jianguan.store.configurations import record
+
+    ex = ServerExecutor(url)
+    try:
+        return record(ex, current)
+    finally:
+        ex.close()
+
+
+def run(settings: Settings, rules_only: bool = False) -> int:
+    if not settings.kafka or not settings.clickhouse_url:
+        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+        return 2
+
+    if settings.processors_nice > 0:
+        os.nice(settings.processors_nice)
+
+    from jianguan.domain.watermark import Watermarks
+    from jianguan.processors.app import Worker, create_app
+    from jianguan.processors.engine import RELEVANT_CODES
+    from jianguan.processors.inbound import InboundValidator
+    from jianguan.processors.monitor import StoreMonitor
+    from jianguan.processors.rebuild import Rebuilder
+    from jianguan.processors.rules import install_rules
+    from jianguan.processors.services import LoopService
+
+    url = ClickHouseUrl.parse(settings.clickhouse_url)
+    path = settings.providers_file
+    registry = ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+    app = create_app(
+        settings.kafka,
+        settings.state_dir,
+        settings.faust_web_port,
+        settings.faust_store,
+        settings.topic_namespace,
+        settings.rules_worker,
+    )
+    # The configuration the rules run with from now on, recorded beside the ones before it.
+    now = RuleConfiguration(time.time(), settings.rule_overrides, settings.calendar)
+    history = _recorded(url, now)
+    install_rules(
+        app,
+        settings.kafka,
+        [p.id for p in registry.providers],
+        settings.topic_namespace,
+        settings.rule_overrides,
+        settings.rule_tick_seconds,
+        settings.calendar,
+        Watermarks(settings.rule_idle_seconds, settings.rule_max_delay_seconds),
+        Rebuilder(
+            url,
+            settings.kafka,
+            topics.processors_app_id(settings.topic_namespace),
+            topics.topic_name(topics.EVENTS, settings.topic_namespace),
+            topics.PARTITIONS,
+            sorted(RELEVANT_CODES),
+        ),
+        history,
+    )
+    services: list[LoopService] = []
+    if not rules_only:  # one of each in the platform
+        inbound = InboundValidator(
+            settings.kafka,
+            registry,
+            settings.topic_namespace,
+            known_ids=recent_ids_loader(url),
+            dedup_capacity=settings.dedup_ids,
+            dedup_max_bytes=settings.dedup_max_mb * 2**20,
+        )
+        checks = StoreMonitor(
+            settings.kafka,
+            url,
+            settings.topic_namespace,
+            settings.rule_overrides,
+            settings.check_interval_seconds,
+            settings.calendar,
+            settings.state_dir / "store-checks" / "produce-ids.db",
+        )
+        services = [LoopService("store-checks", checks), LoopService("inbound-validator", inbound)]
+    start_http_server(settings.metrics_port, addr="127.0.0.1")
+    worker = Worker(
+        app,
+        *services,
+        loglevel="warning",
+        quiet=True,
+        redirect_stdouts=False,
+    )
+    worker.execute_from_commandline()
+    return 0

@@ -1,0 +1,37 @@
+"""What every process of the platform does first: logging, then its settings from the
+environment (``settings``); a setting that cannot be read is one line and exit status 2."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from jianguan.settings import Settings, SettingsError
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        # kafka-python (topic and ACL administration) logs every retry of a connection; what
+        # failed in the end reaches the user as one error line (StartError, AccessError).
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
+
+
+def read_settings() -> Settings | None:
+    """The settings, or None after saying on stderr which one is wrong."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def service_main(run: Callable[[Settings], int]) -> int:
+    """A service process's ``__main__``: ``run`` with the settings; its exit status."""
+    configure_logging(verbose=False)
+    settings = read_settings()
+    return 2 if settings is None else run(settings)

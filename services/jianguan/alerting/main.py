@@ -12,7 +12,7 @@ from prometheus_client import start_http_server
 from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.gauges import ComplianceGauges
 from jianguan.runtime.loops import run_all
-from jianguan.runtime.signals import stop_on_signals
+from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl
 
@@ -28,8 +28,7 @@ def run(settings: Settings) -> int:
         dispatcher = Dispatcher(kafka, url, settings.alerting, settings.topic_namespace)
         gauges = ComplianceGauges(url, settings.gauge_interval_seconds)
         start_http_server(settings.metrics_port, addr="127.0.0.1")
-        stop = asyncio.Event()
-        stop_on_signals(asyncio.get_running_loop(), stop)
+        stop = stop_event()
         await run_all({"dispatcher": dispatcher, "gauges": gauges}, stop)
 
     asyncio.run(main())

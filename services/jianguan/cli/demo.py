@@ -22,7 +22,7 @@ from jianguan.cli.common import (
     stack_config,
 )
 from jianguan.ingest.registry import Provider, ProviderRegistry, new_token, token_digest
-from jianguan.runtime.signals import stop_on_signals
+from jianguan.runtime.signals import stop_event
 from jianguan.runtime.stack import Platform
 from jianguan.settings import Settings
 from jianguan.simulator import fleet as sim_fleet
@@ -182,8 +182,7 @@ async def _live(
         f" {args.rate:.0f} events/s. Ctrl-C stops.",
         flush=True,
     )
-    stop = asyncio.Event()
-    stop_on_signals(asyncio.get_running_loop(), stop)
+    stop = stop_event()
     url = platform.infra.writer_url if platform is not None else None
     printed = [0.0]
 

@@ -11,7 +11,7 @@ import sys
 
 from jianguan.cli.common import print_endpoints, stack_args, stack_config
 from jianguan.ingest.registry import ProviderRegistry, RegistryError
-from jianguan.runtime.signals import stop_on_signals
+from jianguan.runtime.signals import stop_event
 from jianguan.runtime.stack import Platform
 from jianguan.settings import Settings
 
@@ -36,8 +36,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         print_endpoints(platform)
 
         async def main() -> None:
-            stop = asyncio.Event()
-            stop_on_signals(asyncio.get_running_loop(), stop)
+            stop = stop_event()
             print("Ctrl-C stops everything.", flush=True)  # only once a signal is handled
             await platform.supervise(stop)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jianguan.console.access_log import AccessLog
 from jianguan.console.server import Console, serve
-from jianguan.runtime.signals import stop_on_signals
+from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl
 
@@ -37,8 +37,7 @@ def run(settings: Settings) -> int:
 
     async def main() -> None:
         runner = await serve(console, settings.console_host, settings.console_port)
-        stop = asyncio.Event()
-        stop_on_signals(asyncio.get_running_loop(), stop)
+        stop = stop_event()
         await stop.wait()
         await runner.cleanup()
 

@@ -11,7 +11,7 @@ from prometheus_client import start_http_server
 
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.ingest.registry import ProviderRegistry
-from jianguan.runtime.signals import stop_on_signals
+from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl
 from jianguan.store.reader import recent_ids_loader
@@ -46,8 +46,7 @@ def run(settings: Settings) -> int:
         )
         start_http_server(settings.metrics_port, addr="127.0.0.1")
         await gateway.start(recent_ids_loader(store) if store is not None else None)
-        stop = asyncio.Event()
-        stop_on_signals(asyncio.get_running_loop(), stop)
+        stop = stop_event()
         await stop.wait()
         await gateway.stop()
 

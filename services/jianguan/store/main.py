@@ -14,7 +14,7 @@ from prometheus_client import start_http_server
 
 from jianguan.contracts import topics
 from jianguan.runtime.loops import run_all
-from jianguan.runtime.signals import stop_on_signals
+from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
 from jianguan.store.cases import (
     AlertBatch,
@@ -73,8 +73,7 @@ def run(settings: Settings) -> int:
     start_http_server(settings.metrics_port, addr="127.0.0.1")
 
     async def main() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(asyncio.get_running_loop(), stop)
+        stop = stop_event()
         await run_all(running, stop)
 
     asyncio.run(main())

@@ -40,10 +40,10 @@ from kafka import KafkaProducer
 
 from common import quantiles, write_result  # bench/common.py, beside this file
 from flood import flood_from  # bench/flood.py
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
 from jianguan.contracts.chain import Chain
 from jianguan.contracts.codec import encode_batch
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.clickhouse import server_binary
 from jianguan.runtime.launcher import RunningUp, launched_up

@@ -13,11 +13,11 @@ from typing import Any
 
 import grpc
 
+from jianguan.accounts.registry import Provider, token_digest
 from jianguan.contracts import pb
 from jianguan.contracts.observed import observed
 from jianguan.domain.cases import OPEN
 from jianguan.domain.rules.sla import IllegalContent
-from jianguan.ingest.registry import Provider, token_digest
 
 
 def unlimited(tokens: dict[str, str]) -> list[Provider]:

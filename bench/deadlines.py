@@ -31,8 +31,8 @@ from common import (  # bench/common.py, beside this file
     unlimited,
     write_result,
 )
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb
-from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.launcher import launched_up
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor

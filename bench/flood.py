@@ -24,8 +24,8 @@ from typing import Any
 import grpc
 
 from common import cpu_by_process, quantiles, write_result  # bench/common.py
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import launched_up
 from jianguan.simulator.traffic import ProviderTraffic
 

@@ -31,9 +31,9 @@ from common import (  # bench/common.py, beside this file
     unlimited,
     write_result,
 )
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb, topics
-from jianguan.ingest.registry import ProviderRegistry
-from jianguan.runtime.kafka_admin import ensure_topics
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor

@@ -61,9 +61,9 @@ from ingest import (
     rules_metrics,
 )
 from ingest import TOKENS as BURST_TOKENS
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain
-from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk import builders
 from jianguan.simulator.compliant import CompliantProvider

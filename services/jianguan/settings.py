@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from jianguan.alerting.config import AlertingConfig, parse
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import check_overrides
 from jianguan.gateway.fairness import FairnessLimits
@@ -63,7 +63,11 @@ class Settings:
     # cores a second one took CPU from ingest and gained nothing (docs/capacity.md).
     rules_workers: int
     calendar: WorkingCalendar
-    alerting: AlertingConfig
+    # Where alerts go (``alerting.config`` reads the file); the console's address for evidence
+    # links; and the environment as read, for the secrets the file names (``secret_env``).
+    alert_receivers_file: Path | None
+    console_url: str
+    environment: Mapping[str, str]
     gauge_interval_seconds: float
     regulators_file: Path
     console_host: str
@@ -79,13 +83,6 @@ class Settings:
         def path(name: str) -> Path | None:
             return Path(env[name]) if env.get(name) else None
 
-        receivers = path("JIANGUAN_ALERT_RECEIVERS_FILE")
-        console = env.get("JIANGUAN_CONSOLE_URL", "http://127.0.0.1:8080")
-        alerting = (
-            parse(receivers.read_text(encoding="utf-8"), env, console)
-            if receivers is not None
-            else AlertingConfig(console.rstrip("/"), ())
-        )
         return cls(
             state_dir=state,
             kafka=env.get("JIANGUAN_KAFKA") or None,
@@ -139,7 +136,9 @@ class Settings:
                 workdays=_dates(env.get("JIANGUAN_WORKDAYS", "")),
             ),
             # Webhooks and Alertmanager to deliver alerts to (see jianguan.alerting.config).
-            alerting=alerting,
+            alert_receivers_file=path("JIANGUAN_ALERT_RECEIVERS_FILE"),
+            console_url=env.get("JIANGUAN_CONSOLE_URL", "http://127.0.0.1:8080"),
+            environment=dict(env),
             gauge_interval_seconds=float(env.get("JIANGUAN_GAUGE_INTERVAL_SECONDS", "5")),
             # Regulator accounts of the console (scrypt hashes; `jianguan regulators add`).
             regulators_file=Path(

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from jianguan.console.accounts import Account, Accounts, hash_password
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.regulators import Account, Accounts, hash_password
 from jianguan.contracts.chain import Chain
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk import builders
 from jianguan.sdk.client import IngestClient

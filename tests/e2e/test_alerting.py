@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.alerting.signing import verify
 from jianguan.contracts.chain import Chain
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.runtime.process import Child, free_port, port_open, wait_until
 from jianguan.sdk import builders

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb
-from jianguan.ingest.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import ProviderTraffic

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import topics
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.launcher import launched_up
 from jianguan.runtime.process import free_port

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
 from jianguan.processors.rebuild import partition_of
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.launcher import RunningUp, launched_up

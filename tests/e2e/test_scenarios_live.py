@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import launched_up
 from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.runtime.process import port_open
 from jianguan.sdk import builders

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.simulator import fleet
 from jianguan.simulator.library import by_name, default_base

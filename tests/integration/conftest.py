@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 import pytest
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import topics
 from jianguan.gateway.server import Gateway
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate

@@ -17,9 +17,9 @@ from jianguan.alerting.config import AlertingConfig, Receiver
 from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.signing import verify
 from jianguan.contracts import pb, topics
-from jianguan.ingest.event_log import EventLogProducer
+from jianguan.kafka_io.admin import ensure_topics
+from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from tests.integration.conftest import LoopThread
 from tests.webhook import Hook

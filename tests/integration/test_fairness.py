@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator, Iterator
 import grpc
 import pytest
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
 from jianguan.gateway.fairness import FairnessLimits
 from jianguan.gateway.server import Gateway
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.sdk.client import IngestClient
 from tests.helpers import chained
 from tests.integration.conftest import LoopThread

@@ -10,8 +10,8 @@ import pytest
 
 from jianguan.contracts import pb, topics
 from jianguan.gateway.server import Gateway
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.sdk.client import IngestClient
 from tests.helpers import chained
 from tests.integration.conftest import TOKENS, LoopThread, registry

@@ -217,8 +217,8 @@ def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> Non
 
 
 def test_rate_limited_items_are_delivered_by_retries_exactly_once(spine: Spine) -> None:
+    from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
     from jianguan.gateway.server import Gateway
-    from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
     from jianguan.sdk.retry import Delivery, publish_reliably
 
     slow = Provider(

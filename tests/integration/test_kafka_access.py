@@ -21,11 +21,11 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import ClusterAuthorizationFailedError
 from kafka.errors import TopicAuthorizationFailedError as SyncTAF
 
+from jianguan.accounts.registry import Provider
 from jianguan.contracts import topics
-from jianguan.ingest.registry import Provider
-from jianguan.runtime.broker import SCRAM_MECHANISM, KafkaCluster
-from jianguan.runtime.kafka_access import issue_credential, revoke_access, sync_access
-from jianguan.runtime.kafka_admin import ensure_topics
+from jianguan.kafka_io.access import SCRAM_MECHANISM, issue_credential, revoke_access, sync_access
+from jianguan.kafka_io.admin import ensure_topics
+from jianguan.runtime.broker import KafkaCluster
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pytest
 
 from jianguan.contracts import pb
-from jianguan.processors.inbound import InboundValidator
-from jianguan.runtime.broker import SCRAM_MECHANISM, KafkaCluster
-from jianguan.runtime.kafka_access import issue_credential, sync_access
+from jianguan.ingest.inbound import InboundValidator
+from jianguan.kafka_io.access import SCRAM_MECHANISM, issue_credential, sync_access
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.sdk.client import IngestClient
 from jianguan.sdk.kafka_client import KafkaIngestClient
 from tests.helpers import chained, generation
@@ -79,7 +79,9 @@ def test_a_batch_via_kafka_lands_and_gets_feedback(spine: Spine, inbound: Inboun
     ack = _via_kafka(spine, inbound, "acme-ai", chained("k", 25))
     assert (ack.received, ack.accepted, list(ack.results)) == (25, 25, [])
     assert spine.wait_stored(25) == 25
-    per_provider = "SELECT provider_id, count(), uniqExact(event_id) FROM events GROUP BY 1"
+    per_provider = (
+        "SELECT provider_id, count(), uniqExact(event_id) FROM events GROUP BY provider_id"
+    )
     assert spine.query(per_provider) == [("acme-ai", 25, 25)]
 
 

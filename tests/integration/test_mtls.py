@@ -9,11 +9,11 @@ from pathlib import Path
 import grpc
 import pytest
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
 from jianguan.gateway.server import Gateway, TlsConfig
-from jianguan.ingest.registry import Provider, ProviderRegistry, token_digest
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.sdk.client import IngestClient, TlsClientConfig
 from tests.certs import TestCa
 from tests.helpers import generation

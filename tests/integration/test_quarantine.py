@@ -14,8 +14,8 @@ from jianguan import metrics
 from jianguan.cli import main
 from jianguan.contracts import pb, topics
 from jianguan.contracts.codec import encode_batch
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.outcomes import OutcomeBatch

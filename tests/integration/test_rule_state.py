@@ -16,9 +16,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.stores.rocksdb import RocksDBOptions
 from faust.types import TP
 
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.processors.state import RuleState
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from jianguan.contracts import topics
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.runtime.kafka_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
 

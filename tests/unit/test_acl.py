@@ -1,7 +1,7 @@
 import shlex
 
-from jianguan.ingest.acl import acl_script, provider_rules
-from jianguan.ingest.registry import Provider
+from jianguan.accounts.registry import Provider
+from jianguan.kafka_io.acl import acl_script, provider_rules
 
 ACME = Provider("acme-ai", "Acme", token_sha256="x")
 BETA = Provider("beta-ai", "Beta", token_sha256="y")

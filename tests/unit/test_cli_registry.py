@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.cli import main
-from jianguan.ingest.registry import ProviderRegistry
 
 
 def test_adding_providers_and_authorities_keeps_both(
@@ -61,3 +61,21 @@ def test_a_mistyped_rule_override_stops_every_command_with_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: JIANGUAN_RULE_OVERRIDES: rule overrides: ART16-GRADE has no")
     assert err.count("\n") == 1
+
+
+def test_up_refuses_a_receivers_file_it_cannot_use_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(tmp_path / "providers.toml"))
+    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
+    assert main(["providers", "add", "acme-ai"]) == 0
+    receivers = tmp_path / "receivers.json"
+    receivers.write_text('{"receivers": [{"name": "duty", "kind": "pager", "url": "x"}]}')
+    monkeypatch.setenv("JIANGUAN_ALERT_RECEIVERS_FILE", str(receivers))
+    capsys.readouterr()
+    assert main(["up"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: JIANGUAN_ALERT_RECEIVERS_FILE: receivers[0]"), err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "state").exists()  # no server was started

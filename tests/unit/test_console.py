@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.console.access_log import Access, AccessLog
-from jianguan.console.accounts import (
+from jianguan.accounts.regulators import (
     AccountError,
     Accounts,
     add_account,
     check_password,
     hash_password,
 )
+from jianguan.console.access_log import Access, AccessLog
 from jianguan.console.evidence import build, bundle
 from jianguan.console.html import Ctx, e, layout, table
 from jianguan.console.queries import Filters, scope_sql

@@ -7,12 +7,13 @@ import asyncio
 
 import pytest
 
+from jianguan.accounts.registry import ProviderPolicy
 from jianguan.contracts import pb
 from jianguan.contracts.codec import encode_batch
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.gateway.fairness import FairnessLimits, ProviderShares, Refused
-from jianguan.ingest.admission import Admission, ProviderPolicy
+from jianguan.ingest.admission import Admission
 from tests.helpers import chained
 
 NOW = 1_800_000_000.0

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from kafka.admin import ACLOperation, ACLResourcePatternType, ResourceType
 
+from jianguan.accounts.registry import Provider
 from jianguan.cli.kafka_tools import tool_argv
 from jianguan.contracts import topics
-from jianguan.ingest.registry import Provider
+from jianguan.kafka_io.access import expected_acls
 from jianguan.runtime.broker import NodePorts, new_cluster_id, node_properties
-from jianguan.runtime.kafka_access import expected_acls
 
 
 def _props(text: str) -> dict[str, str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+from jianguan.accounts.registry import Provider
 from jianguan.contracts import pb
 from jianguan.contracts.codec import encode_batch, split_batch
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission
 from jianguan.ingest.pipeline import IngestPipeline
-from jianguan.ingest.registry import Provider
 from tests.helpers import chained
 
 INVALID = pb.ingest_pb2.ITEM_STATUS_INVALID

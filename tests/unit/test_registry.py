@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.ingest.registry import (
+from jianguan.accounts.registry import (
     Provider,
     ProviderRegistry,
     RegistryError,

@@ -19,12 +19,13 @@ import pytest
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
+from jianguan.accounts.registry import ProviderPolicy
 from jianguan.contracts import pb, wire
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.validation import DEFAULT_LIMITS, TIMESTAMP_END_S, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
-from jianguan.ingest.admission import Admission, Admitted, ProviderPolicy
+from jianguan.ingest.admission import Admission, Admitted
 from jianguan.processors import rules
 from jianguan.simulator.library import default_base
 from jianguan.simulator.traffic import ProviderTraffic

@@ -34,7 +34,7 @@ from jianguan.alerting.ledger import OffsetTracker, Seen, delivery_key
 from jianguan.alerting.payload import alertmanager_body, webhook_body
 from jianguan.alerting.signing import new_delivery_id, signed_headers
 from jianguan.contracts import pb, topics
-from jianguan.kafka_clients import committing_consumer
+from jianguan.kafka_io.clients import committing_consumer
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)

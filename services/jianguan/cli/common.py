@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from jianguan.ingest.registry import ProviderRegistry
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, new_token, token_digest
 from jianguan.cli.common import (
     load_registry,
     print_endpoints,
@@ -21,7 +22,6 @@ from jianguan.cli.common import (
     stack_args,
     stack_config,
 )
-from jianguan.ingest.registry import Provider, ProviderRegistry, new_token, token_digest
 from jianguan.runtime.signals import stop_event
 from jianguan.runtime.stack import Platform
 from jianguan.settings import Settings

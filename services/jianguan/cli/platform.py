@@ -9,8 +9,8 @@ import asyncio
 import signal
 import sys
 
+from jianguan.accounts.registry import ProviderRegistry, RegistryError
 from jianguan.cli.common import print_endpoints, stack_args, stack_config
-from jianguan.ingest.registry import ProviderRegistry, RegistryError
 from jianguan.runtime.signals import stop_event
 from jianguan.runtime.stack import Platform
 from jianguan.settings import Settings
@@ -21,12 +21,20 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from jianguan.alerting.config import ConfigError
+    from jianguan.alerting.main import receivers
+
     try:
         ProviderRegistry.load(settings.providers_file)
     except RegistryError as exc:
         print(
             f"error: {exc}\n(register providers with `jianguan providers add ID`)", file=sys.stderr
         )
+        return 2
+    try:  # said now rather than by an alerting process restarting forever
+        receivers(settings)
+    except (ConfigError, OSError) as exc:
+        print(f"error: JIANGUAN_ALERT_RECEIVERS_FILE: {exc}", file=sys.stderr)
         return 2
     platform = Platform(stack_config(args, settings, settings.state_dir, settings.providers_file))
     # A SIGTERM while the servers start stops what was started (never orphans a child).

@@ -8,11 +8,7 @@ import sys
 
 from kafka.errors import KafkaError
 
-from jianguan.cli.common import kafka_listeners, load_registry, save_registry
-from jianguan.console.accounts import ROLES, Accounts, add_account
-from jianguan.contracts import topics
-from jianguan.ingest.acl import acl_script
-from jianguan.ingest.registry import (
+from jianguan.accounts.registry import (
     Authority,
     Provider,
     ProviderRegistry,
@@ -20,12 +16,16 @@ from jianguan.ingest.registry import (
     new_token,
     token_digest,
 )
-from jianguan.runtime.kafka_access import (
+from jianguan.accounts.regulators import ROLES, Accounts, add_account
+from jianguan.cli.common import kafka_listeners, load_registry, save_registry
+from jianguan.contracts import topics
+from jianguan.kafka_io.access import (
     AccessError,
     issue_credential,
     revoke_access,
     sync_access,
 )
+from jianguan.kafka_io.acl import acl_script
 from jianguan.settings import Settings
 
 

@@ -18,14 +18,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from jianguan.accounts.registry import ProviderRegistry, RegistryError
+from jianguan.accounts.regulators import Account, Accounts, check_password, hash_password
 from jianguan.console import evidence, pages
 from jianguan.console.access_log import Access, AccessLog
-from jianguan.console.accounts import Account, Accounts, check_password, hash_password
 from jianguan.console.html import Ctx, login_page
 from jianguan.console.i18n import LANGS
 from jianguan.console.queries import PAGE_RULES, Filters, Queries
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
-from jianguan.ingest.registry import ProviderRegistry, RegistryError
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ from typing import Any
 
 import grpc
 
+from jianguan.accounts.registry import Authority, ProviderRegistry
 from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import validate_message
 from jianguan.gateway.credentials import bearer_token
-from jianguan.ingest.event_log import EventLogProducer
-from jianguan.ingest.registry import Authority, ProviderRegistry
+from jianguan.kafka_io.producer import EventLogProducer
 
 A = pb.authority_pb2
 

@@ -9,8 +9,8 @@ import sys
 
 from prometheus_client import start_http_server
 
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.gateway.server import Gateway, TlsConfig
-from jianguan.ingest.registry import ProviderRegistry
 from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl

@@ -11,6 +11,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
 from jianguan.domain.dedup import RecentIds
@@ -19,10 +20,9 @@ from jianguan.gateway.authority import AuthorityServicer
 from jianguan.gateway.fairness import DEFAULT_FAIRNESS, FairnessLimits, ProviderShares
 from jianguan.gateway.servicer import IngestServicer
 from jianguan.ingest.admission import Admission
-from jianguan.ingest.event_log import EventLogProducer
 from jianguan.ingest.pipeline import IngestPipeline
-from jianguan.ingest.registry import ProviderRegistry
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
+from jianguan.kafka_io.producer import EventLogProducer
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import grpc
 
 from jianguan import metrics
+from jianguan.accounts.registry import Provider, ProviderRegistry
 from jianguan.contracts import pb
 from jianguan.gateway.credentials import MALFORMED, bearer_token
 from jianguan.gateway.fairness import ProviderShares, Refused, pause
 from jianguan.ingest.pipeline import IngestPipeline
-from jianguan.ingest.registry import Provider, ProviderRegistry
 
 log = logging.getLogger(__name__)
 _STATUS_NAMES = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
+from jianguan.accounts.registry import ProviderPolicy
 from jianguan.contracts import pb, wire
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, Problem, validate
@@ -27,15 +28,6 @@ RATE_LIMITED = pb.ingest_pb2.ITEM_STATUS_RATE_LIMITED
 FORBIDDEN = pb.ingest_pb2.ITEM_STATUS_FORBIDDEN
 UNAVAILABLE = pb.ingest_pb2.ITEM_STATUS_UNAVAILABLE
 INVALID = pb.ingest_pb2.ITEM_STATUS_INVALID
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderPolicy:
-    """What admission needs to know about the authenticated caller."""
-
-    provider_id: str
-    rate_per_s: float
-    burst: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from typing import Protocol
 from google.protobuf.message import DecodeError
 
 from jianguan import metrics
+from jianguan.accounts.registry import Provider
 from jianguan.contracts import pb
 from jianguan.contracts.codec import SplitBatch, split_batch
 from jianguan.ingest.admission import Admission, Admitted, Rejection, ServiceGroup
-from jianguan.ingest.registry import Provider
 
 MAX_BATCH_EVENTS = 10_000
 _STATUS_NAMES = {

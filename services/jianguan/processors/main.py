@@ -11,9 +11,9 @@ import time
 
 from prometheus_client import start_http_server
 
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import topics
 from jianguan.domain.configuration import RuleConfiguration
-from jianguan.ingest.registry import ProviderRegistry
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.reader import recent_ids_loader
@@ -39,9 +39,9 @@ def run(settings: Settings, rules_only: bool = False) -> int:
         os.nice(settings.processors_nice)
 
     from jianguan.domain.watermark import Watermarks
+    from jianguan.ingest.inbound import InboundValidator
     from jianguan.processors.app import Worker, create_app
     from jianguan.processors.engine import RELEVANT_CODES
-    from jianguan.processors.inbound import InboundValidator
     from jianguan.processors.monitor import StoreMonitor
     from jianguan.processors.rebuild import Rebuilder
     from jianguan.processors.rules import install_rules

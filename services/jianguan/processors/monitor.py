@@ -19,7 +19,7 @@ from typing import Any
 from jianguan.contracts import pb, topics
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
-from jianguan.ingest.event_log import EventLogProducer
+from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.processors.produce_id_feed import ProduceIdFeed, open_ledger
 from jianguan.store.checks import CHECKS, Check
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor

@@ -44,7 +44,7 @@ import rocksdict
 from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
-from jianguan.kafka_clients import batch_producer
+from jianguan.kafka_io.clients import batch_producer
 
 log = logging.getLogger(__name__)
 # Writes handed over but not yet sent beyond which ``flush`` waits for the writer: a bound on

@@ -26,11 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from jianguan.kafka_io.access import SCRAM_MECHANISM
 from jianguan.runtime.kafka_dist import LOG4J_TEMPLATE, TOOLS, java_command
 from jianguan.runtime.process import Child, free_port, port_open
 
 HOST = "127.0.0.1"
-SCRAM_MECHANISM = "SCRAM-SHA-512"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jianguan.ingest.registry import ProviderRegistry
+from jianguan.accounts.registry import ProviderRegistry
 from jianguan.runtime.process import dying_with_me, free_port
 from jianguan.store.executor import ClickHouseUrl
 

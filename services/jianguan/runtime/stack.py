@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jianguan.console.accounts import Accounts, add_account
+from jianguan.accounts.registry import ProviderRegistry
+from jianguan.accounts.regulators import Accounts, add_account
 from jianguan.contracts import topics
-from jianguan.ingest.registry import ProviderRegistry
+from jianguan.kafka_io.access import sync_access
+from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.runtime.kafka_access import sync_access
-from jianguan.runtime.kafka_admin import ensure_topics
 from jianguan.runtime.process import free_port, port_open, reserve, wait_until
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor

@@ -32,7 +32,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from jianguan import metrics
 from jianguan.contracts import topics
-from jianguan.kafka_clients import committing_consumer
+from jianguan.kafka_io.clients import committing_consumer
 from jianguan.store import quarantine
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor, refuses_data
 from jianguan.store.processor import EVENT_TYPES, ColumnBatch, RecordMeta

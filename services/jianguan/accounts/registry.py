@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from jianguan.ingest.admission import ProviderPolicy
-from jianguan.toml_text import quote
+from jianguan.accounts.toml_text import quote
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 DEFAULT_RATE = 200_000.0
@@ -29,6 +28,15 @@ def token_digest(token: str) -> str:
 
 def new_token() -> str:
     return "jgt_" + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPolicy:
+    """What admission needs to know about the authenticated caller."""
+
+    provider_id: str
+    rate_per_s: float
+    burst: float
 
 
 @dataclass(frozen=True, slots=True)

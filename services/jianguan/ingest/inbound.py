@@ -16,16 +16,16 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from jianguan import metrics
+from jianguan.accounts.registry import Provider, ProviderRegistry
 from jianguan.contracts import pb, topics
 from jianguan.contracts.validation import DEFAULT_LIMITS
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission
-from jianguan.ingest.event_log import EventLogProducer
 from jianguan.ingest.pipeline import IngestPipeline
-from jianguan.ingest.registry import Provider, ProviderRegistry
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
-from jianguan.kafka_clients import committing_consumer
+from jianguan.kafka_io.clients import committing_consumer
+from jianguan.kafka_io.producer import EventLogProducer
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jianguan.toml_text import quote, string_list
+from jianguan.accounts.toml_text import quote, string_list
 
 ROLES = ("admin", "analyst", "viewer")
 _N, _R, _P = 2**14, 8, 1

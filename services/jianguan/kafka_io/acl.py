@@ -13,8 +13,8 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from jianguan.accounts.registry import Provider
 from jianguan.contracts import topics
-from jianguan.ingest.registry import Provider
 
 PLATFORM_PRINCIPAL = "jianguan"
 

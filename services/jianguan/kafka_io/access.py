@@ -2,8 +2,8 @@
 cluster with the Kafka admin API (through the internal listener, as the super user).
 
 The provider registry is the source of truth: ``sync_access`` gives every registered provider its
-topics and exactly the ACLs of ``jianguan.ingest.acl.provider_rules`` (write its inbound topic, read
-its feedback topic, its own feedback consumer groups), removes ACLs on this namespace's ``jg.``
+topics and exactly the ACLs of ``kafka_io.acl.provider_rules`` (write its inbound topic, read its
+feedback topic, its own feedback consumer groups), removes ACLs on this namespace's ``jg.``
 resources that no registered provider should hold, and removes the credential of any user left
 with no ACL at all. The brokers enforce the ACLs themselves
 (``allow.everyone.if.no.acl.found=false``).
@@ -32,13 +32,14 @@ from kafka.admin import (
 )
 from kafka.errors import ClusterAuthorizationFailedError, SecurityDisabledError
 
+from jianguan.accounts.registry import Provider
 from jianguan.contracts import topics
-from jianguan.ingest.acl import AclRule, provider_rules
-from jianguan.ingest.registry import Provider
-from jianguan.runtime.broker import SCRAM_MECHANISM
-from jianguan.runtime.kafka_admin import ensure_provider_topics
+from jianguan.kafka_io.acl import AclRule, provider_rules
+from jianguan.kafka_io.admin import ensure_provider_topics
 
 log = logging.getLogger(__name__)
+# The providers' SASL mechanism on the brokers' SCRAM listener.
+SCRAM_MECHANISM = "SCRAM-SHA-512"
 SCRAM_ITERATIONS = 8192
 _RESOURCE = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}
 

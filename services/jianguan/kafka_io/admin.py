@@ -12,8 +12,8 @@ from typing import Any
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from jianguan.accounts.registry import Provider
 from jianguan.contracts import topics
-from jianguan.ingest.registry import Provider
 
 
 def ensure_topics(

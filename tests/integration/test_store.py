@@ -755,6 +755,30 @@ class TestClickHouseServer(StoreContract):
         finally:
             other.close()
 
+    def test_the_event_store_sink_refuses_a_table_the_contract_does_not_describe(
+        self, clickhouse: ClickHouseServer
+    ) -> None:
+        """The events table the migrations create is the one derived from the contract; one
+        changed by hand stops the sink before it reads anything, naming each column."""
+        from jianguan.store.sink import SchemaMismatch, event_store_sink, schema_differences
+
+        url = clickhouse.url("writer", f"m_{uuid.uuid4().hex[:12]}")
+        ex = ServerExecutor(url, create_database=True)
+        try:
+            migrate(ex)
+            assert schema_differences(ex.column_types("events")) == []
+            event_store_sink("127.0.0.1:9", "unused", "unused", url)  # checked, not connected
+            ex.execute("ALTER TABLE events ADD COLUMN note String")
+            ex.execute("ALTER TABLE events MODIFY COLUMN latency_ms UInt64")
+            with pytest.raises(SchemaMismatch) as refused:
+                event_store_sink("127.0.0.1:9", "unused", "unused", url)
+        finally:
+            ex.close()
+        assert str(refused.value).splitlines()[1:] == [
+            "  events.latency_ms: UInt64 on the server, UInt32 in the contract",
+            "  events.note: String on the server, not in the contract",
+        ]
+
     def test_dashboard_user_is_read_only_and_scoped(
         self, clickhouse: ClickHouseServer, executor: Executor
     ) -> None:

@@ -24,7 +24,7 @@ from jianguan.store.cases import (
 )
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.outcomes import OutcomeBatch
-from jianguan.store.sink import StoreSink, event_store_sink
+from jianguan.store.sink import SchemaMismatch, StoreSink, event_store_sink
 from jianguan.store.writer import Batch, BatchWriter
 
 
@@ -69,7 +69,11 @@ def run(settings: Settings) -> int:
     if not settings.kafka or not settings.clickhouse_url:
         print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
         return 2
-    running = sinks(settings, ClickHouseUrl.parse(settings.clickhouse_url))
+    try:
+        running = sinks(settings, ClickHouseUrl.parse(settings.clickhouse_url))
+    except SchemaMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     start_http_server(settings.metrics_port, addr="127.0.0.1")
 
     async def main() -> None:

@@ -204,36 +204,69 @@ _UNUSED: dict[str, tuple[tuple[str, Any], ...]] = {
     kind: tuple((c, _default(c)) for c in _BODY_COLUMNS if c not in {n for n, _, _ in spec})
     for kind, spec in _BODY.items()
 }
-# ClickHouse types of the events table (migrations 0001, 0007), for native blocks: a block names
-# each column's type, and the store process checks these against the server before using them.
-EVENT_TYPES: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "provider_id",
-            "service_id",
-            "event_id",
-            "prev_hash",
-            "batch_id",
-            "payload",
-            *_STRING_COLUMNS,
-        ),
-        "String",
-    ),
-    **dict.fromkeys(("occurred_at", "received_at", "ingested_at"), "DateTime('UTC')"),
-    **dict.fromkeys(("occurred_nanos", "latency_ms"), "UInt32"),
-    **dict.fromkeys(
-        ("sequence", "kafka_offset", "input_tokens", "output_tokens", "estimated_domestic_users"),
-        "UInt64",
-    ),
-    **dict.fromkeys(
-        ("schema_version", "kafka_partition", "complaint_deadline_days", "minor_daily_minutes"),
-        "UInt16",
-    ),
-    "confidence": "Float32",
-    "related_event_ids": "Array(String)",
-    "finish_reasons": "Array(UInt8)",
+# ClickHouse types of the columns a record gives every row.
+_RECORD_TYPES = {
+    "provider_id": "String",
+    "kind": "UInt8",
+    "received_at": "DateTime('UTC')",
+    "ingested_at": "DateTime('UTC')",
+    "batch_id": "String",
+    "kafka_partition": "UInt16",
+    "kafka_offset": "UInt64",
+    "payload": "String",
 }
-EVENT_TYPES.update({c: "UInt8" for c in EVENT_COLUMNS if c not in EVENT_TYPES})
+
+
+def _unsigned(top: int) -> str:
+    return next(t for t, bits in (("UInt8", 8), ("UInt16", 16), ("UInt32", 32)) if top < 2**bits)
+
+
+def _column_type(descriptor: Descriptor, path: str, conv: int) -> str:
+    """The ClickHouse type of the column a field at ``path`` fills, from the contract: strings
+    and hex-written bytes are String, bools UInt8, enums the smallest type holding their values,
+    floats Float32; a Timestamp's seconds DateTime('UTC') and its nanos UInt32; uint64 stays
+    UInt64 (a bound limits the value, not the storage); uint32 is UInt16 when its ``max`` fits
+    (``jianguan.v1.rules``), else UInt32. A repeated field is an Array of its element's type."""
+    field = _field(descriptor, path)
+    if conv == HEX:
+        return "String"
+    if conv == APPEND:
+        return "Array(String)"
+    if field.containing_type.full_name == "google.protobuf.Timestamp":
+        return "DateTime('UTC')" if field.name == "seconds" else "UInt32"
+    top = field.GetOptions().Extensions[pb.options_pb2.rules].max
+    base = {
+        FieldDescriptor.TYPE_STRING: "String",
+        FieldDescriptor.TYPE_BOOL: "UInt8",
+        FieldDescriptor.TYPE_FLOAT: "Float32",
+        FieldDescriptor.TYPE_UINT64: "UInt64",
+        FieldDescriptor.TYPE_UINT32: "UInt16" if 0 < top < 2**16 else "UInt32",
+    }.get(field.type)
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        base = _unsigned(max(v.number for v in field.enum_type.values))
+    if base is None:
+        raise TypeError(f"{field.full_name}: no column type for protobuf type {field.type}")
+    return f"Array({base})" if conv == LIST else base
+
+
+def _derived_types() -> dict[str, str]:
+    found: dict[str, set[str]] = {}
+    for col, path, conv in _ENVELOPE:
+        found.setdefault(col, set()).add(_column_type(pb.Envelope.DESCRIPTOR, path, conv))
+    for kind, spec in _BODY.items():
+        body = _field(pb.Event.DESCRIPTOR, kind).message_type
+        for col, path, conv in spec:
+            found.setdefault(col, set()).add(_column_type(body, path, conv))  # type: ignore[arg-type]
+    shared = {c: t for c, t in found.items() if len(t) > 1}
+    assert not shared, f"fields of different types share a column: {shared}"
+    types = {**_RECORD_TYPES, **{c: t.pop() for c, t in found.items()}}
+    return {c: types[c] for c in EVENT_COLUMNS}
+
+
+# The events table's ClickHouse types, column by column, derived from the contract (the one
+# schema source): the migrations must create exactly these (the store process checks the server
+# before it writes, ``store.sink.event_store_sink``), and native blocks name them.
+EVENT_TYPES: dict[str, str] = _derived_types()
 _ENCODINGS = {
     "String": wire.CT_STRING,
     "UInt8": wire.CT_U8,

@@ -90,25 +90,48 @@ def stored_offsets(url: ClickHouseUrl, partitions: list[int]) -> dict[int, int]:
     return {int(p): int(o) for p, o in rows}
 
 
+class SchemaMismatch(RuntimeError):
+    """The server's events table is not the one the contract describes."""
+
+
+def schema_differences(found: dict[str, str]) -> list[str]:
+    """How the events table ``found`` on the server (column → type) differs from the one the
+    contract describes (``processor.EVENT_TYPES``), one line per column; empty when equal."""
+    out = []
+    for column in sorted(set(found) | set(EVENT_TYPES)):
+        want, got = EVENT_TYPES.get(column), found.get(column)
+        if want is None:
+            out.append(f"events.{column}: {got} on the server, not in the contract")
+        elif got is None:
+            out.append(f"events.{column}: missing on the server, {want} in the contract")
+        elif want != got:
+            out.append(f"events.{column}: {got} on the server, {want} in the contract")
+    return out
+
+
 def event_store_sink(
     bootstrap: str, topic: str, group: str, url: ClickHouseUrl, **options: Any
 ) -> StoreSink:
-    """The sink from the event log into ``events``. Rows travel in ClickHouse's native encoding
-    when the server's table is the one the encoder knows (it is, once migrated); otherwise as
-    Python values, as for every other table."""
+    """The sink from the event log into ``events``, its rows in ClickHouse's native encoding.
+    Raises SchemaMismatch, naming each column, when the server's table is not the one the
+    contract describes (a migration missing or a table changed by hand): nothing is written to
+    a table whose columns would take values the contract does not mean."""
     probe = ServerExecutor(url)
     try:
-        encoded = probe.column_types("events") == EVENT_TYPES
+        differences = schema_differences(probe.column_types("events"))
     finally:
         probe.close()
-    if not encoded:
-        log.warning("the events table differs from the native encoder's; inserting values")
+    if differences:
+        raise SchemaMismatch(
+            "the events table is not the contract's; run `jianguan migrate`:\n  "
+            + "\n  ".join(differences)
+        )
     return StoreSink(
         bootstrap,
         topic,
         group,
         lambda: BatchWriter(ServerExecutor(url)),
-        functools.partial(ColumnBatch, encoded=encoded),
+        functools.partial(ColumnBatch, encoded=True),
         resume_from=functools.partial(stored_offsets, url),
         **options,
     )

@@ -232,7 +232,8 @@ def _column_type(descriptor: Descriptor, path: str, conv: int) -> str:
         return "String"
     if conv == APPEND:
         return "Array(String)"
-    if field.containing_type.full_name == "google.protobuf.Timestamp":
+    owner = field.containing_type
+    if owner is not None and owner.full_name == "google.protobuf.Timestamp":
         return "DateTime('UTC')" if field.name == "seconds" else "UInt32"
     top = field.GetOptions().Extensions[pb.options_pb2.rules].max
     base = {
@@ -242,7 +243,7 @@ def _column_type(descriptor: Descriptor, path: str, conv: int) -> str:
         FieldDescriptor.TYPE_UINT64: "UInt64",
         FieldDescriptor.TYPE_UINT32: "UInt16" if 0 < top < 2**16 else "UInt32",
     }.get(field.type)
-    if field.type == FieldDescriptor.TYPE_ENUM:
+    if field.type == FieldDescriptor.TYPE_ENUM and field.enum_type is not None:
         base = _unsigned(max(v.number for v in field.enum_type.values))
     if base is None:
         raise TypeError(f"{field.full_name}: no column type for protobuf type {field.type}")

@@ -60,6 +60,19 @@ GATEWAY_REFUSED = Counter(
     " streams; in_flight: batches in flight and waiting), RESOURCE_EXHAUSTED.",
     ["bound"],
 )
+# Consumer loops (kafka_io.consumer_loop) --------------------------------------------------------
+CONSUMER_FAILURES = Counter(
+    "jianguan_consumer_failures_total",
+    "Attempts of a consumer on a record that failed (and were retried, or given up), by consumer.",
+    ["consumer"],
+)
+DEAD_LETTERS = Counter(
+    "jianguan_dead_letters_total",
+    "Records a consumer gave up on after failing on them every time it tried; sent to"
+    " jg.dead-letters.v1 and kept in the quarantine table, by consumer.",
+    ["consumer"],
+)
+
 # Event store sink ------------------------------------------------------------------------------
 STORE_ROWS = Counter(
     "jianguan_store_rows_written_total",

@@ -158,16 +158,16 @@ def test_a_record_of_alerts_is_routed_and_a_withdrawal_goes_only_where_the_alert
     )
     d = Dispatcher("127.0.0.1:1", ClickHouseUrl("127.0.0.1", 1, "w", "p", "db"), config)
     first, second = _alert("a-1"), _alert("a-2")
-    d._route(0, 10, pb.cases_pb2.Alerts(alerts=[first, second]).SerializeToString())
+    d._route(0, 10, [first, second])
     queued = {w.receiver.name: w.queue.qsize() for w in d._workers}
     assert queued == {"all": 2, "critical": 0}  # medium alerts: not for "critical"
     withdrawn = _alert("a-1")
     withdrawn.retracted = True
     never_sent = _alert("a-9")
     never_sent.retracted = True
-    d._route(0, 11, pb.cases_pb2.Alerts(alerts=[withdrawn, never_sent]).SerializeToString())
+    d._route(0, 11, [withdrawn, never_sent])
     queued = {w.receiver.name: w.queue.qsize() for w in d._workers}
     assert queued == {"all": 3, "critical": 0}  # a-1's withdrawal only; a-9 went nowhere
-    d._route(0, 12, pb.cases_pb2.Alerts(alerts=[withdrawn]).SerializeToString())
+    d._route(0, 12, [withdrawn])
     assert d._workers[0].queue.qsize() == 3  # withdrawn once
     assert d._offsets.committable() == {}  # nothing delivered yet

@@ -86,3 +86,28 @@ def test_quarantine_rows_bound_the_reason() -> None:
     cols = columns("jg.events.v1", [item], NOW)
     assert [c[0] for c in cols] == ["jg.events.v1", 1, 2, 0, "p", "", UNDECODABLE,
                                     "x" * MAX_REASON_CHARS, b"\x00", NOW]  # fmt: skip
+
+
+def test_a_dead_letter_becomes_a_quarantine_row_under_where_it_was_read() -> None:
+    from jianguan.store.dead_letters import DeadLetterBatch
+    from jianguan.store.quarantine import COLUMNS, GIVEN_UP
+
+    letter = pb.dead_letters_pb2.DeadLetter(
+        topic="jg.inbound.acme-ai.v1", partition=2, offset=41, key=b"b-7", value=b"\x0a\x03b-7",
+        consumer="inbound-validator", reason="RuntimeError: boom", attempts=5,
+        provider_id="acme-ai",
+    )  # fmt: skip
+    letter.given_up_at.seconds = NOW
+    batch = DeadLetterBatch()
+    assert batch.add(letter.SerializeToString(), RecordMeta("", NOW, 0, 9), NOW + 5) == 1
+    assert batch.add(b"\xff\xff", RecordMeta("", NOW, 0, 10), NOW + 5) == 0
+    rows = [dict(zip(COLUMNS, row, strict=True)) for row in zip(*batch.columns(), strict=True)]
+    assert rows == [
+        {
+            "topic": "jg.inbound.acme-ai.v1", "kafka_partition": 2, "kafka_offset": 41,
+            "item": 0, "provider_id": "acme-ai", "event_id": "", "cause": GIVEN_UP,
+            "reason": "inbound-validator gave up after 5 attempts: RuntimeError: boom",
+            "payload": b"\x0a\x03b-7", "quarantined_at": NOW,
+        }
+    ]  # fmt: skip
+    assert [a.cause for a in batch.set_aside] == [UNDECODABLE]  # a record that is no letter

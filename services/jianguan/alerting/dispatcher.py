@@ -22,11 +22,11 @@ import random
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import TopicPartition
 
 from jianguan import metrics
 from jianguan.alerting.config import AlertingConfig, Receiver
@@ -34,7 +34,8 @@ from jianguan.alerting.ledger import OffsetTracker, Seen, delivery_key
 from jianguan.alerting.payload import alertmanager_body, webhook_body
 from jianguan.alerting.signing import new_delivery_id, signed_headers
 from jianguan.contracts import pb, topics
-from jianguan.kafka_io.clients import committing_consumer
+from jianguan.kafka_io.consumer_loop import ConsumerLoop, DeadLetterTopic, Poison
+from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)
@@ -220,20 +221,27 @@ class Dispatcher:
         group_wait_s: float = 0.5,
         post: Post = http_post,
     ) -> None:
-        self._bootstrap = bootstrap
         self._topic = topics.topic_name(topics.ALERTS, namespace)
-        self._group = group
         self._config = config
         self._recorder = DeliveryRecorder(url)
         self._offsets = OffsetTracker()
         self._seen = Seen()
         self._raised: set[str] = set()
-        self._stopping = asyncio.Event()
         self._workers = [
             ReceiverWorker(r, config.console_url, post, self._recorder, self._finish, group_wait_s)
             for r in config.receivers
         ]
-        self._consumer: AIOKafkaConsumer | None = None
+        self._dead_letters = EventLogProducer(bootstrap)
+        self.loop = ConsumerLoop(
+            "alert-dispatcher",
+            bootstrap,
+            group,
+            [self._topic],
+            self,
+            DeadLetterTopic(self._dead_letters, topics.topic_name(topics.DEAD_LETTERS, namespace)),
+            poll_ms=200,
+            max_records=500,
+        )
 
     def _finish(self, item: _Item) -> None:
         self._offsets.finish(item.partition, item.offset)
@@ -242,41 +250,46 @@ class Dispatcher:
         finished = await asyncio.to_thread(self._recorder.load_finished)
         self._seen = Seen(finished)
         self._raised = {alert_id for _, alert_id in finished}
-        self._consumer = committing_consumer(self._bootstrap, self._group)
-        await self._consumer.start()
-        self._consumer.subscribe([self._topic])
+        await self._dead_letters.start()
+        await self.loop.start()
 
     def request_stop(self) -> None:
-        self._stopping.set()
+        self.loop.request_stop()
 
     async def run(self) -> None:
-        assert self._consumer is not None
         tasks = [
             asyncio.create_task(w.run(), name=f"alerts-{w.receiver.name}") for w in self._workers
         ]
         try:
-            while not self._stopping.is_set():
-                fetched = await self._consumer.getmany(timeout_ms=200, max_records=500)
-                for tp, records in fetched.items():
-                    for rec in records:
-                        self._route(tp.partition, rec.offset, rec.value)
-                await self._commit()
+            await self.loop.run()
         finally:
             for t in tasks:
                 t.cancel()
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
-            await self._commit()
-            await self._consumer.stop()
+            await self._dead_letters.stop()
 
-    def _route(self, partition: int, offset: int, value: bytes) -> None:
+    # -- the strategy of the consumer loop ---------------------------------------------------
+
+    async def submit(self, record: Any) -> None:
         try:
-            alerts = pb.cases_pb2.Alerts.FromString(value).alerts
-        except Exception:
-            log.error("undecodable alert record at %d@%d; skipped", partition, offset)
-            self._offsets.add(partition, offset, 0)
-            return
+            alerts = pb.cases_pb2.Alerts.FromString(record.value or b"").alerts
+        except Exception as exc:
+            raise Poison(f"not a jianguan.v1.Alerts record: {exc}") from exc
+        self._route(record.partition, record.offset, alerts)
+
+    def skip(self, record: Any) -> None:
+        self._offsets.add(record.partition, record.offset, 0)
+
+    def committable(self) -> Mapping[TopicPartition, int]:
+        moved = self._offsets.committable()
+        return {TopicPartition(self._topic, p): o for p, o in moved.items()}
+
+    async def flush(self) -> None:
+        pass  # deliveries carry on; only what they finished is committed
+
+    def _route(self, partition: int, offset: int, alerts: Iterable[Alert]) -> None:
         deliveries: list[tuple[ReceiverWorker, Alert]] = []
         for alert in alerts:
             if not alert.retracted and alert.alert_id not in self._raised:
@@ -301,15 +314,3 @@ class Dispatcher:
         return self._seen.claimed(name, alert.alert_id) and self._seen.claim(
             name, delivery_key(alert)
         )
-
-    async def _commit(self) -> None:
-        assert self._consumer is not None
-        moved = self._offsets.committable()
-        if not moved:
-            return
-        try:
-            await self._consumer.commit(
-                {TopicPartition(self._topic, p): o for p, o in moved.items()}
-            )
-        except (CommitFailedError, KafkaError) as exc:
-            log.info("commit skipped after rebalance: %s", exc)

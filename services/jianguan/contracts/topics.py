@@ -14,6 +14,9 @@ AUTHORITY_COMPLAINTS = "jg.authority-complaints.v1"
 # Dispositions of offshore services (Art. 20), recorded by regulators; key: the target.
 OFFSHORE_DISPOSITIONS = "jg.offshore-dispositions.v1"
 HEADER_AUTHORITY = "jg-authority"
+# Records a consumer of the platform gave up on (jianguan.v1.DeadLetter), kept by the store in its
+# quarantine table (kafka_io.consumer_loop).
+DEAD_LETTERS = "jg.dead-letters.v1"
 # The rules' clock: a tick per provider every few seconds (header jg-tick, no value), keyed by
 # provider like every other input of the rules, so deadlines expire while a provider is silent.
 RULE_INPUT = "jg.rule-input.v1"
@@ -79,6 +82,7 @@ SINK_GROUPS = {
     ALERTS: "jianguan-alerts",
     OFFSHORE_DISPOSITIONS: "jianguan-offshore-dispositions",
     AUTHORITY_COMPLAINTS: "jianguan-authority-complaints",
+    DEAD_LETTERS: "jianguan-dead-letters",
 }
 
 

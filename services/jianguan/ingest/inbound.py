@@ -5,15 +5,18 @@ The provider is the owner of the topic the record was read from (on a production
 let each provider principal write only its own inbound topic), never a value in the payload.
 Offsets are committed only after the accepted events and the feedback record were acknowledged
 by the broker; a crash in between re-reads the record: its events are answered DUPLICATE while
-the validator remembers them, and are stored once in any case.
+the validator remembers them, and are stored once in any case. A record the pipeline fails on
+every time is given up as a dead letter (``kafka_io.consumer_loop``), never retried forever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from jianguan import metrics
 from jianguan.accounts.registry import Provider, ProviderRegistry
@@ -24,13 +27,17 @@ from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
-from jianguan.kafka_io.clients import committing_consumer
+from jianguan.kafka_io.consumer_loop import ConsumerLoop, DeadLetterTopic, FinishedInOrder
 from jianguan.kafka_io.producer import EventLogProducer
 
 log = logging.getLogger(__name__)
 
 
 class InboundValidator:
+    """A consumer loop (``kafka_io.consumer_loop``) over every registered provider's inbound
+    topic, each record judged by the ingest pipeline and answered on the provider's feedback
+    topic before its offset is committed."""
+
     def __init__(
         self,
         bootstrap: str,
@@ -40,9 +47,8 @@ class InboundValidator:
         known_ids: KnownIds | None = None,
         dedup_capacity: int = 2_000_000,
         dedup_max_bytes: int | None = None,
+        attempts: int = 5,
     ) -> None:
-        self._bootstrap = bootstrap
-        self._group = group
         self._namespace = namespace
         self._owners: dict[str, Provider] = {
             topics.inbound_topic(p.id, namespace): p for p in registry.providers
@@ -58,8 +64,17 @@ class InboundValidator:
         self._pipeline = IngestPipeline(
             Admission(self.dedup, RateLimiter(), DEFAULT_LIMITS), self.producer, path="kafka"
         )
-        self._consumer: AIOKafkaConsumer = None
-        self._stopping = asyncio.Event()
+        self._finished = FinishedInOrder()
+        self.loop = ConsumerLoop(
+            "inbound-validator",
+            bootstrap,
+            group,
+            self.inbound_topics,
+            self,
+            DeadLetterTopic(self.producer, topics.topic_name(topics.DEAD_LETTERS, namespace)),
+            who=lambda record: self._owners[record.topic].id,
+            attempts=attempts,
+        )
 
     @property
     def inbound_topics(self) -> list[str]:
@@ -71,53 +86,41 @@ class InboundValidator:
                 remember_known_ids(self.dedup, self._known_ids, "kafka inbound")
             )
         await self.producer.start()
-        self._consumer = committing_consumer(self._bootstrap, self._group)
-        await self._consumer.start()
-        if self._owners:
-            self._consumer.subscribe(self.inbound_topics)
+        await self.loop.start()
 
     def request_stop(self) -> None:
-        self._stopping.set()
+        self.loop.request_stop()
 
     async def run(self) -> None:
         try:
-            while not self._stopping.is_set():
-                if not self._owners:
-                    await self._stopping.wait()  # no provider registered: nothing to read
-                    break
-                fetched = await self._consumer.getmany(timeout_ms=100, max_records=100)
-                if not fetched:
-                    continue
-                # Partitions are independent; within one, records are handled in order.
-                done = await asyncio.gather(
-                    *(self._partition(tp, records) for tp, records in fetched.items())
-                )
-                offsets = {tp: nxt for tp, nxt in done if nxt is not None}
-                if offsets:
-                    await self._consumer.commit(offsets)
+            await self.loop.run()
         finally:
             if self._warm_start is not None:
                 self._warm_start.cancel()
-            await self._consumer.stop()
             await self.producer.stop()
 
-    async def _partition(
-        self, tp: TopicPartition, records: list[object]
-    ) -> tuple[TopicPartition, int | None]:
-        provider = self._owners[tp.topic]
+    # -- the strategy of the consumer loop ---------------------------------------------------
+
+    async def submit(self, record: Any) -> None:
+        provider = self._owners[record.topic]
+        metrics.INBOUND_RECORDS.labels(provider.id).inc()
+        ack = await self._pipeline.handle(provider, record.value or b"")
+        if not ack.batch_id:
+            # An undecodable batch has no id of its own: answer under the record's key (the
+            # SDK keys each record by its batch id), so the sender can still match it.
+            ack.batch_id = _text(record.key)
         feedback = topics.feedback_topic(provider.id, self._namespace)
-        next_offset = None
-        for rec in records:
-            metrics.INBOUND_RECORDS.labels(provider.id).inc()
-            value: bytes = rec.value or b""  # type: ignore[attr-defined]
-            ack = await self._pipeline.handle(provider, value)
-            if not ack.batch_id:
-                # An undecodable batch has no id of its own: answer under the record's key (the
-                # SDK keys each record by its batch id), so the sender can still match it.
-                ack.batch_id = _text(rec.key)  # type: ignore[attr-defined]
-            await self._send_feedback(feedback, ack, tp.partition, rec.offset)  # type: ignore[attr-defined]
-            next_offset = rec.offset + 1  # type: ignore[attr-defined]
-        return tp, next_offset
+        await self._send_feedback(feedback, ack, record.partition, record.offset)
+        self._finished.finished(record)
+
+    def skip(self, record: Any) -> None:
+        self._finished.finished(record)
+
+    def committable(self) -> Mapping[TopicPartition, int]:
+        return self._finished.committable()
+
+    async def flush(self) -> None:
+        pass  # every record is finished within submit
 
     async def _send_feedback(
         self, topic: str, ack: pb.BatchAck, partition: int, offset: int

@@ -19,7 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class EventLogProducer:
-    def __init__(self, bootstrap: str, topic: str, outcomes_topic: str, linger_ms: int = 2) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str = "", outcomes_topic: str = "", linger_ms: int = 2
+    ) -> None:
+        """``topic`` and ``outcomes_topic``: where ``publish`` and ``record_outcome`` write
+        (``send`` names its own)."""
         self.topic = topic
         self.outcomes_topic = outcomes_topic
         self._bootstrap = bootstrap

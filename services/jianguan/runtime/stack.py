@@ -123,7 +123,7 @@ class Infrastructure:
             self.bootstrap = cfg.kafka
         names = [
             topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
-            topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS,
+            topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS, topics.DEAD_LETTERS,
         ]  # fmt: skip
         ensure_topics(
             self.bootstrap,

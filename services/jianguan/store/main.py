@@ -22,6 +22,7 @@ from jianguan.store.cases import (
     CaseFactBatch,
     DispositionBatch,
 )
+from jianguan.store.dead_letters import DeadLetterBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.sink import SchemaMismatch, StoreSink, event_store_sink
@@ -61,6 +62,10 @@ def sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
         "disposition-sink": sink(topics.OFFSHORE_DISPOSITIONS, DispositionBatch, **by_authority),
         "authority-complaint-sink": sink(
             topics.AUTHORITY_COMPLAINTS, AuthorityComplaintBatch, **by_authority
+        ),
+        # Records a consumer gave up on, kept beside what the sinks set aside.
+        "dead-letter-sink": sink(
+            topics.DEAD_LETTERS, DeadLetterBatch, attributed=False, max_wait_s=1.0
         ),
     }  # fmt: skip
 

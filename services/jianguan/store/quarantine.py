@@ -17,7 +17,8 @@ UNATTRIBUTED = "unattributed"  # no header naming who wrote it
 BAD_HEADER = "bad_header"  # a header the platform sets is not what it must be
 OUT_OF_RANGE = "out_of_range"  # a value does not fit its column
 REFUSED = "refused"  # the store refused the record's rows (found by splitting the insert)
-CAUSES = (UNDECODABLE, UNATTRIBUTED, BAD_HEADER, OUT_OF_RANGE, REFUSED)
+GIVEN_UP = "given_up"  # a consumer failed on it every time it tried (a dead letter)
+CAUSES = (UNDECODABLE, UNATTRIBUTED, BAD_HEADER, OUT_OF_RANGE, REFUSED, GIVEN_UP)
 
 COLUMNS: tuple[str, ...] = (
     "topic", "kafka_partition", "kafka_offset", "item", "provider_id", "event_id", "cause",

@@ -33,6 +33,7 @@ class Picky:
     def __init__(self) -> None:
         self.taken: list[bytes] = []
         self.tries: dict[bytes, int] = {}
+        self.three_taken = asyncio.Event()
         self._finished = FinishedInOrder()
 
     async def submit(self, record: Any) -> None:
@@ -42,6 +43,8 @@ class Picky:
         if record.value == b"poison":
             raise Poison("not a message of this topic")
         self.taken.append(record.value)
+        if len(self.taken) == 3:
+            self.three_taken.set()
         self._finished.finished(record)
 
     def skip(self, record: Any) -> None:
@@ -103,9 +106,7 @@ def test_a_record_that_always_fails_becomes_a_dead_letter_and_the_rest_goes_on(
             await loop.start()
             task = asyncio.create_task(loop.run())
             letters = await _letters(broker.bootstrap, dead, 2)
-            deadline = time.monotonic() + 30
-            while len(picky.taken) < 3 and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await asyncio.wait_for(picky.three_taken.wait(), 30)
             loop.request_stop()
             await asyncio.wait_for(task, 30)
             return picky, loop, letters

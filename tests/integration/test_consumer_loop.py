@@ -56,6 +56,9 @@ class Picky:
     async def flush(self) -> None:
         pass
 
+    async def poll(self) -> None:
+        pass
+
 
 async def _letters(bootstrap: str, topic: str, n: int) -> list[pb.dead_letters_pb2.DeadLetter]:
     consumer = AIOKafkaConsumer(

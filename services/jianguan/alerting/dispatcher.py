@@ -289,6 +289,9 @@ class Dispatcher:
     async def flush(self) -> None:
         pass  # deliveries carry on; only what they finished is committed
 
+    async def poll(self) -> None:
+        pass
+
     def _route(self, partition: int, offset: int, alerts: Iterable[Alert]) -> None:
         deliveries: list[tuple[ReceiverWorker, Alert]] = []
         for alert in alerts:

@@ -122,6 +122,9 @@ class InboundValidator:
     async def flush(self) -> None:
         pass  # every record is finished within submit
 
+    async def poll(self) -> None:
+        pass
+
     async def _send_feedback(
         self, topic: str, ack: pb.BatchAck, partition: int, offset: int
     ) -> None:

@@ -8,6 +8,9 @@ Contract:
   idempotent).
 - When partitions are revoked, and on stop, the strategy finishes what it took and that is
   committed first.
+- With ``resume_from`` (where the output itself records how far it holds each partition, as the
+  event store does), a newly assigned partition stays paused until it answers, and starts after
+  what the output holds when that is past the committed offset: redelivery writes nothing twice.
 - Poison policy: a record the strategy fails on is tried again with backoff (a broker or store
   that is away is the strategy's own business: it waits for them inside ``submit``), and after
   ``attempts`` failures it is given up: sent to jg.dead-letters.v1 as it was read, with where it
@@ -56,6 +59,9 @@ class Strategy(Protocol):
     async def flush(self) -> None:
         """Finish what was taken (partitions revoked, or stopping)."""
 
+    async def poll(self) -> None:
+        """Work due between reads (a batch to write, say); called after every read."""
+
 
 class DeadLetters(Protocol):
     async def send(self, letter: pb.dead_letters_pb2.DeadLetter) -> None:
@@ -70,7 +76,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._loop.finish()
 
     async def on_partitions_assigned(self, assigned: object) -> None:
-        pass
+        self._loop.assigned(list(assigned))  # type: ignore[call-overload]
 
 
 class ConsumerLoop:
@@ -87,6 +93,7 @@ class ConsumerLoop:
         max_records: int = 200,
         attempts: int = 5,
         base_delay_s: float = 0.5,
+        resume_from: Callable[[list[int]], Mapping[int, int]] | None = None,
     ) -> None:
         self.name = name
         self._bootstrap = bootstrap
@@ -102,6 +109,21 @@ class ConsumerLoop:
         self._consumer: AIOKafkaConsumer = None
         self._stopping = asyncio.Event()
         self.given_up = 0
+        # Newly assigned partitions stay paused until ``resume_from`` said how far the output
+        # holds them (partition numbers of the one topic read → the last offset held).
+        self._resume_from = resume_from
+        self._unresolved: set[TopicPartition] = set()
+        self._resolve_at = 0.0
+        self._assignments = 0
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        return self._consumer
+
+    @property
+    def resumed(self) -> bool:
+        """Partitions are assigned and each starts after what the output holds."""
+        return bool(self._consumer.assignment()) and not self._unresolved
 
     async def start(self) -> None:
         # Created here: aiokafka clients bind to the running event loop.
@@ -125,6 +147,8 @@ class ConsumerLoop:
                 )
                 if fetched:
                     await asyncio.gather(*(self._in_order(rs) for rs in fetched.values()))
+                await self._strategy.poll()
+                await self._resolve()
                 await self._commit()
             await self.finish()
         finally:
@@ -134,6 +158,43 @@ class ConsumerLoop:
         """The strategy finishes what it took; that is committed."""
         await self._strategy.flush()
         await self._commit()
+
+    def assigned(self, partitions: list[TopicPartition]) -> None:
+        if self._resume_from is not None and partitions:
+            self._unresolved |= set(partitions)
+            self._consumer.pause(*partitions)
+            self._resolve_at = 0.0
+            self._assignments += 1
+
+    async def _resolve(self) -> None:
+        """Start each newly assigned partition after the last offset the output holds (asked
+        again every second while it does not answer; the partitions stay paused meanwhile)."""
+        if not self._unresolved or time.monotonic() < self._resolve_at:
+            return
+        assert self._resume_from is not None
+        self._unresolved &= self._consumer.assignment()  # revoked meanwhile: another resolves
+        mine = list(self._unresolved)
+        if not mine:
+            return
+        generation = self._assignments
+        try:
+            held = await asyncio.to_thread(self._resume_from, [tp.partition for tp in mine])
+        except Exception as exc:
+            log.warning("%s: cannot read how far the output holds the partitions yet (%s);"
+                        " they stay paused", self.name, exc)  # fmt: skip
+            self._resolve_at = time.monotonic() + 1.0
+            return
+        if generation != self._assignments:
+            return  # a rebalance happened meanwhile: resolve what is assigned now
+        for tp in mine:
+            if tp.partition in held:
+                after = held[tp.partition] + 1
+                if after > await self._consumer.position(tp):
+                    log.info("%s: %s resumes after offset %d, held by the output",
+                             self.name, tp, after - 1)  # fmt: skip
+                    self._consumer.seek(tp, after)
+        self._consumer.resume(*mine)
+        self._unresolved.clear()
 
     async def _in_order(self, records: list[Any]) -> None:
         for record in records:

@@ -1,5 +1,6 @@
 """Sinks from the log into ClickHouse: jg.events.v1 → ``events`` (the event store) and
 jg.ingest-outcomes.v1 → ``ingest_outcomes``; what a record becomes is the batch type's business.
+Each runs on the platform's consumer loop (``kafka_io.consumer_loop``).
 
 At-least-once with idempotent writes: offsets are committed only after ClickHouse accepted the
 insert holding every row of the records up to those offsets; a crash between insert and commit
@@ -14,7 +15,7 @@ refuses for its data is split in halves, in record order, until the refused reco
 set aside; the rest is stored and the sink carries on (``jianguan_store_quarantined_total``).
 
 The event store goes further: its insert also records the highest offset stored per partition
-(``events_stored_offsets``, a materialized view), and on every assignment the sink starts after
+(``events_stored_offsets``, a materialized view), and on every assignment the loop starts after
 that offset when it is ahead of the committed one, so redelivery never writes a raw row twice.
 """
 
@@ -24,15 +25,14 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import TopicPartition
 
 from jianguan import metrics
-from jianguan.contracts import topics
-from jianguan.kafka_io.clients import committing_consumer
+from jianguan.contracts import pb, topics
+from jianguan.kafka_io.consumer_loop import ConsumerLoop
 from jianguan.store import quarantine
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor, refuses_data
 from jianguan.store.processor import EVENT_TYPES, ColumnBatch, RecordMeta
@@ -63,17 +63,6 @@ def _received_s(header: bytes | None, ingested_s: int) -> int | None:
     if not header.isdigit() or len(header) > 16 or int(header) > _LAST_RECEIVED_MS:
         return None
     return int(header) // 1000
-
-
-class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, sink: StoreSink) -> None:
-        self._sink = sink
-
-    async def on_partitions_revoked(self, revoked: object) -> None:
-        await self._sink.flush()
-
-    async def on_partitions_assigned(self, assigned: object) -> None:
-        self._sink.assigned(list(assigned))  # type: ignore[call-overload]
 
 
 def stored_offsets(url: ClickHouseUrl, partitions: list[int]) -> dict[int, int]:
@@ -138,6 +127,11 @@ def event_store_sink(
 
 
 class StoreSink:
+    """The strategy of a consumer loop (``kafka_io.consumer_loop``) that batches records into
+    one table: ``submit`` takes a record into the batch (or sets it aside), ``poll`` starts the
+    insert when the batch is due, and what an insert held becomes committable once ClickHouse
+    took it."""
+
     def __init__(
         self,
         bootstrap: str,
@@ -153,9 +147,6 @@ class StoreSink:
         resume_from: Callable[[list[int]], dict[int, int]] | None = None,
     ) -> None:
         self._topic = topic
-        self._bootstrap = bootstrap
-        self._group = group
-        self._consumer: AIOKafkaConsumer = None
         self._writer_factory = writer_factory
         self._writer: BatchWriter | None = None
         self._max_rows = max_rows
@@ -170,136 +161,117 @@ class StoreSink:
         self._batch = batch_factory()
         self._records: list[Read] = []
         self._offsets: dict[TopicPartition, int] = {}
+        self._done: dict[TopicPartition, int] = {}  # stored, not yet committed
         self._first_at = 0.0
         self._lock = asyncio.Lock()
         self._inflight: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
         self.rows_written = 0
         self.set_aside = 0
         self._lag_at = 0.0
-        # Newly assigned partitions stay paused until the store said how far they are stored.
-        self._resume_from = resume_from
-        self._unresolved: set[TopicPartition] = set()
-        self._resolve_at = 0.0
-        self._assignments = 0
+        # What the sink cannot keep it sets aside itself, and a store that is away is waited
+        # for; a record it should ever fail on (a fault of its own) is set aside too, as given
+        # up, instead of being sent to the dead letters.
+        self.loop = ConsumerLoop(
+            f"sink:{topic}", bootstrap, group, [topic], self, self,
+            poll_ms=50, max_records=200, resume_from=resume_from,
+        )  # fmt: skip
 
     async def start(self) -> None:
         self._writer = await asyncio.to_thread(self._writer_factory)
-        # Created here: aiokafka clients bind to the running event loop.
-        self._consumer = committing_consumer(self._bootstrap, self._group)
-        await self._consumer.start()
-        self._consumer.subscribe([self._topic], listener=_FlushOnRevoke(self))
+        await self.loop.start()
 
     def request_stop(self) -> None:
-        self._stopping.set()
+        self.loop.request_stop()
 
     async def run(self) -> None:
         """Consume until request_stop(); then flush what was read and commit it.
 
         One insert is in flight while the next batch is decoded (the insert waits on ClickHouse
-        and the socket, decoding needs the CPU); offsets are committed in order, each after its
-        own insert.
+        and the socket, decoding needs the CPU); offsets become committable in order, each
+        after its own insert.
         """
         try:
-            while not self._stopping.is_set():
-                fetched = await self._consumer.getmany(timeout_ms=50, max_records=200)
-                if fetched:
-                    self._add(fetched)
-                if self._inflight is not None and self._inflight.done():
-                    await self._inflight  # re-raises nothing: the task retries until it succeeds
-                    self._inflight = None
-                due = bool(self._batch) and (
-                    len(self._batch) >= self._max_rows
-                    or time.monotonic() - self._first_at >= self._max_wait_s
-                )
-                if due or (self._offsets and not self._batch):
-                    if self._inflight is None:
-                        self._inflight = asyncio.create_task(self._take_and_store())
-                    elif len(self._batch) >= 2 * self._max_rows:
-                        await self._drain()  # backpressure: ClickHouse is slower than Kafka
-                await self._update_lag()
-                await self._resolve()
-            await self.flush()
+            await self.loop.run()
         finally:
             await self._drain()
-            await self._consumer.stop()
             if self._writer is not None:
                 self._writer.close()
 
     @property
     def resumed(self) -> bool:
         """Partitions are assigned and each starts after what the store holds."""
-        return bool(self._consumer.assignment()) and not self._unresolved
+        return self.loop.resumed
 
-    def assigned(self, partitions: list[TopicPartition]) -> None:
-        if self._resume_from is not None and partitions:
-            self._unresolved |= set(partitions)
-            self._consumer.pause(*partitions)
-            self._resolve_at = 0.0
-            self._assignments += 1
+    # -- the strategy of the consumer loop ---------------------------------------------------
 
-    async def _resolve(self) -> None:
-        """Start each newly assigned partition after the last offset the store holds (retried
-        every second while ClickHouse does not answer; the partitions stay paused meanwhile)."""
-        if not self._unresolved or time.monotonic() < self._resolve_at:
-            return
-        assert self._resume_from is not None
-        assignment = self._consumer.assignment()
-        self._unresolved &= assignment  # revoked meanwhile: another member resolves them
-        mine = list(self._unresolved)
-        if not mine:
-            return
-        generation = self._assignments
-        try:
-            stored = await asyncio.to_thread(self._resume_from, [tp.partition for tp in mine])
-        except Exception as exc:
-            log.warning("cannot read the stored offsets yet (%s); partitions stay paused", exc)
-            self._resolve_at = time.monotonic() + 1.0
-            return
-        if generation != self._assignments:
-            return  # a rebalance happened meanwhile: resolve what is assigned now
-        for tp in mine:
-            if tp.partition in stored:
-                after = stored[tp.partition] + 1
-                if after > await self._consumer.position(tp):
-                    log.info("%s: resuming after stored offset %d", tp, after - 1)
-                    self._consumer.seek(tp, after)
-        self._consumer.resume(*mine)
-        self._unresolved.clear()
+    async def submit(self, rec: Any) -> None:
+        if not self._batch:
+            self._first_at = time.monotonic()
+        ingested = int(self._now())
+        tp = TopicPartition(rec.topic, rec.partition)
+        offset: int = rec.offset
+        value: bytes | None = rec.value
+        raw_who = _header(rec.headers, self._who)
+        who = "" if raw_who is None else raw_who.decode("utf-8", "replace")
+        received = _header(rec.headers, topics.HEADER_RECEIVED_MS)
+        received_s = _received_s(received, ingested)
+        self._offsets[tp] = offset + 1
+        if raw_who is None and self._attributed:
+            # Only the ingest paths write these topics and always set the header: a record
+            # without it cannot be attributed to a provider.
+            self._reject(tp, offset, who, quarantine.UNATTRIBUTED, value,
+                         f"no {self._who} header: the writer is unknown")  # fmt: skip
+        elif received_s is None:
+            shown = received[:40] if received is not None else b""
+            self._reject(tp, offset, who, quarantine.BAD_HEADER, value,
+                         f"{topics.HEADER_RECEIVED_MS} is {shown!r}, not a time in"
+                         " milliseconds")  # fmt: skip
+        else:
+            meta = RecordMeta(who, received_s, tp.partition, offset)
+            self._batch.add(value, meta, ingested)
+            self._records.append((value, meta, ingested))
+
+    def skip(self, rec: Any) -> None:
+        self._offsets[TopicPartition(rec.topic, rec.partition)] = rec.offset + 1
+
+    async def send(self, letter: pb.dead_letters_pb2.DeadLetter) -> None:
+        """The loop gave a record up: it is set aside with the rest of the batch's."""
+        reason = f"the sink failed on it {letter.attempts} times: {letter.reason}"
+        self._batch.set_aside.append(
+            SetAside(letter.partition, letter.offset, 0, "", "", quarantine.GIVEN_UP, reason,
+                     letter.value)
+        )  # fmt: skip
+
+    def committable(self) -> Mapping[TopicPartition, int]:
+        done, self._done = self._done, {}
+        return done
+
+    async def poll(self) -> None:
+        if self._inflight is not None and self._inflight.done():
+            await self._inflight  # re-raises nothing: the task retries until it succeeds
+            self._inflight = None
+        due = bool(self._batch) and (
+            len(self._batch) >= self._max_rows
+            or time.monotonic() - self._first_at >= self._max_wait_s
+        )
+        if due or (self._offsets and not self._batch):
+            if self._inflight is None:
+                self._inflight = asyncio.create_task(self._take_and_store())
+            elif len(self._batch) >= 2 * self._max_rows:
+                await self._drain()  # backpressure: ClickHouse is slower than Kafka
+        await self._update_lag()
+
+    async def flush(self) -> None:
+        """Insert everything read so far (retrying until ClickHouse takes it)."""
+        await self._drain()
+        await self._take_and_store()
+
+    # -- writing ---------------------------------------------------------------------------
 
     async def _drain(self) -> None:
         if self._inflight is not None:
             await self._inflight
             self._inflight = None
-
-    def _add(self, fetched: dict[TopicPartition, list[object]]) -> None:
-        ingested = int(self._now())
-        if not self._batch:
-            self._first_at = time.monotonic()
-        for tp, records in fetched.items():
-            for rec in records:
-                offset: int = rec.offset  # type: ignore[attr-defined]
-                value: bytes | None = rec.value  # type: ignore[attr-defined]
-                headers = rec.headers  # type: ignore[attr-defined]
-                raw_who = _header(headers, self._who)
-                who = "" if raw_who is None else raw_who.decode("utf-8", "replace")
-                received = _header(headers, topics.HEADER_RECEIVED_MS)
-                received_s = _received_s(received, ingested)
-                self._offsets[tp] = offset + 1
-                if raw_who is None and self._attributed:
-                    # Only the ingest paths write these topics and always set the header: a
-                    # record without it cannot be attributed to a provider.
-                    self._reject(tp, offset, who, quarantine.UNATTRIBUTED, value,
-                                 f"no {self._who} header: the writer is unknown")  # fmt: skip
-                elif received_s is None:
-                    shown = received[:40] if received is not None else b""
-                    self._reject(tp, offset, who, quarantine.BAD_HEADER, value,
-                                 f"{topics.HEADER_RECEIVED_MS} is {shown!r}, not a time in"
-                                 " milliseconds")  # fmt: skip
-                else:
-                    meta = RecordMeta(who, received_s, tp.partition, offset)
-                    self._batch.add(value, meta, ingested)
-                    self._records.append((value, meta, ingested))
 
     def _reject(
         self, tp: TopicPartition, offset: int, who: str, cause: str, value: bytes | None,
@@ -310,11 +282,6 @@ class StoreSink:
             SetAside(tp.partition, offset, 0, who, "", cause, reason, value or b"")
         )
 
-    async def flush(self) -> None:
-        """Insert everything read so far (retrying until ClickHouse takes it), then commit."""
-        await self._drain()
-        await self._take_and_store()
-
     async def _take_and_store(self) -> None:
         async with self._lock:
             batch, offsets, records = self._batch, self._offsets, self._records
@@ -324,13 +291,7 @@ class StoreSink:
             await self._quarantine(batch.set_aside)
             if batch:
                 await self._store(batch, records)
-            if offsets:
-                try:
-                    await self._consumer.commit(offsets)
-                except (CommitFailedError, KafkaError) as exc:
-                    # The partitions moved to another member, which will re-read from the last
-                    # commit: the rows are already stored and collapse on redelivery.
-                    log.info("commit skipped after rebalance: %s", exc)
+            self._done.update(offsets)
 
     async def _written(
         self, what: str, write: Callable[[BatchWriter], T], gives_up: Callable[[Exception], bool]
@@ -400,9 +361,9 @@ class StoreSink:
         if now - self._lag_at < 1.0:
             return
         self._lag_at = now
-        for tp in self._consumer.assignment():
-            high = self._consumer.highwater(tp)
+        for tp in self.loop.consumer.assignment():
+            high = self.loop.consumer.highwater(tp)
             if high is None:
                 continue
-            position = await self._consumer.position(tp)
+            position = await self.loop.consumer.position(tp)
             metrics.STORE_LAG.labels(str(tp.partition)).set(max(0, high - position))

@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jianguan.contracts import pb
 from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
 from jianguan.store.executor import Executor
 
 Row = tuple[Any, ...]
+# Event kinds as stored (the contract's body field numbers).
+_FILING = pb.BODY_KINDS["service_filing"]
+_GENERATION = pb.BODY_KINDS["generation"]
 PAGE_RULES = {
     "incidents": ("ART14-",),
     "complaints": ("ART15-", "ART18-"),
@@ -215,7 +219,7 @@ class Queries:
         return self._q(
             "SELECT provider_id, service_id, filing_kind, filing_status, filing_number,"
             " model_version, public_opinion_attribute, complaint_deadline_days,"
-            " toUInt32(occurred_at) FROM events FINAL WHERE kind = 15" + scope_sql(scope, p)
+            f" toUInt32(occurred_at) FROM events FINAL WHERE kind = {_FILING}" + scope_sql(scope, p)
             + f.where(p, "occurred_at", cases_like=False)
             + " ORDER BY provider_id, service_id, occurred_at",
             p,
@@ -244,7 +248,8 @@ class Queries:
         p: dict[str, Any] = {"from": now - 86400}
         return self._q(
             "SELECT provider_id, service_id, count(), countIf(" + LABEL_OK + ") FROM events FINAL"
-            " WHERE kind = 10 AND " + LABELED_OUTPUTS + " AND occurred_at >= toDateTime(%(from)s)"
+            f" WHERE kind = {_GENERATION} AND {LABELED_OUTPUTS}"
+            " AND occurred_at >= toDateTime(%(from)s)"
             + scope_sql(scope, p) + f.where(p, "occurred_at", cases_like=False)
             + " GROUP BY provider_id, service_id ORDER BY provider_id, service_id",
             p,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jianguan.contracts import pb
 from jianguan.store.executor import Executor
 
 Key = tuple[str, str, str]  # provider, rule, obligation ("" for a store-check alert)
@@ -45,7 +46,8 @@ def _offshore_found(executor: Executor, providers: list[str]) -> set[Key]:
         return set()
     rows = executor.execute(
         "SELECT DISTINCT provider_id FROM events"
-        " WHERE kind = 18 AND provider_id IN %(p)s AND event_id IN %(ids)s",
+        f" WHERE kind = {pb.BODY_KINDS['offshore_observation']} AND provider_id IN %(p)s"
+        " AND event_id IN %(ids)s",
         {"p": tuple(providers), "ids": tuple(sorted(cited))},
     )
     return {(str(provider), "ART20-OFFSHORE", "") for (provider,) in rows}

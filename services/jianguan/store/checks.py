@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from jianguan.domain import filings as fl
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.filings import (
     ALGORITHM_FILING,
@@ -73,9 +74,20 @@ UNLABELED_REASON = (
     " 'no ContentProducer', 'no valid ProduceID')"
 )
 
+# Filing kinds and statuses by name (domain.filings, held equal to the contract's enums by
+# tests/unit/test_filings.py); the sets as SQL tuples.
+_IN_EFFECT = "(" + ", ".join(str(s) for s in sorted(fl.IN_EFFECT)) + ")"
+_LAPSED = f"({fl.REJECTED}, {fl.REVOKED})"
+_DECLARING = f"({fl.REGISTRATION}, {fl.ASSESSMENT}, {fl.ALGORITHM_FILING})"
+_BOUNDING = f"({fl.ASSESSMENT}, {fl.ALGORITHM_FILING})"
+_NAMING_MODELS = f"({fl.REGISTRATION}, {fl.ALGORITHM_FILING}, {fl.CHANGE})"
+_ASSESSED = f"filing_kind = {fl.ASSESSMENT} AND filing_status IN {_IN_EFFECT}"
+_ALGORITHM_FILED = f"filing_kind = {fl.ALGORITHM_FILING} AND filing_status IN {_IN_EFFECT}"
+_CANCELLED = f"filing_kind = {fl.CANCELLATION} AND filing_status != {fl.REJECTED}"
+
 LABELING = Check(
     "ART12-LABELING",
-    """
+    f"""
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled - misnamed), ' of ', toString(total),
               ' outputs that need labels in the hour from ', toString(hour), ' UTC',
@@ -142,7 +154,7 @@ ANY LEFT JOIN
             SELECT provider_id, service_id, content_producer AS code,
                    toUInt32(occurred_at) AS code_at
             FROM filings FINAL
-            WHERE filing_kind = 1 AND content_producer != ''
+            WHERE filing_kind = {fl.REGISTRATION} AND content_producer != ''
         ) AS codes USING (provider_id, service_id)
         GROUP BY provider_id, service_id, hour, content_producer
     )
@@ -264,9 +276,9 @@ FROM
     (
         SELECT provider_id, service_id, {_FILED}
         FROM filings FINAL
-        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (1, 2, 3)
+        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {_DECLARING}
         GROUP BY provider_id, service_id
-        HAVING max(filing_kind = 1 AND public_opinion_attribute = 1) = 1
+        HAVING max(filing_kind = {fl.REGISTRATION} AND public_opinion_attribute = 1) = 1
     ) AS declared USING (provider_id, service_id)
 ) AS services
 ANY LEFT JOIN
@@ -279,7 +291,7 @@ ANY LEFT JOIN
         WHERE hour < toDateTime(%(until)s) AND (provider_id, service_id) IN
         (
             SELECT provider_id, service_id FROM filings FINAL
-            WHERE filing_kind = 1 AND public_opinion_attribute = 1
+            WHERE filing_kind = {fl.REGISTRATION} AND public_opinion_attribute = 1
         )
         GROUP BY provider_id, service_id, hour
     ) AS served
@@ -287,15 +299,15 @@ ANY LEFT JOIN
     (
         SELECT provider_id, service_id, 1 AS bounded,
                greatest(
-                   if(countIf(filing_kind = 2 AND filing_status IN (1, 2)) = 0, 4294967295,
-                      toUInt32(minIf(occurred_at, filing_kind = 2 AND filing_status IN (1, 2)))),
-                   if(countIf(filing_kind = 3 AND filing_status IN (1, 2)) = 0, 4294967295,
-                      toUInt32(minIf(occurred_at, filing_kind = 3 AND filing_status IN (1, 2))))
+                   if(countIf({_ASSESSED}) = 0, 4294967295,
+                      toUInt32(minIf(occurred_at, {_ASSESSED}))),
+                   if(countIf({_ALGORITHM_FILED}) = 0, 4294967295,
+                      toUInt32(minIf(occurred_at, {_ALGORITHM_FILED})))
                ) AS covered_from,
-               if(countIf(filing_status IN (3, 4)) = 0, 4294967295,
-                  toUInt32(minIf(occurred_at, filing_status IN (3, 4)))) AS lapsed_from
+               if(countIf(filing_status IN {_LAPSED}) = 0, 4294967295,
+                  toUInt32(minIf(occurred_at, filing_status IN {_LAPSED}))) AS lapsed_from
         FROM filings FINAL
-        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (2, 3)
+        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {_BOUNDING}
         GROUP BY provider_id, service_id
     ) AS bounds USING (provider_id, service_id)
     WHERE bounded = 0 OR toUInt32(hour) < covered_from OR toUInt32(hour) + 3600 > lapsed_from
@@ -391,7 +403,7 @@ ANY INNER JOIN
 (
     SELECT provider_id, service_id, {_FILED}
     FROM filings FINAL
-    WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN (1, 3, 4)
+    WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {_NAMING_MODELS}
     GROUP BY provider_id, service_id
 ) AS declared USING (provider_id, service_id)
 ORDER BY provider_id, service_id
@@ -432,8 +444,8 @@ FROM
 ANY INNER JOIN
 (
     SELECT provider_id, service_id,
-           max(filing_kind = 3 AND filing_status = 2) AS filed,
-           toUInt32(maxIf(occurred_at, filing_kind = 5 AND filing_status != 3)) AS cancelled_at
+           max(filing_kind = {fl.ALGORITHM_FILING} AND filing_status = {fl.GRANTED}) AS filed,
+           toUInt32(maxIf(occurred_at, {_CANCELLED})) AS cancelled_at
     FROM filings FINAL
     WHERE occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, service_id
@@ -446,7 +458,7 @@ ORDER BY provider_id, service_id
 
 MINORS = Check(
     "ART10-MINORS",
-    """
+    f"""
 SELECT provider_id, service_id, concat(user_ref, '@', toString(day)) AS subject,
        minutes AS magnitude,
        concat('a minor-mode user was active ', toString(minutes), ' minutes on ', toString(day),
@@ -469,7 +481,7 @@ FROM
                if(argMax(minor_daily_minutes, occurred_at) > 0,
                   argMax(minor_daily_minutes, occurred_at), %(daily_minutes)s) AS limit_minutes
         FROM filings FINAL
-        WHERE filing_kind = 1
+        WHERE filing_kind = {fl.REGISTRATION}
         GROUP BY provider_id, service_id
     ) AS declared USING (provider_id, service_id)
 ) AS over

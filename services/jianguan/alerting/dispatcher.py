@@ -36,15 +36,18 @@ from jianguan.alerting.signing import new_delivery_id, signed_headers
 from jianguan.contracts import pb, topics
 from jianguan.kafka_io.consumer_loop import ConsumerLoop, DeadLetterTopic, Poison
 from jianguan.kafka_io.producer import EventLogProducer
+from jianguan.store.alert_records import (
+    DELIVERED,
+    FAILED,
+    RETRYING,
+    DeliveryState,
+    finished_deliveries,
+    record_deliveries,
+)
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)
 Alert = pb.cases_pb2.Alert
-DELIVERED, RETRYING, FAILED = 1, 2, 3
-COLUMNS = (
-    "receiver", "alert_id", "provider_id", "rule_id", "state", "attempts", "last_error",
-    "updated_at", "version",
-)  # fmt: skip
 Post = Callable[[str, bytes, dict[str, str], float], Awaitable[None]]
 
 
@@ -86,39 +89,35 @@ class DeliveryRecorder:
     def load_finished(self) -> set[tuple[str, str]]:
         ex = ServerExecutor(self._url)
         try:
-            rows = ex.execute(
-                "SELECT receiver, alert_id FROM alert_deliveries FINAL WHERE state IN (1, 3)"
-            )
+            return finished_deliveries(ex)
         finally:
             ex.close()
-        return {(r, a) for r, a in rows}
 
     async def record(
         self, receiver: str, alerts: list[Alert], state: int, attempts: int, error: str
     ) -> None:
         now = time.time()
-        data = [
-            [
-                receiver, delivery_key(a), a.provider_id, a.rule_id, state, attempts, error[:500],
-                int(now), time.time_ns(),
-            ]
+        states = [
+            DeliveryState(
+                receiver, delivery_key(a), a.provider_id, a.rule_id, state, attempts,
+                error[:500], int(now), time.time_ns(),
+            )
             for a in alerts
         ]  # fmt: skip
         delay = 0.5
         while True:
             try:
-                await asyncio.to_thread(self._insert, data)
+                await asyncio.to_thread(self._insert, states)
                 return
             except Exception as exc:
                 log.warning("recording deliveries failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
-    def _insert(self, data: list[list[object]]) -> None:
+    def _insert(self, states: list[DeliveryState]) -> None:
         ex = ServerExecutor(self._url)
         try:
-            columns = [list(col) for col in zip(*data, strict=True)]
-            ex.insert_columns("alert_deliveries", COLUMNS, columns)
+            record_deliveries(ex, states)
         finally:
             ex.close()
 

@@ -8,21 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from prometheus_client import Gauge
 
 from jianguan import metrics
+from jianguan.store.alert_records import recent_alerts
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 log = logging.getLogger(__name__)
-
-ALERTS_SQL = """
-SELECT rule_id, article, severity, provider_id, count()
-FROM alerts FINAL
-WHERE retracted = 0 AND detected_at >= now() - 86400
-GROUP BY rule_id, article, severity, provider_id
-"""
 
 
 def _publish(
@@ -54,12 +47,12 @@ class ComplianceGauges:
     def refresh(self) -> None:
         ex = ServerExecutor(self._url)
         try:
-            alerts: list[tuple[Any, ...]] = ex.execute(ALERTS_SQL)
+            alerts = recent_alerts(ex)
         finally:
             ex.close()
         _publish(
             metrics.ALERTS_RECENT,
-            {(r, a, s, p): n for r, a, s, p, n in alerts},
+            {(a.rule_id, a.article, a.severity, a.provider_id): a.count for a in alerts},
             self._known,
         )
 

@@ -31,6 +31,7 @@ from jianguan.simulator.run import SimStats, simulate
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import DEMO_PROVIDERS, ProviderTraffic
 from jianguan.simulator.verify import compare
+from jianguan.store import reader
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 
@@ -45,14 +46,11 @@ def _demo_registry(path: Path, provider_ids: list[str]) -> dict[str, str]:
     return tokens
 
 
-def _live_counts(url: ClickHouseUrl) -> tuple[int, int, int]:
+def _live_counts(url: ClickHouseUrl) -> reader.PlatformCounts:
     """Events stored, cases open, alerts raised: what the demo prints every two seconds."""
     ex = ServerExecutor(url)
     try:
-        (stored,) = ex.execute("SELECT count() FROM events FINAL")[0]
-        (open_cases,) = ex.execute("SELECT count() FROM cases WHERE closed = 0")[0]
-        (alerts,) = ex.execute("SELECT count() FROM alerts FINAL WHERE retracted = 0")[0]
-        return int(stored), int(open_cases), int(alerts)
+        return reader.platform_counts(ex)
     finally:
         ex.close()
 
@@ -60,7 +58,7 @@ def _live_counts(url: ClickHouseUrl) -> tuple[int, int, int]:
 def _count_stored(url: ClickHouseUrl) -> int:
     ex = ServerExecutor(url)
     try:
-        return int(ex.execute("SELECT count() FROM events FINAL")[0][0])
+        return reader.stored_events(ex)
     finally:
         ex.close()
 
@@ -149,7 +147,7 @@ async def _settled_case_facts(url: ClickHouseUrl, deadline: float) -> int:
     def count() -> int:
         ex = ServerExecutor(url)
         try:
-            return int(ex.execute("SELECT count() FROM case_facts")[0][0])
+            return reader.case_fact_rows(ex)
         finally:
             ex.close()
 
@@ -192,8 +190,8 @@ async def _live(
         printed[0] = time.monotonic()
         line = stats.line()
         if url is not None:
-            stored, open_cases, alerts = _live_counts(url)
-            line += f"  stored {stored:>9}  open cases {open_cases:>6}  alerts {alerts:>5}"
+            n = _live_counts(url)
+            line += f"  stored {n.stored:>9}  open cases {n.open_cases:>6}  alerts {n.alerts:>5}"
         print(line, flush=True)
 
     supervise = asyncio.create_task(platform.supervise(stop)) if platform is not None else None

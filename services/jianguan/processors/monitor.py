@@ -21,6 +21,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
 from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.processors.produce_id_feed import ProduceIdFeed, open_ledger
+from jianguan.store.alert_records import published_severities
 from jianguan.store.checks import CHECKS, Check
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 
@@ -119,12 +120,7 @@ def unpublished(
 
 def published_alerts(executor: Executor) -> dict[str, str]:
     """alert id → severity of the store-check alerts already in the alerts table."""
-    rows = executor.execute(
-        "SELECT alert_id, argMax(severity, detected_at) FROM alerts"
-        " WHERE rule_id IN %(rules)s GROUP BY alert_id",
-        {"rules": tuple(sorted({c.rule_id for c in CHECKS}))},
-    )
-    return {str(alert_id): str(severity) for alert_id, severity in rows}
+    return published_severities(executor, (c.rule_id for c in CHECKS))
 
 
 def run_checks(

@@ -19,22 +19,17 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
 
 import rocksdict
 
 from jianguan.domain.produce_ids import ledger_key, pair_of, take
+from jianguan.store import produce_id_intake as intake
 from jianguan.store.executor import Executor
 
 # Sort apart from every id (a provider id starts with a letter).
 CURSOR = b"\x01fed until"
 PENDING = b"\x01pending"
 SLICE_ROWS = 200_000
-_ROWS = (
-    "SELECT provider_id, produce_id, event_id FROM produce_id_intake"
-    " WHERE ingested_at >= toDateTime(%(first)s) AND ingested_at < toDateTime(%(end)s)"
-    " AND occurred_at >= toDateTime(%(in_force)s)"
-)
 
 
 def open_ledger(path: Path) -> rocksdict.Rdict:
@@ -67,25 +62,11 @@ class ProduceIdFeed:
         if since < settled - self._margin_s:  # new, or left for long: the settled past first
             reused |= self._settled_past(ex, since, settled, int(in_force))
             since = settled
-        counts = {
-            int(second): int(n)
-            for second, n in ex.execute(
-                "SELECT toUInt32(ingested_at), count() FROM produce_id_intake"
-                " WHERE ingested_at >= toDateTime(%(since)s) GROUP BY ingested_at",
-                {"since": since},
-            )
-        }
+        counts = intake.counts_by_second(ex, since)
         changed = sorted(s for s, n in counts.items() if self._counts.get(s) != n)
         for seconds in _slices(changed, counts):
             reused |= self._take(
-                ex,
-                _ROWS + " AND toUInt32(ingested_at) IN %(seconds)s",
-                {
-                    "first": seconds[0],
-                    "end": seconds[-1] + 1,
-                    "seconds": tuple(seconds),
-                    "in_force": int(in_force),
-                },
+                intake.taken_in(ex, seconds[0], seconds[-1] + 1, int(in_force), seconds)
             )
         reused |= self.pending()
         if reused:
@@ -98,33 +79,15 @@ class ProduceIdFeed:
         self, ex: Executor, since: int, until: int, in_force: int
     ) -> set[tuple[str, str]]:
         """Feeds every row taken in from ``since`` to ``until``, a slice of minutes at a time."""
-        counts = {
-            int(minute): int(n)
-            for minute, n in ex.execute(
-                "SELECT toUInt32(toStartOfMinute(ingested_at)) AS minute, count()"
-                " FROM produce_id_intake"
-                " WHERE ingested_at >= toDateTime(%(since)s)"
-                " AND ingested_at < toDateTime(%(until)s)"
-                " GROUP BY minute",
-                {"since": since, "until": until},
-            )
-        }
+        counts = intake.counts_by_minute(ex, since, until)
         reused: set[tuple[str, str]] = set()
         for minutes in _slices(sorted(counts), counts):
-            reused |= self._take(
-                ex,
-                _ROWS,
-                {
-                    "first": max(since, minutes[0]),
-                    "end": min(until, minutes[-1] + 60),
-                    "in_force": in_force,
-                },
-            )
+            first, end = max(since, minutes[0]), min(until, minutes[-1] + 60)
+            reused |= self._take(intake.taken_in(ex, first, end, in_force))
         return reused
 
-    def _take(self, ex: Executor, sql: str, params: dict[str, Any]) -> set[tuple[str, str]]:
-        rows = ex.execute(sql, params)
-        return take(self.ledger, ((str(p), str(i), str(e)) for p, i, e in rows))
+    def _take(self, rows: list[intake.IntakeRow]) -> set[tuple[str, str]]:
+        return take(self.ledger, ((r.provider_id, r.produce_id, r.event_id) for r in rows))
 
     def pending(self) -> set[tuple[str, str]]:
         """The ids found reused whose alerts were not settled yet."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jianguan.contracts import pb
+from jianguan.store.alert_records import offshore_alert_evidence, standing_alerts
 from jianguan.store.executor import Executor
+from jianguan.store.reader import reporters_of
 
 Key = tuple[str, str, str]  # provider, rule, obligation ("" for a store-check alert)
 
@@ -18,39 +19,20 @@ def expected(manifest: dict[str, Any]) -> set[Key]:
 
 
 def found(executor: Executor, providers: list[str]) -> set[Key]:
-    rows = executor.execute(
-        "SELECT provider_id, rule_id, alert_id FROM alerts FINAL"
-        " WHERE retracted = 0 AND provider_id IN %(p)s",
-        {"p": tuple(providers) or ("",)},
-    )
     out = set()
-    for provider, rule, alert_id in rows:
+    for alert in standing_alerts(executor, providers):
         # A case alert is one per missed obligation: "<case>/DEADLINE_MISSED/<obligation>".
-        _, marker, obligation = str(alert_id).rpartition("/DEADLINE_MISSED/")
-        out.add((provider, rule, obligation if marker else ""))
+        _, marker, obligation = alert.alert_id.rpartition("/DEADLINE_MISSED/")
+        out.add((alert.provider_id, alert.rule_id, obligation if marker else ""))
     return out | _offshore_found(executor, providers)
 
 
 def _offshore_found(executor: Executor, providers: list[str]) -> set[Key]:
     """An offshore alert belongs to no provider (Art. 20 is about the offshore service): it is
     found for each provider whose observations it cites."""
-    cited = {
-        str(event_id)
-        for (evidence,) in executor.execute(
-            "SELECT evidence FROM alerts FINAL"
-            " WHERE retracted = 0 AND provider_id = '' AND rule_id = 'ART20-OFFSHORE'"
-        )
-        for event_id in evidence
-    }
-    if not cited or not providers:
-        return set()
-    rows = executor.execute(
-        "SELECT DISTINCT provider_id FROM events"
-        f" WHERE kind = {pb.BODY_KINDS['offshore_observation']} AND provider_id IN %(p)s"
-        " AND event_id IN %(ids)s",
-        {"p": tuple(providers), "ids": tuple(sorted(cited))},
-    )
-    return {(str(provider), "ART20-OFFSHORE", "") for (provider,) in rows}
+    cited = offshore_alert_evidence(executor)
+    reporters = reporters_of(executor, "offshore_observation", providers, cited)
+    return {(provider, "ART20-OFFSHORE", "") for provider in reporters}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,3 +99,44 @@ def quarantined(
         Quarantined(at, str(t), int(p), int(o), int(i), str(pid), str(e), str(c), str(r), int(n))
         for at, t, p, o, i, pid, e, c, r, n in rows
     ]
+
+
+def reporters_of(
+    executor: Executor, kind: str, providers: Sequence[str], event_ids: Iterable[str]
+) -> set[str]:
+    """Which of ``providers`` reported an event of body ``kind`` among ``event_ids``."""
+    ids = tuple(sorted(event_ids))
+    if not ids or not providers:
+        return set()
+    rows = executor.execute(
+        "SELECT DISTINCT provider_id FROM events"
+        " WHERE kind = %(kind)s AND provider_id IN %(p)s AND event_id IN %(ids)s",
+        {"kind": pb.BODY_KINDS[kind], "p": tuple(providers), "ids": ids},
+    )
+    return {str(p) for (p,) in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformCounts:
+    """What the demo shows: events stored (each once), cases open, alerts standing."""
+
+    stored: int
+    open_cases: int
+    alerts: int
+
+
+def stored_events(executor: Executor) -> int:
+    """Events in the event store, each counted once."""
+    return int(executor.execute("SELECT count() FROM events FINAL")[0][0])
+
+
+def platform_counts(executor: Executor) -> PlatformCounts:
+    stored = stored_events(executor)
+    (open_cases,) = executor.execute("SELECT count() FROM cases WHERE closed = 0")[0]
+    (alerts,) = executor.execute("SELECT count() FROM alerts FINAL WHERE retracted = 0")[0]
+    return PlatformCounts(int(stored), int(open_cases), int(alerts))
+
+
+def case_fact_rows(executor: Executor) -> int:
+    """Rows of ``case_facts`` as written (every revision of every fact)."""
+    return int(executor.execute("SELECT count() FROM case_facts")[0][0])

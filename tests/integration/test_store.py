@@ -760,7 +760,8 @@ class TestClickHouseServer(StoreContract):
     ) -> None:
         """The events table the migrations create is the one derived from the contract; one
         changed by hand stops the sink before it reads anything, naming each column."""
-        from jianguan.store.sink import SchemaMismatch, event_store_sink, schema_differences
+        from jianguan.store.executor import SchemaMismatch
+        from jianguan.store.sink import event_store_sink, schema_differences
 
         url = clickhouse.url("writer", f"m_{uuid.uuid4().hex[:12]}")
         ex = ServerExecutor(url, create_database=True)

@@ -23,9 +23,9 @@ from jianguan.store.cases import (
     DispositionBatch,
 )
 from jianguan.store.dead_letters import DeadLetterBatch
-from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.executor import ClickHouseUrl, SchemaMismatch, ServerExecutor
 from jianguan.store.outcomes import OutcomeBatch
-from jianguan.store.sink import SchemaMismatch, StoreSink, event_store_sink
+from jianguan.store.sink import StoreSink, event_store_sink
 from jianguan.store.writer import Batch, BatchWriter
 
 

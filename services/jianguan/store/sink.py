@@ -34,7 +34,7 @@ from jianguan import metrics
 from jianguan.contracts import pb, topics
 from jianguan.kafka_io.consumer_loop import ConsumerLoop
 from jianguan.store import quarantine
-from jianguan.store.executor import ClickHouseUrl, ServerExecutor, refuses_data
+from jianguan.store.executor import ClickHouseUrl, SchemaMismatch, ServerExecutor, refuses_data
 from jianguan.store.processor import EVENT_TYPES, ColumnBatch, RecordMeta
 from jianguan.store.quarantine import SetAside
 from jianguan.store.writer import Batch, BatchWriter
@@ -77,10 +77,6 @@ def stored_offsets(url: ClickHouseUrl, partitions: list[int]) -> dict[int, int]:
     finally:
         ex.close()
     return {int(p): int(o) for p, o in rows}
-
-
-class SchemaMismatch(RuntimeError):
-    """The server's events table is not the one the contract describes."""
 
 
 def schema_differences(found: dict[str, str]) -> list[str]:

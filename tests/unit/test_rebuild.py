@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from jianguan.processors.rebuild import Missing, decode_marker, encode_marker, partition_of
+from jianguan.processors.rebuild import decode_marker, encode_marker, partition_of
+from jianguan.store.rule_inputs import Missing
 
 
 def test_a_marker_round_trips_and_none_means_nothing_vouched_for() -> None:

@@ -18,7 +18,6 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
@@ -27,7 +26,9 @@ from jianguan import metrics
 from jianguan.contracts import pb
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.events import Observed
+from jianguan.store import rule_inputs as inputs
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.rule_inputs import Missing, count_missing, handled_offsets
 
 log = logging.getLogger(__name__)
 MARKER = "applied|"
@@ -54,44 +55,8 @@ def partition_of(provider_id: str, partitions: int) -> int:
 
 
 def providers_of(ex: ServerExecutor, partition: int, partitions: int) -> list[str]:
-    rows = ex.execute(
-        "SELECT DISTINCT provider_id FROM events"
-        " UNION ALL SELECT DISTINCT provider_id FROM authority_complaints"
-    )
-    found = {str(p) for (p,) in rows}
+    found = inputs.providers_seen(ex)
     return sorted(p for p in found if partition_of(p, partitions) == partition)
-
-
-@dataclass(frozen=True, slots=True)
-class Missing:
-    """The stored events a partition of the state lacks: those of its own partition of the log
-    after the marker (``after``) and before the first offset the log will deliver to it
-    (``before``; None when the log was lost and starts afresh: all of them), and, when the state
-    has no marker at all, every stored event of its providers elsewhere (older keying)."""
-
-    partition: int
-    after: int
-    before: int | None
-    elsewhere: bool
-
-    def where(self, params: dict[str, object]) -> str:
-        params["mp"], params["ma"] = self.partition, self.after
-        own = "kafka_partition = %(mp)s AND kafka_offset > %(ma)s"
-        if self.before is not None:
-            params["mb"] = self.before
-            own += " AND kafka_offset < %(mb)s"
-        return f"(({own}) OR kafka_partition != %(mp)s)" if self.elsewhere else f"({own})"
-
-
-def count_missing(
-    ex: ServerExecutor, providers: Sequence[str], kinds: Sequence[int], missing: Missing
-) -> int:
-    if not providers:
-        return 0
-    params: dict[str, object] = {"p": tuple(providers), "k": tuple(kinds)}
-    where = missing.where(params)
-    sql = f"SELECT count() FROM events WHERE provider_id IN %(p)s AND kind IN %(k)s AND {where}"
-    return int(ex.execute(sql, params)[0][0])
 
 
 def stored_missing(
@@ -105,18 +70,12 @@ def stored_missing(
     seen so far (its marker once the chunk is applied)."""
     if not providers:
         return
-    params: dict[str, object] = {"p": tuple(providers), "k": tuple(kinds)}
-    sql = (
-        "SELECT provider_id, kafka_partition, kafka_offset, payload FROM events"
-        f" WHERE provider_id IN %(p)s AND kind IN %(k)s AND {missing.where(params)}"
-        " ORDER BY kafka_partition, kafka_offset"
-    )
     marker = missing.after
     batch: list[Observed] = []
-    for provider, partition, offset, payload in ex.iterate_bytes(sql, params):
-        if int(partition) == missing.partition:
-            marker = max(marker, int(offset))
-        event = observed(pb.Event.FromString(payload), provider.decode())
+    for stored in inputs.missing_events(ex, providers, kinds, missing):
+        if stored.partition == missing.partition:
+            marker = max(marker, stored.offset)
+        event = observed(pb.Event.FromString(stored.payload), stored.provider_id)
         if event is not None:
             batch.append(event)
         if len(batch) >= chunk:
@@ -130,31 +89,10 @@ def authority_complaints(
 ) -> list[Observed]:
     """Complaints made to the authorities (about ``providers``; None: about anyone), each once.
     They are few: the rules apply them again in full."""
-    if providers is not None and not providers:
-        return []
-    sql, params = "SELECT payload FROM authority_complaints FINAL", {}
-    if providers is not None:
-        sql, params = sql + " WHERE provider_id IN %(p)s", {"p": tuple(providers)}
-    rows = ex.execute_bytes(sql, params)
     return [
         observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
-        for (payload,) in rows
+        for payload in inputs.authority_complaint_payloads(ex, providers)
     ]
-
-
-def handled_offsets(ex: ServerExecutor, topic: str) -> dict[int, int]:
-    """The highest offset per partition of the events topic that the store has written into
-    ``events`` or set aside in ``quarantine``."""
-    rows = ex.execute(
-        "SELECT kafka_partition, max(kafka_offset) FROM events_stored_offsets"
-        " GROUP BY kafka_partition UNION ALL SELECT kafka_partition, max(kafka_offset)"
-        " FROM quarantine WHERE topic = %(t)s GROUP BY kafka_partition",
-        {"t": topic},
-    )
-    out: dict[int, int] = {}
-    for p, o in rows:
-        out[int(p)] = max(out.get(int(p), -1), int(o))
-    return out
 
 
 # Applies a chunk of stored events, then records the marker they bring the partition to.

@@ -26,6 +26,7 @@ from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.processor import RecordMeta
+from jianguan.store.rule_inputs import events_of_kinds
 from jianguan.store.writer import BatchWriter
 
 _REPLAY_BATCH = 10_000
@@ -35,12 +36,8 @@ _COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, l
 def stored_observations(ex: ServerExecutor) -> list[Observed]:
     """Every rule-relevant fact the store holds, in time order: provider events and complaints
     recorded by authorities."""
-    rows = ex.execute_bytes(
-        "SELECT provider_id, payload FROM events FINAL WHERE kind IN %(kinds)s"
-        " ORDER BY occurred_at, occurred_nanos, event_id",
-        {"kinds": tuple(sorted(RELEVANT_CODES))},
-    )
-    seen = [observed(pb.Event.FromString(payload), provider.decode()) for provider, payload in rows]
+    rows = events_of_kinds(ex, RELEVANT_CODES)
+    seen = [observed(pb.Event.FromString(payload), provider) for provider, payload in rows]
     out = [s for s in seen if s is not None] + authority_complaints(ex)
     out.sort(key=lambda o: (o.at, o.event_id))
     return out

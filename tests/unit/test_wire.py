@@ -20,11 +20,12 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from jianguan.accounts.registry import ProviderPolicy
-from jianguan.contracts import pb, wire
+from jianguan.contracts import batch_events, pb, wire
 from jianguan.contracts.codec import encode_batch
 from jianguan.contracts.validation import DEFAULT_LIMITS, TIMESTAMP_END_S, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
+from jianguan.domain.rules.sla import RELEVANT_KINDS
 from jianguan.ingest.admission import Admission, Admitted
 from jianguan.processors import rules
 from jianguan.simulator.library import default_base
@@ -244,7 +245,7 @@ def test_plain_encodings_only(index: int) -> None:
     assert _python_rows(raw) == _native_rows(raw)
     relevant = rules.relevant_events(raw)
     decoded = pb.EventBatch.FromString(raw).events
-    assert relevant == [e for e in decoded if e.WhichOneof("body") in rules.RELEVANT_KINDS]
+    assert relevant == [e for e in decoded if e.WhichOneof("body") in RELEVANT_KINDS]
     assert ev == decoded[1]
 
 
@@ -288,8 +289,32 @@ def test_columns_equal_protobuf_decoding_for_every_kind() -> None:
 
 def test_relevant_events_match_the_body_kinds() -> None:
     raw = pb.EventBatch(batch_id="b-2", events=VALID).SerializeToString()
-    expected = [ev for ev in VALID if ev.WhichOneof("body") in rules.RELEVANT_KINDS]
+    expected = [ev for ev in VALID if ev.WhichOneof("body") in RELEVANT_KINDS]
     assert rules.relevant_events(raw) == expected
+
+
+# Every implementation of the batch-events interface, run over the same records.
+EVENT_READERS = {
+    "reference": batch_events.ReferenceEvents(),
+    "native": batch_events.NativeEvents(SCANNER, batch_events.ReferenceEvents()),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(EVENT_READERS))
+def test_every_batch_events_implementation_reads_the_same_events(reader: str) -> None:
+    impl = EVENT_READERS[reader]
+    records = [pb.EventBatch(batch_id="b-3", events=VALID).SerializeToString()]
+    records += [encode_batch("odd", [VALID[1].SerializeToString(), o]) for o in _oddities()]
+    for raw in records:
+        batch = pb.EventBatch.FromString(raw)
+        batch_id, events = impl.events(raw)
+        assert batch_id == batch.batch_id
+        assert [(k, pb.Event.FromString(e)) for k, e in events] == [
+            (pb.BODY_KINDS.get(ev.WhichOneof("body") or "", 0), ev) for ev in batch.events
+        ]
+    with pytest.raises(DecodeError):
+        impl.events(b"\xff\xfe not protobuf")
+    assert isinstance(batch_events.batch_events(), batch_events.NativeEvents)  # it is built
 
 
 # ---- random corruption ------------------------------------------------------------------------

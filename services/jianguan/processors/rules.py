@@ -24,14 +24,14 @@ import faust
 from google.protobuf.message import DecodeError
 
 from jianguan import metrics
-from jianguan.contracts import pb, topics, wire
+from jianguan.contracts import pb, topics
+from jianguan.contracts.batch_events import batch_events
 from jianguan.contracts.facts import CaseFact, alert
 from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
 from jianguan.domain.rules.catalog import BY_ID
-from jianguan.domain.rules.sla import RELEVANT_KINDS
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors import local_state
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
@@ -253,12 +253,8 @@ _INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
 def relevant_events(value: bytes) -> list[pb.Event]:
     """The events of a batch record that can change rule state, in order, decoded (the others
     are only sliced past by the native scanner)."""
-    scan = wire.scanner()
-    scanned = None if scan is None else scan.events(value)
-    if scanned is not None:
-        return [pb.Event.FromString(ev) for kind, ev in scanned[1] if kind in RELEVANT_CODES]
-    events = pb.EventBatch.FromString(value).events
-    return [ev for ev in events if ev.WhichOneof("body") in RELEVANT_KINDS]
+    _, events = batch_events().events(value)
+    return [pb.Event.FromString(ev) for kind, ev in events if kind in RELEVANT_CODES]
 
 
 def _observed(value: bytes, provider_id: str) -> list[Observed]:

@@ -1,4 +1,4 @@
-"""What the event-store batch sets aside, on each of its paths (native block, native columns,
+"""What the event-store batch sets aside, on each of its paths (native block and
 protobuf), and the order its inserts keep."""
 
 from __future__ import annotations

@@ -2,14 +2,15 @@
  * jianguan.contracts._wire: one pass over a serialized jianguan.v1.EventBatch, driven by tables
  * that Python builds from the contract's descriptors (jianguan.contracts.wire).
  *
- * Two uses, both fast paths with the Python code as the reference:
+ * Fast paths with the Python code as the reference:
  *  - scan():    the ingest paths learn, per event, whether it certainly satisfies every rule
  *               ("clean") or must be judged by the Python validator ("suspect"), plus the
  *               envelope values admission needs. The scanner may call a valid event suspect,
  *               never an invalid event clean. None means "judge the whole batch in Python".
- *  - columns(): the event store gets its column values appended per event, or None (nothing
- *               appended) when the record is not plainly encoded and Python must decode it.
  *  - events():  the body kind and the encoded bytes of each event, for routing.
+ *  - native_block(): the event store's rows in ClickHouse's native column encoding, or the
+ *               record refused (nothing added) when it is not plainly encoded and Python must
+ *               decode it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -676,88 +677,6 @@ done:
     return result;
 }
 
-PyDoc_STRVAR(columns_doc,
-"columns(raw, columns, payload_column, kind_column) -> (rows appended, batch_id) or None\n\n"
-"Appends each event's values to ``columns`` (one list per column of the schema; the columns\n"
-"the schema does not fill are left to the caller). None, with nothing appended, when the\n"
-"record is not plainly encoded: decode it with protobuf instead.");
-
-static PyObject *Schema_columns(Schema *self, PyObject *args) {
-    Py_buffer buf;
-    PyObject *cols;
-    int payload_col, kind_col;
-    if (!PyArg_ParseTuple(args, "y*O!ii", &buf, &PyList_Type, &cols, &payload_col, &kind_col))
-        return NULL;
-    PyObject *result = NULL;
-    Py_ssize_t before[MAX_COLUMNS];
-    PyObject *row[MAX_COLUMNS];
-    PyObject *aux[MAX_AUX];
-    int nc = self->ncolumns;
-    const uint8_t *base = buf.buf;
-    Outer o = {base, base + buf.len, NULL, 0};
-    Py_ssize_t rows = 0;
-    int plain = 1;
-    if (PyList_GET_SIZE(cols) != nc) {
-        PyErr_SetString(PyExc_ValueError, "columns must hold one list per schema column");
-        goto release;
-    }
-    for (int c = 0; c < nc; c++) {
-        PyObject *l = PyList_GET_ITEM(cols, c);
-        if (!PyList_Check(l)) {
-            PyErr_SetString(PyExc_TypeError, "each column must be a list");
-            goto release;
-        }
-        before[c] = PyList_GET_SIZE(l);
-        row[c] = NULL;
-    }
-    for (int a = 0; a < MAX_AUX; a++) aux[a] = NULL;
-    for (;;) {
-        const uint8_t *ep;
-        Py_ssize_t en;
-        Ev ev = {.s = self, .row = row, .aux = aux};
-        int got = parse_next(&o, &ev, &ep, &en);
-        if (got == EV_END) break;
-        int rc = got == EV_ERROR ? -1 : 0;
-        if (got == EV_NOT_PLAIN || (rc == 0 && (ev.odd || ev.kind == 0))) plain = 0;
-        if (rc == 0 && plain) {
-            for (int a = 0; a < self->naux && rc == 0; a++) {
-                if (aux[a] != NULL && PyUnicode_GET_LENGTH(aux[a]) > 0) {
-                    rc = append_to(&ev, self->aux_column[a], aux[a]);
-                    aux[a] = NULL;
-                }
-            }
-            if (rc == 0) rc = put(&ev, kind_col, PyLong_FromLong(ev.kind));
-            if (rc == 0) rc = put(&ev, payload_col, PyBytes_FromStringAndSize((const char *)ep, en));
-            for (int c = 0; c < nc && rc == 0; c++) {
-                PyObject *v = row[c] ? row[c] : PyTuple_GET_ITEM(self->defaults, c);
-                if (v == Py_None) continue; /* a column the caller fills */
-                rc = PyList_Append(PyList_GET_ITEM(cols, c), v);
-            }
-            rows++;
-        }
-        for (int c = 0; c < nc; c++) Py_CLEAR(row[c]);
-        for (int a = 0; a < MAX_AUX; a++) Py_CLEAR(aux[a]);
-        if (rc < 0) goto rollback;
-        if (!plain) break;
-    }
-    if (plain) {
-        PyObject *bid = batch_id_of(&o);
-        if (bid == NULL) goto rollback;
-        result = Py_BuildValue("(nN)", rows, bid);
-        if (result == NULL) goto rollback;
-        goto release;
-    }
-    result = Py_NewRef(Py_None);
-rollback:
-    for (int c = 0; c < nc; c++) {
-        PyObject *l = PyList_GET_ITEM(cols, c);
-        if (PyList_SetSlice(l, before[c], PyList_GET_SIZE(l), NULL) < 0) Py_CLEAR(result);
-    }
-release:
-    PyBuffer_Release(&buf);
-    return result;
-}
-
 PyDoc_STRVAR(events_doc,
 "events(raw) -> (batch_id, [(kind, event_bytes), ...]) or None when not plainly encoded.\n\n"
 "kind is the body's code (0 when there is none).");
@@ -1143,7 +1062,6 @@ static int Schema_init(Schema *self, PyObject *args, PyObject *kwds) {
 
 static PyMethodDef Schema_methods[] = {
     {"scan", (PyCFunction)Schema_scan, METH_VARARGS, scan_doc},
-    {"columns", (PyCFunction)Schema_columns, METH_VARARGS, columns_doc},
     {"events", (PyCFunction)Schema_events, METH_VARARGS, events_doc},
     {"native_block", (PyCFunction)Schema_native_block, METH_NOARGS, native_block_doc},
     {NULL, NULL, 0, NULL},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice, repeat
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -326,13 +326,6 @@ _BOUNDED_BODY = {
 }
 
 
-_BOUNDED_COLUMNS = tuple(
-    (i, _TOP[EVENT_TYPES[c]])
-    for i, c in enumerate(EVENT_COLUMNS)
-    if EVENT_TYPES[c] in _TOP and c not in _RECORD and c != "kind"
-)
-
-
 def _outside(value: Any, top: int) -> int | None:
     """The first of ``value`` (a number, or a list of numbers) outside 0..top, if any."""
     for v in value if isinstance(value, list) else (value,):
@@ -354,7 +347,6 @@ def _unfit(kind: str, event: Any) -> str | None:
     return None
 
 
-_PAYLOAD, _KIND = _INDEX["payload"], _INDEX["kind"]
 _TYPES = tuple(EVENT_TYPES[c] for c in EVENT_COLUMNS)
 
 
@@ -462,9 +454,10 @@ class ColumnBatch(ColumnarBatch):
 
     def __init__(self, encoded: bool = False) -> None:
         """``encoded``: hold plainly encoded records as a native block (for a ClickHouse server
-        whose table has ``EVENT_TYPES``), the rest as Python values."""
+        whose table has ``EVENT_TYPES``; the native scanner writes it), the rest as Python values
+        decoded by protobuf (the reference, and the only way without a server or the native
+        scanner: chDB, a source checkout without a compiler)."""
         super().__init__()
-        self._lists = [self.data[name] for name in EVENT_COLUMNS]
         self._block = _NATIVE.native_block() if encoded and _NATIVE is not None else None
         # The writer inserts the block before the Python values. Once a record has gone to the
         # Python values, so do all after it: every insert then holds a prefix of the records
@@ -489,33 +482,7 @@ class ColumnBatch(ColumnarBatch):
                 return added
             # not plainly encoded, or a value does not fit its column: protobuf decodes it
             self._values_only = True
-            return self._add_decoded(value, meta, ingested_s)
-        before = len(self._lists[0])
-        done = None if _NATIVE is None else _NATIVE.columns(value, self._lists, _PAYLOAD, _KIND)
-        if done is not None and not self._tail_fits(before):
-            for values in self._lists:
-                del values[before:]
-            done = None
-        if done is None:  # not plainly encoded (or no native scanner): protobuf decodes it
-            return self._add_decoded(value, meta, ingested_s)
-        n, batch_id = done
-        d = self.data
-        d["provider_id"].extend(repeat(meta.provider_id, n))
-        d["received_at"].extend(repeat(meta.received_s, n))
-        d["ingested_at"].extend(repeat(ingested_s, n))
-        d["batch_id"].extend(repeat(batch_id, n))
-        d["kafka_partition"].extend(repeat(meta.partition, n))
-        d["kafka_offset"].extend(repeat(meta.offset, n))
-        self.rows += n
-        return int(n)
-
-    def _tail_fits(self, start: int) -> bool:
-        """The field columns' values from row ``start`` on fit their column types."""
-        return not any(
-            _outside(value, top) is not None
-            for i, top in _BOUNDED_COLUMNS
-            for value in islice(self._lists[i], start, None)
-        )
+        return self._add_decoded(value, meta, ingested_s)
 
     def _add_decoded(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         batch = self._decode(pb.EventBatch, value, meta)

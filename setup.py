@@ -1,5 +1,7 @@
 """The one thing pyproject.toml cannot declare stably: the native EventBatch scanner, plain C
-against the CPython API (see services/jianguan/contracts/wire.py)."""
+against the CPython API (see services/jianguan/contracts/wire.py). Optional: without a C
+compiler the package installs and runs on its Python reference paths (slower), as
+tests/unit/test_without_native.py checks."""
 
 from setuptools import Extension, setup
 
@@ -9,6 +11,7 @@ setup(
             "jianguan.contracts._wire",
             sources=["services/jianguan/contracts/_wire.c"],
             extra_compile_args=["-O2"],
+            optional=True,
         )
     ]
 )

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka system-packages protos protos-check check-deploy lint test test-unit fuzz demo smoke bench bench-sustained clean
+.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit fuzz demo smoke bench bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -15,7 +15,7 @@ help: ## list the targets
 system-packages: ## Debian packages (ClickHouse, Prometheus, Alertmanager), installed only when missing
 	@deploy/local/system-packages.sh
 
-$(BIN)/.installed: pyproject.toml setup.py services/jianguan/contracts/_wire.c
+$(BIN)/.installed: pyproject.toml setup.py services/jianguan/contracts/_wire.c services/jianguan/contracts/_wire_constants.h
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
@@ -54,7 +54,11 @@ protos-check: protos ## fail when the committed generated code is stale
 	@git diff --exit-code --stat -- $(PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
-lint: install protos-check check-deploy ## ruff, ruff format, mypy --strict, gcc warnings, buf lint, generated-code freshness, deploy configs
+wire-constants-check: install ## fail when the native scanner's generated header is stale
+	@$(BIN)/python -m jianguan.contracts.wire_constants | diff -u services/jianguan/contracts/_wire_constants.h - \
+	  || { echo "_wire_constants.h is stale: run $(BIN)/python -m jianguan.contracts.wire_constants > services/jianguan/contracts/_wire_constants.h"; exit 1; }
+
+lint: install protos-check wire-constants-check check-deploy ## ruff, ruff format, mypy --strict, gcc warnings, buf lint, generated-code freshness, deploy configs
 	$(BIN)/ruff check services tests bench fuzz
 	$(BIN)/ruff format --check services tests bench fuzz
 	$(BIN)/mypy

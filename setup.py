@@ -10,6 +10,7 @@ setup(
         Extension(
             "jianguan.contracts._wire",
             sources=["services/jianguan/contracts/_wire.c"],
+            depends=["services/jianguan/contracts/_wire_constants.h"],
             extra_compile_args=["-O2"],
             optional=True,
         )

@@ -18,7 +18,8 @@ mkdir -p "$OUT/corpus"
 include="$($PY -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 suffix="$($PY -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 lib="$OUT/_wire$suffix"
-if [ ! -f "$lib" ] || [ services/jianguan/contracts/_wire.c -nt "$lib" ]; then
+if [ ! -f "$lib" ] || [ services/jianguan/contracts/_wire.c -nt "$lib" ] \
+   || [ services/jianguan/contracts/_wire_constants.h -nt "$lib" ]; then
   gcc -shared -fPIC -std=c11 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=address,undefined -fno-sanitize-recover=undefined \
     -I"$include" services/jianguan/contracts/_wire.c -o "$lib"

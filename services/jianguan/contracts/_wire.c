@@ -18,13 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { T_STRING = 1, T_BYTES, T_ENUM, T_BOOL, T_UINT64, T_UINT32, T_INT64, T_INT32, T_FLOAT,
-       T_MESSAGE };
-enum { F_REQUIRED = 1, F_IDENT = 2, F_PI = 4, F_REPEATED = 8, F_UNIT = 16, F_COUNTRY = 32,
-       F_MAX = 64, F_NANOS = 128 };
-enum { R_NONE = 0, R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH,
-       R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY };
-enum { C_NONE = 0, C_VALUE, C_HEX, C_APPEND, C_LIST };
+/* Field types (T_), rules (F_), envelope roles (R_), column conversions (C_), ClickHouse
+ * encodings (CT_) and value sources (S_): shared with wire.py, generated from Python. */
+#include "_wire_constants.h"
 
 #define MAX_FIELD 63
 #define MAX_COLUMNS 128
@@ -57,10 +53,6 @@ typedef struct {
     uint8_t csource[MAX_COLUMNS];    /* where a column's value comes from (S_*) */
 } Schema;
 
-/* ClickHouse native encodings of the event store's column types, and where values come from. */
-enum { CT_NONE = 0, CT_STRING, CT_U8, CT_U16, CT_U32, CT_U64, CT_F32, CT_ARR_STRING, CT_ARR_U8 };
-enum { S_FIELD = 0, S_KIND, S_PAYLOAD, S_PROVIDER, S_RECEIVED, S_INGESTED, S_BATCH, S_PARTITION,
-       S_OFFSET };
 
 /* A growable byte buffer. */
 typedef struct {

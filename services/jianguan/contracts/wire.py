@@ -25,6 +25,38 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from jianguan.contracts import pb
 from jianguan.contracts.validation import BODY_BOUNDS, TIMESTAMP_END_S
 
+# The numbers shared with _wire.c (generated into its header from there).
+from jianguan.contracts.wire_constants import (
+    C_NONE,
+    F_COUNTRY,
+    F_IDENT,
+    F_MAX,
+    F_NANOS,
+    F_PI,
+    F_REPEATED,
+    F_REQUIRED,
+    F_UNIT,
+    R_BODY,
+    R_EVENT_ID,
+    R_NANOS,
+    R_PREV_HASH,
+    R_PROVIDER_ID,
+    R_SCHEMA_VERSION,
+    R_SECONDS,
+    R_SEQUENCE,
+    R_SERVICE_ID,
+    T_BOOL,
+    T_BYTES,
+    T_ENUM,
+    T_FLOAT,
+    T_INT32,
+    T_INT64,
+    T_MESSAGE,
+    T_STRING,
+    T_UINT32,
+    T_UINT64,
+)
+
 if TYPE_CHECKING:
     from jianguan.contracts._wire import Schema
 
@@ -36,22 +68,6 @@ try:
 except ImportError:  # pragma: no cover - the build always compiles it; source checkouts may not
     _wire = None
     log.warning("the native EventBatch scanner is not built; ingest and store use Python only")
-
-# Must match the enums of _wire.c.
-T_STRING, T_BYTES, T_ENUM, T_BOOL, T_UINT64, T_UINT32, T_INT64, T_INT32, T_FLOAT, T_MESSAGE = range(
-    1, 11
-)
-F_REQUIRED, F_IDENT, F_PI, F_REPEATED, F_UNIT, F_COUNTRY, F_MAX, F_NANOS = (
-    1 << i for i in range(8)
-)
-R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH = range(1, 6)
-R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY = range(6, 10)
-C_NONE, C_VALUE, C_HEX, C_APPEND, C_LIST = range(5)
-# ClickHouse native encodings of columns, and where a column's value comes from (native blocks).
-CT_STRING, CT_U8, CT_U16, CT_U32, CT_U64, CT_F32, CT_ARR_STRING, CT_ARR_U8 = range(1, 9)
-S_FIELD, S_KIND, S_PAYLOAD, S_PROVIDER, S_RECEIVED, S_INGESTED, S_BATCH, S_PARTITION, S_OFFSET = (
-    range(9)
-)
 
 _TYPES = {
     FieldDescriptor.TYPE_STRING: T_STRING,

@@ -19,6 +19,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from jianguan.contracts import pb, wire
+from jianguan.contracts import wire_constants as wc
 from jianguan.store import quarantine
 from jianguan.store.quarantine import SetAside
 
@@ -27,7 +28,7 @@ M = TypeVar("M", bound=Message)
 
 # How a field becomes a column value: as it is (bools as 0/1); a repeated field as a list; a
 # string appended, when not empty, to an array column; bytes as lowercase hex.
-VALUE, LIST, APPEND, HEX = wire.C_VALUE, wire.C_LIST, wire.C_APPEND, wire.C_HEX
+VALUE, LIST, APPEND, HEX = wc.C_VALUE, wc.C_LIST, wc.C_APPEND, wc.C_HEX
 
 # Columns every row has that come from the record rather than the event.
 _RECORD: tuple[str, ...] = (
@@ -269,25 +270,25 @@ def _derived_types() -> dict[str, str]:
 # before it writes, ``store.sink.event_store_sink``), and native blocks name them.
 EVENT_TYPES: dict[str, str] = _derived_types()
 _ENCODINGS = {
-    "String": wire.CT_STRING,
-    "UInt8": wire.CT_U8,
-    "UInt16": wire.CT_U16,
-    "UInt32": wire.CT_U32,
-    "DateTime('UTC')": wire.CT_U32,
-    "UInt64": wire.CT_U64,
-    "Float32": wire.CT_F32,
-    "Array(String)": wire.CT_ARR_STRING,
-    "Array(UInt8)": wire.CT_ARR_U8,
+    "String": wc.CT_STRING,
+    "UInt8": wc.CT_U8,
+    "UInt16": wc.CT_U16,
+    "UInt32": wc.CT_U32,
+    "DateTime('UTC')": wc.CT_U32,
+    "UInt64": wc.CT_U64,
+    "Float32": wc.CT_F32,
+    "Array(String)": wc.CT_ARR_STRING,
+    "Array(UInt8)": wc.CT_ARR_U8,
 }
 _SOURCES = {
-    "kind": wire.S_KIND,
-    "payload": wire.S_PAYLOAD,
-    "provider_id": wire.S_PROVIDER,
-    "received_at": wire.S_RECEIVED,
-    "ingested_at": wire.S_INGESTED,
-    "batch_id": wire.S_BATCH,
-    "kafka_partition": wire.S_PARTITION,
-    "kafka_offset": wire.S_OFFSET,
+    "kind": wc.S_KIND,
+    "payload": wc.S_PAYLOAD,
+    "provider_id": wc.S_PROVIDER,
+    "received_at": wc.S_RECEIVED,
+    "ingested_at": wc.S_INGESTED,
+    "batch_id": wc.S_BATCH,
+    "kafka_partition": wc.S_PARTITION,
+    "kafka_offset": wc.S_OFFSET,
 }
 _INDEX = {name: i for i, name in enumerate(EVENT_COLUMNS)}
 # The native scanner fills every column but the record's own (None: left to the caller).
@@ -304,7 +305,7 @@ _PLAN = wire.ColumnPlan(
         None if c in _RECORD or c in ("kind", "payload") else _default(c) for c in EVENT_COLUMNS
     ),
     encodings=bytes(_ENCODINGS[EVENT_TYPES[c]] for c in EVENT_COLUMNS),
-    sources=bytes(_SOURCES.get(c, wire.S_FIELD) for c in EVENT_COLUMNS),
+    sources=bytes(_SOURCES.get(c, wc.S_FIELD) for c in EVENT_COLUMNS),
 )
 _NATIVE = wire.build(_PLAN)
 # The largest value of each integer column type: a value the Python path would write beyond it is

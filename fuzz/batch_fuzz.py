@@ -80,6 +80,10 @@ def check(raw: bytes) -> None:
 
     admission = Admission(RecentIds(100_000), RateLimiter())
     admission.admit_encoded(POLICY, raw, NOW, 10_000)
+    # the one call of the ingest paths answers every item it says it received
+    judged = Admission(RecentIds(100_000), RateLimiter()).judge(POLICY, raw, NOW, 10_000)
+    answered = {r.index for r in judged.rejections} | {i for g in judged.groups for i in g.indices}
+    assert answered == set(range(judged.received)), "an item received and never answered"
     if whole is not None:
         Admission(RecentIds(100_000), RateLimiter()).admit(POLICY, whole, raw, NOW)
 

@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError
 
 from jianguan.accounts.registry import ProviderPolicy
 from jianguan.contracts import pb, wire
-from jianguan.contracts.codec import encode_batch
+from jianguan.contracts.codec import SplitBatch, encode_batch, split_batch
 from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, Problem, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
@@ -121,6 +121,22 @@ def _seal(
     return list(groups.values())
 
 
+def _malformed(split: SplitBatch, events: list[pb.event_pb2.Event]) -> Admitted:
+    """A batch that stops being readable part way: nothing in it is accepted. Every item read is
+    answered, and so is the position where reading stopped (``received`` counts it): items after
+    it were not received and must be sent again in a well-formed batch."""
+    k = len(events)
+    reason = (
+        f"the batch is malformed from byte {split.broken_at} on ({split.problem}): nothing"
+        f" in it was accepted; items from index {k} on were not received"
+    )
+    rejections = [
+        Rejection(i, ev.envelope.event_id, INVALID, "", reason) for i, ev in enumerate(events)
+    ]
+    rejections.append(Rejection(k, "", INVALID, f"events[{k}]", reason))
+    return Admitted(split.batch_id, k + 1, rejections, [])
+
+
 class Admission:
     """Decides per item; holds no per-call state, safe to share across concurrent calls."""
 
@@ -158,6 +174,47 @@ class Admission:
             return None
         batch_id, n = outline
         return Admitted(batch_id, n, [_rate_limited(i, "", provider) for i in range(n)], [])
+
+    def judge(
+        self, provider: ProviderPolicy, raw: bytes, now_s: float, max_events: int
+    ) -> Admitted:
+        """Every item of the received batch ``raw`` judged: the one call of an ingest path.
+        Refused whole from its outline when the provider has no token left; else through the
+        native scanner (``admit_encoded``) when it can read the batch, else through protobuf
+        (``admit``, the reference): a batch of more than ``max_events`` events is refused whole,
+        one that stops being readable part way has every item read answered and nothing
+        accepted, and an item that is no Event is answered INVALID on its own."""
+        refused = self.over_rate(provider, raw, now_s)
+        if refused is not None:
+            return refused
+        admitted = self.admit_encoded(provider, raw, now_s, max_events)
+        if admitted is not None:
+            return admitted
+        undecodable: dict[int, str] = {}
+        try:
+            batch = pb.EventBatch.FromString(raw)
+        except DecodeError:
+            split = split_batch(raw)
+            events = []
+            for i, data in enumerate(split.events):
+                try:
+                    events.append(pb.Event.FromString(data))
+                except DecodeError as exc:
+                    events.append(pb.Event())
+                    undecodable[i] = f"is not a valid jianguan.v1.Event: {exc}"
+            if split.broken_at is not None:
+                return _malformed(split, events)
+            batch = pb.EventBatch(batch_id=split.batch_id, events=events)
+        if len(batch.events) > max_events:
+            reason = f"the batch holds {len(batch.events)} events; the limit is {max_events}"
+            rejected = [
+                Rejection(i, ev.envelope.event_id, INVALID, "events", reason)
+                for i, ev in enumerate(batch.events)
+            ]
+            return Admitted(batch.batch_id, len(batch.events), rejected, [])
+        if undecodable:
+            return self.admit(provider, batch, None, now_s, undecodable)
+        return self.admit(provider, batch, raw, now_s)
 
     def admit(
         self,

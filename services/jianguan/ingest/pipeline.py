@@ -10,12 +10,9 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-from google.protobuf.message import DecodeError
-
 from jianguan import metrics
 from jianguan.accounts.registry import Provider
 from jianguan.contracts import pb
-from jianguan.contracts.codec import SplitBatch, split_batch
 from jianguan.ingest.admission import Admission, Admitted, Rejection, ServiceGroup
 
 MAX_BATCH_EVENTS = 10_000
@@ -85,66 +82,11 @@ class IngestPipeline:
 
     async def _judge(self, provider: Provider, raw: bytes, now: float) -> pb.BatchAck:
         started = time.perf_counter()
-        refused = self._admission.over_rate(provider.policy, raw, now)
-        if refused is not None:
-            return self._ack(provider.id, refused.batch_id, refused.received, 0, refused.rejections)
-        admitted = self._admission.admit_encoded(provider.policy, raw, now, MAX_BATCH_EVENTS)
-        if admitted is None:
-            answer = self._admit_decoded(provider, raw, now)
-            if isinstance(answer, pb.BatchAck):
-                return answer
-            admitted = answer
+        admitted = self._admission.judge(provider.policy, raw, now, MAX_BATCH_EVENTS)
         rejections = list(admitted.rejections)
         accepted = await self._produce(provider, admitted, rejections, int(now * 1000))
         metrics.INGEST_BATCH_SECONDS.labels(self._path).observe(time.perf_counter() - started)
         return self._ack(provider.id, admitted.batch_id, admitted.received, accepted, rejections)
-
-    def _admit_decoded(self, provider: Provider, raw: bytes, now: float) -> Admitted | pb.BatchAck:
-        """The reference path: protobuf decodes the batch; an ack when it is refused whole."""
-        undecodable: dict[int, str] = {}
-        try:
-            batch = pb.EventBatch.FromString(raw)
-        except DecodeError:
-            split = split_batch(raw)
-            events = []
-            for i, data in enumerate(split.events):
-                try:
-                    events.append(pb.Event.FromString(data))
-                except DecodeError as exc:
-                    events.append(pb.Event())
-                    undecodable[i] = f"is not a valid jianguan.v1.Event: {exc}"
-            if split.broken_at is not None:
-                return self._refuse_malformed(provider, split, events)
-            batch = pb.EventBatch(batch_id=split.batch_id, events=events)
-        if len(batch.events) > MAX_BATCH_EVENTS:
-            return self._refuse_all(
-                provider,
-                batch,
-                f"the batch holds {len(batch.events)} events; the limit is {MAX_BATCH_EVENTS}",
-            )
-        if undecodable:
-            return self._admission.admit(provider.policy, batch, None, now, undecodable)
-        return self._admission.admit(provider.policy, batch, raw, now)
-
-    def _refuse_malformed(
-        self, provider: Provider, split: SplitBatch, events: list[pb.event_pb2.Event]
-    ) -> pb.BatchAck:
-        """A batch that stops being readable part way: nothing in it is accepted. Every item
-        read is answered, and so is the position where reading stopped (``received`` counts
-        it): items after it were not received and must be sent again in a well-formed batch."""
-        k = len(events)
-        reason = (
-            f"the batch is malformed from byte {split.broken_at} on ({split.problem}): nothing"
-            f" in it was accepted; items from index {k} on were not received"
-        )
-        rejections = [
-            Rejection(i, ev.envelope.event_id, pb.ingest_pb2.ITEM_STATUS_INVALID, "", reason)
-            for i, ev in enumerate(events)
-        ]
-        rejections.append(
-            Rejection(k, "", pb.ingest_pb2.ITEM_STATUS_INVALID, f"events[{k}]", reason)
-        )
-        return self._ack(provider.id, split.batch_id, k + 1, 0, rejections)
 
     async def _produce(
         self, provider: Provider, admitted: Admitted, rejections: list[Rejection], received_ms: int
@@ -183,13 +125,6 @@ class IngestPipeline:
         self._late.discard(send)
         stored = not send.cancelled() and send.exception() is None and send.result()
         self._admission.resolve(provider_id, group, stored)
-
-    def _refuse_all(self, provider: Provider, batch: pb.EventBatch, reason: str) -> pb.BatchAck:
-        rejections = [
-            Rejection(i, ev.envelope.event_id, pb.ingest_pb2.ITEM_STATUS_INVALID, "events", reason)
-            for i, ev in enumerate(batch.events)
-        ]
-        return self._ack(provider.id, batch.batch_id, len(batch.events), 0, rejections)
 
     def _ack(
         self,

@@ -7,7 +7,9 @@ name of their certificate.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import secrets
 import tomllib
@@ -185,3 +187,16 @@ class ProviderRegistry:
                 "",
             ]
         return "\n".join(out)
+
+
+def load_registry(path: Path) -> ProviderRegistry:
+    """The registry at ``path``; an empty one when there is no file yet."""
+    return ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+
+
+def save_registry(path: Path, registry: ProviderRegistry) -> None:
+    """Only digests are in the file, but who may report is still nobody else's business."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(registry.dump(), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)

@@ -87,11 +87,8 @@ class DeliveryRecorder:
         self._url = url
 
     def load_finished(self) -> set[tuple[str, str]]:
-        ex = ServerExecutor(self._url)
-        try:
+        with ServerExecutor(self._url) as ex:
             return finished_deliveries(ex)
-        finally:
-            ex.close()
 
     async def record(
         self, receiver: str, alerts: list[Alert], state: int, attempts: int, error: str
@@ -115,11 +112,8 @@ class DeliveryRecorder:
                 delay = min(delay * 2, 30.0)
 
     def _insert(self, states: list[DeliveryState]) -> None:
-        ex = ServerExecutor(self._url)
-        try:
+        with ServerExecutor(self._url) as ex:
             record_deliveries(ex, states)
-        finally:
-            ex.close()
 
 
 class ReceiverWorker:

@@ -45,11 +45,8 @@ class ComplianceGauges:
         self._stopping.set()
 
     def refresh(self) -> None:
-        ex = ServerExecutor(self._url)
-        try:
+        with ServerExecutor(self._url) as ex:
             alerts = recent_alerts(ex)
-        finally:
-            ex.close()
         _publish(
             metrics.ALERTS_RECENT,
             {(a.rule_id, a.article, a.severity, a.provider_id): a.count for a in alerts},

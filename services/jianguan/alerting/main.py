@@ -12,32 +12,34 @@ from prometheus_client import start_http_server
 from jianguan.alerting.config import AlertingConfig, ConfigError, parse
 from jianguan.alerting.dispatcher import Dispatcher
 from jianguan.alerting.gauges import ComplianceGauges
+from jianguan.runtime.entry import servers
 from jianguan.runtime.loops import run_all
 from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
-from jianguan.store.executor import ClickHouseUrl
 
 
 def receivers(settings: Settings) -> AlertingConfig:
     """The receivers of JIANGUAN_ALERT_RECEIVERS_FILE (none without it); raises ConfigError
-    naming what is wrong, OSError when the file cannot be read."""
+    naming the setting and what is wrong with the file (unreadable included)."""
     if settings.alert_receivers_file is None:
         return AlertingConfig(settings.console_url.rstrip("/"), ())
-    text = settings.alert_receivers_file.read_text(encoding="utf-8")
-    return parse(text, settings.environment, settings.console_url)
+    try:
+        text = settings.alert_receivers_file.read_text(encoding="utf-8")
+        return parse(text, settings.environment, settings.console_url)
+    except (ConfigError, OSError) as exc:
+        raise ConfigError(f"JIANGUAN_ALERT_RECEIVERS_FILE: {exc}") from exc
 
 
 def run(settings: Settings) -> int:
-    if not settings.kafka or not settings.clickhouse_url:
-        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+    given = servers(settings)
+    if given is None:
         return 2
     try:
         config = receivers(settings)
-    except (ConfigError, OSError) as exc:
-        print(f"error: JIANGUAN_ALERT_RECEIVERS_FILE: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    url = ClickHouseUrl.parse(settings.clickhouse_url)
-    kafka = settings.kafka
+    kafka, url = given
 
     async def main() -> None:
         dispatcher = Dispatcher(kafka, url, config, settings.topic_namespace)

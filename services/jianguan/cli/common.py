@@ -1,15 +1,12 @@
 """Helpers the `jianguan` subcommands share: the stack configuration from arguments and settings,
-the endpoint banner, the provider registry file."""
+the ClickHouse and Kafka to work on, the endpoint banner."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 from pathlib import Path
 
-from jianguan.accounts.registry import ProviderRegistry
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
@@ -72,15 +69,3 @@ def print_endpoints(platform: Platform) -> None:
     print("jianguan is up:", flush=True)
     for name, value in platform.endpoints.items():
         print(f"  {name:42} {value}", flush=True)
-
-
-def load_registry(path: Path) -> ProviderRegistry:
-    return ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
-
-
-def save_registry(path: Path, registry: ProviderRegistry) -> None:
-    """Only digests are in the file, but who may report is still nobody else's business."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(registry.dump(), encoding="utf-8")
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)

@@ -14,11 +14,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jianguan.accounts.registry import Provider, ProviderRegistry, new_token, token_digest
-from jianguan.cli.common import (
+from jianguan.accounts.registry import (
+    Provider,
+    ProviderRegistry,
     load_registry,
-    print_endpoints,
+    new_token,
     save_registry,
+    token_digest,
+)
+from jianguan.cli.common import (
+    print_endpoints,
     stack_args,
     stack_config,
 )
@@ -41,26 +46,19 @@ def _demo_registry(path: Path, provider_ids: list[str]) -> dict[str, str]:
     registry = ProviderRegistry(
         [Provider(pid, pid, token_sha256=token_digest(tok)) for pid, tok in tokens.items()]
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(registry.dump(), encoding="utf-8")
+    save_registry(path, registry)
     return tokens
 
 
 def _live_counts(url: ClickHouseUrl) -> reader.PlatformCounts:
     """Events stored, cases open, alerts raised: what the demo prints every two seconds."""
-    ex = ServerExecutor(url)
-    try:
+    with ServerExecutor(url) as ex:
         return reader.platform_counts(ex)
-    finally:
-        ex.close()
 
 
 def _count_stored(url: ClickHouseUrl) -> int:
-    ex = ServerExecutor(url)
-    try:
+    with ServerExecutor(url) as ex:
         return reader.stored_events(ex)
-    finally:
-        ex.close()
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -145,11 +143,8 @@ async def _settled_case_facts(url: ClickHouseUrl, deadline: float) -> int:
     the smoke leaves behind is a consistent projection a replay can be checked against."""
 
     def count() -> int:
-        ex = ServerExecutor(url)
-        try:
+        with ServerExecutor(url) as ex:
             return reader.case_fact_rows(ex)
-        finally:
-            ex.close()
 
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:

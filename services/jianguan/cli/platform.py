@@ -33,8 +33,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:  # said now rather than by an alerting process restarting forever
         receivers(settings)
-    except (ConfigError, OSError) as exc:
-        print(f"error: JIANGUAN_ALERT_RECEIVERS_FILE: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     platform = Platform(stack_config(args, settings, settings.state_dir, settings.providers_file))
     # A SIGTERM while the servers start stops what was started (never orphans a child).
@@ -67,6 +67,12 @@ def cmd_processors(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, rules_only=args.rules_only)
 
 
+def processor_arguments(parser: argparse.ArgumentParser) -> None:
+    from jianguan.processors.main import add_arguments
+
+    add_arguments(parser)
+
+
 def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.store.main import run
 
@@ -95,11 +101,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     procs = sub.add_parser(
         "processors", help="run the faust worker: rules, store checks, Kafka inbound validation"
     )
-    procs.add_argument(
-        "--rules-only",
-        action="store_true",
-        help="host only the rules (a further worker sharing their partitions)",
-    )
+    processor_arguments(procs)
     procs.set_defaults(fn=cmd_processors)
     store = sub.add_parser("store", help="run the store sinks: the log into ClickHouse")
     store.set_defaults(fn=cmd_store)

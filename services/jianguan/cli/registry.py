@@ -13,11 +13,13 @@ from jianguan.accounts.registry import (
     Provider,
     ProviderRegistry,
     RegistryError,
+    load_registry,
     new_token,
+    save_registry,
     token_digest,
 )
 from jianguan.accounts.regulators import ROLES, Accounts, add_account
-from jianguan.cli.common import kafka_listeners, load_registry, save_registry
+from jianguan.cli.common import kafka_listeners
 from jianguan.contracts import topics
 from jianguan.kafka_io.access import (
     AccessError,

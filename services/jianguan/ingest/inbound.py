@@ -134,13 +134,9 @@ class InboundValidator:
             (topics.HEADER_INBOUND_PARTITION, str(partition).encode()),
             (topics.HEADER_INBOUND_OFFSET, str(offset).encode()),
         ]
-        delay = 0.2
-        while not await self.producer.send(
+        await self.producer.send_until_acknowledged(
             topic, ack.batch_id.encode(), ack.SerializeToString(), headers
-        ):
-            log.warning("feedback to %s not acknowledged; retrying in %.1fs", topic, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        )
 
 
 def _text(key: bytes | None) -> str:

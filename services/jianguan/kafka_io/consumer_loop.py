@@ -261,12 +261,8 @@ class DeadLetterTopic:
         self._topic = topic
 
     async def send(self, letter: pb.dead_letters_pb2.DeadLetter) -> None:
-        delay = 0.2
         value = letter.SerializeToString()
-        while not await self._producer.send(self._topic, letter.key, value, []):
-            log.warning("dead letter to %s not acknowledged; retrying in %.1fs", self._topic, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        await self._producer.send_until_acknowledged(self._topic, letter.key, value, [])
 
 
 class FinishedInOrder:

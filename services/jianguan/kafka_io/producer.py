@@ -8,6 +8,7 @@ got no answer for) is still a second copy, so consumers deduplicate on (provider
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiokafka import AIOKafkaProducer
@@ -61,6 +62,17 @@ class EventLogProducer:
             log.warning("broker did not take a record for %s: %s", topic, exc)
             return False
         return True
+
+    async def send_until_acknowledged(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        """``send``, retried with backoff until the broker acknowledges the record (for records
+        their owner must not commit past: a feedback, a dead letter)."""
+        delay = 0.2
+        while not await self.send(topic, key, value, headers):
+            log.warning("a record for %s not acknowledged; retrying in %.1fs", topic, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
     async def publish(
         self, provider_id: str, service_id: str, payload: bytes, received_ms: int

@@ -2,14 +2,10 @@
 
 import argparse
 
-from jianguan.processors.main import run
+from jianguan.processors.main import add_arguments, run
 from jianguan.runtime.entry import service_main
 
 _parser = argparse.ArgumentParser(prog="python -m jianguan.processors")
-_parser.add_argument(
-    "--rules-only",
-    action="store_true",
-    help="host only the rules (a further worker sharing their partitions)",
-)
+add_arguments(_parser)
 _rules_only = _parser.parse_args().rules_only
 raise SystemExit(service_main(lambda settings: run(settings, _rules_only)))

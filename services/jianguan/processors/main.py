@@ -5,15 +5,16 @@ partitions out). Metrics on JIANGUAN_METRICS_PORT, faust's web on JIANGUAN_FAUST
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
 from prometheus_client import start_http_server
 
-from jianguan.accounts.registry import ProviderRegistry
+from jianguan.accounts.registry import load_registry
 from jianguan.contracts import topics
 from jianguan.domain.configuration import RuleConfiguration
+from jianguan.runtime.entry import servers
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.reader import recent_ids_loader
@@ -23,17 +24,24 @@ def _recorded(url: ClickHouseUrl, current: RuleConfiguration) -> list[RuleConfig
     """The rules' configuration history with ``current`` recorded (if it changed)."""
     from jianguan.store.configurations import record
 
-    ex = ServerExecutor(url)
-    try:
+    with ServerExecutor(url) as ex:
         return record(ex, current)
-    finally:
-        ex.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The process's own option (`python -m jianguan.processors`, `jianguan processors`)."""
+    parser.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="host only the rules (a further worker sharing their partitions)",
+    )
 
 
 def run(settings: Settings, rules_only: bool = False) -> int:
-    if not settings.kafka or not settings.clickhouse_url:
-        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+    given = servers(settings)
+    if given is None:
         return 2
+    kafka, url = given
 
     if settings.processors_nice > 0:
         os.nice(settings.processors_nice)
@@ -47,11 +55,9 @@ def run(settings: Settings, rules_only: bool = False) -> int:
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
 
-    url = ClickHouseUrl.parse(settings.clickhouse_url)
-    path = settings.providers_file
-    registry = ProviderRegistry.load(path) if path.exists() else ProviderRegistry([])
+    registry = load_registry(settings.providers_file)
     app = create_app(
-        settings.kafka,
+        kafka,
         settings.state_dir,
         settings.faust_web_port,
         settings.faust_store,
@@ -63,7 +69,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
     history = _recorded(url, now)
     install_rules(
         app,
-        settings.kafka,
+        kafka,
         [p.id for p in registry.providers],
         settings.topic_namespace,
         settings.rule_overrides,
@@ -72,7 +78,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
         Watermarks(settings.rule_idle_seconds, settings.rule_max_delay_seconds),
         Rebuilder(
             url,
-            settings.kafka,
+            kafka,
             topics.processors_app_id(settings.topic_namespace),
             topics.topic_name(topics.EVENTS, settings.topic_namespace),
             topics.PARTITIONS,
@@ -83,7 +89,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
     services: list[LoopService] = []
     if not rules_only:  # one of each in the platform
         inbound = InboundValidator(
-            settings.kafka,
+            kafka,
             registry,
             settings.topic_namespace,
             known_ids=recent_ids_loader(url),
@@ -91,7 +97,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
             dedup_max_bytes=settings.dedup_max_mb * 2**20,
         )
         checks = StoreMonitor(
-            settings.kafka,
+            kafka,
             url,
             settings.topic_namespace,
             settings.rule_overrides,

@@ -28,7 +28,6 @@ from jianguan.contracts.observed import observed, observed_authority_complaint
 from jianguan.domain.events import Observed
 from jianguan.store import rule_inputs as inputs
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
-from jianguan.store.rule_inputs import Missing, count_missing, handled_offsets
 
 log = logging.getLogger(__name__)
 MARKER = "applied|"
@@ -63,7 +62,7 @@ def stored_missing(
     ex: ServerExecutor,
     providers: Sequence[str],
     kinds: Sequence[int],
-    missing: Missing,
+    missing: inputs.Missing,
     chunk: int = 10_000,
 ) -> Iterator[tuple[list[Observed], int]]:
     """The missing events, in chunks, each with the highest offset of the state's own partition
@@ -129,14 +128,16 @@ class Rebuilder:
             # past every offset the log wrote): the log was lost and started afresh, so nothing
             # the store holds will come again.
             restarted = stored >= await self._log_end(partition)
-            missing = Missing(
+            missing = inputs.Missing(
                 partition,
                 marker if marker is not None else -1,
                 None if restarted else first,
                 marker is None,
             )
             providers = await asyncio.to_thread(providers_of, ex, partition, self.partitions)
-            total = await asyncio.to_thread(count_missing, ex, providers, self.kinds, missing)
+            total = await asyncio.to_thread(
+                inputs.count_missing, ex, providers, self.kinds, missing
+            )
             gauge = metrics.RULES_REBUILD_REMAINING.labels(str(partition))
             gauge.set(total)
             if total:
@@ -193,7 +194,9 @@ class Rebuilder:
         returns the highest offset of the partition it has."""
         deadline = time.monotonic() + self.wait_s
         while True:
-            stored = (await asyncio.to_thread(handled_offsets, ex, self.topic)).get(partition, -1)
+            stored = (await asyncio.to_thread(inputs.handled_offsets, ex, self.topic)).get(
+                partition, -1
+            )
             if stored + 1 >= first:
                 return stored
             if time.monotonic() > deadline:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from jianguan.settings import Settings, SettingsError
+from jianguan.store.executor import ClickHouseUrl
 
 
 def configure_logging(verbose: bool) -> None:
@@ -28,6 +29,15 @@ def read_settings() -> Settings | None:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+
+
+def servers(settings: Settings) -> tuple[str, ClickHouseUrl] | None:
+    """The platform's Kafka bootstrap and ClickHouse (JIANGUAN_KAFKA, JIANGUAN_CLICKHOUSE_URL);
+    None after saying on stderr that they are not set."""
+    if settings.kafka and settings.clickhouse_url:
+        return settings.kafka, ClickHouseUrl.parse(settings.clickhouse_url)
+    print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+    return None
 
 
 def service_main(run: Callable[[Settings], int]) -> int:

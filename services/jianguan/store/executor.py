@@ -118,6 +118,12 @@ class ServerExecutor:
             settings={"strings_as_bytes": False},
         )
 
+    def __enter__(self) -> ServerExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         result = self._client.execute(sql, params)
         return list(result) if isinstance(result, list) else []

@@ -13,6 +13,7 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from jianguan.contracts import topics
+from jianguan.runtime.entry import servers
 from jianguan.runtime.loops import run_all
 from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
@@ -71,11 +72,11 @@ def sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
 
 
 def run(settings: Settings) -> int:
-    if not settings.kafka or not settings.clickhouse_url:
-        print("error: JIANGUAN_KAFKA and JIANGUAN_CLICKHOUSE_URL must be set", file=sys.stderr)
+    given = servers(settings)
+    if given is None:
         return 2
     try:
-        running = sinks(settings, ClickHouseUrl.parse(settings.clickhouse_url))
+        running = sinks(settings, given[1])
     except SchemaMismatch as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -29,11 +29,8 @@ def recent_ids_loader(url: ClickHouseUrl) -> Callable[[], list[tuple[str, str]]]
     what an ingest path's duplicate memory starts from (``ingest.warm_start``)."""
 
     def load() -> list[tuple[str, str]]:
-        ex = ServerExecutor(url)
-        try:
+        with ServerExecutor(url) as ex:
             return recent_event_ids(ex, window_s=86_400, limit=1_000_000)
-        finally:
-            ex.close()
 
     return load
 

@@ -101,11 +101,8 @@ def event_store_sink(
     Raises SchemaMismatch, naming each column, when the server's table is not the one the
     contract describes (a migration missing or a table changed by hand): nothing is written to
     a table whose columns would take values the contract does not mean."""
-    probe = ServerExecutor(url)
-    try:
+    with ServerExecutor(url) as probe:
         differences = schema_differences(probe.column_types("events"))
-    finally:
-        probe.close()
     if differences:
         raise SchemaMismatch(
             "the events table is not the contract's; run `jianguan migrate`:\n  "
@@ -232,11 +229,9 @@ class StoreSink:
 
     async def send(self, letter: pb.dead_letters_pb2.DeadLetter) -> None:
         """The loop gave a record up: it is set aside with the rest of the batch's."""
+        tp = TopicPartition(letter.topic, letter.partition)
         reason = f"the sink failed on it {letter.attempts} times: {letter.reason}"
-        self._batch.set_aside.append(
-            SetAside(letter.partition, letter.offset, 0, "", "", quarantine.GIVEN_UP, reason,
-                     letter.value)
-        )  # fmt: skip
+        self._reject(tp, letter.offset, "", quarantine.GIVEN_UP, letter.value, reason)
 
     def committable(self) -> Mapping[TopicPartition, int]:
         done, self._done = self._done, {}

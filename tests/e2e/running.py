@@ -17,11 +17,8 @@ from jianguan.store.executor import ServerExecutor
 
 
 def query(up: RunningUp, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    ex = ServerExecutor(up.writer_url)
-    try:
+    with ServerExecutor(up.writer_url) as ex:
         return ex.execute(sql, params)
-    finally:
-        ex.close()
 
 
 def until(
@@ -36,17 +33,28 @@ def until(
     return rows
 
 
-async def _committed_to_end(
-    bootstrap: str, group: str, names: Iterable[str], deadline: float
+def every_partition(names: Iterable[str]) -> list[TopicPartition]:
+    return [TopicPartition(t, p) for t in names for p in range(topics.PARTITIONS)]
+
+
+def committed_to_end(
+    up: RunningUp, group: str, tps: list[TopicPartition], timeout: float = 120
 ) -> None:
-    """Waits until ``group`` has committed every partition of ``names`` up to where it ends
-    now."""
+    """Waits until ``group`` has committed each of ``tps`` up to where it ends now (fails the
+    test when it has not after ``timeout`` seconds)."""
+    listeners = running_embedded(up.state_dir)
+    assert listeners is not None, "no embedded broker under the state dir"
+    asyncio.run(_committed_to_end(listeners[0], group, tps, time.monotonic() + timeout))
+
+
+async def _committed_to_end(
+    bootstrap: str, group: str, tps: list[TopicPartition], deadline: float
+) -> None:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(t, p) for t in names for p in range(topics.PARTITIONS)]
         ends = await consumer.end_offsets(tps)
         for tp in tps:
             while (await consumer.committed(tp) or 0) < ends[tp]:
@@ -67,10 +75,8 @@ def settled(up: RunningUp, due_by: float, tick_s: float = 1.0, timeout: float = 
     while time.time() < due_by + 2 * tick_s + 0.5:
         assert time.monotonic() < deadline, "due_by is beyond the timeout"
         time.sleep(0.1)
-    listeners = running_embedded(up.state_dir)
-    assert listeners is not None, "no embedded broker under the state dir"
-    inputs = (topics.EVENTS, topics.RULE_INPUT, topics.AUTHORITY_COMPLAINTS)
-    asyncio.run(_committed_to_end(listeners[0], topics.processors_app_id(), inputs, deadline))
+    inputs = every_partition((topics.EVENTS, topics.RULE_INPUT, topics.AUTHORITY_COMPLAINTS))
+    committed_to_end(up, topics.processors_app_id(), inputs, deadline - time.monotonic())
     for derived in (topics.CASES, topics.ALERTS):
         group = topics.SINK_GROUPS[derived]
-        asyncio.run(_committed_to_end(listeners[0], group, [derived], deadline))
+        committed_to_end(up, group, every_partition([derived]), deadline - time.monotonic())

@@ -18,7 +18,7 @@ from jianguan.contracts import pb
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor
-from tests.e2e.running import settled
+from tests.e2e.running import query, settled, until
 from tests.helpers import chained
 
 pytestmark = pytest.mark.integration
@@ -60,23 +60,6 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
         yield running
 
 
-def _query(up: RunningUp, sql: str) -> list[tuple[object, ...]]:
-    ex = ServerExecutor(up.writer_url)
-    try:
-        return ex.execute(sql)
-    finally:
-        ex.close()
-
-
-def _wait(up: RunningUp, sql: str, want: object, timeout: float = 90) -> list[tuple[object, ...]]:
-    deadline = time.monotonic() + timeout
-    rows = _query(up, sql)
-    while rows != want and time.monotonic() < deadline:
-        time.sleep(0.5)
-        rows = _query(up, sql)
-    return rows
-
-
 def test_illegal_output_opens_a_case_and_a_missed_disposal_raises_an_alert(up: RunningUp) -> None:
     (hit, report) = chained("case", 2)
     m = hit.moderation
@@ -93,15 +76,15 @@ def test_illegal_output_opens_a_case_and_a_missed_disposal_raises_an_alert(up: R
 
     assert asyncio.run(send()).accepted == 2
     case_id = f"ART14-ILLEGAL-CONTENT:case-ai:{hit.envelope.event_id}"
-    rows = _wait(
+    rows = until(
         up,
         "SELECT case_id, rule_id, article, deadlines_missed, closed FROM cases",
         [(case_id, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", 1, 0)],
     )
     assert rows == [(case_id, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", 1, 0)]
-    met = _query(up, "SELECT obligation FROM case_facts FINAL WHERE kind = 2")
+    met = query(up, "SELECT obligation FROM case_facts FINAL WHERE kind = 2")
     assert met == [("report",)]
-    alerts = _wait(
+    alerts = until(
         up, "SELECT rule_id, article, case_id FROM alerts FINAL",
         [("ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", case_id)],
     )  # fmt: skip
@@ -143,12 +126,12 @@ def test_poison_on_the_event_log_stops_neither_the_rules_nor_the_store(up: Runni
     assert asyncio.run(send()).accepted == 1
     case_id = f"ART14-ILLEGAL-CONTENT:case-ai:{hit.envelope.event_id}"
     want = [(case_id,)]
-    assert _wait(up, f"SELECT case_id FROM cases WHERE case_id = '{case_id}'", want) == want
+    assert until(up, f"SELECT case_id FROM cases WHERE case_id = '{case_id}'", want) == want
     causes = "SELECT cause, count() FROM quarantine GROUP BY cause ORDER BY cause"
     want = [("out_of_range", 1), ("undecodable", 2)]
-    assert _wait(up, causes, want) == want
+    assert until(up, causes, want) == want
     stored = "SELECT count() FROM events WHERE event_id IN ('after-poison-0', 'poison-y1')"
-    assert _query(up, stored) == [(1,)]
+    assert query(up, stored) == [(1,)]
 
 
 def test_replay_equals_live(up: RunningUp) -> None:
@@ -168,7 +151,7 @@ def test_replay_equals_live(up: RunningUp) -> None:
             return await client.publish_batch([received, resolved])
 
     assert asyncio.run(send()).accepted == 2
-    closed = _wait(
+    closed = until(
         up, "SELECT rule_id, closed FROM cases WHERE rule_id = 'ART15-COMPLAINT'",
         [("ART15-COMPLAINT", 1)],
     )  # fmt: skip
@@ -219,7 +202,7 @@ def _observe_offshore(up: RunningUp, prefix: str, target: str, users: int) -> pb
 def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
     obs = _observe_offshore(up, "offshore", "genai.example.org", 50_000)
     want = [("ART20-OFFSHORE", "Art. 20", "high", [obs.envelope.event_id])]
-    rows = _wait(
+    rows = until(
         up,
         "SELECT rule_id, article, severity, evidence FROM alerts FINAL"
         " WHERE rule_id = 'ART20-OFFSHORE'",
@@ -230,7 +213,7 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
     # still has one row (raw, no FINAL), with its first detection time.
     _observe_offshore(up, "offshore-2", "other.example.org", 60_000)
     count = "SELECT count() FROM alerts WHERE rule_id = 'ART20-OFFSHORE'"
-    assert _wait(up, count, [(2,)]) == [(2,)]
+    assert until(up, count, [(2,)]) == [(2,)]
     # The CAC notifies the relevant bodies: the offshore case shows its disposition.
     import grpc
 
@@ -246,7 +229,7 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
             return await stub.RecordDisposition(disposition, metadata=auth)
 
     assert asyncio.run(notify()).recorded
-    cases = _wait(
+    cases = until(
         up,
         "SELECT target, observations, toString(disposition) FROM offshore_cases"
         " WHERE target = 'genai.example.org'",
@@ -268,7 +251,7 @@ def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
     assert tally.accepted == 6000, tally.rejected
     # Judged and stored: every event, and every disposal deadline (3 s) the traffic set.
     settled(up, due_by=time.time() + 3)
-    assert _query(up, "SELECT count() FROM case_facts")[0][0] > 10  # the mix opens cases
+    assert query(up, "SELECT count() FROM case_facts")[0][0] > 10  # the mix opens cases
     proc = _replay(up, "--verify", "--grace", "2")
     forged = "('forged/OPENED/'"  # left by the test above, when it ran first
     differences = [ln for ln in proc.stdout.splitlines() if forged not in ln]
@@ -276,11 +259,11 @@ def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
     # A rebuild replaces the projections with the replay (the forged fact goes), alerts of the
     # store checks included; a verify right after finds nothing to report.
     checked = "SELECT alert_id FROM alerts FINAL WHERE alert_id NOT LIKE '%/DEADLINE_MISSED/%'"
-    checked_before = _query(up, checked)
+    checked_before = query(up, checked)
     rebuilt = _replay(up)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert _query(up, "SELECT count() FROM case_facts WHERE case_id = 'forged'") == [(0,)]
-    assert sorted(_query(up, checked)) == sorted(checked_before)  # store-check alerts rebuilt
+    assert query(up, "SELECT count() FROM case_facts WHERE case_id = 'forged'") == [(0,)]
+    assert sorted(query(up, checked)) == sorted(checked_before)  # store-check alerts rebuilt
     again = _replay(up, "--verify", "--grace", "2")
     assert again.returncode == 0, again.stdout[-3000:]
 
@@ -327,14 +310,14 @@ def test_complaints_to_the_authority_are_matched_to_provider_records(up: Running
 
     assert asyncio.run(send()).accepted == 1
     want = [("AUTH-1", 0, 1), ("AUTH-2", 1, 0)]
-    rows = _wait(
+    rows = until(
         up,
         "SELECT subject, deadlines_missed, closed FROM cases"
         " WHERE rule_id = 'ART18-AUTHORITY-COMPLAINT' ORDER BY subject",
         want,
     )
     assert rows == want
-    assert _query(
+    assert query(
         up,
         "SELECT authority_ref, authority_id, forwarded_at > 0 FROM authority_complaints ORDER BY 1",
     ) == [("AUTH-1", "cac-bj", 1), ("AUTH-2", "cac-bj", 1), ("AUTH-3", "cac-bj", 0)]

@@ -13,22 +13,20 @@ import os
 import shutil
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
 from jianguan.processors.rebuild import partition_of
-from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk.client import IngestClient
 from jianguan.sdk.retry import Delivery, publish_reliably
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import ProviderTraffic
-from jianguan.store.executor import ServerExecutor
+from tests.e2e.running import committed_to_end, query, until
 from tests.helpers import chained
 
 pytestmark = pytest.mark.integration
@@ -41,23 +39,6 @@ ENV = {
     ),
     "JIANGUAN_RULE_TICK_SECONDS": "1",
 }
-
-
-def _query(up: RunningUp, sql: str) -> list[tuple[object, ...]]:
-    ex = ServerExecutor(up.writer_url)
-    try:
-        return ex.execute(sql)
-    finally:
-        ex.close()
-
-
-def _until(up: RunningUp, sql: str, want: object, timeout: float) -> list[tuple[object, ...]]:
-    deadline = time.monotonic() + timeout
-    rows = _query(up, sql)
-    while rows != want and time.monotonic() < deadline:
-        time.sleep(0.5)
-        rows = _query(up, sql)
-    return rows
 
 
 def _hits() -> list[pb.event_pb2.Event]:
@@ -85,30 +66,6 @@ def _kill_everything(up: RunningUp) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     up.proc.wait(30)
-
-
-async def _committed_past_now(up: RunningUp) -> bool:
-    """Waits until the rules' consumer group has committed the provider's partition of
-    jg.events.v1 up to where it ends now."""
-    listeners = running_embedded(up.state_dir)
-    assert listeners is not None
-    tp = TopicPartition(topics.EVENTS, partition_of("durable-ai", topics.PARTITIONS))
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=listeners[0],
-        group_id=topics.processors_app_id(),
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        end = (await consumer.end_offsets([tp]))[tp]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if (await consumer.committed(tp) or 0) >= end:
-                return True
-            await asyncio.sleep(0.5)
-        return False
-    finally:
-        await consumer.stop()
 
 
 # One count per case: the current (highest-revision) row of each fact, read from the raw rows.
@@ -148,10 +105,11 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
         sent = asyncio.run(send())
         assert (sent.delivered, sent.rejected, sent.undelivered) == (HITS, [], [])
         opened = [(1, "", HITS)]
-        assert _until(up, CURRENT, opened, 60) == opened
+        assert until(up, CURRENT, opened, 60) == opened
         # Once the rules have committed past the hits, the log will not deliver them again:
         # after the kill only the event store has them.
-        assert asyncio.run(_committed_past_now(up)), "the rules never committed past the hits"
+        tp = TopicPartition(topics.EVENTS, partition_of("durable-ai", topics.PARTITIONS))
+        committed_to_end(up, topics.processors_app_id(), [tp], 60)
         _kill_everything(up)
     lost = [
         p
@@ -166,9 +124,9 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
     with launched_up(tmp_path, registry, ENV) as up:
         # Still one open case per hit; then every disposal deadline passes and is missed, once.
         missed = [(1, "", HITS), (3, "disposal", HITS)]
-        assert _until(up, CURRENT, missed, 180) == missed
+        assert until(up, CURRENT, missed, 180) == missed
         cases = "SELECT count(), countIf(closed = 0) FROM cases WHERE subject LIKE 'durable-hit-%'"
-        assert _query(up, cases) == [(HITS, HITS)]
+        assert query(up, cases) == [(HITS, HITS)]
         logs = [tmp_path / "log" / "processors.log", *(tmp_path / "log").glob("rules-*.log")]
         text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
         rebuilt = "from the event store (its changelog was missing)" in text

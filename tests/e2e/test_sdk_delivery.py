@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from jianguan.runtime.process import port_open
 from jianguan.sdk import builders
 from jianguan.sdk.outcome import Outcome
 from jianguan.sdk.reporter import AsyncReporter
-from jianguan.store.executor import ServerExecutor
+from tests.e2e.running import query
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,18 +48,10 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
         yield running
 
 
-def _query(up: RunningUp, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    ex = ServerExecutor(up.writer_url)
-    try:
-        return ex.execute(sql, params)
-    finally:
-        ex.close()
-
-
 def _stored(up: RunningUp, provider: str) -> int:
     """Distinct events of ``provider`` in the raw rows."""
     sql = "SELECT uniqExact(event_id) FROM events WHERE provider_id = %(p)s"
-    return int(_query(up, sql, {"p": provider})[0][0])
+    return int(query(up, sql, {"p": provider})[0][0])
 
 
 def _wait_stored(up: RunningUp, provider: str, n: int, timeout: float = 90) -> int:
@@ -76,7 +67,7 @@ def assert_exactly_once_in_order(up: RunningUp, provider: str, per_service: dict
     # log written twice. An event may have a second copy: a resend after an answer the kill
     # lost reaches a new gateway, whose duplicate memory is still filling from the store, as a
     # record of its own (``ingest.warm_start``); regulators' views count it once.
-    rows = _query(
+    rows = query(
         up,
         "SELECT service_id, uniqExact(event_id), uniqExact(sequence), min(sequence),"
         " max(sequence), count() = uniqExact(kafka_partition, kafka_offset, event_id)"
@@ -84,7 +75,7 @@ def assert_exactly_once_in_order(up: RunningUp, provider: str, per_service: dict
         {"p": provider},
     )
     assert rows == [(s, n, n, 1, n, 1) for s, n in sorted(per_service.items())]
-    unique = _query(
+    unique = query(
         up,
         "SELECT service_id, count() FROM events_unique WHERE provider_id = %(p)s"
         " GROUP BY service_id ORDER BY service_id",
@@ -93,7 +84,7 @@ def assert_exactly_once_in_order(up: RunningUp, provider: str, per_service: dict
     assert unique == sorted(per_service.items())
     # Arrival order: the first copy of each event in the log (a resend after a lost answer may
     # add a later copy, which the store collapses) comes in sequence order.
-    first = _query(
+    first = query(
         up,
         "SELECT service_id, sequence, min((kafka_partition, kafka_offset)) FROM events"
         " WHERE provider_id = %(p)s GROUP BY service_id, sequence ORDER BY service_id, sequence",

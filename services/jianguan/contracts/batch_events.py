@@ -1,14 +1,16 @@
-"""An EventBatch record's events, each with its body kind: one interface, two implementations.
+"""An EventBatch record's events of some body kinds, decoded: one interface, two implementations.
 
-``ReferenceEvents`` decodes with protobuf; ``NativeEvents`` slices the record with the native
-scanner (``contracts.wire``), never decoding an event, and hands a record that is not plainly
-encoded to the reference. A caller asks ``batch_events()`` once and makes one call per record;
-the parity tests run every implementation over the same records (``tests/unit/test_wire.py``).
+``ReferenceEvents`` decodes the whole record with protobuf; ``NativeEvents`` slices it with the
+native scanner (``contracts.wire``) and decodes only the events of the kinds asked for, handing a
+record that is not plainly encoded to the reference. A caller asks ``batch_events()`` once and
+makes one call per record; the parity tests run every implementation over the same records
+(``tests/unit/test_wire.py``).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
 from jianguan.contracts import pb, wire
@@ -16,22 +18,21 @@ from jianguan.contracts import pb, wire
 if TYPE_CHECKING:
     from jianguan.contracts._wire import Schema
 
-# (batch id, [(the body's kind code, 0 when there is none; the event's encoding)])
-Events = tuple[str, list[tuple[int, bytes]]]
+
+def kind_of(event: pb.Event) -> int:
+    """The body's kind code as stored (the body field's number; 0 when there is none)."""
+    return pb.BODY_KINDS.get(event.WhichOneof("body") or "", 0)
 
 
 class BatchEvents(Protocol):
-    def events(self, raw: bytes) -> Events:
-        """The record's events in order; raises DecodeError when ``raw`` is no EventBatch."""
+    def of_kinds(self, raw: bytes, kinds: Collection[int]) -> list[pb.Event]:
+        """The record's events whose kind code is in ``kinds``, in order; raises DecodeError
+        when ``raw`` is no EventBatch."""
 
 
 class ReferenceEvents:
-    def events(self, raw: bytes) -> Events:
-        batch = pb.EventBatch.FromString(raw)
-        return batch.batch_id, [
-            (pb.BODY_KINDS.get(ev.WhichOneof("body") or "", 0), ev.SerializeToString())
-            for ev in batch.events
-        ]
+    def of_kinds(self, raw: bytes, kinds: Collection[int]) -> list[pb.Event]:
+        return [ev for ev in pb.EventBatch.FromString(raw).events if kind_of(ev) in kinds]
 
 
 class NativeEvents:
@@ -39,9 +40,11 @@ class NativeEvents:
         self._scan = scanner.events
         self._reference = reference
 
-    def events(self, raw: bytes) -> Events:
+    def of_kinds(self, raw: bytes, kinds: Collection[int]) -> list[pb.Event]:
         scanned = self._scan(raw)
-        return self._reference.events(raw) if scanned is None else scanned
+        if scanned is None:
+            return self._reference.of_kinds(raw, kinds)
+        return [pb.Event.FromString(ev) for kind, ev in scanned[1] if kind in kinds]
 
 
 @functools.cache

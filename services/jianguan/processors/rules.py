@@ -253,8 +253,7 @@ _INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
 def relevant_events(value: bytes) -> list[pb.Event]:
     """The events of a batch record that can change rule state, in order, decoded (the others
     are only sliced past by the native scanner)."""
-    _, events = batch_events().events(value)
-    return [pb.Event.FromString(ev) for kind, ev in events if kind in RELEVANT_CODES]
+    return batch_events().of_kinds(value, RELEVANT_CODES)
 
 
 def _observed(value: bytes, provider_id: str) -> list[Observed]:

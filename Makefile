@@ -15,7 +15,9 @@ help: ## list the targets
 system-packages: ## Debian packages (ClickHouse, Prometheus, Alertmanager), installed only when missing
 	@deploy/local/system-packages.sh
 
-$(BIN)/.installed: pyproject.toml setup.py services/jianguan/contracts/_wire.c services/jianguan/contracts/_wire_constants.h
+NATIVE_SOURCES := $(wildcard services/jianguan/contracts/*.c services/jianguan/contracts/*.h services/jianguan/store/*.c services/jianguan/store/*.h)
+
+$(BIN)/.installed: pyproject.toml setup.py $(NATIVE_SOURCES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
@@ -54,9 +56,15 @@ protos-check: protos ## fail when the committed generated code is stale
 	@git diff --exit-code --stat -- $(PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
-wire-constants-check: install ## fail when the native scanner's generated header is stale
-	@$(BIN)/python -m jianguan.contracts.wire_constants | diff -u services/jianguan/contracts/_wire_constants.h - \
-	  || { echo "_wire_constants.h is stale: run $(BIN)/python -m jianguan.contracts.wire_constants > services/jianguan/contracts/_wire_constants.h"; exit 1; }
+# The C headers generated from Python (module, header): make lint fails when one is stale.
+GENERATED_HEADERS := jianguan.contracts.wire_constants:services/jianguan/contracts/_wire_constants.h \
+  jianguan.store.native_constants:services/jianguan/store/_native_block_constants.h
+
+wire-constants-check: install ## fail when a native extension's generated header is stale
+	@for pair in $(GENERATED_HEADERS); do module=$${pair%%:*}; header=$${pair#*:}; \
+	  $(BIN)/python -m $$module | diff -u $$header - \
+	    || { echo "$$header is stale: run $(BIN)/python -m $$module > $$header"; exit 1; }; \
+	done
 
 lint: install protos-check wire-constants-check check-deploy ## ruff, ruff format, mypy --strict, gcc warnings, buf lint, generated-code freshness, deploy configs
 	$(BIN)/ruff check services tests bench fuzz
@@ -64,7 +72,8 @@ lint: install protos-check wire-constants-check check-deploy ## ruff, ruff forma
 	$(BIN)/mypy
 	gcc -fsyntax-only -std=c11 -Wall -Wextra -Wno-missing-field-initializers -Werror \
 	  -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
-	  services/jianguan/contracts/_wire.c
+	  services/jianguan/contracts/_wire.c services/jianguan/contracts/wire_scan.c \
+	  services/jianguan/store/_native_block.c
 	cd protos && ./node_modules/.bin/buf lint
 
 check-deploy: system-packages ## promtool / amtool checks and unit tests of the Prometheus rules

@@ -20,15 +20,19 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import sysconfig
 
-_SANITIZED = os.environ.get("JIANGUAN_FUZZ_WIRE")
-if _SANITIZED:  # the sanitizer build of the extension, loaded before the package imports it
-    spec = importlib.util.spec_from_file_location("jianguan.contracts._wire", _SANITIZED)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["jianguan.contracts._wire"] = module
-    spec.loader.exec_module(module)
+_SANITIZED = os.environ.get("JIANGUAN_FUZZ_NATIVE")
+if _SANITIZED:  # the sanitizer builds of the extensions, loaded before the package imports them
+    _SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+    for _name in ("jianguan.contracts._wire", "jianguan.store._native_block"):  # in this order
+        _path = os.path.join(_SANITIZED, _name.rsplit(".", 1)[1] + _SUFFIX)
+        spec = importlib.util.spec_from_file_location(_name, _path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_name] = module
+        spec.loader.exec_module(module)
 
 import atheris  # noqa: E402
 
@@ -41,12 +45,13 @@ with atheris.instrument_imports(include=["jianguan"]):
     from jianguan.domain.dedup import RecentIds
     from jianguan.domain.ratelimit import RateLimiter
     from jianguan.ingest.admission import Admission, ProviderPolicy
-    from jianguan.store.processor import ColumnBatch, RecordMeta
+    from jianguan.store.processor import ColumnBatch, RecordMeta, native_block
 
 NOW = 1_800_000_000.0
 POLICY = ProviderPolicy("fuzz-ai", rate_per_s=1e12, burst=1e12)
 SCANNER = wire.scanner()
 assert SCANNER is not None, "the native scanner is not built"
+assert native_block() is not None, "the event store's native encoder is not built"
 
 
 def check(raw: bytes) -> None:

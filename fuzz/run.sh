@@ -17,13 +17,23 @@ mkdir -p "$OUT/corpus"
 
 include="$($PY -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 suffix="$($PY -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
-lib="$OUT/_wire$suffix"
-if [ ! -f "$lib" ] || [ services/jianguan/contracts/_wire.c -nt "$lib" ] \
-   || [ services/jianguan/contracts/_wire_constants.h -nt "$lib" ]; then
-  gcc -shared -fPIC -std=c11 -O1 -g -fno-omit-frame-pointer \
-    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-    -I"$include" services/jianguan/contracts/_wire.c -o "$lib"
-fi
+# The extensions as setup.py builds them (the scanner is compiled into both), sanitized.
+build() {  # build OUTPUT SOURCE... : rebuilt when a source or header is newer
+  local lib="$1"; shift
+  local stale=0
+  [ -f "$lib" ] || stale=1
+  for f in "$@" services/jianguan/contracts/*.h services/jianguan/store/*.h; do
+    [ "$f" -nt "$lib" ] && stale=1
+  done
+  if [ "$stale" = 1 ]; then
+    gcc -shared -fPIC -std=c11 -O1 -g -fno-omit-frame-pointer -fvisibility=hidden \
+      -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+      -I"$include" "$@" -o "$lib"
+  fi
+}
+SCANNER=services/jianguan/contracts/wire_scan.c
+build "$OUT/_wire$suffix" services/jianguan/contracts/_wire.c "$SCANNER"
+build "$OUT/_native_block$suffix" services/jianguan/store/_native_block.c "$SCANNER"
 $PY fuzz/seeds.py "$OUT/corpus"
 
 echo "== fuzzing for ${SECONDS_BUDGET}s"
@@ -32,7 +42,7 @@ $PY fuzz/batch_fuzz.py "$OUT/corpus" \
   -artifact_prefix="$OUT/" -print_final_stats=1 2>&1 | grep -v '^INFO: Instrumenting'
 
 echo "== replaying the corpus under AddressSanitizer and UBSan"
-JIANGUAN_FUZZ_WIRE="$PWD/$lib" \
+JIANGUAN_FUZZ_NATIVE="$PWD/$OUT" \
 LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)" \
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \

@@ -11,6 +11,7 @@ PROGRAM = textwrap.dedent(
     """
     import sys
     sys.modules["jianguan.contracts._wire"] = None  # as if it had never been built
+    sys.modules["jianguan.store._native_block"] = None
     import time
     from jianguan.accounts.registry import ProviderPolicy
     from jianguan.contracts import batch_events, pb, wire
@@ -22,6 +23,8 @@ PROGRAM = textwrap.dedent(
     from tests.helpers import chained
 
     assert wire.scanner() is None
+    from jianguan.store import processor
+    assert processor.native_block() is None
     assert isinstance(batch_events.batch_events(), batch_events.ReferenceEvents)
     events = chained("nn", 3)
     events[1].envelope.event_id = "not valid!"

@@ -7,9 +7,7 @@ class Schema:
         self,
         messages: list[list[tuple[int, tuple[Any, ...]]]],
         versions: int,
-        defaults: tuple[Any, ...],
-        encodings: bytes = ...,
-        sources: bytes = ...,
+        columns: int = ...,
     ) -> None: ...
     def scan(
         self,
@@ -21,21 +19,5 @@ class Schema:
         /,
     ) -> Scan | None: ...
     def events(self, raw: bytes, /) -> tuple[str, list[tuple[int, bytes]]] | None: ...
-    def native_block(self) -> NativeBlock: ...
-
-class NativeBlock:
-    @property
-    def rows(self) -> int: ...
-    def add(
-        self,
-        raw: bytes,
-        provider_id: str,
-        received_s: int,
-        ingested_s: int,
-        partition: int,
-        offset: int,
-        /,
-    ) -> int | None: ...
-    def encoded(self) -> list[bytes]: ...
 
 def outline(raw: bytes, /) -> tuple[str, int] | None: ...

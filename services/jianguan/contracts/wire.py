@@ -1,5 +1,6 @@
-"""The native pass over EventBatch records (``jianguan.contracts._wire``), with its tables built
-here from the contract's descriptors and field rules, so the contract stays the one definition.
+"""The native pass over EventBatch records (``jianguan.contracts._wire``, scanning in
+``wire_scan.c``), with its tables built here from the contract's descriptors and field rules, so
+the contract stays the one definition.
 
 Reading protobuf fields from Python costs ~0.2 µs per scalar and ~1.5 µs per sub-message; an
 event has dozens. The native scanner walks the encoded bytes once instead. It is a fast path, and
@@ -8,7 +9,8 @@ the Python code stays the reference: the scanner may send a valid event to the P
 repeated singular fields, two bodies, …) goes to the Python path whole. Tests hold the two to
 the same answers.
 
-``native`` is None when the extension is not built; callers then use the Python path only.
+``build`` and ``scanner`` answer None when the extension is not built; callers then use the
+Python path only.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from jianguan.contracts import pb
 from jianguan.contracts.validation import BODY_BOUNDS, TIMESTAMP_END_S
 
-# The numbers shared with _wire.c (generated into its header from there).
+# The numbers shared with wire_scan.c (generated into its header from there).
 from jianguan.contracts.wire_constants import (
     C_NONE,
     F_COUNTRY,
@@ -99,14 +101,12 @@ BODY_CODES: dict[str, int] = dict(pb.BODY_KINDS)
 
 @dataclass(frozen=True, slots=True)
 class ColumnPlan:
-    """Where the scanner puts values: field path (from the event, e.g. ``envelope.event_id``,
-    ``generation.implicit_label.label``) → (column index, conversion); ``defaults`` per column
-    (None for the columns the caller fills itself)."""
+    """Which fields a Schema maps to column slots, for a visitor of the slots (the event store's
+    native encoder): field path (from the event, e.g. ``envelope.event_id``,
+    ``generation.implicit_label.label``) → (slot index, conversion), of ``columns`` slots."""
 
     fields: Mapping[str, tuple[int, int]]
-    defaults: tuple[Any, ...]
-    encodings: bytes = b""  # per column, CT_*: enables native blocks
-    sources: bytes = b""  # per column, S_*
+    columns: int
 
 
 class _Builder:
@@ -194,12 +194,7 @@ def build(plan: ColumnPlan | None = None) -> Schema | None:
     if _wire is None:
         return None
     versions = sum(1 << v for v in pb.SUPPORTED_SCHEMA_VERSIONS if v < 64)
-    if plan is None:
-        schema: Schema = _wire.Schema(builder.messages, versions, ())
-        return schema
-    schema = _wire.Schema(
-        builder.messages, versions, tuple(plan.defaults), plan.encodings, plan.sources
-    )
+    schema: Schema = _wire.Schema(builder.messages, versions, 0 if plan is None else plan.columns)
     return schema
 
 

@@ -30,7 +30,7 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za
 # NFKC form has neither an '@' nor a run of 11 digits, spaces, dashes or dots that starts with a
 # digit not preceded by a letter or digit cannot contain any of the above (each pattern starts
 # at such a boundary, its leading '+' included). Kept free of alternation and nested groups:
-# ~8x faster than the obvious pattern. The native scanner (contracts/_wire.c) applies a superset
+# ~8x faster than the obvious pattern. The native scanner (contracts/wire_scan.c) applies a superset
 # of it to the text as sent.
 _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9][0-9 .-]{10}")
 

@@ -13,15 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from jianguan.contracts import pb, wire
 from jianguan.contracts import wire_constants as wc
+from jianguan.store import native_constants as nc
 from jianguan.store import quarantine
 from jianguan.store.quarantine import SetAside
+
+if TYPE_CHECKING:
+    from jianguan.store._native_block import NativeBlock
+
+_native: ModuleType | None
+try:
+    from jianguan.store import _native_block as _native
+except ImportError:  # not built (no compiler), or the scanner it reads with is not
+    _native = None
 
 Getter = Callable[[Any], Any]
 M = TypeVar("M", bound=Message)
@@ -270,28 +281,29 @@ def _derived_types() -> dict[str, str]:
 # before it writes, ``store.sink.event_store_sink``), and native blocks name them.
 EVENT_TYPES: dict[str, str] = _derived_types()
 _ENCODINGS = {
-    "String": wc.CT_STRING,
-    "UInt8": wc.CT_U8,
-    "UInt16": wc.CT_U16,
-    "UInt32": wc.CT_U32,
-    "DateTime('UTC')": wc.CT_U32,
-    "UInt64": wc.CT_U64,
-    "Float32": wc.CT_F32,
-    "Array(String)": wc.CT_ARR_STRING,
-    "Array(UInt8)": wc.CT_ARR_U8,
+    "String": nc.CT_STRING,
+    "UInt8": nc.CT_U8,
+    "UInt16": nc.CT_U16,
+    "UInt32": nc.CT_U32,
+    "DateTime('UTC')": nc.CT_U32,
+    "UInt64": nc.CT_U64,
+    "Float32": nc.CT_F32,
+    "Array(String)": nc.CT_ARR_STRING,
+    "Array(UInt8)": nc.CT_ARR_U8,
 }
 _SOURCES = {
-    "kind": wc.S_KIND,
-    "payload": wc.S_PAYLOAD,
-    "provider_id": wc.S_PROVIDER,
-    "received_at": wc.S_RECEIVED,
-    "ingested_at": wc.S_INGESTED,
-    "batch_id": wc.S_BATCH,
-    "kafka_partition": wc.S_PARTITION,
-    "kafka_offset": wc.S_OFFSET,
+    "kind": nc.S_KIND,
+    "payload": nc.S_PAYLOAD,
+    "provider_id": nc.S_PROVIDER,
+    "received_at": nc.S_RECEIVED,
+    "ingested_at": nc.S_INGESTED,
+    "batch_id": nc.S_BATCH,
+    "kafka_partition": nc.S_PARTITION,
+    "kafka_offset": nc.S_OFFSET,
 }
 _INDEX = {name: i for i, name in enumerate(EVENT_COLUMNS)}
-# The native scanner fills every column but the record's own (None: left to the caller).
+# The scanner hands every column's field to the native encoder; the record's own columns come
+# from the record (_SOURCES).
 _PLAN = wire.ColumnPlan(
     fields={
         **{f"envelope.{path}": (_INDEX[col], conv) for col, path, conv in _ENVELOPE},
@@ -301,13 +313,22 @@ _PLAN = wire.ColumnPlan(
             for col, path, conv in spec
         },
     },
-    defaults=tuple(
-        None if c in _RECORD or c in ("kind", "payload") else _default(c) for c in EVENT_COLUMNS
-    ),
-    encodings=bytes(_ENCODINGS[EVENT_TYPES[c]] for c in EVENT_COLUMNS),
-    sources=bytes(_SOURCES.get(c, wc.S_FIELD) for c in EVENT_COLUMNS),
+    columns=len(EVENT_COLUMNS),
 )
-_NATIVE = wire.build(_PLAN)
+_SCHEMA = wire.build(_PLAN)
+_BLOCK_ENCODINGS = bytes(_ENCODINGS[EVENT_TYPES[c]] for c in EVENT_COLUMNS)
+_BLOCK_SOURCES = bytes(_SOURCES.get(c, nc.S_FIELD) for c in EVENT_COLUMNS)
+
+
+def native_block() -> NativeBlock | None:
+    """An empty block of the event store's rows in ClickHouse's native encoding; None when the
+    native extensions are not built."""
+    if _native is None or _SCHEMA is None:
+        return None
+    block: NativeBlock = _native.NativeBlock(_SCHEMA, _BLOCK_ENCODINGS, _BLOCK_SOURCES)
+    return block
+
+
 # The largest value of each integer column type: a value the Python path would write beyond it is
 # set aside (the native encoder checks the same as it writes).
 _TOP = {
@@ -459,7 +480,7 @@ class ColumnBatch(ColumnarBatch):
         decoded by protobuf (the reference, and the only way without a server or the native
         scanner: chDB, a source checkout without a compiler)."""
         super().__init__()
-        self._block = _NATIVE.native_block() if encoded and _NATIVE is not None else None
+        self._block = native_block() if encoded else None
         # The writer inserts the block before the Python values. Once a record has gone to the
         # Python values, so do all after it: every insert then holds a prefix of the records
         # read, which is what resuming after the highest stored offset relies on.

@@ -74,9 +74,9 @@ def test_positions_are_those_of_the_text_as_given() -> None:
 
 
 def test_the_native_pre_filter_flags_every_character_whose_nfkc_form_has_a_digit_or_at() -> None:
-    """The scanner (contracts/wire_scan.c) looks at the text as sent and must send to the Python scan
-    every text that scan could find something in: every code point whose NFKC form holds a digit
-    or '@', enumerated over all of Unicode."""
+    """The scanner (contracts/wire_scan.c) looks at the text as sent and must send to the Python
+    scan every text that scan could find something in: every code point whose NFKC form holds a
+    digit or '@', enumerated over all of Unicode."""
     import time
     import unicodedata
 

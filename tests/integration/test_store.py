@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 import uuid
 from collections.abc import Iterator
@@ -754,6 +756,35 @@ class TestClickHouseServer(StoreContract):
             assert mine == theirs
         finally:
             other.close()
+
+    def test_encoded_inserts_go_over_http_and_answer_as_the_native_protocol_does(
+        self, clickhouse: ClickHouseServer, executor: Executor
+    ) -> None:
+        """An encoded block goes to the server's HTTP interface as FORMAT Native: written when
+        it returns; refused whole when the table's types differ; a block the server cannot read
+        is the data's fault (refuses_data), and the next insert on the same executor works."""
+        from jianguan.store.executor import SchemaMismatch, refuses_data
+
+        assert isinstance(executor, ServerExecutor) and executor.takes_encoded
+        executor.execute("CREATE TABLE t (a UInt32, s String) ENGINE = MergeTree ORDER BY a")
+        a = (7).to_bytes(4, "little") + (8).to_bytes(4, "little")
+        s = b"\x02hi\x03you"
+        executor.insert_encoded("t", ("a", "s"), ("UInt32", "String"), 2, [a, s])
+        assert sorted(executor.execute("SELECT a, s FROM t")) == [(7, "hi"), (8, "you")]
+        with pytest.raises(SchemaMismatch, match=r"\['a'\]"):
+            executor.insert_encoded("t", ("a", "s"), ("UInt64", "String"), 1, [bytes(8), b"\x00"])
+        with pytest.raises(Exception) as broken:  # two rows promised, one sent
+            executor.insert_encoded("t", ("a", "s"), ("UInt32", "String"), 2, [a[:4], b"\x01x"])
+        assert refuses_data(broken.value), broken.value
+        executor.insert_encoded("t", ("a", "s"), ("UInt32", "String"), 1, [a[:4], b"\x01z"])
+        assert executor.execute("SELECT count() FROM t") == [(3,)]
+        without = ServerExecutor(dataclasses.replace(clickhouse.url("writer"), http_port=None))
+        try:
+            assert not without.takes_encoded
+            with pytest.raises(SchemaMismatch, match="HTTP port"):
+                without.insert_encoded("t", ("a",), ("UInt32",), 1, [a[:4]])
+        finally:
+            without.close()
 
     def test_the_event_store_sink_refuses_a_table_the_contract_does_not_describe(
         self, clickhouse: ClickHouseServer

@@ -126,7 +126,12 @@ class ClickHouseServer:
 
     def url(self, user: str = "writer", database: str | None = None) -> ClickHouseUrl:
         return ClickHouseUrl(
-            self.host, self.tcp_port, user, self._passwords[user], database or self.database
+            self.host,
+            self.tcp_port,
+            user,
+            self._passwords[user],
+            database or self.database,
+            self.http_port,
         )
 
     def start(self, timeout: float = 30.0) -> None:

@@ -63,7 +63,7 @@ def launched_up(
             banner += line
             if "Ctrl-C" in line:
                 break
-        m = re.search(r"clickhouse://writer@([\d.]+):(\d+)/(\w+)", banner)
+        m = re.search(r"clickhouse://writer@([\d.]+):(\d+)/(\w+)(?:\?http_port=(\d+))?", banner)
         if m is None:
             raise RuntimeError(f"jianguan up did not start:\n{banner}")
         creds = json.loads((state_dir / "clickhouse" / "credentials.json").read_text())
@@ -71,7 +71,14 @@ def launched_up(
             proc,
             f"127.0.0.1:{port}",
             {name: int(pid) for name, pid in re.findall(r"([\w-]+) pid (\d+)", banner)},
-            ClickHouseUrl(m.group(1), int(m.group(2)), "writer", creds["writer"], m.group(3)),
+            ClickHouseUrl(
+                m.group(1),
+                int(m.group(2)),
+                "writer",
+                creds["writer"],
+                m.group(3),
+                int(m.group(4)) if m.group(4) else None,
+            ),
             banner,
             state_dir,
         )

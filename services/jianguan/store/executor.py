@@ -11,14 +11,11 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from clickhouse_driver import Client, defines, errors
-from clickhouse_driver.block import BlockInfo, RowOrientedBlock
-from clickhouse_driver.protocol import ClientPacketTypes
-from clickhouse_driver.result import QueryInfo
-from clickhouse_driver.varint import write_varint
-from clickhouse_driver.writer import write_binary_str, write_binary_uint8
+from clickhouse_driver import Client, errors
+
+from jianguan.store.native_insert import NativeInserter
 
 
 class SchemaMismatch(RuntimeError):
@@ -27,8 +24,9 @@ class SchemaMismatch(RuntimeError):
 
 
 # Server error codes that mean "these values cannot be written" (parse errors, type mismatch,
-# values out of range, strings too large), as opposed to "the server cannot write now".
-_DATA_ERROR_CODES = frozenset({6, 26, 27, 38, 41, 53, 69, 70, 72, 131, 321})
+# values out of range, strings too large, an encoded block shorter than it says), as opposed to
+# "the server cannot write now".
+_DATA_ERROR_CODES = frozenset({6, 26, 27, 33, 38, 41, 53, 69, 70, 72, 131, 321})
 # What clickhouse-driver raises while encoding values it cannot represent, before sending them.
 _ENCODING_ERRORS = (
     errors.TypeMismatchError, TypeError, ValueError, AttributeError, OverflowError, struct.error,
@@ -62,39 +60,55 @@ class Executor(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ClickHouseUrl:
-    """clickhouse://user:password@host:port/database"""
+    """clickhouse://user:password@host:port/database[?http_port=N]: the native protocol's port,
+    and the HTTP interface's when the server has one (the event store's encoded inserts use it;
+    without it the store sends values through the native protocol)."""
 
     host: str
     port: int
     user: str
     password: str
     database: str
+    http_port: int | None = None
 
     @classmethod
     def parse(cls, url: str) -> ClickHouseUrl:
         parts = urlsplit(url)
         if parts.scheme != "clickhouse":
             raise ValueError(f"expected clickhouse://user:password@host:port/db, got {url!r}")
+        query = parse_qs(parts.query)
+        unknown = sorted(set(query) - {"http_port"})
+        if unknown:
+            raise ValueError(f"unknown parameters in a ClickHouse URL: {', '.join(unknown)}")
+        http_port = query.get("http_port", [None])[-1]
+        if http_port is not None and not (http_port.isdigit() and 0 < int(http_port) < 65536):
+            raise ValueError(f"http_port must be a port number, got {http_port!r}")
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 9000,
             user=unquote(parts.username or "default"),
             password=unquote(parts.password or ""),
             database=parts.path.lstrip("/") or "jianguan",
+            http_port=None if http_port is None else int(http_port),
         )
 
     def with_database(self, database: str) -> ClickHouseUrl:
-        return ClickHouseUrl(self.host, self.port, self.user, self.password, database)
+        return ClickHouseUrl(
+            self.host, self.port, self.user, self.password, database, self.http_port
+        )
+
+    def _query(self) -> str:
+        return "" if self.http_port is None else f"?http_port={self.http_port}"
 
     def __str__(self) -> str:
         """Without the password: safe to print and log."""
-        return f"clickhouse://{self.user}@{self.host}:{self.port}/{self.database}"
+        return f"clickhouse://{self.user}@{self.host}:{self.port}/{self.database}{self._query()}"
 
     def secret_url(self) -> str:
         """With the password: for handing to a child process, never for printing."""
         return (
             f"clickhouse://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-            f"@{self.host}:{self.port}/{self.database}"
+            f"@{self.host}:{self.port}/{self.database}{self._query()}"
         )
 
 
@@ -117,6 +131,13 @@ class ServerExecutor:
             database=url.database,
             settings={"strings_as_bytes": False},
         )
+        self._native: NativeInserter | None = None
+        if url.http_port is not None:
+            self._native = NativeInserter(
+                url.host, url.http_port, url.user, url.password, url.database
+            )
+        # per table, the column types an encoded insert was checked against
+        self._checked: dict[str, dict[str, str]] = {}
 
     def __enter__(self) -> ServerExecutor:
         return self
@@ -151,52 +172,35 @@ class ServerExecutor:
         """Each column's ClickHouse type, as the server names it."""
         return {str(r[0]): str(r[1]) for r in self.execute(f"DESCRIBE TABLE {table}")}
 
+    @property
+    def takes_encoded(self) -> bool:
+        """Whether ``insert_encoded`` can reach the server (its URL names an HTTP port)."""
+        return self._native is not None
+
     def insert_encoded(
         self, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows: int,
         data: list[bytes],
     ) -> None:  # fmt: skip
         """Insert one block whose columns are already in the native encoding (``data``: one
-        bytes per column). The query, the server's answers and the end of the insert go through
-        clickhouse-driver's connection, as its own inserts do; only the column data is ours,
-        which spares encoding every value in Python. Refuses (inserting nothing) when the server's
-        column types differ from ``types``."""
-        client = self._client
-        query = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
-        with client.disconnect_on_error(query, None):
-            client.last_query = QueryInfo()
-            conn = client.connection
-            if conn.compression:
-                raise SchemaMismatch("encoded blocks are written uncompressed")
-            conn.send_query(query)
-            conn.send_external_tables(None)
-            sample = client.receive_sample_block()
-            expected = list(zip(columns, types, strict=True))
-            if sample is None or [tuple(c) for c in sample.columns_with_types] != expected:
-                conn.send_data(RowOrientedBlock())  # end the insert, with nothing in it
-                client.receive_end_of_insert_query()
-                raise SchemaMismatch(f"{table} does not have the expected column types")
-            out, revision = conn.fout, conn.server_info.used_revision
-            write_varint(ClientPacketTypes.DATA, out)
-            if revision >= defines.DBMS_MIN_REVISION_WITH_TEMPORARY_TABLES:
-                write_binary_str("", out)
-            if revision >= defines.DBMS_MIN_REVISION_WITH_BLOCK_INFO:
-                BlockInfo().write(out)
-            write_varint(len(columns), out)
-            write_varint(rows, out)
-            for (name, type_), encoded in zip(expected, data, strict=True):
-                write_binary_str(name, out)
-                write_binary_str(type_, out)
-                if revision >= defines.DBMS_MIN_REVISION_WITH_CUSTOM_SERIALIZATION:
-                    write_binary_uint8(0, out)
-                out.write(encoded)
-            out.flush()
-            client.receive_profile_events()
-            conn.send_data(RowOrientedBlock())  # an empty block ends the data
-            client.receive_profile_events()
-            client.receive_end_of_insert_query()
+        bytes per column), as ``FORMAT Native`` over HTTP; returns when the server has written
+        it. Refuses (inserting nothing) when the server's column types differ from ``types``:
+        checked on the first insert into ``table``, as the event store sink checks the whole
+        table before it starts."""
+        if self._native is None:
+            raise SchemaMismatch("encoded blocks need the server's HTTP port in the URL")
+        found = self._checked.get(table)
+        if found is None:
+            found = self._checked[table] = self.column_types(table)
+        expected = dict(zip(columns, types, strict=True))
+        differing = sorted(c for c, t in expected.items() if found.get(c) != t)
+        if differing:
+            raise SchemaMismatch(f"{table} does not have the expected types of {differing}")
+        self._native.insert(table, columns, types, rows, data)
 
     def close(self) -> None:
         self._client.disconnect()
+        if self._native is not None:
+            self._native.close()
 
 
 def literal(value: Any) -> str:

@@ -97,7 +97,8 @@ def schema_differences(found: dict[str, str]) -> list[str]:
 def event_store_sink(
     bootstrap: str, topic: str, group: str, url: ClickHouseUrl, **options: Any
 ) -> StoreSink:
-    """The sink from the event log into ``events``, its rows in ClickHouse's native encoding.
+    """The sink from the event log into ``events``, its rows in ClickHouse's native encoding
+    when ``url`` names the server's HTTP port (else as values, several times slower).
     Raises SchemaMismatch, naming each column, when the server's table is not the one the
     contract describes (a migration missing or a table changed by hand): nothing is written to
     a table whose columns would take values the contract does not mean."""
@@ -108,12 +109,15 @@ def event_store_sink(
             "the events table is not the contract's; run `jianguan migrate`:\n  "
             + "\n  ".join(differences)
         )
+    encoded = url.http_port is not None
+    if not encoded:
+        log.warning("%s names no http_port: events are stored as values, not encoded", url)
     return StoreSink(
         bootstrap,
         topic,
         group,
         lambda: BatchWriter(ServerExecutor(url)),
-        functools.partial(ColumnBatch, encoded=True),
+        functools.partial(ColumnBatch, encoded=encoded),
         resume_from=functools.partial(stored_offsets, url),
         **options,
     )

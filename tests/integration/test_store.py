@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import time
 import uuid
 from collections.abc import Iterator
@@ -763,9 +762,12 @@ class TestClickHouseServer(StoreContract):
         """An encoded block goes to the server's HTTP interface as FORMAT Native: written when
         it returns; refused whole when the table's types differ; a block the server cannot read
         is the data's fault (refuses_data), and the next insert on the same executor works."""
+        from clickhouse_driver.errors import ServerException
+
         from jianguan.store.executor import SchemaMismatch, refuses_data
 
-        assert isinstance(executor, ServerExecutor) and executor.takes_encoded
+        assert isinstance(executor, ServerExecutor)
+        assert executor.takes_encoded
         executor.execute("CREATE TABLE t (a UInt32, s String) ENGINE = MergeTree ORDER BY a")
         a = (7).to_bytes(4, "little") + (8).to_bytes(4, "little")
         s = b"\x02hi\x03you"
@@ -773,7 +775,8 @@ class TestClickHouseServer(StoreContract):
         assert sorted(executor.execute("SELECT a, s FROM t")) == [(7, "hi"), (8, "you")]
         with pytest.raises(SchemaMismatch, match=r"\['a'\]"):
             executor.insert_encoded("t", ("a", "s"), ("UInt64", "String"), 1, [bytes(8), b"\x00"])
-        with pytest.raises(Exception) as broken:  # two rows promised, one sent
+        # two rows said, one sent
+        with pytest.raises(ServerException, match="Cannot read all data") as broken:
             executor.insert_encoded("t", ("a", "s"), ("UInt32", "String"), 2, [a[:4], b"\x01x"])
         assert refuses_data(broken.value), broken.value
         executor.insert_encoded("t", ("a", "s"), ("UInt32", "String"), 1, [a[:4], b"\x01z"])

@@ -21,9 +21,9 @@ from jianguan.accounts.regulators import (
 from jianguan.console.access_log import Access, AccessLog
 from jianguan.console.evidence import build, bundle
 from jianguan.console.html import Ctx, e, layout, table
-from jianguan.console.queries import Filters, scope_sql
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
 from jianguan.contracts import pb
+from jianguan.store.oversight import CaseFactRow, Filters, StoredEvent, scope_sql
 
 
 def test_passwords_are_salted_scrypt_hashes() -> None:
@@ -146,20 +146,21 @@ def test_a_corrupt_line_is_shown_as_broken_not_as_an_error(tmp_path: Path) -> No
     assert log.read()[0]["action"] == "(corrupt line)"
 
 
-def _facts() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def _facts() -> tuple[list[CaseFactRow], list[StoredEvent]]:
     ev = pb.Event()
     ev.envelope.event_id = "hit-2"
     ev.moderation.stage = pb.bodies_pb2.MODERATION_STAGE_OUTPUT
+    rule, art = "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1"
     facts = [
-        (1, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2", "",
-         100, 0, "hit-2", 0, ["disposal", "report"], [3700, 86500],
-         ["disposal_hours", "report_hours"], ["1", "24"]),
-        (2, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2",
-         "disposal", 100, 0, "hit-2", 0, [], [], [], []),
-        (3, "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1", "critical", "acme-ai", "svc", "hit-2",
-         "report", 86500, 86500, "", 0, [], [], [], []),
+        CaseFactRow(1, rule, art, "critical", "acme-ai", "svc", "hit-2", "", 100, 0, "hit-2",
+                    False, (("disposal", 3700), ("report", 86500)),
+                    (("disposal_hours", "1"), ("report_hours", "24"))),
+        CaseFactRow(2, rule, art, "critical", "acme-ai", "svc", "hit-2", "disposal", 100, 0,
+                    "hit-2", False, (), ()),
+        CaseFactRow(3, rule, art, "critical", "acme-ai", "svc", "hit-2", "report", 86500,
+                    86500, "", False, (), ()),
     ]  # fmt: skip
-    events = [("hit-2", "svc", 11, 100, 1, 101, ev.SerializeToString().hex().upper())]
+    events = [StoredEvent("hit-2", "svc", 11, 100, 1, 101, ev.SerializeToString())]
     return facts, events
 
 
@@ -236,12 +237,12 @@ def test_any_stored_value_renders() -> None:
     ev = generation("odd-1", 1_790_000_000)
     ev.envelope.occurred_at.seconds = -(2**63)
     ev.generation.output_type = 99  # an enum number the contract does not name
-    decoded = decode_event(ev.SerializeToString().hex())
+    decoded = decode_event(ev.SerializeToString())
     assert decoded["envelope"]["occurred_at"] == {"seconds": -(2**63), "nanos": 0, "invalid": True}
     assert decoded["envelope"]["event_id"] == "odd-1"
     assert decoded["generation"]["output_type"] == 99
     assert decoded["generation"]["request_model"] == "model-x"
-    normal = decode_event(generation("ok-1", 1_790_000_000).SerializeToString().hex())
+    normal = decode_event(generation("ok-1", 1_790_000_000).SerializeToString())
     assert normal["envelope"]["occurred_at"] == "2026-09-21T14:13:20Z"
     assert cst(-(2**63)) == f"{-(2**63)} (not a date)"
     assert cst(10**20) == f"{10**20} (not a date)"
@@ -297,10 +298,15 @@ def test_the_law_page_shows_every_article_and_the_rules_citing_it() -> None:
 
 def test_an_alert_page_explains_the_parameters_it_was_decided_with() -> None:
     from jianguan.console.pages import alert_page
+    from jianguan.store.oversight import AlertDetail, AlertRow
 
-    row = (
-        "acme-ai", "ART12-LABELING:acme-ai:img:h", "ART12-LABELING", "Art. 12", "medium", "img",
-        "", "labeled 9 of 10", 1_790_000_000, ["img-3"], ["min_labeled_share"], ["0.99"],
+    row = AlertDetail(
+        AlertRow(
+            "acme-ai", "ART12-LABELING:acme-ai:img:h", "ART12-LABELING", "Art. 12", "medium",
+            "img", "", "labeled 9 of 10", 1_790_000_000,
+        ),
+        ("img-3",),
+        (("min_labeled_share", "0.99"),),
     )  # fmt: skip
     en = alert_page(Ctx("en", "li", "analyst", "tok", "/", {}), row, [])
     assert "<td>min_labeled_share</td><td>0.99 share" in en

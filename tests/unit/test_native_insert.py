@@ -59,7 +59,8 @@ def test_the_url_names_the_http_port_and_keeps_it() -> None:
     assert ClickHouseUrl.parse(url.secret_url()) == url
     assert url.with_database("other").http_port == 8124
     plain = ClickHouseUrl.parse("clickhouse://w:p@127.0.0.1:9001/jg")
-    assert plain.http_port is None and str(plain) == "clickhouse://w@127.0.0.1:9001/jg"
+    assert plain.http_port is None
+    assert str(plain) == "clickhouse://w@127.0.0.1:9001/jg"
 
 
 @pytest.mark.parametrize(

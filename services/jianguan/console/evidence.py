@@ -19,13 +19,16 @@ from google.protobuf.message import Message
 from jianguan.contracts import pb
 from jianguan.domain.rules.catalog import BY_ID
 from jianguan.domain.rules.explain import explain
+from jianguan.store.oversight import CaseFactRow, StoredEvent
 
-KINDS = {1: "OPENED", 2: "OBLIGATION_MET", 3: "DEADLINE_MISSED", 4: "CLOSED"}
-EVENT_KINDS = {
-    10: "generation", 11: "moderation", 12: "user_enforcement", 13: "complaint",
-    14: "personal_info_request", 15: "service_filing", 16: "incident_report",
-    17: "model_rectification", 18: "offshore_observation",
-}  # fmt: skip
+# A case fact's kind by its code (the contract's CaseFactKind, without its prefix).
+KINDS = {
+    v.number: v.name.removeprefix("CASE_FACT_KIND_")
+    for v in pb.cases_pb2.CaseFactKind.DESCRIPTOR.values
+    if v.number
+}
+# An event's body kind by its code (the contract's body field number).
+EVENT_KINDS = {code: name for name, code in pb.BODY_KINDS.items()}
 
 
 @dataclass
@@ -62,10 +65,10 @@ class CaseEvidence:
         }
 
 
-def decode_event(payload_hex: str) -> dict[str, Any]:
+def decode_event(payload: bytes) -> dict[str, Any]:
     """The stored event as JSON. Any value a provider managed to store renders: a timestamp
     outside what JSON's date format allows shows as its seconds and nanos, marked invalid."""
-    return _as_dict(pb.Event.FromString(bytes.fromhex(payload_hex)))
+    return _as_dict(pb.Event.FromString(payload))
 
 
 def _as_dict(msg: Message) -> dict[str, Any]:
@@ -98,30 +101,28 @@ def _scalar(fd: FieldDescriptor, value: Any) -> Any:
     return value
 
 
-def build(
-    case_id: str, facts: list[tuple[Any, ...]], events: list[tuple[Any, ...]]
-) -> CaseEvidence:
-    """From ``Queries.case`` rows and ``Queries.events`` rows."""
+def build(case_id: str, facts: list[CaseFactRow], events: list[StoredEvent]) -> CaseEvidence:
+    """From a case's standing facts (in time order) and the events they cite."""
     first = facts[0]
-    ev = CaseEvidence(case_id, first[4], first[5], first[1], first[2], first[3], first[6])
+    ev = CaseEvidence(
+        case_id, first.provider_id, first.service_id, first.rule_id, first.article,
+        first.severity, first.subject,
+    )  # fmt: skip
     met: dict[str, tuple[int, bool]] = {}
     missed: set[str] = set()
-    for kind, *_, obligation, at, due, event_id, late, due_names, due_times, names, values in facts:
-        name = KINDS.get(int(kind), str(kind))
+    for fact in facts:
+        name = KINDS.get(fact.kind, str(fact.kind))
         ev.facts.append(
-            {"kind": name, "obligation": obligation, "at": int(at), "event_id": event_id,
-             "late": bool(late), "due": int(due) if name == "DEADLINE_MISSED" else None}
+            {"kind": name, "obligation": fact.obligation, "at": fact.at, "event_id": fact.event_id,
+             "late": fact.late, "due": fact.due if name == "DEADLINE_MISSED" else None}
         )  # fmt: skip
         if name == "OPENED":
-            ev.deadlines = [
-                {"obligation": o, "due": int(d)} for o, d in zip(due_names, due_times, strict=True)
-            ]
-            recorded = list(zip(names, values, strict=True))
-            ev.parameters = [x.as_dict() for x in explain(ev.rule_id, recorded)]
+            ev.deadlines = [{"obligation": o, "due": d} for o, d in fact.dues]
+            ev.parameters = [x.as_dict() for x in explain(ev.rule_id, list(fact.parameters))]
         elif name == "OBLIGATION_MET":
-            met[obligation] = (int(at), bool(late))
+            met[fact.obligation] = (fact.at, fact.late)
         elif name == "DEADLINE_MISSED":
-            missed.add(obligation)
+            missed.add(fact.obligation)
     for d in ev.deadlines:
         o = d["obligation"]
         if o in met:
@@ -131,16 +132,16 @@ def build(
             )
         else:
             d["status"] = "overdue" if o in missed else "pending"
-    for event_id, service, kind, occurred, sequence, received, payload in events:
+    for stored in events:
         ev.events.append(
             {
-                "event_id": event_id,
-                "service_id": service,
-                "kind": EVENT_KINDS.get(int(kind), str(kind)),
-                "occurred_at": int(occurred),
-                "sequence": int(sequence),
-                "received_at": int(received),
-                "payload": decode_event(payload),
+                "event_id": stored.event_id,
+                "service_id": stored.service_id,
+                "kind": EVENT_KINDS.get(stored.kind, str(stored.kind)),
+                "occurred_at": stored.occurred_at,
+                "sequence": stored.sequence,
+                "received_at": stored.received_at,
+                "payload": decode_event(stored.payload),
             }
         )
     return ev

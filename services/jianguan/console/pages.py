@@ -4,18 +4,25 @@ can find them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from jianguan.console.evidence import CaseEvidence
 from jianguan.console.html import Ctx, a, cst, e, filters_form, layout, seg, table
-from jianguan.console.queries import PAGE_RULES, Filters, Queries
 from jianguan.domain import law
 from jianguan.domain.rules.catalog import CATALOG
 from jianguan.domain.rules.explain import explain
+from jianguan.store.oversight import AlertDetail, AlertRow, CaseRow, Filters, Oversight, Scope
 
-Scope = frozenset[str] | None
+# The rules each article page lists, by rule id prefix.
+PAGE_RULES = {
+    "incidents": ("ART14-",),
+    "complaints": ("ART15-", "ART18-"),
+    "filings": ("ART17-",),
+    "labeling": ("ART12-",),
+}
 FILING_KINDS = {
     1: "registration",
     2: "security assessment",
@@ -37,13 +44,16 @@ COMPLAINT_CATEGORIES = {
 }
 
 
-def overview_data(q: Queries, scope: Scope, f: Filters, now: int) -> dict[str, Any]:
+def overview_data(q: Oversight, scope: Scope, f: Filters, now: int) -> dict[str, Any]:
+    """The overview's numbers, as the page embeds them for its charts and live refresh."""
     return {
-        "totals": q.totals(scope, f),
-        "grades": [[g, int(n)] for g, n in q.grades(scope)],
-        "by_article": [[art, int(o), int(d)] for art, o, d in q.cases_by_article(scope, f)],
-        "trend": [[int(h), int(n)] for h, n in q.alert_trend(scope, f, now)],
-        "health": q.ingest_health(scope, now),
+        "totals": dataclasses.asdict(q.totals(scope, f)),
+        "grades": [[g.grade, g.providers] for g in q.grades(scope)],
+        "by_article": [
+            [c.article, c.open_cases, c.overdue_cases] for c in q.cases_by_article(scope, f)
+        ],
+        "trend": [[t.hour, t.alerts] for t in q.alert_trend(scope, f, now)],
+        "health": dataclasses.asdict(q.ingest_health(scope, now)),
         "at": now,
     }
 
@@ -99,11 +109,13 @@ def overview(ctx: Ctx, data: dict[str, Any]) -> str:
     )
 
 
-def _cases_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
-    def status(missed: int, closed: int) -> str:
-        if closed:
+def _cases_table(ctx: Ctx, rows: Sequence[CaseRow]) -> str:
+    def status(c: CaseRow) -> str:
+        if c.closed:
             return e(ctx.t("closed"))
-        return f'<span class="bad">{e(ctx.t("overdue"))}</span>' if missed else e(ctx.t("open"))
+        if c.deadlines_missed:
+            return f'<span class="bad">{e(ctx.t("overdue"))}</span>'
+        return e(ctx.t("open"))
 
     return table(
         [
@@ -122,23 +134,23 @@ def _cases_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
         ],
         [
             [
-                a(f"/cases/{seg(cid)}", cid),
-                a(f"/providers/{seg(p)}", p),
-                e(rule),
-                e(art),
-                e(sev),
-                e(svc),
-                e(subj),
-                e(cst(opened)),
-                status(int(missed), int(closed)),
+                a(f"/cases/{seg(c.case_id)}", c.case_id),
+                a(f"/providers/{seg(c.provider_id)}", c.provider_id),
+                e(c.rule_id),
+                e(c.article),
+                e(c.severity),
+                e(c.service_id),
+                e(c.subject),
+                e(cst(c.opened_at)),
+                status(c),
             ]
-            for p, cid, rule, art, sev, svc, subj, opened, missed, closed in rows
+            for c in rows
         ],
         "cases",
     )
 
 
-def _alerts_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
+def _alerts_table(ctx: Ctx, rows: Sequence[AlertRow]) -> str:
     return table(
         [
             e(ctx.t(k))
@@ -146,21 +158,25 @@ def _alerts_table(ctx: Ctx, rows: Sequence[Sequence[Any]]) -> str:
         ],
         [
             [
-                a(f"/cases/{seg(case)}" if case else f"/alerts/{seg(aid)}", aid),
-                a(f"/providers/{seg(p)}", p) if p else "—",  # offshore: no provider of ours
-                e(rule),
-                e(art),
-                e(sev),
-                e(summary),
-                e(cst(at)),
+                a(
+                    f"/cases/{seg(x.case_id)}" if x.case_id else f"/alerts/{seg(x.alert_id)}",
+                    x.alert_id,
+                ),
+                # offshore: no provider of ours
+                a(f"/providers/{seg(x.provider_id)}", x.provider_id) if x.provider_id else "—",
+                e(x.rule_id),
+                e(x.article),
+                e(x.severity),
+                e(x.summary),
+                e(cst(x.detected_at)),
             ]
-            for p, aid, rule, art, sev, _svc, case, summary, at in rows
+            for x in rows
         ],
         "alerts",
     )
 
 
-def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: int) -> str:
+def rule_page(ctx: Ctx, page: str, q: Oversight, scope: Scope, f: Filters, now: int) -> str:
     """Incidents, complaints, filings, labeling: the page's cases and alerts, and its own view."""
     rules = PAGE_RULES[page]
     cases = q.cases(scope, f, rules)
@@ -184,17 +200,17 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
             ],
             [
                 [
-                    a(f"/providers/{seg(p)}", p),
-                    e(s),
-                    e(FILING_KINDS.get(k, k)),
-                    e(FILING_STATUS.get(st, st)),
-                    e(num),
-                    e(model),
-                    e("✓" if po else ""),
-                    e(days or ""),
-                    e(cst(at)),
+                    a(f"/providers/{seg(x.provider_id)}", x.provider_id),
+                    e(x.service_id),
+                    e(FILING_KINDS.get(x.filing_kind, x.filing_kind)),
+                    e(FILING_STATUS.get(x.filing_status, x.filing_status)),
+                    e(x.filing_number),
+                    e(x.model_version),
+                    e("✓" if x.public_opinion else ""),
+                    e(x.complaint_deadline_days or ""),
+                    e(cst(x.occurred_at)),
                 ]
-                for p, s, k, st, num, model, po, days, at in q.filings(scope, f)
+                for x in q.filings(scope, f)
             ],
             "filings",
         )
@@ -206,15 +222,15 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
             ],
             [
                 [
-                    a(f"/providers/{seg(p)}", p),
-                    e(ref),
-                    e(auth),
-                    e(s),
-                    e(cst(at)),
-                    e(cst(fwd) if fwd else ctx.t("not_forwarded")),
-                    e(COMPLAINT_CATEGORIES.get(cat, cat)),
+                    a(f"/providers/{seg(x.provider_id)}", x.provider_id),
+                    e(x.authority_ref),
+                    e(x.authority_id),
+                    e(x.service_id),
+                    e(cst(x.received_at)),
+                    e(cst(x.forwarded_at) if x.forwarded_at else ctx.t("not_forwarded")),
+                    e(COMPLAINT_CATEGORIES.get(x.category, x.category)),
                 ]
-                for p, ref, auth, s, at, fwd, cat in q.authority_complaints(scope, f)
+                for x in q.authority_complaints(scope, f)
             ],
             "authority-complaints",
         )
@@ -226,13 +242,13 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
             ],
             [
                 [
-                    a(f"/providers/{seg(p)}", p),
-                    e(s),
-                    e(total),
-                    e(ok),
-                    e(f"{ok / total:.2%}" if total else "—"),
+                    a(f"/providers/{seg(x.provider_id)}", x.provider_id),
+                    e(x.service_id),
+                    e(x.generations),
+                    e(x.labeled),
+                    e(f"{x.labeled / x.generations:.2%}" if x.generations else "—"),
                 ]
-                for p, s, total, ok in q.labeling(scope, f, now)
+                for x in q.labeling(scope, f, now)
             ],
             "labeling",
         )
@@ -246,7 +262,7 @@ def rule_page(ctx: Ctx, page: str, q: Queries, scope: Scope, f: Filters, now: in
     return layout(ctx, page, body)
 
 
-def cases_page(ctx: Ctx, q: Queries, scope: Scope, f: Filters) -> str:
+def cases_page(ctx: Ctx, q: Oversight, scope: Scope, f: Filters) -> str:
     cases = q.cases(scope, f)
     body = (
         filters_form(ctx)
@@ -256,7 +272,7 @@ def cases_page(ctx: Ctx, q: Queries, scope: Scope, f: Filters) -> str:
     return layout(ctx, "cases", body)
 
 
-def alerts_page(ctx: Ctx, q: Queries, scope: Scope, f: Filters, rule: str) -> str:
+def alerts_page(ctx: Ctx, q: Oversight, scope: Scope, f: Filters, rule: str) -> str:
     alerts = q.alerts(scope, f, rule=rule)
     body = (
         filters_form(ctx)
@@ -266,7 +282,7 @@ def alerts_page(ctx: Ctx, q: Queries, scope: Scope, f: Filters, rule: str) -> st
     return layout(ctx, "alerts", body)
 
 
-def offshore_page(ctx: Ctx, q: Queries) -> str:
+def offshore_page(ctx: Ctx, q: Oversight) -> str:
     rows = q.offshore()
     body = f"<p>{e(ctx.t('offshore'))}: {_num('offshore', len(rows))}</p>" + table(
         [
@@ -282,20 +298,28 @@ def offshore_page(ctx: Ctx, q: Queries) -> str:
             )
         ],
         [
-            [e(t), e(n), e(cst(f)), e(cst(last)), e(f"{users:,}"), e(j), e(d)]
-            for t, n, f, last, users, j, d in rows
+            [
+                e(x.target),
+                e(x.observations),
+                e(cst(x.first_seen)),
+                e(cst(x.last_seen)),
+                e(f"{x.estimated_domestic_users:,}"),
+                e(x.jurisdiction),
+                e(x.disposition),
+            ]
+            for x in rows
         ],
         "offshore",
     )
     return layout(ctx, "offshore", body)
 
 
-def provider_page(ctx: Ctx, q: Queries, provider: str, now: int) -> str:
+def provider_page(ctx: Ctx, q: Oversight, provider: str, now: int) -> str:
     cards = q.report_cards(provider)
     cases = q.cases(frozenset({provider}), Filters(provider=provider))
-    open_cases = [c for c in cases if not c[9]]
+    open_cases = [c for c in cases if not c.closed]
     errors = q.ingest_errors(provider, now)
-    p50, p95, n = q.reporting_lag(provider, now)
+    lag = q.reporting_lag(provider, now)
     body = (
         f"<h2>{e(provider)}</h2><h2>{e(ctx.t('report_card'))}</h2>"
         + table(
@@ -316,18 +340,26 @@ def provider_page(ctx: Ctx, q: Queries, provider: str, now: int) -> str:
             ],
             [
                 [
-                    e(m),
-                    f'<strong class="grade">{e(g or "—")}</strong>',
-                    e(ev),
-                    e(sub),
-                    e(rej),
-                    e(f"{float(rate):.2%}"),
-                    e(opened),
-                    e(missed),
-                    e(violations),
-                    e(ctx.t("grade_rule").format(a=a_rate, b=b_rate, n=b_missed) if g else ""),
+                    e(c.month),
+                    f'<strong class="grade">{e(c.grade or "—")}</strong>',
+                    e(c.events_stored),
+                    e(c.items_submitted),
+                    e(c.items_rejected),
+                    e(f"{c.error_rate:.2%}"),
+                    e(c.cases_opened),
+                    e(c.deadlines_missed),
+                    e(c.violations),
+                    e(
+                        ctx.t("grade_rule").format(
+                            a=c.grade_a_error_rate,
+                            b=c.max_error_rate,
+                            n=c.grade_b_missed_deadlines,
+                        )
+                        if c.grade
+                        else ""
+                    ),
                 ]
-                for m, g, ev, sub, rej, rate, opened, missed, violations, a_rate, b_rate, b_missed in cards
+                for c in cards
             ],
             "report-cards",
         )
@@ -336,11 +368,12 @@ def provider_page(ctx: Ctx, q: Queries, provider: str, now: int) -> str:
         + f"<h2>{e(ctx.t('ingest_errors'))}</h2>"
         + table(
             [e(ctx.t("status")), e(ctx.t("field")), e(ctx.t("count"))],
-            [[e(s), e(fp), e(c)] for s, fp, c in errors],
+            [[e(x.status), e(x.field_path), e(x.count)] for x in errors],
             "ingest-errors",
         )
-        + f"<h2>{e(ctx.t('reporting_lag'))}</h2><p>p50 {_num('lag_p50', int(p50 or 0))} s ·"
-        f" p95 {_num('lag_p95', int(p95 or 0))} s · {e(ctx.t('events'))} {_num('lag_n', n)}</p>"
+        + f"<h2>{e(ctx.t('reporting_lag'))}</h2><p>p50 {_num('lag_p50', int(lag.p50_s or 0))} s ·"
+        f" p95 {_num('lag_p95', int(lag.p95_s or 0))} s · {e(ctx.t('events'))}"
+        f" {_num('lag_n', lag.events)}</p>"
     )
     return layout(ctx, "provider", body)
 
@@ -424,9 +457,12 @@ def case_page(ctx: Ctx, ev: CaseEvidence) -> str:
     return layout(ctx, "case", body)
 
 
-def alert_page(ctx: Ctx, alert: Sequence[Any], events: list[dict[str, Any]]) -> str:
-    p, aid, rule, art, sev, _svc, _case, summary, at, evidence, names, values = alert
-    explained = [x.as_dict() for x in explain(rule, list(zip(names, values, strict=True)))]
+def alert_page(ctx: Ctx, detail: AlertDetail, events: list[dict[str, Any]]) -> str:
+    x, evidence = detail.alert, detail.evidence
+    p, aid, rule, art, sev, summary, at = (
+        x.provider_id, x.alert_id, x.rule_id, x.article, x.severity, x.summary, x.detected_at,
+    )  # fmt: skip
+    explained = [x.as_dict() for x in explain(rule, list(detail.parameters))]
     body = (
         f'<h2 id="alert-id">{e(aid)}</h2><p>{e(ctx.t("provider"))}: {a(f"/providers/{seg(p)}", p)} · '
         f"{e(ctx.t('rule'))}: {e(rule)} · {e(ctx.t('article'))}: {e(art)} · "

@@ -1,5 +1,5 @@
 """The console's HTTP server (aiohttp): login, sessions, CSRF, roles and scopes, security headers,
-evidence access logging; every page's data through ``Queries`` on the read-only ClickHouse user.
+evidence access logging; every page's data through ``Oversight`` on the read-only ClickHouse user.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from jianguan.console import evidence, pages
 from jianguan.console.access_log import Access, AccessLog
 from jianguan.console.html import Ctx, login_page
 from jianguan.console.i18n import LANGS
-from jianguan.console.queries import PAGE_RULES, Filters, Queries
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.oversight import AlertDetail, Filters, Oversight
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -101,11 +101,11 @@ class Console:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    async def _query(self, fn: Callable[[Queries], Any]) -> Any:
+    async def _query(self, fn: Callable[[Oversight], Any]) -> Any:
         def run() -> Any:
             ex = ServerExecutor(self._url)
             try:
-                return fn(Queries(ex))
+                return fn(Oversight(ex))
             finally:
                 ex.close()
 
@@ -182,7 +182,7 @@ class Console:
         r.add_post("/logout", self.logout)
         r.add_get("/", self.overview)
         r.add_get("/api/overview", self.api_overview)
-        for page in PAGE_RULES:
+        for page in pages.PAGE_RULES:
             r.add_get(f"/{page}", self.rule_page)
         r.add_get("/offshore", self.offshore)
         r.add_get("/alerts", self.alerts)
@@ -326,14 +326,14 @@ class Console:
     async def _evidence(self, request: web.Request) -> evidence.CaseEvidence | web.Response:
         ctx, case_id = self._ctx(request), request.match_info["case_id"]
 
-        def load(q: Queries) -> evidence.CaseEvidence | None:
+        def load(q: Oversight) -> evidence.CaseEvidence | None:
             facts = q.case(case_id)
             if not facts:
                 return None
-            provider = facts[0][4]
+            provider = facts[0].provider_id
             if not self._may_see(request, provider):
                 return evidence.build(case_id, facts, [])  # checked below; no events read
-            ids = sorted({str(f[10]) for f in facts if f[10]})
+            ids = sorted({f.event_id for f in facts if f.event_id})
             return evidence.build(case_id, facts, q.events(provider, ids))
 
         ev: evidence.CaseEvidence | None = await self._query(load)
@@ -369,21 +369,21 @@ class Console:
 
     async def alert(self, request: web.Request) -> web.Response:
         ctx, alert_id = self._ctx(request), request.match_info["alert_id"]
-        rows = await self._query(lambda q: q.alert(alert_id))
-        if not rows:
+        detail: AlertDetail | None = await self._query(lambda q: q.alert(alert_id))
+        if detail is None:
             return self._html(request, pages.message_page(ctx, "not_found"), 404)
-        row = rows[0]
-        if not self._may_see(request, row[0]):
-            self._log_access(request, "refused", alert_id, row[0])  # as for cases: no such alert
+        provider = detail.alert.provider_id
+        if not self._may_see(request, provider):
+            self._log_access(request, "refused", alert_id, provider)  # as for cases: no such alert
             return self._html(request, pages.message_page(ctx, "not_found"), 404)
-        events = await self._query(lambda q: q.events(row[0], list(row[9])))
+        events = await self._query(lambda q: q.events(provider, list(detail.evidence)))
         decoded = [
-            {"event_id": x[0], "kind": evidence.EVENT_KINDS.get(int(x[2]), str(x[2])),
-             "payload": evidence.decode_event(x[6])}
+            {"event_id": x.event_id, "kind": evidence.EVENT_KINDS.get(x.kind, str(x.kind)),
+             "payload": evidence.decode_event(x.payload)}
             for x in events
         ]  # fmt: skip
-        self._log_access(request, "view-alert", alert_id, row[0])
-        return self._html(request, pages.alert_page(ctx, row, decoded))
+        self._log_access(request, "view-alert", alert_id, provider)
+        return self._html(request, pages.alert_page(ctx, detail, decoded))
 
     async def access_log_page(self, request: web.Request) -> web.Response:
         ctx = self._ctx(request)

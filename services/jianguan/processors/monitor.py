@@ -22,7 +22,7 @@ from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
 from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.processors.produce_id_feed import ProduceIdFeed, open_ledger
 from jianguan.store.alert_records import published_severities
-from jianguan.store.checks import CHECKS, Check
+from jianguan.store.checks import CHECKS, Check, Violation, violations
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,9 @@ def check_params(
     return params
 
 
-def alerts_from_rows(
+def alerts_of(
     check: Check,
-    rows: Sequence[Sequence[Any]],
+    found: Sequence[Violation],
     params: Mapping[str, Any],
     now: float,
     calendar: WorkingCalendar | None = None,
@@ -86,19 +86,19 @@ def alerts_from_rows(
     if any(p.unit == "working days" for p in rule.params):
         used.append(("calendar", (calendar or WorkingCalendar()).digest))
     out = []
-    for provider_id, service_id, subject, magnitude, summary, evidence in rows:
+    for v in found:
         severity = rule.severity
-        if check.rule_id == "ART20-OFFSHORE" and magnitude >= params["critical_users"]:
+        if check.rule_id == "ART20-OFFSHORE" and v.magnitude >= params["critical_users"]:
             severity = CRITICAL
         a = pb.cases_pb2.Alert(
-            alert_id=f"{rule.id}:{provider_id}:{service_id}:{subject}",
+            alert_id=f"{rule.id}:{v.provider_id}:{v.service_id}:{v.subject}",
             rule_id=rule.id,
             article=rule.article.ref,
             severity=severity,
-            provider_id=provider_id,
-            service_id=service_id,
-            summary=f"{rule.title}: {summary} ({rule.article.ref})",
-            evidence=[str(e) for e in evidence],
+            provider_id=v.provider_id,
+            service_id=v.service_id,
+            summary=f"{rule.title}: {v.summary} ({rule.article.ref})",
+            evidence=list(v.evidence),
         )
         a.due.FromSeconds(int(now))
         a.detected_at.FromSeconds(int(now))
@@ -144,12 +144,10 @@ def run_checks(
             if not reused:
                 continue
             params["reused"] = sorted(reused)
-        rows = executor.execute(check.sql, params)
+        found = violations(executor, check, params, now, calendar or WorkingCalendar())
         if check.ledger:
-            feed.found({(str(r[0]), str(r[2]).removeprefix("ProduceID ")) for r in rows})
-        if check.post is not None:
-            rows = check.post(rows, params, now, calendar or WorkingCalendar())
-        alerts += alerts_from_rows(check, rows, params, now, calendar)
+            feed.found({(v.provider_id, v.subject.removeprefix("ProduceID ")) for v in found})
+        alerts += alerts_of(check, found, params, now, calendar)
     return alerts
 
 

@@ -21,7 +21,7 @@ from jianguan.domain.events import Observed
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.monitor import run_checks
 from jianguan.processors.rebuild import authority_complaints
-from jianguan.store import configurations
+from jianguan.store import configurations, projections
 from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
@@ -30,7 +30,6 @@ from jianguan.store.rule_inputs import events_of_kinds
 from jianguan.store.writer import BatchWriter
 
 _REPLAY_BATCH = 10_000
-_COMPARED = "fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
 
 
 def stored_observations(ex: ServerExecutor) -> list[Observed]:
@@ -91,8 +90,7 @@ def rebuild(
         now = time.time() - grace_s
         facts = replay_facts(ex, now, overrides, calendar)
         checked = run_checks(ex, now, overrides=overrides, calendar=calendar)
-        ex.execute("TRUNCATE TABLE case_facts")
-        ex.execute("TRUNCATE TABLE alerts")
+        projections.clear(ex)
     finally:
         ex.close()
     write_facts(url, facts, checked)
@@ -101,8 +99,8 @@ def rebuild(
 
 @dataclass
 class Verdict:
-    live_only: list[tuple[object, ...]]
-    replay_only: list[tuple[object, ...]]
+    live_only: list[projections.ComparedFact]
+    replay_only: list[projections.ComparedFact]
 
     @property
     def equal(self) -> bool:
@@ -124,13 +122,11 @@ def verify(
     try:
         migrate(scratch)
         write_facts(scratch_url, replay_facts(live, cutoff, overrides, calendar))
-        where = " WHERE retracted = 0 AND at <= toDateTime(%(cutoff)s)"
-        params = {"cutoff": int(cutoff)}
-        q = f"SELECT {_COMPARED} FROM case_facts FINAL{where} ORDER BY fact_id"
-        mine, theirs = set(live.execute(q, params)), set(scratch.execute(q, params))
+        mine = projections.standing_facts(live, cutoff)
+        theirs = projections.standing_facts(scratch, cutoff)
         return Verdict(sorted(mine - theirs), sorted(theirs - mine))
     finally:
         if not keep:
-            scratch.execute(f"DROP DATABASE IF EXISTS `{scratch_url.database}`")
+            projections.drop_database(scratch, scratch_url.database)
         scratch.close()
         live.close()

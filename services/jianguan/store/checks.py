@@ -28,8 +28,21 @@ from jianguan.domain.filings import (
     public_opinion,
     unfiled_hours,
 )
+from jianguan.store.executor import Executor
 
 Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a check found: one subject of one service breaking its rule."""
+
+    provider_id: str
+    service_id: str
+    subject: str
+    magnitude: float  # what the severity may depend on (e.g. the domestic users reached)
+    summary: str
+    evidence: tuple[str, ...]  # event ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +600,24 @@ WHERE (provider_id, subject) NOT IN
 ORDER BY provider_id, subject
 """,
 )
+
+
+def violations(
+    executor: Executor,
+    check: Check,
+    params: Mapping[str, Any],
+    now: float,
+    calendar: WorkingCalendar,
+) -> list[Violation]:
+    """Run ``check`` with ``params`` (``check_params``) at ``now``."""
+    rows = executor.execute(check.sql, dict(params))
+    if check.post is not None:
+        rows = check.post(rows, params, now, calendar)
+    return [
+        Violation(str(p), str(s), str(subject), float(m), str(summary), tuple(map(str, evidence)))
+        for p, s, subject, m, summary, evidence in rows
+    ]
+
 
 CHECKS: tuple[Check, ...] = (
     LABELING, DUPLICATE_PRODUCE_ID, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION,

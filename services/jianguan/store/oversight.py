@@ -1,0 +1,563 @@
+"""What the regulator console reads: parameterised SQL in the subset both ClickHouse 18.16 and
+modern ClickHouse run, always restricted to the providers the viewer may see, answered as named
+rows. Pure apart from the executor handed in; the console runs these with the read-only user.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from jianguan.contracts import pb
+from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
+from jianguan.store.executor import Executor
+
+Scope = frozenset[str] | None
+# Event kinds as stored (the contract's body field numbers).
+_FILING = pb.BODY_KINDS["service_filing"]
+_GENERATION = pb.BODY_KINDS["generation"]
+# Beijing time: the dates a regulator filters by are Beijing dates.
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a view is narrowed to."""
+
+    provider: str = ""
+    service: str = ""
+    article: str = ""
+    severity: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def where(self, params: dict[str, Any], time_column: str, cases_like: bool = True) -> str:
+        """`` AND …`` for every filter set; ``cases_like=False`` for tables without article and
+        severity (events, outcomes)."""
+        out = []
+        if self.provider:
+            out.append("provider_id = %(f_provider)s")
+            params["f_provider"] = self.provider
+        if self.service:
+            out.append("service_id = %(f_service)s")
+            params["f_service"] = self.service
+        if self.article and cases_like:
+            out.append("article = %(f_article)s")
+            params["f_article"] = self.article
+        if self.severity and cases_like:
+            out.append("severity = %(f_severity)s")
+            params["f_severity"] = self.severity
+        if self.since:
+            out.append(f"{time_column} >= toDateTime(%(f_since)s)")
+            params["f_since"] = _epoch(self.since)
+        if self.until:
+            out.append(f"{time_column} < toDateTime(%(f_until)s)")
+            params["f_until"] = _epoch(self.until) + 86400
+        return "".join(f" AND {c}" for c in out)
+
+
+def _epoch(d: dt.date) -> int:
+    # A Beijing day starts at 00:00 CST = 16:00 UTC the day before.
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=BEIJING).timestamp())
+
+
+def scope_sql(scope: Scope, params: dict[str, Any], column: str = "provider_id") -> str:
+    """`` AND provider_id IN (…)`` for a scoped viewer; nothing for one who sees all."""
+    if scope is None:
+        return ""
+    params["scope"] = tuple(sorted(scope)) or ("",)
+    return f" AND {column} IN %(scope)s"
+
+
+def _rules_sql(prefixes: Sequence[str], params: dict[str, Any]) -> str:
+    parts = []
+    for i, prefix in enumerate(prefixes):
+        params[f"rule_{i}"] = prefix + "%"
+        parts.append(f"rule_id LIKE %(rule_{i})s")
+    return f" AND ({' OR '.join(parts)})" if parts else ""
+
+
+R = TypeVar("R")
+# A named row's fields are converted from what the driver returns by their annotation; the ones
+# holding tuples are built by their query.
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "int": int, "str": str, "float": float, "bool": bool, "bytes": bytes,
+}  # fmt: skip
+
+
+_CONVERTERS: dict[type, tuple[Callable[[Any], Any], ...]] = {}
+
+
+def _converters(cls: type) -> tuple[Callable[[Any], Any], ...]:
+    found = _CONVERTERS.get(cls)
+    if found is None:
+        fields = dataclasses.fields(cls)
+        found = _CONVERTERS[cls] = tuple(_CONVERT.get(str(f.type), _as_is) for f in fields)
+    return found
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _one(cls: type[R], row: Sequence[Any]) -> R:
+    """``row`` (the query's columns, in the order of ``cls``'s fields) as a ``cls``."""
+    return cls(*(c(v) for c, v in zip(_converters(cls), row, strict=True)))
+
+
+def _named(cls: type[R], rows: Sequence[Sequence[Any]]) -> list[R]:
+    return [_one(cls, row) for row in rows]
+
+
+def _pairs(
+    names: Sequence[Any], values: Sequence[Any], value: Callable[[Any], Any]
+) -> tuple[tuple[str, Any], ...]:
+    """Nested columns as (name, value) pairs."""
+    return tuple((str(n), value(v)) for n, v in zip(names, values, strict=True))
+
+
+# -- named rows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    open_cases: int
+    overdue_cases: int
+    cases: int
+    alerts: int
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCount:
+    """Providers whose latest month has ``grade``."""
+
+    grade: str
+    providers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCases:
+    article: str
+    open_cases: int
+    overdue_cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    hour: int  # the hour's start, Unix seconds
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngestHealth:
+    events_per_s: float  # stored in the last minute
+    store_lag_p95_s: float  # received → stored, last minute
+    received_1h: int
+    rejection_rate_1h: float
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    provider_id: str
+    case_id: str
+    rule_id: str
+    article: str
+    severity: str
+    service_id: str
+    subject: str
+    opened_at: int
+    deadlines_missed: int
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    provider_id: str
+    alert_id: str
+    rule_id: str
+    article: str
+    severity: str
+    service_id: str
+    case_id: str
+    summary: str
+    detected_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDetail:
+    alert: AlertRow
+    evidence: tuple[str, ...]  # event ids
+    parameters: tuple[tuple[str, str], ...]  # (name, value) the rule decided with
+
+
+@dataclass(frozen=True, slots=True)
+class FilingRow:
+    provider_id: str
+    service_id: str
+    filing_kind: int  # pb FilingKind
+    filing_status: int  # pb FilingStatus
+    filing_number: str
+    model_version: str
+    public_opinion: bool
+    complaint_deadline_days: int
+    occurred_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityComplaintRow:
+    provider_id: str
+    authority_ref: str
+    authority_id: str
+    service_id: str
+    received_at: int
+    forwarded_at: int  # 0: not forwarded
+    category: int  # pb ComplaintCategory
+
+
+@dataclass(frozen=True, slots=True)
+class OffshoreRow:
+    target: str
+    observations: int
+    first_seen: int
+    last_seen: int
+    estimated_domestic_users: int
+    jurisdiction: str
+    disposition: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelingRow:
+    provider_id: str
+    service_id: str
+    generations: int
+    labeled: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCardRow:
+    month: str
+    grade: str
+    events_stored: int
+    items_submitted: int
+    items_rejected: int
+    error_rate: float
+    cases_opened: int
+    deadlines_missed: int
+    violations: int
+    grade_a_error_rate: float
+    max_error_rate: float
+    grade_b_missed_deadlines: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngestErrorCount:
+    status: str
+    field_path: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingLag:
+    """Occurrence → receipt over the last day; the quantiles are None without events."""
+
+    p50_s: float | None
+    p95_s: float | None
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFactRow:
+    kind: int  # domain CaseFactKind
+    rule_id: str
+    article: str
+    severity: str
+    provider_id: str
+    service_id: str
+    subject: str
+    obligation: str
+    at: int
+    due: int
+    event_id: str
+    late: bool
+    dues: tuple[tuple[str, int], ...]  # (obligation, due) set when the case opened
+    parameters: tuple[tuple[str, str], ...]  # (name, value) the deadlines were computed with
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event_id: str
+    service_id: str
+    kind: int  # pb.BODY_KINDS
+    occurred_at: int
+    sequence: int
+    received_at: int
+    payload: bytes  # the event as the provider sent it
+
+
+class Oversight:
+    """The console's questions, over one executor."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._ex = executor
+
+    def _q(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._ex.execute(sql, params)
+
+    # -- overview ---------------------------------------------------------------------------------
+
+    def totals(self, scope: Scope, f: Filters) -> Totals:
+        p: dict[str, Any] = {}
+        open_, overdue, cases = self._q(
+            "SELECT countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0), count()"
+            " FROM cases WHERE 1 = 1" + scope_sql(scope, p) + f.where(p, "opened_at"),
+            p,
+        )[0]
+        p = {}
+        alerts = self._q(
+            "SELECT count() FROM alerts FINAL WHERE retracted = 0" + scope_sql(scope, p)
+            + f.where(p, "detected_at"),
+            p,
+        )[0][0]  # fmt: skip
+        p = {}
+        events = self._q(
+            "SELECT count() FROM events FINAL WHERE 1 = 1" + scope_sql(scope, p)
+            + f.where(p, "occurred_at", cases_like=False),
+            p,
+        )[0][0]  # fmt: skip
+        return Totals(int(open_), int(overdue), int(cases), int(alerts), int(events))
+
+    def grades(self, scope: Scope) -> list[GradeCount]:
+        """Providers per grade, by each provider's latest month."""
+        p: dict[str, Any] = {}
+        rows = self._q(
+            "SELECT grade, count() FROM (SELECT provider_id, argMax(grade, month) AS grade"
+            " FROM report_cards WHERE 1 = 1" + scope_sql(scope, p) + " GROUP BY provider_id)"
+            " GROUP BY grade ORDER BY grade",
+            p,
+        )
+        return _named(GradeCount, rows)
+
+    def cases_by_article(self, scope: Scope, f: Filters) -> list[ArticleCases]:
+        p: dict[str, Any] = {}
+        rows = self._q(
+            "SELECT article, countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0)"
+            " FROM cases WHERE 1 = 1" + scope_sql(scope, p) + f.where(p, "opened_at")
+            + " GROUP BY article ORDER BY article",
+            p,
+        )  # fmt: skip
+        return _named(ArticleCases, rows)
+
+    def alert_trend(self, scope: Scope, f: Filters, now: int) -> list[TrendPoint]:
+        """Alerts per hour over the last 48 hours (hours without alerts left out)."""
+        p: dict[str, Any] = {"from": now - 48 * 3600}
+        rows = self._q(
+            "SELECT toUInt32(toStartOfHour(detected_at)) AS h, count() FROM alerts FINAL"
+            " WHERE retracted = 0 AND detected_at >= toDateTime(%(from)s)" + scope_sql(scope, p)
+            + f.where(p, "detected_at") + " GROUP BY h ORDER BY h",
+            p,
+        )  # fmt: skip
+        return _named(TrendPoint, rows)
+
+    def ingest_health(self, scope: Scope, now: int) -> IngestHealth:
+        p: dict[str, Any] = {"m1": now - 60}
+        stored, lag = self._q(
+            "SELECT count(), quantile(0.95)(toInt64(ingested_at) - toInt64(received_at))"
+            " FROM events WHERE ingested_at >= toDateTime(%(m1)s)" + scope_sql(scope, p),
+            p,
+        )[0]
+        p = {"h1": now - 3600}
+        received, accepted = self._q(
+            "SELECT sum(received), sum(accepted) FROM ingest_outcomes FINAL"
+            " WHERE received_at >= toDateTime(%(h1)s)" + scope_sql(scope, p),
+            p,
+        )[0]
+        stored, received, accepted = int(stored), int(received or 0), int(accepted or 0)
+        return IngestHealth(
+            events_per_s=round(stored / 60, 1),
+            store_lag_p95_s=float(lag or 0) if stored else 0.0,
+            received_1h=received,
+            rejection_rate_1h=round((received - accepted) / received, 4) if received else 0.0,
+        )
+
+    # -- lists ------------------------------------------------------------------------------------
+
+    def cases(
+        self, scope: Scope, f: Filters, rules: Sequence[str] = (), limit: int = 500
+    ) -> list[CaseRow]:
+        """Cases, newest first; ``rules``: rule id prefixes."""
+        p: dict[str, Any] = {"limit": limit}
+        rows = self._q(
+            "SELECT provider_id, case_id, rule_id, article, severity, service_id, subject,"
+            " toUInt32(opened_at), deadlines_missed, closed FROM cases WHERE 1 = 1"
+            + scope_sql(scope, p) + _rules_sql(rules, p) + f.where(p, "opened_at")
+            + " ORDER BY opened_at DESC LIMIT %(limit)s",
+            p,
+        )  # fmt: skip
+        return _named(CaseRow, rows)
+
+    def alerts(
+        self,
+        scope: Scope,
+        f: Filters,
+        rules: Sequence[str] = (),
+        rule: str = "",
+        limit: int = 500,
+    ) -> list[AlertRow]:
+        """Standing alerts, newest first; ``rules``: rule id prefixes, ``rule``: one rule."""
+        p: dict[str, Any] = {"limit": limit}
+        exact = ""
+        if rule:
+            exact = " AND rule_id = %(rule)s"
+            p["rule"] = rule
+        rows = self._q(
+            "SELECT " + _ALERT_COLUMNS + " FROM alerts FINAL WHERE retracted = 0"
+            + scope_sql(scope, p) + _rules_sql(rules, p) + exact + f.where(p, "detected_at")
+            + " ORDER BY detected_at DESC LIMIT %(limit)s",
+            p,
+        )  # fmt: skip
+        return _named(AlertRow, rows)
+
+    def filings(self, scope: Scope, f: Filters) -> list[FilingRow]:
+        """Every filing event, by provider, service and time."""
+        p: dict[str, Any] = {}
+        rows = self._q(
+            "SELECT provider_id, service_id, filing_kind, filing_status, filing_number,"
+            " model_version, public_opinion_attribute, complaint_deadline_days,"
+            f" toUInt32(occurred_at) FROM events FINAL WHERE kind = {_FILING}" + scope_sql(scope, p)
+            + f.where(p, "occurred_at", cases_like=False)
+            + " ORDER BY provider_id, service_id, occurred_at",
+            p,
+        )  # fmt: skip
+        return _named(FilingRow, rows)
+
+    def authority_complaints(self, scope: Scope, f: Filters) -> list[AuthorityComplaintRow]:
+        p: dict[str, Any] = {}
+        rows = self._q(
+            "SELECT provider_id, authority_ref, authority_id, service_id, toUInt32(received_at),"
+            " toUInt32(forwarded_at), category FROM authority_complaints FINAL WHERE 1 = 1"
+            + scope_sql(scope, p)
+            + f.where(p, "received_at", cases_like=False) + " ORDER BY received_at DESC LIMIT 500",
+            p,
+        )  # fmt: skip
+        return _named(AuthorityComplaintRow, rows)
+
+    def offshore(self) -> list[OffshoreRow]:
+        rows = self._q(
+            "SELECT target, observations, toUInt32(first_seen), toUInt32(last_seen),"
+            " estimated_domestic_users, jurisdiction, toString(disposition)"
+            " FROM offshore_cases ORDER BY estimated_domestic_users DESC",
+            {},
+        )
+        return _named(OffshoreRow, rows)
+
+    def labeling(self, scope: Scope, f: Filters, now: int) -> list[LabelingRow]:
+        """Per provider and service, the last 24 hours' outputs that need a label."""
+        p: dict[str, Any] = {"from": now - 86400}
+        rows = self._q(
+            "SELECT provider_id, service_id, count(), countIf(" + LABEL_OK + ") FROM events FINAL"
+            f" WHERE kind = {_GENERATION} AND {LABELED_OUTPUTS}"
+            " AND occurred_at >= toDateTime(%(from)s)"
+            + scope_sql(scope, p) + f.where(p, "occurred_at", cases_like=False)
+            + " GROUP BY provider_id, service_id ORDER BY provider_id, service_id",
+            p,
+        )  # fmt: skip
+        return _named(LabelingRow, rows)
+
+    # -- one provider, one case -------------------------------------------------------------------
+
+    def report_cards(self, provider: str) -> list[ReportCardRow]:
+        """The provider's report cards, newest month first."""
+        rows = self._q(
+            "SELECT toString(month), grade, events_stored, items_submitted, items_rejected,"
+            " error_rate, cases_opened, deadlines_missed, violations, grade_a_error_rate,"
+            " max_error_rate, grade_b_missed_deadlines FROM report_cards"
+            " WHERE provider_id = %(p)s ORDER BY month DESC",
+            {"p": provider},
+        )
+        return _named(ReportCardRow, rows)
+
+    def ingest_errors(self, provider: str, now: int) -> list[IngestErrorCount]:
+        """The provider's refused items of the last 7 days, by status and field, most first."""
+        rows = self._q(
+            "SELECT toString(status), field_path, count() FROM ingest_errors"
+            " WHERE provider_id = %(p)s AND received_at >= toDateTime(%(from)s)"
+            " GROUP BY status, field_path ORDER BY count() DESC LIMIT 50",
+            {"p": provider, "from": now - 7 * 86400},
+        )
+        return _named(IngestErrorCount, rows)
+
+    def reporting_lag(self, provider: str, now: int) -> ReportingLag:
+        """Seconds from occurrence to receipt of the provider's events of the last 24 hours."""
+        p50, p95, n = self._q(
+            "SELECT quantile(0.5)(toInt64(received_at) - toInt64(occurred_at)),"
+            " quantile(0.95)(toInt64(received_at) - toInt64(occurred_at)), count()"
+            " FROM events WHERE provider_id = %(p)s AND received_at >= toDateTime(%(from)s)",
+            {"p": provider, "from": now - 86400},
+        )[0]
+        if not int(n):  # the quantiles of nothing are NaN
+            return ReportingLag(None, None, 0)
+        return ReportingLag(float(p50), float(p95), int(n))
+
+    def case(self, case_id: str) -> list[CaseFactRow]:
+        """Every standing fact of a case, in time order."""
+        rows = self._q(
+            "SELECT kind, rule_id, article, severity, provider_id, service_id, subject,"
+            " obligation, toUInt32(at), toUInt32(due), event_id, late, dues.obligation,"
+            " arrayMap(d -> toUInt32(d), dues.due), parameters.name, parameters.value"
+            " FROM case_facts FINAL"
+            " WHERE retracted = 0 AND case_id = %(c)s ORDER BY at, kind",
+            {"c": case_id},
+        )
+        return [
+            _one(
+                CaseFactRow, (*flat, _pairs(due_names, due_times, int), _pairs(names, values, str))
+            )
+            for *flat, due_names, due_times, names, values in rows
+        ]
+
+    def alert(self, alert_id: str) -> AlertDetail | None:
+        rows = self._q(
+            "SELECT " + _ALERT_COLUMNS + ", evidence, parameters.name, parameters.value"
+            " FROM alerts FINAL WHERE retracted = 0 AND alert_id = %(a)s",
+            {"a": alert_id},
+        )
+        if not rows:
+            return None
+        *head, evidence, names, values = rows[0]
+        return AlertDetail(
+            _one(AlertRow, head),
+            tuple(str(x) for x in evidence),
+            _pairs(names, values, str),
+        )
+
+    def events(self, provider: str, event_ids: Sequence[str]) -> list[StoredEvent]:
+        """The cited events of one provider, in the order they occurred."""
+        if not event_ids:
+            return []
+        rows = self._q(
+            "SELECT event_id, service_id, kind, toUInt32(occurred_at), sequence,"
+            " toUInt32(received_at), hex(payload) FROM events FINAL"
+            " WHERE provider_id = %(p)s AND event_id IN %(ids)s ORDER BY occurred_at, sequence",
+            {"p": provider, "ids": tuple(event_ids)},
+        )
+        return [_one(StoredEvent, (*flat, bytes.fromhex(payload))) for *flat, payload in rows]
+
+    def providers(self, scope: Scope) -> list[str]:
+        """The providers with stored events that the viewer may see."""
+        p: dict[str, Any] = {}
+        rows = self._q(
+            "SELECT DISTINCT provider_id FROM events WHERE 1 = 1" + scope_sql(scope, p)
+            + " ORDER BY provider_id",
+            p,
+        )  # fmt: skip
+        return [str(r[0]) for r in rows]
+
+
+_ALERT_COLUMNS = (
+    "provider_id, alert_id, rule_id, article, severity, service_id, case_id, summary,"
+    " toUInt32(detected_at)"
+)

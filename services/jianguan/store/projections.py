@@ -1,0 +1,51 @@
+"""The case projections as a whole: emptied before a rebuild, and read back for comparing a
+replay with live processing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jianguan.store.executor import Executor
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ComparedFact:
+    """What a replay must reproduce of a case fact (its identity, what it says, and when)."""
+
+    fact_id: str
+    kind: int
+    obligation: str
+    at: int
+    due: int
+    event_id: str
+    late: bool
+
+    def __str__(self) -> str:
+        return (
+            f"{self.fact_id} kind={self.kind} obligation={self.obligation!r} at={self.at}"
+            f" due={self.due} event_id={self.event_id!r} late={int(self.late)}"
+        )
+
+
+def clear(executor: Executor) -> None:
+    """Empty ``case_facts`` and ``alerts`` (for a rebuild from the event store)."""
+    executor.execute("TRUNCATE TABLE case_facts")
+    executor.execute("TRUNCATE TABLE alerts")
+
+
+def standing_facts(executor: Executor, until_s: float) -> set[ComparedFact]:
+    """Every standing case fact dated up to ``until_s``."""
+    rows = executor.execute(
+        "SELECT fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
+        " FROM case_facts FINAL WHERE retracted = 0 AND at <= toDateTime(%(until)s)",
+        {"until": int(until_s)},
+    )
+    return {
+        ComparedFact(str(f), int(k), str(o), int(at), int(due), str(e), bool(late))
+        for f, k, o, at, due, e, late in rows
+    }
+
+
+def drop_database(executor: Executor, database: str) -> None:
+    """Remove a scratch database (a replay's) and everything in it."""
+    executor.execute(f"DROP DATABASE IF EXISTS `{database}`")

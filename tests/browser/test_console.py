@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -129,7 +130,8 @@ def _login(browser: Browser, up: RunningUp, user: str) -> Page:
 
 
 def _num(page: Page, key: str) -> int:
-    return int(float(page.inner_text(f"#n-{key}")))
+    """A number the page shows (formatted for people), by the raw value it carries."""
+    return int(float(page.get_attribute(f"#n-{key}", "data-value") or "nan"))
 
 
 def _counts(up: RunningUp, providers: tuple[str, ...] | None) -> dict[str, int]:
@@ -191,7 +193,7 @@ def test_pages_show_the_cases_clickhouse_has_and_a_screenshot_of_each(
     page.click("table.cases a[href^='/cases/']")
     page.wait_for_selector("#case-id")
     assert page.inner_text("#case-id").endswith("u_bad#1")
-    assert "enforcement" in page.inner_text("table.deadlines")
+    assert "处置措施" in page.inner_text("table.deadlines")  # the enforcement, in Chinese
     # Filters live in the URL: a shared link shows the same view.
     page.goto(base + f"/incidents?provider={SCOPED}&lang=en")
     assert _num(page, "cases") == 1
@@ -250,9 +252,11 @@ def test_a_department_viewer_is_refused_another_providers_case(
     admin.goto(_console(up) + "/access-log")
     log = admin.inner_text("table.access-log")
     assert "wang-edu" in log
-    assert "refused" in log
+    assert "拒绝：超出查看权限" in log  # refused
     assert case_id in log
-    assert "view-case" in log
+    assert "查看案件" in log  # view-case
+    actions = [c.get_attribute("data-action") for c in admin.locator("td[data-action]").all()]
+    assert {"refused", "view-case"} <= set(actions)
     assert "链完整" in admin.inner_text("#chain")
     admin.screenshot(path=str(ARTIFACTS / "access-log.png"), full_page=True)
     admin.close()
@@ -293,4 +297,44 @@ def test_the_overview_refreshes_live(up: RunningUp, browser: Browser) -> None:
     while _num(page, "events") < before + 25 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert _num(page, "events") == before + 25
+    page.close()
+
+
+# The console's own words, as they appear alone in headings, labels and buttons.
+_CHROME = "h1, h2, th, nav a, label, button, .label, .note, figcaption, .message p"
+
+
+def test_every_page_in_chinese_shows_no_english_of_its_own(up: RunningUp, browser: Browser) -> None:
+    """In Chinese, no heading, label or button of any page is left in English (the catalog's
+    source strings); a provider registered but silent gets its page; unknown paths get the
+    console's own 404 page."""
+    from jianguan.console.i18n import catalog
+
+    english = set(catalog("zh"))
+    page = _login(browser, up, "chen-admin")
+    base = _console(up)
+    (case_id,) = _q(up, "SELECT case_id FROM cases LIMIT 1")[0]
+    paths = [
+        "/", "/incidents", "/filings", "/complaints", "/labeling", "/offshore", "/alerts",
+        "/cases", f"/providers/{SCOPED}", "/providers/registered-but-silent",
+        f"/cases/{quote(case_id, safe='')}", "/access-log", "/law",
+    ]  # fmt: skip
+    for path in paths:
+        resp = page.goto(base + path)
+        assert resp is not None
+        assert resp.status == 200, path
+        shown = [t.strip() for t in page.locator(_CHROME).all_inner_texts()]
+        left = sorted({t for t in shown if t in english})
+        assert left == [], (path, left)
+    page.goto(base + "/providers/registered-but-silent")
+    assert "近24小时无事件" in page.inner_text("main")
+    page.screenshot(path=str(ARTIFACTS / "provider-without-events.png"), full_page=True)
+    missing = page.goto(base + "/no/such/page")
+    assert missing is not None
+    assert missing.status == 404
+    assert "未找到" in page.inner_text("main .message")
+    assert page.locator("nav a").count() >= 7  # in the console's layout, not plain text
+    page.screenshot(path=str(ARTIFACTS / "not-found.png"), full_page=True)
+    page.goto(base + "/no/such/page?lang=en")
+    assert "Not found" in page.inner_text("main .message")
     page.close()

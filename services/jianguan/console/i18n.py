@@ -1,126 +1,119 @@
-"""Chinese and English labels. Every label the console shows is here, in both languages."""
+"""The console's languages. Strings are written in English where they are shown (templates,
+``N_``-marked Python) and translated by gettext message catalogs
+(``console/locale/<lang>/LC_MESSAGES/messages.po``, read with Babel); English is the source
+language and needs no catalog. ``tests/unit/test_console_i18n.py`` extracts every string with
+Babel and fails on one the Chinese catalog does not translate, and on the values stored in the
+platform that the console shows (severities, obligations, rule titles, kinds, statuses).
+"""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from jianguan.contracts import pb
+
 LANGS = ("zh", "en")
+LOCALE_DIR = Path(__file__).parent / "locale"
 
-LABELS: dict[str, tuple[str, str]] = {
-    "title": ("生成式人工智能服务监管平台", "Generative-AI service supervision"),
-    "overview": ("总览", "Overview"),
-    "incidents": ("违法内容处置", "Incidents"),
-    "filings": ("备案", "Filings"),
-    "complaints": ("投诉举报", "Complaints"),
-    "offshore": ("境外服务", "Offshore services"),
-    "labeling": ("内容标识", "Labeling"),
-    "alerts": ("告警", "Alerts"),
-    "access_log": ("证据访问日志", "Evidence access log"),
-    "providers": ("服务提供者", "Providers"),
-    "provider": ("服务提供者", "Provider"),
-    "service": ("服务", "Service"),
-    "article": ("条款", "Article"),
-    "severity": ("严重程度", "Severity"),
-    "rule": ("规则", "Rule"),
-    "since": ("起始日期", "From"),
-    "until": ("截止日期", "To"),
-    "filter": ("筛选", "Filter"),
-    "login": ("登录", "Log in"),
-    "logout": ("退出", "Log out"),
-    "username": ("用户名", "User name"),
-    "password": ("密码", "Password"),
-    "bad_login": ("用户名或密码错误", "Wrong user name or password"),
-    "locked": ("登录失败次数过多,请稍后再试", "Too many failed logins; try again later"),
-    "open_cases": ("未结案件", "Open cases"),
-    "overdue_cases": ("逾期案件", "Overdue cases"),
-    "cases": ("案件", "Cases"),
-    "events": ("已存储事件", "Events stored"),
-    "alerts_total": ("告警总数", "Alerts"),
-    "grades": ("合规评价", "Providers by compliance grade"),
-    "grade": ("评级", "Grade"),
-    "by_article": ("按条款统计案件", "Cases by article"),
-    "alert_trend": ("近48小时告警", "Alerts, last 48 hours"),
-    "ingest_health": ("接入健康度", "Ingest health"),
-    "events_per_s": ("事件/秒(近1分钟)", "Events/s (last minute)"),
-    "rejection_rate": ("拒收率(近1小时)", "Rejection rate (last hour)"),
-    "store_lag": ("入库延迟 p95(秒)", "Store lag p95 (s)"),
-    "case": ("案件", "Case"),
-    "subject": ("对象", "Subject"),
-    "opened": ("立案时间", "Opened"),
-    "status": ("状态", "Status"),
-    "closed": ("已结案", "Closed"),
-    "open": ("未结", "Open"),
-    "overdue": ("逾期", "Overdue"),
-    "missed": ("错过期限", "Deadlines missed"),
-    "violations": ("存储检查违规", "Store-check violations"),
-    "graded_with": ("评级依据（配置 ART16-GRADE）", "Graded with (configuration ART16-GRADE)"),
-    "grade_rule": (
-        "A：无错过期限和违规，差错率 ≤ {a:.2%}；B：合计 ≤ {n} 且差错率 ≤ {b:.2%}；否则 C",
-        "A: nothing missed or violated and error rate ≤ {a:.2%}; B: at most {n} and error rate"
-        " ≤ {b:.2%}; else C",
-    ),
-    "timeline": ("时间线", "Timeline"),
-    "deadlines": ("期限", "Deadlines"),
-    "obligation": ("义务", "Obligation"),
-    "parameters": ("判定参数", "Parameters the deadlines were computed with"),
-    "parameter": ("参数", "Parameter"),
-    "value": ("取值", "Value"),
-    "due": ("截止", "Due"),
-    "met": ("已履行", "Met"),
-    "met_late": ("逾期履行", "Met late"),
-    "pending": ("待履行", "Pending"),
-    "evidence": ("证据", "Evidence"),
-    "export": ("导出证据包", "Export evidence bundle"),
-    "summary": ("摘要", "Summary"),
-    "detected": ("发现时间", "Detected"),
-    "report_card": ("合规报告卡", "Report card"),
-    "month": ("月份", "Month"),
-    "error_rate": ("差错率", "Error rate"),
-    "ingest_errors": ("近7日接入错误", "Ingest errors, last 7 days"),
-    "reporting_lag": ("上报延迟(近24小时)", "Reporting lag (last 24 hours)"),
-    "field": ("字段", "Field"),
-    "count": ("数量", "Count"),
-    "kind": ("类型", "Kind"),
-    "filing_number": ("备案号", "Filing number"),
-    "model": ("模型", "Model"),
-    "public_opinion": ("舆论属性", "Public opinion"),
-    "deadline_days": ("公布的处理时限(天)", "Published deadline (days)"),
-    "time": ("时间", "Time"),
-    "authority_complaints": ("向主管部门的投诉", "Complaints made to the authority"),
-    "forwarded": ("转交提供者", "Forwarded to the provider"),
-    "meaning": ("含义", "Meaning"),
-    "source": ("依据", "Source"),
-    "configured_default": ("（配置值，默认 {}）", "(configured; default {})"),
-    "not_forwarded": ("尚未转交", "not yet"),
-    "authority": ("主管部门", "Authority"),
-    "target": ("境外服务", "Service"),
-    "observations": ("观测次数", "Observations"),
-    "domestic_users": ("估计境内用户", "Estimated domestic users"),
-    "jurisdiction": ("所在法域", "Jurisdiction"),
-    "disposition": ("处置", "Disposition"),
-    "first_seen": ("首次发现", "First seen"),
-    "last_seen": ("最近发现", "Last seen"),
-    "labeled_share": ("标识比例", "Labeled share"),
-    "generations": ("图片/视频/音频生成", "Image/video/audio generations"),
-    "labeled": ("已标识", "Labeled"),
-    "who": ("访问者", "Who"),
-    "role": ("角色", "Role"),
-    "action": ("操作", "Action"),
-    "what": ("对象", "What"),
-    "forbidden": ("无权查看", "Not permitted"),
-    "not_found": ("未找到", "Not found"),
-    "none": ("无", "None"),
-    "law": ("《生成式人工智能服务管理暂行办法》", "The Interim Measures"),
-    "rules_citing": ("据此检查的规则", "Rules checking it"),
-    "in_force": ("施行日期", "in force from"),
-    "language": ("English", "中文"),
-    "times_in": ("时间均为北京时间", "Times are Beijing time (UTC+8)"),
-    "chain_ok": ("访问日志链完整", "The access log's hash chain is intact"),
-    "chain_broken": (
-        "访问日志链在第 {} 条处断开",
-        "The access log's hash chain breaks at entry {}",
-    ),
+
+def N_(text: str) -> str:
+    """Marks ``text`` for the catalogs; it is translated where it is shown."""
+    return text
+
+
+@functools.cache
+def catalog(lang: str) -> dict[str, str]:
+    """msgid → translation of ``lang``'s catalog (fuzzy and empty entries left out)."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == "en" or not path.exists():
+        return {}
+    with path.open("rb") as f:
+        parsed = read_po(f, locale=lang)
+    return {
+        str(m.id): str(m.string)
+        for m in parsed
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+def translate(text: str, lang: str) -> str:
+    """``text`` in ``lang``; itself when the catalog has no translation (English)."""
+    return catalog(lang).get(text, text) if lang != "en" else text
+
+
+# -- what stored codes are called -------------------------------------------------------------
+
+SEVERITIES = (N_("critical"), N_("high"), N_("medium"), N_("low"))
+ROLES = (N_("admin"), N_("analyst"), N_("viewer"))
+# The obligations the rules set deadlines for (case facts name them).
+OBLIGATIONS = (
+    N_("acknowledge"), N_("answer"), N_("disposal"), N_("enforcement"), N_("provider_record"),
+    N_("publish_deadline"), N_("rectification"), N_("report"), N_("resolve"),
+)  # fmt: skip
+# A deadline's state on a case page (evidence.build).
+STATUS_LABELS = {
+    "met": N_("Met"),
+    "met_late": N_("Met late"),
+    "pending": N_("Pending"),
+    "overdue": N_("Overdue"),
 }
+# A case fact, as a line of the case's timeline ({obligation}, {due} filled in).
+FACT_LABELS = {
+    "OPENED": N_("Case opened"),
+    "OBLIGATION_MET": N_("{obligation}: met"),
+    "DEADLINE_MISSED": N_("{obligation}: deadline missed (due {due})"),
+    "CLOSED": N_("Case closed"),
+}
+# The access log's actions.
+ACTION_LABELS = {
+    "view-case": N_("Viewed a case"),
+    "export-case": N_("Exported a case's evidence"),
+    "view-alert": N_("Viewed an alert"),
+    "refused": N_("Refused: outside the viewer's scope"),
+}
+# The filters' fields.
+FILTER_LABELS = {
+    "provider": N_("Provider"),
+    "service": N_("Service"),
+    "article": N_("Article"),
+    "severity": N_("Severity"),
+}
+# An event's body kind (the contract's body field names).
+EVENT_KINDS = (
+    N_("generation"), N_("moderation"), N_("user_enforcement"), N_("complaint"),
+    N_("personal_info_request"), N_("service_filing"), N_("incident_report"),
+    N_("model_rectification"), N_("offshore_observation"),
+)  # fmt: skip
+# An offshore service's disposition (Art. 20), as the offshore_cases view names it.
+DISPOSITIONS = (N_("OPEN"), N_("NOTIFIED"), N_("TECHNICAL_MEASURES"), N_("CLOSED"))
 
 
-def label(key: str, lang: str) -> str:
-    zh, en = LABELS[key]
-    return zh if lang == "zh" else en
+def _enum_labels(enum: object, prefix: str, labels: tuple[str, ...]) -> dict[int, str]:
+    """Codes of a contract enum → their labels, matched by name (held equal by a test)."""
+    values = [v for v in enum.DESCRIPTOR.values if v.number]  # type: ignore[attr-defined]
+    names = [v.name.removeprefix(prefix).lower().replace("_", " ") for v in values]
+    by_name = dict(zip(names, labels, strict=True))
+    return {v.number: by_name[n] for v, n in zip(values, names, strict=True)}
+
+
+FILING_KINDS = _enum_labels(
+    pb.bodies_pb2.FilingKind,
+    "FILING_KIND_",
+    (N_("registration"), N_("security assessment"), N_("algorithm filing"), N_("change"),
+     N_("cancellation")),
+)  # fmt: skip
+FILING_STATUSES = _enum_labels(
+    pb.bodies_pb2.FilingStatus,
+    "FILING_STATUS_",
+    (N_("submitted"), N_("granted"), N_("rejected"), N_("revoked")),
+)
+COMPLAINT_CATEGORIES = _enum_labels(
+    pb.bodies_pb2.ComplaintCategory,
+    "COMPLAINT_CATEGORY_",
+    (N_("illegal content"), N_("discrimination"), N_("personal information"),
+     N_("minor protection"), N_("inaccurate content"), N_("labeling"),
+     N_("intellectual property"), N_("service quality"), N_("other")),
+)  # fmt: skip

@@ -22,7 +22,7 @@ from jianguan.accounts.registry import ProviderRegistry, RegistryError
 from jianguan.accounts.regulators import Account, Accounts, check_password, hash_password
 from jianguan.console import evidence, pages
 from jianguan.console.access_log import Access, AccessLog
-from jianguan.console.html import Ctx, login_page
+from jianguan.console.context import Ctx
 from jianguan.console.i18n import LANGS
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -154,14 +154,32 @@ class Console:
                 if session is None or not csrf_ok(session[1], str(form.get("csrf", ""))):
                     raise web.HTTPForbidden(text="missing or wrong CSRF token")
             resp = await handler(request)
+        except web.HTTPNotFound as exc:  # no such page: said in the console's own style
+            page = self._message(request, 404)
+            if page is None:
+                _harden(exc, request)
+                raise
+            resp = page
         except web.HTTPException as exc:  # redirects and error answers get the headers too
             _harden(exc, request)
             raise
         except Exception:
             log.exception("console error on %s", request.path)
-            resp = web.Response(status=500, text="internal error (logged)")
+            resp = self._message(request, 500) or web.Response(
+                status=500, text="internal error (logged)"
+            )
         _harden(resp, request)
         return resp
+
+    def _message(self, request: web.Request, status: int) -> web.Response | None:
+        """The console's page for ``status``, for a logged-in viewer of an HTML page."""
+        if request.path.startswith(("/api/", "/static/")) or self._session(request) is None:
+            return None
+        try:
+            return self._html(request, pages.message_page(self._ctx(request), status), status)
+        except Exception:  # the error page must not fail in turn
+            log.exception("console error page for %s", request.path)
+            return None
 
     def _admit(self, request: web.Request) -> None:
         """Only the login page, health and static files without a session."""
@@ -212,7 +230,8 @@ class Console:
         # invalidate the form it shows.
         token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
         next_url = request.query.get("next", "/")
-        resp = self._html(request, login_page(self._lang(request), token, error, next_url))
+        message = pages.LOGIN_ERRORS.get(error, "")
+        resp = self._html(request, pages.login_page(self._lang(request), token, message, next_url))
         resp.set_cookie(
             LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=self._secure
         )
@@ -279,12 +298,14 @@ class Console:
 
     async def overview(self, request: web.Request) -> web.Response:
         scope, f, now = self._scope(request), filters_of(request), int(time.time())
-        data = await self._query(lambda q: pages.overview_data(q, scope, f, now))
-        return self._html(request, pages.overview(self._ctx(request), data))
+        ctx = self._ctx(request)
+        data = await self._query(lambda q: pages.overview_data(q, scope, f, now, ctx.lang))
+        return self._html(request, pages.overview(ctx, data))
 
     async def api_overview(self, request: web.Request) -> web.Response:
         scope, f, now = self._scope(request), filters_of(request), int(time.time())
-        data = await self._query(lambda q: pages.overview_data(q, scope, f, now))
+        lang = self._lang(request)
+        data = await self._query(lambda q: pages.overview_data(q, scope, f, now, lang))
         return web.json_response(data, dumps=json.dumps)
 
     async def rule_page(self, request: web.Request) -> web.Response:
@@ -300,7 +321,7 @@ class Console:
     async def offshore(self, request: web.Request) -> web.Response:
         ctx = self._ctx(request)
         if ctx.role == "viewer":  # Art. 20 is the CAC's: not a department's scope
-            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+            return self._html(request, pages.message_page(ctx, 403), 403)
         return self._html(request, await self._query(lambda q: pages.offshore_page(ctx, q)))
 
     async def alerts(self, request: web.Request) -> web.Response:
@@ -317,7 +338,7 @@ class Console:
     async def provider(self, request: web.Request) -> web.Response:
         ctx, provider = self._ctx(request), request.match_info["provider"]
         if not self._may_see(request, provider):
-            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+            return self._html(request, pages.message_page(ctx, 403), 403)
         now = int(time.time())
         return self._html(
             request, await self._query(lambda q: pages.provider_page(ctx, q, provider, now))
@@ -338,12 +359,12 @@ class Console:
 
         ev: evidence.CaseEvidence | None = await self._query(load)
         if ev is None:
-            return self._html(request, pages.message_page(ctx, "not_found"), 404)
+            return self._html(request, pages.message_page(ctx, 404), 404)
         if not self._may_see(request, ev.provider_id):
             # Answered as if there were no such case: a scoped viewer learns nothing of other
             # providers' case ids. The refusal is still in the access log.
             self._log_access(request, "refused", case_id, ev.provider_id)
-            return self._html(request, pages.message_page(ctx, "not_found"), 404)
+            return self._html(request, pages.message_page(ctx, 404), 404)
         return ev
 
     async def case(self, request: web.Request) -> web.Response:
@@ -371,11 +392,11 @@ class Console:
         ctx, alert_id = self._ctx(request), request.match_info["alert_id"]
         detail: AlertDetail | None = await self._query(lambda q: q.alert(alert_id))
         if detail is None:
-            return self._html(request, pages.message_page(ctx, "not_found"), 404)
+            return self._html(request, pages.message_page(ctx, 404), 404)
         provider = detail.alert.provider_id
         if not self._may_see(request, provider):
             self._log_access(request, "refused", alert_id, provider)  # as for cases: no such alert
-            return self._html(request, pages.message_page(ctx, "not_found"), 404)
+            return self._html(request, pages.message_page(ctx, 404), 404)
         events = await self._query(lambda q: q.events(provider, list(detail.evidence)))
         decoded = [
             {"event_id": x.event_id, "kind": evidence.EVENT_KINDS.get(x.kind, str(x.kind)),
@@ -388,7 +409,7 @@ class Console:
     async def access_log_page(self, request: web.Request) -> web.Response:
         ctx = self._ctx(request)
         if ctx.role != "admin":
-            return self._html(request, pages.message_page(ctx, "forbidden"), 403)
+            return self._html(request, pages.message_page(ctx, 403), 403)
         entries = await asyncio.to_thread(self.access_log.read)
         broken = await asyncio.to_thread(self.access_log.verify)
         return self._html(request, pages.access_log_page(ctx, entries, broken))

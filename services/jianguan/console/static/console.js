@@ -56,7 +56,10 @@
   function numbers(data) {
     const flat = Object.assign({}, data.totals, data.health);
     for (const node of document.querySelectorAll("[data-key]")) {
-      if (node.dataset.key in flat) node.textContent = String(flat[node.dataset.key]);
+      if (node.dataset.key in flat) {
+        node.dataset.value = String(flat[node.dataset.key]);
+        node.textContent = String((data.shown || {})[node.dataset.key] ?? flat[node.dataset.key]);
+      }
     }
     document.body.dataset.refreshed = String(data.at);
   }

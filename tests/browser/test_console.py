@@ -338,3 +338,81 @@ def test_every_page_in_chinese_shows_no_english_of_its_own(up: RunningUp, browse
     page.goto(base + "/no/such/page?lang=en")
     assert "Not found" in page.inner_text("main .message")
     page.close()
+
+
+def _case_ids(page: Page) -> list[str]:
+    return [
+        t.strip() for t in page.locator("table.cases tbody tr td:first-child").all_inner_texts()
+    ]
+
+
+def test_lists_page_sort_search_and_export(up: RunningUp, browser: Browser) -> None:
+    """A list shows its true total, pages through every row once, sorts by a column, searches,
+    refuses a bad date with a message, and exports the whole filtered list."""
+    page = _login(browser, up, "chen-admin")
+    base = _console(up)
+    total = _q(up, "SELECT count() FROM cases")[0][0]
+    assert 10 < total <= 20, "the scenarios open cases for two pages of 10"
+    page.goto(base + "/cases?size=10")
+    assert _num(page, "cases") == total
+    first = _case_ids(page)
+    assert len(first) == 10
+    page.click("nav.pager[data-list=cases] a.next")
+    page.wait_for_url("**page=2**")
+    second = _case_ids(page)
+    assert len(second) == total - 10
+    assert not set(first) & set(second)
+    page.screenshot(path=str(ARTIFACTS / "cases-page-2.png"), full_page=True)
+    # sorting by severity, most severe first (the header's second click)
+    page.goto(base + "/cases?size=10")
+    page.click("table.cases th a[data-sort=severity]")
+    page.click("table.cases th a[data-sort=severity]")
+    page.wait_for_url("**sort=-severity**")
+    assert page.locator("table.cases tbody tr").first.locator("td").nth(4).inner_text() == "严重"
+    # search: one case by a part of its id
+    page.fill("input[name=q]", "u_bad#1")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**q=u_bad**")
+    assert _num(page, "cases") == 1
+    # a date that is no date is said so, not ignored
+    bad = page.goto(base + "/cases?since=2026-13-45")
+    assert bad is not None
+    assert bad.status == 400
+    assert "2026-13-45" in page.inner_text("p.error")
+    # the whole list, as CSV (with a BOM, headers in Chinese) and as JSON
+    page.goto(base + "/cases?size=10&sort=-opened")
+    with page.expect_download() as download:
+        page.click("nav.pager[data-list=cases] a.export-csv")
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("服务提供者,案件,规则")
+    assert len(lines) == total + 1
+    exported = page.request.get(base + "/cases?format=json&list=cases&status=overdue")
+    doc = exported.json()
+    overdue = _q(up, "SELECT count() FROM cases WHERE closed = 0 AND deadlines_missed > 0")[0][0]
+    assert doc["total"] == doc["exported"] == overdue
+    page.close()
+
+
+def test_the_provider_index(up: RunningUp, browser: Browser) -> None:
+    page = _login(browser, up, "chen-admin")
+    page.goto(_console(up) + "/providers")
+    rows = page.locator("table.providers tbody tr")
+    ids = [
+        t.strip() for t in page.locator("table.providers tbody td:first-child").all_inner_texts()
+    ]
+    assert set(ids) >= {s.provider_id for s in SCENARIOS}
+    assert _num(page, "providers") == rows.count() == len(ids)
+    mine = page.locator("table.providers tbody tr", has_text=SCOPED)
+    assert mine.locator(".grade").inner_text() == "B"
+    page.click("table.providers th a[data-sort=open]")
+    page.click("table.providers th a[data-sort=open]")
+    page.wait_for_url("**sort=-open**")
+    opened = [
+        int(t.replace(",", ""))
+        for t in page.locator("table.providers tbody td:nth-child(5)").all_inner_texts()
+    ]
+    assert opened == sorted(opened, reverse=True)
+    page.screenshot(path=str(ARTIFACTS / "providers.png"), full_page=True)
+    page.close()

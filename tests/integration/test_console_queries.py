@@ -10,7 +10,7 @@ import pytest
 
 from jianguan.console.evidence import build, decode_event
 from jianguan.console.pages import PAGE_RULES
-from jianguan.store.oversight import Filters, Oversight
+from jianguan.store.oversight import ALERTS, CASES, FILINGS, Filters, Oversight, Window
 
 pytestmark = pytest.mark.integration
 SCOPED = "sc-illegal-output-unreported"
@@ -98,3 +98,48 @@ def test_a_case_and_its_evidence(ex: Any) -> None:
     assert alert.evidence == ("img-3",)
     assert alert.alert.rule_id == "ART12-LABELING"
     assert q.alert("no-such-alert") is None
+
+
+def test_lists_page_through_every_row_once_with_true_totals(ex: Any) -> None:
+    """Pages of any size, in any sort, together hold each row of the filtered list once; the
+    total counts the whole list, not the page."""
+    q = Oversight(ex)
+    everything = _one(ex, "SELECT count() FROM cases")
+    assert everything > 5
+    for sort in ("-opened", "provider", "-severity", "status", "rule"):
+        seen: list[str] = []
+        for offset in range(0, everything + 4, 4):
+            page = q.listing(CASES, None, Filters(), Window(sort, offset, 4))
+            assert page.total == everything
+            seen += [c.case_id for c in page.rows]
+        assert sorted(seen) == sorted(set(seen)), sort
+        assert len(seen) == everything, sort
+    newest = q.listing(CASES, None, Filters(), Window("-opened", 0, everything)).rows
+    assert [c.opened_at for c in newest] == sorted((c.opened_at for c in newest), reverse=True)
+    worst = q.listing(CASES, None, Filters(), Window("-severity", 0, 1)).rows[0]
+    assert worst.severity == "critical"
+
+
+def test_lists_search_and_filter_by_status(ex: Any) -> None:
+    q = Oversight(ex)
+    found = q.listing(CASES, None, Filters(search="U_BAD#1"), Window())  # any case
+    assert [c.case_id for c in found.rows] == [
+        r[0] for r in ex.execute("SELECT case_id FROM cases WHERE case_id LIKE '%u_bad#1%'")
+    ]
+    assert found.total == 1
+    for status, where in (
+        ("closed", "closed = 1"),
+        ("overdue", "closed = 0 AND deadlines_missed > 0"),
+        ("open", "closed = 0 AND deadlines_missed = 0"),
+    ):
+        listed = q.listing(CASES, None, Filters(status=status), Window(limit=1000))
+        assert listed.total == _one(ex, f"SELECT count() FROM cases WHERE {where}"), status
+    assert q.listing(CASES, None, Filters(search="no such text anywhere"), Window()).total == 0
+    # alerts are searched in their summaries and evidence too
+    labeling = q.listing(ALERTS, None, Filters(search="img-3"), Window())
+    assert {a.rule_id for a in labeling.rows} == {"ART12-LABELING"}
+    # a page of filings, sorted by provider, service and time
+    filings = q.listing(FILINGS, None, Filters(), Window("provider", 0, 1000))
+    keys = [(f.provider_id, f.service_id, f.occurred_at) for f in filings.rows]
+    assert keys == sorted(keys)
+    assert filings.total == len(filings.rows) > 0

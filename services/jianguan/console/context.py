@@ -25,6 +25,11 @@ class Ctx:
         q = {k: v for k, v in query.items() if v}
         return path + ("?" + urlencode(q) if q else "")
 
+    def with_query(self, **changes: str | int) -> str:
+        """This page with some query parameters changed (an empty value removes one)."""
+        query = {**self.query, **{k: str(v) for k, v in changes.items()}}
+        return self.url(self.path, **query)
+
     def switch_url(self) -> str:
         """This page in the other language."""
         return self.url(self.path, **{**self.query, "lang": "en" if self.lang == "zh" else "zh"})

@@ -1,6 +1,6 @@
 """A case's evidence (pure): the timeline of its facts with the events they cite, decoded from
-the stored protobuf, and the exportable bundle — case.json, events.csv and a SHA-256 manifest in
-one zip."""
+the stored protobuf, and the exportable bundle — case.json, events.csv (UTF-8 with a BOM, times
+in Beijing time and as Unix seconds) and a SHA-256 manifest in one zip."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from jianguan.console.formats import beijing
 from jianguan.contracts import pb
 from jianguan.domain.rules.catalog import BY_ID
 from jianguan.domain.rules.explain import explain
@@ -160,15 +161,17 @@ def bundle(ev: CaseEvidence, exported_by: str, exported_at: int) -> bytes:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(
-        ["event_id", "service_id", "kind", "sequence", "occurred_at", "received_at", "payload_json"]
-    )
+        ["event_id", "service_id", "kind", "sequence", "occurred_at (Beijing time)",
+         "received_at (Beijing time)", "occurred_at_unix", "received_at_unix", "payload_json"]
+    )  # fmt: skip
     for e in ev.events:
         payload = json.dumps(e["payload"], ensure_ascii=False, sort_keys=True)
         w.writerow(
-            [e["event_id"], e["service_id"], e["kind"], e["sequence"], e["occurred_at"],
-             e["received_at"], payload]
+            [e["event_id"], e["service_id"], e["kind"], e["sequence"], beijing(e["occurred_at"]),
+             beijing(e["received_at"]), e["occurred_at"], e["received_at"], payload]
         )  # fmt: skip
-    events_csv = out.getvalue().encode()
+    # a BOM: spreadsheet programs then read the Chinese in it as UTF-8
+    events_csv = "\ufeff".encode() + out.getvalue().encode()
     files = {"case.json": case_json, "events.csv": events_csv}
     manifest = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files.items()

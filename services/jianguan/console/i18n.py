@@ -60,6 +60,8 @@ STATUS_LABELS = {
     "pending": N_("Pending"),
     "overdue": N_("Overdue"),
 }
+# A case's status (a list's filter).
+STATUS_NAMES = {"open": N_("Open"), "overdue": N_("Overdue"), "closed": N_("Closed")}
 # A case fact, as a line of the case's timeline ({obligation}, {due} filled in).
 FACT_LABELS = {
     "OPENED": N_("Case opened"),
@@ -73,6 +75,7 @@ ACTION_LABELS = {
     "export-case": N_("Exported a case's evidence"),
     "view-alert": N_("Viewed an alert"),
     "refused": N_("Refused: outside the viewer's scope"),
+    "export-list": N_("Exported a list"),
 }
 # The filters' fields.
 FILTER_LABELS = {
@@ -80,6 +83,7 @@ FILTER_LABELS = {
     "service": N_("Service"),
     "article": N_("Article"),
     "severity": N_("Severity"),
+    "status": N_("Status"),
 }
 # An event's body kind (the contract's body field names).
 EVENT_KINDS = (

@@ -5,9 +5,12 @@ live refresh can find them."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from jianguan.console import formats
+from jianguan.console import formats, lists
 from jianguan.console.context import Ctx
 from jianguan.console.evidence import CaseEvidence
 from jianguan.console.i18n import N_
@@ -15,7 +18,18 @@ from jianguan.console.render import render
 from jianguan.domain import law
 from jianguan.domain.rules.catalog import CATALOG
 from jianguan.domain.rules.explain import explain
-from jianguan.store.oversight import AlertDetail, Filters, Oversight, Scope
+from jianguan.store.oversight import (
+    ALERTS,
+    CASES,
+    LISTS,
+    AlertDetail,
+    Filters,
+    Listing,
+    Oversight,
+    ProviderSummary,
+    Scope,
+    Window,
+)
 
 # The rules each article page lists, by rule id prefix, and the page's title.
 PAGE_RULES = {
@@ -56,37 +70,164 @@ def overview_data(
     }
 
 
-def overview(ctx: Ctx, data: dict[str, Any]) -> str:
-    return render("overview.html", ctx=ctx, title=N_("Overview"), data=data)
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """What a list page's URL asks for: its filters (and what in them could not be used), the
+    query string the pages and sorts are read from, and the filters' choices."""
+
+    filters: Filters
+    query: Mapping[str, str]
+    errors: tuple[str, ...] = ()
+    choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
-def rule_page(ctx: Ctx, page: str, q: Oversight, scope: Scope, f: Filters, now: int) -> str:
-    """Incidents, complaints, filings, labeling: the page's cases and alerts, and its own view."""
-    rules = PAGE_RULES[page]
+def overview(ctx: Ctx, data: dict[str, Any], lr: ListRequest) -> str:
     return render(
-        "list.html",
-        ctx=ctx,
-        title=_TITLES[page],
-        cases=q.cases(scope, f, rules),
-        alerts=q.alerts(scope, f, rules),
-        filings=q.filings(scope, f) if page == "filings" else None,
-        authority_complaints=q.authority_complaints(scope, f) if page == "complaints" else None,
-        labeling=q.labeling(scope, f, now) if page == "labeling" else None,
+        "overview.html", ctx=ctx, title=N_("Overview"), data=data, **_filter_view(ctx, lr)
     )
 
 
-def cases_page(ctx: Ctx, q: Oversight, scope: Scope, f: Filters) -> str:
-    return render(
-        "list.html", ctx=ctx, title=N_("Cases"), cases=q.cases(scope, f), alerts=None,
-        filings=None, authority_complaints=None, labeling=None,
-    )  # fmt: skip
+def _filter_view(ctx: Ctx, lr: ListRequest) -> dict[str, Any]:
+    return {
+        "choices": lr.choices,
+        "errors": [lists.error_message(x, ctx.lang) for x in lr.errors],
+    }
 
 
-def alerts_page(ctx: Ctx, q: Oversight, scope: Scope, f: Filters, rule: str) -> str:
+# Each list page's lists, by name, with the prefix of their query parameters (two lists on
+# one page page through separately).
+PAGE_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cases": (("cases", ""),),
+    "alerts": (("alerts", ""),),
+    "incidents": (("cases", ""), ("alerts", "a_")),
+    "complaints": (("cases", ""), ("alerts", "a_")),
+    "labeling": (("cases", ""), ("alerts", "a_")),
+    "filings": (("cases", ""), ("alerts", "a_"), ("filings", "f_")),
+}
+
+
+def _listing(
+    q: Oversight, page: str, name: str, prefix: str, scope: Scope, lr: ListRequest,
+    window: Window | None = None,
+) -> Listing:  # fmt: skip
+    spec = LISTS[name]
+    rules = PAGE_RULES.get(page, ()) if spec in (CASES, ALERTS) else ()
+    rule = lr.query.get("rule", "") if spec is ALERTS else ""
+    return q.listing(
+        spec, scope, lr.filters, window or lists.window_of(lr.query, prefix), rules, rule
+    )
+
+
+def list_page(ctx: Ctx, page: str, q: Oversight, scope: Scope, lr: ListRequest, now: int) -> str:
+    """A page of lists (cases, alerts, and a page's own), each a page of its true total."""
+    shown: dict[str, Any] = {"cases": None, "alerts": None, "filings": None}
+    prefixes = {}
+    for name, prefix in PAGE_LISTS[page]:
+        shown[name] = _listing(q, page, name, prefix, scope, lr)
+        prefixes[f"{name}_prefix"] = prefix
+    f = lr.filters
     return render(
-        "list.html", ctx=ctx, title=N_("Alerts"), cases=None, alerts=q.alerts(scope, f, rule=rule),
-        filings=None, authority_complaints=None, labeling=None,
-    )  # fmt: skip
+        "list.html",
+        ctx=ctx,
+        title=_TITLES.get(page, N_("Cases") if page == "cases" else N_("Alerts")),
+        **shown,
+        **{"cases_prefix": "", "alerts_prefix": "", **prefixes},
+        authority_complaints=q.authority_complaints(scope, f) if page == "complaints" else None,
+        labeling=q.labeling(scope, f, now) if page == "labeling" else None,
+        **_filter_view(ctx, lr),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    body: bytes
+    content_type: str
+    filename: str
+
+
+def export(
+    ctx: Ctx, page: str, q: Oversight, scope: Scope, lr: ListRequest, now: int
+) -> Export | None:
+    """The whole filtered list the URL names (``list``, in its page's sort) as CSV or JSON
+    (``format``); None when the page has no such list or format."""
+    name, fmt = lr.query.get("list", ""), lr.query.get("format", "")
+    prefix = dict(PAGE_LISTS.get(page, ())).get(name)
+    if prefix is None or fmt not in ("csv", "json"):
+        return None
+    sort = lists.window_of(lr.query, prefix).sort
+    listing = _listing(q, page, name, prefix, scope, lr, Window(sort, 0, lists.EXPORT_LIMIT))
+    stamp = dt.datetime.fromtimestamp(now, formats.BEIJING).strftime("%Y%m%d-%H%M%S")
+    filename = f"{page}-{name}-{stamp}.{fmt}"
+    if fmt == "json":
+        body = lists.export_json(listing.rows, listing.total, lr.filters)
+        return Export(body, "application/json", filename)
+    fields = [f.name for f in dataclasses.fields(LISTS[name].row)]
+    body = lists.export_csv(listing.rows, fields, ctx.lang)
+    return Export(body, "text/csv", filename)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRow:
+    """A provider of the index: registered (name, sector) or only seen in the store."""
+
+    provider_id: str
+    name: str
+    sector: str
+    grade: str
+    open_cases: int
+    overdue_cases: int
+    last_report_at: int
+    ingest_errors_7d: int
+
+
+_PROVIDER_SORTS = {
+    "provider": lambda r: r.provider_id,
+    "grade": lambda r: (r.grade or "~", r.provider_id),  # ungraded last
+    "open": lambda r: (r.open_cases, r.provider_id),
+    "overdue": lambda r: (r.overdue_cases, r.provider_id),
+    "last_report": lambda r: (r.last_report_at, r.provider_id),
+    "errors": lambda r: (r.ingest_errors_7d, r.provider_id),
+}
+
+
+def provider_rows(
+    q: Oversight, scope: Scope, registered: Mapping[str, tuple[str, str]], sort: str, now: int
+) -> list[ProviderRow]:
+    """The provider index: every provider the viewer may see, registered (``registered``: id →
+    (name, sector)) or with anything stored, in ``sort`` order."""
+    stored = {s.provider_id: s for s in q.provider_index(scope, now)}
+    ids = set(stored) | {p for p in registered if scope is None or p in scope}
+    rows = []
+    for pid in ids:
+        name, sector = registered.get(pid, ("", ""))
+        found = stored.get(pid) or ProviderSummary(pid, "", 0, 0, 0, 0)
+        rows.append(ProviderRow(pid, name, sector, *dataclasses.astuple(found)[1:]))
+    key = _PROVIDER_SORTS.get(sort.lstrip("-"), _PROVIDER_SORTS["provider"])
+    return sorted(rows, key=key, reverse=sort.startswith("-"))
+
+
+def providers_page(ctx: Ctx, rows: list[ProviderRow], sort: str, now: int) -> str:
+    return render(
+        "providers.html",
+        ctx=ctx,
+        title=N_("Providers"),
+        rows=rows,
+        window=Window(sort or "provider", 0, len(rows)),
+        now=now,
+    )
+
+
+def export_providers(ctx: Ctx, rows: list[ProviderRow], fmt: str, now: int) -> Export | None:
+    stamp = dt.datetime.fromtimestamp(now, formats.BEIJING).strftime("%Y%m%d-%H%M%S")
+    if fmt == "json":
+        body = lists.export_json(rows, len(rows), Filters())
+        return Export(body, "application/json", f"providers-{stamp}.json")
+    if fmt == "csv":
+        fields = [f.name for f in dataclasses.fields(ProviderRow)]
+        return Export(
+            lists.export_csv(rows, fields, ctx.lang), "text/csv", f"providers-{stamp}.csv"
+        )
+    return None
 
 
 def offshore_page(ctx: Ctx, q: Oversight) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from jianguan.console import formats, i18n
+from jianguan.console import formats, i18n, lists
 
 NAV = (
     ("/", i18n.N_("Overview")),
@@ -23,6 +23,7 @@ NAV = (
     ("/offshore", i18n.N_("Offshore services")),
     ("/labeling", i18n.N_("Labeling")),
     ("/alerts", i18n.N_("Alerts")),
+    ("/providers", i18n.N_("Providers")),
     ("/law", i18n.N_("Text of the Measures")),
 )
 
@@ -78,6 +79,8 @@ ENV.globals.update(
     STATUS_LABELS=i18n.STATUS_LABELS,
     FACT_LABELS=i18n.FACT_LABELS,
     ACTION_LABELS=i18n.ACTION_LABELS,
+    RANGES=lists.RANGES,
+    PAGE_SIZES=lists.PAGE_SIZES,
 )
 ENV.filters.update(
     cst=formats.beijing,

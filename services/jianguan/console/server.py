@@ -5,10 +5,10 @@ evidence access logging; every page's data through ``Oversight`` on the read-onl
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -18,15 +18,16 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from jianguan.accounts.registry import ProviderRegistry, RegistryError
+from jianguan.accounts.registry import Provider, ProviderRegistry, RegistryError
 from jianguan.accounts.regulators import Account, Accounts, check_password, hash_password
-from jianguan.console import evidence, pages
+from jianguan.console import evidence, formats, lists, pages
 from jianguan.console.access_log import Access, AccessLog
 from jianguan.console.context import Ctx
-from jianguan.console.i18n import LANGS
+from jianguan.console.i18n import LANGS, SEVERITIES, STATUS_NAMES, translate
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
+from jianguan.domain.rules.catalog import CATALOG
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
-from jianguan.store.oversight import AlertDetail, Filters, Oversight
+from jianguan.store.oversight import STATUSES, AlertDetail, Oversight, Scope
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -61,23 +62,11 @@ def _nobody_hash() -> str:
     return hash_password(secrets.token_urlsafe(24))
 
 
-def _date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def filters_of(request: web.Request) -> Filters:
-    q = request.query
-    return Filters(
-        provider=q.get("provider", ""),
-        service=q.get("service", ""),
-        article=q.get("article", ""),
-        severity=q.get("severity", ""),
-        since=_date(q.get("since", "")),
-        until=_date(q.get("until", "")),
-    )
+# The articles rules cite, in the order of the Measures (the article filter's choices).
+ARTICLES = sorted(
+    {rule.article.ref for rule in CATALOG},
+    key=lambda ref: [int(n) for n in re.findall(r"\d+", ref)],
+)
 
 
 class Console:
@@ -92,8 +81,8 @@ class Console:
         self._url = url
         self._accounts_file = accounts_file
         self._providers_file = providers_file
-        self._sectors: dict[str, str] = {}
-        self._sectors_read = 0.0
+        self._providers: list[Provider] = []
+        self._providers_read = 0.0
         self._accounts = Accounts.load(accounts_file)
         self.access_log = access_log
         self._sessions = Sessions()
@@ -200,16 +189,15 @@ class Console:
         r.add_post("/logout", self.logout)
         r.add_get("/", self.overview)
         r.add_get("/api/overview", self.api_overview)
-        for page in pages.PAGE_RULES:
-            r.add_get(f"/{page}", self.rule_page)
+        for page in pages.PAGE_LISTS:
+            r.add_get(f"/{page}", self.list_page)
         r.add_get("/offshore", self.offshore)
-        r.add_get("/alerts", self.alerts)
         # Ids may hold "/" (quoted in links as %2F): match the rest of the path, and the
         # export route before the case route that would swallow it.
         r.add_get("/alerts/{alert_id:.+}", self.alert)
-        r.add_get("/cases", self.cases)
         r.add_get("/cases/{case_id:.+}/export", self.export)
         r.add_get("/cases/{case_id:.+}", self.case)
+        r.add_get("/providers", self.providers)
         r.add_get("/providers/{provider}", self.provider)
         r.add_get("/access-log", self.access_log_page)
         r.add_get("/law", self.law)
@@ -272,17 +260,40 @@ class Console:
 
     # -- pages -----------------------------------------------------------------------------------
 
-    def _sector_of(self) -> dict[str, str]:
-        """Each registered provider's sector (the registry re-read at most every 10 s)."""
-        if time.monotonic() - self._sectors_read > 10:
+    def _registered(self) -> list[Provider]:
+        """The registered providers (the registry re-read at most every 10 s)."""
+        if time.monotonic() - self._providers_read > 10:
             try:
-                registry = ProviderRegistry.load(self._providers_file)
-                self._sectors = {p.id: p.sector for p in registry.providers}
+                self._providers = list(ProviderRegistry.load(self._providers_file).providers)
             except RegistryError as exc:
                 log.warning("provider registry unreadable, sectors unknown: %s", exc)
-                self._sectors = {}
-            self._sectors_read = time.monotonic()
-        return self._sectors
+                self._providers = []
+            self._providers_read = time.monotonic()
+        return self._providers
+
+    def _sector_of(self) -> dict[str, str]:
+        """Each registered provider's sector."""
+        return {p.id: p.sector for p in self._registered()}
+
+    def _list_request(
+        self, request: web.Request, q: Oversight, scope: Scope, statuses: bool = True
+    ) -> pages.ListRequest:
+        """The filters a list page's URL sets, and the choices its filters offer."""
+        lang = self._lang(request)
+        f, errors = lists.filters_of(request.query, time.time())
+        names = {p.id: p.name for p in self._registered()}
+        visible = sorted(
+            set(q.providers(scope)) | {p for p in names if scope is None or p in scope}
+        )
+        choices = {
+            "provider": [(p, f"{names[p]} ({p})" if names.get(p) else p) for p in visible],
+            "service": [(svc, svc) for svc in q.services(scope)],
+            "article": [(ref, formats.article(ref, lang)) for ref in ARTICLES],
+            "severity": [(x, translate(x, lang)) for x in SEVERITIES],
+        }
+        if statuses:
+            choices["status"] = [(x, translate(STATUS_NAMES[x], lang)) for x in STATUSES]
+        return pages.ListRequest(f, request.query, tuple(errors), choices)
 
     def _scope(self, request: web.Request) -> frozenset[str] | None:
         account, _ = self._session(request) or (None, "")
@@ -297,23 +308,47 @@ class Console:
         return scope is None or provider in scope
 
     async def overview(self, request: web.Request) -> web.Response:
-        scope, f, now = self._scope(request), filters_of(request), int(time.time())
-        ctx = self._ctx(request)
-        data = await self._query(lambda q: pages.overview_data(q, scope, f, now, ctx.lang))
-        return self._html(request, pages.overview(ctx, data))
+        scope, now, ctx = self._scope(request), int(time.time()), self._ctx(request)
+
+        def load(q: Oversight) -> tuple[dict[str, Any], pages.ListRequest]:
+            lr = self._list_request(request, q, scope, statuses=False)
+            return pages.overview_data(q, scope, lr.filters, now, ctx.lang), lr
+
+        data, lr = await self._query(load)
+        status = 400 if lr.errors else 200
+        return self._html(request, pages.overview(ctx, data, lr), status)
 
     async def api_overview(self, request: web.Request) -> web.Response:
-        scope, f, now = self._scope(request), filters_of(request), int(time.time())
+        scope, now = self._scope(request), int(time.time())
+        f, _ = lists.filters_of(request.query, now)
         lang = self._lang(request)
         data = await self._query(lambda q: pages.overview_data(q, scope, f, now, lang))
         return web.json_response(data, dumps=json.dumps)
 
-    async def rule_page(self, request: web.Request) -> web.Response:
+    async def list_page(self, request: web.Request) -> web.StreamResponse:
+        """Cases, alerts and the article pages: lists a page at a time, or a whole filtered
+        list exported (``format=csv|json&list=…``, logged in the access log)."""
         page = request.path.strip("/")
-        scope, f, now = self._scope(request), filters_of(request), int(time.time())
-        ctx = self._ctx(request)
-        body = await self._query(lambda q: pages.rule_page(ctx, page, q, scope, f, now))
-        return self._html(request, body)
+        scope, now, ctx = self._scope(request), int(time.time()), self._ctx(request)
+
+        def load(q: Oversight) -> tuple[str | pages.Export | None, pages.ListRequest]:
+            lr = self._list_request(request, q, scope)
+            if "format" in request.query and not lr.errors:
+                return pages.export(ctx, page, q, scope, lr, now), lr
+            return pages.list_page(ctx, page, q, scope, lr, now), lr
+
+        answer, lr = await self._query(load)
+        if isinstance(answer, pages.Export):
+            self._log_access(request, "export-list", request.path_qs, "")
+            return web.Response(
+                body=answer.body,
+                content_type=answer.content_type,
+                charset="utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{answer.filename}"'},
+            )
+        if answer is None:
+            return self._html(request, pages.message_page(ctx, 404), 404)
+        return self._html(request, answer, 400 if lr.errors else 200)
 
     async def law(self, request: web.Request) -> web.Response:
         return self._html(request, pages.law_page(self._ctx(request)))
@@ -324,16 +359,24 @@ class Console:
             return self._html(request, pages.message_page(ctx, 403), 403)
         return self._html(request, await self._query(lambda q: pages.offshore_page(ctx, q)))
 
-    async def alerts(self, request: web.Request) -> web.Response:
-        ctx, scope, f = self._ctx(request), self._scope(request), filters_of(request)
-        rule = request.query.get("rule", "")
-        return self._html(
-            request, await self._query(lambda q: pages.alerts_page(ctx, q, scope, f, rule))
-        )
-
-    async def cases(self, request: web.Request) -> web.Response:
-        ctx, scope, f = self._ctx(request), self._scope(request), filters_of(request)
-        return self._html(request, await self._query(lambda q: pages.cases_page(ctx, q, scope, f)))
+    async def providers(self, request: web.Request) -> web.Response:
+        """The provider index (or, with ``format=csv|json``, its export)."""
+        ctx, scope, now = self._ctx(request), self._scope(request), int(time.time())
+        registered = {p.id: (p.name, p.sector) for p in self._registered()}
+        sort = request.query.get("sort", "provider")
+        rows = await self._query(lambda q: pages.provider_rows(q, scope, registered, sort, now))
+        if "format" in request.query:
+            answer = pages.export_providers(ctx, rows, request.query["format"], now)
+            if answer is None:
+                return self._html(request, pages.message_page(ctx, 404), 404)
+            self._log_access(request, "export-list", request.path_qs, "")
+            return web.Response(
+                body=answer.body,
+                content_type=answer.content_type,
+                charset="utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{answer.filename}"'},
+            )
+        return self._html(request, pages.providers_page(ctx, rows, sort, now))
 
     async def provider(self, request: web.Request) -> web.Response:
         ctx, provider = self._ctx(request), request.match_info["provider"]

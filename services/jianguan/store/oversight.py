@@ -31,8 +31,11 @@ class Filters:
     service: str = ""
     article: str = ""
     severity: str = ""
-    since: dt.date | None = None
+    since: dt.date | None = None  # Beijing dates, both included
     until: dt.date | None = None
+    after_s: int | None = None  # a relative range ("the last 7 days"): from this Unix time
+    status: str = ""  # a case's: open, overdue, closed (lists of cases only)
+    search: str = ""  # text anywhere in a list's searchable columns (ListSpec.search)
 
     def where(self, params: dict[str, Any], time_column: str, cases_like: bool = True) -> str:
         """`` AND …`` for every filter set; ``cases_like=False`` for tables without article and
@@ -56,6 +59,9 @@ class Filters:
         if self.until:
             out.append(f"{time_column} < toDateTime(%(f_until)s)")
             params["f_until"] = _epoch(self.until) + 86400
+        if self.after_s is not None:
+            out.append(f"{time_column} >= toDateTime(%(f_after)s)")
+            params["f_after"] = int(self.after_s)
         return "".join(f" AND {c}" for c in out)
 
 
@@ -254,6 +260,18 @@ class ReportCardRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderSummary:
+    """A provider at a glance (the provider index): zeros and "" for what it has not got."""
+
+    provider_id: str
+    grade: str  # of its latest report card
+    open_cases: int
+    overdue_cases: int
+    last_report_at: int  # when its last stored event was received
+    ingest_errors_7d: int
+
+
+@dataclass(frozen=True, slots=True)
 class IngestErrorCount:
     status: str
     field_path: str
@@ -296,6 +314,158 @@ class StoredEvent:
     sequence: int
     received_at: int
     payload: bytes  # the event as the provider sent it
+
+
+# -- lists: totals, pages, sorting, search ------------------------------------------------------
+
+STATUSES = ("open", "overdue", "closed")
+# A case's status as SQL (the cases view's columns), and a rank to sort by.
+_CASE_STATUS = "if(closed = 1, 'closed', if(deadlines_missed > 0, 'overdue', 'open'))"
+_SEVERITY_RANK = "indexOf(['low', 'medium', 'high', 'critical'], severity)"
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """One list the console pages through: where its rows come from and how they are named,
+    sorted and searched."""
+
+    name: str
+    source: str  # FROM … WHERE <base condition>
+    columns: str  # the SELECT list, in the row class's field order
+    row: type
+    time_column: str  # what date filters apply to
+    key: str  # a unique order among equals, so pages never overlap or skip
+    sorts: dict[str, tuple[str, ...]]  # sort name → SQL expressions
+    default_sort: str  # a sort name; "-name" for descending
+    search: str  # the SQL text a search looks in
+    cases_like: bool = True  # has rule_id, article and severity
+    status: str = ""  # SQL of a row's status, when it has one
+
+
+CASES = ListSpec(
+    name="cases",
+    source="cases WHERE 1 = 1",
+    columns="provider_id, case_id, rule_id, article, severity, service_id, subject,"
+    " toUInt32(opened_at), deadlines_missed, closed",
+    row=CaseRow,
+    time_column="opened_at",
+    key="case_id",
+    sorts={
+        "opened": ("opened_at",),
+        "provider": ("provider_id",),
+        "rule": ("rule_id",),
+        "article": ("article",),
+        "severity": (_SEVERITY_RANK,),
+        "service": ("service_id",),
+        "status": (f"indexOf(['closed', 'open', 'overdue'], {_CASE_STATUS})",),
+        "case": ("case_id",),
+    },
+    default_sort="-opened",
+    search="concat(case_id, ' ', subject, ' ', rule_id, ' ', service_id, ' ', provider_id,"
+    " ' ', trigger_event_id)",
+    status=_CASE_STATUS,
+)
+ALERTS = ListSpec(
+    name="alerts",
+    source="alerts FINAL WHERE retracted = 0",
+    columns="provider_id, alert_id, rule_id, article, severity, service_id, case_id, summary,"
+    " toUInt32(detected_at)",
+    row=AlertRow,
+    time_column="detected_at",
+    key="alert_id",
+    sorts={
+        "detected": ("detected_at",),
+        "provider": ("provider_id",),
+        "rule": ("rule_id",),
+        "article": ("article",),
+        "severity": (_SEVERITY_RANK,),
+        "alert": ("alert_id",),
+    },
+    default_sort="-detected",
+    search="concat(alert_id, ' ', summary, ' ', rule_id, ' ', service_id, ' ', provider_id,"
+    " ' ', arrayStringConcat(evidence, ' '))",
+)
+FILINGS = ListSpec(
+    name="filings",
+    source=f"events FINAL WHERE kind = {_FILING}",
+    columns="provider_id, service_id, filing_kind, filing_status, filing_number, model_version,"
+    " public_opinion_attribute, complaint_deadline_days, toUInt32(occurred_at)",
+    row=FilingRow,
+    time_column="occurred_at",
+    key="event_id",
+    sorts={
+        "time": ("occurred_at",),
+        "provider": ("provider_id", "service_id", "occurred_at"),
+        "service": ("service_id", "occurred_at"),
+        "number": ("filing_number",),
+    },
+    default_sort="provider",
+    search="concat(filing_number, ' ', model_version, ' ', service_id, ' ', provider_id,"
+    " ' ', event_id)",
+    cases_like=False,
+)
+LISTS = {spec.name: spec for spec in (CASES, ALERTS, FILINGS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which rows of a list: ``limit`` from ``offset``, in ``sort`` order (a sort name of the
+    list, ``-`` in front for descending)."""
+
+    sort: str = ""
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A page of a list, and how many rows the whole filtered list has."""
+
+    rows: list[Any]
+    total: int
+    window: Window
+
+
+def _search_sql(spec: ListSpec, f: Filters, params: dict[str, Any]) -> str:
+    if not f.search.strip():
+        return ""
+    params["f_search"] = f.search.strip()
+    return f" AND positionCaseInsensitiveUTF8({spec.search}, %(f_search)s) > 0"
+
+
+def _status_sql(spec: ListSpec, f: Filters, params: dict[str, Any]) -> str:
+    if not f.status or not spec.status:
+        return ""
+    params["f_status"] = f.status
+    return f" AND {spec.status} = %(f_status)s"
+
+
+def _order_sql(spec: ListSpec, sort: str) -> str:
+    """ORDER BY of a sort name (an unknown one: the list's default), ties broken by the key."""
+    name = sort or spec.default_sort
+    if name.lstrip("-") not in spec.sorts:
+        name = spec.default_sort
+    descending = name.startswith("-")
+    direction = " DESC" if descending else ""
+    exprs = [*spec.sorts[name.lstrip("-")], spec.key]
+    return " ORDER BY " + ", ".join(f"{x}{direction}" for x in exprs)
+
+
+def _list_where(
+    spec: ListSpec,
+    scope: Scope,
+    f: Filters,
+    params: dict[str, Any],
+    rules: Sequence[str],
+    rule: str,
+) -> str:
+    where = scope_sql(scope, params) + f.where(params, spec.time_column, spec.cases_like)
+    if spec.cases_like:
+        where += _rules_sql(rules, params)
+        if rule:
+            where += " AND rule_id = %(rule)s"
+            params["rule"] = rule
+    return where + _search_sql(spec, f, params) + _status_sql(spec, f, params)
 
 
 class Oversight:
@@ -385,19 +555,34 @@ class Oversight:
 
     # -- lists ------------------------------------------------------------------------------------
 
+    def listing(
+        self,
+        spec: ListSpec,
+        scope: Scope,
+        f: Filters,
+        window: Window = Window(),
+        rules: Sequence[str] = (),
+        rule: str = "",
+    ) -> Listing:
+        """One page of ``spec``'s rows the viewer may see, narrowed by ``f`` (and, for lists
+        of cases and alerts, by rule id ``rules`` prefixes or one exact ``rule``), with the
+        filtered list's true total."""
+        p: dict[str, Any] = {}
+        where = _list_where(spec, scope, f, p, rules, rule)
+        total = int(self._q(f"SELECT count() FROM {spec.source}{where}", p)[0][0])
+        p["offset"], p["limit"] = max(0, window.offset), max(0, window.limit)
+        rows = self._q(
+            f"SELECT {spec.columns} FROM {spec.source}{where}{_order_sql(spec, window.sort)}"
+            " LIMIT %(offset)s, %(limit)s",
+            p,
+        )
+        return Listing(_named(spec.row, rows), total, window)
+
     def cases(
         self, scope: Scope, f: Filters, rules: Sequence[str] = (), limit: int = 500
     ) -> list[CaseRow]:
-        """Cases, newest first; ``rules``: rule id prefixes."""
-        p: dict[str, Any] = {"limit": limit}
-        rows = self._q(
-            "SELECT provider_id, case_id, rule_id, article, severity, service_id, subject,"
-            " toUInt32(opened_at), deadlines_missed, closed FROM cases WHERE 1 = 1"
-            + scope_sql(scope, p) + _rules_sql(rules, p) + f.where(p, "opened_at")
-            + " ORDER BY opened_at DESC LIMIT %(limit)s",
-            p,
-        )  # fmt: skip
-        return _named(CaseRow, rows)
+        """The newest ``limit`` cases; ``rules``: rule id prefixes."""
+        return self.listing(CASES, scope, f, Window(limit=limit), rules).rows
 
     def alerts(
         self,
@@ -407,32 +592,12 @@ class Oversight:
         rule: str = "",
         limit: int = 500,
     ) -> list[AlertRow]:
-        """Standing alerts, newest first; ``rules``: rule id prefixes, ``rule``: one rule."""
-        p: dict[str, Any] = {"limit": limit}
-        exact = ""
-        if rule:
-            exact = " AND rule_id = %(rule)s"
-            p["rule"] = rule
-        rows = self._q(
-            "SELECT " + _ALERT_COLUMNS + " FROM alerts FINAL WHERE retracted = 0"
-            + scope_sql(scope, p) + _rules_sql(rules, p) + exact + f.where(p, "detected_at")
-            + " ORDER BY detected_at DESC LIMIT %(limit)s",
-            p,
-        )  # fmt: skip
-        return _named(AlertRow, rows)
+        """The newest ``limit`` standing alerts; ``rules``: rule id prefixes, ``rule``: one."""
+        return self.listing(ALERTS, scope, f, Window(limit=limit), rules, rule).rows
 
-    def filings(self, scope: Scope, f: Filters) -> list[FilingRow]:
-        """Every filing event, by provider, service and time."""
-        p: dict[str, Any] = {}
-        rows = self._q(
-            "SELECT provider_id, service_id, filing_kind, filing_status, filing_number,"
-            " model_version, public_opinion_attribute, complaint_deadline_days,"
-            f" toUInt32(occurred_at) FROM events FINAL WHERE kind = {_FILING}" + scope_sql(scope, p)
-            + f.where(p, "occurred_at", cases_like=False)
-            + " ORDER BY provider_id, service_id, occurred_at",
-            p,
-        )  # fmt: skip
-        return _named(FilingRow, rows)
+    def filings(self, scope: Scope, f: Filters, limit: int = 500) -> list[FilingRow]:
+        """Filing events, by provider, service and time."""
+        return self.listing(FILINGS, scope, f, Window("provider", 0, limit)).rows
 
     def authority_complaints(self, scope: Scope, f: Filters) -> list[AuthorityComplaintRow]:
         p: dict[str, Any] = {}
@@ -545,6 +710,58 @@ class Oversight:
             {"p": provider, "ids": tuple(event_ids)},
         )
         return [_one(StoredEvent, (*flat, bytes.fromhex(payload))) for *flat, payload in rows]
+
+    def provider_index(self, scope: Scope, now: int) -> list[ProviderSummary]:
+        """Every provider the viewer may see that has reported anything, by id."""
+        found: dict[str, dict[str, Any]] = {}
+
+        def merge(sql: str, names: tuple[str, ...], extra: dict[str, Any] | None = None) -> None:
+            p: dict[str, Any] = dict(extra or {})
+            for provider, *values in self._q(sql.format(scope=scope_sql(scope, p)), p):
+                found.setdefault(str(provider), {}).update(zip(names, values, strict=True))
+
+        merge(
+            "SELECT provider_id, argMax(grade, month) FROM report_cards WHERE 1 = 1{scope}"
+            " GROUP BY provider_id",
+            ("grade",),
+        )
+        merge(
+            "SELECT provider_id, countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0)"
+            " FROM cases WHERE 1 = 1{scope} GROUP BY provider_id",
+            ("open_cases", "overdue_cases"),
+        )
+        merge(
+            "SELECT provider_id, toUInt32(max(received_at)) FROM events WHERE 1 = 1{scope}"
+            " GROUP BY provider_id",
+            ("last_report_at",),
+        )
+        merge(
+            "SELECT provider_id, count() FROM ingest_errors"
+            " WHERE received_at >= toDateTime(%(from)s){scope} GROUP BY provider_id",
+            ("ingest_errors_7d",),
+            {"from": now - 7 * 86400},
+        )
+        return [
+            ProviderSummary(
+                provider_id=provider,
+                grade=str(v.get("grade") or ""),
+                open_cases=int(v.get("open_cases", 0)),
+                overdue_cases=int(v.get("overdue_cases", 0)),
+                last_report_at=int(v.get("last_report_at", 0)),
+                ingest_errors_7d=int(v.get("ingest_errors_7d", 0)),
+            )
+            for provider, v in sorted(found.items())
+        ]
+
+    def services(self, scope: Scope) -> list[str]:
+        """The services with stored events of the providers the viewer may see."""
+        p: dict[str, Any] = {}
+        rows = self._q(
+            "SELECT DISTINCT service_id FROM events WHERE 1 = 1" + scope_sql(scope, p)
+            + " ORDER BY service_id",
+            p,
+        )  # fmt: skip
+        return [str(r[0]) for r in rows]
 
     def providers(self, scope: Scope) -> list[str]:
         """The providers with stored events that the viewer may see."""

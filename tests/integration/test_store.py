@@ -814,6 +814,26 @@ class TestClickHouseServer(StoreContract):
             "  events.note: String on the server, not in the contract",
         ]
 
+    def test_a_read_only_session_cannot_write_whatever_its_user(
+        self, clickhouse: ClickHouseServer, executor: Executor
+    ) -> None:
+        """The console's sessions: with the writer's credentials they still only read; with the
+        read-only user they work as they are (it may not set readonly again)."""
+        migrate(executor)
+        url = clickhouse.url("writer", executor.database)
+        with ServerExecutor(url, read_only=True) as ro:
+            assert ro.execute("SELECT count() FROM events") == [(0,)]
+            with pytest.raises(Exception, match=r"readonly|READONLY"):
+                ro.execute("CREATE TABLE x (a UInt8) ENGINE = Memory")
+            with pytest.raises(Exception, match=r"readonly|READONLY"):
+                ro.insert_columns("quarantine", ("provider_id",), [["p"]])
+        own = ServerExecutor(clickhouse.url("writer", clickhouse.database), create_database=True)
+        migrate(own)
+        own.close()
+        dashboard = clickhouse.url("dashboard", clickhouse.database)
+        with ServerExecutor(dashboard, read_only=True) as ro:
+            assert ro.execute("SELECT count() FROM events_unique") == [(0,)]
+
     def test_dashboard_user_is_read_only_and_scoped(
         self, clickhouse: ClickHouseServer, executor: Executor
     ) -> None:

@@ -25,8 +25,11 @@ def run(settings: Settings) -> int:
         print("error: JIANGUAN_CONSOLE_CLICKHOUSE_URL is not set", file=sys.stderr)
         return 2
     if settings.console_clickhouse_url is None:
-        print("warning: the console uses the writer's ClickHouse user; give it a read-only one"
-              " with JIANGUAN_CONSOLE_CLICKHOUSE_URL", file=sys.stderr)  # fmt: skip
+        note = (
+            "note: the console reads as the writer's ClickHouse user, in read-only sessions;"
+            " give it a read-only user with JIANGUAN_CONSOLE_CLICKHOUSE_URL"
+        )
+        print(note, file=sys.stderr)
     console = Console(
         ClickHouseUrl.parse(url_text),
         settings.regulators_file,

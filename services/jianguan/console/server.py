@@ -92,7 +92,8 @@ class Console:
 
     async def _query(self, fn: Callable[[Oversight], Any]) -> Any:
         def run() -> Any:
-            ex = ServerExecutor(self._url)
+            # read-only sessions: the console cannot write even when given a writer's URL
+            ex = ServerExecutor(self._url, read_only=True)
             try:
                 return fn(Oversight(ex))
             finally:

@@ -115,7 +115,11 @@ class ClickHouseUrl:
 class ServerExecutor:
     """A ClickHouse server. Not thread-safe: one executor per thread."""
 
-    def __init__(self, url: ClickHouseUrl, create_database: bool = False) -> None:
+    def __init__(
+        self, url: ClickHouseUrl, create_database: bool = False, read_only: bool = False
+    ) -> None:
+        """``read_only``: every query of this session runs with ``readonly=1`` (the server
+        refuses writes and setting changes), whatever the user may do otherwise."""
         self.database = url.database
         if create_database:
             admin = Client(url.host, port=url.port, user=url.user, password=url.password)
@@ -131,6 +135,8 @@ class ServerExecutor:
             database=url.database,
             settings={"strings_as_bytes": False},
         )
+        if read_only and not self._user_is_read_only():
+            self._client.settings["readonly"] = 1
         self._native: NativeInserter | None = None
         if url.http_port is not None:
             self._native = NativeInserter(
@@ -138,6 +144,12 @@ class ServerExecutor:
             )
         # per table, the column types an encoded insert was checked against
         self._checked: dict[str, dict[str, str]] = {}
+
+    def _user_is_read_only(self) -> bool:
+        """Whether the user's profile already makes it read-only (then it may not set readonly
+        again, nor needs to)."""
+        rows = self.execute("SELECT value FROM system.settings WHERE name = 'readonly'")
+        return bool(rows) and str(rows[0][0]) != "0"
 
     def __enter__(self) -> ServerExecutor:
         return self

@@ -126,3 +126,17 @@ def test_numbers_shares_and_citations() -> None:
     assert formats.article("Art. 4 ¶1 (2)", "zh") == "第四条第一款第（二）项"
     assert formats.article("Art. 14 ¶1", "en") == "Art. 14 ¶1"
     assert formats.beijing(NOW) == "2026-09-21 22:13:20"
+
+
+def test_the_alert_trend_has_every_hour_of_the_last_two_days() -> None:
+    from jianguan.console.pages import _hourly
+    from jianguan.store.oversight import TrendPoint
+
+    now = 1_790_000_000 + 1234  # within an hour
+    this_hour = now - now % 3600
+    trend = _hourly([TrendPoint(this_hour - 3600, 5), TrendPoint(this_hour, 2)], now)
+    assert len(trend) == 48
+    assert trend[-1] == [this_hour, 2]
+    assert trend[-2] == [this_hour - 3600, 5]
+    assert trend[0] == [this_hour - 47 * 3600, 0]
+    assert sum(n for _, n in trend) == 7

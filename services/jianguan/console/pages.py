@@ -28,6 +28,7 @@ from jianguan.store.oversight import (
     Oversight,
     ProviderSummary,
     Scope,
+    TrendPoint,
     Window,
 )
 
@@ -63,7 +64,7 @@ def overview_data(
         "by_article": [
             [c.article, c.open_cases, c.overdue_cases] for c in q.cases_by_article(scope, f)
         ],
-        "trend": [[t.hour, t.alerts] for t in q.alert_trend(scope, f, now)],
+        "trend": _hourly(q.alert_trend(scope, f, now), now),
         "health": health,
         "shown": shown,
         "at": now,
@@ -79,6 +80,14 @@ class ListRequest:
     query: Mapping[str, str]
     errors: tuple[str, ...] = ()
     choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _hourly(points: list[TrendPoint], now: int, hours: int = 48) -> list[list[int]]:
+    """Every hour of the last ``hours`` (the current one included), with no alerts as 0: a
+    chart of a few busy hours then shows them in their place, not as its whole axis."""
+    counts = {p.hour: p.alerts for p in points}
+    last = now - now % 3600
+    return [[h, counts.get(h, 0)] for h in range(last - (hours - 1) * 3600, last + 1, 3600)]
 
 
 def overview(ctx: Ctx, data: dict[str, Any], lr: ListRequest) -> str:

@@ -202,7 +202,7 @@ def test_nothing_is_due_before_the_measures_took_effect() -> None:
     row = ("acme", "svc", before, [(before - 60, "reg", 1, 2, "m1", 1)], [(after, 5)])
     ((*_, served, summary, _),) = _unfiled_services([row], FILING_PARAMS, after + 86400, CAL)
     assert served == 5
-    assert "due 2023-08-14 16:00:00 UTC, when Art. 17 took effect" in summary
+    assert "due 2023-08-15 00:00:00 Beijing time, when Art. 17 took effect" in summary
 
 
 def test_the_catalog_dates_each_rule() -> None:

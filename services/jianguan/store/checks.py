@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jianguan.domain import filings as fl
@@ -103,7 +103,8 @@ LABELING = Check(
     f"""
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
        concat('labeled ', toString(labeled - misnamed), ' of ', toString(total),
-              ' outputs that need labels in the hour from ', toString(hour), ' UTC',
+              ' outputs that need labels in the hour from ',
+              toString(hour + 28800), ' Beijing time',
               if(reasons = '' AND misnamed = 0, '', '; unlabeled: '), reasons,
               if(reasons != '' AND misnamed > 0, ', ', ''),
               if(misnamed = 0, '',
@@ -203,14 +204,20 @@ def _filings(raw: list[tuple[Any, ...]]) -> list[Filing]:
     ]
 
 
-def _utc(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+# Summaries give times in Beijing time, as the console shows every time.
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _beijing(at: float) -> str:
+    return (
+        datetime.fromtimestamp(float(at), BEIJING).strftime("%Y-%m-%d %H:%M:%S") + " Beijing time"
+    )
 
 
 def _latest(filing: Filing | None) -> str:
     if filing is None:
         return "none reported"
-    return f"{STATUS_NAMES.get(filing.status, '?')} at {_utc(filing.at)} UTC ({filing.event_id})"
+    return f"{STATUS_NAMES.get(filing.status, '?')} at {_beijing(filing.at)} ({filing.event_id})"
 
 
 _FORMALITIES = (
@@ -220,11 +227,11 @@ _FORMALITIES = (
 
 
 def _due_basis(days: int, due: int, first_served: int, in_force: int) -> str:
-    began = _utc(first_served)
+    began = _beijing(first_served)
     if due == in_force and due > first_served:
-        return f"when Art. 17 took effect; serving began {began} UTC"
+        return f"when Art. 17 took effect; serving began {began}"
     if days:
-        return f"{days} working days after serving began {began} UTC"
+        return f"{days} working days after serving began {began}"
     return "before serving began"
 
 
@@ -255,7 +262,7 @@ def _unfiled_services(
         hours_out = sorted({h for _, _, u in missing for h in u.hours})
         served = sum(generations[h] for h in hours_out)
         parts = [
-            f"no {name} in effect (due {_utc(u.due)} UTC,"
+            f"no {name} in effect (due {_beijing(u.due)},"
             f" {_due_basis(days, u.due, int(first_served), int(params['in_force']))};"
             f" latest: {_latest(u.latest)})"
             for name, days, u in missing
@@ -263,7 +270,7 @@ def _unfiled_services(
         summary = (
             f"public-opinion service served {served} generations in {len(hours_out)}"
             f" hour{'s' if len(hours_out) != 1 else ''} from"
-            f" {_utc(hours_out[0])} UTC with " + " and ".join(parts)
+            f" {_beijing(hours_out[0])} with " + " and ".join(parts)
         )
         evidence = sorted({u.latest.event_id for _, _, u in missing if u.latest is not None})
         out.append((provider_id, service_id, service_id, served, summary, evidence))
@@ -387,8 +394,8 @@ def _late_change_filings(
             else:
                 state = f"no change filing in effect (latest: {_latest(change.latest)})"
             summary = (
-                f"model {change.model} served since {_utc(change.first_served)} UTC (change"
-                f" due {_utc(change.due)} UTC): {state}"
+                f"model {change.model} served since {_beijing(change.first_served)} (change"
+                f" due {_beijing(change.due)}): {state}"
             )
             evidence = [change.latest.event_id] if change.latest is not None else []
             out.append((provider_id, service_id, change.model, 1, summary, evidence))
@@ -441,7 +448,7 @@ def _late_cancellations(
             cancelled_at and float(cancelled_at) > deadline
         ):
             state = "cancelled late" if cancelled_at else "not cancelled"
-            summary = f"no generation since {last_served} UTC; filing {state}"
+            summary = f"no generation since {_beijing(last_served)}; filing {state}"
             out.append((provider_id, service_id, service_id, 1, summary, [str(last_served)]))
     return out
 

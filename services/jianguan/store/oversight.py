@@ -11,14 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from jianguan.contracts import pb
-from jianguan.store.checks import LABEL_OK, LABELED_OUTPUTS
 from jianguan.store.executor import Executor
 
 Scope = frozenset[str] | None
-# Event kinds as stored (the contract's body field numbers).
-_FILING = pb.BODY_KINDS["service_filing"]
-_GENERATION = pb.BODY_KINDS["generation"]
 # Beijing time: the dates a regulator filters by are Beijing dates.
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -387,7 +382,7 @@ ALERTS = ListSpec(
 )
 FILINGS = ListSpec(
     name="filings",
-    source=f"events FINAL WHERE kind = {_FILING}",
+    source="filings FINAL WHERE 1 = 1",
     columns="provider_id, service_id, filing_kind, filing_status, filing_number, model_version,"
     " public_opinion_attribute, complaint_deadline_days, toUInt32(occurred_at)",
     row=FilingRow,
@@ -493,9 +488,10 @@ class Oversight:
             p,
         )[0][0]  # fmt: skip
         p = {}
+        # by the hour events occurred in (event_counts): date filters fall on whole hours
         events = self._q(
-            "SELECT count() FROM events FINAL WHERE 1 = 1" + scope_sql(scope, p)
-            + f.where(p, "occurred_at", cases_like=False),
+            "SELECT countMerge(events) FROM event_counts WHERE 1 = 1" + scope_sql(scope, p)
+            + f.where(p, "hour", cases_like=False),
             p,
         )[0][0]  # fmt: skip
         return Totals(int(open_), int(overdue), int(cases), int(alerts), int(events))
@@ -620,13 +616,13 @@ class Oversight:
         return _named(OffshoreRow, rows)
 
     def labeling(self, scope: Scope, f: Filters, now: int) -> list[LabelingRow]:
-        """Per provider and service, the last 24 hours' outputs that need a label."""
-        p: dict[str, Any] = {"from": now - 86400}
+        """Per provider and service, the outputs that need a label in the last 24 whole hours,
+        and how many carry them, as the Art. 12 check counts them (labeling_hours)."""
+        p: dict[str, Any] = {"from": (now - 86400) // 3600 * 3600 + 3600}
         rows = self._q(
-            "SELECT provider_id, service_id, count(), countIf(" + LABEL_OK + ") FROM events FINAL"
-            f" WHERE kind = {_GENERATION} AND {LABELED_OUTPUTS}"
-            " AND occurred_at >= toDateTime(%(from)s)"
-            + scope_sql(scope, p) + f.where(p, "occurred_at", cases_like=False)
+            "SELECT provider_id, service_id, countMerge(total), sumMerge(labeled)"
+            " FROM labeling_hours WHERE hour >= toDateTime(%(from)s)"
+            + scope_sql(scope, p) + f.where(p, "hour", cases_like=False)
             + " GROUP BY provider_id, service_id ORDER BY provider_id, service_id",
             p,
         )  # fmt: skip
@@ -731,8 +727,8 @@ class Oversight:
             ("open_cases", "overdue_cases"),
         )
         merge(
-            "SELECT provider_id, toUInt32(max(received_at)) FROM events WHERE 1 = 1{scope}"
-            " GROUP BY provider_id",
+            "SELECT provider_id, toUInt32(maxMerge(last_received)) FROM event_counts"
+            " WHERE 1 = 1{scope} GROUP BY provider_id",
             ("last_report_at",),
         )
         merge(
@@ -757,7 +753,7 @@ class Oversight:
         """The services with stored events of the providers the viewer may see."""
         p: dict[str, Any] = {}
         rows = self._q(
-            "SELECT DISTINCT service_id FROM events WHERE 1 = 1" + scope_sql(scope, p)
+            "SELECT DISTINCT service_id FROM event_counts WHERE 1 = 1" + scope_sql(scope, p)
             + " ORDER BY service_id",
             p,
         )  # fmt: skip
@@ -767,7 +763,7 @@ class Oversight:
         """The providers with stored events that the viewer may see."""
         p: dict[str, Any] = {}
         rows = self._q(
-            "SELECT DISTINCT provider_id FROM events WHERE 1 = 1" + scope_sql(scope, p)
+            "SELECT DISTINCT provider_id FROM event_counts WHERE 1 = 1" + scope_sql(scope, p)
             + " ORDER BY provider_id",
             p,
         )  # fmt: skip

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit fuzz demo smoke bench bench-sustained clean
+.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit fuzz demo smoke bench bench-console bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ bench: install ## ingest benchmark (gateway -> ClickHouse vs the broker alone), 
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/rule_state.py
+
+bench-console: install ## every console page timed with ten million events stored (JSON in bench/results/)
+	$(BIN)/python bench/console.py
 
 bench-sustained: install ## ten minutes at half the measured maximum, every rule on: per-minute stored rate, rules lag, freshness, alert latency, RSS and CPU of each process (JSON in bench/results/)
 	$(BIN)/python bench/sustained.py

@@ -140,3 +140,24 @@ def test_the_alert_trend_has_every_hour_of_the_last_two_days() -> None:
     assert trend[-2] == [this_hour - 3600, 5]
     assert trend[0] == [this_hour - 47 * 3600, 0]
     assert sum(n for _, n in trend) == 7
+
+
+def test_a_missed_deadline_alert_is_said_in_the_viewers_language() -> None:
+    from jianguan.console.summaries import shown_summary
+    from jianguan.store.oversight import AlertRow
+
+    case = "ART14-ILLEGAL-CONTENT:acme-ai:hit:2"  # a subject with a colon in it
+    row = AlertRow(
+        "acme-ai", f"{case}/DEADLINE_MISSED/report", "ART14-ILLEGAL-CONTENT", "Art. 14 ¶1",
+        "critical", "svc", case, "Illegal output: 'report' for hit:2 was not done …", NOW,
+    )  # fmt: skip
+    zh = shown_summary(row, "zh")
+    assert (
+        zh == "违法输出：在时限内处置、整改并报告：hit:2 的「报告」未在期限内完成（第十四条第一款）"
+    )
+    assert shown_summary(row, "en") == row.summary  # as it was raised
+    check = AlertRow(
+        "acme-ai", "ART17-CHANGE:acme-ai:svc:m2", "ART17-CHANGE", "Art. 17", "high", "svc", "",
+        "model m2 served since …", NOW,
+    )  # fmt: skip
+    assert shown_summary(check, "zh") == check.summary  # a store check's words, unchanged

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 
 from jianguan.console import formats, i18n, lists
+from jianguan.console.summaries import shown_summary
 
 NAV = (
     ("/", i18n.N_("Overview")),
@@ -62,6 +63,11 @@ def _labelled(labels: dict[int, str]) -> Any:
     return show
 
 
+@pass_context
+def _summary(context: Context, alert: Any) -> str:
+    return shown_summary(alert, _lang(context))
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
@@ -90,6 +96,7 @@ ENV.filters.update(
     article=_article,
     seg=lambda s: quote(str(s), safe=""),
     pretty=_pretty,
+    summary=_summary,
     filing_kind=_labelled(i18n.FILING_KINDS),
     filing_status=_labelled(i18n.FILING_STATUSES),
     complaint_category=_labelled(i18n.COMPLAINT_CATEGORIES),

@@ -8,9 +8,9 @@ import datetime as dt
 import math
 import re
 
+from jianguan.domain.calendar import CST
 from jianguan.domain.law import Citation
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 _REF = re.compile(r"Art\. (\d+)(?: ¶(\d+))?(?: \((\d+)\))?")
 
 
@@ -20,7 +20,7 @@ def beijing(ts: float | None) -> str:
     if not ts:
         return "—"
     try:
-        return dt.datetime.fromtimestamp(float(ts), BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        return dt.datetime.fromtimestamp(float(ts), CST).strftime("%Y-%m-%d %H:%M:%S")
     except (OverflowError, OSError, ValueError):
         return f"{ts} (not a date)"
 

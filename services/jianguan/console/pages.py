@@ -16,6 +16,7 @@ from jianguan.console.evidence import CaseEvidence
 from jianguan.console.i18n import N_
 from jianguan.console.render import render
 from jianguan.domain import law
+from jianguan.domain.calendar import CST
 from jianguan.domain.rules.catalog import CATALOG
 from jianguan.domain.rules.explain import explain
 from jianguan.store.oversight import (
@@ -165,14 +166,25 @@ def export(
         return None
     sort = lists.window_of(lr.query, prefix).sort
     listing = _listing(q, page, name, prefix, scope, lr, Window(sort, 0, lists.EXPORT_LIMIT))
-    stamp = dt.datetime.fromtimestamp(now, formats.BEIJING).strftime("%Y%m%d-%H%M%S")
-    filename = f"{page}-{name}-{stamp}.{fmt}"
+    return _exported(
+        ctx, f"{page}-{name}", LISTS[name].row, listing.rows, listing.total, lr.filters, fmt, now
+    )
+
+
+def _exported(
+    ctx: Ctx, base: str, row: type, rows: list[Any], total: int, filters: Filters, fmt: str,
+    now: int,
+) -> Export | None:  # fmt: skip
+    """``rows`` (of the dataclass ``row``) as a CSV or JSON file named after ``base`` and the
+    time; None for another format."""
+    stamp = dt.datetime.fromtimestamp(now, CST).strftime("%Y%m%d-%H%M%S")
+    filename = f"{base}-{stamp}.{fmt}"
     if fmt == "json":
-        body = lists.export_json(listing.rows, listing.total, lr.filters)
-        return Export(body, "application/json", filename)
-    fields = [f.name for f in dataclasses.fields(LISTS[name].row)]
-    body = lists.export_csv(listing.rows, fields, ctx.lang)
-    return Export(body, "text/csv", filename)
+        return Export(lists.export_json(rows, total, filters), "application/json", filename)
+    if fmt == "csv":
+        fields = [f.name for f in dataclasses.fields(row)]
+        return Export(lists.export_csv(rows, fields, ctx.lang), "text/csv", filename)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +239,7 @@ def providers_page(ctx: Ctx, rows: list[ProviderRow], sort: str, now: int) -> st
 
 
 def export_providers(ctx: Ctx, rows: list[ProviderRow], fmt: str, now: int) -> Export | None:
-    stamp = dt.datetime.fromtimestamp(now, formats.BEIJING).strftime("%Y%m%d-%H%M%S")
-    if fmt == "json":
-        body = lists.export_json(rows, len(rows), Filters())
-        return Export(body, "application/json", f"providers-{stamp}.json")
-    if fmt == "csv":
-        fields = [f.name for f in dataclasses.fields(ProviderRow)]
-        return Export(
-            lists.export_csv(rows, fields, ctx.lang), "text/csv", f"providers-{stamp}.csv"
-        )
-    return None
+    return _exported(ctx, "providers", ProviderRow, rows, len(rows), Filters(), fmt, now)
 
 
 def offshore_page(ctx: Ctx, q: Oversight) -> str:

@@ -40,11 +40,6 @@ def _translate(context: Context, text: str) -> str:
 
 
 @pass_context
-def _number(context: Context, value: float | None, digits: int = 0) -> str:
-    return formats.number(value, digits)
-
-
-@pass_context
 def _duration(context: Context, seconds: float | None) -> str:
     return formats.duration(seconds, _lang(context))
 
@@ -90,7 +85,7 @@ ENV.globals.update(
 )
 ENV.filters.update(
     cst=formats.beijing,
-    number=_number,
+    number=formats.number,
     percent=formats.percent,
     duration=_duration,
     article=_article,

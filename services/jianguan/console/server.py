@@ -5,6 +5,7 @@ evidence access logging; every page's data through ``Oversight`` on the read-onl
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
@@ -125,6 +126,16 @@ class Console:
         if "lang" in request.query and request.query["lang"] in LANGS:
             resp.set_cookie(LANG_COOKIE, request.query["lang"], samesite="Strict", httponly=True)
         return resp
+
+    def _download(self, request: web.Request, export: pages.Export) -> web.Response:
+        """An exported list as a file to save, the export in the access log."""
+        self._log_access(request, "export-list", request.path_qs, "")
+        return web.Response(
+            body=export.body,
+            content_type=export.content_type,
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+        )
 
     def _log_access(self, request: web.Request, action: str, target: str, provider: str) -> None:
         account, _ = self._session(request) or (None, "")
@@ -280,8 +291,15 @@ class Console:
         self, request: web.Request, q: Oversight, scope: Scope, statuses: bool = True
     ) -> pages.ListRequest:
         """The filters a list page's URL sets, and the choices its filters offer."""
-        lang = self._lang(request)
         f, errors = lists.filters_of(request.query, time.time())
+        choices = self._choices(request, q, scope, statuses)
+        return pages.ListRequest(f, request.query, tuple(errors), choices)
+
+    def _choices(
+        self, request: web.Request, q: Oversight, scope: Scope, statuses: bool
+    ) -> dict[str, list[tuple[str, str]]]:
+        """What a list's filters offer the viewer (two queries: only for a page shown)."""
+        lang = self._lang(request)
         names = {p.id: p.name for p in self._registered()}
         visible = sorted(
             set(q.providers(scope)) | {p for p in names if scope is None or p in scope}
@@ -294,7 +312,7 @@ class Console:
         }
         if statuses:
             choices["status"] = [(x, translate(STATUS_NAMES[x], lang)) for x in STATUSES]
-        return pages.ListRequest(f, request.query, tuple(errors), choices)
+        return choices
 
     def _scope(self, request: web.Request) -> frozenset[str] | None:
         account, _ = self._session(request) or (None, "")
@@ -333,20 +351,16 @@ class Console:
         scope, now, ctx = self._scope(request), int(time.time()), self._ctx(request)
 
         def load(q: Oversight) -> tuple[str | pages.Export | None, pages.ListRequest]:
-            lr = self._list_request(request, q, scope)
+            f, errors = lists.filters_of(request.query, time.time())
+            lr = pages.ListRequest(f, request.query, tuple(errors))
             if "format" in request.query and not lr.errors:
                 return pages.export(ctx, page, q, scope, lr, now), lr
+            lr = dataclasses.replace(lr, choices=self._choices(request, q, scope, True))
             return pages.list_page(ctx, page, q, scope, lr, now), lr
 
         answer, lr = await self._query(load)
         if isinstance(answer, pages.Export):
-            self._log_access(request, "export-list", request.path_qs, "")
-            return web.Response(
-                body=answer.body,
-                content_type=answer.content_type,
-                charset="utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{answer.filename}"'},
-            )
+            return self._download(request, answer)
         if answer is None:
             return self._html(request, pages.message_page(ctx, 404), 404)
         return self._html(request, answer, 400 if lr.errors else 200)
@@ -370,13 +384,7 @@ class Console:
             answer = pages.export_providers(ctx, rows, request.query["format"], now)
             if answer is None:
                 return self._html(request, pages.message_page(ctx, 404), 404)
-            self._log_access(request, "export-list", request.path_qs, "")
-            return web.Response(
-                body=answer.body,
-                content_type=answer.content_type,
-                charset="utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{answer.filename}"'},
-            )
+            return self._download(request, answer)
         return self._html(request, pages.providers_page(ctx, rows, sort, now))
 
     async def provider(self, request: web.Request) -> web.Response:

@@ -13,7 +13,8 @@ _TAG_BATCH_ID = b"\x0a"  # EventBatch.batch_id: field 1, length-delimited
 _TAG_EVENT = b"\x12"  # EventBatch.events: field 2, length-delimited
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """``n`` (≥ 0) as a base-128 varint, as protobuf and ClickHouse's Native format write it."""
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -27,9 +28,9 @@ def encode_batch(batch_id: str, serialized_events: Iterable[bytes]) -> bytes:
     parts: list[bytes] = []
     if batch_id:
         raw_id = batch_id.encode()
-        parts += (_TAG_BATCH_ID, _varint(len(raw_id)), raw_id)
+        parts += (_TAG_BATCH_ID, varint(len(raw_id)), raw_id)
     for ev in serialized_events:
-        parts += (_TAG_EVENT, _varint(len(ev)), ev)
+        parts += (_TAG_EVENT, varint(len(ev)), ev)
     return b"".join(parts)
 
 

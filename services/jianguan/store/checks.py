@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from jianguan.domain import filings as fl
-from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.calendar import CST, WorkingCalendar
 from jianguan.domain.filings import (
     ALGORITHM_FILING,
     ASSESSMENT,
@@ -204,14 +204,9 @@ def _filings(raw: list[tuple[Any, ...]]) -> list[Filing]:
     ]
 
 
-# Summaries give times in Beijing time, as the console shows every time.
-BEIJING = timezone(timedelta(hours=8))
-
-
 def _beijing(at: float) -> str:
-    return (
-        datetime.fromtimestamp(float(at), BEIJING).strftime("%Y-%m-%d %H:%M:%S") + " Beijing time"
-    )
+    """Summaries give times in Beijing time, as the console shows every time."""
+    return datetime.fromtimestamp(float(at), CST).strftime("%Y-%m-%d %H:%M:%S") + " Beijing time"
 
 
 def _latest(filing: Filing | None) -> str:

@@ -112,6 +112,10 @@ class ClickHouseUrl:
         )
 
 
+# (host, port, user) → whether that user's profile is read-only (ServerExecutor(read_only=True)).
+_PROFILE_READ_ONLY: dict[tuple[str, int, str], bool] = {}
+
+
 class ServerExecutor:
     """A ClickHouse server. Not thread-safe: one executor per thread."""
 
@@ -135,7 +139,7 @@ class ServerExecutor:
             database=url.database,
             settings={"strings_as_bytes": False},
         )
-        if read_only and not self._user_is_read_only():
+        if read_only and not self._user_is_read_only(url):
             self._client.settings["readonly"] = 1
         self._native: NativeInserter | None = None
         if url.http_port is not None:
@@ -145,11 +149,16 @@ class ServerExecutor:
         # per table, the column types an encoded insert was checked against
         self._checked: dict[str, dict[str, str]] = {}
 
-    def _user_is_read_only(self) -> bool:
+    def _user_is_read_only(self, url: ClickHouseUrl) -> bool:
         """Whether the user's profile already makes it read-only (then it may not set readonly
-        again, nor needs to)."""
-        rows = self.execute("SELECT value FROM system.settings WHERE name = 'readonly'")
-        return bool(rows) and str(rows[0][0]) != "0"
+        again, nor needs to): asked once per user and server a process meets, not per
+        session (the console opens one per page)."""
+        key = (url.host, url.port, url.user)
+        known = _PROFILE_READ_ONLY.get(key)
+        if known is None:
+            rows = self.execute("SELECT value FROM system.settings WHERE name = 'readonly'")
+            known = _PROFILE_READ_ONLY[key] = bool(rows) and str(rows[0][0]) != "0"
+        return known
 
     def __enter__(self) -> ServerExecutor:
         return self

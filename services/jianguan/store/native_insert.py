@@ -20,23 +20,16 @@ from urllib.parse import urlencode
 
 from clickhouse_driver import errors
 
+from jianguan.contracts.codec import varint
+
 # ClickHouse's default for a query's send and receive timeouts.
 TIMEOUT_S = 300.0
 _CODE = re.compile(rb"Code: (\d+)")
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _string(s: str) -> bytes:
     raw = s.encode()
-    return _varint(len(raw)) + raw
+    return varint(len(raw)) + raw
 
 
 def native_body(
@@ -46,7 +39,7 @@ def native_body(
     name, its type and its data (``data``: one bytes per column, already encoded)."""
     if not len(columns) == len(types) == len(data):
         raise ValueError("one name, type and data per column")
-    yield _varint(len(columns)) + _varint(rows)
+    yield varint(len(columns)) + varint(rows)
     for name, type_, encoded in zip(columns, types, data, strict=True):
         yield _string(name) + _string(type_)
         yield encoded

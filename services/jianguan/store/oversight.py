@@ -11,11 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from jianguan.domain.calendar import CST
 from jianguan.store.executor import Executor
 
 Scope = frozenset[str] | None
-# Beijing time: the dates a regulator filters by are Beijing dates.
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +61,7 @@ class Filters:
 
 def _epoch(d: dt.date) -> int:
     # A Beijing day starts at 00:00 CST = 16:00 UTC the day before.
-    return int(dt.datetime(d.year, d.month, d.day, tzinfo=BEIJING).timestamp())
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=CST).timestamp())
 
 
 def scope_sql(scope: Scope, params: dict[str, Any], column: str = "provider_id") -> str:

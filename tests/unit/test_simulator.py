@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pytest
 
@@ -10,10 +11,11 @@ from jianguan.contracts import pb
 from jianguan.contracts.chain import Chain
 from jianguan.contracts.observed import observed
 from jianguan.contracts.validation import validate
+from jianguan.domain.calendar import CST
 from jianguan.processors.engine import RulesEngine
 from jianguan.simulator import fleet
 from jianguan.simulator.compliant import CompliantProvider
-from jianguan.simulator.library import by_name, default_base
+from jianguan.simulator.library import HORIZON_S, by_name, default_base
 
 LIBRARY = by_name(default_base(time.time()))
 
@@ -146,3 +148,12 @@ def test_an_offshore_alert_is_found_for_each_provider_whose_observations_it_cite
         [], offshore=[["obs-1", "obs-9"]], observations=[("p1", "obs-1"), ("p3", "obs-9")]
     )
     assert found(alerts, ["p1", "p2"]) == {("p1", "ART20-OFFSHORE", "")}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("now", [1796367492.0, 1796367492.0 + 3590, 1796400000.5, 1796428799.0])
+def test_the_library_base_is_a_beijing_midnight_a_day_beyond_the_horizon(now: float) -> None:
+    # hourly and daily counts must group a history's events alike whenever it is loaded
+    base = default_base(now)
+    at = datetime.fromtimestamp(base, CST)
+    assert (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0)
+    assert now - 86400 - HORIZON_S - 86400 < base <= now - 86400 - HORIZON_S

@@ -17,6 +17,7 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from jianguan.contracts import pb
+from jianguan.domain.calendar import CST
 
 HERE = Path(__file__).parent / "scenarios"
 HORIZON_S = 30 * 86400  # every history's events lie within this many seconds of its base
@@ -47,7 +48,12 @@ class Scenario:
 
 
 def default_base(now: float) -> float:
-    return now - HORIZON_S - 86400
+    """A base at least a day more than the horizon before ``now``, at 00:00 Beijing time: hourly
+    and daily counts (e.g. the Art. 12 labeling check's hours) then group a history's events the
+    same way whenever it is loaded."""
+    start = now - HORIZON_S - 86400
+    ahead = CST.utcoffset(None).total_seconds()
+    return start - (start + ahead) % 86400
 
 
 def load_all(base: float) -> list[Scenario]:

@@ -84,19 +84,29 @@ SELECT
 FROM numbers({events})
 """,
     )
-    # cases: opened, then for some a missed deadline, for half a close
+
+    # cases: opened, then for some a missed deadline, for half a close; and each case's status
+    def instant(at: str) -> str:
+        return f"toDateTime({now - 30 * DAY} + intDiv(({at}) * {30 * DAY}, {cases}))"
+
+    status = f"""
+    if(number % 2 = 0, ['report'], emptyArrayString()) AS obligations_met,
+    if(number % 5 = 0, ['report'], emptyArrayString()) AS obligations_missed,
+    if(number % 2 = 0, {instant("number + 3600")}, toDateTime(0)) AS closed_at"""
     facts = [
         ("opened", 1, "''", "number"),
         ("missed", 3, "'report'", "number + 86400"),
         ("closed", 4, "''", "number + 3600"),
+        ("status", 5, "''", "number"),
     ]
     for name, kind, obligation, at in facts:
-        keep = {1: "1", 3: "number % 5 = 0", 4: "number % 2 = 0"}[kind]
+        keep = {1: "1", 3: "number % 5 = 0", 4: "number % 2 = 0", 5: "1"}[kind]
         run(
             f"case_facts ({name})",
             f"""
 INSERT INTO case_facts (provider_id, case_id, fact_id, kind, rule_id, article, severity,
-    service_id, subject, obligation, at, due, event_id, detected_at)
+    service_id, subject, obligation, at, due, event_id, detected_at
+    {", obligations_met, obligations_missed, closed_at" if kind == 5 else ""})
 SELECT
     concat('p', toString(number % {providers})) AS provider_id,
     concat(rule_id, ':', provider_id, ':s-', toString(number)) AS case_id,
@@ -108,10 +118,10 @@ SELECT
     concat('svc-', toString(number % 5)) AS service_id,
     concat('s-', toString(number)) AS subject,
     {obligation} AS obligation,
-    toDateTime({now - 30 * DAY} + intDiv({at} * {30 * DAY}, {cases})) AS at,
+    {instant(at)} AS at,
     at AS due,
     concat('e-', toString(number * 50)) AS event_id,
-    at AS detected_at
+    at AS detected_at{"," + status if kind == 5 else ""}
 FROM numbers({cases})
 WHERE {keep}
 """,

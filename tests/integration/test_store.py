@@ -175,15 +175,19 @@ class StoreContract:
             batch.add_record(outcome.SerializeToString(), RecordMeta("acme-ai", 0, 0, i), 0)
             writer.write(batch)
         facts = pb.cases_pb2.CaseFacts()
-        for kind, fid in ((1, "c/OPENED/"), (3, "c/DEADLINE_MISSED/report")):
+        for kind, fid in ((1, "c/OPENED/"), (3, "c/DEADLINE_MISSED/report"), (5, "c/STATUS/")):
             f = facts.facts.add(fact_id=fid, kind=kind, case_id="c", provider_id="acme-ai")  # type: ignore[arg-type]
             f.at.seconds = now
+        facts.facts[-1].obligations_missed.append("report")
         # a complaint made to the authority unmatched at the provider: not the provider's fault
         # as far as the grade can tell (Art. 18 is the user's right)
-        for kind, fid in ((1, "a/OPENED/"), (3, "a/DEADLINE_MISSED/provider_record")):
+        for kind, fid in (
+            (1, "a/OPENED/"), (3, "a/DEADLINE_MISSED/provider_record"), (5, "a/STATUS/"),
+        ):  # fmt: skip
             f = facts.facts.add(fact_id=fid, kind=kind, case_id="a", provider_id="acme-ai")  # type: ignore[arg-type]
             f.rule_id = "ART18-AUTHORITY-COMPLAINT"
             f.at.seconds = now
+        facts.facts[-1].obligations_missed.append("provider_record")
         cases = CaseFactBatch()
         cases.add_record(facts.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
         writer.write(cases)
@@ -240,6 +244,70 @@ class StoreContract:
             " FROM report_card_articles"
         )
         assert by_article == [("acme-ai", "", 2, 2, 2)]
+
+    def test_a_case_is_its_latest_status(self, executor: Executor) -> None:
+        """``cases`` reads case_heads, which keep the highest revision of each case's STATUS;
+        facts stored before STATUS existed get their head from their steps when the migration
+        runs."""
+        bundle = bundled()
+        before = [m for m in bundle if m.name != "case_heads" and m.version < 29]
+        migrate(executor, before)
+        writer = BatchWriter(executor)
+
+        def write(*facts: pb.cases_pb2.CaseFact) -> None:
+            batch = CaseFactBatch()
+            record = pb.cases_pb2.CaseFacts(facts=facts).SerializeToString()
+            batch.add_record(record, RecordMeta("", 0, 0, 0), 0)
+            writer.write(batch)
+
+        def fact(case: str, kind: int, revision: int, obligation: str = "") -> Any:
+            f = pb.cases_pb2.CaseFact(
+                fact_id=f"{case}/{kind}/{obligation}", kind=kind, case_id=case,  # type: ignore[arg-type]
+                provider_id="acme-ai", rule_id="ART15-COMPLAINT", obligation=obligation,
+                event_id=f"{case}-trigger", revision=revision,
+            )  # fmt: skip
+            f.at.seconds = 1_780_000_000
+            return f
+
+        # a case opened and acknowledged before 0029 (the table has no STATUS columns yet)
+        executor.execute(
+            "INSERT INTO case_facts (provider_id, case_id, fact_id, kind, obligation, event_id,"
+            " at, dues.obligation, dues.due, revision)"
+            " SELECT 'acme-ai', 'old', concat('old/', toString(number)), 1 + number,"
+            " if(number = 1, 'acknowledge', ''), 'old-trigger', toDateTime(1780000000),"
+            " ['acknowledge', 'resolve'], [toDateTime(1780000100), toDateTime(1780000900)], 1"
+            " FROM numbers(2)"
+        )
+        migrate(executor)  # 0029 and on: the head of "old" comes from its steps
+        status = fact("c", 5, 1)
+        status.due.seconds = 1_780_000_100
+        write(fact("c", 1, 1), status)
+        later = fact("c", 5, 2)
+        later.obligations_met.append("acknowledge")
+        later.obligations_missed.append("resolve")
+        later.closed_at.seconds = 1_780_000_500
+        write(later)
+        write(status)  # an older revision redelivered: changes nothing
+        gone = fact("g", 5, 3)
+        write(gone, pb.cases_pb2.CaseFact(
+            fact_id=gone.fact_id, kind=5, case_id="g", provider_id="acme-ai", revision=4,  # type: ignore[arg-type]
+            retracted=True,
+        ))  # fmt: skip
+        # what merges keep (they may run any time): the highest revision of each case
+        latest = executor.execute(
+            "SELECT case_id, max(revision), argMax(retracted, revision) FROM case_heads"
+            " GROUP BY case_id ORDER BY case_id"
+        )
+        assert latest == [("c", 2, 0), ("g", 4, 1), ("old", 0, 0)]
+        rows = executor.execute(
+            "SELECT case_id, trigger_event_id, toUInt32(opened_at), obligations_met,"
+            " obligations_missed, deadlines_missed, closed, toUInt32(closed_at),"
+            " toUInt32(next_due) FROM cases ORDER BY case_id"
+        )
+        assert rows == [
+            ("c", "c-trigger", 1_780_000_000, ["acknowledge"], ["resolve"], 1, 1, 1_780_000_500, 0),
+            ("old", "old-trigger", 1_780_000_000, ["acknowledge"], [], 0, 0, 0, 1_780_000_900),
+        ]
 
     def test_store_checks_find_each_violation(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

@@ -6,10 +6,25 @@ from jianguan.contracts import pb
 from jianguan.contracts.facts import alert, decode_unit, encode_unit, next_due
 from jianguan.domain.calendar import end_of_days_after
 from jianguan.domain.events import Observed
-from jianguan.processors.engine import RulesEngine
+from jianguan.processors import engine as host
 
 T0 = 1_780_000_000.0
 K = pb.cases_pb2
+
+
+def _steps(facts: list[K.CaseFact]) -> list[K.CaseFact]:
+    """The case's steps, without the STATUS facts (their own test is below)."""
+    return [f for f in facts if f.kind != K.CASE_FACT_KIND_STATUS]
+
+
+class RulesEngine(host.RulesEngine):
+    """The host, answering only the steps of cases."""
+
+    def process(self, events, now):  # type: ignore[no-untyped-def]
+        return _steps(super().process(events, now))
+
+    def tick(self, now, provider_id=None):  # type: ignore[no-untyped-def]
+        return _steps(super().tick(now, provider_id))
 
 
 def _hit() -> Observed:
@@ -324,3 +339,43 @@ def test_cases_open_and_overdue_are_counted_from_the_units() -> None:
     )
     assert engine.case_counts()[rule] == (0, 0)
     assert RulesEngine(store).case_counts()[rule] == (0, 0)
+
+
+def test_a_case_status_follows_its_steps() -> None:
+    engine = host.RulesEngine({})
+    facts = engine.process([_hit()], now=T0 + 1)
+    (status,) = [f for f in facts if f.kind == K.CASE_FACT_KIND_STATUS]
+    assert status.fact_id == "ART14-ILLEGAL-CONTENT:acme:m1/STATUS/"
+    assert (status.at.seconds, status.event_id) == (int(T0), "m1")
+    assert status.due.seconds == int(T0 + 3600)  # disposal: 1 hour
+    assert (list(status.obligations_met), list(status.obligations_missed)) == ([], [])
+    assert not status.HasField("closed_at")
+    facts = engine.tick(T0 + 2 * 3600)
+    (status,) = [f for f in facts if f.kind == K.CASE_FACT_KIND_STATUS]
+    assert list(status.obligations_missed) == ["disposal"]
+    assert status.revision > 0
+    assert not status.retracted
+    removed = Observed(
+        "acme", "svc", "d1", "moderation", T0 + 3 * 3600,
+        {"stage": "OUTPUT", "risk_category": "VIOLENCE", "action": "REMOVED",
+         "disposes_event_id": "m1"},
+    )  # fmt: skip
+    facts = engine.process([removed], now=T0 + 3 * 3600)
+    (status,) = [f for f in facts if f.kind == K.CASE_FACT_KIND_STATUS]
+    assert list(status.obligations_met) == ["disposal"]
+    assert list(status.obligations_missed) == ["disposal"]  # met, but late
+    assert status.due.seconds > T0 + 3 * 3600  # the report's and rectification's deadlines
+    assert not status.HasField("closed_at")
+    closing = [
+        Observed(
+            "acme", "svc", "r1", "incident_report", T0 + 4 * 3600, {"related_event_ids": ("m1",)}
+        ),
+        Observed(
+            "acme", "svc", "x1", "model_rectification", T0 + 86400, {"related_event_ids": ("m1",)}
+        ),
+    ]
+    facts = engine.process(closing, now=T0 + 86400)
+    (status,) = [f for f in facts if f.kind == K.CASE_FACT_KIND_STATUS]
+    assert list(status.obligations_met) == ["disposal", "rectification", "report"]
+    assert status.closed_at.seconds == int(T0 + 86400)
+    assert not status.HasField("due")

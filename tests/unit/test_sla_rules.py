@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from jianguan.domain.cases import (
     Case,
     CaseClosed,
     CaseOpened,
+    CaseStatus,
     DeadlineMissed,
     Fact,
     Input,
@@ -77,9 +79,26 @@ class Host:
 
     def _decide(self, key: tuple[str, str], unit: Unit) -> list[Fact]:
         decision = self.rule.decide(key[0], key[1], unit.inputs, self.now)
+        status_follows_steps(decision.facts)
         self.units[key], changed, retracted = revise(unit, decision, self.now)
         self.retracted += [r.fact_id for r in retracted]
-        return [s.fact for s in changed]
+        return [s.fact for s in changed if not isinstance(s.fact, CaseStatus)]
+
+
+def status_follows_steps(facts: tuple[Fact, ...]) -> None:
+    """Each case decided has one status, and it says what its steps say."""
+    by_case: dict[str, list[Fact]] = defaultdict(list)
+    for f in facts:
+        by_case[f.case_id].append(f)
+    for steps in by_case.values():
+        (status,) = [f for f in steps if isinstance(f, CaseStatus)]
+        met = sorted(f.obligation for f in steps if isinstance(f, ObligationMet))
+        missed = sorted(f.obligation for f in steps if isinstance(f, DeadlineMissed))
+        closed = [f.at for f in steps if isinstance(f, CaseClosed)]
+        assert (list(status.met), list(status.missed)) == (met, missed)
+        assert status.closed_at == (closed[0] if closed else None)
+        unmet = [due for name, due in status.case.dues if name not in met + missed]
+        assert status.next_due == min(unmet, default=math.inf)
 
 
 def kinds(facts: list[Fact]) -> list[str]:

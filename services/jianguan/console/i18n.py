@@ -68,6 +68,7 @@ FACT_LABELS = {
     "OBLIGATION_MET": N_("{obligation}: met"),
     "DEADLINE_MISSED": N_("{obligation}: deadline missed (due {due})"),
     "CLOSED": N_("Case closed"),
+    "STATUS": N_("Case status"),
 }
 # The access log's actions.
 ACTION_LABELS = {

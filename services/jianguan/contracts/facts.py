@@ -3,6 +3,7 @@ tables."""
 
 from __future__ import annotations
 
+import math
 import struct
 from typing import Any
 
@@ -12,6 +13,7 @@ from jianguan.contracts import pb
 from jianguan.domain.cases import (
     CaseClosed,
     CaseOpened,
+    CaseStatus,
     DeadlineMissed,
     Emitted,
     Input,
@@ -38,6 +40,7 @@ _KINDS = {
     ObligationMet: K.CASE_FACT_KIND_OBLIGATION_MET,
     DeadlineMissed: K.CASE_FACT_KIND_DEADLINE_MISSED,
     CaseClosed: K.CASE_FACT_KIND_CLOSED,
+    CaseStatus: K.CASE_FACT_KIND_STATUS,
 }
 
 
@@ -74,6 +77,15 @@ def case_fact(stamped: Stamped) -> pb.cases_pb2.CaseFact:
         out.obligation = fact.obligation
         _ts(out.at, fact.due)
         _ts(out.due, fact.due)
+    elif isinstance(fact, CaseStatus):
+        out.event_id = case.trigger_event_id
+        _ts(out.at, case.opened_at)
+        if math.isfinite(fact.next_due):
+            _ts(out.due, fact.next_due)
+        out.obligations_met.extend(fact.met)
+        out.obligations_missed.extend(fact.missed)
+        if fact.closed_at is not None:
+            _ts(out.closed_at, fact.closed_at)
     else:
         _ts(out.at, fact.at)
     _ts(out.detected_at, stamped.detected_at)

@@ -120,7 +120,28 @@ class CaseClosed:
         return f"{self.case.case_id}/CLOSED/"
 
 
-Fact = CaseOpened | ObligationMet | DeadlineMissed | CaseClosed
+@dataclass(frozen=True, slots=True)
+class CaseStatus:
+    """The case as it stands after its other facts: obligations met and missed (sorted), when
+    it closed (None while open), and when its next unmet obligation falls due (+inf: none).
+    Decided with them, so it changes exactly when one of them does."""
+
+    case: Case
+    met: tuple[str, ...]
+    missed: tuple[str, ...]
+    closed_at: float | None
+    next_due: float
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+    @property
+    def fact_id(self) -> str:
+        return f"{self.case.case_id}/STATUS/"
+
+
+Fact = CaseOpened | ObligationMet | DeadlineMissed | CaseClosed | CaseStatus
 
 
 def case_id(rule_id: str, provider_id: str, subject: str) -> str:
@@ -165,18 +186,25 @@ def decide(
     """The facts of an opened case given what met its obligations, at ``watermark``."""
     facts: list[Fact] = [CaseOpened(case, parameters)]
     pending = math.inf
+    missed: list[str] = []
     for name, due in case.dues:
         if name in met:
             at, by = met[name]
             if at > due:
                 facts.append(DeadlineMissed(case, name, due))
+                missed.append(name)
             facts.append(ObligationMet(case, name, at, by, at > due))
         elif watermark > due:
             facts.append(DeadlineMissed(case, name, due))
+            missed.append(name)
         else:
             pending = min(pending, due)
+    closed_at = None
     if all(name in met for name, _ in case.dues):
-        facts.append(CaseClosed(case, max(met[name][0] for name, _ in case.dues)))
+        closed_at = max(met[name][0] for name, _ in case.dues)
+        facts.append(CaseClosed(case, closed_at))
+    done = tuple(name for name, _ in case.dues if name in met)
+    facts.append(CaseStatus(case, done, tuple(missed), closed_at, pending))
     return Decision(tuple(facts), pending)
 
 
@@ -319,6 +347,11 @@ def text(fact: Fact) -> str:
         )
     if isinstance(fact, DeadlineMissed):
         return f"DeadlineMissed(case={case}, obligation={fact.obligation!r}, due={fact.due!r})"
+    if isinstance(fact, CaseStatus):
+        return (
+            f"CaseStatus(case={case}, met={fact.met!r}, missed={fact.missed!r},"
+            f" closed_at={fact.closed_at!r}, next_due={fact.next_due!r})"
+        )
     return f"CaseClosed(case={case}, at={fact.at!r})"
 
 

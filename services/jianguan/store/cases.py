@@ -12,6 +12,7 @@ CASE_FACT_COLUMNS: tuple[str, ...] = (
     "provider_id", "case_id", "fact_id", "kind", "rule_id", "article", "severity", "service_id",
     "subject", "obligation", "at", "due", "event_id", "late", "detected_at", "dues.obligation",
     "dues.due", "revision", "retracted", "parameters.name", "parameters.value",
+    "obligations_met", "obligations_missed", "closed_at",
 )  # fmt: skip
 ALERT_COLUMNS: tuple[str, ...] = (
     "provider_id", "alert_id", "rule_id", "article", "severity", "service_id", "case_id",
@@ -52,6 +53,9 @@ class CaseFactBatch(ColumnarBatch):
                     "dues.due": [d.due.seconds for d in f.dues],
                     "revision": f.revision, "retracted": int(f.retracted),
                     **_parameters(f.parameters),
+                    "obligations_met": list(f.obligations_met),
+                    "obligations_missed": list(f.obligations_missed),
+                    "closed_at": f.closed_at.seconds,
                 }
             )  # fmt: skip
         return len(facts)

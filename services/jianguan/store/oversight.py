@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from jianguan.contracts import pb
 from jianguan.domain.calendar import CST
 from jianguan.store.executor import Executor
 
@@ -663,7 +664,8 @@ class Oversight:
         return ReportingLag(float(p50), float(p95), int(n))
 
     def case(self, case_id: str) -> list[CaseFactRow]:
-        """Every standing fact of a case, in time order."""
+        """Every standing step of a case (its facts but STATUS, which sums them up), in time
+        order."""
         # Its provider first (one column read, no merge), so the facts are read through the
         # table's key (provider_id, case_id, …) rather than merged for every case.
         owner = self._q(
@@ -676,8 +678,8 @@ class Oversight:
             " obligation, toUInt32(at), toUInt32(due), event_id, late, dues.obligation,"
             " arrayMap(d -> toUInt32(d), dues.due), parameters.name, parameters.value"
             " FROM case_facts FINAL WHERE retracted = 0 AND provider_id IN %(p)s"
-            " AND case_id = %(c)s ORDER BY at, kind",
-            {"c": case_id, "p": tuple(str(r[0]) for r in owner)},
+            " AND case_id = %(c)s AND kind != %(status)s ORDER BY at, kind",
+            {"c": case_id, "p": tuple(str(r[0]) for r in owner), "status": pb.cases_pb2.CASE_FACT_KIND_STATUS},
         )
         return [
             _one(

@@ -19,31 +19,46 @@ class ComparedFact:
     due: int
     event_id: str
     late: bool
+    # a STATUS fact's: obligations met, missed, and when the case closed (0: open)
+    met: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    closed_at: int = 0
 
     def __str__(self) -> str:
+        status = (
+            f" met={list(self.met)} missed={list(self.missed)} closed_at={self.closed_at}"
+            if self.met or self.missed or self.closed_at
+            else ""
+        )
         return (
             f"{self.fact_id} kind={self.kind} obligation={self.obligation!r} at={self.at}"
-            f" due={self.due} event_id={self.event_id!r} late={int(self.late)}"
+            f" due={self.due} event_id={self.event_id!r} late={int(self.late)}{status}"
         )
 
 
 def clear(executor: Executor) -> None:
-    """Empty ``case_facts`` and ``alerts`` (for a rebuild from the event store)."""
+    """Empty ``case_facts`` (and the heads kept from it) and ``alerts`` (for a rebuild from the
+    event store)."""
     executor.execute("TRUNCATE TABLE case_facts")
+    executor.execute("TRUNCATE TABLE case_heads")
     executor.execute("TRUNCATE TABLE alerts")
 
 
 def standing_facts(executor: Executor, until_s: float) -> set[ComparedFact]:
     """Every standing case fact dated up to ``until_s``."""
     rows = executor.execute(
-        "SELECT fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late"
+        "SELECT fact_id, kind, obligation, toUInt32(at), toUInt32(due), event_id, late,"
+        " obligations_met, obligations_missed, toUInt32(closed_at)"
         " FROM case_facts FINAL WHERE retracted = 0 AND at <= toDateTime(%(until)s)",
         {"until": int(until_s)},
     )
     return {
-        ComparedFact(str(f), int(k), str(o), int(at), int(due), str(e), bool(late))
-        for f, k, o, at, due, e, late in rows
-    }
+        ComparedFact(
+            str(f), int(k), str(o), int(at), int(due), str(e), bool(late),
+            tuple(map(str, met)), tuple(map(str, missed)), int(closed),
+        )
+        for f, k, o, at, due, e, late, met, missed, closed in rows
+    }  # fmt: skip
 
 
 def drop_database(executor: Executor, database: str) -> None:

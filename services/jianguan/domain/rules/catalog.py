@@ -178,7 +178,7 @@ ART3_16 = Article(
     " rules (Art. 16).",
 )
 
-_OPENS_CASE = ("CaseOpened", "ObligationMet", "DeadlineMissed", "CaseClosed")
+_OPENS_CASE = ("CaseOpened", "ObligationMet", "DeadlineMissed", "CaseClosed", "CaseStatus")
 
 CATALOG: tuple[Rule, ...] = (
     Rule(

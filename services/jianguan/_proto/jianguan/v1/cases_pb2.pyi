@@ -31,6 +31,10 @@ class _CaseFactKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CaseFact
     CASE_FACT_KIND_OBLIGATION_MET: _CaseFactKind.ValueType  # 2
     CASE_FACT_KIND_DEADLINE_MISSED: _CaseFactKind.ValueType  # 3
     CASE_FACT_KIND_CLOSED: _CaseFactKind.ValueType  # 4
+    CASE_FACT_KIND_STATUS: _CaseFactKind.ValueType  # 5
+    """The case as it stands after its other facts: revised whenever one of them changes, so the
+    store keeps one current row per case (the `case_heads` table) without aggregating its facts.
+    """
 
 class CaseFactKind(_CaseFactKind, metaclass=_CaseFactKindEnumTypeWrapper):
     """What the rule engines emit on jg.cases.v1: every step of every case, in order. The `cases`
@@ -42,6 +46,10 @@ CASE_FACT_KIND_OPENED: CaseFactKind.ValueType  # 1
 CASE_FACT_KIND_OBLIGATION_MET: CaseFactKind.ValueType  # 2
 CASE_FACT_KIND_DEADLINE_MISSED: CaseFactKind.ValueType  # 3
 CASE_FACT_KIND_CLOSED: CaseFactKind.ValueType  # 4
+CASE_FACT_KIND_STATUS: CaseFactKind.ValueType  # 5
+"""The case as it stands after its other facts: revised whenever one of them changes, so the
+store keeps one current row per case (the `case_heads` table) without aggregating its facts.
+"""
 Global___CaseFactKind: _TypeAlias = CaseFactKind  # noqa: Y015
 
 @_typing.final
@@ -90,6 +98,9 @@ class CaseFact(_message.Message):
     REVISION_FIELD_NUMBER: _builtins.int
     RETRACTED_FIELD_NUMBER: _builtins.int
     PARAMETERS_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_MET_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_MISSED_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
     fact_id: _builtins.str
     """Deterministic (case, kind, obligation): the idempotency key in the store."""
     kind: Global___CaseFactKind.ValueType
@@ -130,6 +141,18 @@ class CaseFact(_message.Message):
     def parameters(self) -> _containers.RepeatedCompositeFieldContainer[Global___Parameter]:
         """On OPENED: the parameters the dues were computed with (name → value, as text)."""
 
+    @_builtins.property
+    def obligations_met(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """On STATUS (which also carries the opening in `at` and `event_id`, and in `due` the next
+        instant an unmet obligation falls due, unset when none): the obligations met so far, those
+        whose deadline was missed (met late or not at all), and when the case closed (unset while
+        open). Each list is sorted.
+        """
+
+    @_builtins.property
+    def obligations_missed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -152,10 +175,13 @@ class CaseFact(_message.Message):
         revision: _builtins.int = ...,
         retracted: _builtins.bool = ...,
         parameters: _abc.Iterable[Global___Parameter] | None = ...,
+        obligations_met: _abc.Iterable[_builtins.str] | None = ...,
+        obligations_missed: _abc.Iterable[_builtins.str] | None = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "closed_at", b"closed_at", "detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["article", b"article", "at", b"at", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "dues", b"dues", "event_id", b"event_id", "fact_id", b"fact_id", "kind", b"kind", "late", b"late", "obligation", b"obligation", "parameters", b"parameters", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["article", b"article", "at", b"at", "case_id", b"case_id", "closed_at", b"closed_at", "detected_at", b"detected_at", "due", b"due", "dues", b"dues", "event_id", b"event_id", "fact_id", b"fact_id", "kind", b"kind", "late", b"late", "obligation", b"obligation", "obligations_met", b"obligations_met", "obligations_missed", b"obligations_missed", "parameters", b"parameters", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

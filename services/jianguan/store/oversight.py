@@ -679,7 +679,11 @@ class Oversight:
             " arrayMap(d -> toUInt32(d), dues.due), parameters.name, parameters.value"
             " FROM case_facts FINAL WHERE retracted = 0 AND provider_id IN %(p)s"
             " AND case_id = %(c)s AND kind != %(status)s ORDER BY at, kind",
-            {"c": case_id, "p": tuple(str(r[0]) for r in owner), "status": pb.cases_pb2.CASE_FACT_KIND_STATUS},
+            {
+                "c": case_id,
+                "p": tuple(str(r[0]) for r in owner),
+                "status": pb.cases_pb2.CASE_FACT_KIND_STATUS,
+            },
         )
         return [
             _one(

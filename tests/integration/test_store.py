@@ -528,7 +528,9 @@ class StoreContract:
         # m1 was served first (the algorithm filing's own); m3 is still within its 10 working
         # days; m2 is overdue.
         assert [a.alert_id for a in alerts] == ["ART17-CHANGE:acme-ai:svc-po:m2"]
-        assert "no change filing in effect (latest: none reported)" in alerts[0].summary
+        assert (
+            "no change filing in effect; latest change filing: none reported" in alerts[0].summary
+        )
 
     def test_orphan_checks(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

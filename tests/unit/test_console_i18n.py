@@ -15,6 +15,7 @@ from jianguan.accounts.regulators import ROLES
 from jianguan.console import i18n
 from jianguan.contracts import pb
 from jianguan.domain.rules.catalog import CATALOG
+from jianguan.store import checks
 from tests.scenarios.library import load_all
 
 CONSOLE = Path(i18n.__file__).parent
@@ -39,6 +40,8 @@ def _stored_values() -> set[str]:
         | obligations
         | set(ROLES)
         | set(pb.BODY_KINDS)
+        | set(checks.PHRASES)
+        | set(checks.WORDS)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from jianguan.domain.calendar import CST, WorkingCalendar
+from jianguan.domain.said import say
 from jianguan.store.checks import _late_cancellations, _late_change_filings, _unfiled_services
 
 FIRST_SEEN = datetime(2026, 6, 5, 9, 0, tzinfo=CST).timestamp()  # a Friday
@@ -33,7 +34,7 @@ def test_change_filed_just_in_time_or_one_second_late() -> None:
         [late], PARAMS, DEADLINE + 86400, CAL
     )
     assert (provider, service, model, evidence) == ("acme", "svc", "m2", ["chg"])
-    assert "late" in summary
+    assert "filed 10+ working days late" in say(summary)
 
 
 def test_unfiled_change_is_a_violation_only_after_the_deadline() -> None:
@@ -47,7 +48,7 @@ def test_a_revoked_change_filing_or_a_registration_is_no_change_filing() -> None
         (int(FIRST_SEEN), "chg", 4, 2, "m2", 0), (int(FIRST_SEEN) + 9, "rv", 4, 4, "m2", 0)
     )
     ((*_, summary, evidence),) = _late_change_filings([revoked], PARAMS, DEADLINE + 1, CAL)
-    assert "latest: revoked" in summary
+    assert "latest change filing: revoked" in say(summary)
     assert evidence == ["rv"]
     registration = _change_row((int(FIRST_SEEN), "reg2", 1, 2, "m2", 1))
     assert len(_late_change_filings([registration], PARAMS, DEADLINE + 1, CAL)) == 1
@@ -86,9 +87,9 @@ def test_serving_past_the_due_with_a_revoked_filing_is_a_violation() -> None:
         CAL,
     )
     assert (service, subject, served, evidence) == ("svc", "svc", 14, ["rv"])
-    assert "no algorithm filing in effect" in summary
-    assert "latest: revoked" in summary
-    assert "security assessment" not in summary
+    assert "no algorithm filing in effect" in say(summary)
+    assert "latest algorithm filing: revoked" in say(summary)
+    assert "security assessment" not in say(summary)
 
 
 def test_filed_before_launch_is_a_configuration_choice() -> None:
@@ -97,8 +98,8 @@ def test_filed_before_launch_is_a_configuration_choice() -> None:
     assert _unfiled_services([row], FILING_PARAMS, DEADLINE + 86400, CAL) == []
     strict = {**FILING_PARAMS, "filing_working_days": 0}
     ((*_, summary, _),) = _unfiled_services([row], strict, DEADLINE + 86400, CAL)
-    assert "no algorithm filing in effect (due" in summary
-    assert "before serving began" in summary
+    assert "no algorithm filing in effect (due" in say(summary)
+    assert "before serving began" in say(summary)
 
 
 def test_serving_before_the_security_assessment_was_carried_out_is_a_violation() -> None:
@@ -106,8 +107,8 @@ def test_serving_before_the_security_assessment_was_carried_out_is_a_violation()
     late_assessment = (int(FIRST_SEEN) + 2 * 86400, "sa", 2, 1, "", 0)
     row = _service_row([filed, late_assessment], [START_HOUR])
     ((*_, summary, _),) = _unfiled_services([row], FILING_PARAMS, DEADLINE, CAL)
-    assert "no security assessment in effect" in summary
-    assert "algorithm filing" not in summary
+    assert "no security assessment in effect" in say(summary)
+    assert "algorithm filing" not in say(summary)
 
 
 def test_cancellation_edges_and_a_service_still_serving() -> None:
@@ -202,7 +203,7 @@ def test_nothing_is_due_before_the_measures_took_effect() -> None:
     row = ("acme", "svc", before, [(before - 60, "reg", 1, 2, "m1", 1)], [(after, 5)])
     ((*_, served, summary, _),) = _unfiled_services([row], FILING_PARAMS, after + 86400, CAL)
     assert served == 5
-    assert "due 2023-08-15 00:00:00 Beijing time, when Art. 17 took effect" in summary
+    assert "due 2023-08-15 00:00:00 Beijing time, when Art. 17 took effect" in say(summary)
 
 
 def test_the_catalog_dates_each_rule() -> None:

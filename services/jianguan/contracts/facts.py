@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from jianguan.domain.cases import (
 )
 from jianguan.domain.registrations import Registration
 from jianguan.domain.rules.catalog import BY_ID
+from jianguan.domain.said import Phrase
 
 K = pb.cases_pb2
 CaseFact = pb.cases_pb2.CaseFact
@@ -195,3 +197,16 @@ def encode_registration(entry: Registration) -> bytes:
 def decode_registration(raw: bytes) -> Registration:
     at, event_id, days, *working = orjson.loads(raw)  # none: stored before units were kept
     return float(at), str(event_id), float(days), bool(working and working[0])
+
+
+def add_said(alert: Alert, phrases: Iterable[Phrase]) -> None:
+    """A finding's phrases onto its alert (``Alert.said``)."""
+    for p in phrases:
+        alert.said.add(template=p.template).args.extend(
+            K.Parameter(name=k, value=v) for k, v in p.args
+        )
+
+
+def phrases_of(alert: Alert) -> tuple[Phrase, ...]:
+    """``add_said``'s inverse."""
+    return tuple(Phrase(p.template, tuple((a.name, a.value) for a in p.args)) for p in alert.said)

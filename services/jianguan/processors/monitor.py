@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jianguan.contracts import pb, topics
+from jianguan.contracts.facts import add_said
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
 from jianguan.kafka_io.producer import EventLogProducer
@@ -103,6 +104,7 @@ def alerts_of(
         a.due.FromSeconds(int(now))
         a.detected_at.FromSeconds(int(now))
         a.parameters.extend(pb.cases_pb2.Parameter(name=n, value=v) for n, v in used)
+        add_said(a, v.said)
         out.append(a)
     return out
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from jianguan.contracts import pb
+from jianguan.contracts.facts import phrases_of
+from jianguan.domain import said
 from jianguan.store.processor import ColumnarBatch, RecordMeta
 
 CASE_FACT_COLUMNS: tuple[str, ...] = (
@@ -17,7 +19,7 @@ CASE_FACT_COLUMNS: tuple[str, ...] = (
 ALERT_COLUMNS: tuple[str, ...] = (
     "provider_id", "alert_id", "rule_id", "article", "severity", "service_id", "case_id",
     "summary", "due", "detected_at", "evidence", "revision", "retracted", "parameters.name",
-    "parameters.value",
+    "parameters.value", "said",
 )  # fmt: skip
 
 
@@ -77,7 +79,7 @@ class AlertBatch(ColumnarBatch):
                     "case_id": a.case_id, "summary": a.summary, "due": a.due.seconds,
                     "detected_at": a.detected_at.seconds, "evidence": list(a.evidence),
                     "revision": a.revision, "retracted": int(a.retracted),
-                    **_parameters(a.parameters),
+                    **_parameters(a.parameters), "said": said.encode(phrases_of(a)),
                 }
             )  # fmt: skip
         return len(decoded.alerts)

@@ -12,13 +12,12 @@ reused (``reused``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from jianguan.domain import filings as fl
-from jianguan.domain.calendar import CST, WorkingCalendar
+from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.filings import (
     ALGORITHM_FILING,
     ASSESSMENT,
@@ -28,6 +27,7 @@ from jianguan.domain.filings import (
     public_opinion,
     unfiled_hours,
 )
+from jianguan.domain.said import Phrase, beijing, phrase, say
 from jianguan.store.executor import Executor
 
 Row = tuple[Any, ...]
@@ -41,16 +41,24 @@ class Violation:
     service_id: str
     subject: str
     magnitude: float  # what the severity may depend on (e.g. the domestic users reached)
-    summary: str
+    said: tuple[Phrase, ...]  # what it found, in words (``domain.said``)
     evidence: tuple[str, ...]  # event ids
+
+    @property
+    def summary(self) -> str:
+        return say(self.said)
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
     rule_id: str
-    # Columns: provider_id, service_id, subject, magnitude (for severity), summary, evidence.
+    # Columns: provider_id, service_id, subject, magnitude (for severity), the values ``said``
+    # words (an array of strings), evidence.
     sql: str
-    # What SQL cannot say (working days): candidate rows -> violation rows. Pure.
+    # The finding in words, from the values the query found. Pure.
+    said: Callable[[Sequence[str]], tuple[Phrase, ...]] | None = None
+    # What SQL cannot say (working days): candidate rows -> violation rows, their words already
+    # said (a tuple of phrases in place of the values). Pure.
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
     # Judged only up to the last completed hour (``until``), so a share does not flap while its
     # hour fills; the others judge up to the round's instant.
@@ -86,6 +94,14 @@ UNLABELED_REASON = (
     " implicit_label != 1, 'implicit label not \"generated\"', content_producer = '',"
     " 'no ContentProducer', 'no valid ProduceID')"
 )
+# Those reasons, as findings name them (the console translates them).
+REASONS = (
+    "no explicit label",
+    "no implicit label",
+    'implicit label not "generated"',
+    "no ContentProducer",
+    "no valid ProduceID",
+)
 
 # Filing kinds and statuses by name (domain.filings, held equal to the contract's enums by
 # tests/unit/test_filings.py); the sets as SQL tuples.
@@ -98,18 +114,30 @@ _ASSESSED = f"filing_kind = {fl.ASSESSMENT} AND filing_status IN {_IN_EFFECT}"
 _ALGORITHM_FILED = f"filing_kind = {fl.ALGORITHM_FILING} AND filing_status IN {_IN_EFFECT}"
 _CANCELLED = f"filing_kind = {fl.CANCELLATION} AND filing_status != {fl.REJECTED}"
 
+LABELED = (
+    "labeled {labeled} of {total} outputs that need labels in the hour from {hour} Beijing time"
+)
+UNLABELED = "unlabeled: {n} {reason}"
+MISNAMED = "{n} labeled with a ContentProducer other than the registered {registered}"
+
+
+def _labeling_said(values: Sequence[str]) -> tuple[Phrase, ...]:
+    labeled, total, hour, reasons, misnamed, registered = values
+    out = [phrase(LABELED, labeled=labeled, total=total, hour=beijing(int(hour)))]
+    for item in sorted(filter(None, reasons.split("|"))):
+        n, reason = item.split(" ", 1)
+        out.append(phrase(UNLABELED, n=n, reason=reason))
+    if int(misnamed):
+        out.append(phrase(MISNAMED, n=misnamed, registered=registered))
+    return tuple(out)
+
+
 LABELING = Check(
     "ART12-LABELING",
     f"""
 SELECT provider_id, service_id, toString(hour) AS subject, total AS magnitude,
-       concat('labeled ', toString(labeled - misnamed), ' of ', toString(total),
-              ' outputs that need labels in the hour from ',
-              toString(hour + 28800), ' Beijing time',
-              if(reasons = '' AND misnamed = 0, '', '; unlabeled: '), reasons,
-              if(reasons != '' AND misnamed > 0, ', ', ''),
-              if(misnamed = 0, '',
-                 concat(toString(misnamed), ' ContentProducer not the registered ', registered)))
-           AS summary,
+       [toString(labeled - misnamed), toString(total), toString(toUInt32(hour)), reasons,
+        toString(misnamed), registered] AS summary,
        arraySlice(arraySort(arrayConcat(samples, misnamed_samples)), 1, 10) AS evidence
 FROM
 (
@@ -126,7 +154,7 @@ ANY LEFT JOIN
     SELECT provider_id, service_id, hour,
            arraySlice(arraySort(groupArray(event_id)), 1, 10) AS samples,
            arrayStringConcat(
-               arraySort(groupUniqArray(concat(toString(n), ' ', reason))), ', ') AS reasons
+               arraySort(groupUniqArray(concat(toString(n), ' ', reason))), '|') AS reasons
     FROM
     (
         SELECT provider_id, service_id, hour, reason, count() AS n,
@@ -177,6 +205,7 @@ ANY LEFT JOIN
 WHERE labeled - misnamed < total * %(min_labeled_share)s
 ORDER BY provider_id, service_id, subject
 """,
+    said=_labeling_said,
     whole_hours=True,
 )
 
@@ -204,30 +233,45 @@ def _filings(raw: list[tuple[Any, ...]]) -> list[Filing]:
     ]
 
 
-def _beijing(at: float) -> str:
-    """Summaries give times in Beijing time, as the console shows every time."""
-    return datetime.fromtimestamp(float(at), CST).strftime("%Y-%m-%d %H:%M:%S") + " Beijing time"
+LATEST_NONE = "latest {formality}: none reported"
+LATEST = "latest {formality}: {status} at {at} Beijing time ({event_id})"
 
 
-def _latest(filing: Filing | None) -> str:
+def _latest(formality: str, filing: Filing | None) -> Phrase:
     if filing is None:
-        return "none reported"
-    return f"{STATUS_NAMES.get(filing.status, '?')} at {_beijing(filing.at)} ({filing.event_id})"
+        return phrase(LATEST_NONE, formality=formality)
+    status = STATUS_NAMES.get(filing.status, "?")
+    return phrase(LATEST, formality=formality, status=status, at=beijing(filing.at),
+                  event_id=filing.event_id)  # fmt: skip
 
 
+SECURITY_ASSESSMENT, ALGORITHM, CHANGE = "security assessment", "algorithm filing", "change filing"
 _FORMALITIES = (
-    (ASSESSMENT, "assessment_working_days", "security assessment"),
-    (ALGORITHM_FILING, "filing_working_days", "algorithm filing"),
+    (ASSESSMENT, "assessment_working_days", SECURITY_ASSESSMENT),
+    (ALGORITHM_FILING, "filing_working_days", ALGORITHM),
 )
+SERVED_HOURS = (
+    "public-opinion service served {generations} generations in {hours} hour(s) from {start}"
+    " Beijing time"
+)
+DUE_AT_EFFECT = (
+    "no {formality} in effect (due {due} Beijing time, when Art. 17 took effect; serving began"
+    " {began} Beijing time)"
+)
+DUE_AFTER = (
+    "no {formality} in effect (due {due} Beijing time, {days} working days after serving began"
+    " {began} Beijing time)"
+)
+DUE_BEFORE = "no {formality} in effect (due {due} Beijing time, before serving began)"
 
 
-def _due_basis(days: int, due: int, first_served: int, in_force: int) -> str:
-    began = _beijing(first_served)
+def _missing(formality: str, days: int, due: int, first_served: int, in_force: int) -> Phrase:
+    when = {"formality": formality, "due": beijing(due)}
     if due == in_force and due > first_served:
-        return f"when Art. 17 took effect; serving began {began}"
+        return phrase(DUE_AT_EFFECT, **when, began=beijing(first_served))
     if days:
-        return f"{days} working days after serving began {began}"
-    return "before serving began"
+        return phrase(DUE_AFTER, **when, days=days, began=beijing(first_served))
+    return phrase(DUE_BEFORE, **when)
 
 
 def _unfiled_services(
@@ -256,19 +300,15 @@ def _unfiled_services(
             continue
         hours_out = sorted({h for _, _, u in missing for h in u.hours})
         served = sum(generations[h] for h in hours_out)
-        parts = [
-            f"no {name} in effect (due {_beijing(u.due)},"
-            f" {_due_basis(days, u.due, int(first_served), int(params['in_force']))};"
-            f" latest: {_latest(u.latest)})"
-            for name, days, u in missing
-        ]
-        summary = (
-            f"public-opinion service served {served} generations in {len(hours_out)}"
-            f" hour{'s' if len(hours_out) != 1 else ''} from"
-            f" {_beijing(hours_out[0])} with " + " and ".join(parts)
-        )
+        said = [
+            phrase(SERVED_HOURS, generations=served, hours=len(hours_out),
+                   start=beijing(hours_out[0]))
+        ]  # fmt: skip
+        for name, days, u in missing:
+            said.append(_missing(name, days, u.due, int(first_served), int(params["in_force"])))
+            said.append(_latest(name, u.latest))
         evidence = sorted({u.latest.event_id for _, _, u in missing if u.latest is not None})
-        out.append((provider_id, service_id, service_id, served, summary, evidence))
+        out.append((provider_id, service_id, service_id, served, tuple(said), evidence))
     return out
 
 
@@ -337,15 +377,29 @@ ORDER BY provider_id, service_id
 # about the offshore service (no provider of ours), and names how many reported it. Observed
 # "without a filing" means: showing no number that was a filing in effect when it was seen
 # (the offshore_unfiled view, migration 0020), so an invented number is no filing.
+OFFSHORE_SERVES = (
+    "{target} ({jurisdictions}) serves an estimated {users} domestic users without a filing in"
+    " effect"
+)
+OFFSHORE_SHOWS = "it shows {numbers}, no filing in effect then"
+OFFSHORE_SEEN = "seen {observations} times by {reporters} reporter(s)"
+
+
+def _offshore_said(values: Sequence[str]) -> tuple[Phrase, ...]:
+    target, jurisdictions, users, numbers, observations, reporters = values
+    out = [phrase(OFFSHORE_SERVES, target=target, jurisdictions=jurisdictions, users=users)]
+    if numbers:
+        out.append(phrase(OFFSHORE_SHOWS, numbers=numbers))
+    out.append(phrase(OFFSHORE_SEEN, observations=observations, reporters=reporters))
+    return tuple(out)
+
+
 OFFSHORE = Check(
     "ART20-OFFSHORE",
     """
 SELECT '' AS provider_id, '' AS service_id, offshore AS subject, users AS magnitude,
-       concat(offshore, ' (', jurisdictions, ') serves an estimated ', toString(users),
-              ' domestic users without a filing in effect',
-              if(numbers = '', '', concat(' (shows ', numbers, ', no filing in effect then)')),
-              '; seen ', toString(observations), ' times by ',
-              toString(reporters), if(reporters = 1, ' reporter', ' reporters')) AS summary,
+       [offshore, jurisdictions, toString(users), numbers, toString(observations),
+        toString(reporters)] AS summary,
        observation_ids AS evidence
 FROM
 (
@@ -362,7 +416,13 @@ FROM
 WHERE users > 0
 ORDER BY subject
 """,
+    said=_offshore_said,
 )
+
+
+CHANGED = "model {model} served since {since} Beijing time (change due {due} Beijing time): "
+CHANGED_LATE = CHANGED + "filed {days}+ working days late"
+CHANGED_UNFILED = CHANGED + "no change filing in effect"
 
 
 def _late_change_filings(
@@ -384,16 +444,17 @@ def _late_change_filings(
             continue
         served = [(str(m), int(first)) for m, first in models if int(first) < now]
         for change in change_filings(filings, served, int(now), due_of):
+            when = {
+                "model": change.model,
+                "since": beijing(change.first_served),
+                "due": beijing(change.due),
+            }
             if change.late:
-                state = f"filed {days}+ working days late"
+                said: tuple[Phrase, ...] = (phrase(CHANGED_LATE, **when, days=days),)
             else:
-                state = f"no change filing in effect (latest: {_latest(change.latest)})"
-            summary = (
-                f"model {change.model} served since {_beijing(change.first_served)} (change"
-                f" due {_beijing(change.due)}): {state}"
-            )
+                said = (phrase(CHANGED_UNFILED, **when), _latest(CHANGE, change.latest))
             evidence = [change.latest.event_id] if change.latest is not None else []
-            out.append((provider_id, service_id, change.model, 1, summary, evidence))
+            out.append((provider_id, service_id, change.model, 1, said, evidence))
     return out
 
 
@@ -427,6 +488,10 @@ ORDER BY provider_id, service_id
 )
 
 
+CANCELLED_LATE = "no generation since {since} Beijing time; filing cancelled late"
+NOT_CANCELLED = "no generation since {since} Beijing time; filing not cancelled"
+
+
 def _late_cancellations(
     rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
 ) -> list[Row]:
@@ -442,9 +507,10 @@ def _late_cancellations(
         if (not cancelled_at and now > deadline) or (
             cancelled_at and float(cancelled_at) > deadline
         ):
-            state = "cancelled late" if cancelled_at else "not cancelled"
-            summary = f"no generation since {_beijing(last_served)}; filing {state}"
-            out.append((provider_id, service_id, service_id, 1, summary, [str(last_served)]))
+            said = phrase(
+                CANCELLED_LATE if cancelled_at else NOT_CANCELLED, since=beijing(last_served)
+            )
+            out.append((provider_id, service_id, service_id, 1, (said,), [str(last_served)]))
     return out
 
 
@@ -471,13 +537,16 @@ ORDER BY provider_id, service_id
     _late_cancellations,
 )
 
+MINOR_ACTIVE = (
+    "a minor-mode user was active {minutes} minutes on {day} (limit {limit}) without an"
+    " intervention"
+)
 MINORS = Check(
     "ART10-MINORS",
     f"""
 SELECT provider_id, service_id, concat(user_ref, '@', toString(day)) AS subject,
        minutes AS magnitude,
-       concat('a minor-mode user was active ', toString(minutes), ' minutes on ', toString(day),
-              ' (limit ', toString(limit_minutes), ') without an intervention') AS summary,
+       [toString(minutes), toString(day), toString(limit_minutes)] AS summary,
        [user_ref] AS evidence
 FROM
 (
@@ -508,17 +577,21 @@ WHERE minutes > if(limit_minutes > 0, limit_minutes, %(daily_minutes)s)
   )
 ORDER BY provider_id, service_id, subject
 """,
+    said=lambda v: (phrase(MINOR_ACTIVE, minutes=v[0], day=v[1], limit=v[2]),),
 )
 
 # One alert per ProduceID that names more than one output of a provider (GB 45438-2025: an id
 # unique to the provider), among the ids the ProduceID ledger found reused (``reused``: a list of
 # (provider, id); processors.produce_id_feed): it counts every output of each.
+PRODUCE_ID_REUSED = (
+    "ProduceID {produce_id} names {outputs} outputs; GB 45438-2025 asks an id unique to the"
+    " provider"
+)
 DUPLICATE_PRODUCE_ID = Check(
     "ART12-LABELING",
     """
 SELECT provider_id, service_id, concat('ProduceID ', produce_id) AS subject, outputs AS magnitude,
-       concat('ProduceID ', produce_id, ' names ', toString(outputs),
-              ' outputs; GB 45438-2025 asks an id unique to the provider') AS summary,
+       [produce_id, toString(outputs)] AS summary,
        if(first_id = last_id, [first_id], [first_id, last_id]) AS evidence
 FROM
 (
@@ -536,6 +609,7 @@ FROM
 )
 ORDER BY provider_id, subject
 """,
+    said=lambda v: (phrase(PRODUCE_ID_REUSED, produce_id=v[0], outputs=v[1]),),
     ledger=True,
 )
 
@@ -555,12 +629,12 @@ def _judgeable(prefix: str, columns: str) -> str:
     """
 
 
+UNREPORTED_CITED = "{kind} event {event_id} cites {ref}, which the provider never reported"
 ORPHAN_REFERENCE = Check(
     "ART14-ORPHAN-REFERENCE",
     f"""
 SELECT provider_id, service_id, ref AS subject, 1 AS magnitude,
-       concat(toString(kind), ' event ', event_id, ' cites ', ref,
-              ', which the provider never reported') AS summary,
+       [toString(kind), event_id, ref] AS summary,
        [event_id] AS evidence
 FROM
 (
@@ -575,15 +649,18 @@ WHERE (provider_id, ref) NOT IN
 )
 ORDER BY provider_id, service_id, subject, event_id
 """,
+    said=lambda v: (phrase(UNREPORTED_CITED, kind=v[0], event_id=v[1], ref=v[2]),),
 )
 
 # One alert per complaint with status updates and no receipt, counting every update it has.
+UNRECEIVED_COMPLAINT = (
+    "complaint {complaint} has {updates} status updates but was never reported received"
+)
 ORPHAN_COMPLAINT = Check(
     "ART15-ORPHAN-STATUS",
     f"""
 SELECT provider_id, service_id, subject, updates AS magnitude,
-       concat('complaint ', subject, ' has ', toString(updates),
-              ' status updates but was never reported received') AS summary,
+       [subject, toString(updates)] AS summary,
        sampled AS evidence
 FROM
 (
@@ -601,6 +678,7 @@ WHERE (provider_id, subject) NOT IN
 )
 ORDER BY provider_id, subject
 """,
+    said=lambda v: (phrase(UNRECEIVED_COMPLAINT, complaint=v[0], updates=v[1]),),
 )
 
 
@@ -615,13 +693,28 @@ def violations(
     rows = executor.execute(check.sql, dict(params))
     if check.post is not None:
         rows = check.post(rows, params, now, calendar)
+    words = check.said
     return [
-        Violation(str(p), str(s), str(subject), float(m), str(summary), tuple(map(str, evidence)))
-        for p, s, subject, m, summary, evidence in rows
-    ]
+        Violation(
+            str(p), str(s), str(subject), float(m),
+            found if words is None else words([str(v) for v in found]),
+            tuple(map(str, evidence)),
+        )
+        for p, s, subject, m, found, evidence in rows
+    ]  # fmt: skip
 
 
 CHECKS: tuple[Check, ...] = (
     LABELING, DUPLICATE_PRODUCE_ID, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION,
     MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
 )  # fmt: skip
+
+# Everything the checks say: the templates and the words that fill them (the console's catalogs
+# translate them all; tests/unit/test_console_i18n.py).
+PHRASES = (
+    LABELED, UNLABELED, MISNAMED, LATEST_NONE, LATEST, SERVED_HOURS, DUE_AT_EFFECT, DUE_AFTER,
+    DUE_BEFORE, OFFSHORE_SERVES, OFFSHORE_SHOWS, OFFSHORE_SEEN, CHANGED_LATE, CHANGED_UNFILED,
+    CANCELLED_LATE, NOT_CANCELLED, MINOR_ACTIVE, PRODUCE_ID_REUSED, UNREPORTED_CITED,
+    UNRECEIVED_COMPLAINT,
+)  # fmt: skip
+WORDS = (*REASONS, SECURITY_ASSESSMENT, ALGORITHM, CHANGE, *STATUS_NAMES.values())

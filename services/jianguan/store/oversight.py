@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from jianguan.contracts import pb
+from jianguan.domain import said
 from jianguan.domain.calendar import CST
+from jianguan.domain.said import Phrase
 from jianguan.store.executor import Executor
 
 Scope = frozenset[str] | None
@@ -86,6 +88,7 @@ R = TypeVar("R")
 # holding tuples are built by their query.
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "int": int, "str": str, "float": float, "bool": bool, "bytes": bytes,
+    "tuple[Phrase, ...]": said.decode,
 }  # fmt: skip
 
 
@@ -184,8 +187,9 @@ class AlertRow:
     severity: str
     service_id: str
     case_id: str
-    summary: str
+    summary: str  # in English, as raised
     detected_at: int
+    said: tuple[Phrase, ...] = ()  # a store check's finding in phrases (``domain.said``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +368,7 @@ ALERTS = ListSpec(
     name="alerts",
     source="alerts FINAL WHERE retracted = 0",
     columns="provider_id, alert_id, rule_id, article, severity, service_id, case_id, summary,"
-    " toUInt32(detected_at)",
+    " toUInt32(detected_at), said",
     row=AlertRow,
     time_column="detected_at",
     key="alert_id",
@@ -784,5 +788,5 @@ class Oversight:
 
 _ALERT_COLUMNS = (
     "provider_id, alert_id, rule_id, article, severity, service_id, case_id, summary,"
-    " toUInt32(detected_at)"
+    " toUInt32(detected_at), said"
 )

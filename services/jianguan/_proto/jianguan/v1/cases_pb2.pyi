@@ -249,6 +249,7 @@ class Alert(_message.Message):
     REVISION_FIELD_NUMBER: _builtins.int
     RETRACTED_FIELD_NUMBER: _builtins.int
     PARAMETERS_FIELD_NUMBER: _builtins.int
+    SAID_FIELD_NUMBER: _builtins.int
     alert_id: _builtins.str
     """Deterministic: the same violation is one alert however often it is detected."""
     rule_id: _builtins.str
@@ -275,6 +276,12 @@ class Alert(_message.Message):
         A case's alert has them on its case (CaseFact.parameters).
         """
 
+    @_builtins.property
+    def said(self) -> _containers.RepeatedCompositeFieldContainer[Global___Phrase]:
+        """A store check's alert: what it found, in phrases (`summary` is them in English, after the
+        rule's title), so a reader can have them in another language.
+        """
+
     def __init__(
         self,
         *,
@@ -292,14 +299,42 @@ class Alert(_message.Message):
         revision: _builtins.int = ...,
         retracted: _builtins.bool = ...,
         parameters: _abc.Iterable[Global___Parameter] | None = ...,
+        said: _abc.Iterable[Global___Phrase] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["detected_at", b"detected_at", "due", b"due"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "parameters", b"parameters", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "article", b"article", "case_id", b"case_id", "detected_at", b"detected_at", "due", b"due", "evidence", b"evidence", "parameters", b"parameters", "provider_id", b"provider_id", "retracted", b"retracted", "revision", b"revision", "rule_id", b"rule_id", "said", b"said", "service_id", b"service_id", "severity", b"severity", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Alert: _TypeAlias = Alert  # noqa: Y015
+
+@_typing.final
+class Phrase(_message.Message):
+    """A phrase of a finding: an English template with named placeholders ("labeled {labeled} of
+    {total} …"), which is also its message id in translation catalogs, and the values filling it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    template: _builtins.str
+    @_builtins.property
+    def args(self) -> _containers.RepeatedCompositeFieldContainer[Global___Parameter]: ...
+    def __init__(
+        self,
+        *,
+        template: _builtins.str = ...,
+        args: _abc.Iterable[Global___Parameter] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "template", b"template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Phrase: _TypeAlias = Phrase  # noqa: Y015
 
 @_typing.final
 class Alerts(_message.Message):

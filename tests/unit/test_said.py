@@ -10,7 +10,7 @@ from jianguan.domain.said import beijing, decode, encode, phrase, say
 from jianguan.store import checks
 from jianguan.store.oversight import AlertRow
 
-HOUR = 1_796_367_600  # 2026-12-02 14:00 Beijing time
+HOUR = 1_796_191_200  # 2026-12-02 14:00 Beijing time
 
 
 def _labeling() -> tuple:  # type: ignore[type-arg]

@@ -55,11 +55,11 @@ class Check:
     # Columns: provider_id, service_id, subject, magnitude (for severity), the values ``said``
     # words (an array of strings), evidence.
     sql: str
-    # The finding in words, from the values the query found. Pure.
-    said: Callable[[Sequence[str]], tuple[Phrase, ...]] | None = None
     # What SQL cannot say (working days): candidate rows -> violation rows, their words already
     # said (a tuple of phrases in place of the values). Pure.
     post: Callable[[list[Row], Mapping[str, Any], float, WorkingCalendar], list[Row]] | None = None
+    # The finding in words, from the values the query found. Pure.
+    said: Callable[[Sequence[str]], tuple[Phrase, ...]] | None = None
     # Judged only up to the last completed hour (``until``), so a share does not flap while its
     # hour fills; the others judge up to the round's instant.
     whole_hours: bool = False

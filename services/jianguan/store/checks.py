@@ -251,8 +251,11 @@ _FORMALITIES = (
     (ALGORITHM_FILING, "filing_working_days", ALGORITHM),
 )
 SERVED_HOURS = (
-    "public-opinion service served {generations} generations in {hours} hour(s) from {start}"
+    "public-opinion service served {generations} generations in {hours} hours from {start}"
     " Beijing time"
+)
+SERVED_HOUR = (
+    "public-opinion service served {generations} generations in the hour from {start} Beijing time"
 )
 DUE_AT_EFFECT = (
     "no {formality} in effect (due {due} Beijing time, when Art. 17 took effect; serving began"
@@ -300,10 +303,12 @@ def _unfiled_services(
             continue
         hours_out = sorted({h for _, _, u in missing for h in u.hours})
         served = sum(generations[h] for h in hours_out)
+        start = beijing(hours_out[0])
         said = [
-            phrase(SERVED_HOURS, generations=served, hours=len(hours_out),
-                   start=beijing(hours_out[0]))
-        ]  # fmt: skip
+            phrase(SERVED_HOURS, generations=served, hours=len(hours_out), start=start)
+            if len(hours_out) > 1
+            else phrase(SERVED_HOUR, generations=served, start=start)
+        ]
         for name, days, u in missing:
             said.append(_missing(name, days, u.due, int(first_served), int(params["in_force"])))
             said.append(_latest(name, u.latest))
@@ -382,7 +387,8 @@ OFFSHORE_SERVES = (
     " effect"
 )
 OFFSHORE_SHOWS = "it shows {numbers}, no filing in effect then"
-OFFSHORE_SEEN = "seen {observations} times by {reporters} reporter(s)"
+OFFSHORE_SEEN = "seen {observations} times by {reporters} reporters"
+OFFSHORE_SEEN_BY_ONE = "seen {observations} times by one reporter"
 
 
 def _offshore_said(values: Sequence[str]) -> tuple[Phrase, ...]:
@@ -390,7 +396,10 @@ def _offshore_said(values: Sequence[str]) -> tuple[Phrase, ...]:
     out = [phrase(OFFSHORE_SERVES, target=target, jurisdictions=jurisdictions, users=users)]
     if numbers:
         out.append(phrase(OFFSHORE_SHOWS, numbers=numbers))
-    out.append(phrase(OFFSHORE_SEEN, observations=observations, reporters=reporters))
+    if reporters == "1":
+        out.append(phrase(OFFSHORE_SEEN_BY_ONE, observations=observations))
+    else:
+        out.append(phrase(OFFSHORE_SEEN, observations=observations, reporters=reporters))
     return tuple(out)
 
 
@@ -713,7 +722,8 @@ CHECKS: tuple[Check, ...] = (
 # translate them all; tests/unit/test_console_i18n.py).
 PHRASES = (
     LABELED, UNLABELED, MISNAMED, LATEST_NONE, LATEST, SERVED_HOURS, DUE_AT_EFFECT, DUE_AFTER,
-    DUE_BEFORE, OFFSHORE_SERVES, OFFSHORE_SHOWS, OFFSHORE_SEEN, CHANGED_LATE, CHANGED_UNFILED,
+    DUE_BEFORE, OFFSHORE_SERVES, OFFSHORE_SHOWS, OFFSHORE_SEEN, OFFSHORE_SEEN_BY_ONE, SERVED_HOUR,
+    CHANGED_LATE, CHANGED_UNFILED,
     CANCELLED_LATE, NOT_CANCELLED, MINOR_ACTIVE, PRODUCE_ID_REUSED, UNREPORTED_CITED,
     UNRECEIVED_COMPLAINT,
 )  # fmt: skip

@@ -10,7 +10,10 @@ import asyncio
 import concurrent.futures
 import hashlib
 import io
+import json
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
-from jianguan.accounts.regulators import Account, Accounts, hash_password
+from jianguan.accounts.regulators import Account, Accounts, hash_password, issue_api_token
 from jianguan.contracts.chain import Chain
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.sdk import builders
@@ -83,7 +86,9 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
         asyncio.run(send_all())
         expected = sum(len(s.facts) for s in SCENARIOS)
         deadline = time.monotonic() + 120
-        while _q(running, "SELECT count() FROM case_facts FINAL")[0][0] < expected:
+        # the cases' steps (kind 5 is a case's STATUS, which sums them up)
+        steps = "SELECT count() FROM case_facts FINAL WHERE kind != 5 AND retracted = 0"
+        while _q(running, steps)[0][0] < expected:
             assert time.monotonic() < deadline, "the scenarios' facts never settled"
             time.sleep(0.5)
         while _q(running, "SELECT count() FROM alerts FINAL WHERE rule_id = 'ART12-LABELING'") == [
@@ -416,3 +421,65 @@ def test_the_provider_index(up: RunningUp, browser: Browser) -> None:
     assert opened == sorted(opened, reverse=True)
     page.screenshot(path=str(ARTIFACTS / "providers.png"), full_page=True)
     page.close()
+
+
+DEPARTMENT = Path(__file__).resolve().parents[2] / "dashboards" / "department"
+
+
+def _api(url: str, token: str | None, method: str = "GET") -> tuple[int, Any]:
+    request = urllib.request.Request(url, method=method)  # noqa: S310 (the console, on loopback)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 (loopback)
+            body = resp.read()
+            kind = resp.headers.get("Content-Type", "")
+            return resp.status, json.loads(body) if "json" in kind else body
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_a_departments_grafana_reads_the_console_in_its_scope(up: RunningUp) -> None:
+    """Every panel of the department dashboard, read with the department's API token: it
+    answers with the columns the panel shows and names none of the providers outside the
+    department's scope; the analyst's token sees more; a token opens no page and cannot post;
+    every read of a list is in the access log."""
+    console, regulators = _console(up), up.state_dir.parent / "regulators.toml"
+    token = issue_api_token(regulators, "wang-edu")
+    analyst = issue_api_token(regulators, "li-analyst")
+    dashboard = json.loads((DEPARTMENT / "jianguan-department.json").read_text())
+    reads = 0
+    for panel in dashboard["panels"]:
+        (target,) = panel["targets"]
+        status, body = _api(console + target["url"], token)
+        assert status == 200, (panel["title"], status, body)
+        reads += not target["url"].startswith("/api/overview")  # lists are logged, as exports
+        found = body[target["root_selector"]]
+        rows = found if isinstance(found, list) else [found]
+        for row in rows:
+            assert {c["selector"] for c in target["columns"]} <= set(row), panel["title"]
+        assert {r["provider_id"] for r in rows if "provider_id" in r} <= {SCOPED}, panel["title"]
+    _, seen = _api(console + "/api/cases", token)
+    assert seen["total"] > 0
+    assert {r["provider_id"] for r in seen["rows"]} == {SCOPED}
+    _, everyone = _api(console + "/api/cases", analyst)
+    assert {r["provider_id"] for r in everyone["rows"]} > {SCOPED}
+    _, providers = _api(console + "/api/providers", token)
+    assert [r["provider_id"] for r in providers["rows"]] == [SCOPED]
+    # nothing without a (right) token; a token reads /api/ only, and posts nothing
+    assert _api(console + "/api/cases", None)[0] == 401
+    assert _api(console + "/api/cases", token + "x")[0] == 401
+    assert _api(console + "/api/cases?range=1y", token)[0] == 400
+    bearer = {"Authorization": f"Bearer {token}"}
+    page = urllib.request.Request(console + "/cases", headers=bearer)  # noqa: S310
+    with urllib.request.urlopen(page, timeout=30) as resp:  # noqa: S310 (loopback)
+        assert "/login" in resp.url  # redirected to log in: the token opened no page
+    assert _api(console + "/api/cases", token, method="POST")[0] in (401, 403, 405)
+    # a token issued again replaces the old one at once
+    fresh = issue_api_token(regulators, "wang-edu")
+    assert _api(console + "/api/cases", token)[0] == 401
+    assert _api(console + "/api/cases", fresh)[0] == 200
+    reads += 1
+    log = (up.state_dir / "console" / "evidence-access.log").read_text()
+    api_reads = [line for line in log.splitlines() if '"/api/' in line and "wang-edu" in line]
+    assert len(api_reads) >= reads

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
-from jianguan.contracts import topics
+from jianguan.contracts import pb, topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.launcher import launched_up
 from jianguan.runtime.process import free_port
@@ -117,7 +117,8 @@ def _complaint(gateway: str, provider: tuple[str, str], tmp: Path, status: str) 
 def _probe_facts(url: ClickHouseUrl) -> list[str]:
     rows = _query(
         url,
-        f"SELECT DISTINCT fact_id FROM case_facts WHERE subject = '{PROBE_COMPLAINT}'",
+        f"SELECT DISTINCT fact_id FROM case_facts WHERE subject = '{PROBE_COMPLAINT}'"
+        f" AND kind != {pb.cases_pb2.CASE_FACT_KIND_STATUS}",  # the steps, not the status
     )
     return sorted(str(r[0]).split("/", 1)[1] for r in rows)
 

@@ -50,6 +50,8 @@ def test_every_scenario_live(tmp_path: Path) -> None:
             try:
                 rows = ex.execute(
                     "SELECT provider_id, rule_id, subject, kind, obligation FROM case_facts FINAL"
+                    " WHERE kind IN %(steps)s AND retracted = 0",
+                    {"steps": tuple(KIND)},
                 )
                 alert_rows = ex.execute(
                     "SELECT provider_id, rule_id, evidence FROM alerts FINAL"

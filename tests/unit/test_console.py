@@ -57,6 +57,30 @@ def test_accounts_round_trip_and_scope(tmp_path: Path) -> None:
         Accounts.load(path)
 
 
+def test_an_api_token_reads_as_its_account_and_is_kept_only_as_a_digest(tmp_path: Path) -> None:
+    from jianguan.accounts.regulators import issue_api_token
+
+    path = tmp_path / "regulators.toml"
+    add_account(path, "wang", "viewer", ["acme-ai"], "Wang (edu)")
+    add_account(path, "li", "analyst", [], "")
+    token = issue_api_token(path, "wang")
+    assert token.startswith("jgr_")
+    assert len(token) > 40
+    assert token not in path.read_text()
+    accounts = Accounts.load(path)
+    found = accounts.by_token(token)
+    assert found is not None
+    assert found.username == "wang"
+    assert accounts.by_token(token[:-1]) is None
+    assert accounts.by_token("") is None  # li has none: no empty token matches
+    again = issue_api_token(path, "wang")  # replaces the first
+    assert Accounts.load(path).by_token(token) is None
+    add_account(path, "wang", "viewer", ["acme-ai"], "Wang (edu)")  # a reset drops it
+    assert Accounts.load(path).by_token(again) is None
+    with pytest.raises(AccountError, match="no regulator account 'nobody'"):
+        issue_api_token(path, "nobody")
+
+
 def test_sessions_expire_and_logins_are_throttled() -> None:
     s = Sessions(ttl_s=60)
     token, session = s.open("li", now=1000)

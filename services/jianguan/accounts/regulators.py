@@ -9,6 +9,7 @@ sectors).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -55,6 +56,9 @@ class Account:
     password_hash: str
     providers: frozenset[str] = frozenset()  # a viewer's scope: these providers…
     sectors: frozenset[str] = frozenset()  # …and every provider registered in these sectors
+    # The digest of the account's API token (``issue_api_token``), "" for none: reads of the
+    # console's /api/ (e.g. a department's Grafana) as this account, its scope and its log.
+    api_token_hash: str = ""
 
     def sees_all(self) -> bool:
         return self.role in ("admin", "analyst")
@@ -73,6 +77,15 @@ class Accounts:
 
     def get(self, username: str) -> Account | None:
         return self._by_name.get(username)
+
+    def by_token(self, token: str) -> Account | None:
+        """The account whose API token ``token`` is, if any."""
+        digest = token_digest(token)
+        found = None
+        for a in self._by_name.values():
+            if a.api_token_hash and hmac.compare_digest(a.api_token_hash, digest):
+                found = a
+        return found
 
     @property
     def all(self) -> list[Account]:
@@ -103,6 +116,7 @@ class Accounts:
                         str(item["password_hash"]),
                         frozenset(str(p) for p in item.get("providers", [])),
                         frozenset(str(s) for s in item.get("sectors", [])),
+                        str(item.get("api_token_hash", "")),
                     )
                 )
             except KeyError as exc:
@@ -120,6 +134,7 @@ class Accounts:
                 f"password_hash = {quote(a.password_hash)}",
                 f"providers = {string_list(a.providers)}",
                 f"sectors = {string_list(a.sectors)}",
+                *([f"api_token_hash = {quote(a.api_token_hash)}"] if a.api_token_hash else []),
                 "",
             ]
         return "\n".join(out)
@@ -152,3 +167,24 @@ def add_account(
     )
     save_accounts(path, Accounts.load(path).with_account(account))
     return password
+
+
+TOKEN_PREFIX = "jgr_"  # noqa: S105 (marks a regulator API token, is none)
+
+
+def token_digest(token: str) -> str:
+    """What the accounts file keeps of an API token: a SHA-256 digest (the token is 32 random
+    bytes, so no salt or stretching is needed to keep it from being guessed back)."""
+    return "sha256$" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(path: Path, username: str) -> str:
+    """A new API token for ``username`` (replacing any it had); returns it (shown once)."""
+    accounts = Accounts.load(path)
+    account = accounts.get(username)
+    if account is None:
+        raise AccountError(f"no regulator account {username!r}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    updated = dataclasses.replace(account, api_token_hash=token_digest(token))
+    save_accounts(path, accounts.with_account(updated))
+    return token

@@ -18,7 +18,13 @@ from jianguan.accounts.registry import (
     save_registry,
     token_digest,
 )
-from jianguan.accounts.regulators import ROLES, Accounts, add_account
+from jianguan.accounts.regulators import (
+    ROLES,
+    AccountError,
+    Accounts,
+    add_account,
+    issue_api_token,
+)
 from jianguan.cli.common import kafka_listeners
 from jianguan.contracts import topics
 from jianguan.kafka_io.access import (
@@ -157,13 +163,25 @@ def cmd_regulators(args: argparse.Namespace, settings: Settings) -> int:
         password = add_account(path, args.username, args.role, providers, args.name or "", sectors)
         print(f"regulator {args.username} ({args.role}); password (shown once):\n{password}")
         return 0
+    if args.action == "token":
+        try:
+            token = issue_api_token(path, args.username)
+        except AccountError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"API token of {args.username} (shown once; it replaces any earlier one): reads the"
+            f" console's /api/ as this account, in its scope, logged\n{token}"
+        )
+        return 0
     for a in Accounts.load(path).all:
         scope = (
             ",".join(sorted(a.providers) + [f"sector:{s}" for s in sorted(a.sectors)])
             if a.role == "viewer"
             else "all providers"
         )
-        print(f"{a.username:20} {a.role:8} {scope}")
+        token = "  (API token)" if a.api_token_hash else ""
+        print(f"{a.username:20} {a.role:8} {scope}{token}")
     return 0
 
 
@@ -207,4 +225,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     radd.add_argument("--sectors", help="a viewer's scope: sectors, comma-separated")
     radd.add_argument("--name")
     reg_sub.add_parser("list")
+    rtok = reg_sub.add_parser(
+        "token",
+        help="issue an API token for reading the console's /api/ as the account (e.g. the"
+        " department's Grafana); replaces any earlier one",
+    )
+    rtok.add_argument("username")
     reg.set_defaults(fn=cmd_regulators)

@@ -85,6 +85,7 @@ class Console:
         self._providers: list[Provider] = []
         self._providers_read = 0.0
         self._accounts = Accounts.load(accounts_file)
+        self._accounts_stamp = self._stamp()
         self.access_log = access_log
         self._sessions = Sessions()
         self._secure = secure_cookies
@@ -107,11 +108,39 @@ class Console:
         return lang if lang in LANGS else "zh"
 
     def _session(self, request: web.Request) -> tuple[Account, str] | None:
+        """The account a request acts as, and its session's CSRF token: a logged-in browser's,
+        or an API reader's (``_api_reader``), who has no CSRF token and so cannot post."""
         s = self._sessions.get(request.cookies.get(SESSION_COOKIE), time.time())
         if s is None:
-            return None
+            reader = self._api_reader(request)
+            return (reader, "") if reader is not None else None
         account = self._accounts.get(s.username)
         return (account, s.csrf) if account is not None else None
+
+    def _stamp(self) -> tuple[int, int]:
+        try:
+            st = self._accounts_file.stat()
+        except OSError:
+            return (0, 0)
+        return (st.st_mtime_ns, st.st_size)
+
+    def _api_reader(self, request: web.Request) -> Account | None:
+        """A GET of /api/ with an account's API token (``Authorization: Bearer …``, issued by
+        ``jianguan regulators token``): it reads as that account, in its scope, logged. The
+        accounts file is read again when it changed, so a token issued or replaced takes
+        effect at once."""
+        header = request.headers.get("Authorization", "")
+        if request.method != "GET" or not request.path.startswith("/api/"):
+            return None
+        if not header.startswith("Bearer "):
+            return None
+        stamp = self._stamp()
+        if stamp != self._accounts_stamp:
+            self._accounts, self._accounts_stamp = Accounts.load(self._accounts_file), stamp
+        account = self._accounts.by_token(header.removeprefix("Bearer ").strip())
+        if account is None:
+            log.warning("console API read with an unknown token from %s", request.remote)
+        return account
 
     def _ctx(self, request: web.Request) -> Ctx:
         account, csrf = self._session(request) or (None, "")
@@ -127,14 +156,18 @@ class Console:
             resp.set_cookie(LANG_COOKIE, request.query["lang"], samesite="Strict", httponly=True)
         return resp
 
-    def _download(self, request: web.Request, export: pages.Export) -> web.Response:
-        """An exported list as a file to save, the export in the access log."""
+    def _download(
+        self, request: web.Request, export: pages.Export, attached: bool = True
+    ) -> web.Response:
+        """An exported list as a file to save (or, for the API, as the answer), the export in
+        the access log."""
         self._log_access(request, "export-list", request.path_qs, "")
+        disposition = "attachment" if attached else "inline"
         return web.Response(
             body=export.body,
             content_type=export.content_type,
             charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+            headers={"Content-Disposition": f'{disposition}; filename="{export.filename}"'},
         )
 
     def _log_access(self, request: web.Request, action: str, target: str, provider: str) -> None:
@@ -203,6 +236,8 @@ class Console:
         r.add_get("/api/overview", self.api_overview)
         for page in pages.PAGE_LISTS:
             r.add_get(f"/{page}", self.list_page)
+            r.add_get(f"/api/{page}", self.api_list)
+        r.add_get("/api/providers", self.api_providers)
         r.add_get("/offshore", self.offshore)
         # Ids may hold "/" (quoted in links as %2F): match the rest of the path, and the
         # export route before the case route that would swallow it.
@@ -247,6 +282,7 @@ class Console:
         if self._sessions.locked_out(address, username, now):
             return await self.login_form(request, "locked")
         self._accounts = await asyncio.to_thread(Accounts.load, self._accounts_file)
+        self._accounts_stamp = self._stamp()
         account = self._accounts.get(username)
         # An unknown name costs the same scrypt as a known one: the answer's timing tells nothing.
         stored = account.password_hash if account is not None else _nobody_hash()
@@ -364,6 +400,34 @@ class Console:
         if answer is None:
             return self._html(request, pages.message_page(ctx, 404), 404)
         return self._html(request, answer, 400 if lr.errors else 200)
+
+    async def api_list(self, request: web.Request) -> web.Response:
+        """A page's list as JSON (``list``: which, by default its first; the page's filters,
+        sort and ``limit`` up to the export limit), for the API and Grafana; logged."""
+        page = request.path.removeprefix("/api/")
+        scope, now, ctx = self._scope(request), int(time.time()), self._ctx(request)
+        query = {"list": pages.PAGE_LISTS[page][0][0], **request.query, "format": "json"}
+        f, errors = lists.filters_of(query, time.time())
+        if errors:
+            said = [lists.error_message(e, "en") for e in errors]
+            raise web.HTTPBadRequest(
+                text=json.dumps({"errors": said}), content_type="application/json"
+            )
+        lr = pages.ListRequest(f, query, ())
+        answer = await self._query(lambda q: pages.export(ctx, page, q, scope, lr, now))
+        if answer is None:
+            raise web.HTTPNotFound(text=f"no list {query['list']!r} on {page}")
+        return self._download(request, answer, attached=False)
+
+    async def api_providers(self, request: web.Request) -> web.Response:
+        """The provider index as JSON, in the reader's scope; logged."""
+        ctx, scope, now = self._ctx(request), self._scope(request), int(time.time())
+        registered = {p.id: (p.name, p.sector) for p in self._registered()}
+        sort = request.query.get("sort", "provider")
+        rows = await self._query(lambda q: pages.provider_rows(q, scope, registered, sort, now))
+        answer = pages.export_providers(ctx, rows, "json", now)
+        assert answer is not None
+        return self._download(request, answer, attached=False)
 
     async def law(self, request: web.Request) -> web.Response:
         return self._html(request, pages.law_page(self._ctx(request)))

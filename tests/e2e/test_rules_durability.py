@@ -104,7 +104,7 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
 
         sent = asyncio.run(send())
         assert (sent.delivered, sent.rejected, sent.undelivered) == (HITS, [], [])
-        opened = [(1, "", HITS)]
+        opened = [(1, "", HITS), (5, "", HITS)]  # opened, and each case's STATUS
         assert until(up, CURRENT, opened, 60) == opened
         # Once the rules have committed past the hits, the log will not deliver them again:
         # after the kill only the event store has them.
@@ -123,7 +123,7 @@ def test_everything_killed_the_rules_state_comes_back(tmp_path: Path, changelog_
 
     with launched_up(tmp_path, registry, ENV) as up:
         # Still one open case per hit; then every disposal deadline passes and is missed, once.
-        missed = [(1, "", HITS), (3, "disposal", HITS)]
+        missed = [(1, "", HITS), (3, "disposal", HITS), (5, "", HITS)]
         assert until(up, CURRENT, missed, 180) == missed
         cases = "SELECT count(), countIf(closed = 0) FROM cases WHERE subject LIKE 'durable-hit-%'"
         assert query(up, cases) == [(HITS, HITS)]

@@ -96,6 +96,13 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
         ]:
             assert time.monotonic() < deadline, "the store checks never ran"
             time.sleep(0.5)
+        # the grades the console shows are the report cards of the last store-check round: wait
+        # for a round that began after the facts and the alerts were all stored
+        settled = int(time.time()) + 1
+        taken = "SELECT toUInt32(max(taken)) FROM report_card_snapshots"
+        while _q(running, taken)[0][0] < settled:
+            assert time.monotonic() < deadline, "no store-check round recorded the report cards"
+            time.sleep(0.5)
         yield running
 
 

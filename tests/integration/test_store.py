@@ -309,6 +309,42 @@ class StoreContract:
             ("old", "old-trigger", 1_780_000_000, ["acknowledge"], [], 0, 0, 0, 1_780_000_900),
         ]
 
+    def test_the_console_reads_the_report_cards_of_the_last_round(self, executor: Executor) -> None:
+        """Each round records the report cards as they stand; readers see the latest round only,
+        and rounds of days past keeping are dropped."""
+        from jianguan.store import report_cards
+        from jianguan.store.oversight import Oversight
+
+        migrate(executor)
+        now = int(time.time())
+        record(executor, RuleConfiguration(now - 40 * 86400))
+        writer = BatchWriter(executor)
+        writer.write(_rows(3))
+        old = now - (report_cards.KEEP_DAYS + 1) * 86400
+        report_cards.snapshot(executor, old)
+        report_cards.snapshot(executor, now - 60)
+        q = Oversight(executor)
+        (card,) = q.report_cards("acme-ai")
+        assert (card.grade, card.events_stored, card.deadlines_missed) == ("A", 3, 0)
+        # a missed deadline: not shown until the next round records it
+        facts = pb.cases_pb2.CaseFacts()
+        for kind, fid in ((1, "c/OPENED/"), (3, "c/DEADLINE_MISSED/report"), (5, "c/STATUS/")):
+            f = facts.facts.add(fact_id=fid, kind=kind, case_id="c", provider_id="acme-ai")  # type: ignore[arg-type]
+            f.at.seconds = now
+        batch = CaseFactBatch()
+        batch.add_record(facts.SerializeToString(), RecordMeta("", 0, 0, 0), 0)
+        writer.write(batch)
+        assert [c.deadlines_missed for c in q.report_cards("acme-ai")] == [0]
+        report_cards.snapshot(executor, now)
+        assert [(c.grade, c.deadlines_missed) for c in q.report_cards("acme-ai")] == [("B", 1)]
+        assert [(g.grade, g.providers) for g in q.grades(None)] == [("B", 1)]
+        # each round's rows once (raw), the round of three days ago dropped with its day
+        rounds = executor.execute(
+            "SELECT toUInt32(taken), count() FROM report_card_snapshots GROUP BY taken"
+            " ORDER BY taken"
+        )
+        assert rounds == [(now - 60, 1), (now, 1)]
+
     def test_store_checks_find_each_violation(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks
 

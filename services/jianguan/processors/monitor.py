@@ -22,6 +22,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.rules.catalog import BY_ID, CRITICAL, shown
 from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.processors.produce_id_feed import ProduceIdFeed, open_ledger
+from jianguan.store import report_cards
 from jianguan.store.alert_records import published_severities
 from jianguan.store.checks import CHECKS, Check, Violation, violations
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
@@ -206,6 +207,7 @@ class StoreMonitor:
                 previous=self._previous,
                 feed=self._feed,
             )
+            report_cards.snapshot(ex, now)  # the grades the console shows, as of this round
         finally:
             ex.close()
         return now, unpublished(found, self._published)

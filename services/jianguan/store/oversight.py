@@ -15,6 +15,7 @@ from jianguan.contracts import pb
 from jianguan.domain import said
 from jianguan.domain.calendar import CST
 from jianguan.domain.said import Phrase
+from jianguan.store import report_cards
 from jianguan.store.executor import Executor
 
 Scope = frozenset[str] | None
@@ -501,11 +502,14 @@ class Oversight:
         return Totals(int(open_), int(overdue), int(cases), int(alerts), int(events))
 
     def grades(self, scope: Scope) -> list[GradeCount]:
-        """Providers per grade, by each provider's latest month."""
+        """Providers per grade, by each provider's latest month (as of the last store-check
+        round, like every grade the console shows: ``store.report_cards``)."""
         p: dict[str, Any] = {}
         rows = self._q(
             "SELECT grade, count() FROM (SELECT provider_id, argMax(grade, month) AS grade"
-            " FROM report_cards WHERE 1 = 1" + scope_sql(scope, p) + " GROUP BY provider_id)"
+            f" FROM {report_cards.LATEST} WHERE 1 = 1"
+            + scope_sql(scope, p)
+            + " GROUP BY provider_id)"
             " GROUP BY grade ORDER BY grade",
             p,
         )
@@ -639,7 +643,7 @@ class Oversight:
         rows = self._q(
             "SELECT toString(month), grade, events_stored, items_submitted, items_rejected,"
             " error_rate, cases_opened, deadlines_missed, violations, grade_a_error_rate,"
-            " max_error_rate, grade_b_missed_deadlines FROM report_cards"
+            f" max_error_rate, grade_b_missed_deadlines FROM {report_cards.LATEST}"
             " WHERE provider_id = %(p)s ORDER BY month DESC",
             {"p": provider},
         )
@@ -733,8 +737,8 @@ class Oversight:
                 found.setdefault(str(provider), {}).update(zip(names, values, strict=True))
 
         merge(
-            "SELECT provider_id, argMax(grade, month) FROM report_cards WHERE 1 = 1{scope}"
-            " GROUP BY provider_id",
+            f"SELECT provider_id, argMax(grade, month) FROM {report_cards.LATEST}"
+            " WHERE 1 = 1{scope} GROUP BY provider_id",
             ("grade",),
         )
         merge(

@@ -1,5 +1,6 @@
 """The scenario library stored as the platform would store it: events, then the case facts and
-alerts the rules engine and the store checks derive from them (for dashboard and console SQL)."""
+alerts the rules engine and the store checks derive from them, and a store-check round's report
+cards (for dashboard and console SQL)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from jianguan.contracts.facts import alert as alert_of
 from jianguan.contracts.observed import observed
 from jianguan.processors.engine import RulesEngine
 from jianguan.processors.monitor import run_checks
+from jianguan.store import report_cards
 from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import Executor
 from jianguan.store.migrate import migrate
@@ -41,3 +43,4 @@ def load_into(ex: Executor) -> None:
     alerts.add_record(record, RecordMeta("", 0, 0, 0), 0)
     writer.write(cases)
     writer.write(alerts)
+    report_cards.snapshot(ex, now)  # the store monitor's round after them

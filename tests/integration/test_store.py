@@ -320,7 +320,7 @@ class StoreContract:
         record(executor, RuleConfiguration(now - 40 * 86400))
         writer = BatchWriter(executor)
         writer.write(_rows(3))
-        old = now - (report_cards.KEEP_DAYS + 1) * 86400
+        old = now - (report_cards.KEEP_DAYS + 2) * 86400  # a whole day past keeping
         report_cards.snapshot(executor, old)
         report_cards.snapshot(executor, now - 60)
         q = Oversight(executor)

@@ -32,3 +32,13 @@ def load_all(base: float | None = None) -> list[Scenario]:
         provider = "sc-" + s.name.replace("_", "-")
         out.append(Scenario(s.name, provider, events, s.facts, s.alerts))
     return out
+
+
+def standing(facts: list[pb.cases_pb2.CaseFact]) -> list[pb.cases_pb2.CaseFact]:
+    """What the store holds after these facts: the highest revision of each fact id, unless
+    retracted (in the order each id was first published)."""
+    latest: dict[str, pb.cases_pb2.CaseFact] = {}
+    for f in facts:
+        if f.fact_id not in latest or f.revision >= latest[f.fact_id].revision:
+            latest[f.fact_id] = f
+    return [f for f in latest.values() if not f.retracted]

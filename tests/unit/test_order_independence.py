@@ -13,7 +13,7 @@ from jianguan.contracts import pb
 from jianguan.contracts.observed import observed
 from jianguan.processors.engine import RulesEngine
 from jianguan.simulator.traffic import ProviderTraffic
-from tests.scenarios.library import Scenario, load_all
+from tests.scenarios.library import Scenario, load_all, standing
 
 NOW = time.time()
 SCENARIOS = load_all()
@@ -47,19 +47,13 @@ def final_facts(
 def current(facts: list[pb.cases_pb2.CaseFact]) -> dict[str, bytes]:
     """What the store holds after these facts: the highest revision of each fact id, unless
     retracted; without detection time and revision (processing metadata)."""
-    latest: dict[str, pb.cases_pb2.CaseFact] = {}
-    for f in facts:
-        if f.fact_id not in latest or f.revision >= latest[f.fact_id].revision:
-            latest[f.fact_id] = f
     out = {}
-    for fact_id, f in latest.items():
-        if f.retracted:
-            continue
+    for f in standing(facts):
         fact = pb.cases_pb2.CaseFact()
         fact.CopyFrom(f)
         fact.ClearField("detected_at")
         fact.ClearField("revision")
-        out[fact_id] = fact.SerializeToString(deterministic=True)
+        out[f.fact_id] = fact.SerializeToString(deterministic=True)
     return out
 
 

@@ -6,7 +6,8 @@ from functools import partial
 
 from jianguan.console.i18n import translate
 from jianguan.console.summaries import shown_summary
-from jianguan.domain.said import beijing, decode, encode, phrase, say
+from jianguan.domain.calendar import beijing_time
+from jianguan.domain.said import decode, encode, phrase, say
 from jianguan.store import checks
 from jianguan.store.oversight import AlertRow
 
@@ -25,7 +26,7 @@ def test_a_finding_reads_as_its_english_summary_did() -> None:
         " time; unlabeled: 1 no valid ProduceID; unlabeled: 2 no explicit label;"
         " 1 labeled with a ContentProducer other than the registered acme-producer"
     )
-    assert beijing(HOUR) == "2026-12-02 14:00:00"
+    assert beijing_time(HOUR) == "2026-12-02 14:00:00"
 
 
 def test_a_finding_is_said_in_chinese_words_and_all() -> None:

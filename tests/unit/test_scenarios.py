@@ -11,23 +11,18 @@ import pytest
 from jianguan.contracts import pb
 from jianguan.contracts.observed import observed
 from jianguan.processors.engine import RulesEngine
-from tests.scenarios.library import Scenario, load_all
+from tests.scenarios.library import Scenario, load_all, standing
 
 SCENARIOS = load_all()
 K = pb.cases_pb2
 
 
-def standing(scenario: Scenario, now: float) -> list[K.CaseFact]:
-    """The facts a store holds after the history: the highest revision of each, not retracted."""
+def stored(scenario: Scenario, now: float) -> list[K.CaseFact]:
+    """The facts a store holds after the history (``standing``)."""
     engine = RulesEngine({})
     seen = [observed(ev, scenario.provider_id) for ev in scenario.events]
     facts = engine.process([s for s in seen if s is not None], now=now)
-    facts += engine.tick(now)
-    latest: dict[str, K.CaseFact] = {}
-    for f in facts:
-        if f.fact_id not in latest or f.revision >= latest[f.fact_id].revision:
-            latest[f.fact_id] = f
-    return [f for f in latest.values() if not f.retracted]
+    return standing(facts + engine.tick(now))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
@@ -35,7 +30,7 @@ def test_scenario_produces_exactly_its_facts(scenario: Scenario) -> None:
     name = K.CaseFactKind.Name
     steps = {
         (f.rule_id, f.subject, name(f.kind).removeprefix("CASE_FACT_KIND_"), f.obligation)
-        for f in standing(scenario, time.time())
+        for f in stored(scenario, time.time())
         if f.kind != K.CASE_FACT_KIND_STATUS
     }
     assert steps == scenario.facts
@@ -48,7 +43,7 @@ def _obligations(facts: list[K.CaseFact], kind: int) -> list[str]:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_each_case_status_says_what_its_steps_say(scenario: Scenario) -> None:
     by_case: dict[str, list[K.CaseFact]] = defaultdict(list)
-    for f in standing(scenario, time.time()):
+    for f in stored(scenario, time.time()):
         by_case[f.case_id].append(f)
     for case_id, facts in by_case.items():
         (status,) = [f for f in facts if f.kind == K.CASE_FACT_KIND_STATUS]

@@ -4,11 +4,10 @@ language."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 
-from jianguan.domain.calendar import CST
+from jianguan.domain.calendar import beijing_time
 from jianguan.domain.law import Citation
 
 _REF = re.compile(r"Art\. (\d+)(?: ¶(\d+))?(?: \((\d+)\))?")
@@ -20,7 +19,7 @@ def beijing(ts: float | None) -> str:
     if not ts:
         return "—"
     try:
-        return dt.datetime.fromtimestamp(float(ts), CST).strftime("%Y-%m-%d %H:%M:%S")
+        return beijing_time(ts)
     except (OverflowError, OSError, ValueError):
         return f"{ts} (not a date)"
 

@@ -44,6 +44,10 @@ SESSION_COOKIE, LOGIN_CSRF_COOKIE, LANG_COOKIE = "jg_session", "jg_login_csrf", 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# Where a request keeps the account its API token names (``Console._api_reader``).
+_READER = "jianguan.api_reader"
+
+
 def _harden(resp: web.StreamResponse, request: web.Request) -> None:
     """The security headers of every answer, error pages included."""
     resp.headers["Content-Security-Policy"] = (
@@ -124,20 +128,31 @@ class Console:
             return (0, 0)
         return (st.st_mtime_ns, st.st_size)
 
+    def _fresh_accounts(self) -> Accounts:
+        """The accounts, read again from their file when it changed since last read (an account
+        added or reset, a token issued): a login and an API read see them at once."""
+        stamp = self._stamp()
+        if stamp != self._accounts_stamp:
+            self._accounts, self._accounts_stamp = Accounts.load(self._accounts_file), stamp
+        return self._accounts
+
     def _api_reader(self, request: web.Request) -> Account | None:
         """A GET of /api/ with an account's API token (``Authorization: Bearer …``, issued by
         ``jianguan regulators token``): it reads as that account, in its scope, logged. The
         accounts file is read again when it changed, so a token issued or replaced takes
-        effect at once."""
+        effect at once. Found once per request (a request asks who it is several times)."""
+        if _READER not in request:
+            request[_READER] = self._token_account(request)
+        reader: Account | None = request[_READER]
+        return reader
+
+    def _token_account(self, request: web.Request) -> Account | None:
         header = request.headers.get("Authorization", "")
         if request.method != "GET" or not request.path.startswith("/api/"):
             return None
         if not header.startswith("Bearer "):
             return None
-        stamp = self._stamp()
-        if stamp != self._accounts_stamp:
-            self._accounts, self._accounts_stamp = Accounts.load(self._accounts_file), stamp
-        account = self._accounts.by_token(header.removeprefix("Bearer ").strip())
+        account = self._fresh_accounts().by_token(header.removeprefix("Bearer ").strip())
         if account is None:
             log.warning("console API read with an unknown token from %s", request.remote)
         return account
@@ -281,9 +296,7 @@ class Console:
         address = request.remote or ""
         if self._sessions.locked_out(address, username, now):
             return await self.login_form(request, "locked")
-        self._accounts = await asyncio.to_thread(Accounts.load, self._accounts_file)
-        self._accounts_stamp = self._stamp()
-        account = self._accounts.get(username)
+        account = (await asyncio.to_thread(self._fresh_accounts)).get(username)
         # An unknown name costs the same scrypt as a known one: the answer's timing tells nothing.
         stored = account.password_hash if account is not None else _nobody_hash()
         matches = await asyncio.to_thread(check_password, password, stored)
@@ -421,10 +434,8 @@ class Console:
 
     async def api_providers(self, request: web.Request) -> web.Response:
         """The provider index as JSON, in the reader's scope; logged."""
-        ctx, scope, now = self._ctx(request), self._scope(request), int(time.time())
-        registered = {p.id: (p.name, p.sector) for p in self._registered()}
-        sort = request.query.get("sort", "provider")
-        rows = await self._query(lambda q: pages.provider_rows(q, scope, registered, sort, now))
+        ctx, now = self._ctx(request), int(time.time())
+        rows = await self._provider_rows(request, now)
         answer = pages.export_providers(ctx, rows, "json", now)
         assert answer is not None
         return self._download(request, answer, attached=False)
@@ -438,12 +449,21 @@ class Console:
             return self._html(request, pages.message_page(ctx, 403), 403)
         return self._html(request, await self._query(lambda q: pages.offshore_page(ctx, q)))
 
-    async def providers(self, request: web.Request) -> web.Response:
-        """The provider index (or, with ``format=csv|json``, its export)."""
-        ctx, scope, now = self._ctx(request), self._scope(request), int(time.time())
+    async def _provider_rows(self, request: web.Request, now: int) -> list[pages.ProviderRow]:
+        """The provider index's rows in the viewer's scope, in the ``sort`` it asks for."""
+        scope = self._scope(request)
         registered = {p.id: (p.name, p.sector) for p in self._registered()}
         sort = request.query.get("sort", "provider")
-        rows = await self._query(lambda q: pages.provider_rows(q, scope, registered, sort, now))
+        rows: list[pages.ProviderRow] = await self._query(
+            lambda q: pages.provider_rows(q, scope, registered, sort, now)
+        )
+        return rows
+
+    async def providers(self, request: web.Request) -> web.Response:
+        """The provider index (or, with ``format=csv|json``, its export)."""
+        ctx, now = self._ctx(request), int(time.time())
+        sort = request.query.get("sort", "provider")
+        rows = await self._provider_rows(request, now)
         if "format" in request.query:
             answer = pages.export_providers(ctx, rows, request.query["format"], now)
             if answer is None:

@@ -15,6 +15,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 CST = timezone(timedelta(hours=8), "CST")
 
 
+def beijing_time(at: float) -> str:
+    """``at`` (Unix seconds) in Beijing time to the second, as findings and the console write a
+    time: "YYYY-MM-DD HH:MM:SS"."""
+    return datetime.fromtimestamp(float(at), CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def end_of_days_after(start_s: float, days: float) -> float:
     """When a period of ``days`` days from ``start_s`` ends: at 24:00 (CST) of its last day,
     counted from the day after ``start_s`` (PRC Civil Code Arts. 201 and 203: the first day does

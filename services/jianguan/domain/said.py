@@ -13,9 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-
-from jianguan.domain.calendar import CST
 
 JOINER = "; "
 
@@ -42,11 +39,6 @@ def say(
     return joiner.join(
         translate(p.template).format(**{k: translate(v) for k, v in p.args}) for p in phrases
     )
-
-
-def beijing(at: float) -> str:
-    """A time as findings give it: Beijing time, to the second (the console's zone)."""
-    return datetime.fromtimestamp(float(at), CST).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def encode(phrases: Sequence[Phrase]) -> str:

@@ -193,7 +193,8 @@ class StoreMonitor:
         self._stopping.set()
 
     def _check_once(self) -> tuple[float, list[pb.cases_pb2.Alert]]:
-        """When this round ran, and its alerts that were not published yet."""
+        """When this round ran, and its alerts that were not published yet; records the round's
+        report cards (``store.report_cards``) on the way."""
         ex = ServerExecutor(self._url)
         try:
             if self._published is None:
@@ -207,7 +208,10 @@ class StoreMonitor:
                 previous=self._previous,
                 feed=self._feed,
             )
-            report_cards.snapshot(ex, now)  # the grades the console shows, as of this round
+            try:  # the grades the console shows, as of this round; never at the alerts' cost
+                report_cards.snapshot(ex, now)
+            except Exception as exc:
+                log.warning("report cards of this round not recorded: %s", exc)
         finally:
             ex.close()
         return now, unpublished(found, self._published)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jianguan.domain import filings as fl
-from jianguan.domain.calendar import WorkingCalendar
+from jianguan.domain.calendar import WorkingCalendar, beijing_time
 from jianguan.domain.filings import (
     ALGORITHM_FILING,
     ASSESSMENT,
@@ -27,10 +27,20 @@ from jianguan.domain.filings import (
     public_opinion,
     unfiled_hours,
 )
-from jianguan.domain.said import Phrase, beijing, phrase, say
+from jianguan.domain.said import Phrase, phrase, say
 from jianguan.store.executor import Executor
 
 Row = tuple[Any, ...]
+
+
+# Every template a finding is worded with (``domain.said``), registered where it is defined: the
+# console's catalogs must translate them all (tests/unit/test_console_i18n.py).
+PHRASES: list[str] = []
+
+
+def _says(template: str) -> str:
+    PHRASES.append(template)
+    return template
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +124,16 @@ _ASSESSED = f"filing_kind = {fl.ASSESSMENT} AND filing_status IN {_IN_EFFECT}"
 _ALGORITHM_FILED = f"filing_kind = {fl.ALGORITHM_FILING} AND filing_status IN {_IN_EFFECT}"
 _CANCELLED = f"filing_kind = {fl.CANCELLATION} AND filing_status != {fl.REJECTED}"
 
-LABELED = (
+LABELED = _says(
     "labeled {labeled} of {total} outputs that need labels in the hour from {hour} Beijing time"
 )
-UNLABELED = "unlabeled: {n} {reason}"
-MISNAMED = "{n} labeled with a ContentProducer other than the registered {registered}"
+UNLABELED = _says("unlabeled: {n} {reason}")
+MISNAMED = _says("{n} labeled with a ContentProducer other than the registered {registered}")
 
 
 def _labeling_said(values: Sequence[str]) -> tuple[Phrase, ...]:
     labeled, total, hour, reasons, misnamed, registered = values
-    out = [phrase(LABELED, labeled=labeled, total=total, hour=beijing(int(hour)))]
+    out = [phrase(LABELED, labeled=labeled, total=total, hour=beijing_time(int(hour)))]
     for item in sorted(filter(None, reasons.split("|"))):
         n, reason = item.split(" ", 1)
         out.append(phrase(UNLABELED, n=n, reason=reason))
@@ -233,15 +243,15 @@ def _filings(raw: list[tuple[Any, ...]]) -> list[Filing]:
     ]
 
 
-LATEST_NONE = "latest {formality}: none reported"
-LATEST = "latest {formality}: {status} at {at} Beijing time ({event_id})"
+LATEST_NONE = _says("latest {formality}: none reported")
+LATEST = _says("latest {formality}: {status} at {at} Beijing time ({event_id})")
 
 
 def _latest(formality: str, filing: Filing | None) -> Phrase:
     if filing is None:
         return phrase(LATEST_NONE, formality=formality)
     status = STATUS_NAMES.get(filing.status, "?")
-    return phrase(LATEST, formality=formality, status=status, at=beijing(filing.at),
+    return phrase(LATEST, formality=formality, status=status, at=beijing_time(filing.at),
                   event_id=filing.event_id)  # fmt: skip
 
 
@@ -250,30 +260,30 @@ _FORMALITIES = (
     (ASSESSMENT, "assessment_working_days", SECURITY_ASSESSMENT),
     (ALGORITHM_FILING, "filing_working_days", ALGORITHM),
 )
-SERVED_HOURS = (
+SERVED_HOURS = _says(
     "public-opinion service served {generations} generations in {hours} hours from {start}"
     " Beijing time"
 )
-SERVED_HOUR = (
+SERVED_HOUR = _says(
     "public-opinion service served {generations} generations in the hour from {start} Beijing time"
 )
-DUE_AT_EFFECT = (
+DUE_AT_EFFECT = _says(
     "no {formality} in effect (due {due} Beijing time, when Art. 17 took effect; serving began"
     " {began} Beijing time)"
 )
-DUE_AFTER = (
+DUE_AFTER = _says(
     "no {formality} in effect (due {due} Beijing time, {days} working days after serving began"
     " {began} Beijing time)"
 )
-DUE_BEFORE = "no {formality} in effect (due {due} Beijing time, before serving began)"
+DUE_BEFORE = _says("no {formality} in effect (due {due} Beijing time, before serving began)")
 
 
 def _missing(formality: str, days: int, due: int, first_served: int, in_force: int) -> Phrase:
-    when = {"formality": formality, "due": beijing(due)}
+    when = {"formality": formality, "due": beijing_time(due)}
     if due == in_force and due > first_served:
-        return phrase(DUE_AT_EFFECT, **when, began=beijing(first_served))
+        return phrase(DUE_AT_EFFECT, **when, began=beijing_time(first_served))
     if days:
-        return phrase(DUE_AFTER, **when, days=days, began=beijing(first_served))
+        return phrase(DUE_AFTER, **when, days=days, began=beijing_time(first_served))
     return phrase(DUE_BEFORE, **when)
 
 
@@ -303,7 +313,7 @@ def _unfiled_services(
             continue
         hours_out = sorted({h for _, _, u in missing for h in u.hours})
         served = sum(generations[h] for h in hours_out)
-        start = beijing(hours_out[0])
+        start = beijing_time(hours_out[0])
         said = [
             phrase(SERVED_HOURS, generations=served, hours=len(hours_out), start=start)
             if len(hours_out) > 1
@@ -382,13 +392,13 @@ ORDER BY provider_id, service_id
 # about the offshore service (no provider of ours), and names how many reported it. Observed
 # "without a filing" means: showing no number that was a filing in effect when it was seen
 # (the offshore_unfiled view, migration 0020), so an invented number is no filing.
-OFFSHORE_SERVES = (
+OFFSHORE_SERVES = _says(
     "{target} ({jurisdictions}) serves an estimated {users} domestic users without a filing in"
     " effect"
 )
-OFFSHORE_SHOWS = "it shows {numbers}, no filing in effect then"
-OFFSHORE_SEEN = "seen {observations} times by {reporters} reporters"
-OFFSHORE_SEEN_BY_ONE = "seen {observations} times by one reporter"
+OFFSHORE_SHOWS = _says("it shows {numbers}, no filing in effect then")
+OFFSHORE_SEEN = _says("seen {observations} times by {reporters} reporters")
+OFFSHORE_SEEN_BY_ONE = _says("seen {observations} times by one reporter")
 
 
 def _offshore_said(values: Sequence[str]) -> tuple[Phrase, ...]:
@@ -430,8 +440,8 @@ ORDER BY subject
 
 
 CHANGED = "model {model} served since {since} Beijing time (change due {due} Beijing time): "
-CHANGED_LATE = CHANGED + "filed {days}+ working days late"
-CHANGED_UNFILED = CHANGED + "no change filing in effect"
+CHANGED_LATE = _says(CHANGED + "filed {days}+ working days late")
+CHANGED_UNFILED = _says(CHANGED + "no change filing in effect")
 
 
 def _late_change_filings(
@@ -455,8 +465,8 @@ def _late_change_filings(
         for change in change_filings(filings, served, int(now), due_of):
             when = {
                 "model": change.model,
-                "since": beijing(change.first_served),
-                "due": beijing(change.due),
+                "since": beijing_time(change.first_served),
+                "due": beijing_time(change.due),
             }
             if change.late:
                 said: tuple[Phrase, ...] = (phrase(CHANGED_LATE, **when, days=days),)
@@ -497,8 +507,8 @@ ORDER BY provider_id, service_id
 )
 
 
-CANCELLED_LATE = "no generation since {since} Beijing time; filing cancelled late"
-NOT_CANCELLED = "no generation since {since} Beijing time; filing not cancelled"
+CANCELLED_LATE = _says("no generation since {since} Beijing time; filing cancelled late")
+NOT_CANCELLED = _says("no generation since {since} Beijing time; filing not cancelled")
 
 
 def _late_cancellations(
@@ -517,7 +527,7 @@ def _late_cancellations(
             cancelled_at and float(cancelled_at) > deadline
         ):
             said = phrase(
-                CANCELLED_LATE if cancelled_at else NOT_CANCELLED, since=beijing(last_served)
+                CANCELLED_LATE if cancelled_at else NOT_CANCELLED, since=beijing_time(last_served)
             )
             out.append((provider_id, service_id, service_id, 1, (said,), [str(last_served)]))
     return out
@@ -546,7 +556,7 @@ ORDER BY provider_id, service_id
     _late_cancellations,
 )
 
-MINOR_ACTIVE = (
+MINOR_ACTIVE = _says(
     "a minor-mode user was active {minutes} minutes on {day} (limit {limit}) without an"
     " intervention"
 )
@@ -592,7 +602,7 @@ ORDER BY provider_id, service_id, subject
 # One alert per ProduceID that names more than one output of a provider (GB 45438-2025: an id
 # unique to the provider), among the ids the ProduceID ledger found reused (``reused``: a list of
 # (provider, id); processors.produce_id_feed): it counts every output of each.
-PRODUCE_ID_REUSED = (
+PRODUCE_ID_REUSED = _says(
     "ProduceID {produce_id} names {outputs} outputs; GB 45438-2025 asks an id unique to the"
     " provider"
 )
@@ -638,7 +648,7 @@ def _judgeable(prefix: str, columns: str) -> str:
     """
 
 
-UNREPORTED_CITED = "{kind} event {event_id} cites {ref}, which the provider never reported"
+UNREPORTED_CITED = _says("{kind} event {event_id} cites {ref}, which the provider never reported")
 ORPHAN_REFERENCE = Check(
     "ART14-ORPHAN-REFERENCE",
     f"""
@@ -662,7 +672,7 @@ ORDER BY provider_id, service_id, subject, event_id
 )
 
 # One alert per complaint with status updates and no receipt, counting every update it has.
-UNRECEIVED_COMPLAINT = (
+UNRECEIVED_COMPLAINT = _says(
     "complaint {complaint} has {updates} status updates but was never reported received"
 )
 ORPHAN_COMPLAINT = Check(
@@ -718,13 +728,5 @@ CHECKS: tuple[Check, ...] = (
     MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
 )  # fmt: skip
 
-# Everything the checks say: the templates and the words that fill them (the console's catalogs
-# translate them all; tests/unit/test_console_i18n.py).
-PHRASES = (
-    LABELED, UNLABELED, MISNAMED, LATEST_NONE, LATEST, SERVED_HOURS, DUE_AT_EFFECT, DUE_AFTER,
-    DUE_BEFORE, OFFSHORE_SERVES, OFFSHORE_SHOWS, OFFSHORE_SEEN, OFFSHORE_SEEN_BY_ONE, SERVED_HOUR,
-    CHANGED_LATE, CHANGED_UNFILED,
-    CANCELLED_LATE, NOT_CANCELLED, MINOR_ACTIVE, PRODUCE_ID_REUSED, UNREPORTED_CITED,
-    UNRECEIVED_COMPLAINT,
-)  # fmt: skip
+# The words that fill the templates (the console's catalogs translate them too).
 WORDS = (*REASONS, SECURITY_ASSESSMENT, ALGORITHM, CHANGE, *STATUS_NAMES.values())

@@ -5,6 +5,14 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PROTO_OUT := services/jianguan/_proto
+# The provider-facing contract (events, ingest) is generated into the SDK, which the platform
+# depends on; the platform's own protos (authority, cases, dead letters) into services/.
+SDK_PROTO_OUT := sdk/python/src/jianguan_sdk/_proto
+SDK_PROTOS := options envelope bodies event ingest
+PLATFORM_PROTOS := authority cases dead_letters
+empty :=
+space := $(empty) $(empty)
+SDK_MODULES_RE := (($(subst $(space),|,$(SDK_PROTOS)))_pb2)
 PYTEST_ARGS ?=
 
 .PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit fuzz demo smoke bench bench-console bench-sustained clean
@@ -17,9 +25,9 @@ system-packages: ## Debian packages (ClickHouse, Prometheus, Alertmanager), inst
 
 NATIVE_SOURCES := $(wildcard services/jianguan/contracts/*.c services/jianguan/contracts/*.h services/jianguan/store/*.c services/jianguan/store/*.h)
 
-$(BIN)/.installed: pyproject.toml setup.py $(NATIVE_SOURCES)
+$(BIN)/.installed: pyproject.toml setup.py sdk/python/pyproject.toml $(NATIVE_SOURCES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@$(BIN)/pip install -q --disable-pip-version-check -e './sdk/python[kafka]' -e '.[dev]'
 	@touch $@
 
 protos/node_modules/.installed: protos/package.json protos/package-lock.json
@@ -41,20 +49,30 @@ kafka: .cache/kafka/current/.complete ## the Apache Kafka broker and tools jars 
 
 install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed ## everything (Debian packages, Kafka jars, venv, buf, console assets)
 
-protos: $(BIN)/.installed ## regenerate services/jianguan/_proto from protos/
-	@rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)
+protos: $(BIN)/.installed ## regenerate the generated code of protos/ (the SDK's and the platform's)
+	@rm -rf $(PROTO_OUT) $(SDK_PROTO_OUT) && mkdir -p $(PROTO_OUT) $(SDK_PROTO_OUT)
 	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
-	  --python_out=$(PROTO_OUT) --mypy_out=quiet:$(PROTO_OUT) protos/jianguan/v1/*.proto
+	  --python_out=$(SDK_PROTO_OUT) --mypy_out=quiet:$(SDK_PROTO_OUT) \
+	  $(foreach p,$(SDK_PROTOS),protos/jianguan/v1/$(p).proto)
 	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
-	  --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) protos/jianguan/v1/ingest.proto protos/jianguan/v1/authority.proto
-	@# protoc writes imports relative to the proto root; the generated package lives in jianguan._proto.
-	@sed -i 's/^from jianguan\.v1 import /from jianguan._proto.jianguan.v1 import /' \
+	  --grpc_python_out=$(SDK_PROTO_OUT) --mypy_grpc_out=quiet:$(SDK_PROTO_OUT) protos/jianguan/v1/ingest.proto
+	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
+	  --python_out=$(PROTO_OUT) --mypy_out=quiet:$(PROTO_OUT) \
+	  $(foreach p,$(PLATFORM_PROTOS),protos/jianguan/v1/$(p).proto)
+	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
+	  --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) protos/jianguan/v1/authority.proto
+	@# protoc writes imports relative to the proto root: each generated module is imported from
+	@# the package that holds it.
+	@sed -i -E 's/^from jianguan\.v1 import $(SDK_MODULES_RE)/from jianguan_sdk._proto.jianguan.v1 import \1/; s/^from jianguan\.v1 import /from jianguan._proto.jianguan.v1 import /' \
 	  $(PROTO_OUT)/jianguan/v1/*.py $(PROTO_OUT)/jianguan/v1/*.pyi
-	@touch $(PROTO_OUT)/__init__.py $(PROTO_OUT)/jianguan/__init__.py $(PROTO_OUT)/jianguan/v1/__init__.py
+	@sed -i 's/^from jianguan\.v1 import /from jianguan_sdk._proto.jianguan.v1 import /' \
+	  $(SDK_PROTO_OUT)/jianguan/v1/*.py $(SDK_PROTO_OUT)/jianguan/v1/*.pyi
+	@for out in $(PROTO_OUT) $(SDK_PROTO_OUT); do \
+	  touch $$out/__init__.py $$out/jianguan/__init__.py $$out/jianguan/v1/__init__.py; done
 
 protos-check: protos ## fail when the committed generated code is stale
-	@git diff --exit-code --stat -- $(PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
+	@git diff --exit-code --stat -- $(PROTO_OUT) $(SDK_PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(PROTO_OUT) $(SDK_PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
 # The C headers generated from Python (module, header): make lint fails when one is stale.
 GENERATED_HEADERS := jianguan.contracts.wire_constants:services/jianguan/contracts/_wire_constants.h \
@@ -67,9 +85,11 @@ wire-constants-check: install ## fail when a native extension's generated header
 	done
 
 lint: install protos-check wire-constants-check check-deploy ## ruff, ruff format, mypy --strict, gcc warnings, buf lint, generated-code freshness, deploy configs
-	$(BIN)/ruff check services tests bench fuzz
-	$(BIN)/ruff format --check services tests bench fuzz
+	$(BIN)/ruff check services sdk/python tests bench fuzz
+	$(BIN)/ruff format --check services sdk/python tests bench fuzz
 	$(BIN)/mypy
+	@# the SDK promises Python 3.10: checked against 3.10's standard library
+	$(BIN)/mypy --python-version 3.10 -p jianguan_sdk
 	gcc -fsyntax-only -std=c11 -Wall -Wextra -Wno-missing-field-initializers -Werror \
 	  -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
 	  services/jianguan/contracts/_wire.c services/jianguan/contracts/wire_scan.c \

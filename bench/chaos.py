@@ -42,16 +42,16 @@ from common import quantiles, write_result  # bench/common.py, beside this file
 from flood import flood_from  # bench/flood.py
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
-from jianguan.contracts.chain import Chain
 from jianguan.contracts.codec import encode_batch
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.clickhouse import server_binary
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.runtime.process import port_open
-from jianguan.sdk import builders
-from jianguan.sdk.outcome import Outcome
-from jianguan.sdk.reporter import AsyncReporter
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk import builders
+from jianguan_sdk.chain import Chain
+from jianguan_sdk.outcome import Outcome
+from jianguan_sdk.reporter import AsyncReporter
 
 STEADY = ("steady-a", "steady-b", "steady-c")
 CALM, FLOOD, POISON = "calm-ai", "flood-ai", "poison-ai"

@@ -63,12 +63,12 @@ from ingest import (
 from ingest import TOKENS as BURST_TOKENS
 from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain
 from jianguan.runtime.launcher import RunningUp, launched_up
-from jianguan.sdk import builders
 from jianguan.simulator.compliant import CompliantProvider
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk import builders
+from jianguan_sdk.chain import Chain
 
 COMPLIANT = {
     "su-a": ("chat", "image"),

@@ -41,11 +41,11 @@ with atheris.instrument_imports(include=["jianguan"]):
 
     from jianguan.contracts import pb, wire
     from jianguan.contracts.codec import split_batch
-    from jianguan.contracts.validation import DEFAULT_LIMITS, validate
     from jianguan.domain.dedup import RecentIds
     from jianguan.domain.ratelimit import RateLimiter
     from jianguan.ingest.admission import Admission, ProviderPolicy
     from jianguan.store.processor import ColumnBatch, RecordMeta, native_block
+    from jianguan_sdk.validation import DEFAULT_LIMITS, validate
 
 NOW = 1_800_000_000.0
 POLICY = ProviderPolicy("fuzz-ai", rate_per_s=1e12, burst=1e12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain
+from jianguan_sdk.chain import Chain
 
 
 def generation(

@@ -25,11 +25,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.accounts.regulators import Account, Accounts, hash_password, issue_api_token
-from jianguan.contracts.chain import Chain
 from jianguan.runtime.launcher import RunningUp, launched_up
-from jianguan.sdk import builders
-from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk import builders
+from jianguan_sdk.chain import Chain
+from jianguan_sdk.client import IngestClient
 from tests.scenarios.library import load_all
 
 pytestmark = pytest.mark.integration

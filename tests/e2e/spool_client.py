@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
-from jianguan.sdk import builders
-from jianguan.sdk.sync import Reporter
+from jianguan_sdk import builders
+from jianguan_sdk.sync import Reporter
 
 
 def main(mode: str, target: str, token: str, spool: str, count: int) -> None:

@@ -17,12 +17,12 @@ import pytest
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.alerting.signing import verify
-from jianguan.contracts.chain import Chain
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.runtime.process import Child, free_port, port_open, wait_until
-from jianguan.sdk import builders
-from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk import builders
+from jianguan_sdk.chain import Chain
+from jianguan_sdk.client import IngestClient
 from tests.webhook import Hook
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ import pytest
 from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb
 from jianguan.runtime.launcher import RunningUp, launched_up
-from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk.client import IngestClient
 from tests.e2e.running import query, settled, until
 from tests.helpers import chained
 

@@ -102,7 +102,7 @@ def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: P
     import sys
 
     from jianguan.contracts import pb
-    from jianguan.sdk.kafka_client import KafkaIngestClient
+    from jianguan_sdk.kafka_client import KafkaIngestClient
     from tests.helpers import chained
 
     issued = subprocess.run(

@@ -98,8 +98,8 @@ PROBE_COMPLAINT = "restart-probe-complaint"
 
 def _complaint(gateway: str, provider: tuple[str, str], tmp: Path, status: str) -> None:
     """One complaint status change of the provider, on a service of its own."""
-    from jianguan.sdk import builders
-    from jianguan.sdk.reporter import AsyncReporter
+    from jianguan_sdk import builders
+    from jianguan_sdk.reporter import AsyncReporter
 
     async def send() -> None:
         async with AsyncReporter(gateway, token=provider[1], spool_dir=tmp / "probe") as r:

@@ -22,10 +22,10 @@ from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
 from jianguan.processors.rebuild import partition_of
 from jianguan.runtime.launcher import RunningUp, launched_up
-from jianguan.sdk.client import IngestClient
-from jianguan.sdk.retry import Delivery, publish_reliably
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import ProviderTraffic
+from jianguan_sdk.client import IngestClient
+from jianguan_sdk.retry import Delivery, publish_reliably
 from tests.e2e.running import committed_to_end, query, until
 from tests.helpers import chained
 

@@ -11,8 +11,8 @@ import pytest
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import launched_up
-from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk.client import IngestClient
 from tests.scenarios.library import load_all
 
 pytestmark = pytest.mark.integration

@@ -20,9 +20,9 @@ import pytest
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.runtime.process import port_open
-from jianguan.sdk import builders
-from jianguan.sdk.outcome import Outcome
-from jianguan.sdk.reporter import AsyncReporter
+from jianguan_sdk import builders
+from jianguan_sdk.outcome import Outcome
+from jianguan_sdk.reporter import AsyncReporter
 from tests.e2e.running import query
 
 pytestmark = pytest.mark.integration

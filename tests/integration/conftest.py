@@ -19,12 +19,12 @@ from jianguan.gateway.server import Gateway
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.sink import StoreSink, event_store_sink
 from jianguan.store.writer import BatchWriter
+from jianguan_sdk.client import IngestClient
 from tests.helpers import generation
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from jianguan.gateway.fairness import FairnessLimits
 from jianguan.gateway.server import Gateway
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.sdk.client import IngestClient
+from jianguan_sdk.client import IngestClient
 from tests.helpers import chained
 from tests.integration.conftest import LoopThread
 

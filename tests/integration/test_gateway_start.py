@@ -12,7 +12,7 @@ from jianguan.contracts import pb, topics
 from jianguan.gateway.server import Gateway
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.sdk.client import IngestClient
+from jianguan_sdk.client import IngestClient
 from tests.helpers import chained
 from tests.integration.conftest import TOKENS, LoopThread, registry
 

@@ -10,9 +10,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from jianguan.contracts import pb
-from jianguan.sdk.client import IngestClient
 from jianguan.simulator.sender import Tally, stream_provider
 from jianguan.simulator.traffic import ProviderTraffic
+from jianguan_sdk.client import IngestClient
 from tests.helpers import chained, generation
 from tests.integration.conftest import TOKENS, Spine
 
@@ -219,7 +219,7 @@ def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> Non
 def test_rate_limited_items_are_delivered_by_retries_exactly_once(spine: Spine) -> None:
     from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
     from jianguan.gateway.server import Gateway
-    from jianguan.sdk.retry import Delivery, publish_reliably
+    from jianguan_sdk.retry import Delivery, publish_reliably
 
     slow = Provider(
         "slow-ai", "Slow", token_sha256=token_digest("tok-slow"), rate_per_s=20, burst=20

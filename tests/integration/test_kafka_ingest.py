@@ -14,8 +14,8 @@ from jianguan.contracts import pb
 from jianguan.ingest.inbound import InboundValidator
 from jianguan.kafka_io.access import SCRAM_MECHANISM, issue_credential, sync_access
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.sdk.client import IngestClient
-from jianguan.sdk.kafka_client import KafkaIngestClient
+from jianguan_sdk.client import IngestClient
+from jianguan_sdk.kafka_client import KafkaIngestClient
 from tests.helpers import chained, generation
 from tests.integration.conftest import TOKENS, Spine, registry
 

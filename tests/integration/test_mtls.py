@@ -14,7 +14,7 @@ from jianguan.contracts import pb, topics
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.sdk.client import IngestClient, TlsClientConfig
+from jianguan_sdk.client import IngestClient, TlsClientConfig
 from tests.certs import TestCa
 from tests.helpers import generation
 from tests.integration.conftest import LoopThread

@@ -16,11 +16,11 @@ from jianguan.contracts import pb, topics
 from jianguan.contracts.codec import encode_batch
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
-from jianguan.sdk.client import IngestClient
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.outcomes import OutcomeBatch
 from jianguan.store.sink import StoreSink
 from jianguan.store.writer import BatchWriter
+from jianguan_sdk.client import IngestClient
 from tests.helpers import chained, generation
 from tests.integration.conftest import TOKENS, LoopThread, Spine, _wait, new_sink
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from jianguan.contracts import pb
-from jianguan.sdk import builders
-from jianguan.sdk.outcome import InvalidEvent, Outcome
-from jianguan.sdk.reporter import AsyncReporter
-from jianguan.sdk.sync import Reporter, SyncIngestClient
+from jianguan_sdk import builders
+from jianguan_sdk.outcome import InvalidEvent, Outcome
+from jianguan_sdk.reporter import AsyncReporter
+from jianguan_sdk.sync import Reporter, SyncIngestClient
 from tests.helpers import chained
 from tests.integration.conftest import TOKENS, Spine
 

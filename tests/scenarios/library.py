@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 
 from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain
 from jianguan.simulator import library
+from jianguan_sdk.chain import Chain
 
 HORIZON_S = library.HORIZON_S
 

@@ -11,16 +11,16 @@ from google.protobuf.message import Message
 
 from jianguan.contracts import pb
 from jianguan.contracts.codec import encode_batch
-from jianguan.contracts.validation import (
+from jianguan.simulator.traffic import ProviderTraffic
+from jianguan.store import processor
+from jianguan.store.processor import EVENT_TYPES
+from jianguan_sdk.validation import (
     DEFAULT_LIMITS,
     INVALID,
     TIMESTAMP_END_S,
     TIMESTAMP_MIN_S,
     validate,
 )
-from jianguan.simulator.traffic import ProviderTraffic
-from jianguan.store import processor
-from jianguan.store.processor import EVENT_TYPES
 from tests.scenarios.library import load_all
 
 NOW = 1_800_000_000.0

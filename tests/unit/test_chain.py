@@ -1,5 +1,5 @@
-from jianguan.contracts.chain import event_hash
 from jianguan.domain.chain import BAD_START, FORK, GAP, MISMATCH, ChainLink, verify_chain
+from jianguan_sdk.chain import event_hash
 from tests.helpers import chained
 
 

@@ -4,9 +4,9 @@ import re
 from importlib import resources
 
 from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain, event_hash
 from jianguan.contracts.codec import encode_batch
 from jianguan.store.processor import EVENT_COLUMNS, ColumnBatch, RecordMeta
+from jianguan_sdk.chain import Chain, event_hash
 from tests.helpers import chained, generation
 
 

@@ -8,14 +8,14 @@ from datetime import datetime
 import pytest
 
 from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain
 from jianguan.contracts.observed import observed
-from jianguan.contracts.validation import validate
 from jianguan.domain.calendar import CST
 from jianguan.processors.engine import RulesEngine
 from jianguan.simulator import fleet
 from jianguan.simulator.compliant import CompliantProvider
 from jianguan.simulator.library import HORIZON_S, by_name, default_base
+from jianguan_sdk.chain import Chain
+from jianguan_sdk.validation import validate
 
 LIBRARY = by_name(default_base(time.time()))
 

@@ -23,7 +23,6 @@ from jianguan.accounts.registry import ProviderPolicy
 from jianguan.contracts import batch_events, pb, wire
 from jianguan.contracts.batch_events import kind_of
 from jianguan.contracts.codec import encode_batch
-from jianguan.contracts.validation import DEFAULT_LIMITS, TIMESTAMP_END_S, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.domain.rules.sla import RELEVANT_KINDS
@@ -33,6 +32,7 @@ from jianguan.simulator.library import default_base
 from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store import processor
 from jianguan.store.processor import EVENT_COLUMNS, ColumnBatch, RecordMeta
+from jianguan_sdk.validation import DEFAULT_LIMITS, TIMESTAMP_END_S, validate
 from tests.scenarios.library import load_all
 
 if TYPE_CHECKING:
@@ -420,3 +420,42 @@ def test_a_clean_single_service_batch_is_forwarded_as_received() -> None:
 def test_too_many_events_go_to_the_reference_path() -> None:
     raw = pb.EventBatch(events=VALID[:5]).SerializeToString()
     assert Admission(RecentIds(10), RateLimiter()).admit_encoded(ACME, raw, NOW, 4) is None
+
+
+def test_the_native_pre_filter_flags_every_character_whose_nfkc_form_has_a_digit_or_at() -> None:
+    """The scanner (contracts/wire_scan.c) looks at the text as sent and must send to the Python
+    scan every text that scan could find something in: every code point whose NFKC form holds a
+    digit or '@', enumerated over all of Unicode."""
+    import time
+    import unicodedata
+
+    from jianguan.contracts import pb
+    from jianguan.contracts.wire import scanner
+    from jianguan.simulator.traffic import ProviderTraffic
+
+    schema = scanner()
+    if schema is None:
+        pytest.fail("the native scanner is not built")
+    wanted = [
+        chr(cp)
+        for cp in range(0x80, 0x110000)
+        if not 0xD800 <= cp <= 0xDFFF
+        and any(c in "0123456789@" for c in unicodedata.normalize("NFKC", chr(cp)))
+    ]
+    assert len(wanted) > 250
+    now = time.time()
+    traffic = ProviderTraffic("acme", ("svc",), seed=3).events(400, now, service="svc")
+    report = next(ev for ev in traffic if ev.WhichOneof("body") == "incident_report")
+    missed = []
+    for ch in [*wanted, "甲"]:
+        ev = pb.Event()
+        ev.CopyFrom(report)
+        ev.incident_report.summary = f"已上报{ch}"
+        raw = pb.EventBatch(events=[ev]).SerializeToString()
+        scanned = schema.scan(raw, now, 300.0, 86400.0, 1 << 20)
+        clean = scanned is not None and 0 not in set(scanned[4])
+        if clean and ch != "甲":
+            missed.append(f"U+{ord(ch):04X}")
+        if ch == "甲":
+            assert clean, "a text with no digit or '@' stays on the native path"
+    assert missed == []

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# A provider's own topics are named by the SDK, which provider code imports.
+from jianguan_sdk.topics import feedback_topic, inbound_topic, topic_name
+
+__all__ = ["feedback_topic", "inbound_topic", "topic_name"]
+
 EVENTS = "jg.events.v1"
 CASES = "jg.cases.v1"
 # One jianguan.v1.Alerts per record (the alerts one batch of input raised); key: provider id.
@@ -40,14 +45,6 @@ SCHEMA_EVENT_BATCH = b"jianguan.v1.EventBatch"
 INBOUND_PARTITIONS = 3
 HEADER_INBOUND_PARTITION = "jg-inbound-partition"
 HEADER_INBOUND_OFFSET = "jg-inbound-offset"
-
-
-def inbound_topic(provider_id: str, namespace: str = "") -> str:
-    return topic_name(f"jg.inbound.{provider_id}.v1", namespace)
-
-
-def feedback_topic(provider_id: str, namespace: str = "") -> str:
-    return topic_name(f"jg.feedback.{provider_id}.v1", namespace)
 
 
 def event_headers(provider_id: str, received_ms: int) -> list[tuple[str, bytes]]:
@@ -104,8 +101,3 @@ def record_key(provider_id: str) -> bytes:
     order, and beside its rule state (its cases span its services: a user, a report citing a
     hit of another service)."""
     return provider_id.encode()
-
-
-def topic_name(base: str, namespace: str = "") -> str:
-    """A topic name, optionally prefixed (tests give every test its own namespace)."""
-    return f"{namespace}.{base}" if namespace else base

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from jianguan.contracts import pb
-from jianguan.contracts.validation import BODY_BOUNDS, TIMESTAMP_END_S
 
 # The numbers shared with wire_scan.c (generated into its header from there).
 from jianguan.contracts.wire_constants import (
@@ -58,6 +57,7 @@ from jianguan.contracts.wire_constants import (
     T_UINT32,
     T_UINT64,
 )
+from jianguan_sdk.validation import BODY_BOUNDS, TIMESTAMP_END_S
 
 if TYPE_CHECKING:
     from jianguan.contracts._wire import Schema

@@ -9,9 +9,9 @@ import grpc
 
 from jianguan.accounts.registry import Authority, ProviderRegistry
 from jianguan.contracts import pb, topics
-from jianguan.contracts.validation import validate_message
 from jianguan.gateway.credentials import bearer_token
 from jianguan.kafka_io.producer import EventLogProducer
+from jianguan_sdk.validation import validate_message
 
 A = pb.authority_pb2
 

@@ -13,7 +13,6 @@ from grpc_reflection.v1alpha import reflection
 
 from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb, topics
-from jianguan.contracts.validation import DEFAULT_LIMITS, Limits
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.gateway.authority import AuthorityServicer
@@ -23,6 +22,7 @@ from jianguan.ingest.admission import Admission
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
 from jianguan.kafka_io.producer import EventLogProducer
+from jianguan_sdk.validation import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024

@@ -18,9 +18,9 @@ from google.protobuf.message import DecodeError
 from jianguan.accounts.registry import ProviderPolicy
 from jianguan.contracts import pb, wire
 from jianguan.contracts.codec import SplitBatch, encode_batch, split_batch
-from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, Problem, validate
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
+from jianguan_sdk.validation import DEFAULT_LIMITS, Limits, Problem, validate
 
 ACCEPTED = pb.ingest_pb2.ITEM_STATUS_ACCEPTED
 DUPLICATE = pb.ingest_pb2.ITEM_STATUS_DUPLICATE

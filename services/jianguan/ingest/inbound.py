@@ -21,7 +21,6 @@ from aiokafka import TopicPartition
 from jianguan import metrics
 from jianguan.accounts.registry import Provider, ProviderRegistry
 from jianguan.contracts import pb, topics
-from jianguan.contracts.validation import DEFAULT_LIMITS
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission
@@ -29,6 +28,7 @@ from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
 from jianguan.kafka_io.consumer_loop import ConsumerLoop, DeadLetterTopic, FinishedInOrder
 from jianguan.kafka_io.producer import EventLogProducer
+from jianguan_sdk.validation import DEFAULT_LIMITS
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from jianguan.contracts import pb
 from jianguan.domain.rules.catalog import BY_ID
 from jianguan.domain.rules.sla import ILLEGAL_CATEGORIES
-from jianguan.sdk import builders
-from jianguan.sdk.pseudonym import Pseudonymizer
+from jianguan_sdk import builders
+from jianguan_sdk.pseudonym import Pseudonymizer
 
 Event = pb.event_pb2.Event
 CST = dt.timezone(dt.timedelta(hours=8))

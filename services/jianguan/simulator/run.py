@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jianguan.contracts import pb
-from jianguan.sdk.outcome import Outcome
-from jianguan.sdk.reporter import AsyncReporter
 from jianguan.simulator.compliant import CompliantProvider
 from jianguan.simulator.fleet import SimProvider
 from jianguan.simulator.library import Scenario
+from jianguan_sdk.outcome import Outcome
+from jianguan_sdk.reporter import AsyncReporter
 
 TICK_S = 0.1
 Event = pb.event_pb2.Event

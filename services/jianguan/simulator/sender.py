@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from jianguan.contracts import pb
-from jianguan.sdk.client import IngestClient
 from jianguan.simulator.traffic import ProviderTraffic
+from jianguan_sdk.client import IngestClient
 
 
 @dataclass

@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 
 from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain
+from jianguan_sdk.chain import Chain
 
 DEMO_PROVIDERS: dict[str, tuple[str, ...]] = {
     "hanlin-ai": ("hanlin-chat", "hanlin-image"),

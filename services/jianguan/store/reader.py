@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jianguan.contracts import pb
-from jianguan.contracts.chain import event_hash
 from jianguan.domain.chain import ChainLink
 from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
+from jianguan_sdk.chain import event_hash
 
 
 def recent_event_ids(executor: Executor, window_s: int, limit: int) -> list[tuple[str, str]]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from jianguan.contracts import pb
-from jianguan.sdk import BatchPublisher
+from jianguan_sdk import pb
+from jianguan_sdk.client import BatchPublisher
 
 S = pb.ingest_pb2
 RETRYABLE_ITEMS = frozenset({S.ITEM_STATUS_RATE_LIMITED, S.ITEM_STATUS_UNAVAILABLE})

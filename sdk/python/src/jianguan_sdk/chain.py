@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from jianguan.contracts import pb
+from jianguan_sdk import pb
 
 
 def event_hash(event: pb.event_pb2.Event) -> bytes:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from jianguan.contracts import pb, topics
+from jianguan_sdk import pb, topics
 
 
 class KafkaIngestClient:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import grpc
 
-from jianguan.contracts import pb
+from jianguan_sdk import pb
+
+
+class BatchPublisher(Protocol):
+    """The one ``publish_batch`` API of the gRPC and the Kafka clients."""
+
+    async def publish_batch(
+        self, events: Iterable[pb.event_pb2.Event], batch_id: str = "", deadline_s: float = 30.0
+    ) -> pb.BatchAck:
+        """Publish one batch; the ack lists every item that was not accepted."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jianguan.contracts import pb
+from jianguan_sdk import pb
 
 DELIVERED = frozenset({"ACCEPTED", "DUPLICATE"})
 

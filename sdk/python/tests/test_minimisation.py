@@ -1,6 +1,6 @@
 import pytest
 
-from jianguan.domain.minimisation import (
+from jianguan_sdk.minimisation import (
     EMAIL,
     MOBILE,
     RESIDENT_ID,
@@ -71,42 +71,3 @@ def test_positions_are_those_of_the_text_as_given() -> None:
     found = find_personal_information(circled)
     assert found is not None
     assert circled[found.start : found.end] == circled[2:]
-
-
-def test_the_native_pre_filter_flags_every_character_whose_nfkc_form_has_a_digit_or_at() -> None:
-    """The scanner (contracts/wire_scan.c) looks at the text as sent and must send to the Python
-    scan every text that scan could find something in: every code point whose NFKC form holds a
-    digit or '@', enumerated over all of Unicode."""
-    import time
-    import unicodedata
-
-    from jianguan.contracts import pb
-    from jianguan.contracts.wire import scanner
-    from jianguan.simulator.traffic import ProviderTraffic
-
-    schema = scanner()
-    if schema is None:
-        pytest.fail("the native scanner is not built")
-    wanted = [
-        chr(cp)
-        for cp in range(0x80, 0x110000)
-        if not 0xD800 <= cp <= 0xDFFF
-        and any(c in "0123456789@" for c in unicodedata.normalize("NFKC", chr(cp)))
-    ]
-    assert len(wanted) > 250
-    now = time.time()
-    traffic = ProviderTraffic("acme", ("svc",), seed=3).events(400, now, service="svc")
-    report = next(ev for ev in traffic if ev.WhichOneof("body") == "incident_report")
-    missed = []
-    for ch in [*wanted, "甲"]:
-        ev = pb.Event()
-        ev.CopyFrom(report)
-        ev.incident_report.summary = f"已上报{ch}"
-        raw = pb.EventBatch(events=[ev]).SerializeToString()
-        scanned = schema.scan(raw, now, 300.0, 86400.0, 1 << 20)
-        clean = scanned is not None and 0 not in set(scanned[4])
-        if clean and ch != "甲":
-            missed.append(f"U+{ord(ch):04X}")
-        if ch == "甲":
-            assert clean, "a text with no digit or '@' stays on the native path"
-    assert missed == []

@@ -2,9 +2,9 @@ import time
 
 import pytest
 
-from jianguan.contracts import pb
-from jianguan.contracts.validation import INVALID, PERSONAL_INFORMATION, Limits, validate
-from tests.helpers import generation
+from events import generation
+from jianguan_sdk import pb
+from jianguan_sdk.validation import INVALID, PERSONAL_INFORMATION, Limits, validate
 
 NOW = 1_800_000_000.0
 

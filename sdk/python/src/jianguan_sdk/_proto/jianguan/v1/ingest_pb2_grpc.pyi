@@ -5,7 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
-from jianguan._proto.jianguan.v1 import ingest_pb2 as _ingest_pb2
+from jianguan_sdk._proto.jianguan.v1 import ingest_pb2 as _ingest_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys

@@ -5,8 +5,8 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from jianguan._proto.jianguan.v1 import bodies_pb2 as _bodies_pb2
-from jianguan._proto.jianguan.v1 import envelope_pb2 as _envelope_pb2
+from jianguan_sdk._proto.jianguan.v1 import bodies_pb2 as _bodies_pb2
+from jianguan_sdk._proto.jianguan.v1 import envelope_pb2 as _envelope_pb2
 import builtins as _builtins
 import sys
 import typing as _typing

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from jianguan.contracts import pb
-from jianguan.sdk.retry import backoff_s, publish_reliably
-from tests.helpers import generation
+from events import generation
+from jianguan_sdk import pb
+from jianguan_sdk.retry import backoff_s, publish_reliably
 
 S = pb.ingest_pb2
 

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import grpc
 
-from jianguan.contracts import pb
-from jianguan.contracts.chain import Chain, event_hash
-from jianguan.contracts.validation import DEFAULT_LIMITS, Limits, validate
-from jianguan.sdk.client import TlsClientConfig, auth_metadata, channel_for
-from jianguan.sdk.outcome import InvalidEvent, Outcome, status_name
-from jianguan.sdk.retry import RETRYABLE_ITEMS, TERMINAL_CALLS, backoff_s
-from jianguan.sdk.spool import Entry, Spool
+from jianguan_sdk import pb
+from jianguan_sdk.chain import Chain, event_hash
+from jianguan_sdk.client import TlsClientConfig, auth_metadata, channel_for
+from jianguan_sdk.outcome import InvalidEvent, Outcome, status_name
+from jianguan_sdk.retry import RETRYABLE_ITEMS, TERMINAL_CALLS, backoff_s
+from jianguan_sdk.spool import Entry, Spool
+from jianguan_sdk.validation import DEFAULT_LIMITS, Limits, validate
 
 log = logging.getLogger(__name__)
 Event = pb.event_pb2.Event
@@ -155,14 +155,18 @@ class AsyncReporter:
 
     async def flush(self, timeout_s: float | None = None) -> None:
         """Wait until every spooled event was answered (raises ``TimeoutError``)."""
-        async with asyncio.timeout(timeout_s):
-            while self._spool.pending:
-                if self._error is not None:
-                    raise ReporterStopped(str(self._error)) from self._error
-                self._drained.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(0.5):
-                        await self._drained.wait()
+        try:
+            await asyncio.wait_for(self._drain(), timeout_s)
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
+            raise TimeoutError(f"{self._spool.pending} events still unanswered") from None
+
+    async def _drain(self) -> None:
+        while self._spool.pending:
+            if self._error is not None:
+                raise ReporterStopped(str(self._error)) from self._error
+            self._drained.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), 0.5)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -212,14 +216,13 @@ class AsyncReporter:
                     if call is None:
                         call = stub.Publish(metadata=metadata)  # type: ignore[call-arg]
                     await call.write(batch)
-                    async with asyncio.timeout(self._call_timeout_s):
-                        ack = await call.read()
+                    ack = await asyncio.wait_for(call.read(), self._call_timeout_s)
                     if not isinstance(ack, pb.BatchAck):  # EOF
                         raise ConnectionError("the gateway closed the stream")
                 except (
                     grpc.aio.AioRpcError,
                     ConnectionError,
-                    TimeoutError,
+                    asyncio.TimeoutError,
                     asyncio.InvalidStateError,  # the stream ended before this write
                 ) as exc:
                     if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TERMINAL_CALLS:

@@ -13,10 +13,10 @@ import threading
 from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
-from jianguan.contracts import pb
-from jianguan.sdk.client import TlsClientConfig, auth_metadata, blocking_channel_for
-from jianguan.sdk.outcome import Outcome
-from jianguan.sdk.reporter import AsyncReporter
+from jianguan_sdk import pb
+from jianguan_sdk.client import TlsClientConfig, auth_metadata, blocking_channel_for
+from jianguan_sdk.outcome import Outcome
+from jianguan_sdk.reporter import AsyncReporter
 
 T = TypeVar("T")
 Event = pb.event_pb2.Event

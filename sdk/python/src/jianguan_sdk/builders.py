@@ -18,7 +18,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from jianguan.contracts import pb
+from jianguan_sdk import pb
 
 When = dt.datetime | float | None
 Enum = str | int

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.sdk.spool import Spool, SpoolFull, SpoolLocked
+from jianguan_sdk.spool import Spool, SpoolFull, SpoolLocked
 
 
 def _spool(path: Path, **kw: int) -> Spool:
@@ -142,7 +142,7 @@ def test_a_full_disk_refuses_the_whole_append_and_the_spool_recovers_when_space_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     disk = _Disk()
-    monkeypatch.setattr("jianguan.sdk.spool.open", disk.open, raising=False)
+    monkeypatch.setattr("jianguan_sdk.spool.open", disk.open, raising=False)
     s = _spool(tmp_path, max_bytes=10_000, segment_bytes=60)
     s.append([b"before"])
     disk.full = True

@@ -2,8 +2,8 @@ import secrets
 
 import pytest
 
-from jianguan.domain.minimisation import find_personal_information
-from jianguan.sdk.pseudonym import Pseudonymizer
+from jianguan_sdk.minimisation import find_personal_information
+from jianguan_sdk.pseudonym import Pseudonymizer
 
 
 def test_references_are_stable_keyed_and_carry_no_personal_information() -> None:

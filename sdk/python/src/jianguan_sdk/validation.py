@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from jianguan.contracts import pb
-from jianguan.domain.minimisation import find_personal_information
+from jianguan_sdk import pb
+from jianguan_sdk.minimisation import find_personal_information
 
 INVALID = pb.ingest_pb2.ITEM_STATUS_INVALID
 PERSONAL_INFORMATION = pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jianguan.contracts import pb
-from jianguan_sdk import builders
+from jianguan_sdk import AuthenticationFailed, builders
 from jianguan_sdk.outcome import InvalidEvent, Outcome
 from jianguan_sdk.reporter import AsyncReporter
 from jianguan_sdk.sync import Reporter, SyncIngestClient
@@ -112,3 +112,23 @@ def test_a_spool_written_while_the_gateway_is_away_is_sent_on_the_next_start(
     assert rows == [(301, 301, 301)]
     last = spine.query("SELECT prev_hash FROM events FINAL WHERE sequence = 301")[0][0]
     assert last == head[1].hex()
+
+
+def test_the_gateway_says_whom_a_credential_names_and_refuses_a_wrong_one(
+    spine: Spine, tmp_path: Path
+) -> None:
+    with SyncIngestClient(spine.target, token=TOKENS["beta-ai"]) as raw:
+        session = raw.session()
+    assert (session.provider_id, list(session.schema_versions)) == ("beta-ai", [1])
+    assert session.rate_per_s > 0
+    assert session.burst > 0
+    assert session.max_event_bytes == 64 * 1024
+    assert session.max_streams > 0
+    with pytest.raises(AuthenticationFailed) as err:
+        Reporter(spine.target, token="tok-nobody", spool_dir=tmp_path)
+    said = f"the gateway at {spine.target} refused the credential (UNAUTHENTICATED"
+    assert said in str(err.value)
+    # the spool is free again, and a right token reports through it
+    with Reporter(spine.target, token=TOKENS["gamma-ai"], spool_dir=tmp_path) as r:
+        assert r.session is not None
+        assert r.session.provider_id == "gamma-ai"

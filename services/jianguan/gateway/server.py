@@ -122,6 +122,11 @@ class Gateway:
                 request_deserializer=None,
                 response_serializer=pb.BatchAck.SerializeToString,
             ),
+            "GetSession": grpc.unary_unary_rpc_method_handler(
+                self.servicer.get_session,
+                request_deserializer=pb.ingest_pb2.GetSessionRequest.FromString,
+                response_serializer=pb.ingest_pb2.GetSessionResponse.SerializeToString,
+            ),
         }
         authority = {
             "RecordComplaint": grpc.unary_unary_rpc_method_handler(

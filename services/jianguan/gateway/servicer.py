@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -15,6 +16,7 @@ from jianguan.contracts import pb
 from jianguan.gateway.credentials import MALFORMED, bearer_token
 from jianguan.gateway.fairness import ProviderShares, Refused, pause
 from jianguan.ingest.pipeline import IngestPipeline
+from jianguan_sdk.validation import DEFAULT_LIMITS
 
 log = logging.getLogger(__name__)
 _STATUS_NAMES = {
@@ -29,6 +31,8 @@ def _rate_limited(ack: pb.BatchAck) -> bool:
 
 
 Context = grpc.aio.ServicerContext[bytes, pb.BatchAck]
+# Authentication reads only the call's metadata and auth context, whatever the RPC.
+AnyContext = grpc.aio.ServicerContext[Any, Any]
 
 
 class IngestServicer:
@@ -43,7 +47,7 @@ class IngestServicer:
         self.shares = shares or ProviderShares()
 
     # -- authentication ----------------------------------------------------------------------
-    async def _identify(self, context: Context) -> Provider:
+    async def _identify(self, context: AnyContext) -> Provider:
         """The caller's provider, from its client certificate (verified by the TLS layer against
         the provider CA) and/or its bearer token. When both are present they must agree."""
         token = bearer_token(context)
@@ -78,7 +82,7 @@ class IngestServicer:
         assert provider is not None
         return provider
 
-    async def _refuse(self, context: Context, reason: str, message: str) -> None:
+    async def _refuse(self, context: AnyContext, reason: str, message: str) -> None:
         metrics.GATEWAY_AUTH_FAILURES.labels(reason).inc()
         await pause(self.shares.limits.unauthenticated_delay_s)
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
@@ -99,6 +103,21 @@ class IngestServicer:
             return ack
         finally:
             self.shares.release(provider.id, rate_limited)
+
+    async def get_session(
+        self, request: pb.ingest_pb2.GetSessionRequest, context: AnyContext
+    ) -> pb.ingest_pb2.GetSessionResponse:
+        """Whom the credential names, and what the gateway takes from that provider."""
+        provider = await self._identify(context)
+        return pb.ingest_pb2.GetSessionResponse(
+            provider_id=provider.id,
+            provider_name=provider.name,
+            schema_versions=sorted(pb.SUPPORTED_SCHEMA_VERSIONS),
+            rate_per_s=provider.rate_per_s,
+            burst=provider.burst,
+            max_event_bytes=DEFAULT_LIMITS.max_event_bytes,
+            max_streams=provider.max_streams or self.shares.limits.max_streams,
+        )
 
     async def publish_batch(self, request: bytes, context: Context) -> pb.BatchAck:
         provider = await self._identify(context)

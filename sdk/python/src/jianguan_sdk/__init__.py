@@ -13,14 +13,16 @@ from __future__ import annotations
 from jianguan_sdk import builders
 from jianguan_sdk.chain import Chain, event_hash
 from jianguan_sdk.client import BatchPublisher, IngestClient, TlsClientConfig
+from jianguan_sdk.errors import AuthenticationFailed, ReporterStopped
 from jianguan_sdk.outcome import InvalidEvent, Outcome
 from jianguan_sdk.pseudonym import Pseudonymizer
-from jianguan_sdk.reporter import AsyncReporter, ReporterStopped
+from jianguan_sdk.reporter import AsyncReporter
 from jianguan_sdk.retry import Delivery, publish_reliably
 from jianguan_sdk.sync import Reporter, SyncIngestClient
 
 __all__ = [
     "AsyncReporter",
+    "AuthenticationFailed",
     "BatchPublisher",
     "Chain",
     "Delivery",

@@ -90,6 +90,14 @@ class IngestClient:
         )
         return ack
 
+    async def session(self, deadline_s: float = 10.0) -> pb.ingest_pb2.GetSessionResponse:
+        """Whom the credential names and what the gateway takes (raises ``AioRpcError``
+        UNAUTHENTICATED for a credential it refuses)."""
+        session: pb.ingest_pb2.GetSessionResponse = await self._stub.GetSession(
+            pb.ingest_pb2.GetSessionRequest(), metadata=self._metadata, timeout=deadline_s
+        )
+        return session
+
     async def publish_stream(
         self, batches: AsyncIterator[pb.EventBatch] | Iterator[pb.EventBatch]
     ) -> AsyncIterator[pb.BatchAck]:

@@ -31,8 +31,9 @@ import grpc
 from jianguan_sdk import pb
 from jianguan_sdk.chain import Chain, event_hash
 from jianguan_sdk.client import TlsClientConfig, auth_metadata, channel_for
+from jianguan_sdk.errors import TERMINAL_CALLS, ReporterStopped, refusal
 from jianguan_sdk.outcome import InvalidEvent, Outcome, status_name
-from jianguan_sdk.retry import RETRYABLE_ITEMS, TERMINAL_CALLS, backoff_s
+from jianguan_sdk.retry import RETRYABLE_ITEMS, backoff_s
 from jianguan_sdk.spool import Entry, Spool
 from jianguan_sdk.validation import DEFAULT_LIMITS, Limits, validate
 
@@ -41,8 +42,7 @@ Event = pb.event_pb2.Event
 OutcomeCallback = Callable[[Outcome], None]
 
 
-class ReporterStopped(RuntimeError):
-    """The sender stopped on an error that retrying cannot fix (e.g. a revoked token)."""
+__all__ = ["AsyncReporter", "OutcomeCallback", "ReporterStopped"]
 
 
 class AsyncReporter:
@@ -50,6 +50,12 @@ class AsyncReporter:
 
     ``on_result`` is called for every answered event, also those resumed from a previous run
     (whose futures died with that process). Closing stops sending; unsent events stay spooled.
+
+    Entering checks the credential with the gateway (``GetSession``) and raises
+    ``AuthenticationFailed`` when it is refused; a gateway that cannot be reached then does not
+    stop anything (events wait in the spool). Transport faults never stop the sender. A refusal
+    no retry can change (a token revoked while running) stops it: every waiting future, ``report``
+    and ``flush`` then raise ``ReporterStopped`` (``AuthenticationFailed`` for the credential).
     """
 
     def __init__(
@@ -82,7 +88,8 @@ class AsyncReporter:
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
-        self._error: BaseException | None = None
+        self._error: ReporterStopped | None = None
+        self.session: pb.ingest_pb2.GetSessionResponse | None = None
         self.delivered = 0
         self.rejected = 0
 
@@ -122,8 +129,7 @@ class AsyncReporter:
     ) -> list[asyncio.Future[Outcome]]:
         """All of ``events`` or none: each is checked first (``InvalidEvent`` names the first
         bad one), then all are sealed and spooled together."""
-        if self._error is not None:
-            raise ReporterStopped(str(self._error)) from self._error
+        self._raise_if_stopped()
         now = time.time()
         for ev in events:
             ev.envelope.service_id = service_id
@@ -162,8 +168,7 @@ class AsyncReporter:
 
     async def _drain(self) -> None:
         while self._spool.pending:
-            if self._error is not None:
-                raise ReporterStopped(str(self._error)) from self._error
+            self._raise_if_stopped()
             self._drained.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._drained.wait(), 0.5)
@@ -171,8 +176,52 @@ class AsyncReporter:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def __aenter__(self) -> AsyncReporter:
+        try:
+            await self.check_credential()
+        except BaseException:
+            self._spool.close()
+            raise
         self.start()
         return self
+
+    async def check_credential(self, timeout_s: float = 10.0) -> None:
+        """Ask the gateway whom the credential names (kept in ``session``). Raises
+        ``AuthenticationFailed`` when it is refused; an unreachable gateway only logs."""
+        channel = channel_for(self._target, self._tls)
+        stub = pb.ingest_pb2_grpc.IngestServiceStub(channel)
+        try:
+            self.session = await stub.GetSession(
+                pb.ingest_pb2.GetSessionRequest(),
+                metadata=auth_metadata(self._token),
+                timeout=timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in TERMINAL_CALLS and exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise refusal(exc.code(), exc.details() or "", self._target) from None
+            # UNIMPLEMENTED: a gateway older than GetSession; Publish will tell.
+            log.warning(
+                "could not check the credential with %s (%s); events are spooled and sent"
+                " when it answers",
+                self._target,
+                exc.code().name,
+            )
+        else:
+            log.info("reporting to %s as provider %r", self._target, self.session.provider_id)
+        finally:
+            await channel.close(None)
+
+    def _raise_if_stopped(self) -> None:
+        if self._error is not None:
+            raise self._error.again()
+
+    def _stop(self, error: ReporterStopped) -> None:
+        """Stop for good: every waiting future fails with ``error`` (the spool keeps the events)."""
+        self._error = error
+        log.error("reporting stopped: %s", error)
+        waiting, self._futures = self._futures, {}
+        for fut in waiting.values():
+            if not fut.done():
+                fut.set_exception(error.again())
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
@@ -226,8 +275,7 @@ class AsyncReporter:
                     asyncio.InvalidStateError,  # the stream ended before this write
                 ) as exc:
                     if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TERMINAL_CALLS:
-                        self._error = exc
-                        log.error("reporting stopped: %s: %s", exc.code().name, exc.details())
+                        self._stop(refusal(exc.code(), exc.details() or "", self._target))
                         return
                     if call is not None:
                         call.cancel()
@@ -243,9 +291,11 @@ class AsyncReporter:
                     await asyncio.sleep(self._backoff(attempt))
                 else:
                     attempt = 0
-        except Exception as exc:  # a bug must not leave flush() waiting forever
-            self._error = exc
-            log.exception("reporting stopped")
+        except Exception as exc:  # a bug must not leave flush() or a future waiting forever
+            log.exception("reporting stopped on an unexpected error")
+            stopped = ReporterStopped(f"reporting stopped on an unexpected error: {exc!r}")
+            stopped.__cause__ = exc
+            self._stop(stopped)
         finally:
             if call is not None:
                 call.cancel()

@@ -1,5 +1,6 @@
 """Delivery with retries: resend only the items that may succeed later (rate limited, event log
-unavailable, or the whole call failed in transit), with exponential backoff and full jitter.
+unavailable, or the whole call failed in transit, whatever the status), with exponential backoff
+and full jitter; a call refused for good (``errors.TERMINAL_CALLS``) is raised at once.
 
 Safe because event ids are idempotency keys: an item whose ack was lost comes back DUPLICATE on
 the retry — stored once, counted as delivered.
@@ -16,27 +17,10 @@ import grpc
 
 from jianguan_sdk import pb
 from jianguan_sdk.client import BatchPublisher
+from jianguan_sdk.errors import TERMINAL_CALLS
 
 S = pb.ingest_pb2
 RETRYABLE_ITEMS = frozenset({S.ITEM_STATUS_RATE_LIMITED, S.ITEM_STATUS_UNAVAILABLE})
-RETRYABLE_CALLS = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-    }
-)
-# What ends a reporter's stream for good: the credential or the call itself is refused, so no
-# retry can succeed. Anything else (a gateway killed mid-stream surfaces as INTERNAL "Internal
-# error from Core", CANCELLED or UNKNOWN) is a transport fault: retried while events wait.
-TERMINAL_CALLS = frozenset(
-    {
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.UNIMPLEMENTED,
-        grpc.StatusCode.INVALID_ARGUMENT,
-    }
-)
 
 
 @dataclass
@@ -70,8 +54,8 @@ async def publish_reliably(
         result.attempts += 1
         try:
             ack = await publisher.publish_batch([events[i] for i in pending])
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() not in RETRYABLE_CALLS:
+        except (grpc.aio.AioRpcError, ConnectionError, asyncio.TimeoutError) as exc:
+            if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TERMINAL_CALLS:
                 raise
             await sleep(backoff_s(result.attempts, base_delay_s, max_delay_s, rng))
             continue

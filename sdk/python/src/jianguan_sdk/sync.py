@@ -26,7 +26,12 @@ def _mirror(fut: asyncio.Future[Outcome]) -> concurrent.futures.Future[Outcome]:
     mirror: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
 
     def copy(done: asyncio.Future[Outcome]) -> None:
-        mirror.set_result(done.result())
+        if done.cancelled():
+            mirror.cancel()
+        elif (exc := done.exception()) is not None:
+            mirror.set_exception(exc)  # the reporter stopped (e.g. AuthenticationFailed)
+        else:
+            mirror.set_result(done.result())
 
     fut.add_done_callback(copy)
     return mirror
@@ -53,7 +58,7 @@ class Reporter:
     @staticmethod
     async def _open(target: str, options: dict[str, Any]) -> AsyncReporter:
         reporter = AsyncReporter(target, **options)
-        reporter.start()
+        await reporter.__aenter__()  # checks the credential first (AuthenticationFailed)
         return reporter
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -68,6 +73,11 @@ class Reporter:
     @property
     def pending(self) -> int:
         return self._reporter.pending
+
+    @property
+    def session(self) -> pb.ingest_pb2.GetSessionResponse | None:
+        """Whom the gateway took the credential for (None if it could not be asked at start)."""
+        return self._reporter.session
 
     def report(self, service_id: str, event: Event) -> concurrent.futures.Future[Outcome]:
         return self.report_many(service_id, [event])[0]
@@ -126,6 +136,14 @@ class SyncIngestClient:
 
     def close(self) -> None:
         self._channel.close()
+
+    def session(self, deadline_s: float = 10.0) -> pb.ingest_pb2.GetSessionResponse:
+        """Whom the credential names and what the gateway takes (raises ``grpc.RpcError``
+        UNAUTHENTICATED for a credential it refuses)."""
+        session: pb.ingest_pb2.GetSessionResponse = self._stub.GetSession(
+            pb.ingest_pb2.GetSessionRequest(), metadata=self._metadata, timeout=deadline_s
+        )
+        return session
 
     def publish_batch(
         self, events: Iterable[Event], batch_id: str = "", deadline_s: float = 30.0

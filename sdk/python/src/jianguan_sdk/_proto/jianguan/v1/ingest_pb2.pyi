@@ -63,6 +63,65 @@ ITEM_STATUS_UNAVAILABLE: ItemStatus.ValueType  # 7
 Global___ItemStatus: _TypeAlias = ItemStatus  # noqa: Y015
 
 @_typing.final
+class GetSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionRequest: _TypeAlias = GetSessionRequest  # noqa: Y015
+
+@_typing.final
+class GetSessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_NAME_FIELD_NUMBER: _builtins.int
+    SCHEMA_VERSIONS_FIELD_NUMBER: _builtins.int
+    RATE_PER_S_FIELD_NUMBER: _builtins.int
+    BURST_FIELD_NUMBER: _builtins.int
+    MAX_EVENT_BYTES_FIELD_NUMBER: _builtins.int
+    MAX_STREAMS_FIELD_NUMBER: _builtins.int
+    provider_id: _builtins.str
+    """The provider the credential names: the provider_id of every event it sends."""
+    provider_name: _builtins.str
+    rate_per_s: _builtins.float
+    """The provider's rate limit: events per second sustained, and the burst above it."""
+    burst: _builtins.float
+    max_event_bytes: _builtins.int
+    """The largest serialized event accepted, in bytes."""
+    max_streams: _builtins.int
+    """Publish streams the provider may hold open at once on one gateway."""
+    @_builtins.property
+    def schema_versions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The event schema versions the gateway accepts (Envelope.schema_version)."""
+
+    def __init__(
+        self,
+        *,
+        provider_id: _builtins.str = ...,
+        provider_name: _builtins.str = ...,
+        schema_versions: _abc.Iterable[_builtins.int] | None = ...,
+        rate_per_s: _builtins.float = ...,
+        burst: _builtins.float = ...,
+        max_event_bytes: _builtins.int = ...,
+        max_streams: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["burst", b"burst", "max_event_bytes", b"max_event_bytes", "max_streams", b"max_streams", "provider_id", b"provider_id", "provider_name", b"provider_name", "rate_per_s", b"rate_per_s", "schema_versions", b"schema_versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionResponse: _TypeAlias = GetSessionResponse  # noqa: Y015
+
+@_typing.final
 class EventBatch(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

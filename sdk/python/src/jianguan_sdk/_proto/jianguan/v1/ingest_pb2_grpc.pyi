@@ -42,6 +42,10 @@ class IngestServiceStub:
     """
     PublishBatch: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.EventBatch, _ingest_pb2.BatchAck]
     """One batch, one ack."""
+    GetSession: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.GetSessionRequest, _ingest_pb2.GetSessionResponse]
+    """Whom the caller's credential names and what the gateway takes from it: a cheap call that
+    checks a credential before reporting (refused with UNAUTHENTICATED as the others are).
+    """
 
 @_typing.type_check_only
 class IngestServiceAsyncStub(IngestServiceStub):
@@ -57,6 +61,10 @@ class IngestServiceAsyncStub(IngestServiceStub):
     """
     PublishBatch: _aio.UnaryUnaryMultiCallable[_ingest_pb2.EventBatch, _ingest_pb2.BatchAck]  # type: ignore[assignment]
     """One batch, one ack."""
+    GetSession: _aio.UnaryUnaryMultiCallable[_ingest_pb2.GetSessionRequest, _ingest_pb2.GetSessionResponse]  # type: ignore[assignment]
+    """Whom the caller's credential names and what the gateway takes from it: a cheap call that
+    checks a credential before reporting (refused with UNAUTHENTICATED as the others are).
+    """
 
 class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     """IngestService receives provider telemetry. The caller is identified by its credential
@@ -81,5 +89,15 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_pb2.BatchAck, _abc.Awaitable[_ingest_pb2.BatchAck]]:
         """One batch, one ack."""
+
+    @_abc_1.abstractmethod
+    def GetSession(
+        self,
+        request: _ingest_pb2.GetSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_pb2.GetSessionResponse, _abc.Awaitable[_ingest_pb2.GetSessionResponse]]:
+        """Whom the caller's credential names and what the gateway takes from it: a cheap call that
+        checks a credential before reporting (refused with UNAUTHENTICATED as the others are).
+        """
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -45,6 +45,8 @@ def labeled_file(
     return ev
 
 
-def chained(prefix: str, n: int, service: str = "svc-chat") -> list[pb.event_pb2.Event]:
-    chain = Chain(service)
+def chained(
+    prefix: str, n: int, service: str = "svc-chat", stream: str = ""
+) -> list[pb.event_pb2.Event]:
+    chain = Chain(service, stream_id=stream)
     return [chain.seal(generation(f"{prefix}-{i}", service=service)) for i in range(n)]

@@ -200,11 +200,12 @@ def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> Non
     import sys
 
     intact = chained("chain-a", 12, service="svc-a")
+    replica = chained("chain-r", 5, service="svc-a", stream="pod-2")  # a chain of its own
     withheld = chained("chain-b", 12, service="svc-b")
     del withheld[6]  # sequence 7 never reported
-    for events in (intact, withheld):
+    for events in (intact, replica, withheld):
         assert spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], events)).results == []
-    assert spine.wait_stored(23) == 23
+    assert spine.wait_stored(28) == 28
     proc = subprocess.run(
         [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse",
          spine.url.secret_url(), "--verbose-ok"],
@@ -213,7 +214,9 @@ def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> Non
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     assert "acme-ai/svc-a: intact" in lines
+    assert "acme-ai/svc-a@pod-2: intact" in lines
     assert any(line.startswith("acme-ai/svc-b: gap at sequence 8") for line in lines), lines
+    assert "1 chain(s) broken" in proc.stderr
 
 
 def test_rate_limited_items_are_delivered_by_retries_exactly_once(spine: Spine) -> None:

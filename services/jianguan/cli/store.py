@@ -30,24 +30,25 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify_chain(args: argparse.Namespace, settings: Settings) -> int:
-    """Check every service's hash chain in the event store; exit 1 if any is broken."""
+    """Check every chain in the event store; exit 1 if any is broken. A chain is named
+    ``provider/service`` (the service's one chain) or ``provider/service@stream``."""
     url = clickhouse_target(args, settings)
     if url is None:
         return 2
     ex = ServerExecutor(url)
     broken = 0
     try:
-        for provider_id, service_id in reader.services(ex, args.provider):
-            breaks = verify_chain(reader.chain_links(ex, provider_id, service_id))
+        for provider_id, service_id, stream_id in reader.chains(ex, args.provider):
+            name = f"{provider_id}/{service_id}" + (f"@{stream_id}" if stream_id else "")
+            breaks = verify_chain(reader.chain_links(ex, provider_id, service_id, stream_id))
             for b in breaks:
-                print(f"{provider_id}/{service_id}: {b.kind} at sequence {b.sequence}"
-                      f" (event {b.event_id}): {b.detail}")  # fmt: skip
+                print(f"{name}: {b.kind} at sequence {b.sequence} (event {b.event_id}): {b.detail}")
             broken += bool(breaks)
             if args.verbose_ok and not breaks:
-                print(f"{provider_id}/{service_id}: intact")
+                print(f"{name}: intact")
     finally:
         ex.close()
-    print(f"{broken} service(s) with a broken chain", file=sys.stderr)
+    print(f"{broken} chain(s) broken", file=sys.stderr)
     return 1 if broken else 0
 
 
@@ -109,7 +110,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rp.add_argument("--keep", action="store_true", help="keep the scratch database")
     rp.set_defaults(fn=cmd_replay)
 
-    vc = sub.add_parser("verify-chain", help="check the hash chain of every stored service")
+    vc = sub.add_parser(
+        "verify-chain", help="check every stored hash chain (per service and stream)"
+    )
     vc.add_argument("--clickhouse")
     vc.add_argument("--provider")
     vc.add_argument("--verbose-ok", action="store_true", help="also list intact services")

@@ -48,6 +48,7 @@ _RECORD: tuple[str, ...] = (
 # Envelope columns: (column, field path in the envelope, conversion).
 _ENVELOPE: tuple[tuple[str, str, int], ...] = (
     ("service_id", "service_id", VALUE),
+    ("stream_id", "stream_id", VALUE),
     ("event_id", "event_id", VALUE),
     ("occurred_at", "occurred_at.seconds", VALUE),
     ("occurred_nanos", "occurred_at.nanos", VALUE),
@@ -56,7 +57,7 @@ _ENVELOPE: tuple[tuple[str, str, int], ...] = (
     ("schema_version", "schema_version", VALUE),
 )
 _COMMON: tuple[str, ...] = (
-    "provider_id", "service_id", "event_id", "kind", "occurred_at", "occurred_nanos",
+    "provider_id", "service_id", "stream_id", "event_id", "kind", "occurred_at", "occurred_nanos",
     "received_at", "ingested_at", "sequence", "prev_hash", "schema_version", "batch_id",
     "kafka_partition", "kafka_offset", "payload",
 )  # fmt: skip
@@ -194,7 +195,8 @@ _BODY_GETTERS: dict[str, tuple[tuple[str, Getter], ...]] = {
 _STRING_COLUMNS = frozenset(
     {"request_model", "response_model", "user_ref", "subject_id", "content_producer",
      "produce_id", "content_propagator", "propagate_id", "detector", "filing_number",
-     "model_version", "authority", "jurisdiction", "service_id", "event_id", "prev_hash"}
+     "model_version", "authority", "jurisdiction", "service_id", "stream_id", "event_id",
+     "prev_hash"}
 )  # fmt: skip
 _ARRAY_COLUMNS = frozenset({"finish_reasons", "related_event_ids"})
 _BODY_COLUMNS: tuple[str, ...] = tuple(

@@ -35,22 +35,26 @@ def recent_ids_loader(url: ClickHouseUrl) -> Callable[[], list[tuple[str, str]]]
     return load
 
 
-def services(executor: Executor, provider_id: str | None = None) -> list[tuple[str, str]]:
-    """(provider_id, service_id) pairs present in the event store."""
+def chains(executor: Executor, provider_id: str | None = None) -> list[tuple[str, str, str]]:
+    """The (provider_id, service_id, stream_id) chains present in the event store."""
     where = " WHERE provider_id = %(p)s" if provider_id else ""
     rows = executor.execute(
-        f"SELECT DISTINCT provider_id, service_id FROM events{where} ORDER BY 1, 2",
+        f"SELECT DISTINCT provider_id, service_id, stream_id FROM events{where}"
+        " ORDER BY provider_id, service_id, stream_id",
         {"p": provider_id} if provider_id else None,
     )
-    return [(str(p), str(s)) for p, s in rows]
+    return [(str(p), str(s), str(t)) for p, s, t in rows]
 
 
-def chain_links(executor: ServerExecutor, provider_id: str, service_id: str) -> list[ChainLink]:
-    """One service's stored events in sequence order, with the hash of each as stored."""
+def chain_links(
+    executor: ServerExecutor, provider_id: str, service_id: str, stream_id: str = ""
+) -> list[ChainLink]:
+    """One chain's stored events in sequence order, with the hash of each as stored."""
     rows = executor.execute_bytes(
         "SELECT sequence, event_id, prev_hash, payload FROM events FINAL"
-        " WHERE provider_id = %(p)s AND service_id = %(s)s ORDER BY sequence, event_id",
-        {"p": provider_id, "s": service_id},
+        " WHERE provider_id = %(p)s AND service_id = %(s)s AND stream_id = %(t)s"
+        " ORDER BY sequence, event_id",
+        {"p": provider_id, "s": service_id, "t": stream_id},
     )
     return [
         ChainLink(

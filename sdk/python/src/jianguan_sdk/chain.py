@@ -1,4 +1,5 @@
-"""The per-(provider, service) hash chain that makes a provider's stream tamper-evident."""
+"""The hash chain that makes a provider's reporting tamper-evident: one per (provider, service,
+stream); docs/chain.md specifies its bytes for implementations in other languages."""
 
 from __future__ import annotations
 
@@ -17,17 +18,21 @@ def event_hash(event: pb.event_pb2.Event) -> bytes:
 
 
 class Chain:
-    """Seals events of one service: sequence numbers from 1 without gaps, each linked to the
-    previous event's hash. Not thread-safe; one chain per service."""
+    """Seals events of one service's stream: sequence numbers from 1 without gaps, each linked
+    to the previous event's hash. Not thread-safe; one chain per (service, stream)."""
 
-    def __init__(self, service_id: str, sequence: int = 0, last_hash: bytes = b"") -> None:
+    def __init__(
+        self, service_id: str, sequence: int = 0, last_hash: bytes = b"", stream_id: str = ""
+    ) -> None:
         self.service_id = service_id
+        self.stream_id = stream_id
         self.sequence = sequence
         self.last_hash = last_hash
 
     def seal(self, event: pb.event_pb2.Event) -> pb.event_pb2.Event:
         env = event.envelope
         env.service_id = self.service_id
+        env.stream_id = self.stream_id
         self.sequence += 1
         env.sequence = self.sequence
         env.prev_hash = self.last_hash

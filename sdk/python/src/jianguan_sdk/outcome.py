@@ -33,6 +33,7 @@ class Outcome:
     status: str  # ACCEPTED, DUPLICATE, INVALID, PERSONAL_INFORMATION, FORBIDDEN, …
     field_path: str = ""
     reason: str = ""
+    stream_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -41,7 +42,8 @@ class Outcome:
     def __str__(self) -> str:
         where = f" at {self.field_path}" if self.field_path else ""
         why = f"{where}: {self.reason}" if self.reason else ""
-        return f"{self.service_id} #{self.sequence} ({self.event_id}): {self.status}{why}"
+        chain = f"{self.service_id}@{self.stream_id}" if self.stream_id else self.service_id
+        return f"{chain} #{self.sequence} ({self.event_id}): {self.status}{why}"
 
 
 def status_name(status: int) -> str:

@@ -35,7 +35,7 @@ from jianguan_sdk.errors import TERMINAL_CALLS, ReporterStopped, refusal
 from jianguan_sdk.outcome import InvalidEvent, Outcome, status_name
 from jianguan_sdk.retry import RETRYABLE_ITEMS, backoff_s
 from jianguan_sdk.spool import Entry, Spool
-from jianguan_sdk.validation import DEFAULT_LIMITS, Limits, validate
+from jianguan_sdk.validation import DEFAULT_LIMITS, IDENTIFIER, IDENTIFIER_RULE, Limits, validate
 
 log = logging.getLogger(__name__)
 Event = pb.event_pb2.Event
@@ -74,17 +74,21 @@ class AsyncReporter:
         max_delay_s: float = 5.0,
         call_timeout_s: float = 30.0,
         limits: Limits = DEFAULT_LIMITS,
+        stream_id: str = "",
     ) -> None:
+        if stream_id and not (len(stream_id) <= 64 and IDENTIFIER.fullmatch(stream_id)):
+            raise ValueError(f"stream_id {stream_id!r}: {IDENTIFIER_RULE}, at most 64 characters")
+        self._stream = stream_id
         self._target, self._token, self._tls = target, token, tls
         self._batch_size, self._linger_s = batch_size, linger_s
         self._on_result = on_result
         self._base_delay_s, self._max_delay_s = base_delay_s, max_delay_s
         self._call_timeout_s = call_timeout_s
         self._limits = limits
-        self._chains: dict[str, Chain] = {}
+        self._chains: dict[tuple[str, str], Chain] = {}  # by (service, stream)
         self._spool = Spool(spool_dir, self._chain_snapshot, max_spool_bytes, fsync=fsync)
         self._restore_chains()
-        self._futures: dict[tuple[str, int], asyncio.Future[Outcome]] = {}
+        self._futures: dict[tuple[str, str, int], asyncio.Future[Outcome]] = {}
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
@@ -96,21 +100,30 @@ class AsyncReporter:
     # -- chains ---------------------------------------------------------------------------------
 
     def _chain_snapshot(self) -> bytes:
-        heads = {s: [c.sequence, c.last_hash.hex()] for s, c in self._chains.items()}
-        return json.dumps(heads, sort_keys=True).encode()
+        heads = sorted([s, t, c.sequence, c.last_hash.hex()] for (s, t), c in self._chains.items())
+        return json.dumps({"chains": heads}).encode()
 
     def _restore_chains(self) -> None:
         meta, records = self._spool.newest()
-        for service, (seq, digest) in (json.loads(meta) if meta else {}).items():
-            self._chains[service] = Chain(service, seq, bytes.fromhex(digest))
+        saved = json.loads(meta) if meta else {}
+        if "chains" not in saved:  # written before streams: {service: [sequence, hash]}
+            saved = {"chains": [[s, "", q, h] for s, (q, h) in saved.items()]}
+        for service, stream, seq, digest in saved["chains"]:
+            self._chains[service, stream] = Chain(service, seq, bytes.fromhex(digest), stream)
         for raw in records:
             ev = Event.FromString(raw)
             env = ev.envelope
-            self._chains[env.service_id] = Chain(env.service_id, env.sequence, event_hash(ev))
+            key = (env.service_id, env.stream_id)
+            self._chains[key] = Chain(env.service_id, env.sequence, event_hash(ev), env.stream_id)
+
+    @property
+    def stream_id(self) -> str:
+        """The stream this reporter seals its events into ("" : each service's one chain)."""
+        return self._stream
 
     def chain_head(self, service_id: str) -> tuple[int, bytes]:
-        """The last sequence number and hash sealed for ``service_id``."""
-        c = self._chains.get(service_id)
+        """The last sequence number and hash sealed for ``service_id`` in this stream."""
+        c = self._chains.get((service_id, self._stream))
         return (c.sequence, c.last_hash) if c else (0, b"")
 
     # -- reporting -----------------------------------------------------------------------------
@@ -140,7 +153,8 @@ class AsyncReporter:
                 raise InvalidEvent(
                     ev.envelope.event_id, status_name(problem.status), problem.path, problem.reason
                 )
-        chain = self._chains.get(service_id) or Chain(service_id)
+        key = (service_id, self._stream)
+        chain = self._chains.get(key) or Chain(service_id, stream_id=self._stream)
         saved = (chain.sequence, chain.last_hash)
         payloads = [chain.seal(ev).SerializeToString() for ev in events]
         try:
@@ -148,12 +162,12 @@ class AsyncReporter:
         except BaseException:
             chain.sequence, chain.last_hash = saved
             raise
-        self._chains[service_id] = chain
+        self._chains[key] = chain
         loop = asyncio.get_running_loop()
         futures = []
         for ev in events:
             fut: asyncio.Future[Outcome] = loop.create_future()
-            self._futures[(service_id, ev.envelope.sequence)] = fut
+            self._futures[(service_id, self._stream, ev.envelope.sequence)] = fut
             futures.append(fut)
         self._drained.clear()
         self._wakeup.set()
@@ -320,17 +334,14 @@ class AsyncReporter:
                     status=pb.ingest_pb2.ITEM_STATUS_INVALID,
                     reason=f"not received: the gateway read {ack.received} items of the batch",
                 )
-            out = (
-                Outcome(env.event_id, env.service_id, env.sequence, "ACCEPTED")
-                if r is None
-                else Outcome(
-                    env.event_id,
-                    env.service_id,
-                    env.sequence,
-                    status_name(r.status),
-                    r.field_path,
-                    r.reason,
-                )
+            out = Outcome(
+                env.event_id,
+                env.service_id,
+                env.sequence,
+                "ACCEPTED" if r is None else status_name(r.status),
+                "" if r is None else r.field_path,
+                "" if r is None else r.reason,
+                env.stream_id,
             )
             self._answer(out)
         if stop:
@@ -345,7 +356,7 @@ class AsyncReporter:
         else:
             self.rejected += 1
             log.warning("event not accepted: %s", out)
-        fut = self._futures.pop((out.service_id, out.sequence), None)
+        fut = self._futures.pop((out.service_id, out.stream_id, out.sequence), None)
         if fut is not None and not fut.done():
             fut.set_result(out)
         if self._on_result is not None:

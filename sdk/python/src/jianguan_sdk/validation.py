@@ -25,7 +25,7 @@ from jianguan_sdk.minimisation import find_personal_information
 INVALID = pb.ingest_pb2.ITEM_STATUS_INVALID
 PERSONAL_INFORMATION = pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION
 
-_IDENTIFIER = re.compile(r"[A-Za-z0-9._:/-]+")
+IDENTIFIER = re.compile(r"[A-Za-z0-9._:/-]+")
 _JURISDICTION = re.compile(r"[A-Z]{2}")
 _TIMESTAMP = "google.protobuf.Timestamp"
 _INTEGERS = frozenset(
@@ -137,7 +137,7 @@ class _Compiler:
             "_personal": _personal,
             "_bad_enum": _bad_enum,
             "_join": _join,
-            "_ident": _IDENTIFIER.fullmatch,
+            "_ident": IDENTIFIER.fullmatch,
         }
         self.compiled: dict[str, Check] = {}
 

@@ -30,6 +30,7 @@ class Envelope(_message.Message):
     SEQUENCE_FIELD_NUMBER: _builtins.int
     PREV_HASH_FIELD_NUMBER: _builtins.int
     SCHEMA_VERSION_FIELD_NUMBER: _builtins.int
+    STREAM_ID_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """Chosen by the provider; the idempotency key of the event. A repeated (provider, event_id)
     is answered DUPLICATE and stored once.
@@ -41,15 +42,21 @@ class Envelope(_message.Message):
     service_id: _builtins.str
     """The provider's service (app, API product) the event belongs to, as registered in its filing."""
     sequence: _builtins.int
-    """Per-(provider, service) sequence number, starting at 1, without gaps. At most 2^53 - 1, so
-    that it is exact as a JSON number in every client.
+    """Per-chain sequence number, starting at 1, without gaps; a chain is (provider, service,
+    stream_id). At most 2^53 - 1, so that it is exact as a JSON number in every client.
     """
     prev_hash: _builtins.bytes
-    """SHA-256 of the deterministic serialization of the previous event of this service (with
-    envelope.provider_id empty); empty for sequence 1. Makes the stream tamper-evident.
+    """SHA-256 of the canonical encoding of the previous event of this chain (with
+    envelope.provider_id empty; docs/chain.md); empty for sequence 1. Makes the stream
+    tamper-evident.
     """
     schema_version: _builtins.int
     """Version of the event schema the provider wrote; 1 for jianguan.v1."""
+    stream_id: _builtins.str
+    """The reporting process's chain within the service. Every process that reports for a service
+    at the same time as another (a replica) names a stream of its own, so that their chains do
+    not fork; empty for the service's one chain.
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp:
         """When the event happened at the provider (UTC). Like every timestamp of the contract, within
@@ -66,10 +73,11 @@ class Envelope(_message.Message):
         sequence: _builtins.int = ...,
         prev_hash: _builtins.bytes = ...,
         schema_version: _builtins.int = ...,
+        stream_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "provider_id", b"provider_id", "schema_version", b"schema_version", "sequence", b"sequence", "service_id", b"service_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "provider_id", b"provider_id", "schema_version", b"schema_version", "sequence", b"sequence", "service_id", b"service_id", "stream_id", b"stream_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,27 +26,33 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jianguan_sdk._proto.jianguan.v1 import event_pb2 as jianguan_dot_v1_dot_event__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18jianguan/v1/ingest.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17jianguan/v1/event.proto\"\x13\n\x11GetSessionRequest\"\xaa\x01\n\x12GetSessionResponse\x12\x13\n\x0bprovider_id\x18\x01 \x01(\t\x12\x15\n\rprovider_name\x18\x02 \x01(\t\x12\x17\n\x0fschema_versions\x18\x03 \x03(\r\x12\x12\n\nrate_per_s\x18\x04 \x01(\x01\x12\r\n\x05\x62urst\x18\x05 \x01(\x01\x12\x17\n\x0fmax_event_bytes\x18\x06 \x01(\r\x12\x13\n\x0bmax_streams\x18\x07 \x01(\r\"B\n\nEventBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\"\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x12.jianguan.v1.Event\"z\n\nItemResult\x12\r\n\x05index\x18\x01 \x01(\r\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.jianguan.v1.ItemStatus\x12\x12\n\nfield_path\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"j\n\x08\x42\x61tchAck\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\r\x12\x10\n\x08received\x18\x03 \x01(\r\x12(\n\x07results\x18\x04 \x03(\x0b\x32\x17.jianguan.v1.ItemResult\"\xd7\x01\n\rIngestOutcome\x12\x12\n\noutcome_id\x18\x01 \x01(\t\x12\x13\n\x0bprovider_id\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x04 \x01(\t\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08received\x18\x06 \x01(\r\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x07 \x01(\r\x12(\n\x07results\x18\x08 \x03(\x0b\x32\x17.jianguan.v1.ItemResult*\xf3\x01\n\nItemStatus\x12\x1b\n\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ITEM_STATUS_ACCEPTED\x10\x01\x12\x19\n\x15ITEM_STATUS_DUPLICATE\x10\x02\x12\x17\n\x13ITEM_STATUS_INVALID\x10\x03\x12\x1c\n\x18ITEM_STATUS_RATE_LIMITED\x10\x04\x12\x19\n\x15ITEM_STATUS_FORBIDDEN\x10\x05\x12$\n ITEM_STATUS_PERSONAL_INFORMATION\x10\x06\x12\x1b\n\x17ITEM_STATUS_UNAVAILABLE\x10\x07\x32\xdd\x01\n\rIngestService\x12=\n\x07Publish\x12\x17.jianguan.v1.EventBatch\x1a\x15.jianguan.v1.BatchAck(\x01\x30\x01\x12>\n\x0cPublishBatch\x12\x17.jianguan.v1.EventBatch\x1a\x15.jianguan.v1.BatchAck\x12M\n\nGetSession\x12\x1e.jianguan.v1.GetSessionRequest\x1a\x1f.jianguan.v1.GetSessionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18jianguan/v1/ingest.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17jianguan/v1/event.proto\">\n\x14GetChainHeadsRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x13\n\x0bservice_ids\x18\x02 \x03(\t\">\n\x15GetChainHeadsResponse\x12%\n\x05heads\x18\x01 \x03(\x0b\x32\x16.jianguan.v1.ChainHead\"d\n\tChainHead\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x0c\n\x04hash\x18\x04 \x01(\x0c\x12\x10\n\x08\x65vent_id\x18\x05 \x01(\t\"\x13\n\x11GetSessionRequest\"\xaa\x01\n\x12GetSessionResponse\x12\x13\n\x0bprovider_id\x18\x01 \x01(\t\x12\x15\n\rprovider_name\x18\x02 \x01(\t\x12\x17\n\x0fschema_versions\x18\x03 \x03(\r\x12\x12\n\nrate_per_s\x18\x04 \x01(\x01\x12\r\n\x05\x62urst\x18\x05 \x01(\x01\x12\x17\n\x0fmax_event_bytes\x18\x06 \x01(\r\x12\x13\n\x0bmax_streams\x18\x07 \x01(\r\"B\n\nEventBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\"\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x12.jianguan.v1.Event\"z\n\nItemResult\x12\r\n\x05index\x18\x01 \x01(\r\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.jianguan.v1.ItemStatus\x12\x12\n\nfield_path\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"j\n\x08\x42\x61tchAck\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\r\x12\x10\n\x08received\x18\x03 \x01(\r\x12(\n\x07results\x18\x04 \x03(\x0b\x32\x17.jianguan.v1.ItemResult\"\xd7\x01\n\rIngestOutcome\x12\x12\n\noutcome_id\x18\x01 \x01(\t\x12\x13\n\x0bprovider_id\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x04 \x01(\t\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08received\x18\x06 \x01(\r\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x07 \x01(\r\x12(\n\x07results\x18\x08 \x03(\x0b\x32\x17.jianguan.v1.ItemResult*\xaa\x02\n\nItemStatus\x12\x1b\n\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ITEM_STATUS_ACCEPTED\x10\x01\x12\x19\n\x15ITEM_STATUS_DUPLICATE\x10\x02\x12\x17\n\x13ITEM_STATUS_INVALID\x10\x03\x12\x1c\n\x18ITEM_STATUS_RATE_LIMITED\x10\x04\x12\x19\n\x15ITEM_STATUS_FORBIDDEN\x10\x05\x12$\n ITEM_STATUS_PERSONAL_INFORMATION\x10\x06\x12\x1b\n\x17ITEM_STATUS_UNAVAILABLE\x10\x07\x12\x19\n\x15ITEM_STATUS_CHAIN_GAP\x10\x08\x12\x1a\n\x16ITEM_STATUS_CHAIN_FORK\x10\t2\xb5\x02\n\rIngestService\x12=\n\x07Publish\x12\x17.jianguan.v1.EventBatch\x1a\x15.jianguan.v1.BatchAck(\x01\x30\x01\x12>\n\x0cPublishBatch\x12\x17.jianguan.v1.EventBatch\x1a\x15.jianguan.v1.BatchAck\x12M\n\nGetSession\x12\x1e.jianguan.v1.GetSessionRequest\x1a\x1f.jianguan.v1.GetSessionResponse\x12V\n\rGetChainHeads\x12!.jianguan.v1.GetChainHeadsRequest\x1a\".jianguan.v1.GetChainHeadsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jianguan.v1.ingest_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ITEMSTATUS']._serialized_start=812
-  _globals['_ITEMSTATUS']._serialized_end=1055
-  _globals['_GETSESSIONREQUEST']._serialized_start=99
-  _globals['_GETSESSIONREQUEST']._serialized_end=118
-  _globals['_GETSESSIONRESPONSE']._serialized_start=121
-  _globals['_GETSESSIONRESPONSE']._serialized_end=291
-  _globals['_EVENTBATCH']._serialized_start=293
-  _globals['_EVENTBATCH']._serialized_end=359
-  _globals['_ITEMRESULT']._serialized_start=361
-  _globals['_ITEMRESULT']._serialized_end=483
-  _globals['_BATCHACK']._serialized_start=485
-  _globals['_BATCHACK']._serialized_end=591
-  _globals['_INGESTOUTCOME']._serialized_start=594
-  _globals['_INGESTOUTCOME']._serialized_end=809
-  _globals['_INGESTSERVICE']._serialized_start=1058
-  _globals['_INGESTSERVICE']._serialized_end=1279
+  _globals['_ITEMSTATUS']._serialized_start=1042
+  _globals['_ITEMSTATUS']._serialized_end=1340
+  _globals['_GETCHAINHEADSREQUEST']._serialized_start=99
+  _globals['_GETCHAINHEADSREQUEST']._serialized_end=161
+  _globals['_GETCHAINHEADSRESPONSE']._serialized_start=163
+  _globals['_GETCHAINHEADSRESPONSE']._serialized_end=225
+  _globals['_CHAINHEAD']._serialized_start=227
+  _globals['_CHAINHEAD']._serialized_end=327
+  _globals['_GETSESSIONREQUEST']._serialized_start=329
+  _globals['_GETSESSIONREQUEST']._serialized_end=348
+  _globals['_GETSESSIONRESPONSE']._serialized_start=351
+  _globals['_GETSESSIONRESPONSE']._serialized_end=521
+  _globals['_EVENTBATCH']._serialized_start=523
+  _globals['_EVENTBATCH']._serialized_end=589
+  _globals['_ITEMRESULT']._serialized_start=591
+  _globals['_ITEMRESULT']._serialized_end=713
+  _globals['_BATCHACK']._serialized_start=715
+  _globals['_BATCHACK']._serialized_end=821
+  _globals['_INGESTOUTCOME']._serialized_start=824
+  _globals['_INGESTOUTCOME']._serialized_end=1039
+  _globals['_INGESTSERVICE']._serialized_start=1343
+  _globals['_INGESTSERVICE']._serialized_end=1652
 # @@protoc_insertion_point(module_scope)

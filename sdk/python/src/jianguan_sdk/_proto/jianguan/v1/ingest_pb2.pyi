@@ -42,6 +42,15 @@ class _ItemStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ItemStatus
     """Carries raw personal information in a free-text or reference field (Art. 11)."""
     ITEM_STATUS_UNAVAILABLE: _ItemStatus.ValueType  # 7
     """The event log did not take it; nothing was stored; retry."""
+    ITEM_STATUS_CHAIN_GAP: _ItemStatus.ValueType  # 8
+    """Its sequence number skips some of its chain's (provider, service, stream): the events before
+    it never arrived. The reason names the sequence number the chain expects next.
+    """
+    ITEM_STATUS_CHAIN_FORK: _ItemStatus.ValueType  # 9
+    """It does not continue its chain: its sequence number is taken by another event, or its
+    prev_hash is not the hash of the chain's last event. Two processes reporting as one stream,
+    or a reporter that lost its state: GetChainHeads tells where the chain stands.
+    """
 
 class ItemStatus(_ItemStatus, metaclass=_ItemStatusEnumTypeWrapper): ...
 
@@ -60,7 +69,98 @@ ITEM_STATUS_PERSONAL_INFORMATION: ItemStatus.ValueType  # 6
 """Carries raw personal information in a free-text or reference field (Art. 11)."""
 ITEM_STATUS_UNAVAILABLE: ItemStatus.ValueType  # 7
 """The event log did not take it; nothing was stored; retry."""
+ITEM_STATUS_CHAIN_GAP: ItemStatus.ValueType  # 8
+"""Its sequence number skips some of its chain's (provider, service, stream): the events before
+it never arrived. The reason names the sequence number the chain expects next.
+"""
+ITEM_STATUS_CHAIN_FORK: ItemStatus.ValueType  # 9
+"""It does not continue its chain: its sequence number is taken by another event, or its
+prev_hash is not the hash of the chain's last event. Two processes reporting as one stream,
+or a reporter that lost its state: GetChainHeads tells where the chain stands.
+"""
 Global___ItemStatus: _TypeAlias = ItemStatus  # noqa: Y015
+
+@_typing.final
+class GetChainHeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STREAM_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_IDS_FIELD_NUMBER: _builtins.int
+    stream_id: _builtins.str
+    """The stream whose chains to read ("" reads each service's one chain)."""
+    @_builtins.property
+    def service_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only the chains of these services; of every service when empty."""
+
+    def __init__(
+        self,
+        *,
+        stream_id: _builtins.str = ...,
+        service_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["service_ids", b"service_ids", "stream_id", b"stream_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetChainHeadsRequest: _TypeAlias = GetChainHeadsRequest  # noqa: Y015
+
+@_typing.final
+class GetChainHeadsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def heads(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChainHead]:
+        """One per chain the platform holds; a chain it never saw is not listed (it starts at 1)."""
+
+    def __init__(
+        self,
+        *,
+        heads: _abc.Iterable[Global___ChainHead] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["heads", b"heads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetChainHeadsResponse: _TypeAlias = GetChainHeadsResponse  # noqa: Y015
+
+@_typing.final
+class ChainHead(_message.Message):
+    """The last event the platform took into one chain."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    STREAM_ID_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    HASH_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    service_id: _builtins.str
+    stream_id: _builtins.str
+    sequence: _builtins.int
+    hash: _builtins.bytes
+    """Its hash (the prev_hash of the next event) and its id."""
+    event_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        service_id: _builtins.str = ...,
+        stream_id: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        hash: _builtins.bytes = ...,
+        event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "hash", b"hash", "sequence", b"sequence", "service_id", b"service_id", "stream_id", b"stream_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChainHead: _TypeAlias = ChainHead  # noqa: Y015
 
 @_typing.final
 class GetSessionRequest(_message.Message):

@@ -52,6 +52,11 @@ class IngestServiceStub:
                 request_serializer=jianguan_dot_v1_dot_ingest__pb2.GetSessionRequest.SerializeToString,
                 response_deserializer=jianguan_dot_v1_dot_ingest__pb2.GetSessionResponse.FromString,
                 _registered_method=True)
+        self.GetChainHeads = channel.unary_unary(
+                '/jianguan.v1.IngestService/GetChainHeads',
+                request_serializer=jianguan_dot_v1_dot_ingest__pb2.GetChainHeadsRequest.SerializeToString,
+                response_deserializer=jianguan_dot_v1_dot_ingest__pb2.GetChainHeadsResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -83,6 +88,14 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetChainHeads(self, request, context):
+        """Where the caller's chains stand: for a reporter that lost its state (a container's disk),
+        so that it continues each chain instead of starting it again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +113,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.GetSession,
                     request_deserializer=jianguan_dot_v1_dot_ingest__pb2.GetSessionRequest.FromString,
                     response_serializer=jianguan_dot_v1_dot_ingest__pb2.GetSessionResponse.SerializeToString,
+            ),
+            'GetChainHeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChainHeads,
+                    request_deserializer=jianguan_dot_v1_dot_ingest__pb2.GetChainHeadsRequest.FromString,
+                    response_serializer=jianguan_dot_v1_dot_ingest__pb2.GetChainHeadsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -186,6 +204,33 @@ class IngestService:
             '/jianguan.v1.IngestService/GetSession',
             jianguan_dot_v1_dot_ingest__pb2.GetSessionRequest.SerializeToString,
             jianguan_dot_v1_dot_ingest__pb2.GetSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChainHeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jianguan.v1.IngestService/GetChainHeads',
+            jianguan_dot_v1_dot_ingest__pb2.GetChainHeadsRequest.SerializeToString,
+            jianguan_dot_v1_dot_ingest__pb2.GetChainHeadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

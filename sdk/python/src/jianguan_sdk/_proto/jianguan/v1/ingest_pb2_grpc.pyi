@@ -46,6 +46,10 @@ class IngestServiceStub:
     """Whom the caller's credential names and what the gateway takes from it: a cheap call that
     checks a credential before reporting (refused with UNAUTHENTICATED as the others are).
     """
+    GetChainHeads: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.GetChainHeadsRequest, _ingest_pb2.GetChainHeadsResponse]
+    """Where the caller's chains stand: for a reporter that lost its state (a container's disk),
+    so that it continues each chain instead of starting it again.
+    """
 
 @_typing.type_check_only
 class IngestServiceAsyncStub(IngestServiceStub):
@@ -64,6 +68,10 @@ class IngestServiceAsyncStub(IngestServiceStub):
     GetSession: _aio.UnaryUnaryMultiCallable[_ingest_pb2.GetSessionRequest, _ingest_pb2.GetSessionResponse]  # type: ignore[assignment]
     """Whom the caller's credential names and what the gateway takes from it: a cheap call that
     checks a credential before reporting (refused with UNAUTHENTICATED as the others are).
+    """
+    GetChainHeads: _aio.UnaryUnaryMultiCallable[_ingest_pb2.GetChainHeadsRequest, _ingest_pb2.GetChainHeadsResponse]  # type: ignore[assignment]
+    """Where the caller's chains stand: for a reporter that lost its state (a container's disk),
+    so that it continues each chain instead of starting it again.
     """
 
 class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -98,6 +106,16 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_ingest_pb2.GetSessionResponse, _abc.Awaitable[_ingest_pb2.GetSessionResponse]]:
         """Whom the caller's credential names and what the gateway takes from it: a cheap call that
         checks a credential before reporting (refused with UNAUTHENTICATED as the others are).
+        """
+
+    @_abc_1.abstractmethod
+    def GetChainHeads(
+        self,
+        request: _ingest_pb2.GetChainHeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_pb2.GetChainHeadsResponse, _abc.Awaitable[_ingest_pb2.GetChainHeadsResponse]]:
+        """Where the caller's chains stand: for a reporter that lost its state (a container's disk),
+        so that it continues each chain instead of starting it again.
         """
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -94,7 +94,7 @@ lint: install protos-check wire-constants-check check-deploy ## ruff, ruff forma
 	  -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
 	  services/jianguan/contracts/_wire.c services/jianguan/contracts/wire_scan.c \
 	  services/jianguan/store/_native_block.c
-	cd protos && ./node_modules/.bin/buf lint
+	cd protos && ./node_modules/.bin/buf lint && ./node_modules/.bin/buf format --diff --exit-code
 
 check-deploy: system-packages ## promtool / amtool checks and unit tests of the Prometheus rules
 	promtool check config deploy/prometheus/prometheus.yml

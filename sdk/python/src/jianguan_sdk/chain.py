@@ -8,13 +8,19 @@ import hashlib
 from jianguan_sdk import pb
 
 
-def event_hash(event: pb.event_pb2.Event) -> bytes:
-    """SHA-256 of the event's deterministic encoding with envelope.provider_id empty (the provider
-    cannot know how the platform fills it in)."""
+def canonical_bytes(event: pb.event_pb2.Event) -> bytes:
+    """The event's canonical encoding (docs/chain.md): the protobuf encoding with fields in
+    field-number order and zero values left out, envelope.provider_id empty (the provider cannot
+    know how the platform fills it in)."""
     if event.envelope.provider_id:
         event = pb.Event.FromString(event.SerializeToString())
         event.envelope.provider_id = ""
-    return hashlib.sha256(event.SerializeToString(deterministic=True)).digest()
+    return event.SerializeToString(deterministic=True)
+
+
+def event_hash(event: pb.event_pb2.Event) -> bytes:
+    """SHA-256 of the event's canonical encoding: the next event's ``prev_hash``."""
+    return hashlib.sha256(canonical_bytes(event)).digest()
 
 
 class Chain:

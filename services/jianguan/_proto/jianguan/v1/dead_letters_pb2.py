@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ejianguan/v1/dead_letters.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x01\n\nDeadLetter\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x0e\n\x06offset\x18\x03 \x01(\x04\x12\x0b\n\x03key\x18\x04 \x01(\x0c\x12\r\n\x05value\x18\x05 \x01(\x0c\x12\x10\n\x08\x63onsumer\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x08 \x01(\r\x12\x13\n\x0bprovider_id\x18\t \x01(\t\x12/\n\x0bgiven_up_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ejianguan/v1/dead_letters.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x01\n\nDeadLetter\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x0e\n\x06offset\x18\x03 \x01(\x04\x12\x0b\n\x03key\x18\x04 \x01(\x0c\x12\r\n\x05value\x18\x05 \x01(\x0c\x12\x10\n\x08\x63onsumer\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x08 \x01(\r\x12\x13\n\x0bprovider_id\x18\t \x01(\t\x12/\n\x0bgiven_up_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB_\n\x0e\x63n.jianguan.v1B\x10\x44\x65\x61\x64LettersProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jianguan.v1.dead_letters_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\016cn.jianguan.v1B\020DeadLettersProtoP\001Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1'
   _globals['_DEADLETTER']._serialized_start=81
   _globals['_DEADLETTER']._serialized_end=293
 # @@protoc_insertion_point(module_scope)

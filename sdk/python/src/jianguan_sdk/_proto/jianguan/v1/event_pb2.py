@@ -27,13 +27,14 @@ from jianguan_sdk._proto.jianguan.v1 import envelope_pb2 as jianguan_dot_v1_dot_
 from jianguan_sdk._proto.jianguan.v1 import options_pb2 as jianguan_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17jianguan/v1/event.proto\x12\x0bjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xb8\x04\n\x05\x45vent\x12/\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x15.jianguan.v1.EnvelopeB\x06\x92\x82\x19\x02\x08\x01\x12-\n\ngeneration\x18\n \x01(\x0b\x32\x17.jianguan.v1.GenerationH\x00\x12-\n\nmoderation\x18\x0b \x01(\x0b\x32\x17.jianguan.v1.ModerationH\x00\x12\x38\n\x10user_enforcement\x18\x0c \x01(\x0b\x32\x1c.jianguan.v1.UserEnforcementH\x00\x12+\n\tcomplaint\x18\r \x01(\x0b\x32\x16.jianguan.v1.ComplaintH\x00\x12\x41\n\x15personal_info_request\x18\x0e \x01(\x0b\x32 .jianguan.v1.PersonalInfoRequestH\x00\x12\x34\n\x0eservice_filing\x18\x0f \x01(\x0b\x32\x1a.jianguan.v1.ServiceFilingH\x00\x12\x36\n\x0fincident_report\x18\x10 \x01(\x0b\x32\x1b.jianguan.v1.IncidentReportH\x00\x12>\n\x13model_rectification\x18\x11 \x01(\x0b\x32\x1f.jianguan.v1.ModelRectificationH\x00\x12@\n\x14offshore_observation\x18\x12 \x01(\x0b\x32 .jianguan.v1.OffshoreObservationH\x00\x42\x06\n\x04\x62odyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17jianguan/v1/event.proto\x12\x0bjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xb8\x04\n\x05\x45vent\x12/\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x15.jianguan.v1.EnvelopeB\x06\x92\x82\x19\x02\x08\x01\x12-\n\ngeneration\x18\n \x01(\x0b\x32\x17.jianguan.v1.GenerationH\x00\x12-\n\nmoderation\x18\x0b \x01(\x0b\x32\x17.jianguan.v1.ModerationH\x00\x12\x38\n\x10user_enforcement\x18\x0c \x01(\x0b\x32\x1c.jianguan.v1.UserEnforcementH\x00\x12+\n\tcomplaint\x18\r \x01(\x0b\x32\x16.jianguan.v1.ComplaintH\x00\x12\x41\n\x15personal_info_request\x18\x0e \x01(\x0b\x32 .jianguan.v1.PersonalInfoRequestH\x00\x12\x34\n\x0eservice_filing\x18\x0f \x01(\x0b\x32\x1a.jianguan.v1.ServiceFilingH\x00\x12\x36\n\x0fincident_report\x18\x10 \x01(\x0b\x32\x1b.jianguan.v1.IncidentReportH\x00\x12>\n\x13model_rectification\x18\x11 \x01(\x0b\x32\x1f.jianguan.v1.ModelRectificationH\x00\x12@\n\x14offshore_observation\x18\x12 \x01(\x0b\x32 .jianguan.v1.OffshoreObservationH\x00\x42\x06\n\x04\x62odyBY\n\x0e\x63n.jianguan.v1B\nEventProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jianguan.v1.event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\016cn.jianguan.v1B\nEventProtoP\001Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1'
   _globals['_EVENT'].fields_by_name['envelope']._loaded_options = None
   _globals['_EVENT'].fields_by_name['envelope']._serialized_options = b'\222\202\031\002\010\001'
   _globals['_EVENT']._serialized_start=122

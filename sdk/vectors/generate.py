@@ -1,0 +1,173 @@
+"""Writes chain-v1.json: the test vectors of the hash chain (docs/chain.md) that every client
+implementation must reproduce, made by the reference implementation (the Python SDK).
+
+    python sdk/vectors/generate.py > sdk/vectors/chain-v1.json
+
+A test of the platform's suite fails when the committed file is not what this prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from google.protobuf import json_format
+
+from jianguan_sdk import pb
+from jianguan_sdk.chain import Chain, canonical_bytes, event_hash
+
+
+# One event of every body kind, with the values that test an encoding: unicode, nanos, the
+# largest sequence, a float, packed repeated enums, nested messages, zeros left out.
+def _env(event_id: str, service_id: str, occurred_at: str) -> dict[str, str]:
+    return {"eventId": event_id, "serviceId": service_id, "occurredAt": occurred_at}
+
+
+EVENTS: list[tuple[str, dict[str, Any]]] = [
+    ("generation", {
+        "envelope": _env("gen-1", "acme-chat", "2026-01-01T00:00:00.123456789Z"),
+        "generation": {
+            "operationName": "GEN_AI_OPERATION_CHAT", "requestModel": "acme-chat-3",
+            "responseModel": "acme-chat-3-0312", "inputTokens": "1200", "outputTokens": "345",
+            "outputType": "OUTPUT_MODALITY_TEXT",
+            "finishReasons": ["FINISH_REASON_STOP", "FINISH_REASON_LENGTH"],
+            "userRef": "u_3f2a9c0d", "explicitLabel": True, "latencyMs": 820,
+        },
+    }),
+    ("labeled image", {
+        "envelope": _env("gen-2", "acme-image", "2026-01-01T00:00:01Z"),
+        "generation": {
+            "operationName": "GEN_AI_OPERATION_CHAT", "requestModel": "画图-2",
+            "outputType": "OUTPUT_MODALITY_IMAGE", "explicitLabel": True,
+            "implicitLabel": {
+                "label": "AIGC_LABEL_GENERATED", "contentProducer": "acme-ai",
+                "produceId": "img-000123",
+            },
+        },
+    }),
+    ("moderation", {
+        "envelope": _env("mod-1", "acme-chat", "2026-01-01T00:00:02Z"),
+        "moderation": {
+            "stage": "MODERATION_STAGE_OUTPUT", "riskCategory": "RISK_CATEGORY_VIOLENCE",
+            "action": "MODERATION_ACTION_STOP_GENERATION", "detector": "kw-v7", "confidence": 0.875,
+            "generationEventId": "gen-1",
+        },
+    }),
+    ("user enforcement", {
+        "envelope": _env("enf-1", "acme-chat", "2026-01-01T00:00:03Z"),
+        "userEnforcement": {
+            "action": "ENFORCEMENT_ACTION_WARN", "userRef": "u_3f2a9c0d",
+            "reasonEventIds": ["mod-1"], "recordKept": True, "note": "警示：违反用户协议",
+        },
+    }),
+    ("complaint", {
+        "envelope": _env("cmp-1", "acme-chat", "2026-01-01T00:00:04Z"),
+        "complaint": {
+            "complaintId": "C-2026-0001", "status": "COMPLAINT_STATUS_RECEIVED",
+            "channel": "COMPLAINT_CHANNEL_IN_APP", "category": "COMPLAINT_CATEGORY_ILLEGAL_CONTENT",
+        },
+    }),
+    ("personal information request", {
+        "envelope": _env("pir-1", "acme-chat", "2026-01-01T00:00:05Z"),
+        "personalInfoRequest": {
+            "requestId": "P-77", "kind": "PERSONAL_INFO_REQUEST_KIND_DELETE",
+            "status": "PERSONAL_INFO_REQUEST_STATUS_RECEIVED",
+        },
+    }),
+    ("service filing", {
+        "envelope": _env("fil-1", "acme-chat", "2026-01-01T00:00:06Z"),
+        "serviceFiling": {
+            "kind": "FILING_KIND_ALGORITHM_FILING", "status": "FILING_STATUS_GRANTED",
+            "filingNumber": "Beijing-AcmeChat-20260101", "publicOpinionAttribute": True,
+            "complaintDeadlineDays": 15, "effectiveAt": "2026-01-01T00:00:00Z",
+        },
+    }),
+    ("incident report", {
+        "envelope": _env("inc-1", "acme-chat", "2026-01-01T00:00:07Z"),
+        "incidentReport": {
+            "authority": "cac-beijing", "relatedEventIds": ["mod-1", "gen-1"], "reportRef": "R-1",
+        },
+    }),
+    ("model rectification", {
+        "envelope": _env("rec-1", "acme-chat", "2026-01-01T00:00:08Z"),
+        "modelRectification": {
+            "measure": "RECTIFICATION_MEASURE_OPTIMIZATION_TRAINING", "relatedEventIds": ["inc-1"],
+            "modelVersion": "3.1", "completedAt": "2026-01-02T00:00:00Z",
+        },
+    }),
+    ("offshore observation", {
+        "envelope": _env("off-1", "acme-chat", "2026-01-01T00:00:09Z"),
+        "offshoreObservation": {
+            "observer": "acme-ai", "target": "example-ai.invalid", "jurisdiction": "US",
+            "estimatedDomesticUsers": "9007199254740991",
+        },
+    }),
+]  # fmt: skip
+
+
+def _event(data: dict[str, Any]) -> pb.event_pb2.Event:
+    return json_format.ParseDict(data, pb.Event())
+
+
+def _case(name: str, ev: pb.event_pb2.Event) -> dict[str, Any]:
+    return {
+        "name": name,
+        "event": json_format.MessageToDict(ev),
+        "canonical_hex": canonical_bytes(ev).hex(),
+        "hash_hex": event_hash(ev).hex(),
+    }
+
+
+def vectors() -> dict[str, Any]:
+    # Events as sealed into a chain of their own service, one by one.
+    encodings = []
+    for name, data in EVENTS:
+        ev = _event(data)
+        Chain(ev.envelope.service_id).seal(ev)
+        encodings.append(_case(name, ev))
+    # provider_id is left out of the hash: set by the gateway, unknown to the provider.
+    named = _event(EVENTS[0][1])
+    Chain("acme-chat").seal(named)
+    named.envelope.provider_id = "acme-ai"
+    encodings.append(_case("provider_id set (hashed as if empty)", named))
+    chains = []
+    for stream in ("", "pod-7"):
+        chain = Chain("acme-chat", stream_id=stream)
+        sealed = []
+        for _, data in EVENTS:
+            ev = _event(data)
+            ev.envelope.service_id = ""
+            unsealed = json_format.MessageToDict(ev)
+            chain.seal(ev)
+            sealed.append(
+                {
+                    "unsealed": unsealed,
+                    "sequence": ev.envelope.sequence,
+                    "prev_hash_hex": ev.envelope.prev_hash.hex(),
+                    "hash_hex": event_hash(ev).hex(),
+                }
+            )
+        chains.append(
+            {
+                "service_id": "acme-chat",
+                "stream_id": stream,
+                "events": sealed,
+                "head": {"sequence": chain.sequence, "hash_hex": chain.last_hash.hex()},
+            }
+        )
+    return {
+        "spec": "docs/chain.md",
+        "schema_version": pb.SCHEMA_VERSION,
+        "encodings": encodings,
+        "chains": chains,
+    }
+
+
+def main() -> None:
+    json.dump(vectors(), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

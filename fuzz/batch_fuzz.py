@@ -74,7 +74,8 @@ def check(raw: bytes) -> None:
 
     scanned = SCANNER.scan(raw, NOW, lim.max_future_skew_s, lim.max_age_s, lim.max_event_bytes)
     if scanned is not None:
-        _, ids, _, _, suspects, starts, ends, _ = scanned
+        _, ids, _, _, suspects, starts, ends, _, links = scanned
+        assert len(links) == len(ids)
         suspect = set(suspects)
         for i in range(len(ids)):
             if i in suspect:
@@ -82,6 +83,8 @@ def check(raw: bytes) -> None:
             event = pb.Event.FromString(raw[starts[i] : ends[i]])  # must decode
             problem = validate(event, NOW, lim)
             assert problem is None, f"the scanner passed an invalid event: {problem}"
+            env = event.envelope
+            assert links[i] == (env.stream_id, env.sequence, env.prev_hash), "a wrong chain place"
 
     admission = Admission(RecentIds(100_000), RateLimiter())
     admission.admit_encoded(POLICY, raw, NOW, 10_000)

@@ -134,3 +134,28 @@ def test_a_batch_id_over_the_bound_refuses_the_batch_before_anything_is_claimed(
     ok = pb.EventBatch(batch_id="b" * 128, events=events)
     (group,) = admission.admit(ACME, ok, ok.SerializeToString(), NOW).groups  # nothing claimed
     assert group.indices == [0, 1, 2]
+
+
+def test_every_judged_item_has_its_place_in_its_chain_on_both_paths() -> None:
+    """Links: where each item claims its place (chain, sequence, prev_hash), for every item
+    judged, also those refused for their content; not for an item whose place is unreadable or
+    that the rate limit left unjudged. The native scanner and the reference agree."""
+    from jianguan_sdk.chain import event_hash
+    from tests.helpers import chained
+
+    events = chained("ln", 5, service="svc-a", stream="pod-1")
+    claimed = event_hash(events[2])  # what the fourth item names as its previous
+    events[1].generation.user_ref = "13812345678"  # content refused (Art. 11): still placed
+    events[2].envelope.sequence = 0  # no place: its sequence is what is wrong
+    raw = pb.EventBatch(batch_id="b", events=events).SerializeToString()
+    tight = ProviderPolicy("acme", rate_per_s=4, burst=4)  # the fifth item is not judged
+    native = _admission().admit_encoded(tight, raw, NOW, 100)
+    assert native is not None
+    reference = _admission().admit(tight, pb.EventBatch.FromString(raw), raw, NOW)
+    for admitted in (native, reference):
+        assert sorted(admitted.links) == [0, 1, 3]
+        link = admitted.links[3]
+        assert (link.service_id, link.stream_id, link.sequence) == ("svc-a", "pod-1", 4)
+        assert link.prev_hash == claimed
+        assert link.event_id == "ln-3"
+        assert admitted.encoding(3) == events[3].SerializeToString()

@@ -90,8 +90,11 @@ def test_valid_events_are_mostly_clean_and_keep_their_envelope() -> None:
     raw = pb.EventBatch(batch_id="b-1", events=VALID).SerializeToString()
     scanned = _scan(raw)
     assert scanned is not None
-    batch_id, ids, services, named, suspects, starts, ends, newest = scanned
+    batch_id, ids, services, named, suspects, starts, ends, newest, links = scanned
     assert batch_id == "b-1"
+    assert links == [
+        (ev.envelope.stream_id, ev.envelope.sequence, ev.envelope.prev_hash) for ev in VALID
+    ]
     assert ids == [ev.envelope.event_id for ev in VALID]
     assert services == [ev.envelope.service_id for ev in VALID]
     named_ids = [(i, ev.envelope.provider_id) for i, ev in enumerate(VALID)]
@@ -345,10 +348,12 @@ def test_corrupted_encodings_never_pass_an_invalid_event() -> None:
         except DecodeError:
             decoded = None
         if scanned is not None:
-            _, ids, _, _, suspects, starts, ends, _ = scanned
+            _, ids, _, _, suspects, starts, ends, _, links = scanned
             for i in set(range(len(ids))) - set(suspects):
                 ev = pb.Event.FromString(bad[starts[i] : ends[i]])
                 assert validate(ev, NOW) is None
+                env = ev.envelope
+                assert links[i] == (env.stream_id, env.sequence, env.prev_hash)
                 checked += 1
             if not suspects:
                 assert decoded is not None

@@ -42,9 +42,11 @@ static int add_owned(PyObject *list, PyObject *o) {
 
 PyDoc_STRVAR(scan_doc,
 "scan(raw, now_s, max_future_s, max_age_s, max_event_bytes)\n"
-"-> (batch_id, event_ids, service_ids, named, suspects, starts, ends, newest_s) or None.\n\n"
+"-> (batch_id, event_ids, service_ids, named, suspects, starts, ends, newest_s, links)\n"
+"or None.\n\n"
 "``named`` lists (index, provider_id) for events that name a provider; ``suspects`` the\n"
-"indices the Python validator must judge; starts/ends the byte span of each event in raw.\n"
+"indices the Python validator must judge; starts/ends the byte span of each event in raw;\n"
+"``links`` each event's place in its chain: (stream_id, sequence, prev_hash).\n"
 "None: the batch is not plainly encoded; judge it all in Python.");
 
 static PyObject *Schema_scan(Schema *self, PyObject *args) {
@@ -54,12 +56,13 @@ static PyObject *Schema_scan(Schema *self, PyObject *args) {
                           &lim.max_event_bytes))
         return NULL;
     PyObject *ids = PyList_New(0), *services = PyList_New(0), *named = PyList_New(0),
-             *suspects = PyList_New(0), *starts = PyList_New(0), *ends = PyList_New(0);
+             *suspects = PyList_New(0), *starts = PyList_New(0), *ends = PyList_New(0),
+             *links = PyList_New(0);
     PyObject *result = NULL, *last_service = NULL;
     const uint8_t *base = buf.buf;
     Outer o = {base, base + buf.len, NULL, 0};
     int64_t newest = INT64_MIN;
-    if (!ids || !services || !named || !suspects || !starts || !ends) goto done;
+    if (!ids || !services || !named || !suspects || !starts || !ends || !links) goto done;
     for (Py_ssize_t i = 0;; i++) {
         const uint8_t *ep;
         Py_ssize_t en;
@@ -93,13 +96,18 @@ static PyObject *Schema_scan(Schema *self, PyObject *args) {
             if (add_owned(named, pair) < 0) goto done;
         }
         if (add_int(starts, ep - base) < 0 || add_int(ends, ep - base + en) < 0) goto done;
+        PyObject *link = Py_BuildValue(
+            "(NKy#)", str_of(ev.stream_id, ev.stream_id_len), (unsigned long long)ev.sequence,
+            (const char *)(ev.prev_hash ? ev.prev_hash : (const uint8_t *)""),
+            ev.prev_hash ? ev.prev_hash_len : (Py_ssize_t)0);
+        if (add_owned(links, link) < 0) goto done;
         if (ev.seconds > newest) newest = ev.seconds;
     }
     {
         PyObject *bid = batch_id_of(&o);
         if (bid == NULL) goto done;
-        result = Py_BuildValue("(NOOOOOOL)", bid, ids, services, named, suspects, starts, ends,
-                               (long long)(newest == INT64_MIN ? 0 : newest));
+        result = Py_BuildValue("(NOOOOOOLO)", bid, ids, services, named, suspects, starts, ends,
+                               (long long)(newest == INT64_MIN ? 0 : newest), links);
     }
 done:
     Py_XDECREF(last_service);
@@ -109,6 +117,7 @@ done:
     Py_XDECREF(suspects);
     Py_XDECREF(starts);
     Py_XDECREF(ends);
+    Py_XDECREF(links);
     PyBuffer_Release(&buf);
     return result;
 }

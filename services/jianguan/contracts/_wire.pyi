@@ -1,6 +1,10 @@
 from typing import Any
 
-Scan = tuple[str, list[str], list[str], list[tuple[int, str]], list[int], list[int], list[int], int]
+# (stream_id, sequence, prev_hash) of each event
+Links = list[tuple[str, int, bytes]]
+Scan = tuple[
+    str, list[str], list[str], list[tuple[int, str]], list[int], list[int], list[int], int, Links
+]
 
 class Schema:
     def __init__(

@@ -18,7 +18,7 @@ F_REQUIRED, F_IDENT, F_PI, F_REPEATED, F_UNIT, F_COUNTRY, F_MAX, F_NANOS = (
 )
 # Envelope roles of a field.
 R_NONE, R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH = range(6)
-R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY = range(6, 10)
+R_SCHEMA_VERSION, R_SECONDS, R_NANOS, R_BODY, R_STREAM_ID = range(6, 11)
 # How a field mapped to a column slot becomes its value (for whoever visits the slots).
 C_NONE, C_VALUE, C_HEX, C_APPEND, C_LIST = range(5)
 

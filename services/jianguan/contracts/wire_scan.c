@@ -190,7 +190,8 @@ static int length_field(Ev *ev, const Field *f, const uint8_t *p, Py_ssize_t n) 
     case R_EVENT_ID: ev->event_id = p; ev->event_id_len = n; break;
     case R_SERVICE_ID: ev->service_id = p; ev->service_id_len = n; break;
     case R_PROVIDER_ID: ev->provider_id = p; ev->provider_id_len = n; break;
-    case R_PREV_HASH: ev->prev_hash_len = n; break;
+    case R_STREAM_ID: ev->stream_id = p; ev->stream_id_len = n; break;
+    case R_PREV_HASH: ev->prev_hash = p; ev->prev_hash_len = n; break;
     default: break;
     }
     return visit_bytes(ev, f, p, n);

@@ -63,8 +63,8 @@ typedef struct {
     const Schema *s;
     const Visitor *visit; /* NULL: only judge */
     void *sink;
-    const uint8_t *event_id, *service_id, *provider_id;
-    Py_ssize_t event_id_len, service_id_len, provider_id_len, prev_hash_len;
+    const uint8_t *event_id, *service_id, *provider_id, *stream_id, *prev_hash;
+    Py_ssize_t event_id_len, service_id_len, provider_id_len, stream_id_len, prev_hash_len;
     uint64_t sequence, schema_version;
     int64_t seconds, nanos;
     int kind, suspect, odd, failed;

@@ -50,12 +50,38 @@ class ServiceGroup:
     payload: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Where an item claims its place: its chain (service, stream), sequence and prev_hash."""
+
+    service_id: str
+    stream_id: str
+    sequence: int
+    prev_hash: bytes
+    event_id: str
+
+
+# The envelope fields that place an item in its chain: an item invalid in one has no place.
+_CHAIN_FIELDS = frozenset(
+    f"envelope.{f}" for f in ("event_id", "service_id", "stream_id", "sequence", "prev_hash")
+)
+
+
 @dataclass(slots=True)
 class Admitted:
     batch_id: str
     received: int
     rejections: list[Rejection]
     groups: list[ServiceGroup]
+    # Every item judged (within the rate granted) whose place in its chain is readable, by index.
+    links: dict[int, Link] = field(default_factory=dict)
+    # The encoding of an item as received (its canonical encoding when the sender followed the
+    # contract); None for an item not read.
+    encoding: Callable[[int], bytes | None] = lambda i: None
+
+
+def _link(env: pb.envelope_pb2.Envelope) -> Link:
+    return Link(env.service_id, env.stream_id, env.sequence, env.prev_hash, env.event_id)
 
 
 def _rate_limited(i: int, event_id: str, provider: ProviderPolicy) -> Rejection:
@@ -238,6 +264,7 @@ class Admission:
         check_size = raw is None or len(raw) > self._limits.max_event_bytes
         rejections: list[Rejection] = []
         groups: dict[str, ServiceGroup] = {}
+        links: dict[int, Link] = {}
         for i, ev in enumerate(events):
             env = ev.envelope
             event_id = env.event_id
@@ -249,9 +276,12 @@ class Admission:
                 continue
             named = env.provider_id
             if named and named != pid:
+                links[i] = _link(env)
                 rejections.append(_forbidden(i, event_id, named, pid))
                 continue
             problem = validate(ev, now_s, self._limits, check_size)
+            if problem is None or problem.path not in _CHAIN_FIELDS:
+                links[i] = _link(env)
             if problem is not None:
                 rejections.append(_invalid(i, event_id, problem))
                 continue
@@ -264,10 +294,14 @@ class Admission:
             group.indices.append(i)
             group.event_ids.append(event_id)
             group.newest_s = max(group.newest_s, env.occurred_at.seconds)
+
+        def encoding(i: int) -> bytes | None:
+            return None if undecodable and i in undecodable else events[i].SerializeToString()
+
         sealed = _seal(
             batch.batch_id, raw, rejections, groups, lambda i: events[i].SerializeToString()
         )
-        return Admitted(batch.batch_id, n, rejections, sealed)
+        return Admitted(batch.batch_id, n, rejections, sealed, links, encoding)
 
     def admit_encoded(
         self, provider: ProviderPolicy, raw: bytes, now_s: float, max_events: int
@@ -283,7 +317,7 @@ class Admission:
         scanned = scan.scan(raw, now_s, lim.max_future_skew_s, lim.max_age_s, lim.max_event_bytes)
         if scanned is None or len(scanned[1]) > max_events:
             return None
-        batch_id, ids, services, named, suspects, starts, ends, newest = scanned
+        batch_id, ids, services, named, suspects, starts, ends, newest, places = scanned
         refused = self._long_batch_id(batch_id, ids)
         if refused is not None:
             return refused
@@ -302,6 +336,7 @@ class Admission:
         rejections: list[Rejection] = []
         groups: dict[str, ServiceGroup] = {}
         group: ServiceGroup | None = None
+        links: dict[int, Link] = {}
         for i in range(min(n, granted)):
             event_id, service_id = ids[i], services[i]
             if i in special:
@@ -309,13 +344,19 @@ class Admission:
                 if ev is not None:
                     event_id, service_id = ev.envelope.event_id, ev.envelope.service_id
                 claimed = names.get(i, "") if ev is None else ev.envelope.provider_id
+                problem = None if ev is None else validate(ev, now_s, self._limits)
+                if problem is None or problem.path not in _CHAIN_FIELDS:
+                    stream, sequence, prev = places[i]
+                    links[i] = Link(service_id, stream, sequence, prev, event_id)
                 if claimed and claimed != pid:
                     rejections.append(_forbidden(i, event_id, claimed, pid))
                     continue
-                problem = None if ev is None else validate(ev, now_s, self._limits)
                 if problem is not None:
                     rejections.append(_invalid(i, event_id, problem))
                     continue
+            else:
+                stream, sequence, prev = places[i]
+                links[i] = Link(service_id, stream, sequence, prev, event_id)
             if not claim(pid, event_id):
                 rejections.append(self._repeat(i, pid, event_id))
                 continue
@@ -337,7 +378,7 @@ class Admission:
 
         forward = raw if not judged else None
         sealed = _seal(batch_id, forward, rejections, groups, encoding)
-        return Admitted(batch_id, n, rejections, sealed)
+        return Admitted(batch_id, n, rejections, sealed, links, encoding)
 
     def _long_batch_id(self, batch_id: str, event_ids: list[str]) -> Admitted | None:
         """A batch whose id is over the bound is refused whole before anything is claimed or

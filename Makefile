@@ -9,7 +9,7 @@ PROTO_OUT := services/jianguan/_proto
 # depends on; the platform's own protos (authority, cases, dead letters) into services/.
 SDK_PROTO_OUT := sdk/python/src/jianguan_sdk/_proto
 SDK_PROTOS := options envelope bodies event ingest
-PLATFORM_PROTOS := authority cases dead_letters
+PLATFORM_PROTOS := authority cases chains dead_letters
 empty :=
 space := $(empty) $(empty)
 SDK_MODULES_RE := (($(subst $(space),|,$(SDK_PROTOS)))_pb2)

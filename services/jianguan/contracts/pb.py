@@ -5,6 +5,7 @@ from jianguan._proto.jianguan.v1 import (
     authority_pb2,
     authority_pb2_grpc,
     cases_pb2,
+    chains_pb2,
     dead_letters_pb2,
 )
 from jianguan_sdk.pb import (
@@ -39,6 +40,7 @@ __all__ = [
     "authority_pb2_grpc",
     "bodies_pb2",
     "cases_pb2",
+    "chains_pb2",
     "dead_letters_pb2",
     "envelope_pb2",
     "event_pb2",

@@ -14,6 +14,8 @@ CASES = "jg.cases.v1"
 ALERTS = "jg.alerts.v2"
 # One jianguan.v1.IngestOutcome per handled batch (key: provider id), from every ingest path.
 OUTCOMES = "jg.ingest-outcomes.v1"
+# One jianguan.v1.ChainHeadRecord per record: where a chain stands (compacted; key: the chain).
+CHAIN_HEADS = "jg.chain-heads.v1"
 # Complaints made to an authority (Art. 18), recorded by regulators; key: provider id.
 AUTHORITY_COMPLAINTS = "jg.authority-complaints.v1"
 # Dispositions of offshore services (Art. 20), recorded by regulators; key: the target.

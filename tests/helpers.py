@@ -46,7 +46,9 @@ def labeled_file(
 
 
 def chained(
-    prefix: str, n: int, service: str = "svc-chat", stream: str = ""
+    prefix: str, n: int, service: str = "svc-chat", stream: str | None = None
 ) -> list[pb.event_pb2.Event]:
-    chain = Chain(service, stream_id=stream)
+    """``n`` events sealed into a new chain: of ``stream`` (by default one named ``prefix``, so
+    that every call is a chain of its own and the gateway takes each from sequence 1)."""
+    chain = Chain(service, stream_id=prefix if stream is None else stream)
     return [chain.seal(generation(f"{prefix}-{i}", service=service)) for i in range(n)]

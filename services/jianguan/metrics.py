@@ -25,6 +25,16 @@ INGEST_PRODUCE_FAILURES = Counter(
     "Kafka records the broker did not acknowledge; their items were answered UNAVAILABLE.",
     ["path"],
 )
+INGEST_CHAIN_UNKNOWN = Counter(
+    "jianguan_ingest_chain_unknown_total",
+    "Batches answered UNAVAILABLE because where their chains stand could not be read in time.",
+    ["path"],
+)
+INGEST_CHAIN_UNRECORDED = Counter(
+    "jianguan_ingest_chain_unrecorded_total",
+    "Batches whose chains' new heads the broker did not acknowledge (their items are stored).",
+    ["path"],
+)
 INGEST_OUTCOME_FAILURES = Counter(
     "jianguan_ingest_outcome_failures_total",
     "Batch outcomes the broker did not take (the batch was still answered), by path.",

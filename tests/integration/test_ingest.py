@@ -195,17 +195,31 @@ def test_a_restarted_gateway_still_answers_duplicate(spine: Spine) -> None:
     assert {r.status for r in again.results} == {pb.ingest_pb2.ITEM_STATUS_DUPLICATE}
 
 
-def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> None:
+def test_chains_are_checked_at_ingest_and_verified_in_the_store(spine: Spine) -> None:
     import subprocess
     import sys
 
-    intact = chained("chain-a", 12, service="svc-a")
+    intact = chained("chain-a", 12, service="svc-a", stream="")
     replica = chained("chain-r", 5, service="svc-a", stream="pod-2")  # a chain of its own
-    withheld = chained("chain-b", 12, service="svc-b")
-    del withheld[6]  # sequence 7 never reported
-    for events in (intact, replica, withheld):
+    for events in (intact, replica):
         assert spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], events)).results == []
-    assert spine.wait_stored(28) == 28
+    # A withheld event is refused at ingest: what follows it waits for it.
+    withheld = chained("chain-b", 12, service="svc-b", stream="")
+    del withheld[6]  # sequence 7 never reported
+    ack = spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], withheld))
+    assert [(r.index, r.status) for r in ack.results] == [
+        (i, pb.ingest_pb2.ITEM_STATUS_CHAIN_GAP) for i in range(6, 11)
+    ]
+    assert "sequence 8 skips sequence 7: the chain expects 7 next" in ack.results[0].reason
+    # An event refused for its content was sealed all the same: the chain goes on past it, and
+    # the stored chain shows where it is missing.
+    refused = chained("chain-c", 6, service="svc-c", stream="")
+    refused[3].generation.user_ref = "13800138000"  # raw personal information (Art. 11)
+    ack = spine.loop.run(_publish(spine.target, TOKENS["acme-ai"], refused))
+    assert [(r.index, r.status) for r in ack.results] == [
+        (3, pb.ingest_pb2.ITEM_STATUS_PERSONAL_INFORMATION)
+    ]
+    assert spine.wait_stored(12 + 5 + 6 + 5) == 28
     proc = subprocess.run(
         [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse",
          spine.url.secret_url(), "--verbose-ok"],
@@ -215,7 +229,8 @@ def test_stored_chains_verify_and_a_withheld_event_is_found(spine: Spine) -> Non
     lines = proc.stdout.splitlines()
     assert "acme-ai/svc-a: intact" in lines
     assert "acme-ai/svc-a@pod-2: intact" in lines
-    assert any(line.startswith("acme-ai/svc-b: gap at sequence 8") for line in lines), lines
+    assert "acme-ai/svc-b: intact" in lines  # sequences 1..6: the rest never entered
+    assert any(line.startswith("acme-ai/svc-c: gap at sequence 5") for line in lines), lines
     assert "1 chain(s) broken" in proc.stderr
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from jianguan.gateway.authority import AuthorityServicer
 from jianguan.gateway.fairness import DEFAULT_FAIRNESS, FairnessLimits, ProviderShares
 from jianguan.gateway.servicer import IngestServicer
 from jianguan.ingest.admission import Admission
+from jianguan.ingest.chain_book import ChainBook
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
 from jianguan.kafka_io.producer import EventLogProducer
@@ -77,14 +79,16 @@ class Gateway:
             linger_ms=linger_ms,
         )
         admission = Admission(self.dedup, RateLimiter(), limits, rate_share=1 / max(1, replicas))
-        pipeline = IngestPipeline(admission, self.producer, path="grpc")
+        self.chains = ChainBook(bootstrap, namespace)
+        pipeline = IngestPipeline(admission, self.producer, path="grpc", chains=self.chains)
         self._fairness = fairness
-        self.servicer = IngestServicer(registry, pipeline, ProviderShares(fairness))
+        self.servicer = IngestServicer(registry, pipeline, ProviderShares(fairness), self.chains)
         self.authority = AuthorityServicer(registry, self.producer, namespace)
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self.warm_start: asyncio.Task[int] | None = None
+        self._chains_start: asyncio.Task[None] | None = None
 
     async def start(self, known_ids: KnownIds | None = None) -> None:
         """Start serving at once. ``known_ids`` (recent ids from the event store) fills the
@@ -95,6 +99,8 @@ class Gateway:
                 remember_known_ids(self.dedup, known_ids, "gateway")
             )
         await self.producer.start()
+        # Where the chains stand is read in the background: until it is, items wait (UNAVAILABLE).
+        self._chains_start = asyncio.create_task(self.chains.start_when_possible())
         server = grpc.aio.server(
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -121,6 +127,11 @@ class Gateway:
                 self.servicer.publish_batch,
                 request_deserializer=None,
                 response_serializer=pb.BatchAck.SerializeToString,
+            ),
+            "GetChainHeads": grpc.unary_unary_rpc_method_handler(
+                self.servicer.get_chain_heads,
+                request_deserializer=pb.ingest_pb2.GetChainHeadsRequest.FromString,
+                response_serializer=pb.ingest_pb2.GetChainHeadsResponse.SerializeToString,
             ),
             "GetSession": grpc.unary_unary_rpc_method_handler(
                 self.servicer.get_session,
@@ -177,6 +188,11 @@ class Gateway:
             await self._server.stop(grace)
             self._server = None
         self.servicer.shares.close()
+        if self._chains_start is not None:
+            self._chains_start.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._chains_start
+        await self.chains.stop()
         await self.producer.stop()
 
     async def wait(self) -> None:

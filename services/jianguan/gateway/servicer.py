@@ -15,6 +15,7 @@ from jianguan.accounts.registry import Provider, ProviderRegistry
 from jianguan.contracts import pb
 from jianguan.gateway.credentials import MALFORMED, bearer_token
 from jianguan.gateway.fairness import ProviderShares, Refused, pause
+from jianguan.ingest.chain_book import ChainBook
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan_sdk.validation import DEFAULT_LIMITS
 
@@ -41,9 +42,11 @@ class IngestServicer:
         registry: ProviderRegistry,
         pipeline: IngestPipeline,
         shares: ProviderShares | None = None,
+        chains: ChainBook | None = None,
     ) -> None:
         self._registry = registry
         self._pipeline = pipeline
+        self._chains = chains
         self.shares = shares or ProviderShares()
 
     # -- authentication ----------------------------------------------------------------------
@@ -94,11 +97,11 @@ class IngestServicer:
         await pause(self.shares.limits.refusal_delay_s)
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
 
-    async def _handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:
+    async def _handle(self, provider: Provider, raw: bytes, fresh: bool) -> pb.BatchAck:
         """One batch in one of the provider's slots (taken by the caller), given back after."""
         rate_limited = False
         try:
-            ack = await self._pipeline.handle(provider, raw)
+            ack = await self._pipeline.handle(provider, raw, fresh)
             rate_limited = _rate_limited(ack)
             return ack
         finally:
@@ -119,6 +122,35 @@ class IngestServicer:
             max_streams=provider.max_streams or self.shares.limits.max_streams,
         )
 
+    async def get_chain_heads(
+        self, request: pb.ingest_pb2.GetChainHeadsRequest, context: AnyContext
+    ) -> pb.ingest_pb2.GetChainHeadsResponse:
+        """Where the caller's chains of one stream stand, as every ingest process recorded them
+        up to this call (UNAVAILABLE while they cannot be read)."""
+        provider = await self._identify(context)
+        if self._chains is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "no chain heads on this gateway")
+        assert self._chains is not None
+        try:
+            await asyncio.wait_for(self._chains.caught_up(), 10.0)
+        except (TimeoutError, RuntimeError):
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "where the chains stand cannot be read yet; retry"
+            )
+        services = set(request.service_ids)
+        out = pb.ingest_pb2.GetChainHeadsResponse()
+        for (service_id, stream_id), head in sorted(self._chains.heads(provider.id).items()):
+            if stream_id != request.stream_id or (services and service_id not in services):
+                continue
+            out.heads.add(
+                service_id=service_id,
+                stream_id=stream_id,
+                sequence=head.sequence,
+                hash=head.hash,
+                event_id=head.event_id,
+            )
+        return out
+
     async def publish_batch(self, request: bytes, context: Context) -> pb.BatchAck:
         provider = await self._identify(context)
         metrics.GATEWAY_BATCHES.labels("PublishBatch").inc()
@@ -126,7 +158,7 @@ class IngestServicer:
             await self.shares.acquire(provider.id, queue=False)
         except Refused as exc:
             await self._refuse_over_bound(context, "in_flight", exc)
-        return await self._handle(provider, request)
+        return await self._handle(provider, request, fresh=True)
 
     async def publish(
         self, requests: AsyncIterator[bytes], context: Context
@@ -149,8 +181,8 @@ class IngestServicer:
         slots = asyncio.Semaphore(MAX_IN_FLIGHT_PER_STREAM)
         pending: set[asyncio.Task[bool]] = set()
 
-        async def one(raw: bytes) -> bool:
-            ack = await self._pipeline.handle(provider, raw)
+        async def one(raw: bytes, fresh: bool) -> bool:
+            ack = await self._pipeline.handle(provider, raw, fresh)
             await acks.put(ack)
             return _rate_limited(ack)
 
@@ -162,6 +194,9 @@ class IngestServicer:
             self.shares.release(provider.id, limited)
 
         async def read() -> None:
+            # The stream's first batch may follow one another gateway process answered: know
+            # where every chain stands before any batch of the stream is judged (in order).
+            fresh = not await self._pipeline.catch_up()
             try:
                 while True:
                     # a slot of the stream, then one of the provider, before reading more
@@ -175,7 +210,7 @@ class IngestServicer:
                     try:
                         raw = await anext(requests)
                         metrics.GATEWAY_BATCHES.labels("Publish").inc()
-                        task = asyncio.create_task(one(raw))
+                        task = asyncio.create_task(one(raw, fresh))
                     except StopAsyncIteration:
                         break
                     finally:

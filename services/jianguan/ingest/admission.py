@@ -63,7 +63,7 @@ class Link:
 
 # The envelope fields that place an item in its chain: an item invalid in one has no place.
 _CHAIN_FIELDS = frozenset(
-    f"envelope.{f}" for f in ("event_id", "service_id", "stream_id", "sequence", "prev_hash")
+    f"envelope.{f}" for f in ("service_id", "stream_id", "sequence", "prev_hash")
 )
 
 
@@ -396,6 +396,33 @@ class Admission:
         if self._in_doubt and (pid, event_id) in self._in_doubt:
             return _unconfirmed(i, event_id)
         return _duplicate(i, event_id)
+
+    def withdraw(
+        self,
+        provider_id: str,
+        admitted: Admitted,
+        answers: Mapping[int, Rejection],
+        forget: set[int],
+    ) -> None:
+        """Answer the items of ``answers`` so instead (a later check refused them): those admitted
+        leave their groups (re-framed without them), the ids of those in ``forget`` are released
+        (they are not stored), and their answers replace admission's."""
+        if not answers:
+            return
+        for group in admitted.groups:
+            kept = [(i, e) for i, e in zip(group.indices, group.event_ids, strict=True)
+                    if i not in answers]  # fmt: skip
+            if len(kept) == len(group.indices):
+                continue
+            group.indices = [i for i, _ in kept]
+            group.event_ids = [e for _, e in kept]
+            encoded = (admitted.encoding(i) for i in group.indices)
+            group.payload = encode_batch(admitted.batch_id, (e for e in encoded if e is not None))
+        admitted.groups = [g for g in admitted.groups if g.indices]
+        for i in forget:
+            self._dedup.release(provider_id, answers[i].event_id)
+        admitted.rejections = [r for r in admitted.rejections if r.index not in answers]
+        admitted.rejections.extend(answers.values())
 
     def settle(self, provider_id: str, group: ServiceGroup, stored: bool) -> list[Rejection]:
         """After the broker answered for ``group``: remember its ids, or forget them and report

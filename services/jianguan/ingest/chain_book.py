@@ -65,10 +65,29 @@ class ChainBook:
         self._follower: asyncio.Task[None] | None = None
         self._partitions: list[TopicPartition] = []
         self._read = asyncio.Condition()
+        self._started = asyncio.Event()
 
     @property
     def topic(self) -> str:
         return self._topic
+
+    @property
+    def ready(self) -> bool:
+        """Started, and following the topic."""
+        return self._started.is_set() and self._follower is not None and not self._follower.done()
+
+    async def start_when_possible(self, retry_s: float = 2.0) -> None:
+        """``start``, again and again until the broker answers (for a service that serves at
+        once and waits for nothing)."""
+        while True:
+            try:
+                await self.start()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("the chain heads cannot be read yet (%s); retrying", exc)
+                await asyncio.sleep(retry_s)
 
     async def start(self) -> None:
         """Create the topic when missing, start following it, and return once every head
@@ -96,7 +115,8 @@ class ChainBook:
             self._consumer.assign(self._partitions)
             await self._consumer.seek_to_beginning(*self._partitions)
             self._follower = asyncio.create_task(self._follow(), name="chain-book")
-            await self.caught_up()
+            await self._read_to_end(time.monotonic() + 30.0)
+            self._started.set()
         except BaseException:
             await self.stop()
             raise
@@ -108,6 +128,7 @@ class ChainBook:
         return [TopicPartition(self._topic, p) for p in sorted(parts)]
 
     async def stop(self) -> None:
+        self._started.clear()
         if self._follower is not None:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -160,12 +181,19 @@ class ChainBook:
         self._heads[rec.provider_id][chain] = _Known(head, partition, offset)
 
     async def caught_up(self, timeout_s: float = 30.0) -> None:
-        """Return once every record acknowledged before this call has been read (raises
-        ``TimeoutError`` when the topic cannot be read within ``timeout_s``)."""
+        """Return once every record acknowledged before this call has been read, waiting for
+        the book to start (raises ``TimeoutError`` when the topic cannot be read within
+        ``timeout_s``)."""
+        deadline = time.monotonic() + timeout_s
+        if not self._started.is_set():
+            await asyncio.wait_for(self._started.wait(), timeout_s)
+        await self._read_to_end(deadline)
+
+    async def _read_to_end(self, deadline: float) -> None:
         consumer = self._consumer
         if consumer is None:
-            raise RuntimeError("the chain book is not started")
-        deadline = time.monotonic() + timeout_s
+            raise RuntimeError("the chain book is stopped")
+        timeout_s = max(0.0, deadline - time.monotonic())
         ends = await asyncio.wait_for(consumer.end_offsets(self._partitions), timeout_s)
         while True:
             behind = [tp for tp in self._partitions if await consumer.position(tp) < ends[tp]]
@@ -173,7 +201,7 @@ class ChainBook:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"{self._topic} not read up to its end within {timeout_s}s")
+                raise TimeoutError(f"{self._topic} not read up to its end in time")
             async with self._read:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._read.wait(), min(left, 0.5))

@@ -12,6 +12,7 @@ every time is given up as a dead letter (``kafka_io.consumer_loop``), never retr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from jianguan.contracts import pb, topics
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.ingest.admission import Admission
+from jianguan.ingest.chain_book import ChainBook
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan.ingest.warm_start import KnownIds, remember_known_ids
 from jianguan.kafka_io.consumer_loop import ConsumerLoop, DeadLetterTopic, FinishedInOrder
@@ -61,9 +63,14 @@ class InboundValidator:
             topics.topic_name(topics.EVENTS, namespace),
             topics.topic_name(topics.OUTCOMES, namespace),
         )
+        self.chains = ChainBook(bootstrap, namespace)
         self._pipeline = IngestPipeline(
-            Admission(self.dedup, RateLimiter(), DEFAULT_LIMITS), self.producer, path="kafka"
+            Admission(self.dedup, RateLimiter(), DEFAULT_LIMITS),
+            self.producer,
+            path="kafka",
+            chains=self.chains,
         )
+        self._chains_start: asyncio.Task[None] | None = None
         self._finished = FinishedInOrder()
         self.loop = ConsumerLoop(
             "inbound-validator",
@@ -86,6 +93,7 @@ class InboundValidator:
                 remember_known_ids(self.dedup, self._known_ids, "kafka inbound")
             )
         await self.producer.start()
+        self._chains_start = asyncio.create_task(self.chains.start_when_possible())
         await self.loop.start()
 
     def request_stop(self) -> None:
@@ -97,6 +105,11 @@ class InboundValidator:
         finally:
             if self._warm_start is not None:
                 self._warm_start.cancel()
+            if self._chains_start is not None:
+                self._chains_start.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._chains_start
+            await self.chains.stop()
             await self.producer.stop()
 
     # -- the strategy of the consumer loop ---------------------------------------------------
@@ -104,7 +117,8 @@ class InboundValidator:
     async def submit(self, record: Any) -> None:
         provider = self._owners[record.topic]
         metrics.INBOUND_RECORDS.labels(provider.id).inc()
-        ack = await self._pipeline.handle(provider, record.value or b"")
+        # Each record may follow one another process answered (a partition moved here).
+        ack = await self._pipeline.handle(provider, record.value or b"", fresh=True)
         if not ack.batch_id:
             # An undecodable batch has no id of its own: answer under the record's key (the
             # SDK keys each record by its batch id), so the sender can still match it.

@@ -13,7 +13,16 @@ from typing import Protocol
 from jianguan import metrics
 from jianguan.accounts.registry import Provider
 from jianguan.contracts import pb
-from jianguan.ingest.admission import Admission, Admitted, Rejection, ServiceGroup
+from jianguan.ingest.admission import (
+    UNAVAILABLE,
+    Admission,
+    Admitted,
+    Rejection,
+    ServiceGroup,
+)
+from jianguan.ingest.chain_book import ChainBook
+from jianguan.ingest.chain_check import chains_of, check, new_heads
+from jianguan_sdk.chain import event_hash
 
 MAX_BATCH_EVENTS = 10_000
 _STATUS_NAMES = {
@@ -30,11 +39,16 @@ class Publisher(Protocol):
 
 
 class IngestPipeline:
-    """Decode → admit → produce (acks=all) → settle → ack. ``path`` labels the metrics.
+    """Decode → admit → check chains → produce (acks=all) → settle → record chain heads → ack.
+    ``path`` labels the metrics.
 
     A batch is answered within ``produce_timeout_s`` even while the broker is away: items whose
     record the broker has not confirmed by then are UNAVAILABLE (retryable) and stay in doubt
     until it answers, so a retry meanwhile is never produced twice.
+
+    With a ``chains`` book, every item must continue its chain (``ingest.chain_check``); a
+    batch marked ``fresh`` (the first of a stream, or a call of its own) is judged only once this
+    process knows every head recorded before it arrived, wherever it was recorded.
     """
 
     def __init__(
@@ -44,7 +58,9 @@ class IngestPipeline:
         path: str,
         now: Callable[[], float] = time.time,
         produce_timeout_s: float = 10.0,
+        chains: ChainBook | None = None,
     ) -> None:
+        self._chains = chains
         self._admission = admission
         self._publisher = publisher
         self._path = path
@@ -52,11 +68,23 @@ class IngestPipeline:
         self._timeout = produce_timeout_s
         self._late: set[asyncio.Task[bool]] = set()
 
-    async def handle(self, provider: Provider, raw: bytes) -> pb.BatchAck:
+    async def catch_up(self) -> bool:
+        """Learn where every chain stands as recorded up to now (for a stream's batches to come);
+        False when that cannot be read in time (then each batch is ``fresh``)."""
+        if self._chains is None:
+            return True
+        try:
+            await asyncio.wait_for(self._chains.caught_up(), self._timeout)
+        except (TimeoutError, RuntimeError):
+            return False
+        return True
+
+    async def handle(self, provider: Provider, raw: bytes, fresh: bool = True) -> pb.BatchAck:
         """The ack for one serialized EventBatch from ``provider``; its outcome is recorded in the
-        outcomes topic before the ack is returned. Never raises for bad input."""
+        outcomes topic before the ack is returned. Never raises for bad input. ``fresh``: the
+        batch may follow one another process answered (see the class)."""
         now = self._now()
-        ack = await self._judge(provider, raw, now)
+        ack = await self._judge(provider, raw, now, fresh)
         outcome = pb.ingest_pb2.IngestOutcome(
             outcome_id=uuid.uuid4().hex,
             provider_id=provider.id,
@@ -80,13 +108,59 @@ class IngestPipeline:
             metrics.INGEST_OUTCOME_FAILURES.labels(self._path).inc()
         return ack
 
-    async def _judge(self, provider: Provider, raw: bytes, now: float) -> pb.BatchAck:
+    async def _judge(self, provider: Provider, raw: bytes, now: float, fresh: bool) -> pb.BatchAck:
         started = time.perf_counter()
         admitted = self._admission.judge(provider.policy, raw, now, MAX_BATCH_EVENTS)
-        rejections = list(admitted.rejections)
-        accepted = await self._produce(provider, admitted, rejections, int(now * 1000))
+        received_ms = int(now * 1000)
+        if self._chains is not None and admitted.links:
+            accepted, rejections = await self._chained(
+                self._chains, provider, admitted, received_ms, fresh
+            )
+        else:
+            rejections = list(admitted.rejections)
+            accepted = await self._produce(provider, admitted, rejections, received_ms)
         metrics.INGEST_BATCH_SECONDS.labels(self._path).observe(time.perf_counter() - started)
         return self._ack(provider.id, admitted.batch_id, admitted.received, accepted, rejections)
+
+    async def _chained(
+        self, book: ChainBook, provider: Provider, admitted: Admitted, received_ms: int, fresh: bool
+    ) -> tuple[int, list[Rejection]]:
+        """Produce the items that continue their chains, then record where the chains stand."""
+
+        def hash_of(i: int) -> bytes:
+            encoded = admitted.encoding(i)
+            assert encoded is not None  # every placed item was read
+            return event_hash(pb.Event.FromString(encoded))
+
+        try:
+            if fresh or not book.ready:
+                await asyncio.wait_for(book.caught_up(), self._timeout)
+        except (TimeoutError, RuntimeError):
+            metrics.INGEST_CHAIN_UNKNOWN.labels(self._path).inc()
+            self._postpone(provider.id, admitted)
+            return 0, list(admitted.rejections)
+        async with book.hold(provider.id, chains_of(admitted.links)):
+            refused = {r.index: r for r in admitted.rejections}
+            checked = check(admitted.links, refused, lambda c: book.head(provider.id, *c), hash_of)
+            self._admission.withdraw(provider.id, admitted, checked.answers, checked.forget)
+            rejections = list(admitted.rejections)
+            accepted = await self._produce(provider, admitted, rejections, received_ms)
+            final = {r.index: r for r in rejections}
+            heads = new_heads(checked.taken, final, admitted.links, hash_of)
+            if heads and not await book.record(provider.id, heads):
+                metrics.INGEST_CHAIN_UNRECORDED.labels(self._path).inc()
+        return accepted, rejections
+
+    def _postpone(self, provider_id: str, admitted: Admitted) -> None:
+        """Where the batch's chains stand is not known (the heads' topic cannot be read): every
+        item admitted waits (UNAVAILABLE), nothing is produced."""
+        reason = "where its chain stands is not known yet (the event log is away); retry"
+        answers = {
+            i: Rejection(i, e, UNAVAILABLE, "", reason)
+            for g in admitted.groups
+            for i, e in zip(g.indices, g.event_ids, strict=True)
+        }
+        self._admission.withdraw(provider_id, admitted, answers, set(answers))
 
     async def _produce(
         self, provider: Provider, admitted: Admitted, rejections: list[Rejection], received_ms: int

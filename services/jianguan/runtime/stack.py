@@ -131,6 +131,11 @@ class Infrastructure:
             topics.PARTITIONS,
         )
         internal = topics.processors_internal_topics(cfg.topic_namespace)
+        # Where every chain stands (the ingest processes would create it too).
+        internal[topics.topic_name(topics.CHAIN_HEADS, cfg.topic_namespace)] = (
+            topics.PARTITIONS,
+            topics.COMPACTED,
+        )
         for name, (partitions, configs) in internal.items():
             ensure_topics(self.bootstrap, [name], partitions, configs=configs)
         if cfg.providers_file.exists():

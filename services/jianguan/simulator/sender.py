@@ -51,5 +51,7 @@ async def stream_provider(
                     await asyncio.sleep(ahead)
 
     async with IngestClient(target, token=token) as client:
+        for head in await client.chain_heads(service_ids=source.services):
+            source.resume(head.service_id, head.sequence, head.hash)
         async for ack in client.publish_stream(batches()):
             tally.add(ack)

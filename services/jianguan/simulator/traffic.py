@@ -36,6 +36,12 @@ class ProviderTraffic:
         self._n = 0
         self._run = hashlib.sha256(f"{self.provider_id}:{seed}".encode()).hexdigest()[:8]
 
+    def resume(self, service: str, sequence: int, last_hash: bytes) -> None:
+        """Continue ``service``'s chain where the platform holds it (a run after an earlier one
+        on the same platform)."""
+        if service in self._chains:
+            self._chains[service] = Chain(service, sequence, last_hash)
+
     def _user(self) -> str:
         return (
             "u_" + hashlib.sha256(f"user-{self._rng.randrange(50_000)}".encode()).hexdigest()[:24]

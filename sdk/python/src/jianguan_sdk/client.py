@@ -98,6 +98,17 @@ class IngestClient:
         )
         return session
 
+    async def chain_heads(
+        self, stream_id: str = "", service_ids: Iterable[str] = (), deadline_s: float = 10.0
+    ) -> list[pb.ingest_pb2.ChainHead]:
+        """Where the caller's chains of ``stream_id`` stand on the platform."""
+        answer: pb.ingest_pb2.GetChainHeadsResponse = await self._stub.GetChainHeads(
+            pb.ingest_pb2.GetChainHeadsRequest(stream_id=stream_id, service_ids=list(service_ids)),
+            metadata=self._metadata,
+            timeout=deadline_s,
+        )
+        return list(answer.heads)
+
     async def publish_stream(
         self, batches: AsyncIterator[pb.EventBatch] | Iterator[pb.EventBatch]
     ) -> AsyncIterator[pb.BatchAck]:

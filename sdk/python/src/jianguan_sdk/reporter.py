@@ -45,6 +45,10 @@ OutcomeCallback = Callable[[Outcome], None]
 __all__ = ["AsyncReporter", "OutcomeCallback", "ReporterStopped"]
 
 
+def _chain_name(service_id: str, stream_id: str) -> str:
+    return f"{service_id}@{stream_id}" if stream_id else service_id
+
+
 class AsyncReporter:
     """Use as ``async with AsyncReporter(target, token=..., spool_dir=...) as r:``.
 
@@ -192,6 +196,7 @@ class AsyncReporter:
     async def __aenter__(self) -> AsyncReporter:
         try:
             await self.check_credential()
+            await self.resume_chains()
         except BaseException:
             self._spool.close()
             raise
@@ -223,6 +228,43 @@ class AsyncReporter:
             log.info("reporting to %s as provider %r", self._target, self.session.provider_id)
         finally:
             await channel.close(None)
+
+    async def resume_chains(self, timeout_s: float = 10.0) -> int:
+        """Continue each of this stream's chains where the platform holds it when this reporter
+        knows less (its state was lost: a container's disk, a restored backup), so that it never
+        starts a chain again; returns how many chains it took from the platform. A gateway that
+        cannot be asked only logs (the chains continue from the spool)."""
+        channel = channel_for(self._target, self._tls)
+        stub = pb.ingest_pb2_grpc.IngestServiceStub(channel)
+        try:
+            answer = await stub.GetChainHeads(
+                pb.ingest_pb2.GetChainHeadsRequest(stream_id=self._stream),
+                metadata=auth_metadata(self._token),
+                timeout=timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code().name
+            log.warning("could not ask %s where the chains stand (%s)", self._target, code)
+            return 0
+        finally:
+            await channel.close(None)
+        taken = 0
+        for head in answer.heads:
+            key = (head.service_id, head.stream_id)
+            mine = self._chains.get(key)
+            if mine is not None and mine.sequence >= head.sequence:
+                continue
+            if mine is not None:
+                log.warning(
+                    "%s: this reporter's chain stops at %d, the platform's at %d: continuing"
+                    " the platform's",
+                    _chain_name(*key),
+                    mine.sequence,
+                    head.sequence,
+                )
+            self._chains[key] = Chain(head.service_id, head.sequence, head.hash, head.stream_id)
+            taken += 1
+        return taken
 
     def _raise_if_stopped(self) -> None:
         if self._error is not None:

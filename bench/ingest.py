@@ -41,13 +41,16 @@ from jianguan.store.executor import ServerExecutor
 PROVIDERS = ("bench-a", "bench-b", "bench-c", "bench-d")
 
 
-def payloads_for(provider: str, count: int, batch: int, seed: int = 3) -> list[bytes]:
-    """Pre-encoded EventBatches of one provider, so the load generator costs little CPU."""
+def payloads_for(
+    provider: str, count: int, batch: int, seed: int = 3, service: str = "svc-1"
+) -> list[bytes]:
+    """Pre-encoded EventBatches of one provider, so the load generator costs little CPU: one
+    chain of ``service`` from sequence 1 (the gateway takes each chain once)."""
     src = ProviderTraffic(provider, ("svc-1", "svc-2"), seed=seed)
     return [
         pb.EventBatch(
             batch_id=f"{provider}-{seed}-{i}",
-            events=src.events(min(batch, count - i), time.time(), service="svc-1"),
+            events=src.events(min(batch, count - i), time.time(), service=service),
         ).SerializeToString()
         for i in range(0, count, batch)
     ]
@@ -153,7 +156,7 @@ def burst(
     ex = ServerExecutor(up.writer_url)
     # Warm-up: one small batch per provider, stored, so the measurement starts with every
     # consumer joined and every connection open (sustained rate, not start-up time).
-    warm = {p: payloads_for(p, 500, 500, seed=99) for p in PROVIDERS}
+    warm = {p: payloads_for(p, 500, 500, seed=99, service="svc-2") for p in PROVIDERS}
 
     async def warm_up() -> list[int]:
         return await asyncio.gather(*(send(up.gateway, TOKENS[p], warm[p]) for p in PROVIDERS))

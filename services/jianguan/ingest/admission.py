@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 
@@ -50,9 +51,9 @@ class ServiceGroup:
     payload: bytes = b""
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """Where an item claims its place: its chain (service, stream), sequence and prev_hash."""
+class Link(NamedTuple):
+    """Where an item claims its place: its chain (service, stream), sequence and prev_hash.
+    (A tuple: one is made for every event received.)"""
 
     service_id: str
     stream_id: str

@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -231,6 +231,15 @@ class ChainBook:
         """Write the new heads of ``provider_id``'s chains and keep them; False when the broker
         did not acknowledge them all (the heads are kept in this process all the same: the
         items they follow are stored)."""
+        confirmed = await self.propose(provider_id, heads)
+        return await confirmed()
+
+    async def propose(
+        self, provider_id: str, heads: Mapping[Chain, Head]
+    ) -> Callable[[], Awaitable[bool]]:
+        """Keep the new heads now (this process judges the chains' next batch against them)
+        and start writing them, in order; the call returned waits until the broker acknowledged
+        them (``record``'s answer). A chain's writes reach the topic in the order proposed."""
         producer = self._producer
         if producer is None:
             raise RuntimeError("the chain book is not started")
@@ -253,24 +262,30 @@ class ChainBook:
             self._heads.setdefault(provider_id, {})[(service_id, stream_id)] = _Known(
                 head, -1, -1, pending=True
             )
-            sends.append((service_id, stream_id, head, key, rec.SerializeToString()))
-        futures = [
-            await producer.send(self._topic, value=value, key=key) for *_, key, value in sends
-        ]
-        ok = True
-        for (service_id, stream_id, head, _, _), fut in zip(sends, futures, strict=True):
-            chain = (service_id, stream_id)
-            held = self._held.pop((provider_id, chain), None)
-            try:
-                meta = await fut
-            except Exception:
-                log.exception("the head of %s/%s@%s was not recorded", provider_id, service_id,
-                              stream_id)  # fmt: skip
-                ok = False
-                known = _Known(head, -1, -1)  # kept: the items it follows are stored
-            else:
-                known = _Known(head, meta.partition, meta.offset)
-            if held is not None and held[1] > known.offset:
-                known = _Known(held[2], held[0], held[1])  # another process wrote later
-            self._heads[provider_id][chain] = known
-        return ok
+            value = rec.SerializeToString()
+            # enqueued now: one chain's records keep the order of the calls
+            fut = await producer.send(self._topic, value=value, key=key)
+            sends.append(((service_id, stream_id), head, fut))
+
+        async def confirmed() -> bool:
+            ok = True
+            for chain, head, fut in sends:
+                try:
+                    meta = await fut
+                except Exception:
+                    log.exception("the head of %s/%s@%s was not recorded", provider_id, *chain)
+                    ok = False
+                    known = _Known(head, -1, -1)  # kept: the items it follows are stored
+                else:
+                    known = _Known(head, meta.partition, meta.offset)
+                chains = self._heads[provider_id]
+                current = chains.get(chain)
+                if current is not None and current.pending and current.head != head:
+                    continue  # a later proposal of this process: its own answer settles it
+                held = self._held.pop((provider_id, chain), None)
+                if held is not None and held[1] > known.offset:
+                    known = _Known(held[2], held[0], held[1])  # another process wrote later
+                chains[chain] = known
+            return ok
+
+        return confirmed

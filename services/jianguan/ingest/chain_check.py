@@ -54,10 +54,15 @@ def check(
     refused: Mapping[int, Rejection],
     head_of: Callable[[Chain], Head],
     hash_of: Callable[[int], bytes],
+    chains: Mapping[Chain, list[int]] | None = None,
 ) -> Checked:
-    """``refused``: admission's answers by index (an item without one was accepted)."""
+    """``refused``: admission's answers by index (an item without one was accepted);
+    ``chains``: ``chains_of(links)`` when the caller has it already."""
     out = Checked()
-    for chain, indices in chains_of(links).items():
+    for chain, indices in (chains_of(links) if chains is None else chains).items():
+        if _continues(links, indices, refused, head_of(chain)):
+            out.taken[chain] = indices  # the common case, without judging item by item
+            continue
         items: list[Item] = []
         waiting: Rejection | None = None
         for i in indices:
@@ -101,6 +106,22 @@ def check(
         if taken:
             out.taken[chain] = taken
     return out
+
+
+def _continues(
+    links: Mapping[int, Link], indices: list[int], refused: Mapping[int, Rejection], head: Head
+) -> bool:
+    """The items continue the chain one by one from its head, and admission refused none of
+    them: every verdict would be NEXT."""
+    first = links[indices[0]]
+    if first.sequence != head.sequence + 1 or first.prev_hash != head.hash:
+        return False
+    expected = first.sequence
+    for i in indices:
+        if links[i].sequence != expected or i in refused:
+            return False
+        expected += 1
+    return True
 
 
 def _waits(i: int, link: Link, first: Rejection, links: Mapping[int, Link]) -> Rejection:

@@ -147,8 +147,11 @@ class IngestPipeline:
             accepted = await self._produce(provider, admitted, rejections, received_ms)
             final = {r.index: r for r in rejections}
             heads = new_heads(checked.taken, final, admitted.links, hash_of)
-            if heads and not await book.record(provider.id, heads):
-                metrics.INGEST_CHAIN_UNRECORDED.labels(self._path).inc()
+            # The chains' next batches are judged against these heads from now on; they are
+            # durable (another process may be asked next) before this batch is answered.
+            confirmed = await book.propose(provider.id, heads) if heads else None
+        if confirmed is not None and not await confirmed():
+            metrics.INGEST_CHAIN_UNRECORDED.labels(self._path).inc()
         return accepted, rejections
 
     def _postpone(self, provider_id: str, admitted: Admitted) -> None:

@@ -27,7 +27,7 @@ NATIVE_SOURCES := $(wildcard services/jianguan/contracts/*.c services/jianguan/c
 
 $(BIN)/.installed: pyproject.toml setup.py sdk/python/pyproject.toml $(NATIVE_SOURCES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install -q --disable-pip-version-check -e './sdk/python[kafka]' -e '.[dev]'
+	@$(BIN)/pip install -q --disable-pip-version-check -e './sdk/python[kafka,otel]' -e '.[dev]'
 	@touch $@
 
 protos/node_modules/.installed: protos/package.json protos/package-lock.json

@@ -87,7 +87,16 @@ def test_it_installs_with_grpcio_and_protobuf_only(venv: Path) -> None:
 
 
 def test_its_own_suite_passes_against_the_installed_wheel(venv: Path, tmp_path: Path) -> None:
-    _run(venv / "bin" / "python", "-m", "pip", "install", "-q", "pytest")
+    # what the suite itself needs: pytest, and the otel extra's dependency for its exporter test
+    _run(
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "pytest",
+        "opentelemetry-sdk>=1.20,<2",
+    )
     tests = tmp_path / "tests"
     shutil.copytree(SDK / "tests", tests, ignore=shutil.ignore_patterns("__pycache__"))
     out = _run(

@@ -5,7 +5,8 @@ its service's hash chain, spool it on disk and deliver it with retries; ``Ingest
 ``SyncIngestClient`` publish batches directly. ``builders`` makes events of every kind and
 ``Pseudonymizer`` turns user ids into references the platform can follow but not read (Art. 11).
 Publishing through a provider's own Kafka topic is ``jianguan_sdk.kafka_client`` (the ``kafka``
-extra). Depends only on grpcio and protobuf.
+extra); reporting OpenTelemetry GenAI spans, ``jianguan_sdk.otel`` (the ``otel`` extra). Depends
+only on grpcio and protobuf.
 """
 
 from __future__ import annotations

@@ -98,10 +98,13 @@ def generation(
     explicit_label_waived: bool | None = None,
     implicit_label: dict[str, Any] | None = None,
     latency_ms: int | None = None,
+    trace_id: str | None = None,
+    span_id: str | None = None,
     event_id: str | None = None,
     occurred_at: When = None,
 ) -> pb.event_pb2.Event:
-    """A generation (gen_ai.* names). Text answers (chat, writing) need ``explicit_label=True``
+    """A generation (gen_ai.* names; ``trace_id``/``span_id``: its OpenTelemetry span). Text
+    answers (chat, writing) need ``explicit_label=True``
     (a notice in the text); images, video, audio and virtual scenes need it and
     ``implicit_label=dict(label="generated", content_producer=..., produce_id=...)`` (Art. 12).
     ``explicit_label_waived=True`` instead of an explicit label: the user asked for content

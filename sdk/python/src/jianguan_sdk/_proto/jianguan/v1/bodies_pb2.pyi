@@ -615,6 +615,8 @@ class Generation(_message.Message):
     IMPLICIT_LABEL_FIELD_NUMBER: _builtins.int
     LATENCY_MS_FIELD_NUMBER: _builtins.int
     EXPLICIT_LABEL_WAIVED_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    SPAN_ID_FIELD_NUMBER: _builtins.int
     operation_name: Global___GenAiOperation.ValueType
     """gen_ai.operation.name"""
     request_model: _builtins.str
@@ -643,6 +645,11 @@ class Generation(_message.Message):
     the provider keeps the logs of whom it gave such content for at least six months). The
     implicit label is still required.
     """
+    trace_id: _builtins.str
+    """The provider's OpenTelemetry trace and span of this generation (W3C trace context, lowercase
+    hex), so that a regulator can ask the provider for the trace behind an event.
+    """
+    span_id: _builtins.str
     @_builtins.property
     def finish_reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___FinishReason.ValueType]:
         """gen_ai.response.finish_reasons"""
@@ -665,10 +672,12 @@ class Generation(_message.Message):
         implicit_label: Global___ImplicitLabel | None = ...,
         latency_ms: _builtins.int = ...,
         explicit_label_waived: _builtins.bool = ...,
+        trace_id: _builtins.str = ...,
+        span_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["implicit_label", b"implicit_label"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["explicit_label", b"explicit_label", "explicit_label_waived", b"explicit_label_waived", "finish_reasons", b"finish_reasons", "implicit_label", b"implicit_label", "input_tokens", b"input_tokens", "latency_ms", b"latency_ms", "minor_mode", b"minor_mode", "operation_name", b"operation_name", "output_tokens", b"output_tokens", "output_type", b"output_type", "request_model", b"request_model", "response_model", b"response_model", "user_ref", b"user_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["explicit_label", b"explicit_label", "explicit_label_waived", b"explicit_label_waived", "finish_reasons", b"finish_reasons", "implicit_label", b"implicit_label", "input_tokens", b"input_tokens", "latency_ms", b"latency_ms", "minor_mode", b"minor_mode", "operation_name", b"operation_name", "output_tokens", b"output_tokens", "output_type", b"output_type", "request_model", b"request_model", "response_model", b"response_model", "span_id", b"span_id", "trace_id", b"trace_id", "user_ref", b"user_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -131,9 +131,7 @@ class IngestServicer:
         if self._chains is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, "no chain heads on this gateway")
         assert self._chains is not None
-        try:
-            await asyncio.wait_for(self._chains.caught_up(), 10.0)
-        except (TimeoutError, RuntimeError):
+        if not await self._pipeline.catch_up():
             await context.abort(
                 grpc.StatusCode.UNAVAILABLE, "where the chains stand cannot be read yet; retry"
             )

@@ -132,16 +132,16 @@ class IngestPipeline:
             assert encoded is not None  # every placed item was read
             return event_hash(pb.Event.FromString(encoded))
 
-        try:
-            if fresh or not book.ready:
-                await asyncio.wait_for(book.caught_up(), self._timeout)
-        except (TimeoutError, RuntimeError):
+        if (fresh or not book.ready) and not await self.catch_up():
             metrics.INGEST_CHAIN_UNKNOWN.labels(self._path).inc()
             self._postpone(provider.id, admitted)
             return 0, list(admitted.rejections)
-        async with book.hold(provider.id, chains_of(admitted.links)):
+        chains = chains_of(admitted.links)
+        async with book.hold(provider.id, chains):
             refused = {r.index: r for r in admitted.rejections}
-            checked = check(admitted.links, refused, lambda c: book.head(provider.id, *c), hash_of)
+            checked = check(
+                admitted.links, refused, lambda c: book.head(provider.id, *c), hash_of, chains
+            )
             self._admission.withdraw(provider.id, admitted, checked.answers, checked.forget)
             rejections = list(admitted.rejections)
             accepted = await self._produce(provider, admitted, rejections, received_ms)

@@ -194,19 +194,25 @@ class AsyncReporter:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def __aenter__(self) -> AsyncReporter:
+        channel = channel_for(self._target, self._tls)  # one connection for both questions
         try:
-            await self.check_credential()
-            await self.resume_chains()
+            await self.check_credential(channel=channel)
+            await self.resume_chains(channel=channel)
         except BaseException:
             self._spool.close()
             raise
+        finally:
+            await channel.close(None)
         self.start()
         return self
 
-    async def check_credential(self, timeout_s: float = 10.0) -> None:
+    async def check_credential(
+        self, timeout_s: float = 10.0, channel: grpc.aio.Channel | None = None
+    ) -> None:
         """Ask the gateway whom the credential names (kept in ``session``). Raises
         ``AuthenticationFailed`` when it is refused; an unreachable gateway only logs."""
-        channel = channel_for(self._target, self._tls)
+        own = channel is None
+        channel = channel or channel_for(self._target, self._tls)
         stub = pb.ingest_pb2_grpc.IngestServiceStub(channel)
         try:
             self.session = await stub.GetSession(
@@ -227,14 +233,18 @@ class AsyncReporter:
         else:
             log.info("reporting to %s as provider %r", self._target, self.session.provider_id)
         finally:
-            await channel.close(None)
+            if own:
+                await channel.close(None)
 
-    async def resume_chains(self, timeout_s: float = 10.0) -> int:
+    async def resume_chains(
+        self, timeout_s: float = 10.0, channel: grpc.aio.Channel | None = None
+    ) -> int:
         """Continue each of this stream's chains where the platform holds it when this reporter
         knows less (its state was lost: a container's disk, a restored backup), so that it never
         starts a chain again; returns how many chains it took from the platform. A gateway that
         cannot be asked only logs (the chains continue from the spool)."""
-        channel = channel_for(self._target, self._tls)
+        own = channel is None
+        channel = channel or channel_for(self._target, self._tls)
         stub = pb.ingest_pb2_grpc.IngestServiceStub(channel)
         try:
             answer = await stub.GetChainHeads(
@@ -247,7 +257,8 @@ class AsyncReporter:
             log.warning("could not ask %s where the chains stand (%s)", self._target, code)
             return 0
         finally:
-            await channel.close(None)
+            if own:
+                await channel.close(None)
         taken = 0
         for head in answer.heads:
             key = (head.service_id, head.stream_id)

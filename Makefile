@@ -14,8 +14,15 @@ empty :=
 space := $(empty) $(empty)
 SDK_MODULES_RE := (($(subst $(space),|,$(SDK_PROTOS)))_pb2)
 PYTEST_ARGS ?=
+# The Go client (sdk/go): its generated code comes from protoc's Go plugins, built from the Go
+# module proxy at pinned versions.
+GO_SDK := sdk/go
+GO_MODULE := github.com/jianguan/jianguan/sdk/go
+GO_BIN := $(CURDIR)/.cache/go-bin
+GO_PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 \
+  google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 
-.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit fuzz demo smoke bench bench-console bench-sustained clean
+.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go fuzz demo smoke bench bench-console bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,10 +54,23 @@ KAFKA_POM := deploy/local/kafka/pom.xml
 
 kafka: .cache/kafka/current/.complete ## the Apache Kafka broker and tools jars from Maven Central (once)
 
-install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed ## everything (Debian packages, Kafka jars, venv, buf, console assets)
+$(GO_BIN)/.installed: Makefile
+	@mkdir -p $(GO_BIN)
+	@for p in $(GO_PLUGINS); do GOBIN=$(GO_BIN) go install $$p; done
+	@touch $@
 
-protos: $(BIN)/.installed ## regenerate the generated code of protos/ (the SDK's and the platform's)
-	@rm -rf $(PROTO_OUT) $(SDK_PROTO_OUT) && mkdir -p $(PROTO_OUT) $(SDK_PROTO_OUT)
+.cache/go-sdk.built: $(wildcard $(GO_SDK)/*.go $(GO_SDK)/*/*.go) $(GO_SDK)/go.mod $(GO_SDK)/go.sum
+	@cd $(GO_SDK) && go build ./... && go vet ./...
+	@touch $@
+
+install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed .cache/go-sdk.built ## everything (Debian packages, Kafka jars, venv, buf, console assets, the Go client's modules)
+
+protos: $(BIN)/.installed $(GO_BIN)/.installed ## regenerate the generated code of protos/ (the SDKs' and the platform's)
+	@rm -rf $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 && mkdir -p $(PROTO_OUT) $(SDK_PROTO_OUT)
+	@$(BIN)/python -m grpc_tools.protoc -Iprotos \
+	  --plugin=protoc-gen-go=$(GO_BIN)/protoc-gen-go --plugin=protoc-gen-go-grpc=$(GO_BIN)/protoc-gen-go-grpc \
+	  --go_out=$(GO_SDK) --go_opt=module=$(GO_MODULE) --go-grpc_out=$(GO_SDK) --go-grpc_opt=module=$(GO_MODULE) \
+	  $(foreach p,$(SDK_PROTOS),protos/jianguan/v1/$(p).proto)
 	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m grpc_tools.protoc -Iprotos \
 	  --python_out=$(SDK_PROTO_OUT) --mypy_out=quiet:$(SDK_PROTO_OUT) \
 	  $(foreach p,$(SDK_PROTOS),protos/jianguan/v1/$(p).proto)
@@ -71,8 +91,8 @@ protos: $(BIN)/.installed ## regenerate the generated code of protos/ (the SDK's
 	  touch $$out/__init__.py $$out/jianguan/__init__.py $$out/jianguan/v1/__init__.py; done
 
 protos-check: protos ## fail when the committed generated code is stale
-	@git diff --exit-code --stat -- $(PROTO_OUT) $(SDK_PROTO_OUT) || { echo "generated code is stale: run make protos and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(PROTO_OUT) $(SDK_PROTO_OUT))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
+	@git diff --exit-code --stat -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 || { echo "generated code is stale: run make protos and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1)" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
 # The C headers generated from Python (module, header): make lint fails when one is stale.
 GENERATED_HEADERS := jianguan.contracts.wire_constants:services/jianguan/contracts/_wire_constants.h \
@@ -95,6 +115,8 @@ lint: install protos-check wire-constants-check check-deploy ## ruff, ruff forma
 	  services/jianguan/contracts/_wire.c services/jianguan/contracts/wire_scan.c \
 	  services/jianguan/store/_native_block.c
 	cd protos && ./node_modules/.bin/buf lint && ./node_modules/.bin/buf format --diff --exit-code
+	@test -z "$$(gofmt -l $(GO_SDK))" || { gofmt -l $(GO_SDK); echo "run gofmt -w $(GO_SDK)"; exit 1; }
+	cd $(GO_SDK) && go vet ./...
 
 check-deploy: system-packages ## promtool / amtool checks and unit tests of the Prometheus rules
 	promtool check config deploy/prometheus/prometheus.yml
@@ -102,13 +124,16 @@ check-deploy: system-packages ## promtool / amtool checks and unit tests of the 
 	promtool test rules deploy/prometheus/tests/*.yml
 	amtool check-config deploy/alertmanager/alertmanager.yml
 
-test: install ## the whole suite: unit, integration (real Kafka + ClickHouse), e2e, then fuzzing
+test: install test-go ## the whole suite: the Go client's, then unit, integration (real Kafka + ClickHouse), e2e, then fuzzing
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 	@fuzz/run.sh
 
 fuzz: install ## fuzz batch parsing and the native scanner (FUZZ_SECONDS, default 60), replayed under ASan/UBSan
 	fuzz/run.sh
+
+test-go: install ## the Go client's own tests (the shared vectors, a scripted gateway), under the race detector
+	cd $(GO_SDK) && go test -race -count=1 ./...
 
 test-unit: install ## unit tests only (no servers)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

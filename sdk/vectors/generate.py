@@ -1,7 +1,9 @@
-"""Writes chain-v1.json: the test vectors of the hash chain (docs/chain.md) that every client
-implementation must reproduce, made by the reference implementation (the Python SDK).
+"""Writes the test vectors every client implementation must reproduce, made by the reference
+implementation (the Python SDK): chain-v1.json, the hash chain (docs/chain.md), and
+pseudonym-v1.json, pseudonymous user references (the same key gives the same references in
+every SDK).
 
-    python sdk/vectors/generate.py > sdk/vectors/chain-v1.json
+    python sdk/vectors/generate.py
 
 A test of the platform's suite fails when the committed file is not what this prints.
 """
@@ -9,13 +11,16 @@ A test of the platform's suite fails when the committed file is not what this pr
 from __future__ import annotations
 
 import json
-import sys
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
 
 from jianguan_sdk import pb
 from jianguan_sdk.chain import Chain, canonical_bytes, event_hash
+from jianguan_sdk.pseudonym import Pseudonymizer
+
+HERE = Path(__file__).resolve().parent
 
 
 # One event of every body kind, with the values that test an encoding: unicode, nanos, the
@@ -164,9 +169,35 @@ def vectors() -> dict[str, Any]:
     }
 
 
+# Keys and user ids that test the HMAC: a key longer than SHA-256's block, unicode, the empty id,
+# and a prefix of the provider's own.
+PSEUDONYM_KEYS = [
+    (bytes(range(32)), "u_", ["user-1", "user-2", "", "张三@example.cn", "x" * 300]),
+    (bytes(range(255, 155, -1)), "acme_", ["user-1", "+86 138 0000 0000"]),
+]
+
+
+def pseudonym_vectors() -> dict[str, Any]:
+    cases = []
+    for key, prefix, users in PSEUDONYM_KEYS:
+        refs = Pseudonymizer(key, prefix)
+        for user in users:
+            cases.append(
+                {"key_hex": key.hex(), "prefix": prefix, "user_id": user, "ref": refs.ref(user)}
+            )
+    return {"spec": "docs/sdk.md#users-stay-pseudonymous-art-11", "cases": cases}
+
+
+FILES = {"chain-v1.json": vectors, "pseudonym-v1.json": pseudonym_vectors}
+
+
+def render(make: Any) -> str:
+    return json.dumps(make(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def main() -> None:
-    json.dump(vectors(), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
-    sys.stdout.write("\n")
+    for name, make in FILES.items():
+        (HERE / name).write_text(render(make), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GO_SDK = ROOT / "sdk" / "go"
 DOC = (ROOT / "docs" / "sdk-go.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```go\n(.*?)```", DOC, re.S)
+GO = shutil.which("go") or "go is not on PATH"
 
 
 def _module(tmp_path: Path, source: str) -> Path:
@@ -33,9 +34,9 @@ def _module(tmp_path: Path, source: str) -> Path:
     )
     # the client's own sums cover everything it needs: nothing is fetched
     shutil.copy(GO_SDK / "go.sum", tmp_path / "go.sum")
-    subprocess.run(["go", "mod", "tidy"], cwd=tmp_path, check=True, timeout=300,
+    subprocess.run([GO, "mod", "tidy"], cwd=tmp_path, check=True, timeout=300,
                    env={**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off"})  # fmt: skip
-    subprocess.run(["go", "build", "-o", "example", "."], cwd=tmp_path, check=True, timeout=600)
+    subprocess.run([GO, "build", "-o", "example", "."], cwd=tmp_path, check=True, timeout=600)
     return tmp_path / "example"
 
 

@@ -21,8 +21,16 @@ GO_MODULE := github.com/jianguan/jianguan/sdk/go
 GO_BIN := $(CURDIR)/.cache/go-bin
 GO_PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 \
   google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+# The Java client (sdk/java): protoc and the gRPC plugin from Maven Central (the protoc of
+# grpcio-tools has no Java generator); protoc's version matches protobuf-java in sdk/java/pom.xml.
+JAVA_SDK := sdk/java
+JAVA_GEN := $(JAVA_SDK)/src/main/java/cn/jianguan/v1
+JAVA_BIN := $(CURDIR)/.cache/java-bin
+JAVA_PROTOC := com.google.protobuf:protoc:4.36.2:exe:linux-x86_64
+JAVA_GRPC_PLUGIN := io.grpc:protoc-gen-grpc-java:1.83.1:exe:linux-x86_64
+MVN := mvn -q -B -Dstyle.color=never
 
-.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go fuzz demo smoke bench bench-console bench-sustained clean
+.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go test-java fuzz demo smoke bench bench-console bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,14 +67,30 @@ $(GO_BIN)/.installed: Makefile
 	@for p in $(GO_PLUGINS); do GOBIN=$(GO_BIN) go install $$p; done
 	@touch $@
 
+$(JAVA_BIN)/.installed: Makefile
+	@mkdir -p $(JAVA_BIN)
+	@for a in $(JAVA_PROTOC) $(JAVA_GRPC_PLUGIN); do \
+	  $(MVN) dependency:copy -Dartifact=$$a -DoutputDirectory=$(JAVA_BIN) -Dmdep.stripVersion=true; done
+	@chmod +x $(JAVA_BIN)/*.exe
+	@touch $@
+
+# The jar and its runtime classpath (target/dependency), which the suite's example runs on.
+.cache/java-sdk.built: $(shell find $(JAVA_SDK)/src -name '*.java' 2>/dev/null) $(JAVA_SDK)/pom.xml
+	@cd $(JAVA_SDK) && $(MVN) package -DskipTests dependency:copy-dependencies -DincludeScope=runtime
+	@touch $@
+
 .cache/go-sdk.built: $(wildcard $(GO_SDK)/*.go $(GO_SDK)/*/*.go) $(GO_SDK)/go.mod $(GO_SDK)/go.sum
 	@cd $(GO_SDK) && go build ./... && go vet ./...
 	@touch $@
 
-install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed .cache/go-sdk.built ## everything (Debian packages, Kafka jars, venv, buf, console assets, the Go client's modules)
+install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed .cache/go-sdk.built .cache/java-sdk.built ## everything (Debian packages, Kafka jars, venv, buf, console assets, the Go and Java clients' dependencies)
 
-protos: $(BIN)/.installed $(GO_BIN)/.installed ## regenerate the generated code of protos/ (the SDKs' and the platform's)
-	@rm -rf $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 && mkdir -p $(PROTO_OUT) $(SDK_PROTO_OUT)
+protos: $(BIN)/.installed $(GO_BIN)/.installed $(JAVA_BIN)/.installed ## regenerate the generated code of protos/ (the SDKs' and the platform's)
+	@rm -rf $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 $(JAVA_GEN) && mkdir -p $(PROTO_OUT) $(SDK_PROTO_OUT)
+	@$(JAVA_BIN)/protoc-linux-x86_64.exe -Iprotos -I$$($(BIN)/python -c 'import grpc_tools, os; print(os.path.dirname(grpc_tools.__file__))')/_proto \
+	  --plugin=protoc-gen-grpc-java=$(JAVA_BIN)/protoc-gen-grpc-java-linux-x86_64.exe \
+	  --java_out=$(JAVA_SDK)/src/main/java --grpc-java_out=$(JAVA_SDK)/src/main/java \
+	  $(foreach p,$(SDK_PROTOS),protos/jianguan/v1/$(p).proto)
 	@$(BIN)/python -m grpc_tools.protoc -Iprotos \
 	  --plugin=protoc-gen-go=$(GO_BIN)/protoc-gen-go --plugin=protoc-gen-go-grpc=$(GO_BIN)/protoc-gen-go-grpc \
 	  --go_out=$(GO_SDK) --go_opt=module=$(GO_MODULE) --go-grpc_out=$(GO_SDK) --go-grpc_opt=module=$(GO_MODULE) \
@@ -91,8 +115,8 @@ protos: $(BIN)/.installed $(GO_BIN)/.installed ## regenerate the generated code 
 	  touch $$out/__init__.py $$out/jianguan/__init__.py $$out/jianguan/v1/__init__.py; done
 
 protos-check: protos ## fail when the committed generated code is stale
-	@git diff --exit-code --stat -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 || { echo "generated code is stale: run make protos and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1)" || { echo "untracked generated files: run make protos and commit"; exit 1; }
+	@git diff --exit-code --stat -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 $(JAVA_GEN) || { echo "generated code is stale: run make protos and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 $(JAVA_GEN))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
 
 # The C headers generated from Python (module, header): make lint fails when one is stale.
 GENERATED_HEADERS := jianguan.contracts.wire_constants:services/jianguan/contracts/_wire_constants.h \
@@ -124,7 +148,7 @@ check-deploy: system-packages ## promtool / amtool checks and unit tests of the 
 	promtool test rules deploy/prometheus/tests/*.yml
 	amtool check-config deploy/alertmanager/alertmanager.yml
 
-test: install test-go ## the whole suite: the Go client's, then unit, integration (real Kafka + ClickHouse), e2e, then fuzzing
+test: install test-go test-java ## the whole suite: the Go and Java clients', then unit, integration (real Kafka + ClickHouse), e2e, then fuzzing
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 	@fuzz/run.sh
@@ -134,6 +158,9 @@ fuzz: install ## fuzz batch parsing and the native scanner (FUZZ_SECONDS, defaul
 
 test-go: install ## the Go client's own tests (the shared vectors, a scripted gateway), under the race detector
 	cd $(GO_SDK) && go test -race -count=1 ./...
+
+test-java: install ## the Java client's own tests (the shared vectors, a scripted in-process gateway)
+	cd $(JAVA_SDK) && $(MVN) test
 
 test-unit: install ## unit tests only (no servers)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -70,6 +70,13 @@ GATEWAY_REFUSED = Counter(
     " streams; in_flight: batches in flight and waiting), RESOURCE_EXHAUSTED.",
     ["bound"],
 )
+GATEWAY_OTLP_SPANS = Counter(
+    "jianguan_gateway_otlp_spans_total",
+    "Spans received by the OTLP trace receiver: stored (as Generation events), stored_before (an"
+    " exporter's retry), refused (a GenAI span that cannot be reported, or refused at admission),"
+    " passed_over (not a GenAI span).",
+    ["result"],
+)
 # Consumer loops (kafka_io.consumer_loop) --------------------------------------------------------
 CONSUMER_FAILURES = Counter(
     "jianguan_consumer_failures_total",

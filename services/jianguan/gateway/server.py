@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from jianguan.accounts.registry import ProviderRegistry
 from jianguan.contracts import pb, topics
@@ -18,6 +24,7 @@ from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
 from jianguan.gateway.authority import AuthorityServicer
 from jianguan.gateway.fairness import DEFAULT_FAIRNESS, FairnessLimits, ProviderShares
+from jianguan.gateway.otlp import TRACE_SERVICE, OtlpTraceServicer
 from jianguan.gateway.servicer import IngestServicer
 from jianguan.ingest.admission import Admission
 from jianguan.ingest.chain_book import ChainBook
@@ -48,6 +55,13 @@ def _credentials(tls: TlsConfig) -> grpc.ServerCredentials:
         root_certificates=ca,
         require_client_auth=ca is not None,
     )
+
+
+def otlp_stream(host: str, port: int) -> str:
+    """``otlp.<host>-<port>``, in identifier characters and at most 64 of them."""
+    suffix = f"-{port}"
+    name = re.sub(r"[^A-Za-z0-9._:/-]", "-", host)[: 64 - len("otlp.") - len(suffix)]
+    return f"otlp.{name}{suffix}"
 
 
 class Gateway:
@@ -83,6 +97,7 @@ class Gateway:
         pipeline = IngestPipeline(admission, self.producer, path="grpc", chains=self.chains)
         self._fairness = fairness
         self.servicer = IngestServicer(registry, pipeline, ProviderShares(fairness), self.chains)
+        self.otlp = OtlpTraceServicer(self.servicer, pipeline, self.chains, self.dedup)
         self.authority = AuthorityServicer(registry, self.producer, namespace)
         self._host, self._port, self._tls = host, port, tls
         self.port = 0
@@ -151,10 +166,18 @@ class Gateway:
                 response_serializer=pb.authority_pb2.DispositionAck.SerializeToString,
             ),
         }
+        otlp = {
+            "Export": grpc.unary_unary_rpc_method_handler(
+                self.otlp.export,
+                request_deserializer=ExportTraceServiceRequest.FromString,
+                response_serializer=ExportTraceServiceResponse.SerializeToString,
+            ),
+        }
         server.add_generic_rpc_handlers(
             (
                 grpc.method_handlers_generic_handler(pb.INGEST_SERVICE, handlers),
                 grpc.method_handlers_generic_handler(pb.AUTHORITY_SERVICE, authority),
+                grpc.method_handlers_generic_handler(TRACE_SERVICE, otlp),
             )
         )
         health_servicer = health.HealthServicer(experimental_non_blocking=True)
@@ -163,6 +186,7 @@ class Gateway:
             (
                 pb.INGEST_SERVICE,
                 pb.AUTHORITY_SERVICE,
+                TRACE_SERVICE,
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             ),
@@ -173,6 +197,9 @@ class Gateway:
             self.port = server.add_secure_port(address, _credentials(self._tls))
         else:
             self.port = server.add_insecure_port(address)
+        # The chains this process seals for OTLP exports: its own stream, the same across its
+        # restarts on the same host and port.
+        self.otlp.stream_id = otlp_stream(socket.gethostname(), self.port)
         await server.start()
         for name in ("", pb.INGEST_SERVICE):
             health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -50,7 +50,7 @@ class IngestServicer:
         self.shares = shares or ProviderShares()
 
     # -- authentication ----------------------------------------------------------------------
-    async def _identify(self, context: AnyContext) -> Provider:
+    async def identify(self, context: AnyContext) -> Provider:
         """The caller's provider, from its client certificate (verified by the TLS layer against
         the provider CA) and/or its bearer token. When both are present they must agree."""
         token = bearer_token(context)
@@ -91,7 +91,7 @@ class IngestServicer:
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
     # -- RPCs --------------------------------------------------------------------------------
-    async def _refuse_over_bound(self, context: Context, bound: str, exc: Refused) -> None:
+    async def _refuse_over_bound(self, context: AnyContext, bound: str, exc: Refused) -> None:
         """RESOURCE_EXHAUSTED, after the refusal delay (``fairness``)."""
         metrics.GATEWAY_REFUSED.labels(bound).inc()
         await pause(self.shares.limits.refusal_delay_s)
@@ -111,7 +111,7 @@ class IngestServicer:
         self, request: pb.ingest_pb2.GetSessionRequest, context: AnyContext
     ) -> pb.ingest_pb2.GetSessionResponse:
         """Whom the credential names, and what the gateway takes from that provider."""
-        provider = await self._identify(context)
+        provider = await self.identify(context)
         return pb.ingest_pb2.GetSessionResponse(
             provider_id=provider.id,
             provider_name=provider.name,
@@ -127,7 +127,7 @@ class IngestServicer:
     ) -> pb.ingest_pb2.GetChainHeadsResponse:
         """Where the caller's chains of one stream stand, as every ingest process recorded them
         up to this call (UNAVAILABLE while they cannot be read)."""
-        provider = await self._identify(context)
+        provider = await self.identify(context)
         if self._chains is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, "no chain heads on this gateway")
         assert self._chains is not None
@@ -150,13 +150,20 @@ class IngestServicer:
         return out
 
     async def publish_batch(self, request: bytes, context: Context) -> pb.BatchAck:
-        provider = await self._identify(context)
+        provider = await self.identify(context)
         metrics.GATEWAY_BATCHES.labels("PublishBatch").inc()
+        return await self.take(provider, request, context, fresh=True)
+
+    async def take(
+        self, provider: Provider, raw: bytes, context: AnyContext, fresh: bool
+    ) -> pb.BatchAck:
+        """One serialized batch of an authenticated caller, in one of its provider's slots
+        (RESOURCE_EXHAUSTED when it has none): PublishBatch's path, also the OTLP receiver's."""
         try:
             await self.shares.acquire(provider.id, queue=False)
         except Refused as exc:
             await self._refuse_over_bound(context, "in_flight", exc)
-        return await self._handle(provider, request, fresh=True)
+        return await self._handle(provider, raw, fresh)
 
     async def publish(
         self, requests: AsyncIterator[bytes], context: Context
@@ -164,7 +171,7 @@ class IngestServicer:
         """Several batches in flight per stream; each ack is sent as soon as its batch settles.
         The stream counts against its provider's streams, and each batch takes one of its
         provider's slots before it is read (``fairness``)."""
-        provider = await self._identify(context)
+        provider = await self.identify(context)
         try:
             async with self.shares.stream(provider.id, provider.max_streams):
                 async for ack in self._stream(provider, requests):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -118,3 +119,96 @@ def test_up_against_a_broker_that_is_down_says_so_in_one_line(tmp_path: Path) ->
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"error: Kafka at {closed}: ")
+
+
+def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chain_intact(
+    own_broker: KafkaCluster, database: ClickHouseUrl
+) -> None:
+    """A collector exporting without pause, retrying each export until it is answered OK (as
+    OTLP exporters do on UNAVAILABLE), while the broker is stopped and started again: every GenAI
+    span is stored once, and the chain the gateway sealed them into is intact, although some
+    were stored late (their exports answered UNAVAILABLE)."""
+    import subprocess
+    import sys
+    import threading
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+    from tests.integration.test_otlp import _request, _span
+
+    ensure_topics(own_broker.bootstrap, [topics.EVENTS, topics.OUTCOMES], topics.PARTITIONS)
+    loop = LoopThread()
+    gateway = Gateway(registry(), own_broker.bootstrap)
+    sink = new_sink(own_broker.bootstrap, topics.EVENTS, database, "store-otlp-outage")
+    per_export = 15
+    unavailable: list[int] = []
+    completed: list[int] = []
+    enough = threading.Event()
+    failure: list[BaseException] = []
+
+    def collector() -> None:
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+                stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+                auth = (("authorization", f"Bearer {TOKENS['acme-ai']}"),)
+                n = 0
+                while not enough.is_set():
+                    spans = [_span(0) for _ in range(per_export)]
+                    for k, span in enumerate(spans):  # distinct trace and span ids
+                        span.trace_id = n.to_bytes(8, "big") + k.to_bytes(8, "big")
+                        span.span_id = (n * per_export + k + 1).to_bytes(8, "big")
+                    request = _request("acme-chat", spans)
+                    while True:
+                        try:
+                            stub.Export(request, metadata=auth, timeout=60)
+                            completed.append(n)
+                            break
+                        except grpc.RpcError as exc:
+                            if exc.code() != grpc.StatusCode.UNAVAILABLE:
+                                raise
+                            unavailable.append(n)
+                            time.sleep(0.5)  # an exporter's backoff
+                    n += 1
+        except BaseException as exc:  # reported by the test's thread
+            failure.append(exc)
+
+    task: Future[None] | None = None
+    try:
+        loop.run(gateway.start())
+        loop.run(sink.start())
+        task = loop.submit(sink.run())
+        thread = threading.Thread(target=collector)
+        thread.start()
+        _wait_for(lambda: _stored(database)[0][0] >= 2 * per_export)
+        own_broker.stop()
+        _wait_for(lambda: bool(unavailable or failure))  # an export met the broker away
+        own_broker.start()
+        after = len(completed)
+        _wait_for(lambda: len(completed) >= after + 5 or bool(failure))  # and some after
+        enough.set()
+        thread.join(600)
+        assert not thread.is_alive()
+        assert failure == []
+        total = len(completed) * per_export
+        _wait_for(lambda: _stored(database)[0][0] >= total)
+        assert _stored(database) == [(total, total)]  # raw rows: each span once
+        done = subprocess.run(
+            [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse",
+             database.secret_url()],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        sink.request_stop()
+        if task is not None:
+            loop.run(_finished(task), timeout=40)
+        loop.run(gateway.stop(grace=1))
+        loop.close()
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)

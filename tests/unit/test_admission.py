@@ -100,7 +100,10 @@ def test_items_in_doubt_are_unavailable_until_the_broker_answers() -> None:
     assert [r.status for r in admission.doubt("acme", group)] == [UNAVAILABLE] * 3
     retry = admission.admit(ACME, batch, raw, NOW)
     assert (retry.groups, [r.status for r in retry.rejections]) == ([], [UNAVAILABLE] * 3)
+    assert admission.known("acme", "d0") is None  # in doubt: neither stored nor new
     admission.resolve("acme", group, stored=True)
+    assert admission.known("acme", "d0") is True
+    assert admission.known("beta", "d0") is False
     again = admission.admit(ACME, batch, raw, NOW)
     assert [r.status for r in again.rejections] == [DUPLICATE] * 3
 
@@ -112,6 +115,7 @@ def test_items_in_doubt_the_broker_refused_are_admitted_again() -> None:
     (group,) = admission.admit(ACME, batch, raw, NOW).groups
     admission.doubt("acme", group)
     admission.resolve("acme", group, stored=False)
+    assert admission.known("acme", "r0") is False
     (again,) = admission.admit(ACME, batch, raw, NOW).groups
     assert again.indices == [0, 1]
 

@@ -32,9 +32,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from jianguan import metrics
 from jianguan.accounts.registry import Provider
 from jianguan.contracts import pb
-from jianguan.domain.dedup import RecentIds
 from jianguan.gateway.servicer import AnyContext, IngestServicer
 from jianguan.ingest import otlp_spans
+from jianguan.ingest.admission import Admission
 from jianguan.ingest.chain_book import ChainBook
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan_sdk.chain import Chain
@@ -44,6 +44,8 @@ TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 BATCH = 1_000
 MAX_REASONS = 5
 _S = pb.ingest_pb2
+Key = tuple[str, str]  # (provider, service)
+Answer = tuple[int, str]  # (item status, reason)
 RETRY = frozenset({_S.ITEM_STATUS_UNAVAILABLE, _S.ITEM_STATUS_RATE_LIMITED})
 STORED = frozenset({_S.ITEM_STATUS_ACCEPTED, _S.ITEM_STATUS_DUPLICATE})
 
@@ -54,15 +56,18 @@ class OtlpTraceServicer:
         ingest: IngestServicer,
         pipeline: IngestPipeline,
         chains: ChainBook,
-        dedup: RecentIds,
+        admission: Admission,
         stream_id: str = "otlp",
     ) -> None:
         self._ingest = ingest
         self._pipeline = pipeline
         self._chains = chains
-        self._dedup = dedup
+        self._admission = admission
         self.stream_id = stream_id
-        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: defaultdict[Key, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Per chain, the events sealed and sent whose fate the event log has not confirmed, in
+        # chain order: sent again, byte for byte, before anything new is sealed (see _take).
+        self._unconfirmed: dict[Key, list[pb.event_pb2.Event]] = {}
 
     async def export(
         self, request: ExportTraceServiceRequest, context: AnyContext
@@ -74,29 +79,25 @@ class OtlpTraceServicer:
         metrics.GATEWAY_OTLP_SPANS.labels("refused").inc(len(reading.refused))
         refused = list(reading.refused)
         by_service: dict[str, list[pb.event_pb2.Event]] = defaultdict(list)
-        seen: set[str] = set()
         for item in reading.events:
-            event_id = item.event.envelope.event_id
-            if event_id in seen or (provider.id, event_id) in self._dedup:
-                metrics.GATEWAY_OTLP_SPANS.labels("stored_before").inc()
-                continue  # stored before (an exporter's retry): sealing it again would fork
-            seen.add(event_id)
             by_service[item.service_id].append(item.event)
         again = False
         for service_id in sorted(by_service):
-            events = by_service[service_id]
+            events = _once(by_service[service_id])
             for start in range(0, len(events), BATCH):
-                answers = await self._seal_and_take(
-                    provider, service_id, events[start : start + BATCH], context
-                )
-                for status, reason in answers:
+                chunk = events[start : start + BATCH]
+                answers = await self._take(provider, service_id, chunk, context)
+                for event in chunk:
+                    status, reason = answers[event.envelope.event_id]
                     if status in RETRY:
                         again = True
-                    elif status not in STORED:
+                    elif status in STORED:
+                        metrics.GATEWAY_OTLP_SPANS.labels(
+                            "stored" if status == _S.ITEM_STATUS_ACCEPTED else "stored_before"
+                        ).inc()
+                    else:
                         refused.append(reason)
                         metrics.GATEWAY_OTLP_SPANS.labels("refused").inc()
-                    else:
-                        metrics.GATEWAY_OTLP_SPANS.labels("stored").inc()
         if again:
             await context.abort(
                 grpc.StatusCode.UNAVAILABLE,
@@ -105,37 +106,87 @@ class OtlpTraceServicer:
         response = ExportTraceServiceResponse()
         if refused:
             response.partial_success.rejected_spans = len(refused)
-            shown = "; ".join(refused[:MAX_REASONS])
             more = len(refused) - MAX_REASONS
-            response.partial_success.error_message = shown + (
+            response.partial_success.error_message = "; ".join(refused[:MAX_REASONS]) + (
                 f"; and {more} more" if more > 0 else ""
             )
         return response
 
-    async def _seal_and_take(
+    async def _take(
         self,
         provider: Provider,
         service_id: str,
         events: list[pb.event_pb2.Event],
         context: AnyContext,
-    ) -> list[tuple[int, str]]:
-        """Seal the events into the service's chain of this process and take them as one batch;
-        (status, reason) per event."""
-        async with self._locks[(provider.id, service_id)]:
+    ) -> dict[str, Answer]:
+        """Seal the events into the service's chain of this process and take them as one batch:
+        (status, reason) by event id.
+
+        While some of the chain's events are unconfirmed (the event log had not answered for
+        them), those are sent again first, unchanged, and nothing new is sealed: an event stored
+        late is then answered DUPLICATE and the chain's head moves past it, where sealing the
+        span again would have put two events at one sequence number."""
+        key = (provider.id, service_id)
+        async with self._locks[key]:
             if not await self._pipeline.catch_up():
                 await context.abort(
                     grpc.StatusCode.UNAVAILABLE, "where the chains stand cannot be read yet; retry"
                 )
             head = self._chains.head(provider.id, service_id, self.stream_id)
-            chain = Chain(service_id, head.sequence, head.hash, self.stream_id)
-            batch = pb.EventBatch(batch_id=f"otlp-{uuid.uuid4().hex}")
-            for event in events:
-                sealed = batch.events.add()
-                sealed.CopyFrom(event)
-                chain.seal(sealed)
+            unconfirmed = [
+                e for e in self._unconfirmed.get(key, []) if e.envelope.sequence > head.sequence
+            ]
+            if unconfirmed and unconfirmed[0].envelope.sequence != head.sequence + 1:
+                unconfirmed = []  # the chain moved on otherwise: they are not its next events
+            answers: dict[str, Answer] = {}
+            batch = pb.EventBatch(batch_id=f"otlp-{uuid.uuid4().hex}", events=unconfirmed)
+            if unconfirmed:
+                waiting = "an earlier export of this service is not stored yet; retry"
+                for event in events:
+                    answers[event.envelope.event_id] = (_S.ITEM_STATUS_UNAVAILABLE, waiting)
+            else:
+                chain = Chain(service_id, head.sequence, head.hash, self.stream_id)
+                for event in events:
+                    event_id = event.envelope.event_id
+                    known = self._admission.known(provider.id, event_id)
+                    if known is None:
+                        answers[event_id] = (_S.ITEM_STATUS_UNAVAILABLE, "in doubt; retry")
+                    elif known:
+                        # stored before (an exporter's retry): sealed again, it would be stored
+                        # twice
+                        answers[event_id] = (_S.ITEM_STATUS_DUPLICATE, "")
+                    else:
+                        sealed = batch.events.add()
+                        sealed.CopyFrom(event)
+                        chain.seal(sealed)
+            if not batch.events:
+                self._unconfirmed.pop(key, None)
+                return answers
+            # (kept until the batch is answered: a call refused before that leaves them as
+            # they were, for the next export)
             ack = await self._ingest.take(provider, batch.SerializeToString(), context, False)
-        answers = {
-            r.index: (int(r.status), f"{r.event_id}: {r.field_path}: {r.reason}")
-            for r in ack.results
-        }
-        return [answers.get(i, (_S.ITEM_STATUS_ACCEPTED, "")) for i in range(len(events))]
+            results = {r.index: r for r in ack.results}
+            later = min((r.index for r in ack.results if r.status in RETRY), default=None)
+            if later is None:
+                self._unconfirmed.pop(key, None)
+            else:
+                self._unconfirmed[key] = list(batch.events[later:])
+        for i, event in enumerate(batch.events):
+            r = results.get(i)
+            answers[event.envelope.event_id] = (
+                (_S.ITEM_STATUS_ACCEPTED, "")
+                if r is None
+                else (int(r.status), f"{r.event_id}: {r.field_path}: {r.reason}")
+            )
+        return answers
+
+
+def _once(events: list[pb.event_pb2.Event]) -> list[pb.event_pb2.Event]:
+    """The events with distinct ids, first of each kept (a span exported twice in one request)."""
+    seen: set[str] = set()
+    out = []
+    for event in events:
+        if event.envelope.event_id not in seen:
+            seen.add(event.envelope.event_id)
+            out.append(event)
+    return out

@@ -97,7 +97,7 @@ class Gateway:
         pipeline = IngestPipeline(admission, self.producer, path="grpc", chains=self.chains)
         self._fairness = fairness
         self.servicer = IngestServicer(registry, pipeline, ProviderShares(fairness), self.chains)
-        self.otlp = OtlpTraceServicer(self.servicer, pipeline, self.chains, self.dedup)
+        self.otlp = OtlpTraceServicer(self.servicer, pipeline, self.chains, admission)
         self.authority = AuthorityServicer(registry, self.producer, namespace)
         self._host, self._port, self._tls = host, port, tls
         self.port = 0

@@ -183,6 +183,13 @@ class Admission:
         # Claimed ids whose record the broker has not confirmed or refused in time.
         self._in_doubt: set[tuple[str, str]] = set()
 
+    def known(self, provider_id: str, event_id: str) -> bool | None:
+        """What this process knows of an id: True, in the event log (or claimed by a batch being
+        stored now); None, in doubt (the broker has not answered for it yet); False, unknown."""
+        if (provider_id, event_id) in self._in_doubt:
+            return None
+        return (provider_id, event_id) in self._dedup
+
     def _bucket(self, provider: ProviderPolicy) -> tuple[float, float]:
         """The provider's rate and burst in this process (its share of them)."""
         return provider.rate_per_s * self._share, provider.burst * self._share

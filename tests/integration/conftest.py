@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -111,6 +113,18 @@ class Spine:
             assert time.monotonic() < deadline, "the barrier was never stored"
             time.sleep(0.1)
         return marker
+
+
+def verified_chains(url: ClickHouseUrl) -> list[str]:
+    """``jianguan verify-chain`` over the store, which must find every chain intact: its lines
+    (``provider/service@stream: intact``)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse", url.secret_url(),
+         "--verbose-ok"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.splitlines()
 
 
 def registry() -> ProviderRegistry:

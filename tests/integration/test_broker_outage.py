@@ -19,7 +19,7 @@ from jianguan.runtime.broker import KafkaCluster
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan_sdk.client import IngestClient
 from tests.helpers import chained
-from tests.integration.conftest import TOKENS, LoopThread, new_sink, registry
+from tests.integration.conftest import TOKENS, LoopThread, new_sink, registry, verified_chains
 
 pytestmark = pytest.mark.integration
 UNAVAILABLE = pb.ingest_pb2.ITEM_STATUS_UNAVAILABLE
@@ -128,8 +128,6 @@ def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chai
     OTLP exporters do on UNAVAILABLE), while the broker is stopped and started again: every GenAI
     span is stored once, and the chain the gateway sealed them into is intact, although some
     were stored late (their exports answered UNAVAILABLE)."""
-    import subprocess
-    import sys
     import threading
 
     import grpc
@@ -193,12 +191,7 @@ def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chai
         total = len(completed) * per_export
         _wait_for(lambda: _stored(database)[0][0] >= total)
         assert _stored(database) == [(total, total)]  # raw rows: each span once
-        done = subprocess.run(
-            [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse",
-             database.secret_url()],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert verified_chains(database)
     finally:
         sink.request_stop()
         if task is not None:

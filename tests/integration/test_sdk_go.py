@@ -8,12 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import TOKENS, Spine
+from tests.integration.sdk_examples import check_two_runs
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,27 +58,4 @@ def test_the_example_reports_to_a_real_gateway_and_continues_its_chain(
 ) -> None:
     block = BLOCKS[0]
     binary = _module(tmp_path, block)
-    promised = [
-        line.strip()
-        for said in re.findall(r"//\s*prints: (.*)$", block, re.M)
-        for line in said.split(" | ")
-    ]
-    assert _run(binary, spine) == promised == ["ACCEPTED 1", "ACCEPTED 2"]
-    # A second process, without state: the platform tells it where the chain stands.
-    assert _run(binary, spine) == ["ACCEPTED 3", "ACCEPTED 4"]
-    assert spine.wait_stored(4) == 4
-    rows = spine.query(
-        "SELECT service_id, stream_id, sequence, event_id FROM events ORDER BY sequence"
-    )
-    assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("acme-chat", "go-example", n) for n in (1, 2, 3, 4)
-    ]
-    assert len({r[3] for r in rows}) == 4  # four ids, each stored once
-    # The platform's verifier recomputes every hash the Go client sealed.
-    proc = subprocess.run(
-        [sys.executable, "-m", "jianguan.cli", "verify-chain", "--clickhouse",
-         spine.url.secret_url(), "--verbose-ok"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "acme-ai/acme-chat@go-example: intact" in proc.stdout.splitlines()
+    check_two_runs(spine, lambda: _run(binary, spine), block, "go-example")

@@ -47,12 +47,27 @@ INGEST_EVENT_AGE = Histogram(
     ["path"],
     buckets=(0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0),
 )
+INBOUND_REVOKED = Counter(
+    "jianguan_inbound_revoked_records_total",
+    "Inbound records passed over because their provider was revoked after they were fetched.",
+)
 INBOUND_RECORDS = Counter(
     "jianguan_inbound_records_total",
     "Records read from providers' inbound topics, by provider.",
     ["provider"],
 )
 
+# The provider registry (accounts.registry_watch) --------------------------------------------------
+REGISTRY_RELOADS = Counter(
+    "jianguan_registry_reloads_total",
+    "Times this process took a changed provider registry file (a provider added, rotated or"
+    " revoked while running).",
+)
+REGISTRY_RELOAD_FAILURES = Counter(
+    "jianguan_registry_reload_failures_total",
+    "Changed provider registry files this process could not take (unreadable or invalid): the"
+    " last good registry stays in force.",
+)
 # Gateway ---------------------------------------------------------------------------------------
 GATEWAY_BATCHES = Counter(
     "jianguan_gateway_batches_total",

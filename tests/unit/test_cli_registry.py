@@ -79,3 +79,37 @@ def test_up_refuses_a_receivers_file_it_cannot_use_before_starting_anything(
     assert err.startswith("error: JIANGUAN_ALERT_RECEIVERS_FILE: receivers[0]"), err
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "state").exists()  # no server was started
+
+
+def test_rotating_a_token_refuses_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "providers.toml"
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
+    assert main(["providers", "add", "acme-ai", "--sector", "news"]) == 0
+    assert main(["providers", "add", "beta-ai"]) == 0
+    assert main(["providers", "rotate", "acme-ai"]) == 0
+    assert main(["providers", "rotate", "nobody"]) == 2
+    old, beta, new = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("jgt_")]
+    registry = ProviderRegistry.load(path)
+    assert registry.by_token(old) is None
+    rotated = registry.by_token(new)
+    assert rotated is not None
+    assert (rotated.id, rotated.sector) == ("acme-ai", "news")  # the rest stays
+    assert registry.by_token(beta) is not None
+
+
+def test_a_name_with_a_newline_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "providers.toml"
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
+    assert main(["providers", "add", "acme-ai", "--name", "Acme\nAI"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "control character" in err
+    assert not path.exists()

@@ -7,17 +7,16 @@ name of their certificate.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
 import secrets
 import tomllib
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from jianguan.accounts.toml_text import quote
+from jianguan.accounts.toml_file import render, write_atomically
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 DEFAULT_RATE = 200_000.0
@@ -83,6 +82,7 @@ class ProviderRegistry:
         for a in authorities:
             if not _PROVIDER_ID.fullmatch(a.id) or a.id in self._authorities:
                 raise RegistryError(f"authority id {a.id!r} is malformed or listed twice")
+            check_text(f"the name of authority {a.id!r}", a.name)
             self._authorities[a.id] = a
             self._authority_tokens[a.token_sha256] = a
         self._by_id: dict[str, Provider] = {}
@@ -95,6 +95,8 @@ class ProviderRegistry:
                 )
             if p.id in self._by_id:
                 raise RegistryError(f"provider id {p.id!r} is listed twice")
+            check_text(f"the name of provider {p.id!r}", p.name)
+            check_text(f"the sector of provider {p.id!r}", p.sector, 64)
             if not p.token_sha256 and not p.mtls_subject:
                 raise RegistryError(f"provider {p.id!r} has neither a token nor an mTLS subject")
             self._by_id[p.id] = p
@@ -130,6 +132,9 @@ class ProviderRegistry:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise RegistryError(f"cannot read provider registry {path}: {exc}") from exc
+        for table in ("provider", "authority"):
+            if not isinstance(data.get(table, []), list):
+                raise RegistryError(f"{path}: {table} must be an array of tables ([[{table}]])")
         providers = []
         for i, item in enumerate(data.get("provider", [])):
             try:
@@ -161,32 +166,36 @@ class ProviderRegistry:
                 raise RegistryError(f"{path}: authority #{i + 1}: {exc}") from exc
         return cls(providers, authorities)
 
+    def current(self) -> ProviderRegistry:
+        """A registry built once is its own current version (see ``RegistryWatcher``)."""
+        return self
+
     def dump(self) -> str:
-        out = ["# jianguan provider registry. Tokens are stored as SHA-256 digests only.", ""]
+        providers = []
         for p in self._by_id.values():
-            out += [
-                "[[provider]]",
-                f"id = {quote(p.id)}",
-                f"name = {quote(p.name)}",
-            ]
+            entry: dict[str, object] = {"id": p.id, "name": p.name}
             if p.token_sha256:
-                out.append(f"token_sha256 = {quote(p.token_sha256)}")
+                entry["token_sha256"] = p.token_sha256
             if p.mtls_subject:
-                out.append(f"mtls_subject = {quote(p.mtls_subject)}")
+                entry["mtls_subject"] = p.mtls_subject
             if p.sector:
-                out.append(f"sector = {quote(p.sector)}")
+                entry["sector"] = p.sector
             if p.max_streams:
-                out.append(f"max_streams = {p.max_streams}")
-            out += [f"rate_per_s = {p.rate_per_s}", f"burst = {p.burst}", ""]
-        for a in self._authorities.values():
-            out += [
-                "[[authority]]",
-                f"id = {quote(a.id)}",
-                f"name = {quote(a.name)}",
-                f"token_sha256 = {quote(a.token_sha256)}",
-                "",
-            ]
-        return "\n".join(out)
+                entry["max_streams"] = p.max_streams
+            entry |= {"rate_per_s": p.rate_per_s, "burst": p.burst}
+            providers.append(entry)
+        authorities = [
+            {"id": a.id, "name": a.name, "token_sha256": a.token_sha256}
+            for a in self._authorities.values()
+        ]
+        data: dict[str, object] = {}
+        if providers:
+            data["provider"] = providers
+        if authorities:
+            data["authority"] = authorities
+        return render(
+            "jianguan provider registry. Tokens are stored as SHA-256 digests only.", data
+        )
 
 
 def load_registry(path: Path) -> ProviderRegistry:
@@ -195,8 +204,15 @@ def load_registry(path: Path) -> ProviderRegistry:
 
 
 def save_registry(path: Path, registry: ProviderRegistry) -> None:
-    """Only digests are in the file, but who may report is still nobody else's business."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(registry.dump(), encoding="utf-8")
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
+    """Only digests are in the file, but who may report is still nobody else's business. The
+    file is replaced atomically: a running gateway re-reading it never sees half of it."""
+    write_atomically(path, registry.dump())
+
+
+def check_text(what: str, value: str, max_len: int = 200) -> None:
+    """A name or sector fit for a registry line and a console page: no control characters (a
+    newline once broke the registry), at most ``max_len`` characters."""
+    if len(value) > max_len:
+        raise RegistryError(f"{what} is longer than {max_len} characters")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise RegistryError(f"{what} {value!r} holds a control character (a newline, a tab…)")

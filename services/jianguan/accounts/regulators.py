@@ -8,18 +8,16 @@ sectors).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import hmac
-import os
 import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jianguan.accounts.toml_text import quote, string_list
+from jianguan.accounts.toml_file import render, write_atomically
 
 ROLES = ("admin", "analyst", "viewer")
 _N, _R, _P = 2**14, 8, 1
@@ -124,27 +122,27 @@ class Accounts:
         return cls(out)
 
     def dump(self) -> str:
-        out = ["# jianguan regulator accounts. Passwords are stored as scrypt hashes only.", ""]
+        accounts = []
         for a in self.all:
-            out += [
-                "[[account]]",
-                f"username = {quote(a.username)}",
-                f"name = {quote(a.name)}",
-                f"role = {quote(a.role)}",
-                f"password_hash = {quote(a.password_hash)}",
-                f"providers = {string_list(a.providers)}",
-                f"sectors = {string_list(a.sectors)}",
-                *([f"api_token_hash = {quote(a.api_token_hash)}"] if a.api_token_hash else []),
-                "",
-            ]
-        return "\n".join(out)
+            entry: dict[str, object] = {
+                "username": a.username,
+                "name": a.name,
+                "role": a.role,
+                "password_hash": a.password_hash,
+                "providers": sorted(a.providers),  # sorted, so the file does not churn
+                "sectors": sorted(a.sectors),
+            }
+            if a.api_token_hash:
+                entry["api_token_hash"] = a.api_token_hash
+            accounts.append(entry)
+        return render(
+            "jianguan regulator accounts. Passwords are stored as scrypt hashes only.",
+            {"account": accounts} if accounts else {},
+        )
 
 
 def save_accounts(path: Path, accounts: Accounts) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(accounts.dump(), encoding="utf-8")
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
+    write_atomically(path, accounts.dump())
 
 
 def add_account(

@@ -4,6 +4,7 @@ who records complaints made to an authority, and who may use the console."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from kafka.errors import KafkaError
@@ -55,6 +56,8 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.action == "revoke":
         return _revoke_provider(args, settings, registry)
+    if args.action == "rotate":
+        return _rotate_token(args, settings, registry)
     if args.action == "kafka-credential":
         if registry.get(args.id) is None:
             print(f"error: no provider {args.id!r}", file=sys.stderr)
@@ -108,6 +111,24 @@ def _kafka_credential(settings: Settings, registry: ProviderRegistry, provider_i
     return True
 
 
+def _rotate_token(args: argparse.Namespace, settings: Settings, registry: ProviderRegistry) -> int:
+    """A new token for a provider; the old one is refused as soon as the running gateway
+    re-reads the registry (within seconds)."""
+    provider = registry.get(args.id)
+    if provider is None:
+        print(f"error: no provider {args.id!r}", file=sys.stderr)
+        return 2
+    token = new_token()
+    rotated = dataclasses.replace(provider, token_sha256=token_digest(token))
+    providers = [rotated if p.id == args.id else p for p in registry.providers]
+    save_registry(settings.providers_file, ProviderRegistry(providers, registry.authorities))
+    print(
+        f"rotated the token of {args.id}; the old one is refused within seconds. Its new token"
+        f" (shown once, store it safely):\n{token}"
+    )
+    return 0
+
+
 def _revoke_provider(
     args: argparse.Namespace, settings: Settings, registry: ProviderRegistry
 ) -> int:
@@ -117,7 +138,10 @@ def _revoke_provider(
         return 2
     remaining = [p for p in registry.providers if p.id != args.id]
     save_registry(settings.providers_file, ProviderRegistry(remaining, registry.authorities))
-    print(f"revoked {args.id}: its token no longer authenticates once the gateway restarts")
+    print(
+        f"revoked {args.id}: its token is refused within seconds (running services re-read"
+        " the registry)"
+    )
     kafka = kafka_listeners(settings)
     if kafka is None:
         print("no broker is running: `jianguan up` removes its Kafka credential and ACLs")
@@ -189,16 +213,24 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     prov = sub.add_parser("providers", help="the provider registry")
     prov_sub = prov.add_subparsers(dest="action", required=True)
     add = prov_sub.add_parser("add", help="register a provider and print its token")
-    add.add_argument("id")
-    add.add_argument("--name")
-    add.add_argument("--mtls-subject")
-    add.add_argument("--rate", type=float, default=200_000.0)
+    add.add_argument("id", help="3-64 lowercase letters, digits and dashes")
+    add.add_argument("--name", help="the provider's name as the console shows it (default: id)")
+    add.add_argument(
+        "--mtls-subject", help="the common name of its client certificate, when it uses mTLS"
+    )
+    add.add_argument(
+        "--rate", type=float, default=200_000.0, help="events per second (burst: twice that)"
+    )
     add.add_argument("--sector", help="e.g. education, news, healthcare (console viewer scopes)")
-    prov_sub.add_parser("list")
+    prov_sub.add_parser("list", help="the registered providers")
     revoke = prov_sub.add_parser(
         "revoke", help="remove a provider; its Kafka credential and ACLs go with it"
     )
     revoke.add_argument("id")
+    rotate = prov_sub.add_parser(
+        "rotate", help="issue a new token for a provider; the old one is refused within seconds"
+    )
+    rotate.add_argument("id")
     cred = prov_sub.add_parser(
         "kafka-credential", help="issue a new SCRAM password for direct Kafka ingest (rotation)"
     )

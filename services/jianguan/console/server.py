@@ -20,6 +20,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from jianguan.accounts.registry import Provider, ProviderRegistry, RegistryError
+from jianguan.accounts.registry_watch import RegistrySource, RegistryWatcher
 from jianguan.accounts.regulators import Account, Accounts, check_password, hash_password
 from jianguan.console import evidence, formats, lists, pages
 from jianguan.console.access_log import Access, AccessLog
@@ -85,9 +86,12 @@ class Console:
     ) -> None:
         self._url = url
         self._accounts_file = accounts_file
-        self._providers_file = providers_file
-        self._providers: list[Provider] = []
-        self._providers_read = 0.0
+        self._registry: RegistrySource
+        try:
+            self._registry = RegistryWatcher(providers_file)
+        except RegistryError as exc:
+            log.warning("provider registry unreadable, names and sectors unknown: %s", exc)
+            self._registry = ProviderRegistry([])
         self._accounts = Accounts.load(accounts_file)
         self._accounts_stamp = self._stamp()
         self.access_log = access_log
@@ -322,15 +326,8 @@ class Console:
     # -- pages -----------------------------------------------------------------------------------
 
     def _registered(self) -> list[Provider]:
-        """The registered providers (the registry re-read at most every 10 s)."""
-        if time.monotonic() - self._providers_read > 10:
-            try:
-                self._providers = list(ProviderRegistry.load(self._providers_file).providers)
-            except RegistryError as exc:
-                log.warning("provider registry unreadable, sectors unknown: %s", exc)
-                self._providers = []
-            self._providers_read = time.monotonic()
-        return self._providers
+        """The registered providers, as the registry file is now (``RegistryWatcher``)."""
+        return self._registry.current().providers
 
     def _sector_of(self) -> dict[str, str]:
         """Each registered provider's sector."""

@@ -7,7 +7,8 @@ from typing import Any
 
 import grpc
 
-from jianguan.accounts.registry import Authority, ProviderRegistry
+from jianguan.accounts.registry import Authority
+from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb, topics
 from jianguan.gateway.credentials import bearer_token
 from jianguan.kafka_io.producer import EventLogProducer
@@ -18,7 +19,7 @@ A = pb.authority_pb2
 
 class AuthorityServicer:
     def __init__(
-        self, registry: ProviderRegistry, producer: EventLogProducer, namespace: str
+        self, registry: RegistrySource, producer: EventLogProducer, namespace: str
     ) -> None:
         self._registry = registry
         self._producer = producer
@@ -28,7 +29,7 @@ class AuthorityServicer:
     async def _identify(self, context: Any) -> Authority:
         """An authority account, from its bearer token; provider tokens never open this door."""
         token = bearer_token(context)
-        authority = self._registry.authority_by_token(token) if token else None
+        authority = self._registry.current().authority_by_token(token) if token else None
         if authority is None:
             await context.abort(
                 grpc.StatusCode.UNAUTHENTICATED, "an authority account's bearer token is required"
@@ -50,7 +51,7 @@ class AuthorityServicer:
         if problem is not None:
             ack.field_path, ack.reason = problem.path, problem.reason
             return ack
-        if self._registry.get(request.provider_id) is None:
+        if self._registry.current().get(request.provider_id) is None:
             ack.field_path = "provider_id"
             ack.reason = f"no provider {request.provider_id!r} is registered"
             return ack

@@ -9,7 +9,7 @@ import sys
 
 from prometheus_client import start_http_server
 
-from jianguan.accounts.registry import ProviderRegistry
+from jianguan.accounts.registry_watch import RegistryWatcher
 from jianguan.gateway.server import Gateway, TlsConfig
 from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
@@ -27,7 +27,8 @@ def run(settings: Settings) -> int:
     if not settings.kafka:
         print("error: JIANGUAN_KAFKA is not set", file=sys.stderr)
         return 2
-    registry = ProviderRegistry.load(settings.providers_file)
+    # Re-read when `jianguan providers …` changes it: no restart for a provider added or revoked.
+    registry = RegistryWatcher(settings.providers_file)
     kafka = settings.kafka
     store = ClickHouseUrl.parse(settings.clickhouse_url) if settings.clickhouse_url else None
 

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from jianguan.accounts.registry import ProviderRegistry
+from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb, topics
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
@@ -69,7 +69,7 @@ class Gateway:
 
     def __init__(
         self,
-        registry: ProviderRegistry,
+        registry: RegistrySource,
         bootstrap: str,
         namespace: str = "",
         host: str = "127.0.0.1",

@@ -11,7 +11,8 @@ from typing import Any
 import grpc
 
 from jianguan import metrics
-from jianguan.accounts.registry import Provider, ProviderRegistry
+from jianguan.accounts.registry import Provider
+from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb
 from jianguan.gateway.credentials import MALFORMED, bearer_token
 from jianguan.gateway.fairness import ProviderShares, Refused, pause
@@ -39,7 +40,7 @@ AnyContext = grpc.aio.ServicerContext[Any, Any]
 class IngestServicer:
     def __init__(
         self,
-        registry: ProviderRegistry,
+        registry: RegistrySource,
         pipeline: IngestPipeline,
         shares: ProviderShares | None = None,
         chains: ChainBook | None = None,
@@ -53,17 +54,18 @@ class IngestServicer:
     async def identify(self, context: AnyContext) -> Provider:
         """The caller's provider, from its client certificate (verified by the TLS layer against
         the provider CA) and/or its bearer token. When both are present they must agree."""
+        registry = self._registry.current()  # a provider added or revoked counts at once
         token = bearer_token(context)
         if token == MALFORMED:
             await self._refuse(context, "malformed", "authorization must be 'Bearer <token>'")
         by_token = by_cert = None
         if token:
-            by_token = self._registry.by_token(token)
+            by_token = registry.by_token(token)
             if by_token is None:
                 await self._refuse(context, "unknown_token", "unknown or revoked token")
         subjects = [s.decode() for s in context.auth_context().get("x509_common_name", [])]
         if subjects:
-            by_cert = next(filter(None, map(self._registry.by_subject, subjects)), None)
+            by_cert = next(filter(None, map(registry.by_subject, subjects)), None)
             if by_cert is None and by_token is None:
                 await self._refuse(
                     context,

@@ -21,6 +21,7 @@ from aiokafka import TopicPartition
 
 from jianguan import metrics
 from jianguan.accounts.registry import Provider, ProviderRegistry
+from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb, topics
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
@@ -43,7 +44,7 @@ class InboundValidator:
     def __init__(
         self,
         bootstrap: str,
-        registry: ProviderRegistry,
+        registry: RegistrySource,
         namespace: str = "",
         group: str = "jianguan-inbound",
         known_ids: KnownIds | None = None,
@@ -52,9 +53,9 @@ class InboundValidator:
         attempts: int = 5,
     ) -> None:
         self._namespace = namespace
-        self._owners: dict[str, Provider] = {
-            topics.inbound_topic(p.id, namespace): p for p in registry.providers
-        }
+        self._registry = registry
+        self._read = registry.current()
+        self._owners = self._owners_in(self._read)
         self._known_ids = known_ids
         self._warm_start: asyncio.Task[int] | None = None
         self.dedup = RecentIds(dedup_capacity, dedup_max_bytes)
@@ -79,13 +80,20 @@ class InboundValidator:
             self.inbound_topics,
             self,
             DeadLetterTopic(self.producer, topics.topic_name(topics.DEAD_LETTERS, namespace)),
-            who=lambda record: self._owners[record.topic].id,
+            who=self._writer,
             attempts=attempts,
         )
 
     @property
     def inbound_topics(self) -> list[str]:
         return sorted(self._owners)
+
+    def _owners_in(self, registry: ProviderRegistry) -> dict[str, Provider]:
+        return {topics.inbound_topic(p.id, self._namespace): p for p in registry.providers}
+
+    def _writer(self, record: Any) -> str:
+        owner = self._owners.get(record.topic)
+        return "" if owner is None else owner.id
 
     async def start(self) -> None:
         if self._known_ids is not None:
@@ -115,7 +123,12 @@ class InboundValidator:
     # -- the strategy of the consumer loop ---------------------------------------------------
 
     async def submit(self, record: Any) -> None:
-        provider = self._owners[record.topic]
+        provider = self._owners.get(record.topic)
+        if provider is None:
+            # Its provider was revoked since the record was fetched: not judged, not answered.
+            metrics.INBOUND_REVOKED.inc()
+            self._finished.finished(record)
+            return
         metrics.INBOUND_RECORDS.labels(provider.id).inc()
         # Each record may follow one another process answered (a partition moved here).
         ack = await self._pipeline.handle(provider, record.value or b"", fresh=True)
@@ -137,7 +150,13 @@ class InboundValidator:
         pass  # every record is finished within submit
 
     async def poll(self) -> None:
-        pass
+        """Follow the registry: a provider registered while running is read from its inbound
+        topic within seconds, a revoked one no more."""
+        registry = self._registry.current()
+        if registry is not self._read:
+            self._read = registry
+            self._owners = self._owners_in(registry)
+            self.loop.subscribe(self.inbound_topics)
 
     async def _send_feedback(
         self, topic: str, ack: pb.BatchAck, partition: int, offset: int

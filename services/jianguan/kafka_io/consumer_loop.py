@@ -21,6 +21,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -132,16 +133,31 @@ class ConsumerLoop:
         if self._topics:
             self._consumer.subscribe(self._topics, listener=_Rebalance(self))
 
+    def subscribe(self, topics: list[str]) -> None:
+        """Read these topics from now on (e.g. a provider registered or revoked while running):
+        the group rebalances onto them."""
+        if sorted(topics) == sorted(self._topics):
+            return
+        self._topics = list(topics)
+        if self._consumer is None:
+            return  # start() subscribes
+        if topics:
+            self._consumer.subscribe(self._topics, listener=_Rebalance(self))
+        else:
+            self._consumer.unsubscribe()
+
     def request_stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
         """Consume until ``request_stop``; then finish what was taken and commit it."""
         try:
-            if not self._topics:
-                await self._stopping.wait()  # nothing to read
-                return
             while not self._stopping.is_set():
+                if not self._topics:  # nothing to read, until ``subscribe`` gives topics
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self._poll_ms / 1000)
+                    await self._strategy.poll()
+                    continue
                 fetched = await self._consumer.getmany(
                     timeout_ms=self._poll_ms, max_records=self._max_records
                 )

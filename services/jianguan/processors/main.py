@@ -11,7 +11,7 @@ import time
 
 from prometheus_client import start_http_server
 
-from jianguan.accounts.registry import load_registry
+from jianguan.accounts.registry_watch import RegistryWatcher
 from jianguan.contracts import topics
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.runtime.entry import servers
@@ -55,7 +55,8 @@ def run(settings: Settings, rules_only: bool = False) -> int:
     from jianguan.processors.rules import install_rules
     from jianguan.processors.services import LoopService
 
-    registry = load_registry(settings.providers_file)
+    # Re-read when `jianguan providers …` changes it: no restart for a provider added or revoked.
+    registry = RegistryWatcher(settings.providers_file)
     app = create_app(
         kafka,
         settings.state_dir,
@@ -70,7 +71,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
     install_rules(
         app,
         kafka,
-        [p.id for p in registry.providers],
+        lambda: [p.id for p in registry.current().providers],
         settings.topic_namespace,
         settings.rule_overrides,
         settings.rule_tick_seconds,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import faust
@@ -67,7 +67,7 @@ def _header(headers: Any, name: str) -> bytes | None:
 def install_rules(
     app: faust.App,
     bootstrap: str,
-    providers: Iterable[str],
+    providers: Callable[[], Iterable[str]],
     namespace: str = "",
     overrides: Mapping[str, Mapping[str, float]] | None = None,
     tick_seconds: float = 5.0,
@@ -104,7 +104,6 @@ def install_rules(
         local_state.prepare(app.conf.tabledir, topics.RULE_STATE_TABLE)
     state = RuleState(table, bootstrap)
     engine = RulesEngine(state, overrides, calendar, watermarks, history)
-    provider_ids = sorted(providers)
 
     async def publish(facts: list[CaseFact]) -> None:
         for start in range(0, len(facts), _FACTS_PER_RECORD):
@@ -211,7 +210,7 @@ def install_rules(
     # On the group's leader only: one tick per provider, whatever the number of workers.
     @app.timer(interval=tick_seconds, name="rules-tick", on_leader=True)  # type: ignore[untyped-decorator]
     async def tick() -> None:
-        for provider in provider_ids:
+        for provider in sorted(providers()):  # the registry as it is now
             await clock.send(key=provider.encode(), value=b"", headers=[(topics.HEADER_TICK, b"1")])
 
 

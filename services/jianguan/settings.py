@@ -25,6 +25,9 @@ class Settings:
     kafka_provider_bootstrap: str | None
     kafka_port: int
     kafka_provider_port: int
+    # The embedded ClickHouse's native and HTTP ports (0: chosen once, then kept).
+    clickhouse_tcp_port: int
+    clickhouse_http_port: int
     clickhouse_url: str | None
     database: str
     gateway_host: str
@@ -92,6 +95,8 @@ class Settings:
             kafka_provider_bootstrap=env.get("JIANGUAN_KAFKA_PROVIDER_BOOTSTRAP") or None,
             kafka_port=int(env.get("JIANGUAN_KAFKA_PORT", "0")),
             kafka_provider_port=int(env.get("JIANGUAN_KAFKA_PROVIDER_PORT", "0")),
+            clickhouse_tcp_port=int(env.get("JIANGUAN_CLICKHOUSE_TCP_PORT", "0")),
+            clickhouse_http_port=int(env.get("JIANGUAN_CLICKHOUSE_HTTP_PORT", "0")),
             clickhouse_url=env.get("JIANGUAN_CLICKHOUSE_URL") or None,
             database=env.get("JIANGUAN_DATABASE", "jianguan"),
             gateway_host=env.get("JIANGUAN_GATEWAY_HOST", "127.0.0.1"),

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from jianguan.runtime.broker import running_embedded
+from jianguan.runtime.clickhouse import running_embedded as running_clickhouse
 from jianguan.runtime.stack import Platform, StackConfig
 from jianguan.settings import Settings
 from jianguan.store.executor import ClickHouseUrl
@@ -23,6 +24,8 @@ def stack_config(
         kafka=getattr(args, "kafka", None) or settings.kafka,
         kafka_port=settings.kafka_port,
         kafka_provider_port=settings.kafka_provider_port,
+        clickhouse_tcp_port=settings.clickhouse_tcp_port,
+        clickhouse_http_port=settings.clickhouse_http_port,
         clickhouse_url=getattr(args, "clickhouse", None) or settings.clickhouse_url,
         database=settings.database,
         gateway_host=settings.gateway_host,
@@ -37,13 +40,25 @@ def stack_config(
 
 
 def clickhouse_target(args: argparse.Namespace, settings: Settings) -> ClickHouseUrl | None:
-    """The ClickHouse to work on: --clickhouse, else JIANGUAN_CLICKHOUSE_URL; None (after
-    saying so) when neither is given."""
+    """The ClickHouse to work on: --clickhouse, else JIANGUAN_CLICKHOUSE_URL, else the
+    embedded one of the state directory when it runs (its password is in the state directory:
+    nothing to dig out); None, after saying why in one line, when there is none."""
     url = getattr(args, "clickhouse", None) or settings.clickhouse_url
-    if not url:
-        print("error: give --clickhouse clickhouse://user:pass@host:port/db", file=sys.stderr)
-        return None
-    return ClickHouseUrl.parse(url)
+    if url:
+        try:
+            return ClickHouseUrl.parse(url)
+        except ValueError as exc:
+            print(f"error: --clickhouse / JIANGUAN_CLICKHOUSE_URL: {exc}", file=sys.stderr)
+            return None
+    embedded = running_clickhouse(settings.state_dir / "clickhouse", settings.database)
+    if embedded is None:
+        print(
+            f"error: no ClickHouse: the embedded one of {settings.state_dir} is not running"
+            " (`jianguan up`, or set JIANGUAN_STATE_DIR); or give --clickhouse"
+            " clickhouse://user:pass@host:port/db",
+            file=sys.stderr,
+        )
+    return embedded
 
 
 def kafka_listeners(settings: Settings) -> tuple[str, str] | None:

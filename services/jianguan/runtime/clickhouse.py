@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from jianguan.runtime.process import Child, free_port, port_open, wait_until
+from jianguan.runtime.process import Child, bindable, free_port, port_open, reserve, wait_until
 from jianguan.store.executor import ClickHouseUrl
 
 _CONFIG = """<yandex>
@@ -97,21 +97,62 @@ def server_binary() -> str:
     return path
 
 
+PORTS_FILE = "ports.json"
+
+
+def _last_ports(directory: Path) -> dict[str, int]:
+    try:
+        data = json.loads((directory / PORTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: int(v) for k, v in data.items() if k in ("tcp", "http")}
+
+
+def _kept(host: str, port: int | None) -> int | None:
+    return port if port and bindable(host, port) else None
+
+
+def running_embedded(directory: Path, database: str = "jianguan") -> ClickHouseUrl | None:
+    """The writer's URL of the embedded ClickHouse kept in ``directory``, if it runs: what
+    `replay`, `verify-chain` and `migrate` use when given no URL."""
+    ports = _last_ports(directory)
+    try:
+        passwords = json.loads((directory / "credentials.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if "tcp" not in ports or not port_open("127.0.0.1", ports["tcp"]):
+        return None
+    return ClickHouseUrl(
+        "127.0.0.1", ports["tcp"], "writer", passwords["writer"], database, ports.get("http")
+    )
+
+
 def _sha(s: str) -> str:
     return hashlib.sha256(s.encode()).hexdigest()
 
 
 class ClickHouseServer:
     def __init__(
-        self, state_dir: Path, database: str = "jianguan", host: str = "127.0.0.1"
+        self,
+        state_dir: Path,
+        database: str = "jianguan",
+        host: str = "127.0.0.1",
+        tcp_port: int = 0,
+        http_port: int = 0,
     ) -> None:
+        """Ports: as given; 0 takes the ones of the last start (``ports.json``) when they are
+        free, else free ones, so its address stays the same across restarts."""
         self.dir = state_dir.resolve()
         self.host = host
         self.database = database
-        self.tcp_port = free_port(host)
-        self.http_port = free_port(host)
         self._child: Child | None = None
         self._passwords = self._load_or_create_passwords()
+        last = _last_ports(self.dir)
+        self.tcp_port = tcp_port or _kept(host, last.get("tcp")) or free_port(host)
+        self.http_port = http_port or _kept(host, last.get("http")) or free_port(host)
+        if self.http_port == self.tcp_port:
+            self.http_port = free_port(host)
+        reserve(self.tcp_port, self.http_port)  # never handed to another server meanwhile
 
     def _load_or_create_passwords(self) -> dict[str, str]:
         creds = self.dir / "credentials.json"
@@ -152,6 +193,9 @@ class ClickHouseServer:
                 tcp_port=self.tcp_port,
                 http_port=self.http_port,
             )
+        )
+        (self.dir / PORTS_FILE).write_text(
+            json.dumps({"tcp": self.tcp_port, "http": self.http_port}), encoding="utf-8"
         )
         self._child = Child(
             "clickhouse",

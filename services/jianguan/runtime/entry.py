@@ -20,6 +20,9 @@ def configure_logging(verbose: bool) -> None:
         # kafka-python (topic and ACL administration) logs every retry of a connection; what
         # failed in the end reaches the user as one error line (StartError, AccessError).
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
+        # clickhouse-driver logs each refused connection with its traceback; the command says
+        # what failed in one line.
+        logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
 
 def read_settings() -> Settings | None:

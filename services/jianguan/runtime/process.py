@@ -38,6 +38,18 @@ def reserve(*ports: int) -> None:
     _HANDED.update(p for p in ports if p)
 
 
+def bindable(host: str, port: int) -> bool:
+    """Nothing listens on ``port`` (a socket left in TIME_WAIT by a stopped server does not
+    count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.2)

@@ -64,6 +64,8 @@ class StackConfig:
     kafka_port: int = 0  # the embedded broker's internal listener (0: chosen once, then kept)
     kafka_provider_port: int = 0  # its SASL/SCRAM listener for providers
     clickhouse_url: str | None = None
+    clickhouse_tcp_port: int = 0  # the embedded ClickHouse's ports (0: chosen once, then kept)
+    clickhouse_http_port: int = 0
     database: str = "jianguan"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 0
@@ -96,7 +98,12 @@ class Infrastructure:
                 self._start_kafka(cfg)
             with _step("ClickHouse"):
                 if cfg.clickhouse_url is None:
-                    self.clickhouse = ClickHouseServer(cfg.state_dir / "clickhouse", cfg.database)
+                    self.clickhouse = ClickHouseServer(
+                        cfg.state_dir / "clickhouse",
+                        cfg.database,
+                        tcp_port=cfg.clickhouse_tcp_port,
+                        http_port=cfg.clickhouse_http_port,
+                    )
                     self.clickhouse.start()
                     self.writer_url = self.clickhouse.url("writer")
                     self.dashboard_url = self.clickhouse.url("dashboard")

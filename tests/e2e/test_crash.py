@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,8 @@ def test_a_service_killed_mid_stream_loses_and_duplicates_nothing(
     while _stored(up) < 3000 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _stored(up) >= 3000, "the sink never started storing"
-    os.kill(up.pids[victim], signal.SIGKILL)
+    killed = up.pids[victim]
+    os.kill(killed, signal.SIGKILL)
     sender.join(120)
     assert tally.sent == tally.accepted == total, tally.rejected
     deadline = time.monotonic() + 90
@@ -92,6 +94,34 @@ def test_a_service_killed_mid_stream_loses_and_duplicates_nothing(
     finally:
         ex.close()
     assert rows == [(total, total)]
+    # `jianguan status` says so: every service running again, the victim restarted once.
+    deadline = time.monotonic() + 60
+    while True:
+        status = _status(up)
+        again = next(s for s in status["services"] if s["name"] == victim)
+        if (status["healthy"] and again["restarts"] == 1) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["healthy"], status
+    assert again["restarts"] == 1
+    assert again["pid"] != killed
+    assert {s["name"] for s in status["services"]} == set(up.pids)
+    assert status["servers"] == {"kafka": True, "clickhouse": True}
+
+
+def _status(up: RunningUp) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "status", "--json"],
+        env={**os.environ, "JIANGUAN_STATE_DIR": str(up.state_dir)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    status: dict[str, Any] = json.loads(done.stdout)
+    return status
 
 
 def test_kafka_inbound_runs_in_the_processors_process(up: RunningUp, tmp_path: Path) -> None:

@@ -55,6 +55,18 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """What runs under `jianguan up` of the state directory: exit 0 when everything does, 1
+    when a server or service is down, 3 when `up` is not running."""
+    from jianguan.runtime.status import as_json, read_status, render
+
+    status = read_status(settings.state_dir)
+    print(as_json(status) if args.json else render(status))
+    if not status.up:
+        return 3
+    return 0 if status.healthy else 1
+
+
 def cmd_gateway(args: argparse.Namespace, settings: Settings) -> int:
     from jianguan.gateway.main import run
 
@@ -95,6 +107,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     up = sub.add_parser("up", help="start the platform on this machine")
     stack_args(up)
     up.set_defaults(fn=cmd_up)
+    status = sub.add_parser(
+        "status",
+        help="what runs under `jianguan up` (JIANGUAN_STATE_DIR): servers, services, lags, last"
+        " errors; exit 0 all running, 1 something down, 3 not up",
+    )
+    status.add_argument("--json", action="store_true", help="as JSON")
+    status.set_defaults(fn=cmd_status)
 
     gw = sub.add_parser("gateway", help="run the gRPC gateway process (configured by env)")
     gw.set_defaults(fn=cmd_gateway)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.process import free_port, port_open, reserve, wait_until
+from jianguan.runtime.status import ServiceRecord, UpRecord, remove_record, write_record
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
@@ -168,6 +170,7 @@ class Platform:
     endpoints: dict[str, str] = field(default_factory=dict)
     console_port: int = 0
     console_url: str = ""
+    _started_at: float = 0.0
 
     def __post_init__(self) -> None:
         self.infra = Infrastructure(self.config)
@@ -194,6 +197,35 @@ class Platform:
         except BaseException:
             self.stop()
             raise
+        self._started_at = time.time()
+        self._record()
+
+    def _record(self) -> None:
+        """What `jianguan status` reads: this process, its servers and services."""
+        writer = self.infra.writer_url
+        servers = {"kafka": self.infra.bootstrap}
+        if writer is not None:
+            servers["clickhouse"] = f"{writer.host}:{writer.port}"
+        services = {
+            name: ServiceRecord(
+                entry.child.pid,
+                str(entry.child.log_path),
+                f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
+                if name in self.metrics_ports
+                else "",
+                entry.restarts,
+            )
+            for name, entry in self.supervisor.running.items()
+        }
+        record = UpRecord(
+            os.getpid(),
+            self._started_at,
+            str(self.config.state_dir),
+            dict(self.endpoints),
+            services,
+            servers,
+        )
+        write_record(self.config.state_dir, record)
 
     def _start_services(self, cfg: StackConfig, timeout: float) -> None:
         assert self.infra.writer_url is not None
@@ -332,8 +364,11 @@ class Platform:
     async def supervise(self, stop: asyncio.Event) -> None:
         """Restart crashed services until ``stop`` is set."""
         while not stop.is_set():
-            for name in self.supervisor.check():
+            restarted = self.supervisor.check()
+            for name in restarted:
                 log.warning("restarted %s", name)
+            if restarted:
+                self._record()  # new pids
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
 
@@ -343,6 +378,7 @@ class Platform:
         their partitions over), then the store (drain the sinks), then alerting, then the
         servers."""
         started = time.monotonic()
+        remove_record(self.config.state_dir)
         self.supervisor.stop_all(
             [GATEWAY, *rules_workers(self.config), PROCESSORS, STORE, ALERTING, CONSOLE]
         )

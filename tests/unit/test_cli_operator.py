@@ -72,3 +72,26 @@ def test_the_embedded_clickhouse_keeps_its_ports_when_they_are_free(tmp_path: Pa
         assert moved.http_port == http
     given = ClickHouseServer(tmp_path, tcp_port=free_port())  # configured: as given
     assert given.tcp_port not in (tcp, http)
+
+
+def test_every_command_and_option_has_help() -> None:
+    import argparse
+
+    from jianguan.cli.main import parser
+
+    missing = []
+
+    def walk(p: argparse.ArgumentParser, path: str) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helped = {a.dest for a in action._choices_actions if a.help}
+                for name, sub in action.choices.items():
+                    if name not in helped:
+                        missing.append(f"{path} {name}")
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction | argparse._VersionAction):
+                if not action.help:
+                    missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(parser(), "jianguan")
+    assert missing == []

@@ -305,9 +305,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     demo.add_argument("--rate", type=float, default=2000.0, help="events per second (demo)")
     demo.add_argument("--providers", type=int, default=6, help="simulated providers (demo)")
     demo.add_argument("--smoke", action="store_true", help="send --events, verify storage, exit")
-    demo.add_argument("--events", type=int, default=20000)
-    demo.add_argument("--batch", type=int, default=500)
-    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--events", type=int, default=20000, help="smoke: events to send (default 20000)"
+    )
+    demo.add_argument("--batch", type=int, default=500, help="smoke: events per batch")
+    demo.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
     demo.add_argument(
         "--timeout", type=float, default=90.0, help="smoke: seconds to wait for storage"
     )
@@ -315,10 +317,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     sim = sub.add_parser("simulate", help="drive a simulated fleet of providers through the SDK")
     stack_args(sim)
-    sim.add_argument("--providers", type=int, default=6)
+    sim.add_argument("--providers", type=int, default=6, help="simulated providers")
     sim.add_argument("--rate", type=float, default=500.0, help="events per second, all providers")
     sim.add_argument("--duration", type=float, default=60.0, help="seconds")
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--seed", type=int, default=1, help="the simulation's random seed")
     sim.add_argument("--scenario", default="mixed", help="mixed, compliant or a history's name")
     sim.add_argument("--manifest", help="write the violations injected to this JSON file")
     sim.add_argument("--gateway", help="HOST:PORT of a running gateway (default: embedded)")

@@ -41,6 +41,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         description="Runs kafka-TOOL.sh's class with the project's Kafka jars; without "
         "--bootstrap-server, against the embedded broker's internal listener (or JIANGUAN_KAFKA).",
     )
-    kafka.add_argument("tool", choices=sorted(TOOLS))
+    kafka.add_argument("tool", choices=sorted(TOOLS), help="the Kafka tool to run")
     kafka.add_argument("args", nargs=argparse.REMAINDER, help="the tool's own arguments")
     kafka.set_defaults(fn=cmd_kafka)

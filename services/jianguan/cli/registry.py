@@ -226,41 +226,52 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     revoke = prov_sub.add_parser(
         "revoke", help="remove a provider; its Kafka credential and ACLs go with it"
     )
-    revoke.add_argument("id")
+    revoke.add_argument("id", help="the provider's id")
     rotate = prov_sub.add_parser(
         "rotate", help="issue a new token for a provider; the old one is refused within seconds"
     )
-    rotate.add_argument("id")
+    rotate.add_argument("id", help="the provider's id")
     cred = prov_sub.add_parser(
         "kafka-credential", help="issue a new SCRAM password for direct Kafka ingest (rotation)"
     )
-    cred.add_argument("id")
+    cred.add_argument("id", help="the provider's id")
     acl = prov_sub.add_parser("acl", help="Kafka ACLs (SASL/SCRAM) for direct ingest, as a script")
-    acl.add_argument("--bootstrap", default="${BOOTSTRAP}")
-    acl.add_argument("--admin-config", default="${ADMIN_CONFIG}")
-    acl.add_argument("--namespace", default="")
+    acl.add_argument(
+        "--bootstrap", default="${BOOTSTRAP}", help="the cluster's bootstrap, as the script says"
+    )
+    acl.add_argument(
+        "--admin-config",
+        default="${ADMIN_CONFIG}",
+        help="the admin client's properties file, as the script says",
+    )
+    acl.add_argument("--namespace", default="", help="the topics' namespace (test isolation)")
     prov.set_defaults(fn=cmd_providers)
 
     auth = sub.add_parser("authorities", help="authority accounts (Art. 18 complaint intake)")
     auth_sub = auth.add_subparsers(dest="action", required=True)
     auth_add = auth_sub.add_parser("add", help="register an authority and print its token")
-    auth_add.add_argument("id")
-    auth_add.add_argument("--name")
+    auth_add.add_argument("id", help="3-64 lowercase letters, digits and dashes")
+    auth_add.add_argument("--name", help="the authority's name (default: id)")
     auth.set_defaults(fn=cmd_authorities)
 
     reg = sub.add_parser("regulators", help="regulator accounts of the console")
     reg_sub = reg.add_subparsers(dest="action", required=True)
     radd = reg_sub.add_parser("add", help="create (or reset) an account and print its password")
-    radd.add_argument("username")
-    radd.add_argument("--role", choices=ROLES, required=True)
+    radd.add_argument("username", help="the login name")
+    radd.add_argument(
+        "--role",
+        choices=ROLES,
+        required=True,
+        help="admin: everything and the access log; analyst: every provider; viewer: a scope",
+    )
     radd.add_argument("--providers", help="a viewer's scope: provider ids, comma-separated")
     radd.add_argument("--sectors", help="a viewer's scope: sectors, comma-separated")
-    radd.add_argument("--name")
-    reg_sub.add_parser("list")
+    radd.add_argument("--name", help="the person's or department's name (default: username)")
+    reg_sub.add_parser("list", help="the accounts, their roles and scopes")
     rtok = reg_sub.add_parser(
         "token",
         help="issue an API token for reading the console's /api/ as the account (e.g. the"
         " department's Grafana); replaces any earlier one",
     )
-    rtok.add_argument("username")
+    rtok.add_argument("username", help="the account's login name")
     reg.set_defaults(fn=cmd_regulators)

@@ -40,5 +40,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rules = sub.add_parser("rules", help="the rules catalog")
     rules_sub = rules.add_subparsers(dest="action", required=True)
     rules_list = rules_sub.add_parser("list", help="every rule with its article and parameters")
-    rules_list.add_argument("--json", action="store_true")
+    rules_list.add_argument("--json", action="store_true", help="as JSON")
     rules.set_defaults(fn=cmd_rules)

@@ -98,13 +98,19 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+CLICKHOUSE_HELP = (
+    "the ClickHouse (clickhouse://user:pass@host:port/db); default: JIANGUAN_CLICKHOUSE_URL,"
+    " else the embedded one of the state directory"
+)
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mig = sub.add_parser("migrate", help="apply ClickHouse migrations")
-    mig.add_argument("--clickhouse")
+    mig.add_argument("--clickhouse", help=CLICKHOUSE_HELP)
     mig.set_defaults(fn=cmd_migrate)
 
     rp = sub.add_parser("replay", help="rebuild case projections from the event store")
-    rp.add_argument("--clickhouse")
+    rp.add_argument("--clickhouse", help=CLICKHOUSE_HELP)
     rp.add_argument("--verify", action="store_true", help="replay into a scratch DB and compare")
     rp.add_argument("--grace", type=float, default=30.0, help="seconds of recent facts to skip")
     rp.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -113,8 +119,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     vc = sub.add_parser(
         "verify-chain", help="check every stored hash chain (per service and stream)"
     )
-    vc.add_argument("--clickhouse")
-    vc.add_argument("--provider")
+    vc.add_argument("--clickhouse", help=CLICKHOUSE_HELP)
+    vc.add_argument("--provider", help="only this provider's chains")
     vc.add_argument("--verbose-ok", action="store_true", help="also list intact services")
     vc.set_defaults(fn=cmd_verify_chain)
 
@@ -124,9 +130,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         description="Lists what the store sinks set aside (undecodable or unattributed records,"
         " bad headers, values outside their column, rows the server refused), newest first.",
     )
-    q.add_argument("--clickhouse")
+    q.add_argument("--clickhouse", help=CLICKHOUSE_HELP)
     q.add_argument("--topic", help="only records read from this topic")
-    q.add_argument("--cause", choices=quarantine.CAUSES)
-    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--cause", choices=quarantine.CAUSES, help="only records set aside for this")
+    q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     q.add_argument("--json", action="store_true", help="as JSON, one object per item")
     q.set_defaults(fn=cmd_quarantine)

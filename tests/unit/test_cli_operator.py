@@ -89,9 +89,10 @@ def test_every_command_and_option_has_help() -> None:
                     if name not in helped:
                         missing.append(f"{path} {name}")
                     walk(sub, f"{path} {name}")
-            elif not isinstance(action, argparse._HelpAction | argparse._VersionAction):
-                if not action.help:
-                    missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+            elif not action.help and not isinstance(
+                action, argparse._HelpAction | argparse._VersionAction
+            ):
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
 
     walk(parser(), "jianguan")
     assert missing == []

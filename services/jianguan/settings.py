@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,6 +40,13 @@ class Settings:
     dedup_ids: int
     dedup_max_mb: int
     metrics_port: int
+    # Logs of a service process (runtime.logs): level, text or json, and the folder of its
+    # rotating log file (unset: stderr), each file at most log_max_mb MiB, log_backups kept.
+    log_level: str
+    log_format: str
+    log_dir: Path | None
+    log_max_mb: int
+    log_backups: int
     providers_file: Path
     tls_cert: Path | None
     tls_key: Path | None
@@ -116,6 +123,11 @@ class Settings:
             dedup_ids=max(1, int(env.get("JIANGUAN_DEDUP_IDS", "2000000"))),
             dedup_max_mb=max(1, int(env.get("JIANGUAN_DEDUP_MAX_MB", "512"))),
             metrics_port=int(env.get("JIANGUAN_METRICS_PORT", "9464")),
+            log_level=_choice("JIANGUAN_LOG_LEVEL", env, "INFO", LOG_LEVELS),
+            log_format=_choice("JIANGUAN_LOG_FORMAT", env, "text", ("text", "json")),
+            log_dir=path("JIANGUAN_LOG_DIR"),
+            log_max_mb=max(1, int(env.get("JIANGUAN_LOG_MAX_MB", "50"))),
+            log_backups=max(0, int(env.get("JIANGUAN_LOG_BACKUPS", "5"))),
             providers_file=Path(env.get("JIANGUAN_PROVIDERS_FILE", str(state / "providers.toml"))),
             tls_cert=path("JIANGUAN_TLS_CERT"),
             tls_key=path("JIANGUAN_TLS_KEY"),
@@ -156,6 +168,17 @@ class Settings:
             # Set when the console is served over HTTPS (behind a TLS-terminating proxy).
             console_secure_cookies=env.get("JIANGUAN_CONSOLE_SECURE_COOKIES", "") == "1",
         )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _choice(name: str, env: Mapping[str, str], default: str, allowed: Sequence[str]) -> str:
+    value = env.get(name, default).strip()
+    for a in allowed:
+        if value.lower() == a.lower():
+            return a
+    raise SettingsError(f"{name}={value!r}: use one of {', '.join(allowed)}")
 
 
 class SettingsError(ValueError):

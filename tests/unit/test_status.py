@@ -96,3 +96,10 @@ def test_a_record_left_by_an_up_that_died_is_not_up(tmp_path: Path) -> None:
     record = UpRecord(_dead_pid(), time.time(), str(tmp_path), {}, {})
     write_record(tmp_path, record)
     assert not read_status(tmp_path).up
+
+
+def test_a_lag_no_service_set_is_not_shown() -> None:
+    declared_only = (
+        "# HELP jianguan_store_lag_records lag\n# TYPE jianguan_store_lag_records gauge\n"
+    )
+    assert lags(declared_only) == {}

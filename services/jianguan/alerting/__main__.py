@@ -3,4 +3,4 @@
 from jianguan.alerting.main import run
 from jianguan.runtime.entry import service_main
 
-raise SystemExit(service_main(run))
+raise SystemExit(service_main(run, "alerting"))

@@ -36,6 +36,7 @@ def stack_config(
         console_host=settings.console_host,
         console_port=settings.console_port,
         regulators_file=settings.regulators_file,
+        log_level="DEBUG" if getattr(args, "verbose", False) else settings.log_level,
     )
 
 

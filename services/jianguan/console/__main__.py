@@ -3,4 +3,4 @@
 from jianguan.console.main import run
 from jianguan.runtime.entry import service_main
 
-raise SystemExit(service_main(run))
+raise SystemExit(service_main(run, "console"))

@@ -28,6 +28,10 @@ class Worker(faust.Worker):
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         logger.setLevel(self._root_level)
 
+    def _setup_logging(self) -> None:
+        """The process logs as ``runtime.logs`` set it up: mode would clear the root's handlers
+        and put a coloured stdout handler in their place (escape codes in the log files)."""
+
 
 def create_app(
     bootstrap: str,

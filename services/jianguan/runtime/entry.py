@@ -43,8 +43,15 @@ def servers(settings: Settings) -> tuple[str, ClickHouseUrl] | None:
     return None
 
 
-def service_main(run: Callable[[Settings], int]) -> int:
-    """A service process's ``__main__``: ``run`` with the settings; its exit status."""
+def service_main(run: Callable[[Settings], int], service: str | Callable[[Settings], str]) -> int:
+    """A service process's ``__main__``: ``run`` with the settings, logging as
+    ``runtime.logs`` says under the service's name (or the name ``service`` reads from the
+    settings); its exit status."""
     configure_logging(verbose=False)
     settings = read_settings()
-    return 2 if settings is None else run(settings)
+    if settings is None:
+        return 2
+    from jianguan.runtime.logs import configure_service_logging
+
+    configure_service_logging(service if isinstance(service, str) else service(settings), settings)
+    return run(settings)

@@ -24,6 +24,7 @@ from jianguan.kafka_io.access import sync_access
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
+from jianguan.runtime.logs import log_file
 from jianguan.runtime.process import free_port, port_open, reserve, wait_until
 from jianguan.runtime.status import ServiceRecord, UpRecord, remove_record, write_record
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
@@ -78,6 +79,7 @@ class StackConfig:
     console_host: str = "127.0.0.1"
     console_port: int = 0  # 0: any free port
     regulators_file: Path | None = None  # default: state_dir / "regulators.toml"
+    log_level: str = "INFO"  # the services' (runtime.logs); DEBUG with `jianguan -v up`
 
 
 @dataclass
@@ -209,11 +211,12 @@ class Platform:
         services = {
             name: ServiceRecord(
                 entry.child.pid,
-                str(entry.child.log_path),
+                str(log_file(self.config.state_dir / "log", name)),
                 f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
                 if name in self.metrics_ports
                 else "",
                 entry.restarts,
+                str(entry.child.log_path),
             )
             for name, entry in self.supervisor.running.items()
         }
@@ -246,6 +249,9 @@ class Platform:
             "JIANGUAN_STATE_DIR": str(cfg.state_dir),
             "JIANGUAN_TOPIC_NAMESPACE": cfg.topic_namespace,
             "JIANGUAN_PROVIDERS_FILE": str(cfg.providers_file),
+            # Each service logs to <state>/log/<name>.log, rotated (runtime.logs).
+            "JIANGUAN_LOG_DIR": str(cfg.state_dir / "log"),
+            "JIANGUAN_LOG_LEVEL": cfg.log_level,
         }
         self.supervisor.start(
             ServiceSpec(

@@ -32,6 +32,7 @@ class ServiceRecord:
     log: str
     metrics: str = ""
     restarts: int = 0
+    out: str = ""  # what it printed outside its log (a crash's traceback)
 
 
 @dataclass
@@ -89,7 +90,7 @@ def lags(metrics_text: str) -> dict[str, float]:
     """The lag gauges of a metrics page, each summed over its partitions."""
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(metrics_text):
-        if family.name in LAGS:
+        if family.name in LAGS and family.samples:  # declared by every service, set by one
             out[LAGS[family.name]] = sum(s.value for s in family.samples)
     return out
 
@@ -155,7 +156,7 @@ def read_status(state_dir: Path) -> Status:
                 alive(svc.pid),
                 svc.restarts,
                 lags(page) if page else {},
-                last_errors(Path(svc.log)),
+                last_errors(Path(svc.log)) + (last_errors(Path(svc.out)) if svc.out else []),
             )
         )
     return status

@@ -45,7 +45,9 @@ class Supervisor:
     clock: Callable[[], float] = time.monotonic  # seconds; backoffs and run lengths
 
     def start(self, spec: ServiceSpec) -> Child:
-        child = Child(spec.name, spec.argv, self.log_dir / f"{spec.name}.log", env=spec.env)
+        # What the process prints outside its log (a crash's traceback): <name>.out; its log,
+        # rotated, is <name>.log (runtime.logs).
+        child = Child(spec.name, spec.argv, self.log_dir / f"{spec.name}.out", env=spec.env)
         previous = self.running.get(spec.name)
         entry = _Running(spec, child, self.clock())
         if previous is not None:

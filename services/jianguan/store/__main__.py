@@ -3,4 +3,4 @@
 from jianguan.runtime.entry import service_main
 from jianguan.store.main import run
 
-raise SystemExit(service_main(run))
+raise SystemExit(service_main(run, "store"))

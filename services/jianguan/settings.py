@@ -40,6 +40,9 @@ class Settings:
     dedup_ids: int
     dedup_max_mb: int
     metrics_port: int
+    # The address every service's metrics endpoint binds (127.0.0.1: this machine only;
+    # 0.0.0.0 for a Prometheus elsewhere).
+    metrics_host: str
     # Logs of a service process (runtime.logs): level, text or json, and the folder of its
     # rotating log file (unset: stderr), each file at most log_max_mb MiB, log_backups kept.
     log_level: str
@@ -123,6 +126,7 @@ class Settings:
             dedup_ids=max(1, int(env.get("JIANGUAN_DEDUP_IDS", "2000000"))),
             dedup_max_mb=max(1, int(env.get("JIANGUAN_DEDUP_MAX_MB", "512"))),
             metrics_port=int(env.get("JIANGUAN_METRICS_PORT", "9464")),
+            metrics_host=env.get("JIANGUAN_METRICS_HOST", "127.0.0.1"),
             log_level=_choice("JIANGUAN_LOG_LEVEL", env, "INFO", LOG_LEVELS),
             log_format=_choice("JIANGUAN_LOG_FORMAT", env, "text", ("text", "json")),
             log_dir=path("JIANGUAN_LOG_DIR"),

@@ -116,3 +116,22 @@ def test_up_refuses_a_gateway_port_another_process_holds(tmp_path: Path) -> None
         with pytest.raises(StartError, match=f"gateway port 127.0.0.1:{port} is already in use"):
             Platform(config).start()
     assert list(tmp_path.iterdir()) == []  # no server was started
+
+
+@pytest.mark.parametrize("field", ["metrics_port", "faust_web_port"])
+def test_up_refuses_a_metrics_or_faust_port_another_process_holds(
+    tmp_path: Path, field: str
+) -> None:
+    """Every fixed port is checked before anything starts, and the message says which setting
+    to change: the ports after the configured one (one per service) count too."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        config = StackConfig(
+            tmp_path, tmp_path / "providers.toml", rules_workers=2, **{field: port - 1}
+        )
+        setting = "JIANGUAN_METRICS_PORT" if field == "metrics_port" else "JIANGUAN_FAUST_WEB_PORT"
+        with pytest.raises(StartError, match=f"127.0.0.1:{port} is already in use.*{setting}"):
+            Platform(config).start()
+    assert list(tmp_path.iterdir()) == []

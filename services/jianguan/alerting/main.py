@@ -44,7 +44,7 @@ def run(settings: Settings) -> int:
     async def main() -> None:
         dispatcher = Dispatcher(kafka, url, config, settings.topic_namespace)
         gauges = ComplianceGauges(url, settings.gauge_interval_seconds)
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
         stop = stop_event()
         await run_all({"dispatcher": dispatcher, "gauges": gauges}, stop)
 

@@ -31,6 +31,7 @@ def stack_config(
         gateway_host=settings.gateway_host,
         gateway_port=port if port is not None else settings.gateway_port,
         metrics_port=settings.metrics_port,
+        faust_web_port=settings.faust_web_port,
         rules_workers=settings.rules_workers,
         topic_namespace=settings.topic_namespace,
         console_host=settings.console_host,

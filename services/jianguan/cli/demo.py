@@ -80,7 +80,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: 
     tokens = _demo_registry(providers_file, ids)
     cfg = stack_config(args, settings, state, providers_file)
     if smoke:
-        cfg.gateway_port = cfg.metrics_port = cfg.console_port = 0
+        cfg.gateway_port = cfg.metrics_port = cfg.console_port = cfg.faust_web_port = 0
     platform = Platform(cfg)
     platform.start()
     try:

@@ -45,7 +45,7 @@ def run(settings: Settings) -> int:
             dedup_capacity=settings.dedup_ids,
             dedup_max_bytes=settings.dedup_max_mb * 2**20,
         )
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
         await gateway.start(recent_ids_loader(store) if store is not None else None)
         stop = stop_event()
         await stop.wait()

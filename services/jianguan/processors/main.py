@@ -107,7 +107,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
             settings.state_dir / "store-checks" / "produce-ids.db",
         )
         services = [LoopService("store-checks", checks), LoopService("inbound-validator", inbound)]
-    start_http_server(settings.metrics_port, addr="127.0.0.1")
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
     worker = Worker(
         app,
         *services,

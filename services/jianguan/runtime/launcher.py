@@ -47,6 +47,7 @@ def launched_up(
         "JIANGUAN_GATEWAY_PORT": str(port),
         "JIANGUAN_METRICS_PORT": "0",  # any free ports, one per service
         "JIANGUAN_CONSOLE_PORT": "0",
+        "JIANGUAN_FAUST_WEB_PORT": "0",
         **(env or {}),
     }
     proc = subprocess.Popen(

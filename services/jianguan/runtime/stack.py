@@ -180,13 +180,27 @@ class Platform:
 
     def start(self, timeout: float = 60.0) -> None:
         cfg = self.config
-        for what, host, port in (
-            ("gateway", cfg.gateway_host, cfg.gateway_port),
-            ("console", cfg.console_host, cfg.console_port),
-        ):
-            if port and port_open(host, port):
-                raise StartError(f"the {what} port {host}:{port} is already in use")
         workers = len(rules_workers(cfg))
+        fixed = [
+            ("gateway", cfg.gateway_host, cfg.gateway_port, "JIANGUAN_GATEWAY_PORT or --port"),
+            ("console", cfg.console_host, cfg.console_port, "JIANGUAN_CONSOLE_PORT"),
+        ]
+        if cfg.metrics_port:  # gateway, processors, alerting, store, then the rules workers
+            fixed += [
+                ("metrics", "127.0.0.1", p, "JIANGUAN_METRICS_PORT (it and the next ones)")
+                for p in range(cfg.metrics_port, cfg.metrics_port + 4 + workers)
+            ]
+        if cfg.faust_web_port:
+            fixed += [
+                ("faust web", "127.0.0.1", p, "JIANGUAN_FAUST_WEB_PORT (it and the next ones)")
+                for p in range(cfg.faust_web_port, cfg.faust_web_port + 1 + workers)
+            ]
+        for what, host, port, setting in fixed:
+            if port and port_open(host, port):
+                raise StartError(
+                    f"the {what} port {host}:{port} is already in use: stop what holds it, or"
+                    f" set {setting} (0 takes free ports)"
+                )
         reserve(cfg.gateway_port, cfg.console_port)
         if cfg.metrics_port:
             reserve(*range(cfg.metrics_port, cfg.metrics_port + 4 + workers))

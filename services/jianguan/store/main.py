@@ -80,7 +80,7 @@ def run(settings: Settings) -> int:
     except SchemaMismatch as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    start_http_server(settings.metrics_port, addr="127.0.0.1")
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
 
     async def main() -> None:
         stop = stop_event()

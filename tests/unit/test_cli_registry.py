@@ -11,13 +11,19 @@ from jianguan.accounts.registry import ProviderRegistry
 from jianguan.cli import main
 
 
-def test_adding_providers_and_authorities_keeps_both(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "providers.toml"
-    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
-    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))  # no broker runs there
+@pytest.fixture
+def path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The registry file the CLI writes, in a state directory where no broker runs."""
+    registry = tmp_path / "providers.toml"
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(registry))
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
+    return registry
+
+
+def test_adding_providers_and_authorities_keeps_both(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["authorities", "add", "cac-bj", "--name", "CAC Beijing"]) == 0
     assert main(["providers", "add", "acme-ai"]) == 0
     assert main(["providers", "add", "acme-ai"]) == 2  # no silent overwrite
@@ -36,12 +42,8 @@ def test_adding_providers_and_authorities_keeps_both(
 
 
 def test_revoking_a_provider_keeps_the_others(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "providers.toml"
-    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
-    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
     assert main(["providers", "add", "acme-ai"]) == 0
     assert main(["providers", "add", "beta-ai"]) == 0
     out = capsys.readouterr().out
@@ -82,12 +84,8 @@ def test_up_refuses_a_receivers_file_it_cannot_use_before_starting_anything(
 
 
 def test_rotating_a_token_refuses_the_old_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "providers.toml"
-    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
-    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
     assert main(["providers", "add", "acme-ai", "--sector", "news"]) == 0
     assert main(["providers", "add", "beta-ai"]) == 0
     assert main(["providers", "rotate", "acme-ai"]) == 0
@@ -102,12 +100,8 @@ def test_rotating_a_token_refuses_the_old_one(
 
 
 def test_a_name_with_a_newline_is_refused_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "providers.toml"
-    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(path))
-    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv("JIANGUAN_KAFKA", raising=False)
     assert main(["providers", "add", "acme-ai", "--name", "Acme\nAI"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ")

@@ -19,15 +19,22 @@ PYTEST_ARGS ?=
 GO_SDK := sdk/go
 GO_MODULE := github.com/jianguan/jianguan/sdk/go
 GO_BIN := $(CURDIR)/.cache/go-bin
-GO_PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 \
-  google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+GO_GEN_GO := v1.36.12
+GO_GEN_GRPC := v1.6.2
+GO_PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go@$(GO_GEN_GO) \
+  google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(GO_GEN_GRPC)
+# Named for the versions: installed again only when one changes.
+GO_PLUGINS_STAMP := $(GO_BIN)/.installed-$(GO_GEN_GO)-$(GO_GEN_GRPC)
 # The Java client (sdk/java): protoc and the gRPC plugin from Maven Central (the protoc of
 # grpcio-tools has no Java generator); protoc's version matches protobuf-java in sdk/java/pom.xml.
 JAVA_SDK := sdk/java
 JAVA_GEN := $(JAVA_SDK)/src/main/java/cn/jianguan/v1
 JAVA_BIN := $(CURDIR)/.cache/java-bin
-JAVA_PROTOC := com.google.protobuf:protoc:4.36.2:exe:linux-x86_64
-JAVA_GRPC_PLUGIN := io.grpc:protoc-gen-grpc-java:1.83.1:exe:linux-x86_64
+JAVA_PROTOC_VERSION := 4.36.2
+JAVA_GRPC_VERSION := 1.83.1
+JAVA_PROTOC := com.google.protobuf:protoc:$(JAVA_PROTOC_VERSION):exe:linux-x86_64
+JAVA_GRPC_PLUGIN := io.grpc:protoc-gen-grpc-java:$(JAVA_GRPC_VERSION):exe:linux-x86_64
+JAVA_PLUGINS_STAMP := $(JAVA_BIN)/.installed-$(JAVA_PROTOC_VERSION)-$(JAVA_GRPC_VERSION)
 MVN := mvn -q -B -Dstyle.color=never
 
 .PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go test-java fuzz demo smoke bench bench-console bench-sustained clean
@@ -62,12 +69,12 @@ KAFKA_POM := deploy/local/kafka/pom.xml
 
 kafka: .cache/kafka/current/.complete ## the Apache Kafka broker and tools jars from Maven Central (once)
 
-$(GO_BIN)/.installed: Makefile
+$(GO_PLUGINS_STAMP):
 	@mkdir -p $(GO_BIN)
 	@for p in $(GO_PLUGINS); do GOBIN=$(GO_BIN) go install $$p; done
 	@touch $@
 
-$(JAVA_BIN)/.installed: Makefile
+$(JAVA_PLUGINS_STAMP):
 	@mkdir -p $(JAVA_BIN)
 	@for a in $(JAVA_PROTOC) $(JAVA_GRPC_PLUGIN); do \
 	  $(MVN) dependency:copy -Dartifact=$$a -DoutputDirectory=$(JAVA_BIN) -Dmdep.stripVersion=true; done
@@ -80,12 +87,12 @@ $(JAVA_BIN)/.installed: Makefile
 	@touch $@
 
 .cache/go-sdk.built: $(wildcard $(GO_SDK)/*.go $(GO_SDK)/*/*.go) $(GO_SDK)/go.mod $(GO_SDK)/go.sum
-	@cd $(GO_SDK) && go build ./... && go vet ./...
+	@cd $(GO_SDK) && go build ./...
 	@touch $@
 
 install: system-packages .cache/kafka/current/.complete $(BIN)/.installed protos/node_modules/.installed $(CONSOLE_WEB)/node_modules/.installed .cache/go-sdk.built .cache/java-sdk.built ## everything (Debian packages, Kafka jars, venv, buf, console assets, the Go and Java clients' dependencies)
 
-protos: $(BIN)/.installed $(GO_BIN)/.installed $(JAVA_BIN)/.installed ## regenerate the generated code of protos/ (the SDKs' and the platform's)
+protos: $(BIN)/.installed $(GO_PLUGINS_STAMP) $(JAVA_PLUGINS_STAMP) ## regenerate the generated code of protos/ (the SDKs' and the platform's)
 	@rm -rf $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 $(JAVA_GEN) && mkdir -p $(PROTO_OUT) $(SDK_PROTO_OUT)
 	@$(JAVA_BIN)/protoc-linux-x86_64.exe -Iprotos -I$$($(BIN)/python -c 'import grpc_tools, os; print(os.path.dirname(grpc_tools.__file__))')/_proto \
 	  --plugin=protoc-gen-grpc-java=$(JAVA_BIN)/protoc-gen-grpc-java-linux-x86_64.exe \

@@ -1,8 +1,9 @@
-"""Event builders shared by the tests."""
+"""Event builders and waits shared by the tests."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from jianguan.contracts import pb
 from jianguan_sdk.chain import Chain
@@ -52,3 +53,11 @@ def chained(
     that every call is a chain of its own and the gateway takes each from sequence 1)."""
     chain = Chain(service, stream_id=prefix if stream is None else stream)
     return [chain.seal(generation(f"{prefix}-{i}", service=service)) for i in range(n)]
+
+
+def eventually(check: Callable[[], bool], timeout_s: float = 15.0, poll_s: float = 0.1) -> None:
+    """Waits until ``check()`` holds; fails the test when it does not within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"not within {timeout_s:g} s"
+        time.sleep(poll_s)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -18,12 +18,14 @@ from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan_sdk.client import IngestClient
-from tests.helpers import chained
+from tests.helpers import chained, eventually
 from tests.integration.conftest import TOKENS, LoopThread, new_sink, registry, verified_chains
 
 pytestmark = pytest.mark.integration
 UNAVAILABLE = pb.ingest_pb2.ITEM_STATUS_UNAVAILABLE
 DUPLICATE = pb.ingest_pb2.ITEM_STATUS_DUPLICATE
+# How long a wait across a broker's stop and start may take.
+OUTAGE_S = 180.0
 
 
 @pytest.fixture
@@ -133,7 +135,7 @@ def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chai
     import grpc
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
-    from tests.integration.test_otlp import _request, _span
+    from tests.otlp import export_request, genai_span
 
     ensure_topics(own_broker.bootstrap, [topics.EVENTS, topics.OUTCOMES], topics.PARTITIONS)
     loop = LoopThread()
@@ -152,11 +154,11 @@ def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chai
                 auth = (("authorization", f"Bearer {TOKENS['acme-ai']}"),)
                 n = 0
                 while not enough.is_set():
-                    spans = [_span(0) for _ in range(per_export)]
+                    spans = [genai_span(0) for _ in range(per_export)]
                     for k, span in enumerate(spans):  # distinct trace and span ids
                         span.trace_id = n.to_bytes(8, "big") + k.to_bytes(8, "big")
                         span.span_id = (n * per_export + k + 1).to_bytes(8, "big")
-                    request = _request("acme-chat", spans)
+                    request = export_request({"service.name": "acme-chat"}, spans)
                     while True:
                         try:
                             stub.Export(request, metadata=auth, timeout=60)
@@ -178,18 +180,18 @@ def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chai
         task = loop.submit(sink.run())
         thread = threading.Thread(target=collector)
         thread.start()
-        _wait_for(lambda: _stored(database)[0][0] >= 2 * per_export)
+        eventually(lambda: _stored(database)[0][0] >= 2 * per_export, OUTAGE_S)
         own_broker.stop()
-        _wait_for(lambda: bool(unavailable or failure))  # an export met the broker away
+        eventually(lambda: bool(unavailable or failure), OUTAGE_S)  # an export met the broker away
         own_broker.start()
         after = len(completed)
-        _wait_for(lambda: len(completed) >= after + 5 or bool(failure))  # and some after
+        eventually(lambda: len(completed) >= after + 5 or bool(failure), OUTAGE_S)  # and some after
         enough.set()
         thread.join(600)
         assert not thread.is_alive()
         assert failure == []
         total = len(completed) * per_export
-        _wait_for(lambda: _stored(database)[0][0] >= total)
+        eventually(lambda: _stored(database)[0][0] >= total, OUTAGE_S)
         assert _stored(database) == [(total, total)]  # raw rows: each span once
         assert verified_chains(database)
     finally:
@@ -198,10 +200,3 @@ def test_otlp_exports_while_the_broker_goes_away_are_stored_once_with_their_chai
             loop.run(_finished(task), timeout=40)
         loop.run(gateway.stop(grace=1))
         loop.close()
-
-
-def _wait_for(condition: Callable[[], bool], timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)

@@ -10,55 +10,17 @@ import grpc
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from jianguan.contracts import pb
 from tests.integration.conftest import TOKENS, Spine, verified_chains
+from tests.otlp import export_request, genai_span
 
 pytestmark = pytest.mark.integration
-
-
-def _kv(key: str, value: object) -> KeyValue:
-    v = AnyValue()
-    if isinstance(value, bool):
-        v.bool_value = value
-    elif isinstance(value, int):
-        v.int_value = value
-    elif isinstance(value, list):
-        v.array_value.values.extend(AnyValue(string_value=str(x)) for x in value)
-    else:
-        v.string_value = str(value)
-    return KeyValue(key=key, value=v)
-
-
-def _span(n: int, **extra: object) -> Span:
-    attributes = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "acme-chat-3",
-        "gen_ai.usage.input_tokens": 100 + n,
-        "gen_ai.usage.output_tokens": 20,
-        "gen_ai.response.finish_reasons": ["stop"],
-        **extra,
-    }
-    return Span(
-        trace_id=bytes([n + 1]) * 16,
-        span_id=bytes([n + 1]) * 8,
-        name=f"chat {n}",
-        start_time_unix_nano=1_790_000_000_000_000_000 + n * 1_000_000_000,
-        end_time_unix_nano=1_790_000_000_500_000_000 + n * 1_000_000_000,
-        attributes=[_kv(k, v) for k, v in attributes.items()],
-    )
-
-
-def _request(service: str, spans: list[Span]) -> trace_service_pb2.ExportTraceServiceRequest:
-    rs = ResourceSpans()
-    rs.resource.attributes.append(_kv("service.name", service))
-    rs.scope_spans.add().spans.extend(spans)
-    return trace_service_pb2.ExportTraceServiceRequest(resource_spans=[rs])
+ACME_CHAT = {"service.name": "acme-chat"}  # the resource of the exports
 
 
 def _export(
@@ -85,8 +47,10 @@ def _chain_rows(spine: Spine) -> list[tuple[str, str, int, str]]:
 def test_genai_spans_are_stored_once_sealed_into_the_gateways_chain(spine: Spine) -> None:
     token = TOKENS["acme-ai"]
     plain = Span(trace_id=b"\x09" * 16, span_id=b"\x09" * 8, name="GET /health")
-    raw_user = _span(7, **{"enduser.id": "13800000000"})  # a raw id: never stored (Art. 11)
-    first = _request("acme-chat", [_span(0), plain, _span(1), raw_user, _span(2)])
+    raw_user = genai_span(7, **{"enduser.id": "13800000000"})  # a raw id: never stored (Art. 11)
+    first = export_request(
+        ACME_CHAT, [genai_span(0), plain, genai_span(1), raw_user, genai_span(2)]
+    )
     answer = _export(spine, first, token)
     assert answer.partial_success.rejected_spans == 1
     assert "enduser.id" in answer.partial_success.error_message
@@ -94,7 +58,7 @@ def test_genai_spans_are_stored_once_sealed_into_the_gateways_chain(spine: Spine
     # An exporter's retry of the same request: each span is stored once all the same.
     again = _export(spine, first, token)
     assert again.partial_success.rejected_spans == 1
-    later = _export(spine, _request("acme-chat", [_span(3), _span(4)]), token)
+    later = _export(spine, export_request(ACME_CHAT, [genai_span(3), genai_span(4)]), token)
     assert later.partial_success.rejected_spans == 0
     spine.barrier("acme-ai")
     rows = _chain_rows(spine)  # raw rows, never through FINAL: a row stored twice shows
@@ -147,16 +111,12 @@ def test_a_real_opentelemetry_exporter_reports_through_the_receiver(spine: Spine
 
 def test_a_wrong_token_is_refused(spine: Spine) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        _export(spine, _request("acme-chat", [_span(0)]), "not-a-token")
+        _export(spine, export_request(ACME_CHAT, [genai_span(0)]), "not-a-token")
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert spine.stored() == 0
 
 
 def test_a_resource_without_a_service_is_refused_span_by_span(spine: Spine) -> None:
-    rs = ResourceSpans()
-    rs.scope_spans.add().spans.extend([_span(0), _span(1)])
-    answer = _export(
-        spine, trace_service_pb2.ExportTraceServiceRequest(resource_spans=[rs]), TOKENS["acme-ai"]
-    )
+    answer = _export(spine, export_request({}, [genai_span(0), genai_span(1)]), TOKENS["acme-ai"])
     assert answer.partial_success.rejected_spans == 2
     assert "service.name" in answer.partial_success.error_message

@@ -5,8 +5,6 @@ within seconds, without a restart."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -22,17 +20,10 @@ from jianguan.kafka_io.access import SCRAM_MECHANISM, issue_credential, sync_acc
 from jianguan.runtime.broker import KafkaCluster
 from jianguan_sdk.client import IngestClient
 from jianguan_sdk.kafka_client import KafkaIngestClient
-from tests.helpers import chained
+from tests.helpers import chained, eventually
 from tests.integration.conftest import TOKENS, Spine, registry
 
 pytestmark = pytest.mark.integration
-
-
-def _eventually(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.1)
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -74,7 +65,7 @@ def test_the_running_gateway_takes_added_rotated_and_revoked_providers(
     try:
         assert session(TOKENS["acme-ai"]) == grpc.StatusCode.OK
         added = _cli(["providers", "add", "delta-ai", "--name", "Delta"], capsys)
-        _eventually(lambda: session(added) == grpc.StatusCode.OK)
+        eventually(lambda: session(added) == grpc.StatusCode.OK)
 
         async def publish() -> int:
             async with IngestClient(target, token=added) as client:
@@ -85,11 +76,11 @@ def test_the_running_gateway_takes_added_rotated_and_revoked_providers(
         assert spine.query("SELECT DISTINCT provider_id FROM events") == [("delta-ai",)]
 
         rotated = _cli(["providers", "rotate", "acme-ai"], capsys)
-        _eventually(lambda: session(TOKENS["acme-ai"]) == grpc.StatusCode.UNAUTHENTICATED)
+        eventually(lambda: session(TOKENS["acme-ai"]) == grpc.StatusCode.UNAUTHENTICATED)
         assert session(rotated) == grpc.StatusCode.OK
 
         assert main(["providers", "revoke", "delta-ai"]) == 0
-        _eventually(lambda: session(added) == grpc.StatusCode.UNAUTHENTICATED)
+        eventually(lambda: session(added) == grpc.StatusCode.UNAUTHENTICATED)
         assert session(TOKENS["beta-ai"]) == grpc.StatusCode.OK  # the others go on
     finally:
         spine.loop.run(gateway.stop(grace=1))

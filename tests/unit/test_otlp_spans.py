@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from jianguan.gateway.server import otlp_stream
 from jianguan.ingest.otlp_spans import read, value_of
 from jianguan_sdk.validation import IDENTIFIER
+from tests.otlp import export_request, kv
 
 GENAI = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m-1"}
-
-
-def _kv(key: str, value: str | int) -> KeyValue:
-    v = AnyValue(string_value=value) if isinstance(value, str) else AnyValue(int_value=value)
-    return KeyValue(key=key, value=v)
 
 
 def _span(n: int, attributes: dict[str, str | int]) -> Span:
@@ -25,24 +20,19 @@ def _span(n: int, attributes: dict[str, str | int]) -> Span:
         name=f"s{n}",
         start_time_unix_nano=10**18,
         end_time_unix_nano=10**18 + 250_000_000,
-        attributes=[_kv(k, v) for k, v in attributes.items()],
+        attributes=[kv(k, v) for k, v in attributes.items()],
     )
-
-
-def _request(resource: dict[str, str], *spans: Span) -> ExportTraceServiceRequest:
-    rs = ResourceSpans()
-    rs.resource.attributes.extend(_kv(k, v) for k, v in resource.items())
-    rs.scope_spans.add().spans.extend(spans)
-    return ExportTraceServiceRequest(resource_spans=[rs])
 
 
 def test_genai_spans_become_events_of_the_resources_service() -> None:
     reading = read(
-        _request(
+        export_request(
             {"service.name": "chat-app"},
-            _span(1, GENAI),
-            _span(2, {"http.route": "/health"}),
-            _span(3, {**GENAI, "gen_ai.usage.input_tokens": 7}),
+            [
+                _span(1, GENAI),
+                _span(2, {"http.route": "/health"}),
+                _span(3, {**GENAI, "gen_ai.usage.input_tokens": 7}),
+            ],
         )
     )
     assert reading.passed_over == 1
@@ -57,18 +47,22 @@ def test_genai_spans_become_events_of_the_resources_service() -> None:
 
 def test_jianguan_service_id_names_the_service_before_service_name() -> None:
     reading = read(
-        _request({"service.name": "svc a", "jianguan.service_id": "chat-app"}, _span(1, GENAI))
+        export_request(
+            {"service.name": "svc a", "jianguan.service_id": "chat-app"}, [_span(1, GENAI)]
+        )
     )
     assert [e.service_id for e in reading.events] == ["chat-app"]
 
 
 def test_a_span_that_cannot_be_reported_is_refused_alone_with_its_reason() -> None:
     reading = read(
-        _request(
+        export_request(
             {"service.name": "chat-app"},
-            _span(1, {**GENAI, "enduser.id": "alice"}),
-            _span(2, {**GENAI, "gen_ai.operation.name": "dance"}),
-            _span(3, GENAI),
+            [
+                _span(1, {**GENAI, "enduser.id": "alice"}),
+                _span(2, {**GENAI, "gen_ai.operation.name": "dance"}),
+                _span(3, GENAI),
+            ],
         )
     )
     assert len(reading.events) == 1
@@ -80,7 +74,7 @@ def test_a_span_that_cannot_be_reported_is_refused_alone_with_its_reason() -> No
 
 def test_a_service_that_is_no_identifier_is_refused() -> None:
     for resource in ({}, {"service.name": "chat app"}, {"service.name": "x" * 65}):
-        reading = read(_request(resource, _span(1, GENAI)))
+        reading = read(export_request(resource, [_span(1, GENAI)]))
         assert reading.events == [], resource
         assert len(reading.refused) == 1, resource
 

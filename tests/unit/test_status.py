@@ -67,7 +67,6 @@ def test_status_of_a_running_up_and_of_none(tmp_path: Path) -> None:
         os.getpid(),  # this test stands for `up`
         time.time(),
         str(tmp_path),
-        {"gateway": "127.0.0.1:1"},
         {
             "gateway": ServiceRecord(os.getpid(), str(tmp_path / "gateway.log")),
             "store": ServiceRecord(dead, str(tmp_path / "store.log"), restarts=2),
@@ -93,7 +92,7 @@ def test_status_of_a_running_up_and_of_none(tmp_path: Path) -> None:
 
 
 def test_a_record_left_by_an_up_that_died_is_not_up(tmp_path: Path) -> None:
-    record = UpRecord(_dead_pid(), time.time(), str(tmp_path), {}, {})
+    record = UpRecord(_dead_pid(), time.time(), str(tmp_path), {})
     write_record(tmp_path, record)
     assert not read_status(tmp_path).up
 

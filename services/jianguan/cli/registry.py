@@ -54,14 +54,14 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> int:
             end="",
         )
         return 0
+    if args.action in ("revoke", "rotate", "kafka-credential") and registry.get(args.id) is None:
+        print(f"error: no provider {args.id!r}", file=sys.stderr)
+        return 2
     if args.action == "revoke":
         return _revoke_provider(args, settings, registry)
     if args.action == "rotate":
         return _rotate_token(args, settings, registry)
     if args.action == "kafka-credential":
-        if registry.get(args.id) is None:
-            print(f"error: no provider {args.id!r}", file=sys.stderr)
-            return 2
         return 0 if _kafka_credential(settings, registry, args.id) else 1
     if registry.get(args.id) is not None:
         print(f"error: provider {args.id!r} exists", file=sys.stderr)
@@ -115,9 +115,7 @@ def _rotate_token(args: argparse.Namespace, settings: Settings, registry: Provid
     """A new token for a provider; the old one is refused as soon as the running gateway
     re-reads the registry (within seconds)."""
     provider = registry.get(args.id)
-    if provider is None:
-        print(f"error: no provider {args.id!r}", file=sys.stderr)
-        return 2
+    assert provider is not None  # cmd_providers checked
     token = new_token()
     rotated = dataclasses.replace(provider, token_sha256=token_digest(token))
     providers = [rotated if p.id == args.id else p for p in registry.providers]
@@ -133,9 +131,6 @@ def _revoke_provider(
     args: argparse.Namespace, settings: Settings, registry: ProviderRegistry
 ) -> int:
     """Remove a provider from the registry and take away its broker access (its data stays)."""
-    if registry.get(args.id) is None:
-        print(f"error: no provider {args.id!r}", file=sys.stderr)
-        return 2
     remaining = [p for p in registry.providers if p.id != args.id]
     save_registry(settings.providers_file, ProviderRegistry(remaining, registry.authorities))
     print(

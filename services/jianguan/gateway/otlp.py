@@ -19,7 +19,6 @@ span ids, so a span is stored once however often it is sent).
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections import defaultdict
 
@@ -39,7 +38,6 @@ from jianguan.ingest.chain_book import ChainBook
 from jianguan.ingest.pipeline import IngestPipeline
 from jianguan_sdk.chain import Chain
 
-log = logging.getLogger(__name__)
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 BATCH = 1_000
 MAX_REASONS = 5

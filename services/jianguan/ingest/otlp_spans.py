@@ -19,7 +19,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from jianguan.contracts import pb
 from jianguan_sdk.otel_mapping import SpanNotReported, SpanView, generation_of, is_generation
-from jianguan_sdk.validation import IDENTIFIER
+from jianguan_sdk.validation import is_identifier
 
 MAX_SERVICE_ID = 64
 SERVICE_KEYS = ("jianguan.service_id", "service.name")
@@ -65,43 +65,47 @@ def service_of(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _service_problem(service: str | None) -> str | None:
+    """Why a resource's spans cannot be reported for its service, or None."""
+    if service is None:
+        return (
+            "its resource names no service: set service.name (or jianguan.service_id) to the"
+            " service's id as registered in its filing"
+        )
+    if not is_identifier(service, MAX_SERVICE_ID):
+        return (
+            f"the service {service!r} is no service id (at most {MAX_SERVICE_ID} letters, digits"
+            " and . _ : / -)"
+        )
+    return None
+
+
 def read(request: ExportTraceServiceRequest) -> Reading:
     out = Reading()
     for resource_spans in request.resource_spans:
         service = service_of(attributes_of(resource_spans.resource.attributes))
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                view = SpanView(
-                    name=span.name,
-                    attributes=attributes_of(span.attributes),
-                    start_ns=span.start_time_unix_nano,
-                    end_ns=span.end_time_unix_nano,
-                    trace_id=int.from_bytes(span.trace_id, "big"),
-                    span_id=int.from_bytes(span.span_id, "big"),
-                )
-                if not is_generation(view):
-                    out.passed_over += 1
-                    continue
-                where = f"span {span.name!r} ({span.trace_id.hex()}/{span.span_id.hex()})"
-                if service is None:
-                    out.refused.append(
-                        f"{where}: its resource names no service: set service.name (or"
-                        " jianguan.service_id) to the service's id as registered in its filing"
-                    )
-                    continue
-                if len(service) > MAX_SERVICE_ID or not IDENTIFIER.fullmatch(service):
-                    out.refused.append(
-                        f"{where}: the service {service!r} is no service id (at most"
-                        f" {MAX_SERVICE_ID} letters, digits and . _ : / -)"
-                    )
-                    continue
-                if len(span.trace_id) != 16 or len(span.span_id) != 8:
-                    out.refused.append(f"{where}: a span needs a 16-byte trace id and 8-byte id")
-                    continue
-                try:
-                    event = generation_of(view)
-                except (SpanNotReported, ValueError) as exc:
-                    out.refused.append(f"{where}: {exc}")
-                    continue
-                out.events.append(SpanEvent(service, event))
+        problem = _service_problem(service)  # one per resource, said of each GenAI span
+        for span in (s for scope in resource_spans.scope_spans for s in scope.spans):
+            view = SpanView(
+                name=span.name,
+                attributes=attributes_of(span.attributes),
+                start_ns=span.start_time_unix_nano,
+                end_ns=span.end_time_unix_nano,
+                trace_id=int.from_bytes(span.trace_id, "big"),
+                span_id=int.from_bytes(span.span_id, "big"),
+            )
+            if not is_generation(view):
+                out.passed_over += 1
+                continue
+            where = f"span {span.name!r} ({span.trace_id.hex()}/{span.span_id.hex()})"
+            ids_ok = len(span.trace_id) == 16 and len(span.span_id) == 8
+            why = problem or (None if ids_ok else "a span needs a 16-byte trace id and 8-byte id")
+            if why is not None:
+                out.refused.append(f"{where}: {why}")
+                continue
+            assert service is not None  # no problem: the resource names a valid service
+            try:
+                out.events.append(SpanEvent(service, generation_of(view)))
+            except (SpanNotReported, ValueError) as exc:
+                out.refused.append(f"{where}: {exc}")
     return out

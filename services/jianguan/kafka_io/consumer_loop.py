@@ -131,7 +131,7 @@ class ConsumerLoop:
         self._consumer = committing_consumer(self._bootstrap, self._group)
         await self._consumer.start()
         if self._topics:
-            self._consumer.subscribe(self._topics, listener=_Rebalance(self))
+            self._follow_topics()
 
     def subscribe(self, topics: list[str]) -> None:
         """Read these topics from now on (e.g. a provider registered or revoked while running):
@@ -139,9 +139,11 @@ class ConsumerLoop:
         if sorted(topics) == sorted(self._topics):
             return
         self._topics = list(topics)
-        if self._consumer is None:
-            return  # start() subscribes
-        if topics:
+        if self._consumer is not None:  # else start() subscribes
+            self._follow_topics()
+
+    def _follow_topics(self) -> None:
+        if self._topics:
             self._consumer.subscribe(self._topics, listener=_Rebalance(self))
         else:
             self._consumer.unsubscribe()

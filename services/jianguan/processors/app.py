@@ -6,9 +6,7 @@ co-partitioned topic (created before the agents start), short group timeouts.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
 
 import faust
 
@@ -17,20 +15,14 @@ from jianguan.processors import transport
 
 
 class Worker(faust.Worker):
-    """faust's worker, keeping the process's log level: faust sets the root logger to DEBUG
-    whatever level it is given, and then every debug call in faust and aiokafka builds a log
-    record that no handler prints (measured: ~5 % of the rules process)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._root_level = logging.getLogger().level
-        super().__init__(*args, **kwargs)
-
-    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        logger.setLevel(self._root_level)
+    """faust's worker, logging as the process set it up (``runtime.logs``): mode's logging setup
+    would clear the root's handlers and put a coloured stdout handler in their place (escape
+    codes in the log files), and faust's would then set the root logger to DEBUG whatever level
+    it is given, so that every debug call in faust and aiokafka builds a record no handler prints
+    (measured: ~5 % of the rules process)."""
 
     def _setup_logging(self) -> None:
-        """The process logs as ``runtime.logs`` set it up: mode would clear the root's handlers
-        and put a coloured stdout handler in their place (escape codes in the log files)."""
+        """Leaves the process's logging as it is."""
 
 
 def create_app(

@@ -117,14 +117,28 @@ def running_embedded(directory: Path, database: str = "jianguan") -> ClickHouseU
     `replay`, `verify-chain` and `migrate` use when given no URL."""
     ports = _last_ports(directory)
     try:
-        passwords = json.loads((directory / "credentials.json").read_text(encoding="utf-8"))
+        passwords = _passwords(directory)
     except (OSError, ValueError):
         return None
-    if "tcp" not in ports or not port_open("127.0.0.1", ports["tcp"]):
+    if passwords is None or "tcp" not in ports or not port_open("127.0.0.1", ports["tcp"]):
         return None
     return ClickHouseUrl(
         "127.0.0.1", ports["tcp"], "writer", passwords["writer"], database, ports.get("http")
     )
+
+
+CREDENTIALS_FILE = "credentials.json"
+
+
+def _passwords(directory: Path) -> dict[str, str] | None:
+    """The users' passwords kept in ``directory``, None when there are none yet (a file that is
+    not JSON raises ValueError)."""
+    try:
+        text = (directory / CREDENTIALS_FILE).read_text()
+    except FileNotFoundError:
+        return None
+    data: dict[str, str] = json.loads(text)
+    return data
 
 
 def _sha(s: str) -> str:
@@ -155,10 +169,10 @@ class ClickHouseServer:
         reserve(self.tcp_port, self.http_port)  # never handed to another server meanwhile
 
     def _load_or_create_passwords(self) -> dict[str, str]:
-        creds = self.dir / "credentials.json"
-        if creds.exists():
-            data: dict[str, str] = json.loads(creds.read_text())
-            return data
+        kept = _passwords(self.dir)
+        if kept is not None:
+            return kept
+        creds = self.dir / CREDENTIALS_FILE
         self.dir.mkdir(parents=True, exist_ok=True)
         data = {"writer": secrets.token_urlsafe(18), "dashboard": secrets.token_urlsafe(18)}
         creds.write_text(json.dumps(data))

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from jianguan.runtime.logs import TEXT_FORMAT, configure_service_logging
 from jianguan.settings import Settings, SettingsError
 from jianguan.store.executor import ClickHouseUrl
 
@@ -14,7 +15,7 @@ from jianguan.store.executor import ClickHouseUrl
 def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=TEXT_FORMAT,
     )
     if not verbose:
         # kafka-python (topic and ACL administration) logs every retry of a connection; what
@@ -47,11 +48,8 @@ def service_main(run: Callable[[Settings], int], service: str | Callable[[Settin
     """A service process's ``__main__``: ``run`` with the settings, logging as
     ``runtime.logs`` says under the service's name (or the name ``service`` reads from the
     settings); its exit status."""
-    configure_logging(verbose=False)
     settings = read_settings()
     if settings is None:
         return 2
-    from jianguan.runtime.logs import configure_service_logging
-
     configure_service_logging(service if isinstance(service, str) else service(settings), settings)
     return run(settings)

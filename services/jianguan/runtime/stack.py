@@ -201,11 +201,7 @@ class Platform:
                     f"the {what} port {host}:{port} is already in use: stop what holds it, or"
                     f" set {setting} (0 takes free ports)"
                 )
-        reserve(cfg.gateway_port, cfg.console_port)
-        if cfg.metrics_port:
-            reserve(*range(cfg.metrics_port, cfg.metrics_port + 4 + workers))
-        if cfg.faust_web_port:
-            reserve(*range(cfg.faust_web_port, cfg.faust_web_port + 1 + workers))
+        reserve(*(port for _, _, port, _ in fixed))
         self.infra.start()
         try:
             with _step("the service processes"):
@@ -238,7 +234,6 @@ class Platform:
             os.getpid(),
             self._started_at,
             str(self.config.state_dir),
-            dict(self.endpoints),
             services,
             servers,
         )

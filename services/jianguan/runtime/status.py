@@ -1,5 +1,5 @@
 """What `jianguan status` says of a running `jianguan up`: the record `up` keeps in the state
-directory (``up.json``: its pid, endpoints, and each service's pid, restarts, log and metrics),
+directory (``up.json``: its pid, its servers, and each service's pid, restarts, log and metrics),
 and what is read live beside it (each process alive, each server reachable, the lags from the
 services' metrics, the last errors of their logs)."""
 
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from jianguan.accounts.toml_file import write_atomically
 from jianguan.runtime.process import port_open
 
 RECORD = "up.json"
@@ -40,17 +41,13 @@ class UpRecord:
     pid: int
     started_at: float
     state_dir: str
-    endpoints: dict[str, str]
     services: dict[str, ServiceRecord]
     # Servers as host:port, checked by connecting: what `status` says is reachable.
     servers: dict[str, str] = field(default_factory=dict)
 
 
 def write_record(state_dir: Path, record: UpRecord) -> None:
-    path = state_dir / RECORD
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(record), indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(state_dir / RECORD, json.dumps(asdict(record), indent=1))
 
 
 def remove_record(state_dir: Path) -> None:

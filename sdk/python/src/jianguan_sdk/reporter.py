@@ -35,7 +35,13 @@ from jianguan_sdk.errors import TERMINAL_CALLS, ReporterStopped, refusal
 from jianguan_sdk.outcome import InvalidEvent, Outcome, status_name
 from jianguan_sdk.retry import RETRYABLE_ITEMS, backoff_s
 from jianguan_sdk.spool import Entry, Spool
-from jianguan_sdk.validation import DEFAULT_LIMITS, IDENTIFIER, IDENTIFIER_RULE, Limits, validate
+from jianguan_sdk.validation import (
+    DEFAULT_LIMITS,
+    IDENTIFIER_RULE,
+    Limits,
+    is_identifier,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 Event = pb.event_pb2.Event
@@ -80,7 +86,7 @@ class AsyncReporter:
         limits: Limits = DEFAULT_LIMITS,
         stream_id: str = "",
     ) -> None:
-        if stream_id and not (len(stream_id) <= 64 and IDENTIFIER.fullmatch(stream_id)):
+        if stream_id and not is_identifier(stream_id):
             raise ValueError(f"stream_id {stream_id!r}: {IDENTIFIER_RULE}, at most 64 characters")
         self._stream = stream_id
         self._target, self._token, self._tls = target, token, tls

@@ -69,6 +69,12 @@ Check = Callable[[Message, str], Problem | None]
 IDENTIFIER_RULE = "may contain only letters, digits and the characters . _ : / -"
 
 
+def is_identifier(value: str, max_len: int = 64) -> bool:
+    """``value`` is an identifier of the contract (a service or stream id): at most ``max_len``
+    of the characters ``IDENTIFIER_RULE`` allows."""
+    return len(value) <= max_len and IDENTIFIER.fullmatch(value) is not None
+
+
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 

@@ -8,6 +8,7 @@ import pytest
 
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
+from jianguan.runtime.clickhouse_cluster import LocalCluster
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,15 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseS
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A real ClickHouse cluster: 2 shards × 2 replicas of Debian's server and one ZooKeeper, for
+    the whole session; tests keep to their own databases."""
+    cluster = LocalCluster(tmp_path_factory.mktemp("clickhouse-cluster"), database="jg_unused")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

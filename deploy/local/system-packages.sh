@@ -12,6 +12,8 @@ command -v clickhouse-server >/dev/null 2>&1 || want+=(clickhouse-server)
 # Apache Kafka runs on the machine's Java (17 or newer); Maven fetches its jars.
 command -v java >/dev/null 2>&1 || want+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || want+=(maven)
+# A local ClickHouse cluster (tests of the cluster layout) keeps its replicas' state in ZooKeeper.
+[ -f /usr/share/java/zookeeper.jar ] || want+=(zookeeper)
 # The test suite verifies deploy/systemd's units offline with systemd-analyze.
 command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
 [ "${JIANGUAN_WITH_BROWSER:-1}" = 1 ] && {

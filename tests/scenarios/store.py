@@ -20,10 +20,11 @@ from jianguan.store.writer import BatchWriter
 from tests.scenarios.library import load_all
 
 
-def load_into(ex: Executor) -> None:
+def load_into(ex: Executor, now: float | None = None) -> None:
+    """``now``: when they were received (now when not given)."""
     migrate(ex)
     scenarios = load_all()
-    now = time.time()
+    now = time.time() if now is None else now
     events = ColumnBatch()
     for s in scenarios:
         raw = pb.EventBatch(events=s.events).SerializeToString()

@@ -50,6 +50,11 @@ def test_data_errors_from_http_are_the_records_fault_and_the_rest_are_not() -> N
     assert not refuses_data(server_error(500, b"Code: 241, Memory limit exceeded", None))
     assert not refuses_data(server_error(503, b"", None))
     assert not refuses_data(ConnectionRefusedError())
+    # a cluster's server whose shard replica died mid-insert: the network, not the rows
+    assert not refuses_data(server_error(500, (
+        b"Code: 33, DB::Exception: Cannot read all data. Bytes read: 0: while receiving packet"
+        b" from 127.0.0.1:46259: Insertion status:\nWrote 1 blocks and 2200 rows on shard 0"
+    ), None))  # fmt: skip
 
 
 def test_the_url_names_the_http_port_and_keeps_it() -> None:

@@ -40,7 +40,7 @@ _CONFIG = """<yandex>
   <max_concurrent_queries>100</max_concurrent_queries>
   <mark_cache_size>268435456</mark_cache_size>
   <timezone>UTC</timezone>
-</yandex>
+{cluster}</yandex>
 """
 
 _USERS = """<yandex>
@@ -141,6 +141,19 @@ def _passwords(directory: Path) -> dict[str, str] | None:
     return data
 
 
+def load_or_create_passwords(directory: Path) -> dict[str, str]:
+    """The users' passwords kept in ``directory``, made (and kept, mode 0600) the first time."""
+    kept = _passwords(directory)
+    if kept is not None:
+        return kept
+    creds = directory / CREDENTIALS_FILE
+    directory.mkdir(parents=True, exist_ok=True)
+    data = {"writer": secrets.token_urlsafe(18), "dashboard": secrets.token_urlsafe(18)}
+    creds.write_text(json.dumps(data))
+    os.chmod(creds, 0o600)
+    return data
+
+
 def _sha(s: str) -> str:
     return hashlib.sha256(s.encode()).hexdigest()
 
@@ -153,14 +166,20 @@ class ClickHouseServer:
         host: str = "127.0.0.1",
         tcp_port: int = 0,
         http_port: int = 0,
+        passwords: dict[str, str] | None = None,
+        cluster_config: str = "",
     ) -> None:
         """Ports: as given; 0 takes the ones of the last start (``ports.json``) when they are
-        free, else free ones, so its address stays the same across restarts."""
+        free, else free ones, so its address stays the same across restarts. ``passwords``:
+        the users' passwords when they are shared (the servers of one cluster); otherwise the
+        state directory's own. ``cluster_config``: XML elements that make it a member of a
+        cluster (``runtime.clickhouse_cluster``)."""
         self.dir = state_dir.resolve()
         self.host = host
         self.database = database
         self._child: Child | None = None
-        self._passwords = self._load_or_create_passwords()
+        self._cluster_config = cluster_config
+        self._passwords = passwords or self._load_or_create_passwords()
         last = _last_ports(self.dir)
         self.tcp_port = tcp_port or _kept(host, last.get("tcp")) or free_port(host)
         self.http_port = http_port or _kept(host, last.get("http")) or free_port(host)
@@ -169,15 +188,7 @@ class ClickHouseServer:
         reserve(self.tcp_port, self.http_port)  # never handed to another server meanwhile
 
     def _load_or_create_passwords(self) -> dict[str, str]:
-        kept = _passwords(self.dir)
-        if kept is not None:
-            return kept
-        creds = self.dir / CREDENTIALS_FILE
-        self.dir.mkdir(parents=True, exist_ok=True)
-        data = {"writer": secrets.token_urlsafe(18), "dashboard": secrets.token_urlsafe(18)}
-        creds.write_text(json.dumps(data))
-        os.chmod(creds, 0o600)
-        return data
+        return load_or_create_passwords(self.dir)
 
     def url(self, user: str = "writer", database: str | None = None) -> ClickHouseUrl:
         return ClickHouseUrl(
@@ -206,6 +217,7 @@ class ClickHouseServer:
                 host=self.host,
                 tcp_port=self.tcp_port,
                 http_port=self.http_port,
+                cluster=self._cluster_config,
             )
         )
         (self.dir / PORTS_FILE).write_text(
@@ -223,4 +235,14 @@ class ClickHouseServer:
     def stop(self) -> None:
         if self._child is not None:
             self._child.stop(grace=15.0)
+            self._child = None
+
+    @property
+    def running(self) -> bool:
+        return self._child is not None and self._child.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with no shutdown of its own."""
+        if self._child is not None:
+            self._child.kill()
             self._child = None

@@ -35,9 +35,13 @@ def launched_up(
     registry: ProviderRegistry,
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
+    clickhouse: ClickHouseUrl | None = None,
 ) -> Iterator[RunningUp]:
-    """Run `jianguan up` on an embedded broker and ClickHouse under ``state_dir``; always stopped
-    (SIGTERM, then SIGKILL after 90 s) when the block ends."""
+    """Run `jianguan up` on an embedded broker, and an embedded ClickHouse under ``state_dir``
+    or ``clickhouse`` (a server or a cluster it does not start); always stopped (SIGTERM, then
+    SIGKILL after 90 s) when the block ends."""
+    if clickhouse is not None:
+        args = (*args, "--clickhouse", clickhouse.secret_url())
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "providers.toml").write_text(registry.dump(), encoding="utf-8")
     port = int((env or {}).get("JIANGUAN_GATEWAY_PORT") or free_port())
@@ -67,19 +71,21 @@ def launched_up(
         m = re.search(r"clickhouse://writer@([\d.]+):(\d+)/(\w+)(?:\?http_port=(\d+))?", banner)
         if m is None:
             raise RuntimeError(f"jianguan up did not start:\n{banner}")
-        creds = json.loads((state_dir / "clickhouse" / "credentials.json").read_text())
-        yield RunningUp(
-            proc,
-            f"127.0.0.1:{port}",
-            {name: int(pid) for name, pid in re.findall(r"([\w-]+) pid (\d+)", banner)},
-            ClickHouseUrl(
+        if clickhouse is None:
+            creds = json.loads((state_dir / "clickhouse" / "credentials.json").read_text())
+            clickhouse = ClickHouseUrl(
                 m.group(1),
                 int(m.group(2)),
                 "writer",
                 creds["writer"],
                 m.group(3),
                 int(m.group(4)) if m.group(4) else None,
-            ),
+            )
+        yield RunningUp(
+            proc,
+            f"127.0.0.1:{port}",
+            {name: int(pid) for name, pid in re.findall(r"([\w-]+) pid (\d+)", banner)},
+            clickhouse,
             banner,
             state_dir,
         )

@@ -6,7 +6,9 @@ and ``ChdbExecutor`` (chDB, the modern engine in-process), so the same SQL is te
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,12 +35,20 @@ _ENCODING_ERRORS = (
 )  # fmt: skip
 
 
+# How a cluster's server says its insert failed between it and another server (a shard's
+# replica killed mid-insert gives "Cannot read all data", code 33, like a truncated block).
+_BETWEEN_SERVERS = ("while receiving packet from", "Insertion status:", "There was an error on [")
+
+
 def refuses_data(exc: BaseException) -> bool:
     """``exc`` (from an insert) says the rows themselves cannot be written: inserting them again
-    fails again. False for everything else (the server down or busy, the network, a schema that
-    differs): those are retried, never blamed on a record."""
+    fails again. False for everything else (the server down or busy, the network, another
+    server of a cluster away, a schema that differs): those are retried, never blamed on a
+    record."""
     if isinstance(exc, errors.ServerException):
-        return exc.code in _DATA_ERROR_CODES
+        return exc.code in _DATA_ERROR_CODES and not any(
+            says in str(exc.message) for says in _BETWEEN_SERVERS
+        )
     if isinstance(exc, SchemaMismatch | errors.NetworkError | errors.SocketTimeoutError | OSError):
         return False
     return isinstance(exc, _ENCODING_ERRORS)
@@ -46,6 +56,8 @@ def refuses_data(exc: BaseException) -> bool:
 
 class Executor(Protocol):
     database: str
+    # The ClickHouse cluster the server belongs to (ClickHouseUrl.cluster); None on one server.
+    cluster: str | None
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement in ``database``; rows for a SELECT."""
@@ -58,11 +70,16 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+_CLUSTER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
 @dataclass(frozen=True, slots=True)
 class ClickHouseUrl:
-    """clickhouse://user:password@host:port/database[?http_port=N]: the native protocol's port,
-    and the HTTP interface's when the server has one (the event store's encoded inserts use it;
-    without it the store sends values through the native protocol)."""
+    """clickhouse://user:password@host:port/database[?http_port=N][&cluster=NAME]: the native
+    protocol's port, and the HTTP interface's when the server has one (the event store's encoded
+    inserts use it; without it the store sends values through the native protocol). ``cluster``:
+    the server is one of the ClickHouse cluster NAME (its ``remote_servers``): tables are
+    replicated and sharded by provider (``store.cluster_ddl``), inserts wait for the shards."""
 
     host: str
     port: int
@@ -70,6 +87,7 @@ class ClickHouseUrl:
     password: str
     database: str
     http_port: int | None = None
+    cluster: str | None = None
 
     @classmethod
     def parse(cls, url: str) -> ClickHouseUrl:
@@ -77,12 +95,15 @@ class ClickHouseUrl:
         if parts.scheme != "clickhouse":
             raise ValueError(f"expected clickhouse://user:password@host:port/db, got {url!r}")
         query = parse_qs(parts.query)
-        unknown = sorted(set(query) - {"http_port"})
+        unknown = sorted(set(query) - {"http_port", "cluster"})
         if unknown:
             raise ValueError(f"unknown parameters in a ClickHouse URL: {', '.join(unknown)}")
         http_port = query.get("http_port", [None])[-1]
         if http_port is not None and not (http_port.isdigit() and 0 < int(http_port) < 65536):
             raise ValueError(f"http_port must be a port number, got {http_port!r}")
+        cluster = query.get("cluster", [None])[-1]
+        if cluster is not None and not _CLUSTER_NAME.fullmatch(cluster):
+            raise ValueError(f"cluster must be a ClickHouse cluster's name, got {cluster!r}")
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 9000,
@@ -90,15 +111,16 @@ class ClickHouseUrl:
             password=unquote(parts.password or ""),
             database=parts.path.lstrip("/") or "jianguan",
             http_port=None if http_port is None else int(http_port),
+            cluster=cluster,
         )
 
     def with_database(self, database: str) -> ClickHouseUrl:
-        return ClickHouseUrl(
-            self.host, self.port, self.user, self.password, database, self.http_port
-        )
+        return dataclasses.replace(self, database=database)
 
     def _query(self) -> str:
-        return "" if self.http_port is None else f"?http_port={self.http_port}"
+        query = {"http_port": self.http_port, "cluster": self.cluster}
+        text = "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        return f"?{text}" if text else ""
 
     def __str__(self) -> str:
         """Without the password: safe to print and log."""
@@ -111,6 +133,17 @@ class ClickHouseUrl:
             f"@{self.host}:{self.port}/{self.database}{self._query()}"
         )
 
+
+# Every session with a cluster: an insert into a Distributed table returns only once each shard
+# has written its rows (the sinks commit offsets after that), never from a local queue; a
+# subquery of a distributed query (IN, JOIN) over another Distributed table runs once over the
+# whole cluster and goes to every shard with its answer (GLOBAL), as on one server. ('local'
+# would be cheaper where both sides are one provider's, but wrong for comparisons across
+# providers, such as a report card's peers.)
+CLUSTER_SETTINGS: dict[str, Any] = {
+    "insert_distributed_sync": 1,
+    "distributed_product_mode": "global",
+}
 
 # (host, port, user) → whether that user's profile is read-only (ServerExecutor(read_only=True)).
 _PROFILE_READ_ONLY: dict[tuple[str, int, str], bool] = {}
@@ -125,27 +158,33 @@ class ServerExecutor:
         """``read_only``: every query of this session runs with ``readonly=1`` (the server
         refuses writes and setting changes), whatever the user may do otherwise."""
         self.database = url.database
+        self.cluster = url.cluster
+        on_cluster = "" if url.cluster is None else f" ON CLUSTER `{url.cluster}`"
         if create_database:
             admin = Client(url.host, port=url.port, user=url.user, password=url.password)
             try:
-                admin.execute(f"CREATE DATABASE IF NOT EXISTS `{url.database}`")
+                admin.execute(f"CREATE DATABASE IF NOT EXISTS `{url.database}`{on_cluster}")
             finally:
                 admin.disconnect()
+        settings: dict[str, Any] = {"strings_as_bytes": False}
+        if url.cluster is not None:
+            settings.update(CLUSTER_SETTINGS)
         self._client = Client(
             url.host,
             port=url.port,
             user=url.user,
             password=url.password,
             database=url.database,
-            settings={"strings_as_bytes": False},
+            settings=settings,
         )
         if read_only and not self._user_is_read_only(url):
             self._client.settings["readonly"] = 1
         self._native: NativeInserter | None = None
         if url.http_port is not None:
             self._native = NativeInserter(
-                url.host, url.http_port, url.user, url.password, url.database
-            )
+                url.host, url.http_port, url.user, url.password, url.database,
+                CLUSTER_SETTINGS if url.cluster is not None else {},
+            )  # fmt: skip
         # per table, the column types an encoded insert was checked against
         self._checked: dict[str, dict[str, str]] = {}
 
@@ -255,6 +294,7 @@ class ChdbExecutor:
         from chdb import session  # a test/dev dependency, imported only when used
 
         self.database = database
+        self.cluster: str | None = None
         self._session = session.Session(path) if path else session.Session()
         self._session.query(f"CREATE DATABASE IF NOT EXISTS `{database}`")
         self._session.query(f"USE `{database}`")

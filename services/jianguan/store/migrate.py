@@ -1,7 +1,9 @@
 """Numbered SQL migrations (``migrations/NNNN_name.sql``), applied in order, each once.
 
 Applied versions are recorded in ``schema_migrations`` with the file's SHA-256: a migration whose
-file changed after it was applied is an error, never silently skipped or re-run.
+file changed after it was applied is an error, never silently skipped or re-run. On a ClickHouse
+cluster (the executor's ``cluster``) the same files run in their cluster form
+(``store.cluster_ddl``), with the same ledger entries.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from jianguan.store.cluster_ddl import ClusterDdl
 from jianguan.store.executor import Executor
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
@@ -57,13 +60,17 @@ ENGINE = MergeTree() ORDER BY version"""
 def migrate(executor: Executor, migrations: list[Migration] | None = None) -> list[Migration]:
     """Apply what is missing; return the migrations applied now. Safe to run concurrently with
     readers; run one migrator at a time."""
-    executor.execute(_LEDGER)
+    ddl = None if executor.cluster is None else ClusterDdl(executor.cluster, executor.database)
+    executor.execute(_LEDGER if ddl is None else ddl.ledger())
     applied = {
         int(v): str(c)
         for v, c in executor.execute("SELECT version, checksum FROM schema_migrations")
     }
     done: list[Migration] = []
     for mig in migrations if migrations is not None else bundled():
+        statements = mig.statements()
+        if ddl is not None:  # translated even when applied: later statements depend on it
+            statements = [out for st in statements for out in ddl.translate(st, mig.version)]
         if mig.version in applied:
             if applied[mig.version] != mig.checksum:
                 raise MigrationError(
@@ -71,7 +78,7 @@ def migrate(executor: Executor, migrations: list[Migration] | None = None) -> li
                     " add a new migration instead of editing an applied one"
                 )
             continue
-        for statement in mig.statements():
+        for statement in statements:
             executor.execute(statement)
         executor.insert_columns(
             "schema_migrations",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import http.client
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode
 
 from clickhouse_driver import errors
@@ -59,8 +59,13 @@ def server_error(status: int, body: bytes, code_header: str | None) -> errors.Se
 class NativeInserter:
     """One keep-alive HTTP connection to a ClickHouse server. Not thread-safe."""
 
-    def __init__(self, host: str, port: int, user: str, password: str, database: str) -> None:
+    def __init__(
+        self, host: str, port: int, user: str, password: str, database: str,
+        settings: Mapping[str, object] | None = None,
+    ) -> None:  # fmt: skip
+        """``settings``: ClickHouse settings sent with every insert."""
         self._host, self._port, self._database = host, port, database
+        self._settings = {k: str(v) for k, v in (settings or {}).items()}
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._auth = f"Basic {token}"
         self._conn: http.client.HTTPConnection | None = None
@@ -76,7 +81,7 @@ class NativeInserter:
         """Insert one block; returns when the server has written it."""
         query = f"INSERT INTO {table} ({', '.join(columns)}) FORMAT Native"
         parts = list(native_body(columns, types, rows, data))
-        path = "/?" + urlencode({"database": self._database, "query": query})
+        path = "/?" + urlencode({"database": self._database, "query": query, **self._settings})
         headers = {
             "Authorization": self._auth,
             "Content-Length": str(sum(len(p) for p in parts)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jianguan.store.cluster_ddl import rows_of
 from jianguan.store.executor import Executor
 
 
@@ -39,9 +40,8 @@ class ComparedFact:
 def clear(executor: Executor) -> None:
     """Empty ``case_facts`` (and the heads kept from it) and ``alerts`` (for a rebuild from the
     event store)."""
-    executor.execute("TRUNCATE TABLE case_facts")
-    executor.execute("TRUNCATE TABLE case_heads")
-    executor.execute("TRUNCATE TABLE alerts")
+    for table in ("case_facts", "case_heads", "alerts"):
+        executor.execute(f"TRUNCATE TABLE {rows_of(executor, table)}")
 
 
 def standing_facts(executor: Executor, until_s: float) -> set[ComparedFact]:
@@ -63,4 +63,5 @@ def standing_facts(executor: Executor, until_s: float) -> set[ComparedFact]:
 
 def drop_database(executor: Executor, database: str) -> None:
     """Remove a scratch database (a replay's) and everything in it."""
-    executor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+    on_cluster = "" if executor.cluster is None else f" ON CLUSTER `{executor.cluster}`"
+    executor.execute(f"DROP DATABASE IF EXISTS `{database}`{on_cluster}")

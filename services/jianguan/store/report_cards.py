@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from jianguan.store.cluster_ddl import rows_of
 from jianguan.store.executor import Executor
 
 KEEP_DAYS = 2
@@ -31,9 +32,12 @@ def snapshot(executor: Executor, now: float) -> None:
         {"now": int(now)},
     )
     cut = datetime.fromtimestamp(now - KEEP_DAYS * 86400, UTC).strftime("%Y%m%d")
+    # Asked of the rows (through a cluster's Distributed table: every shard's days), not of
+    # system.parts, which knows only this server's.
     for (partition,) in executor.execute(
-        "SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase()"
-        " AND table = 'report_card_snapshots' AND active AND partition < %(cut)s",
-        {"cut": cut},
+        "SELECT DISTINCT toYYYYMMDD(taken) FROM report_card_snapshots"
+        " WHERE toYYYYMMDD(taken) < %(cut)s",
+        {"cut": int(cut)},
     ):
-        executor.execute(f"ALTER TABLE report_card_snapshots DROP PARTITION {int(partition)}")
+        table = rows_of(executor, "report_card_snapshots")
+        executor.execute(f"ALTER TABLE {table} DROP PARTITION {int(partition)}")

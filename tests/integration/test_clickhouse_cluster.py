@@ -1,0 +1,133 @@
+"""The store on a real ClickHouse cluster (2 shards × 2 replicas, ZooKeeper): the same scenario
+library stored on one server and on the cluster gives every console answer equal, each
+provider's rows on one shard, and every row once."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jianguan.runtime.clickhouse import ClickHouseServer
+from jianguan.runtime.clickhouse_cluster import LocalCluster
+from jianguan.store.executor import ServerExecutor
+from jianguan.store.oversight import ALERTS, CASES, FILINGS, Filters, Oversight, Window
+from jianguan.store.projections import drop_database
+from tests.scenarios.store import load_into
+
+pytestmark = pytest.mark.integration
+
+# Tables whose rows the scenario library writes, sharded by provider on the cluster.
+SHARDED = ("events", "case_facts", "alerts", "filings", "ingest_outcomes", "report_card_snapshots")
+
+
+@pytest.fixture(scope="module")
+def stores(
+    clickhouse: ClickHouseServer, clickhouse_cluster: LocalCluster
+) -> Iterator[tuple[ServerExecutor, ServerExecutor, str]]:
+    """(one server, the cluster, database), the same library stored in both at the same now."""
+    name = f"cl_{uuid.uuid4().hex[:10]}"
+    single = ServerExecutor(clickhouse.url("writer", name), create_database=True)
+    clustered = ServerExecutor(clickhouse_cluster.url(database=name), create_database=True)
+    now = float(int(time.time()))
+    try:
+        load_into(single, now)
+        load_into(clustered, now)
+        yield single, clustered, name
+    finally:
+        drop_database(single, name)
+        drop_database(clustered, name)
+        single.close()
+        clustered.close()
+
+
+def console_answers(ex: ServerExecutor, now: int) -> dict[str, Any]:
+    """Every question the console asks of the store, over the whole library."""
+    q = Oversight(ex)
+    out: dict[str, Any] = {
+        "totals": q.totals(None, Filters()),
+        "grades": q.grades(None),
+        "cases_by_article": q.cases_by_article(None, Filters()),
+        "alert_trend": q.alert_trend(None, Filters(), now),
+        "ingest_health": q.ingest_health(None, now),
+        "filings": q.filings(None, Filters()),
+        "authority_complaints": q.authority_complaints(None, Filters()),
+        "offshore": q.offshore(),
+        "labeling": q.labeling(None, Filters(), now),
+        "provider_index": q.provider_index(None, now),
+        "services": q.services(None),
+        "providers": q.providers(None),
+    }
+    for spec in (CASES, ALERTS, FILINGS):
+        for sort in spec.sorts:
+            for order in (sort, f"-{sort}"):
+                # pages of 7 through the whole list: the order among equals must hold too
+                pages = [
+                    q.listing(spec, None, Filters(), Window(offset=o, limit=7, sort=order))
+                    for o in range(0, 400, 7)
+                ]
+                out[f"{spec.name}:{order}"] = [r for p in pages for r in p.rows]
+                out[f"{spec.name}:total"] = pages[0].total
+    for provider in q.providers(None):
+        out[f"report_cards:{provider}"] = q.report_cards(provider)
+        out[f"ingest_errors:{provider}"] = q.ingest_errors(provider, now)
+        out[f"reporting_lag:{provider}"] = q.reporting_lag(provider, now)
+        scoped = frozenset({provider})
+        out[f"totals:{provider}"] = q.totals(scoped, Filters())
+    for (case_id,) in ex.execute("SELECT DISTINCT case_id FROM case_facts ORDER BY case_id"):
+        facts = q.case(case_id)
+        out[f"case:{case_id}"] = facts
+        if facts:
+            ids = sorted({f.event_id for f in facts if f.event_id})
+            out[f"evidence:{case_id}"] = q.events(facts[0].provider_id, ids)
+    for (alert_id,) in ex.execute("SELECT DISTINCT alert_id FROM alerts ORDER BY alert_id"):
+        out[f"alert:{alert_id}"] = q.alert(alert_id)
+    return out
+
+
+def test_every_console_answer_on_the_cluster_equals_one_servers(
+    stores: tuple[ServerExecutor, ServerExecutor, str],
+) -> None:
+    single, clustered, _ = stores
+    now = int(time.time())
+    want, got = console_answers(single, now), console_answers(clustered, now)
+    assert want["totals"].events > 0
+    assert want["totals"].open_cases > 0
+    assert len(want) > 100
+    differing = sorted(k for k in want if want[k] != got.get(k))
+    assert differing == [], {k: (want[k], got.get(k)) for k in differing[:3]}
+
+
+def _local(cluster: LocalCluster, member: str, database: str) -> ServerExecutor:
+    return ServerExecutor(dataclasses.replace(cluster.url(member, database=database), cluster=None))
+
+
+def test_each_provider_on_one_shard_every_row_once(
+    stores: tuple[ServerExecutor, ServerExecutor, str], clickhouse_cluster: LocalCluster
+) -> None:
+    single, clustered, name = stores
+    for table in SHARDED:
+        # raw rows, never FINAL: the cluster holds each row the one server holds, once
+        (want,) = single.execute(f"SELECT count() FROM {table}")
+        assert clustered.execute(f"SELECT count() FROM {table}") == [want], table
+    shards: dict[str, set[str]] = {}
+    for member in ("s1r1", "s2r1"):
+        with _local(clickhouse_cluster, member, name) as ex:
+            shards[member] = {
+                p for (p,) in ex.execute("SELECT DISTINCT provider_id FROM events_shard")
+            }
+            for table in SHARDED[1:]:
+                # ('' is the provider of facts about no provider, an offshore service's alerts)
+                providers = {
+                    p for (p,) in ex.execute(f"SELECT DISTINCT provider_id FROM {table}_shard")
+                }
+                assert providers - {""} <= shards[member], (member, table)
+    assert shards["s1r1"], "both shards hold providers"
+    assert shards["s2r1"], "both shards hold providers"
+    assert not shards["s1r1"] & shards["s2r1"]
+    everyone = {p for (p,) in single.execute("SELECT DISTINCT provider_id FROM events")}
+    assert shards["s1r1"] | shards["s2r1"] == everyone

@@ -146,11 +146,13 @@ lint: install protos-check wire-constants-check check-deploy ## ruff, ruff forma
 	  services/jianguan/contracts/_wire.c services/jianguan/contracts/wire_scan.c \
 	  services/jianguan/store/_native_block.c
 	cd protos && ./node_modules/.bin/buf lint && ./node_modules/.bin/buf format --diff --exit-code
-	@test -z "$$(gofmt -l $(GO_SDK))" || { gofmt -l $(GO_SDK); echo "run gofmt -w $(GO_SDK)"; exit 1; }
+	@test -z "$$(gofmt -l $(GO_SDK) deploy/compose/check)" || { gofmt -l $(GO_SDK) deploy/compose/check; echo "run gofmt -w"; exit 1; }
 	cd $(GO_SDK) && go vet ./...
+	cd deploy/compose/check && go vet ./...
 
 check-deploy: system-packages ## promtool / amtool checks and unit tests of the Prometheus rules
 	promtool check config deploy/prometheus/prometheus.yml
+	promtool check config deploy/compose/prometheus.yml
 	promtool check rules deploy/prometheus/rules/*.yml
 	promtool test rules deploy/prometheus/tests/*.yml
 	amtool check-config deploy/alertmanager/alertmanager.yml

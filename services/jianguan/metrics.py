@@ -130,6 +130,12 @@ STORE_QUARANTINED = Counter(
     " out_of_range, refused).",
     ["table", "cause"],
 )
+STORE_PASSED_OVER = Counter(
+    "jianguan_store_passed_over_total",
+    "Records a sink read again after a restart and passed over: their provider's rows of them are"
+    " stored already (events_stored_offsets_by_provider), by table.",
+    ["table"],
+)
 STORE_INSERT_FAILURES = Counter(
     "jianguan_store_insert_failures_total",
     "ClickHouse inserts that failed and were retried (offsets stay uncommitted).",

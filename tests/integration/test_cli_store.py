@@ -3,13 +3,19 @@ themselves: no URL, no password to dig out of credentials.json."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+from kafka.admin import KafkaAdminClient
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.cli import main
+from jianguan.contracts import topics
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
-from jianguan.store.executor import ClickHouseUrl
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
+from jianguan.store.migrate import bundled
 
 pytestmark = pytest.mark.integration
 
@@ -29,3 +35,42 @@ def test_store_commands_use_the_embedded_clickhouse_of_the_state_dir(
     assert capsys.readouterr().out == ""
     assert main(["verify-chain"]) == 0
     assert capsys.readouterr().err.strip() == "0 chain(s) broken"
+
+
+def test_prepare_creates_topics_acls_and_schema_once(
+    clickhouse: ClickHouseServer,
+    broker: KafkaCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What the services need on existing servers (systemd, Kubernetes, compose), made by one
+    command, and made again harmlessly."""
+    namespace = f"prep{uuid.uuid4().hex[:6]}"
+    url = clickhouse.url("writer", f"p_{uuid.uuid4().hex[:10]}")
+    registry = tmp_path / "providers.toml"
+    registry.write_text(
+        ProviderRegistry([Provider("prep-ai", "Prep AI", token_sha256=token_digest("t"))]).dump()
+    )
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(registry))
+    monkeypatch.setenv("JIANGUAN_TOPIC_NAMESPACE", namespace)
+    argv = ["prepare", "--kafka", broker.bootstrap, "--clickhouse", url.secret_url()]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"({len(bundled())} migration(s) applied now)" in out
+    assert "topics and ACLs of 1 provider(s) ready" in out
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        found = {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}
+    finally:
+        admin.close()
+    for name in (topics.EVENTS, topics.CASES, topics.ALERTS, topics.CHAIN_HEADS):
+        assert found[topics.topic_name(name, namespace)] == topics.PARTITIONS, name
+    assert topics.inbound_topic("prep-ai", namespace) in found
+    with ServerExecutor(url) as ex:
+        assert ex.execute("SELECT count() FROM schema_migrations") == [(len(bundled()),)]
+    assert main(argv) == 0  # again: nothing new
+    assert "(0 migration(s) applied now)" in capsys.readouterr().out
+    assert main(["prepare", "--clickhouse", url.secret_url()]) == 2  # no Kafka: one line
+    assert capsys.readouterr().err.startswith("error: no Kafka")

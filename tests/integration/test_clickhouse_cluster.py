@@ -4,6 +4,7 @@ provider's rows on one shard, and every row once."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
@@ -11,12 +12,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 
+from jianguan.contracts import topics
+from jianguan.contracts.codec import encode_batch
+from jianguan.kafka_io.admin import ensure_topics
+from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.clickhouse_cluster import LocalCluster
 from jianguan.store.executor import ServerExecutor
 from jianguan.store.oversight import ALERTS, CASES, FILINGS, Filters, Oversight, Window
+from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.projections import drop_database
+from jianguan.store.sink import event_store_sink
+from jianguan.store.writer import BatchWriter
+from tests.helpers import generation
 from tests.scenarios.store import load_into
 
 pytestmark = pytest.mark.integration
@@ -131,3 +141,59 @@ def test_each_provider_on_one_shard_every_row_once(
     assert not shards["s1r1"] & shards["s2r1"]
     everyone = {p for (p,) in single.execute("SELECT DISTINCT provider_id FROM events")}
     assert shards["s1r1"] | shards["s2r1"] == everyone
+
+
+# Last in the module: it adds two providers' events to the cluster's store of the library.
+def test_a_sink_restarted_after_an_insert_reached_one_shard_stores_the_rest_once(
+    stores: tuple[ServerExecutor, ServerExecutor, str],
+    clickhouse_cluster: LocalCluster,
+    broker: KafkaCluster,
+) -> None:
+    """An insert through the Distributed table is atomic per shard only: one shard took its
+    rows, the other did not, and the store process died. A sink started again (here: a new
+    group, reading from the start) passes over the records their provider's shard holds and
+    writes the others, each once."""
+    _, clustered, name = stores
+    url = clickhouse_cluster.url(database=name)
+    topic = f"jg.events.cluster-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic], partitions=1)
+    now = time.time()
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    sent: list[tuple[bytes, RecordMeta]] = []
+    try:
+        for i in range(20):
+            provider = ("cluster-ai-1", "cluster-ai-3")[i % 2]  # shard 1, shard 2
+            events = [generation(f"{provider}-{i}-{j}", now) for j in range(5)]
+            value = encode_batch(f"b{i}", [e.SerializeToString() for e in events])
+            got = producer.send(
+                topic, value, key=f"{provider}/svc-chat".encode(),
+                headers=topics.event_headers(provider, int(now * 1000)),
+            ).get(30)  # fmt: skip
+            sent.append((value, RecordMeta(provider, int(now), got.partition, got.offset)))
+    finally:
+        producer.close()
+    # what reached shard 1 before the store died: cluster-ai-1's rows of the whole insert
+    partial = ColumnBatch(encoded=True)
+    for value, meta in sent:
+        if meta.provider_id == "cluster-ai-1":
+            partial.add(value, meta, int(now))
+    with ServerExecutor(url) as ex:
+        BatchWriter(ex).write(partial)
+
+    sink = event_store_sink(broker.bootstrap, topic, f"g-{uuid.uuid4().hex[:8]}", url)
+    mine = "SELECT count(), uniqExact(event_id) FROM events WHERE provider_id LIKE 'cluster-ai-%'"
+
+    async def run() -> None:
+        await sink.start()
+        task = asyncio.create_task(sink.run())
+        for _ in range(600):  # at most a minute
+            if clustered.execute(mine) == [(100, 100)]:
+                break
+            await asyncio.sleep(0.1)
+        sink.request_stop()
+        await task
+
+    asyncio.run(run())
+    assert clustered.execute(mine) == [(100, 100)]  # raw rows: every event once
+    assert sink.passed_over == 10
+    assert sink.rows_written == 50

@@ -30,7 +30,8 @@ def test_tables_with_a_provider_are_sharded_by_it_the_others_everywhere() -> Non
     ddl, out = translated()
     assert ddl.kinds["events"] is Kind.SHARDED
     assert ddl.kinds["case_facts"] is Kind.SHARDED
-    assert ddl.kinds["events_stored_offsets"] is Kind.EVERYWHERE
+    assert ddl.kinds["events_stored_offsets_by_provider"] is Kind.SHARDED
+    assert "events_stored_offsets" not in ddl.kinds  # dropped by 0034
     assert ddl.kinds["rule_configurations"] is Kind.EVERYWHERE
     assert ddl.kinds["cases"] is Kind.VIEW
     events = [s for s in out if s.startswith("CREATE TABLE IF NOT EXISTS `db`.`events`")]

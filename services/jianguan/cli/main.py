@@ -9,7 +9,7 @@ import sys
 
 from clickhouse_driver.errors import NetworkError, SocketTimeoutError
 
-from jianguan.cli import demo, kafka_tools, platform, registry, rules, store
+from jianguan.cli import demo, kafka_tools, platform, prepare, registry, rules, store
 from jianguan.runtime.entry import configure_logging, read_settings
 from jianguan.runtime.stack import StartError
 
@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG")
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (platform, demo, registry, rules, store, kafka_tools):
+    for group in (platform, demo, registry, rules, store, prepare, kafka_tools):
         group.add_parsers(sub)
     return p
 

@@ -57,6 +57,25 @@ def ensure_topics(
         admin.close()
 
 
+def ensure_platform_topics(bootstrap: str, namespace: str = "") -> None:
+    """Every topic of the platform's own (events, outcomes, rules input, cases, alerts, …, the
+    rules' leader and changelog topics, the chain heads) with its final partition count and
+    settings; what a service needs before it starts on a cluster that never auto-creates."""
+    names = [
+        topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
+        topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS, topics.DEAD_LETTERS,
+    ]  # fmt: skip
+    ensure_topics(bootstrap, [topics.topic_name(t, namespace) for t in names], topics.PARTITIONS)
+    internal = topics.processors_internal_topics(namespace)
+    # Where every chain stands (the ingest processes would create it too).
+    internal[topics.topic_name(topics.CHAIN_HEADS, namespace)] = (
+        topics.PARTITIONS,
+        topics.COMPACTED,
+    )
+    for name, (partitions, configs) in internal.items():
+        ensure_topics(bootstrap, [name], partitions, configs=configs)
+
+
 def ensure_provider_topics(
     bootstrap: str, providers: Iterable[Provider], namespace: str = ""
 ) -> None:

@@ -238,6 +238,11 @@ class ClickHouseServer:
             self._child = None
 
     @property
+    def pid(self) -> int:
+        assert self._child is not None, "not started"
+        return self._child.pid
+
+    @property
     def running(self) -> bool:
         return self._child is not None and self._child.poll() is None
 

@@ -21,7 +21,7 @@ from jianguan.accounts.registry import ProviderRegistry
 from jianguan.accounts.regulators import Accounts, add_account
 from jianguan.contracts import topics
 from jianguan.kafka_io.access import sync_access
-from jianguan.kafka_io.admin import ensure_topics
+from jianguan.kafka_io.admin import ensure_platform_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.logs import log_file
@@ -132,23 +132,7 @@ class Infrastructure:
             self.bootstrap = self.broker.bootstrap
         else:
             self.bootstrap = cfg.kafka
-        names = [
-            topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
-            topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS, topics.DEAD_LETTERS,
-        ]  # fmt: skip
-        ensure_topics(
-            self.bootstrap,
-            [topics.topic_name(t, cfg.topic_namespace) for t in names],
-            topics.PARTITIONS,
-        )
-        internal = topics.processors_internal_topics(cfg.topic_namespace)
-        # Where every chain stands (the ingest processes would create it too).
-        internal[topics.topic_name(topics.CHAIN_HEADS, cfg.topic_namespace)] = (
-            topics.PARTITIONS,
-            topics.COMPACTED,
-        )
-        for name, (partitions, configs) in internal.items():
-            ensure_topics(self.bootstrap, [name], partitions, configs=configs)
+        ensure_platform_topics(self.bootstrap, cfg.topic_namespace)
         if cfg.providers_file.exists():
             registry = ProviderRegistry.load(cfg.providers_file)
             sync_access(self.bootstrap, registry.providers, cfg.topic_namespace)

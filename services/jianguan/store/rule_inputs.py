@@ -102,7 +102,7 @@ def handled_offsets(ex: ServerExecutor, topic: str) -> dict[int, int]:
     """The highest offset per partition of the events topic that the store has written into
     ``events`` or set aside in ``quarantine``."""
     rows = ex.execute(
-        "SELECT kafka_partition, max(kafka_offset) FROM events_stored_offsets"
+        "SELECT kafka_partition, max(kafka_offset) FROM events_stored_offsets_by_provider"
         " GROUP BY kafka_partition UNION ALL SELECT kafka_partition, max(kafka_offset)"
         " FROM quarantine WHERE topic = %(t)s GROUP BY kafka_partition",
         {"t": topic},

@@ -15,8 +15,12 @@ refuses for its data is split in halves, in record order, until the refused reco
 set aside; the rest is stored and the sink carries on (``jianguan_store_quarantined_total``).
 
 The event store goes further: its insert also records the highest offset stored per partition
-(``events_stored_offsets``, a materialized view), and on every assignment the loop starts after
-that offset when it is ahead of the committed one, so redelivery never writes a raw row twice.
+and provider (``events_stored_offsets_by_provider``, a materialized view, on the rows' shard on a
+cluster), and on every assignment the sink learns them before it reads: a re-read record whose
+provider has it stored is passed over, so redelivery never writes a raw row twice. On one server
+an insert is atomic, so the loop also starts after the highest of them when that is ahead of the
+committed offset; on a cluster an insert is atomic per shard only (another provider's rows of the
+same insert may be missing), so it starts at the committed offset.
 """
 
 from __future__ import annotations
@@ -65,18 +69,26 @@ def _received_s(header: bytes | None, ingested_s: int) -> int | None:
     return int(header) // 1000
 
 
-def stored_offsets(url: ClickHouseUrl, partitions: list[int]) -> dict[int, int]:
-    """The highest offset stored in ``events`` per partition of the events topic."""
+# partition → provider → the highest offset of the events topic whose rows ``events`` holds
+Held = dict[int, dict[str, int]]
+
+
+def stored_offsets(url: ClickHouseUrl, partitions: list[int]) -> Held:
+    """The highest offset stored in ``events`` per partition of the events topic and provider."""
     ex = ServerExecutor(url)
     try:
         rows = ex.execute(
-            "SELECT kafka_partition, max(kafka_offset) FROM events_stored_offsets"
-            " WHERE kafka_partition IN %(p)s GROUP BY kafka_partition",
+            "SELECT kafka_partition, provider_id, max(kafka_offset)"
+            " FROM events_stored_offsets_by_provider"
+            " WHERE kafka_partition IN %(p)s GROUP BY kafka_partition, provider_id",
             {"p": tuple(partitions)},
         )
     finally:
         ex.close()
-    return {int(p): int(o) for p, o in rows}
+    held: Held = {}
+    for p, provider, o in rows:
+        held.setdefault(int(p), {})[str(provider)] = int(o)
+    return held
 
 
 def schema_differences(found: dict[str, str]) -> list[str]:
@@ -118,7 +130,8 @@ def event_store_sink(
         group,
         lambda: BatchWriter(ServerExecutor(url)),
         functools.partial(ColumnBatch, encoded=encoded),
-        resume_from=functools.partial(stored_offsets, url),
+        held_from=functools.partial(stored_offsets, url),
+        atomic_inserts=url.cluster is None,
         **options,
     )
 
@@ -141,8 +154,12 @@ class StoreSink:
         max_rows: int = 50_000,
         max_wait_s: float = 0.4,
         now: Callable[[], float] = time.time,
-        resume_from: Callable[[list[int]], dict[int, int]] | None = None,
+        held_from: Callable[[list[int]], Held] | None = None,
+        atomic_inserts: bool = True,
     ) -> None:
+        """``held_from``: what the table already holds of the given partitions (per provider);
+        re-read records it holds are passed over. ``atomic_inserts``: an insert is all or
+        nothing (one server, not a cluster), so reading may start after the highest of them."""
         self._topic = topic
         self._writer_factory = writer_factory
         self._writer: BatchWriter | None = None
@@ -165,13 +182,42 @@ class StoreSink:
         self.rows_written = 0
         self.set_aside = 0
         self._lag_at = 0.0
+        self._held_from = held_from
+        self._atomic_inserts = atomic_inserts
+        # partition → (the highest offset held, per provider): replaced whole on every
+        # assignment (from the loop's thread), dropped once reading passes the highest
+        self._held: dict[int, tuple[int, dict[str, int]]] = {}
+        self.passed_over = 0
         # What the sink cannot keep it sets aside itself, and a store that is away is waited
         # for; a record it should ever fail on (a fault of its own) is set aside too, as given
         # up, instead of being sent to the dead letters.
         self.loop = ConsumerLoop(
             f"sink:{topic}", bootstrap, group, [topic], self, self,
-            poll_ms=50, max_records=200, resume_from=resume_from,
+            poll_ms=50, max_records=200,
+            resume_from=None if held_from is None else self._resume_from,
         )  # fmt: skip
+
+    def _resume_from(self, partitions: list[int]) -> dict[int, int]:
+        """What the table holds of newly assigned ``partitions``, kept for ``submit``; where the
+        loop may start reading each (runs in a thread before they are read)."""
+        assert self._held_from is not None
+        held = self._held_from(partitions)
+        self._held = {
+            **self._held, **{p: (max(by.values()), by) for p, by in held.items() if by},
+        }  # fmt: skip
+        if not self._atomic_inserts:
+            return {}
+        return {p: top for p, (top, _) in self._held.items() if p in partitions}
+
+    def _stored_already(self, partition: int, offset: int, who: str) -> bool:
+        held = self._held.get(partition)
+        if held is None:
+            return False
+        top, by_provider = held
+        if offset > top:
+            self._held = {p: h for p, h in self._held.items() if p != partition}
+            return False
+        return offset <= by_provider.get(who, -1)
 
     async def start(self) -> None:
         self._writer = await asyncio.to_thread(self._writer_factory)
@@ -213,6 +259,10 @@ class StoreSink:
         received = _header(rec.headers, topics.HEADER_RECEIVED_MS)
         received_s = _received_s(received, ingested)
         self._offsets[tp] = offset + 1
+        if self._held and self._stored_already(tp.partition, offset, who):
+            self.passed_over += 1
+            metrics.STORE_PASSED_OVER.labels(self._table).inc()
+            return
         if raw_who is None and self._attributed:
             # Only the ingest paths write these topics and always set the header: a record
             # without it cannot be attributed to a provider.

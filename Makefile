@@ -37,7 +37,7 @@ JAVA_GRPC_PLUGIN := io.grpc:protoc-gen-grpc-java:$(JAVA_GRPC_VERSION):exe:linux-
 JAVA_PLUGINS_STAMP := $(JAVA_BIN)/.installed-$(JAVA_PROTOC_VERSION)-$(JAVA_GRPC_VERSION)
 MVN := mvn -q -B -Dstyle.color=never
 
-.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go test-java fuzz demo smoke bench bench-console bench-sustained clean
+.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go test-java fuzz demo smoke bench bench-console bench-cluster bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -187,6 +187,9 @@ bench: install ## ingest benchmark (gateway -> ClickHouse vs the broker alone), 
 
 bench-console: install ## every console page timed with ten million events stored (JSON in bench/results/)
 	$(BIN)/python bench/console.py
+
+bench-cluster: install ## a ClickHouse cluster (2 shards x 2 replicas) against one server: insert rate and CPU per event of each, JSON in bench/results/
+	$(BIN)/python bench/cluster.py
 
 bench-sustained: install ## ten minutes at half the measured maximum, every rule on: per-minute stored rate, rules lag, freshness, alert latency, RSS and CPU of each process (JSON in bench/results/)
 	$(BIN)/python bench/sustained.py

@@ -14,6 +14,12 @@ from jianguan.domain.rules.catalog import check_overrides
 from jianguan.gateway.fairness import FairnessLimits
 
 
+def _partitions(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise ValueError(f"JIANGUAN_PARTITIONS must be a number from 1 to 1000, got {text!r}")
+    return int(text)
+
+
 def _dates(text: str) -> frozenset[date]:
     return frozenset(date.fromisoformat(d.strip()) for d in text.split(",") if d.strip())
 
@@ -55,6 +61,9 @@ class Settings:
     tls_key: Path | None
     tls_client_ca: Path | None
     topic_namespace: str
+    # Partitions of the platform's topics when `prepare` / `up` create them; a service uses the
+    # count the existing events topic has (contracts.topics.PARTITIONS by default).
+    partitions: int
     faust_web_port: int
     faust_store: str
     # This process's name among the rules workers (`processors`, `rules-2` …): its state's
@@ -137,6 +146,7 @@ class Settings:
             tls_key=path("JIANGUAN_TLS_KEY"),
             tls_client_ca=path("JIANGUAN_TLS_CLIENT_CA"),
             topic_namespace=env.get("JIANGUAN_TOPIC_NAMESPACE", ""),
+            partitions=_partitions(env.get("JIANGUAN_PARTITIONS", "6")),
             faust_web_port=int(env.get("JIANGUAN_FAUST_WEB_PORT", "6066")),
             # rocksdb:// keeps the rules' state on disk (memory stays flat however long the
             # history); memory:// keeps it in the process.

@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from jianguan.contracts import topics
+from jianguan.kafka_io.admin import partitions_of
 from jianguan.runtime.broker import running_embedded
 from jianguan.runtime.launcher import RunningUp
 from jianguan.store.executor import ServerExecutor
@@ -33,8 +34,16 @@ def until(
     return rows
 
 
-def every_partition(names: Iterable[str]) -> list[TopicPartition]:
-    return [TopicPartition(t, p) for t in names for p in range(topics.PARTITIONS)]
+def every_partition(up: RunningUp, names: Iterable[str]) -> list[TopicPartition]:
+    """Each partition of each topic, as many as the broker says it has."""
+    listeners = running_embedded(up.state_dir)
+    assert listeners is not None, "no embedded broker under the state dir"
+    out = []
+    for t in names:
+        count = partitions_of(listeners[0], t)
+        assert count is not None, f"no topic {t}"
+        out += [TopicPartition(t, p) for p in range(count)]
+    return out
 
 
 def committed_to_end(
@@ -75,8 +84,8 @@ def settled(up: RunningUp, due_by: float, tick_s: float = 1.0, timeout: float = 
     while time.time() < due_by + 2 * tick_s + 0.5:
         assert time.monotonic() < deadline, "due_by is beyond the timeout"
         time.sleep(0.1)
-    inputs = every_partition((topics.EVENTS, topics.RULE_INPUT, topics.AUTHORITY_COMPLAINTS))
+    inputs = every_partition(up, (topics.EVENTS, topics.RULE_INPUT, topics.AUTHORITY_COMPLAINTS))
     committed_to_end(up, topics.processors_app_id(), inputs, deadline - time.monotonic())
     for derived in (topics.CASES, topics.ALERTS):
         group = topics.SINK_GROUPS[derived]
-        committed_to_end(up, group, every_partition([derived]), deadline - time.monotonic())
+        committed_to_end(up, group, every_partition(up, [derived]), deadline - time.monotonic())

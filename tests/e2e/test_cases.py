@@ -55,6 +55,8 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
         "JIANGUAN_RULE_OVERRIDES": OVERRIDES,
         "JIANGUAN_RULE_TICK_SECONDS": "1",
         "JIANGUAN_CHECK_INTERVAL_SECONDS": "1",
+        # not the default 6: the rules co-partitioned with topics made with another count
+        "JIANGUAN_PARTITIONS": "8",
     }
     with launched_up(tmp_path_factory.mktemp("cases"), registry, env) as running:
         yield running

@@ -12,6 +12,7 @@ from kafka.admin import KafkaAdminClient
 from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.cli import main
 from jianguan.contracts import topics
+from jianguan.kafka_io.admin import partitions_of
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -74,3 +75,30 @@ def test_prepare_creates_topics_acls_and_schema_once(
     assert "(0 migration(s) applied now)" in capsys.readouterr().out
     assert main(["prepare", "--clickhouse", url.secret_url()]) == 2  # no Kafka: one line
     assert capsys.readouterr().err.startswith("error: no Kafka")
+
+
+def test_prepare_makes_the_partitions_asked_and_never_changes_them(
+    clickhouse: ClickHouseServer,
+    broker: KafkaCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    namespace = f"part{uuid.uuid4().hex[:6]}"
+    url = clickhouse.url("writer", f"p_{uuid.uuid4().hex[:10]}")
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("JIANGUAN_TOPIC_NAMESPACE", namespace)
+    monkeypatch.setenv("JIANGUAN_PARTITIONS", "12")
+    argv = ["prepare", "--kafka", broker.bootstrap, "--clickhouse", url.secret_url()]
+    assert main(argv) == 0
+    assert "(12 partitions)" in capsys.readouterr().out
+    changelog = f"{topics.processors_app_id(namespace)}-{topics.RULE_STATE_TABLE}-changelog"
+    for name in (topics.topic_name(topics.EVENTS, namespace), changelog):
+        assert partitions_of(broker.bootstrap, name) == 12, name
+    monkeypatch.setenv("JIANGUAN_PARTITIONS", "6")
+    assert main(argv) == 2  # refused, nothing changed
+    said = capsys.readouterr().err
+    assert said.startswith("error: "), said
+    assert "has 12 partitions" in said, said
+    assert partitions_of(broker.bootstrap, topics.topic_name(topics.EVENTS, namespace)) == 12

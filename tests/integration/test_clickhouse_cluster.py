@@ -1,26 +1,35 @@
 """The store on a real ClickHouse cluster (2 shards × 2 replicas, ZooKeeper): the same scenario
 library stored on one server and on the cluster gives every console answer equal, each
-provider's rows on one shard, and every row once."""
+provider's rows on one shard, and every row once; a store restarted after an insert reached one
+shard, and the whole platform with a replica killed mid-stream, lose and duplicate nothing.
+The tests run in file order: the first two compare the cluster with one server, the later ones
+add rows to the cluster only."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kafka import KafkaProducer
 
+from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
 from jianguan.contracts import topics
 from jianguan.contracts.codec import encode_batch
 from jianguan.kafka_io.admin import ensure_topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.clickhouse_cluster import LocalCluster
-from jianguan.store.executor import ServerExecutor
+from jianguan.runtime.launcher import launched_up
+from jianguan.simulator.sender import Tally, stream_provider
+from jianguan.simulator.traffic import ProviderTraffic
+from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.oversight import ALERTS, CASES, FILINGS, Filters, Oversight, Window
 from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.projections import drop_database
@@ -76,9 +85,10 @@ def console_answers(ex: ServerExecutor, now: int) -> dict[str, Any]:
         for sort in spec.sorts:
             for order in (sort, f"-{sort}"):
                 # pages of 7 through the whole list: the order among equals must hold too
-                pages = [
+                first = q.listing(spec, None, Filters(), Window(offset=0, limit=7, sort=order))
+                pages = [first] + [
                     q.listing(spec, None, Filters(), Window(offset=o, limit=7, sort=order))
-                    for o in range(0, 400, 7)
+                    for o in range(7, first.total + 7, 7)
                 ]
                 out[f"{spec.name}:{order}"] = [r for p in pages for r in p.rows]
                 out[f"{spec.name}:total"] = pages[0].total
@@ -197,3 +207,91 @@ def test_a_sink_restarted_after_an_insert_reached_one_shard_stores_the_rest_once
     assert clustered.execute(mine) == [(100, 100)]  # raw rows: every event once
     assert sink.passed_over == 10
     assert sink.rows_written == 50
+
+
+# sipHash64 puts "up-ai-5" on shard 1 and "up-ai-1" on shard 2 (the test checks it).
+PROVIDERS = {"up-ai-5": "token-five", "up-ai-1": "token-one"}
+PER_PROVIDER = 10_000
+
+
+def _one(url: ClickHouseUrl, sql: str) -> tuple[int, ...]:
+    with ServerExecutor(url) as ex:
+        return tuple(int(v) for v in ex.execute(sql)[0])
+
+
+def _when(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+# Last too: `jianguan up` on the cluster's store of the library (its migrations all applied).
+def test_a_replica_killed_mid_stream_loses_and_duplicates_nothing(
+    stores: tuple[ServerExecutor, ServerExecutor, str],
+    clickhouse_cluster: LocalCluster,
+    tmp_path: Path,
+) -> None:
+    """The whole platform on the cluster: a replica killed and started again while events
+    stream in through the gateway loses nothing and counts nothing twice."""
+    database = stores[2]
+    url = clickhouse_cluster.url(database=database)
+    registry = ProviderRegistry(
+        [Provider(p, p, token_sha256=token_digest(t)) for p, t in PROVIDERS.items()]
+    )
+    victim = "s2r1"
+    try:
+        with launched_up(tmp_path, registry, clickhouse=url) as up:
+            tally = Tally()
+
+            def send(provider: str, seed: int) -> None:
+                src = ProviderTraffic(provider, ("svc-a", "svc-b"), seed=seed)
+                asyncio.run(stream_provider(
+                    up.gateway, PROVIDERS[provider], src, PER_PROVIDER, 200, tally,
+                    rate_per_s=2000,
+                ))  # fmt: skip
+
+            senders = [threading.Thread(target=send, args=(p, i)) for i, p in enumerate(PROVIDERS)]
+            for t in senders:
+                t.start()
+            stored = f"SELECT count() FROM events WHERE provider_id IN {tuple(PROVIDERS)}"
+            _when("the store never started", lambda: _one(url, stored)[0] >= 3_000)
+            clickhouse_cluster.kill(victim)
+            # the stream goes on into the shard's other replica
+            _when("no progress without the replica", lambda: _one(url, stored)[0] >= PER_PROVIDER)
+            clickhouse_cluster.restart(victim)
+            for t in senders:
+                t.join(120)
+            total = PER_PROVIDER * len(PROVIDERS)
+            assert tally.sent == tally.accepted == total, tally.rejected
+            _when("not everything stored", lambda: _one(url, stored)[0] >= total)
+            # raw rows through the Distributed table, never FINAL
+            mine = (
+                "SELECT count(), uniqExact(provider_id, event_id) FROM events"
+                f" WHERE provider_id IN {tuple(PROVIDERS)}"
+            )
+            assert _one(url, mine) == (total, total)
+        # each replica holds its shard's rows once: the restarted one caught up
+        local = {
+            m.name: dataclasses.replace(
+                clickhouse_cluster.url(m.name, database=database), cluster=None
+            )
+            for m in clickhouse_cluster.members
+        }
+        per_provider = (
+            "SELECT count(), uniqExact(event_id) FROM events_shard WHERE provider_id = '{}'"
+        )
+        for shard, provider in ((1, "up-ai-5"), (2, "up-ai-1")):
+            for replica in (1, 2):
+                member = local[f"s{shard}r{replica}"]
+                mine = per_provider.format(provider)
+                _when(
+                    f"s{shard}r{replica} never held {provider}'s rows",
+                    lambda m=member, q=mine: _one(m, q)[0] >= PER_PROVIDER,
+                )
+                assert _one(member, mine) == (PER_PROVIDER, PER_PROVIDER)
+                other = next(p for p in PROVIDERS if p != provider)
+                assert _one(member, per_provider.format(other)) == (0, 0)
+    finally:
+        if victim not in clickhouse_cluster.running():
+            clickhouse_cluster.restart(victim)

@@ -43,3 +43,4 @@ def test_the_rules_changelog_is_declared_compacted() -> None:
     internal = topics.processors_internal_topics("ns")
     changelog = f"ns.{topics.PROCESSORS_APP_ID}-{topics.RULE_STATE_TABLE}-changelog"
     assert internal[changelog] == (topics.PARTITIONS, topics.COMPACTED)
+    assert topics.processors_internal_topics("ns", 48)[changelog] == (48, topics.COMPACTED)

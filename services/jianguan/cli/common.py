@@ -34,6 +34,7 @@ def stack_config(
         faust_web_port=settings.faust_web_port,
         rules_workers=settings.rules_workers,
         topic_namespace=settings.topic_namespace,
+        partitions=settings.partitions,
         console_host=settings.console_host,
         console_port=settings.console_port,
         regulators_file=settings.regulators_file,

@@ -12,7 +12,7 @@ from jianguan.accounts.registry import ProviderRegistry, RegistryError
 from jianguan.cli.common import clickhouse_target
 from jianguan.cli.store import CLICKHOUSE_HELP
 from jianguan.kafka_io.access import sync_access
-from jianguan.kafka_io.admin import ensure_platform_topics
+from jianguan.kafka_io.admin import PartitionsDiffer, ensure_platform_topics
 from jianguan.settings import Settings
 from jianguan.store.executor import ServerExecutor
 from jianguan.store.migrate import migrate
@@ -35,8 +35,12 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
     except RegistryError as exc:
         print(f"error: {settings.providers_file}: {exc}", file=sys.stderr)
         return 2
-    ensure_platform_topics(bootstrap, settings.topic_namespace)
-    print(f"topics of the platform ready on {bootstrap}")
+    try:
+        ensure_platform_topics(bootstrap, settings.topic_namespace, settings.partitions)
+    except PartitionsDiffer as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"topics of the platform ready on {bootstrap} ({settings.partitions} partitions)")
     if registry is not None:
         sync_access(bootstrap, registry.providers, settings.topic_namespace)
         print(f"topics and ACLs of {len(registry.providers)} provider(s) ready")

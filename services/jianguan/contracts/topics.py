@@ -89,12 +89,15 @@ def processors_app_id(namespace: str = "") -> str:
     return topic_name(PROCESSORS_APP_ID, namespace)
 
 
-def processors_internal_topics(namespace: str = "") -> dict[str, tuple[int, dict[str, str]]]:
-    """Name → (partitions, topic configuration) of the processors' own topics."""
+def processors_internal_topics(
+    namespace: str = "", partitions: int = PARTITIONS
+) -> dict[str, tuple[int, dict[str, str]]]:
+    """Name → (partitions, topic configuration) of the processors' own topics (the rules' state
+    changelog co-partitioned with the events)."""
     base = processors_app_id(namespace)
     return {
         f"{base}-__assignor-__leader": (1, {}),
-        f"{base}-{RULE_STATE_TABLE}-changelog": (PARTITIONS, COMPACTED),
+        f"{base}-{RULE_STATE_TABLE}-changelog": (partitions, COMPACTED),
     }
 
 

@@ -57,21 +57,48 @@ def ensure_topics(
         admin.close()
 
 
-def ensure_platform_topics(bootstrap: str, namespace: str = "") -> None:
+class PartitionsDiffer(RuntimeError):
+    """The platform's topics exist with another partition count than the one asked for."""
+
+
+def partitions_of(bootstrap: str, name: str) -> int | None:
+    """How many partitions topic ``name`` has; None when it does not exist."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        if name not in set(admin.list_topics()):
+            return None
+        (described,) = admin.describe_topics([name])
+        return len(described["partitions"])
+    finally:
+        admin.close()
+
+
+def ensure_platform_topics(
+    bootstrap: str, namespace: str = "", partitions: int = topics.PARTITIONS
+) -> None:
     """Every topic of the platform's own (events, outcomes, rules input, cases, alerts, …, the
-    rules' leader and changelog topics, the chain heads) with its final partition count and
-    settings; what a service needs before it starts on a cluster that never auto-creates."""
+    rules' leader and changelog topics, the chain heads) with ``partitions`` and its settings;
+    what a service needs before it starts on a cluster that never auto-creates. Raises
+    PartitionsDiffer, changing nothing, when the events topic exists with another count: a
+    topic's partitions are never changed in place (each provider's key would move partition,
+    its order and its rule state with it)."""
+    events = topics.topic_name(topics.EVENTS, namespace)
+    found = partitions_of(bootstrap, events)
+    if found is not None and found != partitions:
+        raise PartitionsDiffer(
+            f"{events} has {found} partitions, JIANGUAN_PARTITIONS asks for {partitions}:"
+            " existing topics keep their partitions (a provider's events would move partition);"
+            f" keep JIANGUAN_PARTITIONS at {found}, or move to new topics"
+            " (JIANGUAN_TOPIC_NAMESPACE) with the new count"
+        )
     names = [
         topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
         topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS, topics.DEAD_LETTERS,
     ]  # fmt: skip
-    ensure_topics(bootstrap, [topics.topic_name(t, namespace) for t in names], topics.PARTITIONS)
-    internal = topics.processors_internal_topics(namespace)
+    ensure_topics(bootstrap, [topics.topic_name(t, namespace) for t in names], partitions)
+    internal = topics.processors_internal_topics(namespace, partitions)
     # Where every chain stands (the ingest processes would create it too).
-    internal[topics.topic_name(topics.CHAIN_HEADS, namespace)] = (
-        topics.PARTITIONS,
-        topics.COMPACTED,
-    )
+    internal[topics.topic_name(topics.CHAIN_HEADS, namespace)] = (partitions, topics.COMPACTED)
     for name, (partitions, configs) in internal.items():
         ensure_topics(bootstrap, [name], partitions, configs=configs)
 

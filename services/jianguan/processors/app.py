@@ -32,6 +32,7 @@ def create_app(
     store: str = "rocksdb://",
     namespace: str = "",
     worker: str = "processors",
+    partitions: int = topics.PARTITIONS,
 ) -> faust.App:
     """``worker``: the process's name among the rules workers; each keeps its state on disk in
     a directory of its own (RocksDB locks a database to one process)."""
@@ -48,7 +49,7 @@ def create_app(
         # store (processors.rebuild, processors.local_state).
         recovery_consistency_check=False,
         processing_guarantee="at_least_once",
-        topic_partitions=topics.PARTITIONS,
+        topic_partitions=partitions,
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=10,

@@ -48,6 +48,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
 
     from jianguan.domain.watermark import Watermarks
     from jianguan.ingest.inbound import InboundValidator
+    from jianguan.kafka_io.admin import partitions_of
     from jianguan.processors.app import Worker, create_app
     from jianguan.processors.engine import RELEVANT_CODES
     from jianguan.processors.monitor import StoreMonitor
@@ -57,6 +58,10 @@ def run(settings: Settings, rules_only: bool = False) -> int:
 
     # Re-read when `jianguan providers …` changes it: no restart for a provider added or revoked.
     registry = RegistryWatcher(settings.providers_file)
+    # The rules are co-partitioned with the events topic as it is (made by `up` or `prepare`
+    # with JIANGUAN_PARTITIONS), whatever this process's setting says.
+    events = topics.topic_name(topics.EVENTS, settings.topic_namespace)
+    partitions = partitions_of(kafka, events) or settings.partitions
     app = create_app(
         kafka,
         settings.state_dir,
@@ -64,6 +69,7 @@ def run(settings: Settings, rules_only: bool = False) -> int:
         settings.faust_store,
         settings.topic_namespace,
         settings.rules_worker,
+        partitions,
     )
     # The configuration the rules run with from now on, recorded beside the ones before it.
     now = RuleConfiguration(time.time(), settings.rule_overrides, settings.calendar)
@@ -81,11 +87,12 @@ def run(settings: Settings, rules_only: bool = False) -> int:
             url,
             kafka,
             topics.processors_app_id(settings.topic_namespace),
-            topics.topic_name(topics.EVENTS, settings.topic_namespace),
-            topics.PARTITIONS,
+            events,
+            partitions,
             sorted(RELEVANT_CODES),
         ),
         history,
+        partitions,
     )
     services: list[LoopService] = []
     if not rules_only:  # one of each in the platform

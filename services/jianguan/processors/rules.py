@@ -75,20 +75,24 @@ def install_rules(
     watermarks: Watermarks | None = None,
     rebuilder: Rebuilder | None = None,
     history: Sequence[RuleConfiguration] = (),
+    partitions: int = topics.PARTITIONS,
 ) -> None:
+    """``partitions``: the events topic's, which every input, the state and its changelog share
+    (co-partitioned)."""
+
     def topic(name: str) -> Any:
         return app.topic(
             topics.topic_name(name, namespace),
             key_serializer="raw",
             value_serializer="raw",
-            partitions=topics.PARTITIONS,
+            partitions=partitions,
         )
 
     # One agent reads the provider-keyed inputs, co-partitioned with the state: events, complaints
     # made to the authorities, and the clock's ticks.
     names = {t: topics.topic_name(t, namespace) for t in _INPUTS}
     inputs = app.topic(
-        *names.values(), key_serializer="raw", value_serializer="raw", partitions=topics.PARTITIONS
+        *names.values(), key_serializer="raw", value_serializer="raw", partitions=partitions
     )
     clock, cases, alerts = topic(topics.RULE_INPUT), topic(topics.CASES), topic(topics.ALERTS)
     # bytes keys and values: faust then stores them raw (our own encoding, contracts.facts).
@@ -96,7 +100,7 @@ def install_rules(
         topics.RULE_STATE_TABLE,
         key_type=bytes,
         value_type=bytes,
-        partitions=topics.PARTITIONS,
+        partitions=partitions,
         options=ROCKSDB_OPTIONS,
     )
     on_disk = app.conf.store.scheme == "rocksdb"

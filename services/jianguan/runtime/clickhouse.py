@@ -52,6 +52,9 @@ _USERS = """<yandex>
     </default>
     <readonly>
       <readonly>1</readonly>
+      <!-- what store.executor.CLUSTER_SETTINGS sets for users that may (harmless on one server) -->
+      <distributed_product_mode>global</distributed_product_mode>
+      <load_balancing>in_order</load_balancing>
       <output_format_json_quote_64bit_integers>0</output_format_json_quote_64bit_integers>
       <max_memory_usage>2000000000</max_memory_usage>
       <max_execution_time>60</max_execution_time>

@@ -76,6 +76,7 @@ class StackConfig:
     faust_web_port: int = 0
     rules_workers: int = 1  # processes hosting the rules (the first is `processors`)
     topic_namespace: str = ""
+    partitions: int = topics.PARTITIONS  # of the platform's topics, when it creates them
     console_host: str = "127.0.0.1"
     console_port: int = 0  # 0: any free port
     regulators_file: Path | None = None  # default: state_dir / "regulators.toml"
@@ -132,7 +133,7 @@ class Infrastructure:
             self.bootstrap = self.broker.bootstrap
         else:
             self.bootstrap = cfg.kafka
-        ensure_platform_topics(self.bootstrap, cfg.topic_namespace)
+        ensure_platform_topics(self.bootstrap, cfg.topic_namespace, cfg.partitions)
         if cfg.providers_file.exists():
             registry = ProviderRegistry.load(cfg.providers_file)
             sync_access(self.bootstrap, registry.providers, cfg.topic_namespace)

@@ -139,10 +139,14 @@ class ClickHouseUrl:
 # subquery of a distributed query (IN, JOIN) over another Distributed table runs once over the
 # whole cluster and goes to every shard with its answer (GLOBAL), as on one server. ('local'
 # would be cheaper where both sides are one provider's, but wrong for comparisons across
-# providers, such as a report card's peers.)
+# providers, such as a report card's peers.) Reads and inserts go to each shard's replicas in
+# the order the cluster lists them, so a read follows the writes before it (a replica that has
+# not fetched a part yet is read only when the ones before it are down); a read-only user's
+# profile must set these itself (it may not change settings).
 CLUSTER_SETTINGS: dict[str, Any] = {
     "insert_distributed_sync": 1,
     "distributed_product_mode": "global",
+    "load_balancing": "in_order",
 }
 
 # (host, port, user) → whether that user's profile is read-only (ServerExecutor(read_only=True)).
@@ -166,18 +170,18 @@ class ServerExecutor:
                 admin.execute(f"CREATE DATABASE IF NOT EXISTS `{url.database}`{on_cluster}")
             finally:
                 admin.disconnect()
-        settings: dict[str, Any] = {"strings_as_bytes": False}
-        if url.cluster is not None:
-            settings.update(CLUSTER_SETTINGS)
         self._client = Client(
             url.host,
             port=url.port,
             user=url.user,
             password=url.password,
             database=url.database,
-            settings=settings,
+            settings={"strings_as_bytes": False},
         )
-        if read_only and not self._user_is_read_only(url):
+        profile_read_only = (read_only or url.cluster is not None) and self._user_is_read_only(url)
+        if url.cluster is not None and not profile_read_only:
+            self._client.settings.update(CLUSTER_SETTINGS)
+        if read_only and not profile_read_only:
             self._client.settings["readonly"] = 1
         self._native: NativeInserter | None = None
         if url.http_port is not None:

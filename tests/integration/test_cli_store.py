@@ -38,25 +38,38 @@ def test_store_commands_use_the_embedded_clickhouse_of_the_state_dir(
     assert capsys.readouterr().err.strip() == "0 chain(s) broken"
 
 
-def test_prepare_creates_topics_acls_and_schema_once(
+@pytest.fixture
+def prepare(
     clickhouse: ClickHouseServer,
     broker: KafkaCluster,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+) -> tuple[str, ClickHouseUrl, list[str]]:
+    """(topic namespace, database, `jianguan prepare` argv) of a test's own."""
+    namespace = f"prep{uuid.uuid4().hex[:6]}"
+    url = clickhouse.url("writer", f"p_{uuid.uuid4().hex[:10]}")
+    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("JIANGUAN_TOPIC_NAMESPACE", namespace)
+    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(tmp_path / "providers.toml"))
+    return (
+        namespace,
+        url,
+        ["prepare", "--kafka", broker.bootstrap, "--clickhouse", url.secret_url()],
+    )
+
+
+def test_prepare_creates_topics_acls_and_schema_once(
+    prepare: tuple[str, ClickHouseUrl, list[str]],
+    broker: KafkaCluster,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """What the services need on existing servers (systemd, Kubernetes, compose), made by one
     command, and made again harmlessly."""
-    namespace = f"prep{uuid.uuid4().hex[:6]}"
-    url = clickhouse.url("writer", f"p_{uuid.uuid4().hex[:10]}")
-    registry = tmp_path / "providers.toml"
-    registry.write_text(
+    namespace, url, argv = prepare
+    (tmp_path / "providers.toml").write_text(
         ProviderRegistry([Provider("prep-ai", "Prep AI", token_sha256=token_digest("t"))]).dump()
     )
-    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
-    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(registry))
-    monkeypatch.setenv("JIANGUAN_TOPIC_NAMESPACE", namespace)
-    argv = ["prepare", "--kafka", broker.bootstrap, "--clickhouse", url.secret_url()]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"({len(bundled())} migration(s) applied now)" in out
@@ -78,19 +91,13 @@ def test_prepare_creates_topics_acls_and_schema_once(
 
 
 def test_prepare_makes_the_partitions_asked_and_never_changes_them(
-    clickhouse: ClickHouseServer,
+    prepare: tuple[str, ClickHouseUrl, list[str]],
     broker: KafkaCluster,
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    namespace = f"part{uuid.uuid4().hex[:6]}"
-    url = clickhouse.url("writer", f"p_{uuid.uuid4().hex[:10]}")
-    monkeypatch.setenv("JIANGUAN_STATE_DIR", str(tmp_path))
-    monkeypatch.setenv("JIANGUAN_PROVIDERS_FILE", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("JIANGUAN_TOPIC_NAMESPACE", namespace)
+    namespace, _, argv = prepare
     monkeypatch.setenv("JIANGUAN_PARTITIONS", "12")
-    argv = ["prepare", "--kafka", broker.bootstrap, "--clickhouse", url.secret_url()]
     assert main(argv) == 0
     assert "(12 partitions)" in capsys.readouterr().out
     changelog = f"{topics.processors_app_id(namespace)}-{topics.RULE_STATE_TABLE}-changelog"

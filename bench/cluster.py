@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from common import usage_by_process, write_result  # bench/common.py, beside this file
-from jianguan.contracts import pb
+from ingest import payloads_for  # bench/ingest.py, beside this file
 from jianguan.runtime.clickhouse import ClickHouseServer
 from jianguan.runtime.clickhouse_cluster import LocalCluster
-from jianguan.simulator.traffic import ProviderTraffic
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.migrate import migrate
 from jianguan.store.processor import ColumnBatch, RecordMeta
@@ -39,16 +38,13 @@ RECORD = 500  # events per Kafka record, as the bench's gateway batches
 
 
 def records(total: int) -> list[tuple[bytes, RecordMeta]]:
-    now = time.time()
+    """The ingest bench's pre-encoded batches, as the events topic would hold them."""
+    now = int(time.time())
     out = []
     per = total // len(PROVIDERS)
     for n, provider in enumerate(PROVIDERS):
-        src = ProviderTraffic(provider, ("svc-1", "svc-2"), seed=n)
-        for i in range(0, per, RECORD):
-            value = pb.EventBatch(
-                batch_id=f"{provider}-{i}", events=src.events(RECORD, now, service="svc-1")
-            ).SerializeToString()
-            out.append((value, RecordMeta(provider, int(now), n % 6, len(out))))
+        for value in payloads_for(provider, per, RECORD, seed=n):
+            out.append((value, RecordMeta(provider, now, n % 6, len(out))))
     return out
 
 

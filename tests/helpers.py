@@ -55,9 +55,12 @@ def chained(
     return [chain.seal(generation(f"{prefix}-{i}", service=service)) for i in range(n)]
 
 
-def eventually(check: Callable[[], bool], timeout_s: float = 15.0, poll_s: float = 0.1) -> None:
-    """Waits until ``check()`` holds; fails the test when it does not within ``timeout_s``."""
+def eventually(
+    check: Callable[[], bool], timeout_s: float = 15.0, poll_s: float = 0.1, what: str = ""
+) -> None:
+    """Waits until ``check()`` holds; fails the test (saying ``what`` did not happen) when it
+    does not within ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while not check():
-        assert time.monotonic() < deadline, f"not within {timeout_s:g} s"
+        assert time.monotonic() < deadline, what or f"not within {timeout_s:g} s"
         time.sleep(poll_s)

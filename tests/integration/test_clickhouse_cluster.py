@@ -35,7 +35,7 @@ from jianguan.store.processor import ColumnBatch, RecordMeta
 from jianguan.store.projections import drop_database
 from jianguan.store.sink import event_store_sink
 from jianguan.store.writer import BatchWriter
-from tests.helpers import generation
+from tests.helpers import eventually, generation
 from tests.scenarios.store import load_into
 
 pytestmark = pytest.mark.integration
@@ -219,11 +219,8 @@ def _one(url: ClickHouseUrl, sql: str) -> tuple[int, ...]:
         return tuple(int(v) for v in ex.execute(sql)[0])
 
 
-def _when(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
+def _when(what: str, check: Callable[[], bool]) -> None:
+    eventually(check, timeout_s=120, poll_s=0.2, what=what)
 
 
 # Last too: `jianguan up` on the cluster's store of the library (its migrations all applied).

@@ -14,8 +14,7 @@ from jianguan.cli.store import CLICKHOUSE_HELP
 from jianguan.kafka_io.access import sync_access
 from jianguan.kafka_io.admin import PartitionsDiffer, ensure_platform_topics
 from jianguan.settings import Settings
-from jianguan.store.executor import ServerExecutor
-from jianguan.store.migrate import migrate
+from jianguan.store.migrate import migrate_database
 
 
 def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
@@ -44,11 +43,7 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings) -> int:
     if registry is not None:
         sync_access(bootstrap, registry.providers, settings.topic_namespace)
         print(f"topics and ACLs of {len(registry.providers)} provider(s) ready")
-    ex = ServerExecutor(url, create_database=True)
-    try:
-        applied = migrate(ex)
-    finally:
-        ex.close()
+    applied = migrate_database(url)
     for m in applied:
         print(f"applied {m.version:04d}_{m.name}")
     print(f"ClickHouse schema ready at {url} ({len(applied)} migration(s) applied now)")

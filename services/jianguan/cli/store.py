@@ -13,19 +13,15 @@ from jianguan.domain.chain import verify_chain
 from jianguan.settings import Settings
 from jianguan.store import quarantine, reader
 from jianguan.store.executor import ServerExecutor
-from jianguan.store.migrate import migrate
+from jianguan.store.migrate import migrate_database
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     url = clickhouse_target(args, settings)
     if url is None:
         return 2
-    ex = ServerExecutor(url, create_database=True)
-    try:
-        for m in migrate(ex):
-            print(f"applied {m.version:04d}_{m.name}")
-    finally:
-        ex.close()
+    for m in migrate_database(url):
+        print(f"applied {m.version:04d}_{m.name}")
     return 0
 
 

@@ -99,8 +99,8 @@ def ensure_platform_topics(
     internal = topics.processors_internal_topics(namespace, partitions)
     # Where every chain stands (the ingest processes would create it too).
     internal[topics.topic_name(topics.CHAIN_HEADS, namespace)] = (partitions, topics.COMPACTED)
-    for name, (partitions, configs) in internal.items():
-        ensure_topics(bootstrap, [name], partitions, configs=configs)
+    for name, (count, configs) in internal.items():
+        ensure_topics(bootstrap, [name], count, configs=configs)
 
 
 def ensure_provider_topics(

@@ -182,16 +182,13 @@ class ClickHouseServer:
         self.database = database
         self._child: Child | None = None
         self._cluster_config = cluster_config
-        self._passwords = passwords or self._load_or_create_passwords()
+        self._passwords = passwords or load_or_create_passwords(self.dir)
         last = _last_ports(self.dir)
         self.tcp_port = tcp_port or _kept(host, last.get("tcp")) or free_port(host)
         self.http_port = http_port or _kept(host, last.get("http")) or free_port(host)
         if self.http_port == self.tcp_port:
             self.http_port = free_port(host)
         reserve(self.tcp_port, self.http_port)  # never handed to another server meanwhile
-
-    def _load_or_create_passwords(self) -> dict[str, str]:
-        return load_or_create_passwords(self.dir)
 
     def url(self, user: str = "writer", database: str | None = None) -> ClickHouseUrl:
         return ClickHouseUrl(

@@ -66,7 +66,6 @@ class LocalCluster:
         self, directory: Path, shards: int = 2, replicas: int = 2, database: str = "jianguan"
     ) -> None:
         self.dir = directory.resolve()
-        self.database = database
         self.zookeeper = ZooKeeperServer(self.dir / "zookeeper")
         self._passwords = load_or_create_passwords(self.dir)
         self.members = [

@@ -3,7 +3,6 @@ provider registry, learn its endpoints from what it prints, stop it with SIGTERM
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jianguan.accounts.registry import ProviderRegistry
+from jianguan.runtime.clickhouse import running_embedded
 from jianguan.runtime.process import dying_with_me, free_port
 from jianguan.store.executor import ClickHouseUrl
 
@@ -68,19 +68,13 @@ def launched_up(
             banner += line
             if "Ctrl-C" in line:
                 break
-        m = re.search(r"clickhouse://writer@([\d.]+):(\d+)/(\w+)(?:\?http_port=(\d+))?", banner)
+        m = re.search(r"clickhouse://writer@[\d.]+:\d+/(\w+)", banner)
         if m is None:
             raise RuntimeError(f"jianguan up did not start:\n{banner}")
         if clickhouse is None:
-            creds = json.loads((state_dir / "clickhouse" / "credentials.json").read_text())
-            clickhouse = ClickHouseUrl(
-                m.group(1),
-                int(m.group(2)),
-                "writer",
-                creds["writer"],
-                m.group(3),
-                int(m.group(4)) if m.group(4) else None,
-            )
+            clickhouse = running_embedded(state_dir / "clickhouse", m.group(1))
+            if clickhouse is None:
+                raise RuntimeError(f"jianguan up's ClickHouse does not answer:\n{banner}")
         yield RunningUp(
             proc,
             f"127.0.0.1:{port}",

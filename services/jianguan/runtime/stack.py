@@ -28,8 +28,8 @@ from jianguan.runtime.logs import log_file
 from jianguan.runtime.process import free_port, port_open, reserve, wait_until
 from jianguan.runtime.status import ServiceRecord, UpRecord, remove_record, write_record
 from jianguan.runtime.supervisor import ServiceSpec, Supervisor
-from jianguan.store.executor import ClickHouseUrl, ServerExecutor
-from jianguan.store.migrate import migrate
+from jianguan.store.executor import ClickHouseUrl
+from jianguan.store.migrate import migrate_database
 
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
@@ -114,12 +114,8 @@ class Infrastructure:
                     self.dashboard_url = self.clickhouse.url("dashboard")
                 else:
                     self.writer_url = ClickHouseUrl.parse(cfg.clickhouse_url)
-                executor = ServerExecutor(self.writer_url, create_database=True)
-                try:
-                    for m in migrate(executor):
-                        log.info("applied migration %04d_%s", m.version, m.name)
-                finally:
-                    executor.close()
+                for m in migrate_database(self.writer_url):
+                    log.info("applied migration %04d_%s", m.version, m.name)
         except BaseException:
             self.stop()
             raise

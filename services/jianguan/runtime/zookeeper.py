@@ -11,7 +11,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from jianguan.runtime.process import Child, free_port, port_open, reserve, wait_until
+from jianguan.runtime.process import Child, free_port, reserve, wait_until
 
 JAR = Path("/usr/share/java/zookeeper.jar")
 
@@ -60,8 +60,6 @@ class ZooKeeperServer:
     def serving(self) -> bool:
         """ZooKeeper answers ``srvr`` with its version (``imok`` to ``ruok`` comes before it
         serves sessions)."""
-        if not port_open(self.host, self.port):
-            return False
         try:
             with socket.create_connection((self.host, self.port), timeout=2.0) as s:
                 s.sendall(b"srvr")

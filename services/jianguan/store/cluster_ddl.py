@@ -39,6 +39,11 @@ class ClusterDdlError(ValueError):
     pass
 
 
+def on_cluster(cluster: str | None) -> str:
+    """`` ON CLUSTER `name` `` for a statement that must run on every server; empty on one."""
+    return "" if cluster is None else f" ON CLUSTER `{cluster}`"
+
+
 class Kind(Enum):
     SHARDED = "sharded"  # <name>_shard on every server + Distributed <name>
     EVERYWHERE = "everywhere"  # one replica on every server
@@ -80,7 +85,7 @@ class ClusterDdl:
     kinds: dict[str, Kind] = field(default_factory=dict)
 
     def _on(self, name: str) -> str:
-        return f"`{self.database}`.`{name}` ON CLUSTER `{self.cluster}`"
+        return f"`{self.database}`.`{name}`{on_cluster(self.cluster)}"
 
     def _zk_path(self, name: str, sharded: bool, version: int) -> str:
         shard = "{shard}" if sharded else "all"
@@ -109,19 +114,6 @@ class ClusterDdl:
             return f"{m[1]} `{self.database}`.`{self.local(table) if local else table}`"
 
         return _SOURCE.sub(name, select)
-
-    def ledger(self) -> str:
-        """The migration ledger: on every server, so any of them can be asked what was applied."""
-        path = f"/clickhouse/tables/all/{self.database}/schema_migrations"
-        return (
-            f"CREATE TABLE IF NOT EXISTS {self._on('schema_migrations')}"
-            " (version UInt32, name String, checksum String,"
-            " applied_at DateTime('UTC') DEFAULT now())"
-            f" ENGINE = ReplicatedMergeTree('{path}', '{{replica}}') ORDER BY version"
-        )
-
-    def create_database(self) -> str:
-        return f"CREATE DATABASE IF NOT EXISTS `{self.database}` ON CLUSTER `{self.cluster}`"
 
     def translate(self, statement: str, version: int) -> list[str]:
         """The statements to run on the cluster for one statement of migration ``version``."""
@@ -213,13 +205,13 @@ class ClusterDdl:
             self.kinds[new] = kind
             if kind is not Kind.SHARDED:
                 out.append(f"RENAME TABLE `{self.database}`.`{old}` TO `{self.database}`.`{new}`"
-                           f" ON CLUSTER `{self.cluster}`")  # fmt: skip
+                           f"{on_cluster(self.cluster)}")  # fmt: skip
                 continue
             # A Distributed table names its shard table: it is made again over the new name.
             out += [
                 f"DROP TABLE {self._on(old)}",
                 f"RENAME TABLE `{self.database}`.`{old}{SHARD_SUFFIX}`"
-                f" TO `{self.database}`.`{new}{SHARD_SUFFIX}` ON CLUSTER `{self.cluster}`",
+                f" TO `{self.database}`.`{new}{SHARD_SUFFIX}`{on_cluster(self.cluster)}",
                 self._distributed(new),
             ]
         return out
@@ -234,4 +226,4 @@ def rows_of(executor: Executor, table: str) -> str:
     every server of a cluster (a Distributed table holds no rows)."""
     if executor.cluster is None:
         return table
-    return f"`{executor.database}`.`{table}{SHARD_SUFFIX}` ON CLUSTER `{executor.cluster}`"
+    return f"`{executor.database}`.`{table}{SHARD_SUFFIX}`{on_cluster(executor.cluster)}"

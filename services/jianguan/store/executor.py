@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from clickhouse_driver import Client, errors
 
+from jianguan.store.cluster_ddl import on_cluster
 from jianguan.store.native_insert import NativeInserter
 
 
@@ -163,11 +164,12 @@ class ServerExecutor:
         refuses writes and setting changes), whatever the user may do otherwise."""
         self.database = url.database
         self.cluster = url.cluster
-        on_cluster = "" if url.cluster is None else f" ON CLUSTER `{url.cluster}`"
         if create_database:
             admin = Client(url.host, port=url.port, user=url.user, password=url.password)
             try:
-                admin.execute(f"CREATE DATABASE IF NOT EXISTS `{url.database}`{on_cluster}")
+                admin.execute(
+                    f"CREATE DATABASE IF NOT EXISTS `{url.database}`{on_cluster(url.cluster)}"
+                )
             finally:
                 admin.disconnect()
         self._client = Client(

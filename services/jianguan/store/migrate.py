@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from jianguan.store.cluster_ddl import ClusterDdl
-from jianguan.store.executor import Executor
+from jianguan.store.executor import ClickHouseUrl, Executor, ServerExecutor
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -61,7 +61,7 @@ def migrate(executor: Executor, migrations: list[Migration] | None = None) -> li
     """Apply what is missing; return the migrations applied now. Safe to run concurrently with
     readers; run one migrator at a time."""
     ddl = None if executor.cluster is None else ClusterDdl(executor.cluster, executor.database)
-    executor.execute(_LEDGER if ddl is None else ddl.ledger())
+    executor.execute(_LEDGER if ddl is None else ddl.translate(_LEDGER, 0)[0])
     applied = {
         int(v): str(c)
         for v, c in executor.execute("SELECT version, checksum FROM schema_migrations")
@@ -87,3 +87,13 @@ def migrate(executor: Executor, migrations: list[Migration] | None = None) -> li
         )
         done.append(mig)
     return done
+
+
+def migrate_database(url: ClickHouseUrl) -> list[Migration]:
+    """Create ``url``'s database (on every server of its cluster) and apply what is missing;
+    the migrations applied now."""
+    executor = ServerExecutor(url, create_database=True)
+    try:
+        return migrate(executor)
+    finally:
+        executor.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jianguan.store.cluster_ddl import rows_of
+from jianguan.store.cluster_ddl import on_cluster, rows_of
 from jianguan.store.executor import Executor
 
 
@@ -63,5 +63,4 @@ def standing_facts(executor: Executor, until_s: float) -> set[ComparedFact]:
 
 def drop_database(executor: Executor, database: str) -> None:
     """Remove a scratch database (a replay's) and everything in it."""
-    on_cluster = "" if executor.cluster is None else f" ON CLUSTER `{executor.cluster}`"
-    executor.execute(f"DROP DATABASE IF EXISTS `{database}`{on_cluster}")
+    executor.execute(f"DROP DATABASE IF EXISTS `{database}`{on_cluster(executor.cluster)}")

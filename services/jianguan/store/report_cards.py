@@ -34,10 +34,10 @@ def snapshot(executor: Executor, now: float) -> None:
     cut = datetime.fromtimestamp(now - KEEP_DAYS * 86400, UTC).strftime("%Y%m%d")
     # Asked of the rows (through a cluster's Distributed table: every shard's days), not of
     # system.parts, which knows only this server's.
+    table = rows_of(executor, "report_card_snapshots")
     for (partition,) in executor.execute(
         "SELECT DISTINCT toYYYYMMDD(taken) FROM report_card_snapshots"
         " WHERE toYYYYMMDD(taken) < %(cut)s",
         {"cut": int(cut)},
     ):
-        table = rows_of(executor, "report_card_snapshots")
         executor.execute(f"ALTER TABLE {table} DROP PARTITION {int(partition)}")

@@ -37,7 +37,7 @@ JAVA_GRPC_PLUGIN := io.grpc:protoc-gen-grpc-java:$(JAVA_GRPC_VERSION):exe:linux-
 JAVA_PLUGINS_STAMP := $(JAVA_BIN)/.installed-$(JAVA_PROTOC_VERSION)-$(JAVA_GRPC_VERSION)
 MVN := mvn -q -B -Dstyle.color=never
 
-.PHONY: help install kafka system-packages protos protos-check wire-constants-check check-deploy lint test test-unit test-go test-java fuzz demo smoke bench bench-console bench-cluster bench-sustained clean
+.PHONY: help install kafka system-packages protos protos-publish protos-check wire-constants-check check-deploy lint test test-unit test-go test-java fuzz demo smoke bench bench-console bench-cluster bench-sustained clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -121,6 +121,9 @@ protos: $(BIN)/.installed $(GO_PLUGINS_STAMP) $(JAVA_PLUGINS_STAMP) ## regenerat
 	@for out in $(PROTO_OUT) $(SDK_PROTO_OUT); do \
 	  touch $$out/__init__.py $$out/jianguan/__init__.py $$out/jianguan/v1/__init__.py; done
 
+protos-publish: protos/node_modules/.installed ## record the contract as it is now as the published one that buf breaking checks against
+	cd protos && ./node_modules/.bin/buf build -o published/jianguan-v1.binpb
+
 protos-check: protos ## fail when the committed generated code is stale
 	@git diff --exit-code --stat -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 $(JAVA_GEN) || { echo "generated code is stale: run make protos and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(PROTO_OUT) $(SDK_PROTO_OUT) $(GO_SDK)/jianguanv1 $(JAVA_GEN))" || { echo "untracked generated files: run make protos and commit"; exit 1; }
@@ -146,6 +149,8 @@ lint: install protos-check wire-constants-check check-deploy ## ruff, ruff forma
 	  services/jianguan/contracts/_wire.c services/jianguan/contracts/wire_scan.c \
 	  services/jianguan/store/_native_block.c
 	cd protos && ./node_modules/.bin/buf lint && ./node_modules/.bin/buf format --diff --exit-code
+	@# the contract as published (protos/published, refreshed by make protos-publish) stays readable
+	cd protos && ./node_modules/.bin/buf breaking --against published/jianguan-v1.binpb
 	@test -z "$$(gofmt -l $(GO_SDK) deploy/compose/check)" || { gofmt -l $(GO_SDK) deploy/compose/check; echo "run gofmt -w"; exit 1; }
 	cd $(GO_SDK) && go vet ./...
 	cd deploy/compose/check && go vet ./...

@@ -108,6 +108,28 @@ EVENTS: list[tuple[str, dict[str, Any]]] = [
             "estimatedDomesticUsers": "9007199254740991",
         },
     }),
+    ("correction report", {
+        "envelope": _env("cor-1", "acme-chat", "2026-01-01T00:00:10Z"),
+        "correctionReport": {
+            "authorityId": "cac-bj", "orderRef": "ORD-2026-17",
+            "completedAt": "2025-12-31T12:00:00.5Z", "measures": "已为生成图片添加隐式标识",
+            "documents": [
+                {"sha256": "bMQd4MAiHzQNI2Y2wxQJPaDl72Es3QjnFbzVmQKTjpc=", "title": "整改报告",
+                 "mediaType": "application/pdf", "sizeBytes": "48213"},
+                {"sha256": "I2R6oaUFhUy6U3xjxpAXUbrTaGB5lBWss9awGbgeeSs="},
+            ],
+        },
+    }),
+    ("inspection response", {
+        "envelope": _env("ins-1", "acme-chat", "2026-01-01T00:00:11Z"),
+        "inspectionResponse": {
+            "authorityId": "cac-bj", "requestRef": "INS-2026-04",
+            "topics": ["INSPECTION_TOPIC_TRAINING_DATA_SOURCE", "INSPECTION_TOPIC_DATA_SUPPORT"],
+            "explanation": "训练数据来源清单见附件",
+            "documents": [{"sha256": "a1GpIVdjYjCC8O+FdToBvu5BJrRZw0YnqRYqJtfqEm4=",
+                           "mediaType": "text/csv"}],
+        },
+    }),
 ]  # fmt: skip
 
 

@@ -84,7 +84,10 @@ def settled(up: RunningUp, due_by: float, tick_s: float = 1.0, timeout: float = 
     while time.time() < due_by + 2 * tick_s + 0.5:
         assert time.monotonic() < deadline, "due_by is beyond the timeout"
         time.sleep(0.1)
-    inputs = every_partition(up, (topics.EVENTS, topics.RULE_INPUT, topics.AUTHORITY_COMPLAINTS))
+    inputs = every_partition(
+        up,
+        (topics.EVENTS, topics.RULE_INPUT, topics.AUTHORITY_COMPLAINTS, topics.AUTHORITY_ACTIONS),
+    )
     committed_to_end(up, topics.processors_app_id(), inputs, deadline - time.monotonic())
     for derived in (topics.CASES, topics.ALERTS):
         group = topics.SINK_GROUPS[derived]

@@ -240,6 +240,97 @@ def test_store_checks_raise_offshore_alerts(up: RunningUp) -> None:
     assert cases == [("genai.example.org", 1, "NOTIFIED")]
 
 
+def test_orders_to_correct_and_inspections_open_cases_with_the_authoritys_deadlines(
+    up: RunningUp,
+) -> None:
+    """Art. 21 ¶1 and Art. 19 ¶1 through the live stack: the authority records its demands
+    (deadlines it sets), the provider answers through the SDK, the rules judge; malformed
+    demands and a provider's token are refused, and nothing refused reaches the log."""
+    import grpc
+
+    from jianguan.simulator.authority import record_actions
+
+    A = pb.authority_pb2
+    now = int(time.time())
+
+    def order(ref: str, due_in: int, *articles: int) -> A.AuthorityAction:
+        action = A.AuthorityAction()
+        o = action.correction_order
+        o.order_ref, o.provider_id, o.summary = ref, "case-ai", "改正"
+        o.cited.extend(A.CitedProvision(article=a) for a in articles)
+        o.issued_at.seconds, o.due_at.seconds = now - 1, now + due_in
+        return action
+
+    def inspection(ref: str, *topics: int) -> A.AuthorityAction:
+        action = A.AuthorityAction()
+        r = action.inspection_request
+        r.request_ref, r.provider_id = ref, "case-ai"
+        r.topics.extend(topics)
+        r.issued_at.seconds, r.respond_by.seconds = now - 1, now + 600
+        return action
+
+    source, rules = (
+        pb.bodies_pb2.INSPECTION_TOPIC_TRAINING_DATA_SOURCE,
+        pb.bodies_pb2.INSPECTION_TOPIC_ANNOTATION_RULES,
+    )
+    good = [order("ORD-E1", 3, 12), order("ORD-E2", 600, 15), inspection("INS-E1", source, rules)]
+    bad_provider = order("ORD-X1", 600, 12)
+    bad_provider.correction_order.provider_id = "nobody"
+    early = order("ORD-X2", -5, 12)
+    bad_place = order("ORD-X3", 600, 21)
+    bad_place.correction_order.cited[0].paragraph = 3  # Art. 21 has two
+    beyond = order("ORD-X5", 600, 25)
+    no_topics = inspection("INS-X1")
+    acks = asyncio.run(
+        record_actions(
+            up.gateway, AUTHORITY_TOKEN, [*good, bad_provider, early, bad_place, beyond, no_topics]
+        )
+    )
+    assert [a.recorded for a in acks[:3]] == [True, True, True], acks
+    assert [(a.ref, a.field_path) for a in acks[3:]] == [
+        ("ORD-X1", "provider_id"), ("ORD-X2", "due_at"), ("ORD-X3", "cited[0]"),
+        ("ORD-X5", "cited[0].article"), ("INS-X1", "topics"),
+    ]  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        asyncio.run(record_actions(up.gateway, TOKEN, [order("ORD-X4", 600, 12)]))
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    # each a chain of its own: a body changed after sealing would break a chain of two
+    (report,), (answer,) = chained("correction", 1), chained("inspection-answer", 1)
+    r = report.correction_report
+    r.authority_id, r.order_ref, r.measures = "cac-bj", "ORD-E2", "已整改"
+    r.completed_at.seconds = now
+    r.documents.add(sha256=bytes(32), title="整改报告")
+    a = answer.inspection_response
+    a.authority_id, a.request_ref = "cac-bj", "INS-E1"
+    a.topics.append(source)
+
+    async def send() -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([report, answer])
+
+    assert asyncio.run(send()).accepted == 2
+    settled(up, due_by=now + 3)
+    want = [
+        ("ART19-INSPECTION", "cac-bj:INS-E1", 0, 0, ["training_data_source"]),
+        ("ART21-CORRECTION-ORDER", "cac-bj:ORD-E1", 1, 0, []),
+        ("ART21-CORRECTION-ORDER", "cac-bj:ORD-E2", 0, 1, ["correction"]),
+    ]
+    rows = until(
+        up,
+        "SELECT rule_id, subject, deadlines_missed, closed, obligations_met FROM cases"
+        " WHERE rule_id IN ('ART19-INSPECTION', 'ART21-CORRECTION-ORDER') ORDER BY subject",
+        want,
+    )
+    assert rows == want
+    alert = "SELECT severity, case_id FROM alerts FINAL WHERE rule_id = 'ART21-CORRECTION-ORDER'"
+    assert query(up, alert) == [("critical", "ART21-CORRECTION-ORDER:case-ai:cac-bj:ORD-E1")]
+    # every demand recorded once (raw rows), by the authority its token names
+    assert query(up, "SELECT authority_id, ref FROM authority_actions ORDER BY ref") == [
+        ("cac-bj", "INS-E1"), ("cac-bj", "ORD-E1"), ("cac-bj", "ORD-E2"),
+    ]  # fmt: skip
+
+
 def test_replay_equals_live_after_realistic_traffic(up: RunningUp) -> None:
     """The simulator's mix (moderation hits, complaints, filings, requests, reports) through the
     live stack; then the case projections are rebuilt from the event store and compared."""

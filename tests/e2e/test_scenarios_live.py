@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import launched_up
+from jianguan.simulator.authority import record_actions
 from jianguan.store.executor import ServerExecutor
 from jianguan_sdk.client import IngestClient
 from tests.scenarios.library import load_all
@@ -21,8 +22,10 @@ KIND = {1: "OPENED", 2: "OBLIGATION_MET", 3: "DEADLINE_MISSED", 4: "CLOSED"}
 
 def test_every_scenario_live(tmp_path: Path) -> None:
     scenarios = load_all()
+    authorities = sorted({who for s in scenarios for who, _ in s.actions})
     registry = ProviderRegistry(
-        [Provider(s.provider_id, s.name, token_sha256=token_digest(s.name)) for s in scenarios]
+        [Provider(s.provider_id, s.name, token_sha256=token_digest(s.name)) for s in scenarios],
+        [Authority(a, a, token_digest(f"token-{a}")) for a in authorities],
     )
     env = {"JIANGUAN_RULE_TICK_SECONDS": "1", "JIANGUAN_CHECK_INTERVAL_SECONDS": "1"}
     with launched_up(tmp_path, registry, env) as up:
@@ -35,6 +38,11 @@ def test_every_scenario_live(tmp_path: Path) -> None:
             return accepted
 
         assert asyncio.run(send_all()) == [len(s.events) for s in scenarios]
+        # the authorities' side of the histories, with each authority's own token
+        for authority in sorted({who for s in scenarios for who, _ in s.actions}):
+            mine = [a for s in scenarios for who, a in s.actions if who == authority]
+            acks = asyncio.run(record_actions(up.gateway, f"token-{authority}", mine))
+            assert all(a.recorded for a in acks), acks
         expected = {s.provider_id: s.facts for s in scenarios if s.facts}
         expected_alerts = {
             s.provider_id: {(r, tuple(e) if e else None) for r, e in s.alerts.items()}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.simulator import fleet
 from jianguan.simulator.library import by_name, default_base
@@ -37,9 +37,14 @@ def test_the_manifest_of_a_mixed_run_equals_what_the_platform_found(tmp_path: Pa
     providers = len(fleet.violating(library)) + 3
     planned = fleet.plan(providers, SEED, fleet.MIXED, library)
     tokens = {p.provider_id: f"tok-{p.provider_id}" for p in planned}
+    # the authorities whose records the histories hold, their tokens beside the providers'
+    authorities = {a: f"tok-{a}" for a in fleet.authorities(planned, library)}
+    assert authorities  # the run includes the authorities' side (Art. 19, 21)
     registry = ProviderRegistry(
-        [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()]
+        [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()],
+        [Authority(a, a, token_digest(t)) for a, t in authorities.items()],
     )
+    tokens |= {fleet.authority_token_key(a): t for a, t in authorities.items()}
     (tmp_path / "tokens.json").write_text(json.dumps(tokens))
     env = {"JIANGUAN_RULE_TICK_SECONDS": "1", "JIANGUAN_CHECK_INTERVAL_SECONDS": "2"}
     with launched_up(tmp_path / "up", registry, env) as up:

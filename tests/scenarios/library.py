@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 
 from jianguan.contracts import pb
+from jianguan.contracts.observed import observed, observed_authority_action
+from jianguan.domain.events import Observed
 from jianguan.simulator import library
 from jianguan_sdk.chain import Chain
 
@@ -21,6 +23,14 @@ class Scenario:
     facts: set[tuple[str, str, str, str]]
     # Store-check alerts expected: rule id -> evidence (None: any evidence).
     alerts: dict[str, list[str] | None]
+    # What authorities recorded of this provider: (authority id, action).
+    actions: list[library.Action]
+
+    def observations(self) -> list[Observed]:
+        """Everything the rules read of this history: its events and the authorities' records."""
+        seen = [observed(ev, self.provider_id) for ev in self.events]
+        seen += [observed_authority_action(a, who) for who, a in self.actions]
+        return [o for o in seen if o is not None]
 
 
 def load_all(base: float | None = None) -> list[Scenario]:
@@ -30,7 +40,7 @@ def load_all(base: float | None = None) -> list[Scenario]:
         chain = Chain("svc")
         events = [chain.seal(ev) for ev in s.events]
         provider = "sc-" + s.name.replace("_", "-")
-        out.append(Scenario(s.name, provider, events, s.facts, s.alerts))
+        out.append(Scenario(s.name, provider, events, s.facts, s.alerts, s.actions_for(provider)))
     return out
 
 

@@ -1,6 +1,6 @@
-"""The scenario library stored as the platform would store it: events, then the case facts and
-alerts the rules engine and the store checks derive from them, and a store-check round's report
-cards (for dashboard and console SQL)."""
+"""The scenario library stored as the platform would store it: events and the authorities'
+records, then the case facts and alerts the rules engine and the store checks derive from them,
+and a store-check round's report cards (for dashboard and console SQL)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import time
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import alert as alert_of
-from jianguan.contracts.observed import observed
 from jianguan.processors.engine import RulesEngine
 from jianguan.processors.monitor import run_checks
 from jianguan.store import report_cards
-from jianguan.store.cases import AlertBatch, CaseFactBatch
+from jianguan.store.cases import AlertBatch, AuthorityActionBatch, CaseFactBatch
 from jianguan.store.executor import Executor
 from jianguan.store.migrate import migrate
 from jianguan.store.processor import ColumnBatch, RecordMeta
@@ -29,11 +28,16 @@ def load_into(ex: Executor, now: float | None = None) -> None:
     for s in scenarios:
         raw = pb.EventBatch(events=s.events).SerializeToString()
         events.add_record(raw, RecordMeta(s.provider_id, int(now), 0, 0), int(now))
+    actions = AuthorityActionBatch()
+    for s in scenarios:
+        for authority, action in s.actions:
+            meta = RecordMeta(authority, int(now), 0, 0)
+            actions.add_record(action.SerializeToString(), meta, int(now))
     writer = BatchWriter(ex)
     writer.write(events)
+    writer.write(actions)
     engine = RulesEngine({})
-    seen = [observed(ev, s.provider_id) for s in scenarios for ev in s.events]
-    facts = engine.process([o for o in seen if o is not None], now)
+    facts = engine.process([o for s in scenarios for o in s.observations()], now)
     facts += engine.tick(now)
     cases, alerts = CaseFactBatch(), AlertBatch()
     cases.add_record(

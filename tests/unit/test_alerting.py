@@ -171,3 +171,29 @@ def test_a_record_of_alerts_is_routed_and_a_withdrawal_goes_only_where_the_alert
     d._route(0, 12, [withdrawn])
     assert d._workers[0].queue.qsize() == 3  # withdrawn once
     assert d._offsets.committable() == {}  # nothing delivered yet
+
+
+def test_an_inspections_alerts_go_only_to_the_requesting_authoritys_receivers() -> None:
+    """Art. 19 ¶2: an inspection's alert reaches the receivers of the authority that made the
+    request, and no receiver without an authority; other rules' alerts go everywhere."""
+    from jianguan.alerting.config import AlertingConfig, Receiver
+    from jianguan.alerting.dispatcher import Dispatcher
+    from jianguan.store.executor import ClickHouseUrl
+
+    config = AlertingConfig(
+        "https://jg.example",
+        (
+            Receiver("everyone", "webhook", "https://a.example/hook", SECRET),
+            Receiver("bj", "webhook", "https://b.example/hook", SECRET, authority="cac-bj"),
+            Receiver("sh", "webhook", "https://s.example/hook", SECRET, authority="cac-sh"),
+        ),
+    )
+    d = Dispatcher("127.0.0.1:1", ClickHouseUrl("127.0.0.1", 1, "w", "p", "db"), config)
+    inspection = _alert("ART19-INSPECTION:acme:cac-bj:INS-1/DEADLINE_MISSED/annotation_rules")
+    inspection.rule_id, inspection.case_id = (
+        "ART19-INSPECTION",
+        "ART19-INSPECTION:acme:cac-bj:INS-1",
+    )
+    d._route(0, 10, [inspection, _alert("a-2")])
+    queued = {w.receiver.name: w.queue.qsize() for w in d._workers}
+    assert queued == {"everyone": 1, "bj": 2, "sh": 1}

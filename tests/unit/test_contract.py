@@ -33,20 +33,21 @@ def test_event_hash_ignores_provider_id() -> None:
 
 
 def _migration_sql() -> str:
+    found = resources.files("jianguan.store").joinpath("migrations").iterdir()
     return "".join(
-        f.read_text()
-        for f in resources.files("jianguan.store").joinpath("migrations").iterdir()
-        if f.name.endswith(".sql")
+        f.read_text() for f in sorted(found, key=lambda f: f.name) if f.name.endswith(".sql")
     )
 
 
 def _enum_in_sql(column: str) -> dict[str, int]:
-    m = re.search(
+    """The column's names in the latest migration that defines them (events_unique)."""
+    found = re.findall(
         rf"\n    CAST\({column} AS (?:Array\()?Enum8\((.*?)\)\)?\) AS {column},?\n",
         _migration_sql(),
     )
-    assert m, column
-    return {k: int(v) for k, v in re.findall(r"'(\w+)' = (\d+)", m.group(1))}
+    assert found, column
+    m = found[-1]
+    return {k: int(v) for k, v in re.findall(r"'(\w+)' = (\d+)", m)}
 
 
 def _enum_in_proto(enum: object, prefix: str) -> dict[str, int]:

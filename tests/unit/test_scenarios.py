@@ -9,7 +9,6 @@ from collections import defaultdict
 import pytest
 
 from jianguan.contracts import pb
-from jianguan.contracts.observed import observed
 from jianguan.processors.engine import RulesEngine
 from tests.scenarios.library import Scenario, load_all, standing
 
@@ -20,8 +19,7 @@ K = pb.cases_pb2
 def stored(scenario: Scenario, now: float) -> list[K.CaseFact]:
     """The facts a store holds after the history (``standing``)."""
     engine = RulesEngine({})
-    seen = [observed(ev, scenario.provider_id) for ev in scenario.events]
-    facts = engine.process([s for s in seen if s is not None], now=now)
+    facts = engine.process(scenario.observations(), now=now)
     return standing(facts + engine.tick(now))
 
 

@@ -51,6 +51,33 @@ def test_the_manifest_lists_each_injected_violation_with_its_article() -> None:
     assert len(doc["providers"]) == n
 
 
+def test_every_rule_that_can_be_violated_has_a_violating_history() -> None:
+    """The simulator can inject a violation of every active rule (the grade is no violation;
+    complaints made to an authority are not part of the histories yet)."""
+    from jianguan.domain.rules.catalog import CATALOG
+
+    violated = {rule for s in LIBRARY.values() for rule, _ in s.violations}
+    unviolated = {r.id for r in CATALOG if r.active} - violated
+    assert unviolated == {"ART16-GRADE", "ART18-AUTHORITY-COMPLAINT"}
+
+
+def test_a_historys_authority_records_are_made_of_its_provider_and_service() -> None:
+    history = LIBRARY["inspection_partly_answered"]
+    plan = fleet.plan(4, 1, "inspection_partly_answered", LIBRARY)
+    assert fleet.authorities(plan, LIBRARY) == ["cac-bj"]
+    (carrier, *_) = [p for p in plan if p.history]
+    ((authority, action),) = history.actions_for(carrier.provider_id, carrier.history_service)
+    request = action.inspection_request
+    assert (authority, request.provider_id, list(request.service_ids)) == (
+        "cac-bj", carrier.provider_id, [carrier.history_service],
+    )  # fmt: skip
+    assert history.actions[0][1].inspection_request.provider_id == ""  # the library unchanged
+    rows = {
+        (v["rule_id"], v["obligation"]) for v in fleet.manifest(plan, LIBRARY, {})["violations"]
+    }
+    assert rows == {("ART19-INSPECTION", "annotation_rules")}
+
+
 def _compliant_traffic(seconds: int) -> tuple[list[pb.event_pb2.Event], float]:
     provider = CompliantProvider("acme-ai", 5, "t1", ("chat", "image", "kids"))
     start = time.time() - seconds - 3600

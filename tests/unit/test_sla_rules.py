@@ -23,6 +23,7 @@ from jianguan.domain.cases import (
     text,
 )
 from jianguan.domain.events import Observed
+from jianguan.domain.rules.active import SlaRule
 from jianguan.domain.rules.sla import (
     DAY,
     HOUR,
@@ -31,7 +32,6 @@ from jianguan.domain.rules.sla import (
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
-    SlaRule,
     UserEnforcement,
 )
 

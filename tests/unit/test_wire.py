@@ -25,7 +25,7 @@ from jianguan.contracts.batch_events import kind_of
 from jianguan.contracts.codec import encode_batch
 from jianguan.domain.dedup import RecentIds
 from jianguan.domain.ratelimit import RateLimiter
-from jianguan.domain.rules.sla import RELEVANT_KINDS
+from jianguan.domain.rules.active import RELEVANT_KINDS
 from jianguan.ingest.admission import Admission, Admitted
 from jianguan.processors import rules
 from jianguan.simulator.library import default_base

@@ -1039,6 +1039,72 @@ func (RectificationMeasure) EnumDescriptor() ([]byte, []int) {
 	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{16}
 }
 
+// What an inspection asks the provider to explain or support (Art. 19 ¶1: 训练数据来源、规模、
+// 类型、标注规则、算法机制机理等予以说明，并提供必要的技术、数据等支持和协助).
+type InspectionTopic int32
+
+const (
+	InspectionTopic_INSPECTION_TOPIC_UNSPECIFIED          InspectionTopic = 0
+	InspectionTopic_INSPECTION_TOPIC_TRAINING_DATA_SOURCE InspectionTopic = 1 // 训练数据来源
+	InspectionTopic_INSPECTION_TOPIC_TRAINING_DATA_SCALE  InspectionTopic = 2 // 训练数据规模
+	InspectionTopic_INSPECTION_TOPIC_TRAINING_DATA_TYPE   InspectionTopic = 3 // 训练数据类型
+	InspectionTopic_INSPECTION_TOPIC_ANNOTATION_RULES     InspectionTopic = 4 // 标注规则
+	InspectionTopic_INSPECTION_TOPIC_ALGORITHM_MECHANISM  InspectionTopic = 5 // 算法机制机理
+	InspectionTopic_INSPECTION_TOPIC_TECHNICAL_SUPPORT    InspectionTopic = 6 // 必要的技术支持和协助
+	InspectionTopic_INSPECTION_TOPIC_DATA_SUPPORT         InspectionTopic = 7 // 必要的数据支持和协助
+)
+
+// Enum value maps for InspectionTopic.
+var (
+	InspectionTopic_name = map[int32]string{
+		0: "INSPECTION_TOPIC_UNSPECIFIED",
+		1: "INSPECTION_TOPIC_TRAINING_DATA_SOURCE",
+		2: "INSPECTION_TOPIC_TRAINING_DATA_SCALE",
+		3: "INSPECTION_TOPIC_TRAINING_DATA_TYPE",
+		4: "INSPECTION_TOPIC_ANNOTATION_RULES",
+		5: "INSPECTION_TOPIC_ALGORITHM_MECHANISM",
+		6: "INSPECTION_TOPIC_TECHNICAL_SUPPORT",
+		7: "INSPECTION_TOPIC_DATA_SUPPORT",
+	}
+	InspectionTopic_value = map[string]int32{
+		"INSPECTION_TOPIC_UNSPECIFIED":          0,
+		"INSPECTION_TOPIC_TRAINING_DATA_SOURCE": 1,
+		"INSPECTION_TOPIC_TRAINING_DATA_SCALE":  2,
+		"INSPECTION_TOPIC_TRAINING_DATA_TYPE":   3,
+		"INSPECTION_TOPIC_ANNOTATION_RULES":     4,
+		"INSPECTION_TOPIC_ALGORITHM_MECHANISM":  5,
+		"INSPECTION_TOPIC_TECHNICAL_SUPPORT":    6,
+		"INSPECTION_TOPIC_DATA_SUPPORT":         7,
+	}
+)
+
+func (x InspectionTopic) Enum() *InspectionTopic {
+	p := new(InspectionTopic)
+	*p = x
+	return p
+}
+
+func (x InspectionTopic) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InspectionTopic) Descriptor() protoreflect.EnumDescriptor {
+	return file_jianguan_v1_bodies_proto_enumTypes[17].Descriptor()
+}
+
+func (InspectionTopic) Type() protoreflect.EnumType {
+	return &file_jianguan_v1_bodies_proto_enumTypes[17]
+}
+
+func (x InspectionTopic) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InspectionTopic.Descriptor instead.
+func (InspectionTopic) EnumDescriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{17}
+}
+
 // Implicit (metadata) label of the Labeling Measures / GB 45438-2025.
 type ImplicitLabel struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
@@ -2044,6 +2110,240 @@ func (x *OffshoreObservation) GetServiceName() string {
 	return ""
 }
 
+// A document the provider holds, identified by its SHA-256: the content stays with the provider
+// unless the authority asks for it, and the digest fixes which document was meant.
+type Document struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Sha256 []byte                 `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Title  string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// e.g. application/pdf
+	MediaType string `protobuf:"bytes,3,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	// At most 1 TiB.
+	SizeBytes     uint64 `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Document) Reset() {
+	*x = Document{}
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Document) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Document) ProtoMessage() {}
+
+func (x *Document) ProtoReflect() protoreflect.Message {
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Document.ProtoReflect.Descriptor instead.
+func (*Document) Descriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Document) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+func (x *Document) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Document) GetMediaType() string {
+	if x != nil {
+		return x.MediaType
+	}
+	return ""
+}
+
+func (x *Document) GetSizeBytes() uint64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+// The provider's report that it corrected what an order to correct required (Art. 21 ¶1).
+type CorrectionReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The authority that issued the order, as registered (AuthorityIntakeService callers).
+	AuthorityId string `protobuf:"bytes,1,opt,name=authority_id,json=authorityId,proto3" json:"authority_id,omitempty"`
+	// The order's reference (CorrectionOrder.order_ref).
+	OrderRef string `protobuf:"bytes,2,opt,name=order_ref,json=orderRef,proto3" json:"order_ref,omitempty"`
+	// When the provider completed the correction, by its own account.
+	CompletedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	// What was done.
+	Measures      string      `protobuf:"bytes,4,opt,name=measures,proto3" json:"measures,omitempty"`
+	Documents     []*Document `protobuf:"bytes,5,rep,name=documents,proto3" json:"documents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectionReport) Reset() {
+	*x = CorrectionReport{}
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectionReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectionReport) ProtoMessage() {}
+
+func (x *CorrectionReport) ProtoReflect() protoreflect.Message {
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectionReport.ProtoReflect.Descriptor instead.
+func (*CorrectionReport) Descriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CorrectionReport) GetAuthorityId() string {
+	if x != nil {
+		return x.AuthorityId
+	}
+	return ""
+}
+
+func (x *CorrectionReport) GetOrderRef() string {
+	if x != nil {
+		return x.OrderRef
+	}
+	return ""
+}
+
+func (x *CorrectionReport) GetCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletedAt
+	}
+	return nil
+}
+
+func (x *CorrectionReport) GetMeasures() string {
+	if x != nil {
+		return x.Measures
+	}
+	return ""
+}
+
+func (x *CorrectionReport) GetDocuments() []*Document {
+	if x != nil {
+		return x.Documents
+	}
+	return nil
+}
+
+// The provider's answer to an inspection request (Art. 19 ¶1), on one or more of its topics.
+// Only the requesting authority's accounts see it (Art. 19 ¶2).
+type InspectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The authority that made the request, as registered.
+	AuthorityId string `protobuf:"bytes,1,opt,name=authority_id,json=authorityId,proto3" json:"authority_id,omitempty"`
+	// The request's reference (InspectionRequest.request_ref).
+	RequestRef string `protobuf:"bytes,2,opt,name=request_ref,json=requestRef,proto3" json:"request_ref,omitempty"`
+	// The topics this answer covers; an answer covering none meets nothing.
+	Topics        []InspectionTopic `protobuf:"varint,3,rep,packed,name=topics,proto3,enum=jianguan.v1.InspectionTopic" json:"topics,omitempty"`
+	Explanation   string            `protobuf:"bytes,4,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	Documents     []*Document       `protobuf:"bytes,5,rep,name=documents,proto3" json:"documents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectionResponse) Reset() {
+	*x = InspectionResponse{}
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectionResponse) ProtoMessage() {}
+
+func (x *InspectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectionResponse.ProtoReflect.Descriptor instead.
+func (*InspectionResponse) Descriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *InspectionResponse) GetAuthorityId() string {
+	if x != nil {
+		return x.AuthorityId
+	}
+	return ""
+}
+
+func (x *InspectionResponse) GetRequestRef() string {
+	if x != nil {
+		return x.RequestRef
+	}
+	return ""
+}
+
+func (x *InspectionResponse) GetTopics() []InspectionTopic {
+	if x != nil {
+		return x.Topics
+	}
+	return nil
+}
+
+func (x *InspectionResponse) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
+func (x *InspectionResponse) GetDocuments() []*Document {
+	if x != nil {
+		return x.Documents
+	}
+	return nil
+}
+
 var File_jianguan_v1_bodies_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_bodies_proto_rawDesc = "" +
@@ -2150,7 +2450,29 @@ const file_jianguan_v1_bodies_proto_rawDesc = "" +
 	"\x18estimated_domestic_users\x18\x04 \x01(\x04B\n" +
 	"\x92\x82\x19\x060\x80\xa8ֹ\aR\x16estimatedDomesticUsers\x127\n" +
 	"\x12filing_number_seen\x18\x05 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x01\x18\x01R\x10filingNumberSeen\x12,\n" +
-	"\fservice_name\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x02\x18\x01R\vserviceName*\x81\x02\n" +
+	"\fservice_name\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x02\x18\x01R\vserviceName\"\xa1\x01\n" +
+	"\bDocument\x12 \n" +
+	"\x06sha256\x18\x01 \x01(\fB\b\x92\x82\x19\x04\x10 8\x01R\x06sha256\x12\x1f\n" +
+	"\x05title\x18\x02 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x02\x18\x01R\x05title\x12&\n" +
+	"\n" +
+	"media_type\x18\x03 \x01(\tB\a\x92\x82\x19\x03\x10\x80\x01R\tmediaType\x12*\n" +
+	"\n" +
+	"size_bytes\x18\x04 \x01(\x04B\v\x92\x82\x19\a0\x80\x80\x80\x80\x80 R\tsizeBytes\"\x90\x02\n" +
+	"\x10CorrectionReport\x12-\n" +
+	"\fauthority_id\x18\x01 \x01(\tB\n" +
+	"\x92\x82\x19\x06\b\x01\x10@(\x01R\vauthorityId\x12(\n" +
+	"\torder_ref\x18\x02 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\x80\x01(\x01R\borderRef\x12E\n" +
+	"\fcompleted_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\b\x01R\vcompletedAt\x12'\n" +
+	"\bmeasures\x18\x04 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\xa0\x1f\x18\x01R\bmeasures\x123\n" +
+	"\tdocuments\x18\x05 \x03(\v2\x15.jianguan.v1.DocumentR\tdocuments\"\x89\x02\n" +
+	"\x12InspectionResponse\x12-\n" +
+	"\fauthority_id\x18\x01 \x01(\tB\n" +
+	"\x92\x82\x19\x06\b\x01\x10@(\x01R\vauthorityId\x12,\n" +
+	"\vrequest_ref\x18\x02 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\x80\x01(\x01R\n" +
+	"requestRef\x124\n" +
+	"\x06topics\x18\x03 \x03(\x0e2\x1c.jianguan.v1.InspectionTopicR\x06topics\x12+\n" +
+	"\vexplanation\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01R\vexplanation\x123\n" +
+	"\tdocuments\x18\x05 \x03(\v2\x15.jianguan.v1.DocumentR\tdocuments*\x81\x02\n" +
 	"\x0eGenAiOperation\x12 \n" +
 	"\x1cGEN_AI_OPERATION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15GEN_AI_OPERATION_CHAT\x10\x01\x12$\n" +
@@ -2278,7 +2600,16 @@ const file_jianguan_v1_bodies_proto_rawDesc = "" +
 	"+RECTIFICATION_MEASURE_OPTIMIZATION_TRAINING\x10\x01\x12'\n" +
 	"#RECTIFICATION_MEASURE_FILTER_UPDATE\x10\x02\x12(\n" +
 	"$RECTIFICATION_MEASURE_MODEL_ROLLBACK\x10\x03\x12/\n" +
-	"+RECTIFICATION_MEASURE_TRAINING_DATA_CLEANUP\x10\x04BZ\n" +
+	"+RECTIFICATION_MEASURE_TRAINING_DATA_CLEANUP\x10\x04*\xcd\x02\n" +
+	"\x0fInspectionTopic\x12 \n" +
+	"\x1cINSPECTION_TOPIC_UNSPECIFIED\x10\x00\x12)\n" +
+	"%INSPECTION_TOPIC_TRAINING_DATA_SOURCE\x10\x01\x12(\n" +
+	"$INSPECTION_TOPIC_TRAINING_DATA_SCALE\x10\x02\x12'\n" +
+	"#INSPECTION_TOPIC_TRAINING_DATA_TYPE\x10\x03\x12%\n" +
+	"!INSPECTION_TOPIC_ANNOTATION_RULES\x10\x04\x12(\n" +
+	"$INSPECTION_TOPIC_ALGORITHM_MECHANISM\x10\x05\x12&\n" +
+	"\"INSPECTION_TOPIC_TECHNICAL_SUPPORT\x10\x06\x12!\n" +
+	"\x1dINSPECTION_TOPIC_DATA_SUPPORT\x10\aBZ\n" +
 	"\x0ecn.jianguan.v1B\vBodiesProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3"
 
 var (
@@ -2293,8 +2624,8 @@ func file_jianguan_v1_bodies_proto_rawDescGZIP() []byte {
 	return file_jianguan_v1_bodies_proto_rawDescData
 }
 
-var file_jianguan_v1_bodies_proto_enumTypes = make([]protoimpl.EnumInfo, 17)
-var file_jianguan_v1_bodies_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_jianguan_v1_bodies_proto_enumTypes = make([]protoimpl.EnumInfo, 18)
+var file_jianguan_v1_bodies_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_jianguan_v1_bodies_proto_goTypes = []any{
 	(GenAiOperation)(0),            // 0: jianguan.v1.GenAiOperation
 	(OutputModality)(0),            // 1: jianguan.v1.OutputModality
@@ -2313,24 +2644,28 @@ var file_jianguan_v1_bodies_proto_goTypes = []any{
 	(DayCount)(0),                  // 14: jianguan.v1.DayCount
 	(FilingStatus)(0),              // 15: jianguan.v1.FilingStatus
 	(RectificationMeasure)(0),      // 16: jianguan.v1.RectificationMeasure
-	(*ImplicitLabel)(nil),          // 17: jianguan.v1.ImplicitLabel
-	(*Generation)(nil),             // 18: jianguan.v1.Generation
-	(*Moderation)(nil),             // 19: jianguan.v1.Moderation
-	(*UserEnforcement)(nil),        // 20: jianguan.v1.UserEnforcement
-	(*Complaint)(nil),              // 21: jianguan.v1.Complaint
-	(*PersonalInfoRequest)(nil),    // 22: jianguan.v1.PersonalInfoRequest
-	(*ServiceFiling)(nil),          // 23: jianguan.v1.ServiceFiling
-	(*IncidentReport)(nil),         // 24: jianguan.v1.IncidentReport
-	(*ModelRectification)(nil),     // 25: jianguan.v1.ModelRectification
-	(*OffshoreObservation)(nil),    // 26: jianguan.v1.OffshoreObservation
-	(*timestamppb.Timestamp)(nil),  // 27: google.protobuf.Timestamp
+	(InspectionTopic)(0),           // 17: jianguan.v1.InspectionTopic
+	(*ImplicitLabel)(nil),          // 18: jianguan.v1.ImplicitLabel
+	(*Generation)(nil),             // 19: jianguan.v1.Generation
+	(*Moderation)(nil),             // 20: jianguan.v1.Moderation
+	(*UserEnforcement)(nil),        // 21: jianguan.v1.UserEnforcement
+	(*Complaint)(nil),              // 22: jianguan.v1.Complaint
+	(*PersonalInfoRequest)(nil),    // 23: jianguan.v1.PersonalInfoRequest
+	(*ServiceFiling)(nil),          // 24: jianguan.v1.ServiceFiling
+	(*IncidentReport)(nil),         // 25: jianguan.v1.IncidentReport
+	(*ModelRectification)(nil),     // 26: jianguan.v1.ModelRectification
+	(*OffshoreObservation)(nil),    // 27: jianguan.v1.OffshoreObservation
+	(*Document)(nil),               // 28: jianguan.v1.Document
+	(*CorrectionReport)(nil),       // 29: jianguan.v1.CorrectionReport
+	(*InspectionResponse)(nil),     // 30: jianguan.v1.InspectionResponse
+	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
 }
 var file_jianguan_v1_bodies_proto_depIdxs = []int32{
 	3,  // 0: jianguan.v1.ImplicitLabel.label:type_name -> jianguan.v1.AigcLabel
 	0,  // 1: jianguan.v1.Generation.operation_name:type_name -> jianguan.v1.GenAiOperation
 	1,  // 2: jianguan.v1.Generation.output_type:type_name -> jianguan.v1.OutputModality
 	2,  // 3: jianguan.v1.Generation.finish_reasons:type_name -> jianguan.v1.FinishReason
-	17, // 4: jianguan.v1.Generation.implicit_label:type_name -> jianguan.v1.ImplicitLabel
+	18, // 4: jianguan.v1.Generation.implicit_label:type_name -> jianguan.v1.ImplicitLabel
 	4,  // 5: jianguan.v1.Moderation.stage:type_name -> jianguan.v1.ModerationStage
 	5,  // 6: jianguan.v1.Moderation.risk_category:type_name -> jianguan.v1.RiskCategory
 	6,  // 7: jianguan.v1.Moderation.action:type_name -> jianguan.v1.ModerationAction
@@ -2342,16 +2677,20 @@ var file_jianguan_v1_bodies_proto_depIdxs = []int32{
 	12, // 13: jianguan.v1.PersonalInfoRequest.status:type_name -> jianguan.v1.PersonalInfoRequestStatus
 	13, // 14: jianguan.v1.ServiceFiling.kind:type_name -> jianguan.v1.FilingKind
 	15, // 15: jianguan.v1.ServiceFiling.status:type_name -> jianguan.v1.FilingStatus
-	27, // 16: jianguan.v1.ServiceFiling.effective_at:type_name -> google.protobuf.Timestamp
+	31, // 16: jianguan.v1.ServiceFiling.effective_at:type_name -> google.protobuf.Timestamp
 	14, // 17: jianguan.v1.ServiceFiling.complaint_deadline_unit:type_name -> jianguan.v1.DayCount
 	5,  // 18: jianguan.v1.IncidentReport.risk_category:type_name -> jianguan.v1.RiskCategory
 	16, // 19: jianguan.v1.ModelRectification.measure:type_name -> jianguan.v1.RectificationMeasure
-	27, // 20: jianguan.v1.ModelRectification.completed_at:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	31, // 20: jianguan.v1.ModelRectification.completed_at:type_name -> google.protobuf.Timestamp
+	31, // 21: jianguan.v1.CorrectionReport.completed_at:type_name -> google.protobuf.Timestamp
+	28, // 22: jianguan.v1.CorrectionReport.documents:type_name -> jianguan.v1.Document
+	17, // 23: jianguan.v1.InspectionResponse.topics:type_name -> jianguan.v1.InspectionTopic
+	28, // 24: jianguan.v1.InspectionResponse.documents:type_name -> jianguan.v1.Document
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_jianguan_v1_bodies_proto_init() }
@@ -2365,8 +2704,8 @@ func file_jianguan_v1_bodies_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jianguan_v1_bodies_proto_rawDesc), len(file_jianguan_v1_bodies_proto_rawDesc)),
-			NumEnums:      17,
-			NumMessages:   10,
+			NumEnums:      18,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -36,6 +36,8 @@ type Event struct {
 	//	*Event_IncidentReport
 	//	*Event_ModelRectification
 	//	*Event_OffshoreObservation
+	//	*Event_CorrectionReport
+	//	*Event_InspectionResponse
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -166,6 +168,24 @@ func (x *Event) GetOffshoreObservation() *OffshoreObservation {
 	return nil
 }
 
+func (x *Event) GetCorrectionReport() *CorrectionReport {
+	if x != nil {
+		if x, ok := x.Body.(*Event_CorrectionReport); ok {
+			return x.CorrectionReport
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetInspectionResponse() *InspectionResponse {
+	if x != nil {
+		if x, ok := x.Body.(*Event_InspectionResponse); ok {
+			return x.InspectionResponse
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -206,6 +226,14 @@ type Event_OffshoreObservation struct {
 	OffshoreObservation *OffshoreObservation `protobuf:"bytes,18,opt,name=offshore_observation,json=offshoreObservation,proto3,oneof"`
 }
 
+type Event_CorrectionReport struct {
+	CorrectionReport *CorrectionReport `protobuf:"bytes,19,opt,name=correction_report,json=correctionReport,proto3,oneof"`
+}
+
+type Event_InspectionResponse struct {
+	InspectionResponse *InspectionResponse `protobuf:"bytes,20,opt,name=inspection_response,json=inspectionResponse,proto3,oneof"`
+}
+
 func (*Event_Generation) isEvent_Body() {}
 
 func (*Event_Moderation) isEvent_Body() {}
@@ -224,11 +252,15 @@ func (*Event_ModelRectification) isEvent_Body() {}
 
 func (*Event_OffshoreObservation) isEvent_Body() {}
 
+func (*Event_CorrectionReport) isEvent_Body() {}
+
+func (*Event_InspectionResponse) isEvent_Body() {}
+
 var File_jianguan_v1_event_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17jianguan/v1/event.proto\x12\vjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xd3\x05\n" +
+	"\x17jianguan/v1/event.proto\x12\vjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xf5\x06\n" +
 	"\x05Event\x129\n" +
 	"\benvelope\x18\x01 \x01(\v2\x15.jianguan.v1.EnvelopeB\x06\x92\x82\x19\x02\b\x01R\benvelope\x129\n" +
 	"\n" +
@@ -244,7 +276,9 @@ const file_jianguan_v1_event_proto_rawDesc = "" +
 	"\x0eservice_filing\x18\x0f \x01(\v2\x1a.jianguan.v1.ServiceFilingH\x00R\rserviceFiling\x12F\n" +
 	"\x0fincident_report\x18\x10 \x01(\v2\x1b.jianguan.v1.IncidentReportH\x00R\x0eincidentReport\x12R\n" +
 	"\x13model_rectification\x18\x11 \x01(\v2\x1f.jianguan.v1.ModelRectificationH\x00R\x12modelRectification\x12U\n" +
-	"\x14offshore_observation\x18\x12 \x01(\v2 .jianguan.v1.OffshoreObservationH\x00R\x13offshoreObservationB\x06\n" +
+	"\x14offshore_observation\x18\x12 \x01(\v2 .jianguan.v1.OffshoreObservationH\x00R\x13offshoreObservation\x12L\n" +
+	"\x11correction_report\x18\x13 \x01(\v2\x1d.jianguan.v1.CorrectionReportH\x00R\x10correctionReport\x12R\n" +
+	"\x13inspection_response\x18\x14 \x01(\v2\x1f.jianguan.v1.InspectionResponseH\x00R\x12inspectionResponseB\x06\n" +
 	"\x04bodyBY\n" +
 	"\x0ecn.jianguan.v1B\n" +
 	"EventProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3"
@@ -274,6 +308,8 @@ var file_jianguan_v1_event_proto_goTypes = []any{
 	(*IncidentReport)(nil),      // 8: jianguan.v1.IncidentReport
 	(*ModelRectification)(nil),  // 9: jianguan.v1.ModelRectification
 	(*OffshoreObservation)(nil), // 10: jianguan.v1.OffshoreObservation
+	(*CorrectionReport)(nil),    // 11: jianguan.v1.CorrectionReport
+	(*InspectionResponse)(nil),  // 12: jianguan.v1.InspectionResponse
 }
 var file_jianguan_v1_event_proto_depIdxs = []int32{
 	1,  // 0: jianguan.v1.Event.envelope:type_name -> jianguan.v1.Envelope
@@ -286,11 +322,13 @@ var file_jianguan_v1_event_proto_depIdxs = []int32{
 	8,  // 7: jianguan.v1.Event.incident_report:type_name -> jianguan.v1.IncidentReport
 	9,  // 8: jianguan.v1.Event.model_rectification:type_name -> jianguan.v1.ModelRectification
 	10, // 9: jianguan.v1.Event.offshore_observation:type_name -> jianguan.v1.OffshoreObservation
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	11, // 10: jianguan.v1.Event.correction_report:type_name -> jianguan.v1.CorrectionReport
+	12, // 11: jianguan.v1.Event.inspection_response:type_name -> jianguan.v1.InspectionResponse
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_jianguan_v1_event_proto_init() }
@@ -311,6 +349,8 @@ func file_jianguan_v1_event_proto_init() {
 		(*Event_IncidentReport)(nil),
 		(*Event_ModelRectification)(nil),
 		(*Event_OffshoreObservation)(nil),
+		(*Event_CorrectionReport)(nil),
+		(*Event_InspectionResponse)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -39,7 +39,9 @@ type FieldRules struct {
 	Identifier bool `protobuf:"varint,5,opt,name=identifier,proto3" json:"identifier,omitempty"`
 	// Largest accepted value of an integer field. Every integer field of an event states one, so
 	// nothing a provider can send overflows where it is kept or summed.
-	Max           uint64 `protobuf:"varint,6,opt,name=max,proto3" json:"max,omitempty"`
+	Max uint64 `protobuf:"varint,6,opt,name=max,proto3" json:"max,omitempty"`
+	// A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer.
+	ExactLen      bool `protobuf:"varint,7,opt,name=exact_len,json=exactLen,proto3" json:"exact_len,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -116,6 +118,13 @@ func (x *FieldRules) GetMax() uint64 {
 	return 0
 }
 
+func (x *FieldRules) GetExactLen() bool {
+	if x != nil {
+		return x.ExactLen
+	}
+	return false
+}
+
 var file_jianguan_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
@@ -137,7 +146,7 @@ var File_jianguan_v1_options_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x19jianguan/v1/options.proto\x12\vjianguan.v1\x1a google/protobuf/descriptor.proto\"\xbb\x01\n" +
+	"\x19jianguan/v1/options.proto\x12\vjianguan.v1\x1a google/protobuf/descriptor.proto\"\xd8\x01\n" +
 	"\n" +
 	"FieldRules\x12\x1a\n" +
 	"\brequired\x18\x01 \x01(\bR\brequired\x12\x17\n" +
@@ -147,7 +156,8 @@ const file_jianguan_v1_options_proto_rawDesc = "" +
 	"\n" +
 	"identifier\x18\x05 \x01(\bR\n" +
 	"identifier\x12\x10\n" +
-	"\x03max\x18\x06 \x01(\x04R\x03max:N\n" +
+	"\x03max\x18\x06 \x01(\x04R\x03max\x12\x1b\n" +
+	"\texact_len\x18\a \x01(\bR\bexactLen:N\n" +
 	"\x05rules\x12\x1d.google.protobuf.FieldOptions\x18\xa2\x90\x03 \x01(\v2\x17.jianguan.v1.FieldRulesR\x05rulesB[\n" +
 	"\x0ecn.jianguan.v1B\fOptionsProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3"
 

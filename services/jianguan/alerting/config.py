@@ -3,7 +3,8 @@
     {"console_url": "https://jianguan.example.gov.cn",
      "receivers": [
         {"name": "cac-duty", "kind": "webhook", "url": "https://…/hook",
-         "secret_env": "CAC_HOOK_SECRET", "min_severity": "high", "providers": ["acme-ai"]},
+         "secret_env": "CAC_HOOK_SECRET", "min_severity": "high", "providers": ["acme-ai"],
+         "authority": "cac-bj"},
         {"name": "ops-am", "kind": "alertmanager", "url": "http://127.0.0.1:9093"}]}
 
 A webhook needs a secret (``secret`` inline, or ``secret_env`` naming an environment variable the
@@ -33,12 +34,20 @@ class Receiver:
     secret: bytes = b""
     min_severity: str = "low"
     providers: frozenset[str] = frozenset()  # empty: every provider
+    # The authority whose confidential alerts (its inspections, Art. 19 ¶2) it receives; a
+    # receiver without one receives none.
+    authority: str = ""
     max_attempts: int = 10
     base_delay_s: float = 0.5
     max_delay_s: float = 60.0
     timeout_s: float = 10.0
 
-    def wants(self, severity: str, provider_id: str) -> bool:
+    def wants(self, severity: str, provider_id: str, confidential_to: str | None = None) -> bool:
+        """``confidential_to``: the only authority that may see the alert (None: any)."""
+        if confidential_to is not None and (
+            not self.authority or confidential_to != self.authority
+        ):
+            return False
         rank = SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
         if rank < SEVERITIES.index(self.min_severity):
             return False
@@ -99,6 +108,7 @@ def _receiver(i: int, r: Any, env: Mapping[str, str]) -> Receiver:
         secret=secret.encode(),
         min_severity=severity,
         providers=frozenset(r.get("providers", ())),
+        authority=str(r.get("authority", "")),
         max_attempts=int(r.get("max_attempts", 10)),
         base_delay_s=float(r.get("base_delay_s", 0.5)),
         max_delay_s=float(r.get("max_delay_s", 60.0)),

@@ -34,6 +34,7 @@ from jianguan.alerting.ledger import OffsetTracker, Seen, delivery_key
 from jianguan.alerting.payload import alertmanager_body, webhook_body
 from jianguan.alerting.signing import new_delivery_id, signed_headers
 from jianguan.contracts import pb, topics
+from jianguan.domain.rules.demands import confidential_to
 from jianguan.kafka_io.consumer_loop import ConsumerLoop, DeadLetterTopic, Poison
 from jianguan.kafka_io.producer import EventLogProducer
 from jianguan.store.alert_records import (
@@ -288,13 +289,15 @@ class Dispatcher:
     def _route(self, partition: int, offset: int, alerts: Iterable[Alert]) -> None:
         deliveries: list[tuple[ReceiverWorker, Alert]] = []
         for alert in alerts:
+            secret = confidential_to(alert.rule_id, alert.case_id)
             if not alert.retracted and alert.alert_id not in self._raised:
                 self._raised.add(alert.alert_id)
                 metrics.ALERTS_RAISED.labels(alert.rule_id, alert.severity).inc()
             deliveries += [
                 (w, alert)
                 for w in self._workers
-                if w.receiver.wants(alert.severity, alert.provider_id) and self._claim(w, alert)
+                if w.receiver.wants(alert.severity, alert.provider_id, secret)
+                and self._claim(w, alert)
             ]
         # The record's offset is committed once every delivery it caused has finished.
         self._offsets.add(partition, offset, len(deliveries))

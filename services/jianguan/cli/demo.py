@@ -11,10 +11,12 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from jianguan.accounts.registry import (
+    Authority,
     Provider,
     ProviderRegistry,
     load_registry,
@@ -40,14 +42,19 @@ from jianguan.store import reader
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 
-def _demo_registry(path: Path, provider_ids: list[str]) -> dict[str, str]:
-    """Registers providers in a fresh registry file; returns their tokens."""
+def _demo_registry(
+    path: Path, provider_ids: list[str], authority_ids: Sequence[str] = ()
+) -> dict[str, str]:
+    """Registers providers (and the authorities whose records the histories hold) in a fresh
+    registry file; returns their tokens (an authority's under ``authority_token_key``)."""
     tokens = {pid: new_token() for pid in provider_ids}
+    mine = {aid: new_token() for aid in authority_ids}
     registry = ProviderRegistry(
-        [Provider(pid, pid, token_sha256=token_digest(tok)) for pid, tok in tokens.items()]
+        [Provider(pid, pid, token_sha256=token_digest(tok)) for pid, tok in tokens.items()],
+        [Authority(aid, aid, token_digest(tok)) for aid, tok in mine.items()],
     )
     save_registry(path, registry)
-    return tokens
+    return tokens | {sim_fleet.authority_token_key(a): tok for a, tok in mine.items()}
 
 
 def _live_counts(url: ClickHouseUrl) -> reader.PlatformCounts:
@@ -77,7 +84,7 @@ def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: 
     fleet = sim_fleet.plan(args.providers, args.seed, sim_fleet.MIXED, library)
     ids = list(DEMO_PROVIDERS) if smoke else [p.provider_id for p in fleet]
     providers_file = state / "demo-providers.toml"
-    tokens = _demo_registry(providers_file, ids)
+    tokens = _demo_registry(providers_file, ids, sim_fleet.authorities(fleet, library))
     cfg = stack_config(args, settings, state, providers_file)
     if smoke:
         cfg.gateway_port = cfg.metrics_port = cfg.console_port = cfg.faust_web_port = 0
@@ -226,6 +233,11 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     if args.gateway:
         tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else {}
         missing = [p.provider_id for p in fleet if p.provider_id not in tokens]
+        missing += [
+            key
+            for key in map(sim_fleet.authority_token_key, sim_fleet.authorities(fleet, library))
+            if key not in tokens
+        ]
         if missing:
             print(f"error: no token for {', '.join(missing)} (see --enroll)", file=sys.stderr)
             return 2
@@ -239,7 +251,11 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             print("error: --check needs --clickhouse (or JIANGUAN_CLICKHOUSE_URL)", file=sys.stderr)
             return 2
     else:
-        tokens = _demo_registry(state / "providers.toml", [p.provider_id for p in fleet])
+        tokens = _demo_registry(
+            state / "providers.toml",
+            [p.provider_id for p in fleet],
+            sim_fleet.authorities(fleet, library),
+        )
         platform = Platform(stack_config(args, settings, state, state / "providers.toml"))
         platform.start()
         try:
@@ -292,10 +308,20 @@ def _enroll(
     tokens = {p.provider_id: new_token() for p in fleet}
     kept = [p for p in registry.providers if p.id not in tokens]
     added = [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()]
-    save_registry(path, ProviderRegistry(kept + added, registry.authorities))
+    # The histories' authorities: new tokens (for the authorities' side of the histories).
+    mine = {
+        a: new_token() for a in sim_fleet.authorities(fleet, by_name(default_base(time.time())))
+    }
+    others = [a for a in registry.authorities if a.id not in mine]
+    ours = [Authority(a, a, token_digest(t)) for a, t in mine.items()]
+    save_registry(path, ProviderRegistry(kept + added, [*others, *ours]))
+    tokens |= {sim_fleet.authority_token_key(a): t for a, t in mine.items()}
     Path(args.tokens).write_text(json.dumps(tokens, indent=2) + "\n")
     os.chmod(args.tokens, 0o600)
-    print(f"enrolled {len(tokens)} providers in {path}; tokens in {args.tokens}")
+    print(
+        f"enrolled {len(fleet)} providers and {len(mine)} authorities in {path};"
+        f" tokens in {args.tokens}"
+    )
     return 0
 
 

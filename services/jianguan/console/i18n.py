@@ -90,7 +90,14 @@ FILTER_LABELS = {
 EVENT_KINDS = (
     N_("generation"), N_("moderation"), N_("user_enforcement"), N_("complaint"),
     N_("personal_info_request"), N_("service_filing"), N_("incident_report"),
-    N_("model_rectification"), N_("offshore_observation"),
+    N_("model_rectification"), N_("offshore_observation"), N_("correction_report"),
+    N_("inspection_response"),
+)  # fmt: skip
+# What an inspection asks about (Art. 19 ¶1), as its obligations are named.
+INSPECTION_TOPICS = (
+    N_("training_data_source"), N_("training_data_scale"), N_("training_data_type"),
+    N_("annotation_rules"), N_("algorithm_mechanism"), N_("technical_support"),
+    N_("data_support"),
 )  # fmt: skip
 # An offshore service's disposition (Art. 20), as the offshore_cases view names it.
 DISPOSITIONS = (N_("OPEN"), N_("NOTIFIED"), N_("TECHNICAL_MEASURES"), N_("CLOSED"))

@@ -67,6 +67,40 @@ def observed_authority_complaint(c: pb.authority_pb2.AuthorityComplaint) -> Obse
     )
 
 
+# Per kind of authority action: the fields holding its reference and its deadline.
+_DEMANDS = {
+    "correction_order": ("order_ref", "due_at"),
+    "inspection_request": ("request_ref", "respond_by"),
+}
+
+
+def observed_authority_action(
+    action: pb.authority_pb2.AuthorityAction, authority_id: str
+) -> Observed | None:
+    """An authority's demand as the rules see it (kind ``correction_order`` or
+    ``inspection_request``): its reference as the event id, ``issued_at`` as its time, the
+    recording authority (from its credential, never the payload) in ``authority_id`` and the
+    deadline in ``due``."""
+    kind = action.WhichOneof("action")
+    if kind is None:
+        return None
+    demand = getattr(action, kind)
+    ref_field, due_field = _DEMANDS[kind]
+    services = demand.service_ids
+    return Observed(
+        provider_id=demand.provider_id,
+        service_id=services[0] if services else "",
+        event_id=getattr(demand, ref_field),
+        kind=kind,
+        at=_seconds(demand.issued_at),
+        body={
+            **fields(demand),
+            "authority_id": authority_id,
+            "due": _seconds(getattr(demand, due_field)),
+        },
+    )
+
+
 def observed(event: pb.event_pb2.Event, provider_id: str) -> Observed | None:
     kind = event.WhichOneof("body")
     if kind is None:

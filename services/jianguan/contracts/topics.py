@@ -20,6 +20,11 @@ CHAIN_HEADS = "jg.chain-heads.v1"
 AUTHORITY_COMPLAINTS = "jg.authority-complaints.v1"
 # Dispositions of offshore services (Art. 20), recorded by regulators; key: the target.
 OFFSHORE_DISPOSITIONS = "jg.offshore-dispositions.v1"
+# Orders to correct (Art. 21) and inspection requests (Art. 19), one jianguan.v1.AuthorityAction
+# per record, recorded by regulators; key: provider id (co-partitioned with the events: the rules
+# read both).
+AUTHORITY_ACTIONS = "jg.authority-actions.v1"
+# The recording authority's id, from its credential (never from the payload).
 HEADER_AUTHORITY = "jg-authority"
 # Records a consumer of the platform gave up on (jianguan.v1.DeadLetter), kept by the store in its
 # quarantine table (kafka_io.consumer_loop).
@@ -81,6 +86,7 @@ SINK_GROUPS = {
     ALERTS: "jianguan-alerts",
     OFFSHORE_DISPOSITIONS: "jianguan-offshore-dispositions",
     AUTHORITY_COMPLAINTS: "jianguan-authority-complaints",
+    AUTHORITY_ACTIONS: "jianguan-authority-actions",
     DEAD_LETTERS: "jianguan-dead-letters",
 }
 

@@ -30,6 +30,7 @@ from jianguan.contracts import pb
 from jianguan.contracts.wire_constants import (
     C_NONE,
     F_COUNTRY,
+    F_EXACT,
     F_IDENT,
     F_MAX,
     F_NANOS,
@@ -138,6 +139,8 @@ class _Builder:
             flags |= F_PI
         if f.is_repeated:
             flags |= F_REPEATED
+        if rules.exact_len:
+            flags |= F_EXACT
         in_timestamp = f.containing_type is not None and f.containing_type.full_name == _TIMESTAMP
         if in_timestamp and f.name == "nanos":
             flags |= F_NANOS

@@ -13,8 +13,8 @@ from types import ModuleType
 T_NONE, T_STRING, T_BYTES, T_ENUM, T_BOOL, T_UINT64, T_UINT32, T_INT64, T_INT32, T_FLOAT = range(10)
 T_MESSAGE = 10
 # Field rules (flags).
-F_REQUIRED, F_IDENT, F_PI, F_REPEATED, F_UNIT, F_COUNTRY, F_MAX, F_NANOS = (
-    1 << i for i in range(8)
+F_REQUIRED, F_IDENT, F_PI, F_REPEATED, F_UNIT, F_COUNTRY, F_MAX, F_NANOS, F_EXACT = (
+    1 << i for i in range(9)
 )
 # Envelope roles of a field.
 R_NONE, R_EVENT_ID, R_PROVIDER_ID, R_SERVICE_ID, R_SEQUENCE, R_PREV_HASH = range(6)

@@ -185,6 +185,8 @@ static int length_field(Ev *ev, const Field *f, const uint8_t *p, Py_ssize_t n) 
             ev->suspect = 1;
     } else if (f->max_len && n > (Py_ssize_t)f->max_len) {
         ev->suspect = 1;
+    } else if ((f->flags & F_EXACT) && n != (Py_ssize_t)f->max_len) {
+        ev->suspect = 1; /* a digest of another length */
     }
     switch (f->role) {
     case R_EVENT_ID: ev->event_id = p; ev->event_id_len = n; break;

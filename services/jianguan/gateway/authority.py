@@ -1,5 +1,7 @@
-"""AuthorityIntakeService: regulators record complaints users made to them (Art. 18) and the
-disposition of offshore services (Art. 20)."""
+"""AuthorityIntakeService: regulators record complaints users made to them (Art. 18), the
+disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to correct
+(Art. 21). Every record is appended to the log only after it was checked whole; its author is the
+authority the credential names, never a field of the payload."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import grpc
 from jianguan.accounts.registry import Authority
 from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb, topics
+from jianguan.domain.law import Citation
 from jianguan.gateway.credentials import bearer_token
 from jianguan.kafka_io.producer import EventLogProducer
 from jianguan_sdk.validation import validate_message
@@ -25,6 +28,7 @@ class AuthorityServicer:
         self._producer = producer
         self._complaints = topics.topic_name(topics.AUTHORITY_COMPLAINTS, namespace)
         self._dispositions = topics.topic_name(topics.OFFSHORE_DISPOSITIONS, namespace)
+        self._actions = topics.topic_name(topics.AUTHORITY_ACTIONS, namespace)
 
     async def _identify(self, context: Any) -> Authority:
         """An authority account, from its bearer token; provider tokens never open this door."""
@@ -79,3 +83,66 @@ class AuthorityServicer:
         )
         ack.recorded = True
         return ack
+
+    async def record_correction_order(self, request: Any, context: Any) -> Any:
+        authority = await self._identify(context)
+        ack = A.AuthorityActionAck(ref=request.order_ref)
+        problem = self._demand_problem(request, "due_at")
+        if problem is None and not request.cited:
+            problem = "cited", "an order cites at least one provision it enforces"
+        for i, cited in enumerate(request.cited):
+            if problem is None and not _exists(cited):
+                problem = f"cited[{i}]", f"the Measures have no {_place(cited)}"
+        return await self._record(context, authority, ack, problem, "correction_order", request)
+
+    async def record_inspection_request(self, request: Any, context: Any) -> Any:
+        authority = await self._identify(context)
+        ack = A.AuthorityActionAck(ref=request.request_ref)
+        problem = self._demand_problem(request, "respond_by")
+        if problem is None and not request.topics:
+            problem = "topics", "a request asks about at least one topic"
+        return await self._record(context, authority, ack, problem, "inspection_request", request)
+
+    def _demand_problem(self, request: Any, due_field: str) -> tuple[str, str] | None:
+        """What is wrong with a demand that every kind shares: the contract's field rules, a
+        registered provider, and a deadline after its issue."""
+        found = validate_message(request)
+        if found is not None:
+            return found.path, found.reason
+        if self._registry.current().get(request.provider_id) is None:
+            return "provider_id", f"no provider {request.provider_id!r} is registered"
+        due = getattr(request, due_field)
+        if due.ToNanoseconds() <= request.issued_at.ToNanoseconds():
+            return due_field, "must be after issued_at"
+        return None
+
+    async def _record(
+        self,
+        context: Any,
+        authority: Authority,
+        ack: Any,
+        problem: tuple[str, str] | None,
+        kind: str,
+        request: Any,
+    ) -> Any:
+        if problem is not None:
+            ack.field_path, ack.reason = problem
+            return ack
+        action = A.AuthorityAction()
+        getattr(action, kind).CopyFrom(request)
+        value = action.SerializeToString()
+        await self._append(context, authority, self._actions, request.provider_id, value)
+        ack.recorded = True
+        return ack
+
+
+def _exists(cited: Any) -> bool:
+    try:
+        Citation(cited.article, cited.paragraph or None, cited.item or None).text()
+    except (KeyError, IndexError, ValueError):  # no such place (an item needs its paragraph)
+        return False
+    return True
+
+
+def _place(cited: Any) -> str:
+    return Citation(cited.article, cited.paragraph or None, cited.item or None).ref

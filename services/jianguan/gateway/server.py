@@ -165,6 +165,16 @@ class Gateway:
                 request_deserializer=pb.authority_pb2.OffshoreDisposition.FromString,
                 response_serializer=pb.authority_pb2.DispositionAck.SerializeToString,
             ),
+            "RecordCorrectionOrder": grpc.unary_unary_rpc_method_handler(
+                self.authority.record_correction_order,
+                request_deserializer=pb.authority_pb2.CorrectionOrder.FromString,
+                response_serializer=pb.authority_pb2.AuthorityActionAck.SerializeToString,
+            ),
+            "RecordInspectionRequest": grpc.unary_unary_rpc_method_handler(
+                self.authority.record_inspection_request,
+                request_deserializer=pb.authority_pb2.InspectionRequest.FromString,
+                response_serializer=pb.authority_pb2.AuthorityActionAck.SerializeToString,
+            ),
         }
         otlp = {
             "Export": grpc.unary_unary_rpc_method_handler(

@@ -93,7 +93,8 @@ def ensure_platform_topics(
         )
     names = [
         topics.EVENTS, topics.OUTCOMES, topics.RULE_INPUT, topics.CASES, topics.ALERTS,
-        topics.AUTHORITY_COMPLAINTS, topics.OFFSHORE_DISPOSITIONS, topics.DEAD_LETTERS,
+        topics.AUTHORITY_COMPLAINTS, topics.AUTHORITY_ACTIONS, topics.OFFSHORE_DISPOSITIONS,
+        topics.DEAD_LETTERS,
     ]  # fmt: skip
     ensure_topics(bootstrap, [topics.topic_name(t, namespace) for t in names], partitions)
     internal = topics.processors_internal_topics(namespace, partitions)

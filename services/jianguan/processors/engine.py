@@ -37,14 +37,14 @@ from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.due_queue import DueQueue
 from jianguan.domain.events import Observed
 from jianguan.domain.registrations import WORKING_DAYS, Registration
+from jianguan.domain.rules.active import RELEVANT_KINDS, SlaRule
+from jianguan.domain.rules.demands import CorrectionOrders, Inspections
 from jianguan.domain.rules.sla import (
-    RELEVANT_KINDS,
     AuthorityComplaints,
     ComplaintProcess,
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
-    SlaRule,
     UserEnforcement,
 )
 from jianguan.domain.watermark import Watermarks
@@ -109,6 +109,8 @@ class RulesEngine:
             ComplaintProcess(o.get(ComplaintProcess.rule_id)),
             AuthorityComplaints(o.get(AuthorityComplaints.rule_id)),
             PersonalInfoRequests(c.calendar, o.get(PersonalInfoRequests.rule_id)),
+            CorrectionOrders(o.get(CorrectionOrders.rule_id)),
+            Inspections(o.get(Inspections.rule_id)),
         )
         return {r.rule_id: r for r in rules}
 

@@ -24,7 +24,11 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from jianguan import metrics
 from jianguan.contracts import pb
-from jianguan.contracts.observed import observed, observed_authority_complaint
+from jianguan.contracts.observed import (
+    observed,
+    observed_authority_action,
+    observed_authority_complaint,
+)
 from jianguan.domain.events import Observed
 from jianguan.store import rule_inputs as inputs
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -83,15 +87,21 @@ def stored_missing(
     yield batch, marker
 
 
-def authority_complaints(
-    ex: ServerExecutor, providers: Sequence[str] | None = None
-) -> list[Observed]:
-    """Complaints made to the authorities (about ``providers``; None: about anyone), each once.
-    They are few: the rules apply them again in full."""
-    return [
+def authority_records(ex: ServerExecutor, providers: Sequence[str] | None = None) -> list[Observed]:
+    """What the authorities recorded (about ``providers``; None: about anyone), each once:
+    complaints made to them and their demands, every revision. They are few: the rules apply
+    them again in full."""
+    out = [
         observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
         for payload in inputs.authority_complaint_payloads(ex, providers)
     ]
+    for authority, payload in inputs.authority_action_payloads(ex, providers):
+        seen = observed_authority_action(
+            pb.authority_pb2.AuthorityAction.FromString(payload), authority
+        )
+        if seen is not None:
+            out.append(seen)
+    return out
 
 
 # Applies a chunk of stored events, then records the marker they bring the partition to.
@@ -158,8 +168,8 @@ class Rebuilder:
                     log.warning(
                         "rules state partition %d: %d of %d applied", partition, done, total
                     )
-            if marker is None:  # complaints made to the authorities: few, applied again in full
-                await apply(await asyncio.to_thread(authority_complaints, ex, providers), last)
+            if marker is None:  # the authorities' records: few, applied again in full
+                await apply(await asyncio.to_thread(authority_records, ex, providers), last)
             return last
         finally:
             ex.close()

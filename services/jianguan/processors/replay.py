@@ -20,7 +20,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.events import Observed
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
 from jianguan.processors.monitor import run_checks
-from jianguan.processors.rebuild import authority_complaints
+from jianguan.processors.rebuild import authority_records
 from jianguan.store import configurations, projections
 from jianguan.store.cases import AlertBatch, CaseFactBatch
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -33,11 +33,11 @@ _REPLAY_BATCH = 10_000
 
 
 def stored_observations(ex: ServerExecutor) -> list[Observed]:
-    """Every rule-relevant fact the store holds, in time order: provider events and complaints
-    recorded by authorities."""
+    """Every rule-relevant fact the store holds, in time order: provider events, and the
+    complaints and demands authorities recorded."""
     rows = events_of_kinds(ex, RELEVANT_CODES)
     seen = [observed(pb.Event.FromString(payload), provider) for provider, payload in rows]
-    out = [s for s in seen if s is not None] + authority_complaints(ex)
+    out = [s for s in seen if s is not None] + authority_records(ex)
     out.sort(key=lambda o: (o.at, o.event_id))
     return out
 

@@ -1,8 +1,9 @@
 """The compliance rules as a faust agent, with units of rule state in a changelog-backed table.
 
 jg.events.v1 (keyed by provider, so every case of a provider lives in one partition and one
-table shard), jg.authority-complaints.v1 and jg.rule-input.v1 (the clock) ──rules──▶ jg.cases.v1
-(CaseFacts, one record per input record) and jg.alerts.v2 (Alerts). Each events record is one
+table shard), jg.authority-complaints.v1, jg.authority-actions.v1 (the authorities' demands) and
+jg.rule-input.v1 (the clock) ──rules──▶ jg.cases.v1 (CaseFacts, one record per input record) and
+jg.alerts.v2 (Alerts). Each events record is one
 batch: the native scanner slices out the events that can change rule state, and the engine reads
 and writes each unit they touch once. A timer sends each registered provider a tick through
 jg.rule-input.v1, so deadlines expire even when a provider goes silent, and the table is only
@@ -27,7 +28,11 @@ from jianguan import metrics
 from jianguan.contracts import pb, topics
 from jianguan.contracts.batch_events import batch_events
 from jianguan.contracts.facts import CaseFact, alert
-from jianguan.contracts.observed import observed, observed_authority_complaint
+from jianguan.contracts.observed import (
+    observed,
+    observed_authority_action,
+    observed_authority_complaint,
+)
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
@@ -89,7 +94,7 @@ def install_rules(
         )
 
     # One agent reads the provider-keyed inputs, co-partitioned with the state: events, complaints
-    # made to the authorities, and the clock's ticks.
+    # made to the authorities, their demands, and the clock's ticks.
     names = {t: topics.topic_name(t, namespace) for t in _INPUTS}
     inputs = app.topic(
         *names.values(), key_serializer="raw", value_serializer="raw", partitions=partitions
@@ -197,6 +202,12 @@ def install_rules(
                     complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
                     seen = [observed_authority_complaint(complaint)]
                     await publish(engine.process(seen, time.time()))
+                elif source == names[topics.AUTHORITY_ACTIONS]:
+                    authority = _header(event.headers, topics.HEADER_AUTHORITY)
+                    action = pb.authority_pb2.AuthorityAction.FromString(event.value)
+                    demand = observed_authority_action(action, (authority or b"").decode())
+                    if authority is not None and demand is not None:
+                        await publish(engine.process([demand], time.time()))
                 elif _header(event.headers, topics.HEADER_TICK) is not None:
                     await publish(engine.tick(time.time(), (event.key or b"").decode()))
             except (DecodeError, TypeError, UnicodeDecodeError) as exc:
@@ -250,7 +261,7 @@ def _skip(agent: str, event: Any, exc: Exception) -> None:
     log.error("%s: record %s is unreadable (%s); skipped", agent, where, exc)
 
 
-_INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.RULE_INPUT)
+_INPUTS = (topics.EVENTS, topics.AUTHORITY_COMPLAINTS, topics.AUTHORITY_ACTIONS, topics.RULE_INPUT)
 
 
 def relevant_events(value: bytes) -> list[pb.Event]:

@@ -30,6 +30,17 @@ class SimProvider:
         return f"{self.provider_id}-history"
 
 
+def authority_token_key(authority_id: str) -> str:
+    """Where a tokens file keeps an authority's token beside the providers' (a provider id holds
+    no colon)."""
+    return f"authority:{authority_id}"
+
+
+def authorities(fleet: list[SimProvider], library: dict[str, Scenario]) -> list[str]:
+    """The authorities whose records the fleet's histories hold (each needs an account)."""
+    return sorted({a for p in fleet if p.history for a in library[p.history].authorities})
+
+
 def provider_id(i: int) -> str:
     base = f"{NAMES[i % len(NAMES)]}-ai"
     return base if i < len(NAMES) else f"{base}-{i // len(NAMES) + 1}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import json_format
 
@@ -23,6 +24,8 @@ HERE = Path(__file__).parent / "scenarios"
 HORIZON_S = 30 * 86400  # every history's events lie within this many seconds of its base
 
 Fact = tuple[str, str, str, str]  # rule id, subject, CaseFactKind name, obligation
+# An authority's record in a history: the authority's id and the action (no provider set).
+Action = tuple[str, pb.authority_pb2.AuthorityAction]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,28 @@ class Scenario:
     facts: set[Fact]
     # Store-check alerts: rule id -> evidence event ids (None: any evidence).
     alerts: dict[str, list[str] | None]
+    # What authorities recorded (orders to correct, inspection requests), in order.
+    actions: tuple[Action, ...] = ()
+
+    def actions_for(self, provider_id: str, service: str = "svc") -> list[Action]:
+        """The authorities' records, made of ``provider_id`` (whose history is on ``service``:
+        the histories' own service ``svc`` becomes it)."""
+        out = []
+        for authority, action in self.actions:
+            copy = pb.authority_pb2.AuthorityAction()
+            copy.CopyFrom(action)
+            demand = getattr(copy, copy.WhichOneof("action") or "")
+            demand.provider_id = provider_id
+            services = [service if s == "svc" else s for s in demand.service_ids]
+            del demand.service_ids[:]
+            demand.service_ids.extend(services)
+            out.append((authority, copy))
+        return out
+
+    @property
+    def authorities(self) -> set[str]:
+        """The authorities whose records the history holds."""
+        return {authority for authority, _ in self.actions}
 
     @property
     def violations(self) -> set[tuple[str, str]]:
@@ -72,10 +97,24 @@ def load_all(base: float) -> list[Scenario]:
             for name, offset in spec.get("times", {}).items():
                 getattr(body, name).seconds = int(base + offset)
             events.append(ev)
+        actions = tuple(_action(spec, base) for spec in doc.get("actions", []))
         facts = {(f[0], f[1], f[2], f[3]) for f in doc["facts"]}
         alerts = {rule: evidence for rule, evidence in doc.get("alerts", [])}
-        out.append(Scenario(path.stem, doc.get("description", ""), events, facts, alerts))
+        description = doc.get("description", "")
+        out.append(Scenario(path.stem, description, events, facts, alerts, actions))
     return out
+
+
+def _action(spec: dict[str, Any], base: float) -> Action:
+    """An authority's record: ``at`` is its ``issued_at``, ``times`` its other timestamps."""
+    action = pb.authority_pb2.AuthorityAction()
+    kind = next(k for k in spec if k not in ("authority", "at", "times"))
+    demand = getattr(action, kind)
+    json_format.ParseDict(spec[kind], demand)
+    demand.issued_at.seconds = int(base + float(spec["at"]))
+    for name, offset in spec.get("times", {}).items():
+        getattr(demand, name).seconds = int(base + offset)
+    return str(spec["authority"]), action
 
 
 def by_name(base: float) -> dict[str, Scenario]:

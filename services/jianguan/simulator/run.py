@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jianguan.contracts import pb
+from jianguan.simulator.authority import record_actions
 from jianguan.simulator.compliant import CompliantProvider
-from jianguan.simulator.fleet import SimProvider
+from jianguan.simulator.fleet import SimProvider, authority_token_key
 from jianguan.simulator.library import Scenario
 from jianguan_sdk.outcome import Outcome
 from jianguan_sdk.reporter import AsyncReporter
@@ -47,6 +48,17 @@ def _by_service(events: list[tuple[str, Event]]) -> dict[str, list[Event]]:
     for service, ev in events:
         out.setdefault(service, []).append(ev)
     return out
+
+
+async def _record(target: str, tokens: dict[str, str], history: Scenario, p: SimProvider) -> None:
+    """The authorities' side of a provider's history, each with its authority's token."""
+    for authority, action in history.actions_for(p.provider_id, p.history_service):
+        token = tokens[authority_token_key(authority)]
+        (ack,) = await record_actions(target, token, [action])
+        if not ack.recorded:
+            raise RuntimeError(
+                f"{authority} could not record {ack.ref}: {ack.field_path} {ack.reason}"
+            )
 
 
 async def simulate(
@@ -94,6 +106,7 @@ async def simulate(
                     Event.FromString(ev.SerializeToString()) for ev in library[p.history].events
                 ]
                 report(p.provider_id, [(p.history_service, ev) for ev in history])
+                await _record(target, tokens, library[p.history], p)
         started = time.monotonic()
         per_provider = rate_per_s / len(fleet)
         owed = 0.0

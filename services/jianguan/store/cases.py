@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import phrases_of
 from jianguan.domain import said
+from jianguan.store import quarantine
 from jianguan.store.processor import ColumnarBatch, RecordMeta
 
 CASE_FACT_COLUMNS: tuple[str, ...] = (
@@ -102,6 +103,43 @@ class AuthorityComplaintBatch(ColumnarBatch):
                 "authority_id": meta.provider_id, "service_id": c.service_id,
                 "received_at": c.received_at.seconds, "forwarded_at": c.forwarded_at.seconds,
                 "category": c.category, "payload": value,
+            }
+        )  # fmt: skip
+        return 1
+
+
+class AuthorityActionBatch(ColumnarBatch):
+    """jg.authority-actions.v1 → ``authority_actions``: each revision of a demand as recorded,
+    by the authority its credential names (the record's header)."""
+
+    table = "authority_actions"
+    column_names: tuple[str, ...] = (
+        "provider_id", "authority_id", "kind", "ref", "revision", "service_ids", "issued_at",
+        "due_at", "withdrawn", "recorded_at", "payload",
+    )  # fmt: skip
+    # Per kind: (number in the table, reference field, deadline field).
+    _KINDS: ClassVar[dict[str, tuple[int, str, str]]] = {
+        "correction_order": (1, "order_ref", "due_at"),
+        "inspection_request": (2, "request_ref", "respond_by"),
+    }
+
+    def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
+        action = self._decode(pb.authority_pb2.AuthorityAction, value, meta)
+        if action is None:
+            return 0
+        kind = action.WhichOneof("action")
+        if kind is None:
+            reason = "an AuthorityAction with no action"
+            self._put_aside(meta, 0, "", quarantine.UNDECODABLE, reason, value)
+            return 0
+        number, ref, due = self._KINDS[kind]
+        d = getattr(action, kind)
+        self._row(
+            {
+                "provider_id": d.provider_id, "authority_id": meta.provider_id, "kind": number,
+                "ref": getattr(d, ref), "revision": d.revision, "service_ids": list(d.service_ids),
+                "issued_at": d.issued_at.seconds, "due_at": getattr(d, due).seconds,
+                "withdrawn": int(d.withdrawn), "recorded_at": ingested_s, "payload": value,
             }
         )  # fmt: skip
         return 1

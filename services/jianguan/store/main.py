@@ -19,6 +19,7 @@ from jianguan.runtime.signals import stop_event
 from jianguan.settings import Settings
 from jianguan.store.cases import (
     AlertBatch,
+    AuthorityActionBatch,
     AuthorityComplaintBatch,
     CaseFactBatch,
     DispositionBatch,
@@ -63,6 +64,9 @@ def sinks(settings: Settings, url: ClickHouseUrl) -> dict[str, StoreSink]:
         "disposition-sink": sink(topics.OFFSHORE_DISPOSITIONS, DispositionBatch, **by_authority),
         "authority-complaint-sink": sink(
             topics.AUTHORITY_COMPLAINTS, AuthorityComplaintBatch, **by_authority
+        ),
+        "authority-action-sink": sink(
+            topics.AUTHORITY_ACTIONS, AuthorityActionBatch, **by_authority
         ),
         # Records a consumer gave up on, kept beside what the sinks set aside.
         "dead-letter-sink": sink(

@@ -142,6 +142,16 @@ _BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("estimated_domestic_users", "estimated_domestic_users", VALUE),
         ("filing_number", "filing_number_seen", VALUE),
     ),
+    # Answers to an authority: the authority in ``authority`` (as an incident report's), so the
+    # console can keep an inspection's answers to the authority that asked (Art. 19 ¶2).
+    "correction_report": (
+        ("authority", "authority_id", VALUE),
+        ("subject_id", "order_ref", VALUE),
+    ),
+    "inspection_response": (
+        ("authority", "authority_id", VALUE),
+        ("subject_id", "request_ref", VALUE),
+    ),
 }
 assert set(_BODY) == set(pb.BODY_KINDS), "every body kind needs a column mapping"
 

@@ -40,10 +40,12 @@ class StoredEvent:
 
 
 def providers_seen(ex: ServerExecutor) -> set[str]:
-    """Every provider with a stored event or a complaint made to an authority about it."""
+    """Every provider with a stored event, a complaint made to an authority about it, or an
+    authority's demand of it."""
     rows = ex.execute(
         "SELECT DISTINCT provider_id FROM events"
         " UNION ALL SELECT DISTINCT provider_id FROM authority_complaints"
+        " UNION ALL SELECT DISTINCT provider_id FROM authority_actions"
     )
     return {str(p) for (p,) in rows}
 
@@ -96,6 +98,19 @@ def authority_complaint_payloads(
     if providers is not None:
         sql, params = sql + " WHERE provider_id IN %(p)s", {"p": tuple(providers)}
     return [payload for (payload,) in ex.execute_bytes(sql, params)]
+
+
+def authority_action_payloads(
+    ex: ServerExecutor, providers: Sequence[str] | None = None
+) -> list[tuple[str, bytes]]:
+    """(authority id, jianguan.v1.AuthorityAction) of every revision of the authorities' demands
+    (of ``providers``; None: of anyone), each once, as recorded."""
+    if providers is not None and not providers:
+        return []
+    sql, params = "SELECT authority_id, payload FROM authority_actions FINAL", {}
+    if providers is not None:
+        sql, params = sql + " WHERE provider_id IN %(p)s", {"p": tuple(providers)}
+    return [(authority.decode(), payload) for authority, payload in ex.execute_bytes(sql, params)]
 
 
 def handled_offsets(ex: ServerExecutor, topic: str) -> dict[int, int]:

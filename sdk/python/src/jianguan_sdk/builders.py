@@ -11,6 +11,8 @@ A wrong name or value raises ``ValueError`` at once, naming the field and the al
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -63,6 +65,9 @@ def _fill(msg: Message, path: str, fields: dict[str, Any]) -> None:
         where = f"{path}.{name}"
         if field.message_type is not None and field.message_type.name == "Timestamp":
             _set_time(getattr(msg, name), value)
+        elif field.message_type is not None and field.is_repeated:
+            for i, item in enumerate(value):
+                _fill(getattr(msg, name).add(), f"{where}[{i}]", item)
         elif field.message_type is not None:
             _fill(getattr(msg, name), where, value)
         elif field.enum_type is not None and field.is_repeated:
@@ -234,3 +239,64 @@ def offshore_observation(
 ) -> pb.event_pb2.Event:
     """An offshore service observed serving users in the PRC (Art. 20)."""
     return _event("offshore_observation", dict(locals()))
+
+
+def document(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    content: bytes | None = None,
+    sha256: bytes | None = None,
+    title: str | None = None,
+    media_type: str | None = None,
+) -> dict[str, Any]:
+    """A document for ``correction_report`` or ``inspection_response``, identified by its SHA-256:
+    of the file at ``path``, of ``content``, or the digest itself. Only the digest, title, type and
+    size are reported; the content stays with you until the authority asks for it."""
+    given = [x for x in (path, content, sha256) if x is not None]
+    if len(given) != 1:
+        raise ValueError("document: give exactly one of path, content or sha256")
+    size: int | None = None
+    if path is not None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        sha256, size = digest.digest(), os.path.getsize(path)
+    elif content is not None:
+        sha256, size = hashlib.sha256(content).digest(), len(content)
+    assert sha256 is not None
+    if len(sha256) != 32:
+        raise ValueError(f"document.sha256: {len(sha256)} bytes; a SHA-256 digest has 32")
+    return dict(sha256=sha256, title=title, media_type=media_type, size_bytes=size)
+
+
+def correction_report(
+    *,
+    authority_id: str,
+    order_ref: str,
+    completed_at: When,
+    measures: str,
+    documents: Sequence[dict[str, Any]] = (),
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """The correction an authority's order required is done (Art. 21): ``order_ref`` as the
+    order gives it, what was done (``measures``), and the documents that show it
+    (``document(...)``)."""
+    return _event("correction_report", dict(locals()))
+
+
+def inspection_response(
+    *,
+    authority_id: str,
+    request_ref: str,
+    topics: Sequence[Enum],
+    explanation: str | None = None,
+    documents: Sequence[dict[str, Any]] = (),
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """An answer to an authority's inspection request (Art. 19) on ``topics`` (e.g.
+    ``"training_data_source"``, ``"annotation_rules"``); several answers may share a request.
+    Only the requesting authority sees it."""
+    return _event("inspection_response", dict(locals()))

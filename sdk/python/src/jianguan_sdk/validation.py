@@ -87,6 +87,10 @@ def _too_long(prefix: str, name: str, n: int, limit: int, unit: str) -> Problem:
     return Problem(INVALID, _join(prefix, name), f"is {n} {unit} long; the limit is {limit}")
 
 
+def _wrong_length(prefix: str, name: str, n: int, exact: int) -> Problem:
+    return Problem(INVALID, _join(prefix, name), f"is {n} bytes; it must be exactly {exact}")
+
+
 def _not_identifier(prefix: str, name: str) -> Problem:
     return Problem(INVALID, _join(prefix, name), IDENTIFIER_RULE)
 
@@ -138,6 +142,7 @@ class _Compiler:
         self.namespace: dict[str, object] = {
             "_required": _required,
             "_too_long": _too_long,
+            "_wrong_length": _wrong_length,
             "_too_large": _too_large,
             "_not_identifier": _not_identifier,
             "_personal": _personal,
@@ -210,6 +215,11 @@ class _Compiler:
             if not checks:
                 return []
             return [f"v = m.{name}", "if v:", *("    " + x for x in checks)]
+        if field.type == FieldDescriptor.TYPE_BYTES and rules.exact_len:
+            return [
+                f"if len(m.{name}) != {rules.max_len}:"
+                f" return _wrong_length(prefix, {label}, len(m.{name}), {rules.max_len})"
+            ]
         if field.type == FieldDescriptor.TYPE_BYTES and rules.max_len:
             return [
                 f"if len(m.{name}) > {rules.max_len}:"

@@ -171,6 +171,20 @@ ART10 = Article(
     " users to a rational understanding and lawful use of the technology, and take effective"
     " measures against minors' over-reliance on or addiction to the service.",
 )
+ART19_1 = Article(
+    (Citation(19, 1),),
+    "The competent authorities supervise and inspect generative-AI services within their duties;"
+    " providers shall cooperate, explain the source, scale and type of training data, annotation"
+    " rules and the mechanism of their algorithms as required, and give the necessary technical,"
+    " data and other support and assistance.",
+)
+ART21_1 = Article(
+    (Citation(21, 1),),
+    "A provider in breach is punished under the laws cited; where they set no penalty, the"
+    " competent authorities warn, criticise publicly and order correction within a time limit,"
+    " and order the service suspended when the provider refuses to correct or the circumstances"
+    " are serious.",
+)
 ART3_16 = Article(
     (Citation(3), Citation(16)),
     "Inclusive, prudent, categorised and graded supervision of generative-AI services (Art. 3);"
@@ -333,6 +347,27 @@ CATALOG: tuple[Rule, ...] = (
                 description_zh="自主管部门转交之日起，提供者出现相应投诉记录的时限",
             ),
         ),
+        active=True,
+    ),
+    Rule(
+        "ART21-CORRECTION-ORDER",
+        ART21_1,
+        "An order to correct within a time limit is reported corrected by the deadline the"
+        " authority set; a missed deadline is a possible refusal to correct (the authority"
+        " decides)",
+        CRITICAL,
+        ("correction_order", "correction_report"),
+        _OPENS_CASE,
+        active=True,
+    ),
+    Rule(
+        "ART19-INSPECTION",
+        ART19_1,
+        "Each topic a supervisory inspection asks about is answered by the date the authority set;"
+        " requests and answers are seen only by the requesting authority (Art. 19 ¶2)",
+        HIGH,
+        ("inspection_request", "inspection_response"),
+        _OPENS_CASE,
         active=True,
     ),
     Rule(

@@ -9,7 +9,6 @@ tests) keep the units in whatever store they have and publish the revisions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
 from jianguan.domain.calendar import WorkingCalendar, end_of_days_after
 from jianguan.domain.cases import (
@@ -50,7 +49,7 @@ TRIGGERS = frozenset({OPEN, HIT})
 PLANNED = "rectification_planned"
 
 
-class _Rule:
+class RuleBase:
     """A rule's id and its parameters: the values in force (configuration over the catalog's
     defaults), recorded on every case it opens. One case per unit (``decide_one``) by default,
     which reads only the earliest input of each role: the unit keeps only those."""
@@ -83,7 +82,7 @@ class _Rule:
         raise NotImplementedError
 
 
-class IllegalContent(_Rule):
+class IllegalContent(RuleBase):
     """ART14-ILLEGAL-CONTENT: an output-stage hit in an Art. 4(1) category opens a case that
     needs disposal, a report to the authority and a model rectification, each within its SLA."""
 
@@ -159,7 +158,7 @@ DAY_COUNT = "from the day after receipt to 24:00 CST of the last day (Civil Code
 WORKING_DAY_COUNT = "working days from the day after receipt to 24:00 CST of the last one"
 
 
-class Complaints(_Rule):
+class Complaints(RuleBase):
     """ART15-COMPLAINT: a received complaint is acknowledged and resolved within the deadline
     the provider had published for the service when the complaint was received, or the default,
     counted in days as the Civil Code counts a period (``DAY_COUNT``); a deadline published in
@@ -221,7 +220,7 @@ class Complaints(_Rule):
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-class UserEnforcement(_Rule):
+class UserEnforcement(RuleBase):
     """ART14-USER-ENFORCEMENT: a user whose inputs hit Art. 4(1) categories ``consecutive_inputs``
     times without an enforcement in between, or ``daily_inputs`` times in one day (CST), must be
     warned, restricted, suspended or terminated — with the record kept — and reported, within
@@ -323,7 +322,7 @@ class UserEnforcement(_Rule):
         return out
 
 
-class AuthorityComplaints(_Rule):
+class AuthorityComplaints(RuleBase):
     """ART18-AUTHORITY-COMPLAINT: a complaint made to the authority and forwarded to the
     provider is matched, within the grace period from its forwarding, by the provider's own
     complaint record quoting the authority's reference. Until it is forwarded the provider cannot
@@ -355,7 +354,7 @@ class AuthorityComplaints(_Rule):
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-class ComplaintProcess(_Rule):
+class ComplaintProcess(RuleBase):
     """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
     response deadline. Registered without them, the case's only obligation is already due; a
     registration that publishes them meets it (late when after the one without)."""
@@ -386,7 +385,7 @@ class ComplaintProcess(_Rule):
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-class PersonalInfoRequests(_Rule):
+class PersonalInfoRequests(RuleBase):
     """ART11-PI-REQUEST: a request is fulfilled, or refused with reasons, within N working days."""
 
     rule_id = "ART11-PI-REQUEST"
@@ -421,26 +420,3 @@ class PersonalInfoRequests(_Rule):
             return {"answer": self.calendar.deadline(t.at, self.working_days)}, self.parameters
 
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
-
-
-RULE_CLASSES = (
-    IllegalContent, Complaints, UserEnforcement, AuthorityComplaints, ComplaintProcess,
-    PersonalInfoRequests,
-)  # fmt: skip
-# Only these kinds can change rule state; everything else skips the rules entirely.
-RELEVANT_KINDS = frozenset().union(*(r.kinds for r in RULE_CLASSES))
-
-
-class SlaRule(Protocol):
-    rule_id: str
-    kinds: frozenset[str]
-
-    def keep(self, inputs: tuple[Input, ...]) -> tuple[Input, ...]:
-        """Of a unit's inputs (sorted), those its decisions can read; the rest are dropped."""
-        ...
-
-    def route(self, ev: Observed) -> list[tuple[str, Input]]: ...
-
-    def decide(
-        self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
-    ) -> Decision: ...

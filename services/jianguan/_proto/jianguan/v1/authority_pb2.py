@@ -27,7 +27,7 @@ from jianguan_sdk._proto.jianguan.v1 import bodies_pb2 as jianguan_dot_v1_dot_bo
 from jianguan_sdk._proto.jianguan.v1 import options_pb2 as jianguan_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bjianguan/v1/authority.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18jianguan/v1/bodies.proto\x1a\x19jianguan/v1/options.proto\"\xb8\x02\n\x12\x41uthorityComplaint\x12\"\n\rauthority_ref\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1f\n\x0bprovider_id\x18\x02 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x1c\n\nservice_id\x18\x03 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12\x37\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x38\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x1e.jianguan.v1.ComplaintCategoryB\x06\x92\x82\x19\x02\x08\x01\x12\x1a\n\x07summary\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01\x12\x30\n\x0c\x66orwarded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x15\x41uthorityComplaintAck\x12\x15\n\rauthority_ref\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xaf\x01\n\x13OffshoreDisposition\x12\x19\n\x06target\x18\x01 \x01(\tB\t\x92\x82\x19\x05\x08\x01\x10\x80\x02\x12\x34\n\x05stage\x18\x02 \x01(\x0e\x32\x1d.jianguan.v1.DispositionStageB\x06\x92\x82\x19\x02\x08\x01\x12.\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x17\n\x04note\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\xd0\x0f\x18\x01\"V\n\x0e\x44ispositionAck\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*\x9d\x01\n\x10\x44ispositionStage\x12!\n\x1d\x44ISPOSITION_STAGE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44ISPOSITION_STAGE_NOTIFIED\x10\x01\x12(\n$DISPOSITION_STAGE_TECHNICAL_MEASURES\x10\x02\x12\x1c\n\x18\x44ISPOSITION_STAGE_CLOSED\x10\x03\x32\xc4\x01\n\x16\x41uthorityIntakeService\x12V\n\x0fRecordComplaint\x12\x1f.jianguan.v1.AuthorityComplaint\x1a\".jianguan.v1.AuthorityComplaintAck\x12R\n\x11RecordDisposition\x12 .jianguan.v1.OffshoreDisposition\x1a\x1b.jianguan.v1.DispositionAckB]\n\x0e\x63n.jianguan.v1B\x0e\x41uthorityProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bjianguan/v1/authority.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18jianguan/v1/bodies.proto\x1a\x19jianguan/v1/options.proto\"\x93\x01\n\x0f\x41uthorityAction\x12\x38\n\x10\x63orrection_order\x18\x01 \x01(\x0b\x32\x1c.jianguan.v1.CorrectionOrderH\x00\x12<\n\x12inspection_request\x18\x02 \x01(\x0b\x32\x1e.jianguan.v1.InspectionRequestH\x00\x42\x08\n\x06\x61\x63tion\"\\\n\x0e\x43itedProvision\x12\x19\n\x07\x61rticle\x18\x01 \x01(\rB\x08\x92\x82\x19\x04\x08\x01\x30\x18\x12\x19\n\tparagraph\x18\x02 \x01(\rB\x06\x92\x82\x19\x02\x30\t\x12\x14\n\x04item\x18\x03 \x01(\rB\x06\x92\x82\x19\x02\x30\t\"\xd2\x02\n\x0f\x43orrectionOrder\x12\x1e\n\torder_ref\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1f\n\x0bprovider_id\x18\x02 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x1d\n\x0bservice_ids\x18\x03 \x03(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12*\n\x05\x63ited\x18\x04 \x03(\x0b\x32\x1b.jianguan.v1.CitedProvision\x12\x35\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x32\n\x06\x64ue_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x1a\n\x07summary\x18\x07 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01\x12\x19\n\x08revision\x18\x08 \x01(\rB\x07\x92\x82\x19\x03\x30\x8fN\x12\x11\n\twithdrawn\x18\t \x01(\x08\"\xdc\x02\n\x11InspectionRequest\x12 \n\x0brequest_ref\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1f\n\x0bprovider_id\x18\x02 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x1d\n\x0bservice_ids\x18\x03 \x03(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12,\n\x06topics\x18\x04 \x03(\x0e\x32\x1c.jianguan.v1.InspectionTopic\x12\x35\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x36\n\nrespond_by\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x1a\n\x07summary\x18\x07 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01\x12\x19\n\x08revision\x18\x08 \x01(\rB\x07\x92\x82\x19\x03\x30\x8fN\x12\x11\n\twithdrawn\x18\t \x01(\x08\"W\n\x12\x41uthorityActionAck\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xb8\x02\n\x12\x41uthorityComplaint\x12\"\n\rauthority_ref\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1f\n\x0bprovider_id\x18\x02 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x1c\n\nservice_id\x18\x03 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12\x37\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x38\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x1e.jianguan.v1.ComplaintCategoryB\x06\x92\x82\x19\x02\x08\x01\x12\x1a\n\x07summary\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01\x12\x30\n\x0c\x66orwarded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x15\x41uthorityComplaintAck\x12\x15\n\rauthority_ref\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xaf\x01\n\x13OffshoreDisposition\x12\x19\n\x06target\x18\x01 \x01(\tB\t\x92\x82\x19\x05\x08\x01\x10\x80\x02\x12\x34\n\x05stage\x18\x02 \x01(\x0e\x32\x1d.jianguan.v1.DispositionStageB\x06\x92\x82\x19\x02\x08\x01\x12.\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12\x17\n\x04note\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\xd0\x0f\x18\x01\"V\n\x0e\x44ispositionAck\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x10\n\x08recorded\x18\x02 \x01(\x08\x12\x12\n\nfield_path\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*\x9d\x01\n\x10\x44ispositionStage\x12!\n\x1d\x44ISPOSITION_STAGE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44ISPOSITION_STAGE_NOTIFIED\x10\x01\x12(\n$DISPOSITION_STAGE_TECHNICAL_MEASURES\x10\x02\x12\x1c\n\x18\x44ISPOSITION_STAGE_CLOSED\x10\x03\x32\xf8\x02\n\x16\x41uthorityIntakeService\x12V\n\x0fRecordComplaint\x12\x1f.jianguan.v1.AuthorityComplaint\x1a\".jianguan.v1.AuthorityComplaintAck\x12R\n\x11RecordDisposition\x12 .jianguan.v1.OffshoreDisposition\x1a\x1b.jianguan.v1.DispositionAck\x12V\n\x15RecordCorrectionOrder\x12\x1c.jianguan.v1.CorrectionOrder\x1a\x1f.jianguan.v1.AuthorityActionAck\x12Z\n\x17RecordInspectionRequest\x12\x1e.jianguan.v1.InspectionRequest\x1a\x1f.jianguan.v1.AuthorityActionAckB]\n\x0e\x63n.jianguan.v1B\x0e\x41uthorityProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jianguan.v1.authority_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016cn.jianguan.v1B\016AuthorityProtoP\001Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1'
+  _globals['_CITEDPROVISION'].fields_by_name['article']._loaded_options = None
+  _globals['_CITEDPROVISION'].fields_by_name['article']._serialized_options = b'\222\202\031\004\010\0010\030'
+  _globals['_CITEDPROVISION'].fields_by_name['paragraph']._loaded_options = None
+  _globals['_CITEDPROVISION'].fields_by_name['paragraph']._serialized_options = b'\222\202\031\0020\t'
+  _globals['_CITEDPROVISION'].fields_by_name['item']._loaded_options = None
+  _globals['_CITEDPROVISION'].fields_by_name['item']._serialized_options = b'\222\202\031\0020\t'
+  _globals['_CORRECTIONORDER'].fields_by_name['order_ref']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['order_ref']._serialized_options = b'\222\202\031\007\010\001\020\200\001(\001'
+  _globals['_CORRECTIONORDER'].fields_by_name['provider_id']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['provider_id']._serialized_options = b'\222\202\031\006\010\001\020@(\001'
+  _globals['_CORRECTIONORDER'].fields_by_name['service_ids']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['service_ids']._serialized_options = b'\222\202\031\004\020@(\001'
+  _globals['_CORRECTIONORDER'].fields_by_name['issued_at']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['issued_at']._serialized_options = b'\222\202\031\002\010\001'
+  _globals['_CORRECTIONORDER'].fields_by_name['due_at']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['due_at']._serialized_options = b'\222\202\031\002\010\001'
+  _globals['_CORRECTIONORDER'].fields_by_name['summary']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['summary']._serialized_options = b'\222\202\031\005\020\240\037\030\001'
+  _globals['_CORRECTIONORDER'].fields_by_name['revision']._loaded_options = None
+  _globals['_CORRECTIONORDER'].fields_by_name['revision']._serialized_options = b'\222\202\031\0030\217N'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['request_ref']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['request_ref']._serialized_options = b'\222\202\031\007\010\001\020\200\001(\001'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['provider_id']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['provider_id']._serialized_options = b'\222\202\031\006\010\001\020@(\001'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['service_ids']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['service_ids']._serialized_options = b'\222\202\031\004\020@(\001'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['issued_at']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['issued_at']._serialized_options = b'\222\202\031\002\010\001'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['respond_by']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['respond_by']._serialized_options = b'\222\202\031\002\010\001'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['summary']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['summary']._serialized_options = b'\222\202\031\005\020\240\037\030\001'
+  _globals['_INSPECTIONREQUEST'].fields_by_name['revision']._loaded_options = None
+  _globals['_INSPECTIONREQUEST'].fields_by_name['revision']._serialized_options = b'\222\202\031\0030\217N'
   _globals['_AUTHORITYCOMPLAINT'].fields_by_name['authority_ref']._loaded_options = None
   _globals['_AUTHORITYCOMPLAINT'].fields_by_name['authority_ref']._serialized_options = b'\222\202\031\007\010\001\020\200\001(\001'
   _globals['_AUTHORITYCOMPLAINT'].fields_by_name['provider_id']._loaded_options = None
@@ -55,16 +89,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OFFSHOREDISPOSITION'].fields_by_name['at']._serialized_options = b'\222\202\031\002\010\001'
   _globals['_OFFSHOREDISPOSITION'].fields_by_name['note']._loaded_options = None
   _globals['_OFFSHOREDISPOSITION'].fields_by_name['note']._serialized_options = b'\222\202\031\005\020\320\017\030\001'
-  _globals['_DISPOSITIONSTAGE']._serialized_start=814
-  _globals['_DISPOSITIONSTAGE']._serialized_end=971
-  _globals['_AUTHORITYCOMPLAINT']._serialized_start=131
-  _globals['_AUTHORITYCOMPLAINT']._serialized_end=443
-  _globals['_AUTHORITYCOMPLAINTACK']._serialized_start=445
-  _globals['_AUTHORITYCOMPLAINTACK']._serialized_end=545
-  _globals['_OFFSHOREDISPOSITION']._serialized_start=548
-  _globals['_OFFSHOREDISPOSITION']._serialized_end=723
-  _globals['_DISPOSITIONACK']._serialized_start=725
-  _globals['_DISPOSITIONACK']._serialized_end=811
-  _globals['_AUTHORITYINTAKESERVICE']._serialized_start=974
-  _globals['_AUTHORITYINTAKESERVICE']._serialized_end=1170
+  _globals['_DISPOSITIONSTAGE']._serialized_start=1839
+  _globals['_DISPOSITIONSTAGE']._serialized_end=1996
+  _globals['_AUTHORITYACTION']._serialized_start=131
+  _globals['_AUTHORITYACTION']._serialized_end=278
+  _globals['_CITEDPROVISION']._serialized_start=280
+  _globals['_CITEDPROVISION']._serialized_end=372
+  _globals['_CORRECTIONORDER']._serialized_start=375
+  _globals['_CORRECTIONORDER']._serialized_end=713
+  _globals['_INSPECTIONREQUEST']._serialized_start=716
+  _globals['_INSPECTIONREQUEST']._serialized_end=1064
+  _globals['_AUTHORITYACTIONACK']._serialized_start=1066
+  _globals['_AUTHORITYACTIONACK']._serialized_end=1153
+  _globals['_AUTHORITYCOMPLAINT']._serialized_start=1156
+  _globals['_AUTHORITYCOMPLAINT']._serialized_end=1468
+  _globals['_AUTHORITYCOMPLAINTACK']._serialized_start=1470
+  _globals['_AUTHORITYCOMPLAINTACK']._serialized_end=1570
+  _globals['_OFFSHOREDISPOSITION']._serialized_start=1573
+  _globals['_OFFSHOREDISPOSITION']._serialized_end=1748
+  _globals['_DISPOSITIONACK']._serialized_start=1750
+  _globals['_DISPOSITIONACK']._serialized_end=1836
+  _globals['_AUTHORITYINTAKESERVICE']._serialized_start=1999
+  _globals['_AUTHORITYINTAKESERVICE']._serialized_end=2375
 # @@protoc_insertion_point(module_scope)

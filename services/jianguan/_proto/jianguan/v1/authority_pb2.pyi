@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from jianguan_sdk._proto.jianguan.v1 import bodies_pb2 as _bodies_pb2
 import builtins as _builtins
@@ -41,6 +43,209 @@ DISPOSITION_STAGE_TECHNICAL_MEASURES: DispositionStage.ValueType  # 2
 """Technical or other necessary measures were taken (采取技术措施和其他必要措施)."""
 DISPOSITION_STAGE_CLOSED: DispositionStage.ValueType  # 3
 Global___DispositionStage: _TypeAlias = DispositionStage  # noqa: Y015
+
+@_typing.final
+class AuthorityAction(_message.Message):
+    """One record of the authorities' actions log (key: the provider; the recording authority in a
+    header, from its credential).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CORRECTION_ORDER_FIELD_NUMBER: _builtins.int
+    INSPECTION_REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def correction_order(self) -> Global___CorrectionOrder: ...
+    @_builtins.property
+    def inspection_request(self) -> Global___InspectionRequest: ...
+    def __init__(
+        self,
+        *,
+        correction_order: Global___CorrectionOrder | None = ...,
+        inspection_request: Global___InspectionRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "correction_order", b"correction_order", "inspection_request", b"inspection_request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "correction_order", b"correction_order", "inspection_request", b"inspection_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_action: _TypeAlias = _typing.Literal["correction_order", "inspection_request"]  # noqa: Y015
+    _WhichOneofArgType_action: _TypeAlias = _typing.Literal["action", b"action"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_action) -> _WhichOneofReturnType_action | None: ...
+
+Global___AuthorityAction: _TypeAlias = AuthorityAction  # noqa: Y015
+
+@_typing.final
+class CitedProvision(_message.Message):
+    """A place of the Measures: article, and paragraph and item when the order names them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ARTICLE_FIELD_NUMBER: _builtins.int
+    PARAGRAPH_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    article: _builtins.int
+    paragraph: _builtins.int
+    item: _builtins.int
+    def __init__(
+        self,
+        *,
+        article: _builtins.int = ...,
+        paragraph: _builtins.int = ...,
+        item: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["article", b"article", "item", b"item", "paragraph", b"paragraph"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CitedProvision: _TypeAlias = CitedProvision  # noqa: Y015
+
+@_typing.final
+class CorrectionOrder(_message.Message):
+    """An order to correct within a time limit (Art. 21 ¶1). Recorded again under the same order_ref
+    with a higher revision, it amends the order (a deadline extended, the order withdrawn): the
+    highest revision stands, and every revision is kept.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_REF_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_IDS_FIELD_NUMBER: _builtins.int
+    CITED_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_FIELD_NUMBER: _builtins.int
+    order_ref: _builtins.str
+    """The authority's own reference; with the authority, the order's identity."""
+    provider_id: _builtins.str
+    summary: _builtins.str
+    revision: _builtins.int
+    withdrawn: _builtins.bool
+    """The order no longer stands (e.g. revoked on review): it asks nothing from this revision on."""
+    @_builtins.property
+    def service_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The services it concerns; empty: the provider as a whole."""
+
+    @_builtins.property
+    def cited(self) -> _containers.RepeatedCompositeFieldContainer[Global___CitedProvision]:
+        """The provisions violated (at least one), each a place of the Measures."""
+
+    @_builtins.property
+    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp:
+        """The time limit the authority set: the correction is due by then. After issued_at."""
+
+    def __init__(
+        self,
+        *,
+        order_ref: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        service_ids: _abc.Iterable[_builtins.str] | None = ...,
+        cited: _abc.Iterable[Global___CitedProvision] | None = ...,
+        issued_at: _timestamp_pb2.Timestamp | None = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+        summary: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        withdrawn: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "issued_at", b"issued_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cited", b"cited", "due_at", b"due_at", "issued_at", b"issued_at", "order_ref", b"order_ref", "provider_id", b"provider_id", "revision", b"revision", "service_ids", b"service_ids", "summary", b"summary", "withdrawn", b"withdrawn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectionOrder: _TypeAlias = CorrectionOrder  # noqa: Y015
+
+@_typing.final
+class InspectionRequest(_message.Message):
+    """A request of a supervisory inspection (Art. 19 ¶1): what the provider is to explain or
+    support, by when. Confidential (Art. 19 ¶2): only the requesting authority's accounts see it
+    and its answers. Amended like an order (revision, withdrawn).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_REF_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_IDS_FIELD_NUMBER: _builtins.int
+    TOPICS_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_FIELD_NUMBER: _builtins.int
+    RESPOND_BY_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_FIELD_NUMBER: _builtins.int
+    request_ref: _builtins.str
+    provider_id: _builtins.str
+    summary: _builtins.str
+    revision: _builtins.int
+    withdrawn: _builtins.bool
+    @_builtins.property
+    def service_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def topics(self) -> _containers.RepeatedScalarFieldContainer[_bodies_pb2.InspectionTopic.ValueType]:
+        """At least one: each topic is an obligation of its own."""
+
+    @_builtins.property
+    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def respond_by(self) -> _timestamp_pb2.Timestamp:
+        """Set by the authority; after issued_at."""
+
+    def __init__(
+        self,
+        *,
+        request_ref: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        service_ids: _abc.Iterable[_builtins.str] | None = ...,
+        topics: _abc.Iterable[_bodies_pb2.InspectionTopic.ValueType] | None = ...,
+        issued_at: _timestamp_pb2.Timestamp | None = ...,
+        respond_by: _timestamp_pb2.Timestamp | None = ...,
+        summary: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        withdrawn: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at", "respond_by", b"respond_by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at", "provider_id", b"provider_id", "request_ref", b"request_ref", "respond_by", b"respond_by", "revision", b"revision", "service_ids", b"service_ids", "summary", b"summary", "topics", b"topics", "withdrawn", b"withdrawn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InspectionRequest: _TypeAlias = InspectionRequest  # noqa: Y015
+
+@_typing.final
+class AuthorityActionAck(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    RECORDED_FIELD_NUMBER: _builtins.int
+    FIELD_PATH_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    ref: _builtins.str
+    """The order_ref or request_ref."""
+    recorded: _builtins.bool
+    field_path: _builtins.str
+    """Why not, when not recorded."""
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        ref: _builtins.str = ...,
+        recorded: _builtins.bool = ...,
+        field_path: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field_path", b"field_path", "reason", b"reason", "recorded", b"recorded", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorityActionAck: _TypeAlias = AuthorityActionAck  # noqa: Y015
 
 @_typing.final
 class AuthorityComplaint(_message.Message):

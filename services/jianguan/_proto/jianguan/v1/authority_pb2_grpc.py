@@ -26,9 +26,11 @@ if _version_not_supported:
 
 
 class AuthorityIntakeServiceStub:
-    """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
-    joined to the provider's own complaint records. Callers are authority accounts, never
-    providers: a provider token is refused here, an authority token is refused by IngestService.
+    """AuthorityIntakeService records what the authorities do under the Measures: complaints users
+    made to them (Art. 18), so they can be joined to the provider's own complaint records, the
+    disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to
+    correct (Art. 21). Callers are authority accounts, never providers: a provider token is
+    refused here, an authority token is refused by IngestService.
     """
 
     def __init__(self, channel):
@@ -47,12 +49,24 @@ class AuthorityIntakeServiceStub:
                 request_serializer=jianguan_dot_v1_dot_authority__pb2.OffshoreDisposition.SerializeToString,
                 response_deserializer=jianguan_dot_v1_dot_authority__pb2.DispositionAck.FromString,
                 _registered_method=True)
+        self.RecordCorrectionOrder = channel.unary_unary(
+                '/jianguan.v1.AuthorityIntakeService/RecordCorrectionOrder',
+                request_serializer=jianguan_dot_v1_dot_authority__pb2.CorrectionOrder.SerializeToString,
+                response_deserializer=jianguan_dot_v1_dot_authority__pb2.AuthorityActionAck.FromString,
+                _registered_method=True)
+        self.RecordInspectionRequest = channel.unary_unary(
+                '/jianguan.v1.AuthorityIntakeService/RecordInspectionRequest',
+                request_serializer=jianguan_dot_v1_dot_authority__pb2.InspectionRequest.SerializeToString,
+                response_deserializer=jianguan_dot_v1_dot_authority__pb2.AuthorityActionAck.FromString,
+                _registered_method=True)
 
 
 class AuthorityIntakeServiceServicer:
-    """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
-    joined to the provider's own complaint records. Callers are authority accounts, never
-    providers: a provider token is refused here, an authority token is refused by IngestService.
+    """AuthorityIntakeService records what the authorities do under the Measures: complaints users
+    made to them (Art. 18), so they can be joined to the provider's own complaint records, the
+    disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to
+    correct (Art. 21). Callers are authority accounts, never providers: a provider token is
+    refused here, an authority token is refused by IngestService.
     """
 
     def RecordComplaint(self, request, context):
@@ -63,6 +77,20 @@ class AuthorityIntakeServiceServicer:
 
     def RecordDisposition(self, request, context):
         """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordCorrectionOrder(self, request, context):
+        """An order to correct within a time limit (Art. 21 ¶1, 责令限期改正), and its amendments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordInspectionRequest(self, request, context):
+        """A request of a supervisory inspection (Art. 19 ¶1), and its amendments.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,6 +109,16 @@ def add_AuthorityIntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=jianguan_dot_v1_dot_authority__pb2.OffshoreDisposition.FromString,
                     response_serializer=jianguan_dot_v1_dot_authority__pb2.DispositionAck.SerializeToString,
             ),
+            'RecordCorrectionOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCorrectionOrder,
+                    request_deserializer=jianguan_dot_v1_dot_authority__pb2.CorrectionOrder.FromString,
+                    response_serializer=jianguan_dot_v1_dot_authority__pb2.AuthorityActionAck.SerializeToString,
+            ),
+            'RecordInspectionRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordInspectionRequest,
+                    request_deserializer=jianguan_dot_v1_dot_authority__pb2.InspectionRequest.FromString,
+                    response_serializer=jianguan_dot_v1_dot_authority__pb2.AuthorityActionAck.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'jianguan.v1.AuthorityIntakeService', rpc_method_handlers)
@@ -90,9 +128,11 @@ def add_AuthorityIntakeServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuthorityIntakeService:
-    """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
-    joined to the provider's own complaint records. Callers are authority accounts, never
-    providers: a provider token is refused here, an authority token is refused by IngestService.
+    """AuthorityIntakeService records what the authorities do under the Measures: complaints users
+    made to them (Art. 18), so they can be joined to the provider's own complaint records, the
+    disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to
+    correct (Art. 21). Callers are authority accounts, never providers: a provider token is
+    refused here, an authority token is refused by IngestService.
     """
 
     @staticmethod
@@ -139,6 +179,60 @@ class AuthorityIntakeService:
             '/jianguan.v1.AuthorityIntakeService/RecordDisposition',
             jianguan_dot_v1_dot_authority__pb2.OffshoreDisposition.SerializeToString,
             jianguan_dot_v1_dot_authority__pb2.DispositionAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCorrectionOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jianguan.v1.AuthorityIntakeService/RecordCorrectionOrder',
+            jianguan_dot_v1_dot_authority__pb2.CorrectionOrder.SerializeToString,
+            jianguan_dot_v1_dot_authority__pb2.AuthorityActionAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordInspectionRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jianguan.v1.AuthorityIntakeService/RecordInspectionRequest',
+            jianguan_dot_v1_dot_authority__pb2.InspectionRequest.SerializeToString,
+            jianguan_dot_v1_dot_authority__pb2.AuthorityActionAck.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,9 +27,11 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AuthorityIntakeServiceStub:
-    """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
-    joined to the provider's own complaint records. Callers are authority accounts, never
-    providers: a provider token is refused here, an authority token is refused by IngestService.
+    """AuthorityIntakeService records what the authorities do under the Measures: complaints users
+    made to them (Art. 18), so they can be joined to the provider's own complaint records, the
+    disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to
+    correct (Art. 21). Callers are authority accounts, never providers: a provider token is
+    refused here, an authority token is refused by IngestService.
     """
 
     @_typing.overload
@@ -39,23 +41,35 @@ class AuthorityIntakeServiceStub:
     RecordComplaint: _grpc.UnaryUnaryMultiCallable[_authority_pb2.AuthorityComplaint, _authority_pb2.AuthorityComplaintAck]
     RecordDisposition: _grpc.UnaryUnaryMultiCallable[_authority_pb2.OffshoreDisposition, _authority_pb2.DispositionAck]
     """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it."""
+    RecordCorrectionOrder: _grpc.UnaryUnaryMultiCallable[_authority_pb2.CorrectionOrder, _authority_pb2.AuthorityActionAck]
+    """An order to correct within a time limit (Art. 21 ¶1, 责令限期改正), and its amendments."""
+    RecordInspectionRequest: _grpc.UnaryUnaryMultiCallable[_authority_pb2.InspectionRequest, _authority_pb2.AuthorityActionAck]
+    """A request of a supervisory inspection (Art. 19 ¶1), and its amendments."""
 
 @_typing.type_check_only
 class AuthorityIntakeServiceAsyncStub(AuthorityIntakeServiceStub):
-    """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
-    joined to the provider's own complaint records. Callers are authority accounts, never
-    providers: a provider token is refused here, an authority token is refused by IngestService.
+    """AuthorityIntakeService records what the authorities do under the Measures: complaints users
+    made to them (Art. 18), so they can be joined to the provider's own complaint records, the
+    disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to
+    correct (Art. 21). Callers are authority accounts, never providers: a provider token is
+    refused here, an authority token is refused by IngestService.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RecordComplaint: _aio.UnaryUnaryMultiCallable[_authority_pb2.AuthorityComplaint, _authority_pb2.AuthorityComplaintAck]  # type: ignore[assignment]
     RecordDisposition: _aio.UnaryUnaryMultiCallable[_authority_pb2.OffshoreDisposition, _authority_pb2.DispositionAck]  # type: ignore[assignment]
     """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it."""
+    RecordCorrectionOrder: _aio.UnaryUnaryMultiCallable[_authority_pb2.CorrectionOrder, _authority_pb2.AuthorityActionAck]  # type: ignore[assignment]
+    """An order to correct within a time limit (Art. 21 ¶1, 责令限期改正), and its amendments."""
+    RecordInspectionRequest: _aio.UnaryUnaryMultiCallable[_authority_pb2.InspectionRequest, _authority_pb2.AuthorityActionAck]  # type: ignore[assignment]
+    """A request of a supervisory inspection (Art. 19 ¶1), and its amendments."""
 
 class AuthorityIntakeServiceServicer(metaclass=_abc_1.ABCMeta):
-    """AuthorityIntakeService records complaints users made to a regulator (Art. 18), so they can be
-    joined to the provider's own complaint records. Callers are authority accounts, never
-    providers: a provider token is refused here, an authority token is refused by IngestService.
+    """AuthorityIntakeService records what the authorities do under the Measures: complaints users
+    made to them (Art. 18), so they can be joined to the provider's own complaint records, the
+    disposition of offshore services (Art. 20), supervisory inspections (Art. 19) and orders to
+    correct (Art. 21). Callers are authority accounts, never providers: a provider token is
+    refused here, an authority token is refused by IngestService.
     """
 
     @_abc_1.abstractmethod
@@ -72,5 +86,21 @@ class AuthorityIntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_authority_pb2.DispositionAck, _abc.Awaitable[_authority_pb2.DispositionAck]]:
         """The disposition of an offshore service (Art. 20): each stage as the CAC reaches it."""
+
+    @_abc_1.abstractmethod
+    def RecordCorrectionOrder(
+        self,
+        request: _authority_pb2.CorrectionOrder,
+        context: _ServicerContext,
+    ) -> _typing.Union[_authority_pb2.AuthorityActionAck, _abc.Awaitable[_authority_pb2.AuthorityActionAck]]:
+        """An order to correct within a time limit (Art. 21 ¶1, 责令限期改正), and its amendments."""
+
+    @_abc_1.abstractmethod
+    def RecordInspectionRequest(
+        self,
+        request: _authority_pb2.InspectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_authority_pb2.AuthorityActionAck, _abc.Awaitable[_authority_pb2.AuthorityActionAck]]:
+        """A request of a supervisory inspection (Art. 19 ¶1), and its amendments."""
 
 def add_AuthorityIntakeServiceServicer_to_server(servicer: AuthorityIntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

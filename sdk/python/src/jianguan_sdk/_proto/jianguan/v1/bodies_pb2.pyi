@@ -554,6 +554,50 @@ RECTIFICATION_MEASURE_MODEL_ROLLBACK: RectificationMeasure.ValueType  # 3
 RECTIFICATION_MEASURE_TRAINING_DATA_CLEANUP: RectificationMeasure.ValueType  # 4
 Global___RectificationMeasure: _TypeAlias = RectificationMeasure  # noqa: Y015
 
+class _InspectionTopic:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InspectionTopicEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InspectionTopic.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INSPECTION_TOPIC_UNSPECIFIED: _InspectionTopic.ValueType  # 0
+    INSPECTION_TOPIC_TRAINING_DATA_SOURCE: _InspectionTopic.ValueType  # 1
+    """训练数据来源"""
+    INSPECTION_TOPIC_TRAINING_DATA_SCALE: _InspectionTopic.ValueType  # 2
+    """训练数据规模"""
+    INSPECTION_TOPIC_TRAINING_DATA_TYPE: _InspectionTopic.ValueType  # 3
+    """训练数据类型"""
+    INSPECTION_TOPIC_ANNOTATION_RULES: _InspectionTopic.ValueType  # 4
+    """标注规则"""
+    INSPECTION_TOPIC_ALGORITHM_MECHANISM: _InspectionTopic.ValueType  # 5
+    """算法机制机理"""
+    INSPECTION_TOPIC_TECHNICAL_SUPPORT: _InspectionTopic.ValueType  # 6
+    """必要的技术支持和协助"""
+    INSPECTION_TOPIC_DATA_SUPPORT: _InspectionTopic.ValueType  # 7
+    """必要的数据支持和协助"""
+
+class InspectionTopic(_InspectionTopic, metaclass=_InspectionTopicEnumTypeWrapper):
+    """What an inspection asks the provider to explain or support (Art. 19 ¶1: 训练数据来源、规模、
+    类型、标注规则、算法机制机理等予以说明，并提供必要的技术、数据等支持和协助).
+    """
+
+INSPECTION_TOPIC_UNSPECIFIED: InspectionTopic.ValueType  # 0
+INSPECTION_TOPIC_TRAINING_DATA_SOURCE: InspectionTopic.ValueType  # 1
+"""训练数据来源"""
+INSPECTION_TOPIC_TRAINING_DATA_SCALE: InspectionTopic.ValueType  # 2
+"""训练数据规模"""
+INSPECTION_TOPIC_TRAINING_DATA_TYPE: InspectionTopic.ValueType  # 3
+"""训练数据类型"""
+INSPECTION_TOPIC_ANNOTATION_RULES: InspectionTopic.ValueType  # 4
+"""标注规则"""
+INSPECTION_TOPIC_ALGORITHM_MECHANISM: InspectionTopic.ValueType  # 5
+"""算法机制机理"""
+INSPECTION_TOPIC_TECHNICAL_SUPPORT: InspectionTopic.ValueType  # 6
+"""必要的技术支持和协助"""
+INSPECTION_TOPIC_DATA_SUPPORT: InspectionTopic.ValueType  # 7
+"""必要的数据支持和协助"""
+Global___InspectionTopic: _TypeAlias = InspectionTopic  # noqa: Y015
+
 @_typing.final
 class ImplicitLabel(_message.Message):
     """Implicit (metadata) label of the Labeling Measures / GB 45438-2025."""
@@ -1017,3 +1061,123 @@ class OffshoreObservation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OffshoreObservation: _TypeAlias = OffshoreObservation  # noqa: Y015
+
+@_typing.final
+class Document(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Answers to the authorities: supervisory inspections (Art. 19 ¶1) and orders to correct within
+    a time limit (Art. 21 ¶1), each quoting the authority's reference (AuthorityIntakeService).
+    ---------------------------------------------------------------------------------------------
+
+    A document the provider holds, identified by its SHA-256: the content stays with the provider
+    unless the authority asks for it, and the digest fixes which document was meant.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHA256_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    sha256: _builtins.bytes
+    title: _builtins.str
+    media_type: _builtins.str
+    """e.g. application/pdf"""
+    size_bytes: _builtins.int
+    """At most 1 TiB."""
+    def __init__(
+        self,
+        *,
+        sha256: _builtins.bytes = ...,
+        title: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media_type", b"media_type", "sha256", b"sha256", "size_bytes", b"size_bytes", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Document: _TypeAlias = Document  # noqa: Y015
+
+@_typing.final
+class CorrectionReport(_message.Message):
+    """The provider's report that it corrected what an order to correct required (Art. 21 ¶1)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORITY_ID_FIELD_NUMBER: _builtins.int
+    ORDER_REF_FIELD_NUMBER: _builtins.int
+    COMPLETED_AT_FIELD_NUMBER: _builtins.int
+    MEASURES_FIELD_NUMBER: _builtins.int
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    authority_id: _builtins.str
+    """The authority that issued the order, as registered (AuthorityIntakeService callers)."""
+    order_ref: _builtins.str
+    """The order's reference (CorrectionOrder.order_ref)."""
+    measures: _builtins.str
+    """What was done."""
+    @_builtins.property
+    def completed_at(self) -> _timestamp_pb2.Timestamp:
+        """When the provider completed the correction, by its own account."""
+
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Document]: ...
+    def __init__(
+        self,
+        *,
+        authority_id: _builtins.str = ...,
+        order_ref: _builtins.str = ...,
+        completed_at: _timestamp_pb2.Timestamp | None = ...,
+        measures: _builtins.str = ...,
+        documents: _abc.Iterable[Global___Document] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority_id", b"authority_id", "completed_at", b"completed_at", "documents", b"documents", "measures", b"measures", "order_ref", b"order_ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectionReport: _TypeAlias = CorrectionReport  # noqa: Y015
+
+@_typing.final
+class InspectionResponse(_message.Message):
+    """The provider's answer to an inspection request (Art. 19 ¶1), on one or more of its topics.
+    Only the requesting authority's accounts see it (Art. 19 ¶2).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORITY_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_REF_FIELD_NUMBER: _builtins.int
+    TOPICS_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    authority_id: _builtins.str
+    """The authority that made the request, as registered."""
+    request_ref: _builtins.str
+    """The request's reference (InspectionRequest.request_ref)."""
+    explanation: _builtins.str
+    @_builtins.property
+    def topics(self) -> _containers.RepeatedScalarFieldContainer[Global___InspectionTopic.ValueType]:
+        """The topics this answer covers; an answer covering none meets nothing."""
+
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Document]: ...
+    def __init__(
+        self,
+        *,
+        authority_id: _builtins.str = ...,
+        request_ref: _builtins.str = ...,
+        topics: _abc.Iterable[Global___InspectionTopic.ValueType] | None = ...,
+        explanation: _builtins.str = ...,
+        documents: _abc.Iterable[Global___Document] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority_id", b"authority_id", "documents", b"documents", "explanation", b"explanation", "request_ref", b"request_ref", "topics", b"topics"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InspectionResponse: _TypeAlias = InspectionResponse  # noqa: Y015

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19jianguan/v1/options.proto\x12\x0bjianguan.v1\x1a google/protobuf/descriptor.proto\"}\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x0f\n\x07max_len\x18\x02 \x01(\r\x12\x11\n\tfree_text\x18\x03 \x01(\x08\x12\x18\n\x10pseudonymous_ref\x18\x04 \x01(\x08\x12\x12\n\nidentifier\x18\x05 \x01(\x08\x12\x0b\n\x03max\x18\x06 \x01(\x04:G\n\x05rules\x12\x1d.google.protobuf.FieldOptions\x18\xa2\x90\x03 \x01(\x0b\x32\x17.jianguan.v1.FieldRulesB[\n\x0e\x63n.jianguan.v1B\x0cOptionsProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19jianguan/v1/options.proto\x12\x0bjianguan.v1\x1a google/protobuf/descriptor.proto\"\x90\x01\n\nFieldRules\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x0f\n\x07max_len\x18\x02 \x01(\r\x12\x11\n\tfree_text\x18\x03 \x01(\x08\x12\x18\n\x10pseudonymous_ref\x18\x04 \x01(\x08\x12\x12\n\nidentifier\x18\x05 \x01(\x08\x12\x0b\n\x03max\x18\x06 \x01(\x04\x12\x11\n\texact_len\x18\x07 \x01(\x08:G\n\x05rules\x12\x1d.google.protobuf.FieldOptions\x18\xa2\x90\x03 \x01(\x0b\x32\x17.jianguan.v1.FieldRulesB[\n\x0e\x63n.jianguan.v1B\x0cOptionsProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,6 +33,6 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jianguan.v1.options_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016cn.jianguan.v1B\014OptionsProtoP\001Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1'
-  _globals['_FIELDRULES']._serialized_start=76
-  _globals['_FIELDRULES']._serialized_end=201
+  _globals['_FIELDRULES']._serialized_start=77
+  _globals['_FIELDRULES']._serialized_end=221
 # @@protoc_insertion_point(module_scope)

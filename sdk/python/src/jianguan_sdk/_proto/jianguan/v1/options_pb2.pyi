@@ -32,6 +32,7 @@ class FieldRules(_message.Message):
     PSEUDONYMOUS_REF_FIELD_NUMBER: _builtins.int
     IDENTIFIER_FIELD_NUMBER: _builtins.int
     MAX_FIELD_NUMBER: _builtins.int
+    EXACT_LEN_FIELD_NUMBER: _builtins.int
     required: _builtins.bool
     """The field must be set (non-empty string, non-zero enum, present message)."""
     max_len: _builtins.int
@@ -48,6 +49,8 @@ class FieldRules(_message.Message):
     """Largest accepted value of an integer field. Every integer field of an event states one, so
     nothing a provider can send overflows where it is kept or summed.
     """
+    exact_len: _builtins.bool
+    """A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer."""
     def __init__(
         self,
         *,
@@ -57,10 +60,11 @@ class FieldRules(_message.Message):
         pseudonymous_ref: _builtins.bool = ...,
         identifier: _builtins.bool = ...,
         max: _builtins.int = ...,
+        exact_len: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["free_text", b"free_text", "identifier", b"identifier", "max", b"max", "max_len", b"max_len", "pseudonymous_ref", b"pseudonymous_ref", "required", b"required"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exact_len", b"exact_len", "free_text", b"free_text", "identifier", b"identifier", "max", b"max", "max_len", b"max_len", "pseudonymous_ref", b"pseudonymous_ref", "required", b"required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -68,6 +68,8 @@ private static final long serialVersionUID = 0L;
     INCIDENT_REPORT(16),
     MODEL_RECTIFICATION(17),
     OFFSHORE_OBSERVATION(18),
+    CORRECTION_REPORT(19),
+    INSPECTION_RESPONSE(20),
     BODY_NOT_SET(0);
     private final int value;
     private BodyCase(int value) {
@@ -94,6 +96,8 @@ private static final long serialVersionUID = 0L;
         case 16: return INCIDENT_REPORT;
         case 17: return MODEL_RECTIFICATION;
         case 18: return OFFSHORE_OBSERVATION;
+        case 19: return CORRECTION_REPORT;
+        case 20: return INSPECTION_RESPONSE;
         case 0: return BODY_NOT_SET;
         default: return null;
       }
@@ -414,6 +418,68 @@ private static final long serialVersionUID = 0L;
     return cn.jianguan.v1.OffshoreObservation.getDefaultInstance();
   }
 
+  public static final int CORRECTION_REPORT_FIELD_NUMBER = 19;
+  /**
+   * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+   * @return Whether the correctionReport field is set.
+   */
+  @java.lang.Override
+  public boolean hasCorrectionReport() {
+    return bodyCase_ == 19;
+  }
+  /**
+   * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+   * @return The correctionReport.
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.CorrectionReport getCorrectionReport() {
+    if (bodyCase_ == 19) {
+       return (cn.jianguan.v1.CorrectionReport) body_;
+    }
+    return cn.jianguan.v1.CorrectionReport.getDefaultInstance();
+  }
+  /**
+   * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.CorrectionReportOrBuilder getCorrectionReportOrBuilder() {
+    if (bodyCase_ == 19) {
+       return (cn.jianguan.v1.CorrectionReport) body_;
+    }
+    return cn.jianguan.v1.CorrectionReport.getDefaultInstance();
+  }
+
+  public static final int INSPECTION_RESPONSE_FIELD_NUMBER = 20;
+  /**
+   * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+   * @return Whether the inspectionResponse field is set.
+   */
+  @java.lang.Override
+  public boolean hasInspectionResponse() {
+    return bodyCase_ == 20;
+  }
+  /**
+   * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+   * @return The inspectionResponse.
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.InspectionResponse getInspectionResponse() {
+    if (bodyCase_ == 20) {
+       return (cn.jianguan.v1.InspectionResponse) body_;
+    }
+    return cn.jianguan.v1.InspectionResponse.getDefaultInstance();
+  }
+  /**
+   * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.InspectionResponseOrBuilder getInspectionResponseOrBuilder() {
+    if (bodyCase_ == 20) {
+       return (cn.jianguan.v1.InspectionResponse) body_;
+    }
+    return cn.jianguan.v1.InspectionResponse.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -458,6 +524,12 @@ private static final long serialVersionUID = 0L;
     if (bodyCase_ == 18) {
       output.writeMessage(18, (cn.jianguan.v1.OffshoreObservation) body_);
     }
+    if (bodyCase_ == 19) {
+      output.writeMessage(19, (cn.jianguan.v1.CorrectionReport) body_);
+    }
+    if (bodyCase_ == 20) {
+      output.writeMessage(20, (cn.jianguan.v1.InspectionResponse) body_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -501,6 +573,14 @@ private static final long serialVersionUID = 0L;
     if (bodyCase_ == 18) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, (cn.jianguan.v1.OffshoreObservation) body_);
+    }
+    if (bodyCase_ == 19) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(19, (cn.jianguan.v1.CorrectionReport) body_);
+    }
+    if (bodyCase_ == 20) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(20, (cn.jianguan.v1.InspectionResponse) body_);
     }
     return size;
   }
@@ -569,6 +649,14 @@ private static final long serialVersionUID = 0L;
         if (!getOffshoreObservation()
             .equals(other.getOffshoreObservation())) return false;
         break;
+      case 19:
+        if (!getCorrectionReport()
+            .equals(other.getCorrectionReport())) return false;
+        break;
+      case 20:
+        if (!getInspectionResponse()
+            .equals(other.getInspectionResponse())) return false;
+        break;
       case 0:
       default:
     }
@@ -623,6 +711,14 @@ private static final long serialVersionUID = 0L;
       case 18:
         hash = (37 * hash) + OFFSHORE_OBSERVATION_FIELD_NUMBER;
         hash = (53 * hash) + getOffshoreObservation().hashCode();
+        break;
+      case 19:
+        hash = (37 * hash) + CORRECTION_REPORT_FIELD_NUMBER;
+        hash = (53 * hash) + getCorrectionReport().hashCode();
+        break;
+      case 20:
+        hash = (37 * hash) + INSPECTION_RESPONSE_FIELD_NUMBER;
+        hash = (53 * hash) + getInspectionResponse().hashCode();
         break;
       case 0:
       default:
@@ -800,6 +896,12 @@ private static final long serialVersionUID = 0L;
       if (offshoreObservationBuilder_ != null) {
         offshoreObservationBuilder_.clear();
       }
+      if (correctionReportBuilder_ != null) {
+        correctionReportBuilder_.clear();
+      }
+      if (inspectionResponseBuilder_ != null) {
+        inspectionResponseBuilder_.clear();
+      }
       bodyCase_ = 0;
       body_ = null;
       return this;
@@ -885,6 +987,14 @@ private static final long serialVersionUID = 0L;
           offshoreObservationBuilder_ != null) {
         result.body_ = offshoreObservationBuilder_.build();
       }
+      if (bodyCase_ == 19 &&
+          correctionReportBuilder_ != null) {
+        result.body_ = correctionReportBuilder_.build();
+      }
+      if (bodyCase_ == 20 &&
+          inspectionResponseBuilder_ != null) {
+        result.body_ = inspectionResponseBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -937,6 +1047,14 @@ private static final long serialVersionUID = 0L;
         }
         case OFFSHORE_OBSERVATION: {
           mergeOffshoreObservation(other.getOffshoreObservation());
+          break;
+        }
+        case CORRECTION_REPORT: {
+          mergeCorrectionReport(other.getCorrectionReport());
+          break;
+        }
+        case INSPECTION_RESPONSE: {
+          mergeInspectionResponse(other.getInspectionResponse());
           break;
         }
         case BODY_NOT_SET: {
@@ -1037,6 +1155,20 @@ private static final long serialVersionUID = 0L;
               bodyCase_ = 18;
               break;
             } // case 146
+            case 154: {
+              input.readMessage(
+                  internalGetCorrectionReportFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bodyCase_ = 19;
+              break;
+            } // case 154
+            case 162: {
+              input.readMessage(
+                  internalGetInspectionResponseFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bodyCase_ = 20;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2446,6 +2578,286 @@ private static final long serialVersionUID = 0L;
       bodyCase_ = 18;
       onChanged();
       return offshoreObservationBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.CorrectionReport, cn.jianguan.v1.CorrectionReport.Builder, cn.jianguan.v1.CorrectionReportOrBuilder> correctionReportBuilder_;
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     * @return Whether the correctionReport field is set.
+     */
+    @java.lang.Override
+    public boolean hasCorrectionReport() {
+      return bodyCase_ == 19;
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     * @return The correctionReport.
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.CorrectionReport getCorrectionReport() {
+      if (correctionReportBuilder_ == null) {
+        if (bodyCase_ == 19) {
+          return (cn.jianguan.v1.CorrectionReport) body_;
+        }
+        return cn.jianguan.v1.CorrectionReport.getDefaultInstance();
+      } else {
+        if (bodyCase_ == 19) {
+          return correctionReportBuilder_.getMessage();
+        }
+        return cn.jianguan.v1.CorrectionReport.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    public Builder setCorrectionReport(cn.jianguan.v1.CorrectionReport value) {
+      if (correctionReportBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        body_ = value;
+        onChanged();
+      } else {
+        correctionReportBuilder_.setMessage(value);
+      }
+      bodyCase_ = 19;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    public Builder setCorrectionReport(
+        cn.jianguan.v1.CorrectionReport.Builder builderForValue) {
+      if (correctionReportBuilder_ == null) {
+        body_ = builderForValue.build();
+        onChanged();
+      } else {
+        correctionReportBuilder_.setMessage(builderForValue.build());
+      }
+      bodyCase_ = 19;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    public Builder mergeCorrectionReport(cn.jianguan.v1.CorrectionReport value) {
+      if (correctionReportBuilder_ == null) {
+        if (bodyCase_ == 19 &&
+            body_ != cn.jianguan.v1.CorrectionReport.getDefaultInstance()) {
+          body_ = cn.jianguan.v1.CorrectionReport.newBuilder((cn.jianguan.v1.CorrectionReport) body_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          body_ = value;
+        }
+        onChanged();
+      } else {
+        if (bodyCase_ == 19) {
+          correctionReportBuilder_.mergeFrom(value);
+        } else {
+          correctionReportBuilder_.setMessage(value);
+        }
+      }
+      bodyCase_ = 19;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    public Builder clearCorrectionReport() {
+      if (correctionReportBuilder_ == null) {
+        if (bodyCase_ == 19) {
+          bodyCase_ = 0;
+          body_ = null;
+          onChanged();
+        }
+      } else {
+        if (bodyCase_ == 19) {
+          bodyCase_ = 0;
+          body_ = null;
+        }
+        correctionReportBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    public cn.jianguan.v1.CorrectionReport.Builder getCorrectionReportBuilder() {
+      return internalGetCorrectionReportFieldBuilder().getBuilder();
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.CorrectionReportOrBuilder getCorrectionReportOrBuilder() {
+      if ((bodyCase_ == 19) && (correctionReportBuilder_ != null)) {
+        return correctionReportBuilder_.getMessageOrBuilder();
+      } else {
+        if (bodyCase_ == 19) {
+          return (cn.jianguan.v1.CorrectionReport) body_;
+        }
+        return cn.jianguan.v1.CorrectionReport.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.CorrectionReport, cn.jianguan.v1.CorrectionReport.Builder, cn.jianguan.v1.CorrectionReportOrBuilder> 
+        internalGetCorrectionReportFieldBuilder() {
+      if (correctionReportBuilder_ == null) {
+        if (!(bodyCase_ == 19)) {
+          body_ = cn.jianguan.v1.CorrectionReport.getDefaultInstance();
+        }
+        correctionReportBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            cn.jianguan.v1.CorrectionReport, cn.jianguan.v1.CorrectionReport.Builder, cn.jianguan.v1.CorrectionReportOrBuilder>(
+                (cn.jianguan.v1.CorrectionReport) body_,
+                getParentForChildren(),
+                isClean());
+        body_ = null;
+      }
+      bodyCase_ = 19;
+      onChanged();
+      return correctionReportBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.InspectionResponse, cn.jianguan.v1.InspectionResponse.Builder, cn.jianguan.v1.InspectionResponseOrBuilder> inspectionResponseBuilder_;
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     * @return Whether the inspectionResponse field is set.
+     */
+    @java.lang.Override
+    public boolean hasInspectionResponse() {
+      return bodyCase_ == 20;
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     * @return The inspectionResponse.
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.InspectionResponse getInspectionResponse() {
+      if (inspectionResponseBuilder_ == null) {
+        if (bodyCase_ == 20) {
+          return (cn.jianguan.v1.InspectionResponse) body_;
+        }
+        return cn.jianguan.v1.InspectionResponse.getDefaultInstance();
+      } else {
+        if (bodyCase_ == 20) {
+          return inspectionResponseBuilder_.getMessage();
+        }
+        return cn.jianguan.v1.InspectionResponse.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    public Builder setInspectionResponse(cn.jianguan.v1.InspectionResponse value) {
+      if (inspectionResponseBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        body_ = value;
+        onChanged();
+      } else {
+        inspectionResponseBuilder_.setMessage(value);
+      }
+      bodyCase_ = 20;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    public Builder setInspectionResponse(
+        cn.jianguan.v1.InspectionResponse.Builder builderForValue) {
+      if (inspectionResponseBuilder_ == null) {
+        body_ = builderForValue.build();
+        onChanged();
+      } else {
+        inspectionResponseBuilder_.setMessage(builderForValue.build());
+      }
+      bodyCase_ = 20;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    public Builder mergeInspectionResponse(cn.jianguan.v1.InspectionResponse value) {
+      if (inspectionResponseBuilder_ == null) {
+        if (bodyCase_ == 20 &&
+            body_ != cn.jianguan.v1.InspectionResponse.getDefaultInstance()) {
+          body_ = cn.jianguan.v1.InspectionResponse.newBuilder((cn.jianguan.v1.InspectionResponse) body_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          body_ = value;
+        }
+        onChanged();
+      } else {
+        if (bodyCase_ == 20) {
+          inspectionResponseBuilder_.mergeFrom(value);
+        } else {
+          inspectionResponseBuilder_.setMessage(value);
+        }
+      }
+      bodyCase_ = 20;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    public Builder clearInspectionResponse() {
+      if (inspectionResponseBuilder_ == null) {
+        if (bodyCase_ == 20) {
+          bodyCase_ = 0;
+          body_ = null;
+          onChanged();
+        }
+      } else {
+        if (bodyCase_ == 20) {
+          bodyCase_ = 0;
+          body_ = null;
+        }
+        inspectionResponseBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    public cn.jianguan.v1.InspectionResponse.Builder getInspectionResponseBuilder() {
+      return internalGetInspectionResponseFieldBuilder().getBuilder();
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.InspectionResponseOrBuilder getInspectionResponseOrBuilder() {
+      if ((bodyCase_ == 20) && (inspectionResponseBuilder_ != null)) {
+        return inspectionResponseBuilder_.getMessageOrBuilder();
+      } else {
+        if (bodyCase_ == 20) {
+          return (cn.jianguan.v1.InspectionResponse) body_;
+        }
+        return cn.jianguan.v1.InspectionResponse.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.InspectionResponse, cn.jianguan.v1.InspectionResponse.Builder, cn.jianguan.v1.InspectionResponseOrBuilder> 
+        internalGetInspectionResponseFieldBuilder() {
+      if (inspectionResponseBuilder_ == null) {
+        if (!(bodyCase_ == 20)) {
+          body_ = cn.jianguan.v1.InspectionResponse.getDefaultInstance();
+        }
+        inspectionResponseBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            cn.jianguan.v1.InspectionResponse, cn.jianguan.v1.InspectionResponse.Builder, cn.jianguan.v1.InspectionResponseOrBuilder>(
+                (cn.jianguan.v1.InspectionResponse) body_,
+                getParentForChildren(),
+                isClean());
+        body_ = null;
+      }
+      bodyCase_ = 20;
+      onChanged();
+      return inspectionResponseBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:jianguan.v1.Event)

@@ -160,5 +160,35 @@ public interface EventOrBuilder extends
    */
   cn.jianguan.v1.OffshoreObservationOrBuilder getOffshoreObservationOrBuilder();
 
+  /**
+   * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+   * @return Whether the correctionReport field is set.
+   */
+  boolean hasCorrectionReport();
+  /**
+   * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+   * @return The correctionReport.
+   */
+  cn.jianguan.v1.CorrectionReport getCorrectionReport();
+  /**
+   * <code>.jianguan.v1.CorrectionReport correction_report = 19;</code>
+   */
+  cn.jianguan.v1.CorrectionReportOrBuilder getCorrectionReportOrBuilder();
+
+  /**
+   * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+   * @return Whether the inspectionResponse field is set.
+   */
+  boolean hasInspectionResponse();
+  /**
+   * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+   * @return The inspectionResponse.
+   */
+  cn.jianguan.v1.InspectionResponse getInspectionResponse();
+  /**
+   * <code>.jianguan.v1.InspectionResponse inspection_response = 20;</code>
+   */
+  cn.jianguan.v1.InspectionResponseOrBuilder getInspectionResponseOrBuilder();
+
   cn.jianguan.v1.Event.BodyCase getBodyCase();
 }

@@ -145,6 +145,21 @@ private static final long serialVersionUID = 0L;
     return max_;
   }
 
+  public static final int EXACT_LEN_FIELD_NUMBER = 7;
+  private boolean exactLen_ = false;
+  /**
+   * <pre>
+   * A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer.
+   * </pre>
+   *
+   * <code>bool exact_len = 7;</code>
+   * @return The exactLen.
+   */
+  @java.lang.Override
+  public boolean getExactLen() {
+    return exactLen_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -177,6 +192,9 @@ private static final long serialVersionUID = 0L;
     if (max_ != 0L) {
       output.writeUInt64(6, max_);
     }
+    if (exactLen_ != false) {
+      output.writeBool(7, exactLen_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -204,6 +222,10 @@ private static final long serialVersionUID = 0L;
     if (max_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(6, max_);
+    }
+    if (exactLen_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(7, exactLen_);
     }
     return size;
   }
@@ -241,6 +263,8 @@ private static final long serialVersionUID = 0L;
         != other.getIdentifier()) return false;
     if (getMax()
         != other.getMax()) return false;
+    if (getExactLen()
+        != other.getExactLen()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -269,6 +293,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + MAX_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getMax());
+    hash = (37 * hash) + EXACT_LEN_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getExactLen());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -411,6 +438,7 @@ private static final long serialVersionUID = 0L;
       pseudonymousRef_ = false;
       identifier_ = false;
       max_ = 0L;
+      exactLen_ = false;
       return this;
     }
 
@@ -462,6 +490,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.max_ = max_;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.exactLen_ = exactLen_;
+      }
     }
 
     @java.lang.Override
@@ -493,6 +524,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getMax() != 0L) {
         setMax(other.getMax());
+      }
+      if (other.getExactLen() != false) {
+        setExactLen(other.getExactLen());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -548,6 +582,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
+            case 56: {
+              exactLen_ = input.readBool();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -831,6 +870,50 @@ private static final long serialVersionUID = 0L;
     public Builder clearMax() {
       bitField0_ = (bitField0_ & ~0x00000020);
       max_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private boolean exactLen_ ;
+    /**
+     * <pre>
+     * A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer.
+     * </pre>
+     *
+     * <code>bool exact_len = 7;</code>
+     * @return The exactLen.
+     */
+    @java.lang.Override
+    public boolean getExactLen() {
+      return exactLen_;
+    }
+    /**
+     * <pre>
+     * A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer.
+     * </pre>
+     *
+     * <code>bool exact_len = 7;</code>
+     * @param value The exactLen to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExactLen(boolean value) {
+
+      exactLen_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer.
+     * </pre>
+     *
+     * <code>bool exact_len = 7;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExactLen() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      exactLen_ = false;
       onChanged();
       return this;
     }

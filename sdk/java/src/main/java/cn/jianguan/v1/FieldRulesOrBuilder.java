@@ -71,4 +71,14 @@ public interface FieldRulesOrBuilder extends
    * @return The max.
    */
   long getMax();
+
+  /**
+   * <pre>
+   * A bytes field of exactly max_len bytes (a digest): shorter is refused as well as longer.
+   * </pre>
+   *
+   * <code>bool exact_len = 7;</code>
+   * @return The exactLen.
+   */
+  boolean getExactLen();
 }

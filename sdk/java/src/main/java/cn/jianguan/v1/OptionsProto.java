@@ -53,15 +53,15 @@ public final class OptionsProto extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\031jianguan/v1/options.proto\022\013jianguan.v1" +
-      "\032 google/protobuf/descriptor.proto\"}\n\nFi" +
-      "eldRules\022\020\n\010required\030\001 \001(\010\022\017\n\007max_len\030\002 " +
-      "\001(\r\022\021\n\tfree_text\030\003 \001(\010\022\030\n\020pseudonymous_r" +
-      "ef\030\004 \001(\010\022\022\n\nidentifier\030\005 \001(\010\022\013\n\003max\030\006 \001(" +
-      "\004:G\n\005rules\022\035.google.protobuf.FieldOption" +
-      "s\030\242\220\003 \001(\0132\027.jianguan.v1.FieldRulesB[\n\016cn" +
-      ".jianguan.v1B\014OptionsProtoP\001Z9github.com" +
-      "/jianguan/jianguan/sdk/go/jianguanv1;jia" +
-      "nguanv1b\006proto3"
+      "\032 google/protobuf/descriptor.proto\"\220\001\n\nF" +
+      "ieldRules\022\020\n\010required\030\001 \001(\010\022\017\n\007max_len\030\002" +
+      " \001(\r\022\021\n\tfree_text\030\003 \001(\010\022\030\n\020pseudonymous_" +
+      "ref\030\004 \001(\010\022\022\n\nidentifier\030\005 \001(\010\022\013\n\003max\030\006 \001" +
+      "(\004\022\021\n\texact_len\030\007 \001(\010:G\n\005rules\022\035.google." +
+      "protobuf.FieldOptions\030\242\220\003 \001(\0132\027.jianguan" +
+      ".v1.FieldRulesB[\n\016cn.jianguan.v1B\014Option" +
+      "sProtoP\001Z9github.com/jianguan/jianguan/s" +
+      "dk/go/jianguanv1;jianguanv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -73,7 +73,7 @@ public final class OptionsProto extends com.google.protobuf.GeneratedFile {
     internal_static_jianguan_v1_FieldRules_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_jianguan_v1_FieldRules_descriptor,
-        new java.lang.String[] { "Required", "MaxLen", "FreeText", "PseudonymousRef", "Identifier", "Max", });
+        new java.lang.String[] { "Required", "MaxLen", "FreeText", "PseudonymousRef", "Identifier", "Max", "ExactLen", });
     rules.internalInit(descriptor.getExtension(0));
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DescriptorProtos.getDescriptor();

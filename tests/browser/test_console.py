@@ -23,9 +23,10 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.accounts.regulators import Account, Accounts, hash_password, issue_api_token
 from jianguan.runtime.launcher import RunningUp, launched_up
+from jianguan.simulator.authority import record_actions
 from jianguan.store.executor import ServerExecutor
 from jianguan_sdk import builders
 from jianguan_sdk.chain import Chain
@@ -35,14 +36,17 @@ from tests.scenarios.library import load_all
 pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCENARIOS = load_all()
+AUTHORITIES = sorted({who for s in SCENARIOS for who, _ in s.actions})
 SCOPED = "sc-illegal-output-unreported"  # the department viewer's only provider
 OTHER = "sc-complaint-resolved-late"
 SECTOR = "news"  # the scoped provider's sector; the department viewer is scoped to it
+# role, sectors, and the authority the account works for (its inspections, Art. 19 ¶2)
 USERS = {
-    "chen-admin": ("admin", frozenset[str]()),
-    "li-analyst": ("analyst", frozenset[str]()),
-    "wang-edu": ("viewer", frozenset({SECTOR})),
+    "chen-admin": ("admin", frozenset[str](), ""),
+    "li-analyst": ("analyst", frozenset[str](), "cac-bj"),
+    "wang-edu": ("viewer", frozenset({SECTOR}), ""),
 }
+INSPECTION = "ART19-INSPECTION:sc-inspection-partly-answered:cac-bj:INS-2026-04"
 PASSWORD = "correct horse battery staple"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -62,12 +66,13 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
                 sector=SECTOR if s.provider_id == SCOPED else "other",
             )
             for s in SCENARIOS
-        ]
+        ],
+        [Authority(a, a, token_digest(f"token-{a}")) for a in AUTHORITIES],
     )
     accounts = Accounts(
         [
-            Account(u, u, role, hash_password(PASSWORD), sectors=sectors)
-            for u, (role, sectors) in USERS.items()
+            Account(u, u, role, hash_password(PASSWORD), sectors=sectors, authority=authority)
+            for u, (role, sectors, authority) in USERS.items()
         ]
     )
     (state / "regulators.toml").write_text(accounts.dump())
@@ -84,6 +89,10 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
                     assert (await client.publish_batch(s.events)).accepted == len(s.events)
 
         asyncio.run(send_all())
+        for authority in AUTHORITIES:  # the authorities' side of the histories
+            mine = [a for s in SCENARIOS for who, a in s.actions if who == authority]
+            acks = asyncio.run(record_actions(running.gateway, f"token-{authority}", mine))
+            assert all(a.recorded for a in acks), acks
         expected = sum(len(s.facts) for s in SCENARIOS)
         deadline = time.monotonic() + 120
         # the cases' steps (kind 5 is a case's STATUS, which sums them up)
@@ -146,18 +155,23 @@ def _num(page: Page, key: str) -> int:
     return int(float(page.get_attribute(f"#n-{key}", "data-value") or "nan"))
 
 
-def _counts(up: RunningUp, providers: tuple[str, ...] | None) -> dict[str, int]:
-    where, params = "", {}
+def _counts(up: RunningUp, providers: tuple[str, ...] | None, authority: str) -> dict[str, int]:
+    """What a viewer of ``providers`` (None: all) working for ``authority`` may count: no other
+    authority's inspections."""
+    where, params = " WHERE 1 = 1", {"a": authority}
     if providers is not None:
-        where, params = " WHERE provider_id IN %(p)s", {"p": providers}
+        where, params = " WHERE provider_id IN %(p)s", {"p": providers, "a": authority}
+    mine = " AND (rule_id != 'ART19-INSPECTION' OR splitByChar(':', case_id)[3] = %(a)s)"
     (open_, overdue), = _q(
         up, "SELECT countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0) FROM cases"
-        + where, params,
+        + where + mine, params,
     )  # fmt: skip
     return {
         "open_cases": open_,
         "overdue_cases": overdue,
-        "alerts": _q(up, "SELECT count() FROM alerts FINAL" + where, params)[0][0],
+        "alerts": _q(
+            up, "SELECT count() FROM alerts FINAL" + where + mine + " AND retracted = 0", params
+        )[0][0],
         "events": _q(up, "SELECT count() FROM events FINAL" + where, params)[0][0],
     }
 
@@ -167,8 +181,8 @@ def test_each_role_sees_the_numbers_clickhouse_has(
     up: RunningUp, browser: Browser, user: str
 ) -> None:
     page = _login(browser, up, user)
-    role, _ = USERS[user]
-    want = _counts(up, (SCOPED,) if role == "viewer" else None)
+    role, _, authority = USERS[user]
+    want = _counts(up, (SCOPED,) if role == "viewer" else None, authority)
     got = {k: _num(page, k) for k in want}
     assert got == want
     assert want["open_cases"] > 0
@@ -185,12 +199,17 @@ def test_pages_show_the_cases_clickhouse_has_and_a_screenshot_of_each(
     page = _login(browser, up, "li-analyst")
     base = _console(up)
     for path, rules in (
-        ("/incidents", "ART14-%"), ("/complaints", "ART15-%"), ("/filings", "ART17-%"),
-        ("/labeling", "ART12-%"),
+        ("/incidents", "^ART14-"), ("/complaints", "^ART1[58]-"), ("/filings", "^ART17-"),
+        ("/labeling", "^ART12-"), ("/supervision", "^ART(19|21)-"),
     ):  # fmt: skip
         page.goto(base + path)
-        cases = _q(up, "SELECT count() FROM cases WHERE rule_id LIKE %(r)s", {"r": rules})[0][0]
-        alerts = _q(up, "SELECT count() FROM alerts FINAL WHERE rule_id LIKE %(r)s", {"r": rules})
+        # li-analyst works for cac-bj: its inspections are among what it sees
+        cases = _q(up, "SELECT count() FROM cases WHERE match(rule_id, %(r)s)", {"r": rules})[0][0]
+        alerts = _q(
+            up,
+            "SELECT count() FROM alerts FINAL WHERE match(rule_id, %(r)s) AND retracted = 0",
+            {"r": rules},
+        )
         assert (_num(page, "cases"), _num(page, "alerts")) == (cases, alerts[0][0]), path
         page.screenshot(path=str(ARTIFACTS / f"{path.strip('/')}.png"), full_page=True)
     page.goto(base + "/offshore")
@@ -272,6 +291,44 @@ def test_a_department_viewer_is_refused_another_providers_case(
     assert "链完整" in admin.inner_text("#chain")
     admin.screenshot(path=str(ARTIFACTS / "access-log.png"), full_page=True)
     admin.close()
+
+
+def test_an_inspection_is_seen_only_by_the_authority_that_made_it(
+    up: RunningUp, browser: Browser
+) -> None:
+    """Art. 19 ¶2: the inspection request, its case, its alert and the provider's answer are
+    seen by the requesting authority's accounts only; an order to correct by every regulator."""
+    (alert_id,) = _q(
+        up, "SELECT alert_id FROM alerts FINAL WHERE case_id = %(c)s", {"c": INSPECTION}
+    )[0]
+    base = _console(up)
+    own = _login(browser, up, "li-analyst")  # works for cac-bj, which made the request
+    own.goto(base + "/supervision")
+    demands = own.inner_text("table.demands")
+    assert "INS-2026-04" in demands
+    assert "ORD-2026-17" in demands
+    assert "训练数据来源" in demands  # what it asks, in Chinese
+    own.screenshot(path=str(ARTIFACTS / "supervision.png"), full_page=True)
+    assert own.goto(base + f"/cases/{quote(INSPECTION)}").status == 200
+    assert "ans-pa" in own.inner_text("main")  # the provider's answer, as evidence
+    assert own.goto(base + f"/alerts/{quote(alert_id)}").status == 200
+    own.close()
+    other = _login(browser, up, "chen-admin")  # an administrator of no authority
+    other.goto(base + "/supervision")
+    demands = other.inner_text("table.demands")
+    assert "ORD-2026-17" in demands
+    assert "INS-2026-04" not in demands
+    for path in ("/supervision", "/cases?search=INS-2026", "/alerts?search=INS-2026", "/"):
+        other.goto(base + path)
+        assert "INS-2026-04" not in other.content(), path
+    assert other.goto(base + f"/cases/{quote(INSPECTION)}").status == 404
+    assert other.goto(base + f"/cases/{quote(INSPECTION)}/export").status == 404
+    assert other.goto(base + f"/alerts/{quote(alert_id)}").status == 404
+    other.goto(base + "/access-log")
+    log = other.inner_text("table.access-log")
+    assert INSPECTION in log
+    assert alert_id in log
+    other.close()
 
 
 def test_language_switch_logout_and_csrf(up: RunningUp, browser: Browser) -> None:
@@ -361,7 +418,7 @@ def _case_ids(page: Page) -> list[str]:
 def test_lists_page_sort_search_and_export(up: RunningUp, browser: Browser) -> None:
     """A list shows its true total, pages through every row once, sorts by a column, searches,
     refuses a bad date with a message, and exports the whole filtered list."""
-    page = _login(browser, up, "chen-admin")
+    page = _login(browser, up, "li-analyst")  # works for cac-bj: sees every case
     base = _console(up)
     total = _q(up, "SELECT count() FROM cases")[0][0]
     assert 10 < total <= 20, "the scenarios open cases for two pages of 10"

@@ -66,13 +66,14 @@ def stores(
 
 def console_answers(ex: ServerExecutor, now: int) -> dict[str, Any]:
     """Every question the console asks of the store, over the whole library."""
-    q = Oversight(ex)
+    q = Oversight(ex, "cac-bj")  # the library's inspection among the answers (Art. 19 ¶2)
     out: dict[str, Any] = {
         "totals": q.totals(None, Filters()),
         "grades": q.grades(None),
         "cases_by_article": q.cases_by_article(None, Filters()),
         "alert_trend": q.alert_trend(None, Filters(), now),
         "ingest_health": q.ingest_health(None, now),
+        "demands": q.demands(None, Filters()),
         "filings": q.filings(None, Filters()),
         "authority_complaints": q.authority_complaints(None, Filters()),
         "offshore": q.offshore(),

@@ -14,6 +14,8 @@ from jianguan.store.oversight import ALERTS, CASES, FILINGS, Filters, Oversight,
 
 pytestmark = pytest.mark.integration
 SCOPED = "sc-illegal-output-unreported"
+# The authority of the library's inspection: its viewers see every case of the library.
+AUTHORITY = "cac-bj"
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def _one(ex: Any, sql: str, params: dict[str, Any] | None = None) -> int:
 
 
 def test_overview_numbers_agree_with_direct_counts(ex: Any) -> None:
-    q, now = Oversight(ex), int(time.time())
+    q, now = Oversight(ex, AUTHORITY), int(time.time())
     t = q.totals(None, Filters())
     assert t.open_cases == _one(ex, "SELECT countIf(closed = 0) FROM cases") > 0
     assert t.alerts == _one(ex, "SELECT count() FROM alerts FINAL") > 0
@@ -49,7 +51,7 @@ def test_overview_numbers_agree_with_direct_counts(ex: Any) -> None:
 
 
 def test_page_queries_run_and_filter(ex: Any) -> None:
-    q, now = Oversight(ex), int(time.time())
+    q, now = Oversight(ex, AUTHORITY), int(time.time())
     for page, rules in PAGE_RULES.items():
         cases = q.cases(None, Filters(), rules)
         alerts = q.alerts(None, Filters(), rules)
@@ -78,7 +80,7 @@ def test_page_queries_run_and_filter(ex: Any) -> None:
 
 
 def test_a_case_and_its_evidence(ex: Any) -> None:
-    q = Oversight(ex)
+    q = Oversight(ex, AUTHORITY)
     (case_id,) = ex.execute("SELECT case_id FROM cases WHERE provider_id = %(p)s", {"p": SCOPED})[0]
     facts = q.case(case_id)
     ids = sorted({f.event_id for f in facts if f.event_id})
@@ -103,7 +105,7 @@ def test_a_case_and_its_evidence(ex: Any) -> None:
 def test_lists_page_through_every_row_once_with_true_totals(ex: Any) -> None:
     """Pages of any size, in any sort, together hold each row of the filtered list once; the
     total counts the whole list, not the page."""
-    q = Oversight(ex)
+    q = Oversight(ex, AUTHORITY)
     everything = _one(ex, "SELECT count() FROM cases")
     assert everything > 5
     for sort in ("-opened", "provider", "-severity", "status", "rule"):
@@ -121,7 +123,7 @@ def test_lists_page_through_every_row_once_with_true_totals(ex: Any) -> None:
 
 
 def test_lists_search_and_filter_by_status(ex: Any) -> None:
-    q = Oversight(ex)
+    q = Oversight(ex, AUTHORITY)
     found = q.listing(CASES, None, Filters(search="U_BAD#1"), Window())  # any case
     assert [c.case_id for c in found.rows] == [
         r[0] for r in ex.execute("SELECT case_id FROM cases WHERE case_id LIKE '%u_bad#1%'")
@@ -143,3 +145,32 @@ def test_lists_search_and_filter_by_status(ex: Any) -> None:
     keys = [(f.provider_id, f.service_id, f.occurred_at) for f in filings.rows]
     assert keys == sorted(keys)
     assert filings.total == len(filings.rows) > 0
+
+
+def test_an_inspection_is_seen_only_by_the_authority_that_made_it(ex: Any) -> None:
+    """Art. 19 ¶2: another authority's viewer (or one of none) finds nothing of it: not in a
+    list, a count, a search, a case or the demands; orders to correct are every regulator's."""
+    inspection = "ART19-INSPECTION:sc-inspection-partly-answered:cac-bj:INS-2026-04"
+    own = Oversight(ex, AUTHORITY)
+    everything = Filters()
+    assert inspection in [c.case_id for c in own.cases(None, everything)]
+    assert [a.case_id for a in own.alerts(None, everything) if a.case_id == inspection]
+    assert own.case(inspection)
+    (asked,) = [d for d in own.demands(None, everything) if d.kind == 2]
+    assert (asked.ref, asked.asks) == ("INS-2026-04", ("training_data_source", "annotation_rules"))
+    for viewer in (Oversight(ex), Oversight(ex, "miit")):
+        assert inspection not in [c.case_id for c in viewer.cases(None, everything)]
+        assert not [a for a in viewer.alerts(None, everything) if a.case_id == inspection]
+        assert viewer.cases(None, Filters(search="INS-2026-04")) == []
+        assert viewer.case(inspection) == []
+        assert not viewer.sees_case("ART19-INSPECTION", inspection)
+        assert [d for d in viewer.demands(None, everything) if d.kind == 2] == []
+        theirs, mine = viewer.totals(None, everything), own.totals(None, everything)
+        assert (theirs.cases, theirs.alerts) == (mine.cases - 1, mine.alerts - 1)
+        by_article = {a.article: a.open_cases for a in viewer.cases_by_article(None, everything)}
+        assert "Art. 19 ¶1" not in by_article
+        orders = {d.ref: d for d in viewer.demands(None, everything) if d.kind == 1}
+        assert sorted(orders) == ["ORD-2026-17", "ORD-2026-18"]
+        extended = orders["ORD-2026-18"]  # its standing revision: the deadline extended
+        assert (extended.revision, extended.asks) == (1, ("Art. 15",))
+        assert extended.due_at - extended.issued_at == 10 * 86400

@@ -52,6 +52,10 @@ def test_accounts_round_trip_and_scope(tmp_path: Path) -> None:
     assert zhao is not None
     assert zhao.scope(sectors) == {"beta-ai", "gamma-ai"}
     assert zhao.scope({**sectors, "delta-ai": "education"}) == {"beta-ai", "gamma-ai", "delta-ai"}
+    add_account(path, "sun", "analyst", [], "CAC Beijing", authority="cac-bj")
+    sun = Accounts.load(path).get("sun")
+    assert sun is not None and sun.authority == "cac-bj"  # noqa: PT018
+    assert Accounts.load(path).get("li").authority == ""  # type: ignore[union-attr]
     path.write_text('[[account]]\nusername = "x"\nrole = "root"\npassword_hash = "h"\n')
     with pytest.raises(AccountError, match="unknown role 'root'"):
         Accounts.load(path)
@@ -241,6 +245,19 @@ def test_every_query_carries_the_viewers_scope() -> None:
     assert where == " AND provider_id = %(f_provider)s AND article = %(f_article)s"
     assert p == {"f_provider": "acme-ai", "f_article": "Art. 15"}
     assert "article" not in Filters(article="Art. 15").where({}, "occurred_at", cases_like=False)
+
+
+def test_confidential_cases_are_kept_to_their_authority() -> None:
+    """Art. 19 ¶2: a viewer of no authority sees no inspection, one of an authority only its own
+    (checked against the store in tests/integration/test_console_queries.py)."""
+    from jianguan.store.oversight import confidential_sql
+
+    p: dict[str, object] = {}
+    assert confidential_sql("", p) == " AND rule_id NOT IN %(c_rules)s"
+    assert p == {"c_rules": ("ART19-INSPECTION",)}
+    p = {}
+    assert "splitByChar(':', case_id)[3] = %(c_authority)s" in confidential_sql("cac-bj", p)
+    assert p["c_authority"] == "cac-bj"
 
 
 @pytest.mark.parametrize(

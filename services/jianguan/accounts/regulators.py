@@ -57,6 +57,9 @@ class Account:
     # The digest of the account's API token (``issue_api_token``), "" for none: reads of the
     # console's /api/ (e.g. a department's Grafana) as this account, its scope and its log.
     api_token_hash: str = ""
+    # The authority (an AuthorityIntakeService account id) the account works for: it sees that
+    # authority's confidential cases (its inspections, Art. 19 ¶2) and no other's. "": none.
+    authority: str = ""
 
     def sees_all(self) -> bool:
         return self.role in ("admin", "analyst")
@@ -115,6 +118,7 @@ class Accounts:
                         frozenset(str(p) for p in item.get("providers", [])),
                         frozenset(str(s) for s in item.get("sectors", [])),
                         str(item.get("api_token_hash", "")),
+                        str(item.get("authority", "")),
                     )
                 )
             except KeyError as exc:
@@ -134,6 +138,8 @@ class Accounts:
             }
             if a.api_token_hash:
                 entry["api_token_hash"] = a.api_token_hash
+            if a.authority:
+                entry["authority"] = a.authority
             accounts.append(entry)
         return render(
             "jianguan regulator accounts. Passwords are stored as scrypt hashes only.",
@@ -152,6 +158,7 @@ def add_account(
     providers: list[str],
     name: str,
     sectors: list[str] | None = None,
+    authority: str = "",
 ) -> str:
     """Create or replace an account; returns its new password (shown once)."""
     password = secrets.token_urlsafe(12)
@@ -162,6 +169,7 @@ def add_account(
         hash_password(password),
         frozenset(providers),
         frozenset(sectors or ()),
+        authority=authority,
     )
     save_accounts(path, Accounts.load(path).with_account(account))
     return password

@@ -179,7 +179,17 @@ def cmd_regulators(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         providers = [p for p in (args.providers or "").split(",") if p]
         sectors = [s for s in (args.sectors or "").split(",") if s]
-        password = add_account(path, args.username, args.role, providers, args.name or "", sectors)
+        authority = args.authority or ""
+        known = {a.id for a in load_registry(settings.providers_file).authorities}
+        if authority and authority not in known:
+            print(
+                f"error: no authority {authority!r} is registered (jianguan authorities add)",
+                file=sys.stderr,
+            )
+            return 2
+        password = add_account(
+            path, args.username, args.role, providers, args.name or "", sectors, authority
+        )
         print(f"regulator {args.username} ({args.role}); password (shown once):\n{password}")
         return 0
     if args.action == "token":
@@ -200,7 +210,8 @@ def cmd_regulators(args: argparse.Namespace, settings: Settings) -> int:
             else "all providers"
         )
         token = "  (API token)" if a.api_token_hash else ""
-        print(f"{a.username:20} {a.role:8} {scope}{token}")
+        authority = f"  authority {a.authority}" if a.authority else ""
+        print(f"{a.username:20} {a.role:8} {scope}{authority}{token}")
     return 0
 
 
@@ -262,6 +273,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     radd.add_argument("--providers", help="a viewer's scope: provider ids, comma-separated")
     radd.add_argument("--sectors", help="a viewer's scope: sectors, comma-separated")
     radd.add_argument("--name", help="the person's or department's name (default: username)")
+    radd.add_argument(
+        "--authority",
+        help="the authority the account works for (an `authorities add` id): it sees that"
+        " authority's inspections (Art. 19 ¶2), and no other's",
+    )
     reg_sub.add_parser("list", help="the accounts, their roles and scopes")
     rtok = reg_sub.add_parser(
         "token",

@@ -39,12 +39,14 @@ PAGE_RULES = {
     "complaints": ("ART15-", "ART18-"),
     "filings": ("ART17-",),
     "labeling": ("ART12-",),
+    "supervision": ("ART19-", "ART21-"),
 }
 _TITLES = {
     "incidents": N_("Incidents"),
     "complaints": N_("Complaints"),
     "filings": N_("Filings"),
     "labeling": N_("Labeling"),
+    "supervision": N_("Inspections and orders to correct"),
 }
 
 
@@ -113,6 +115,7 @@ PAGE_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
     "complaints": (("cases", ""), ("alerts", "a_")),
     "labeling": (("cases", ""), ("alerts", "a_")),
     "filings": (("cases", ""), ("alerts", "a_"), ("filings", "f_")),
+    "supervision": (("cases", ""), ("alerts", "a_")),
 }
 
 
@@ -144,6 +147,7 @@ def list_page(ctx: Ctx, page: str, q: Oversight, scope: Scope, lr: ListRequest, 
         **{"cases_prefix": "", "alerts_prefix": "", **prefixes},
         authority_complaints=q.authority_complaints(scope, f) if page == "complaints" else None,
         labeling=q.labeling(scope, f, now) if page == "labeling" else None,
+        demands=q.demands(scope, f) if page == "supervision" else None,
         **_filter_view(ctx, lr),
     )
 

@@ -21,6 +21,7 @@ NAV = (
     ("/incidents", i18n.N_("Incidents")),
     ("/filings", i18n.N_("Filings")),
     ("/complaints", i18n.N_("Complaints")),
+    ("/supervision", i18n.N_("Inspections and orders")),
     ("/offshore", i18n.N_("Offshore services")),
     ("/labeling", i18n.N_("Labeling")),
     ("/alerts", i18n.N_("Alerts")),

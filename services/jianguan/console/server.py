@@ -27,6 +27,7 @@ from jianguan.console.access_log import Access, AccessLog
 from jianguan.console.context import Ctx
 from jianguan.console.i18n import LANGS, SEVERITIES, STATUS_NAMES, translate
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
+from jianguan.domain.cases import of_fact_id
 from jianguan.domain.rules.catalog import CATALOG
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.oversight import STATUSES, AlertDetail, Oversight, Scope
@@ -100,12 +101,17 @@ class Console:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    async def _query(self, fn: Callable[[Oversight], Any]) -> Any:
+    async def _query(self, request: web.Request, fn: Callable[[Oversight], Any]) -> Any:
+        """``fn``'s answer, as the request's account may see it (its authority's confidential
+        cases included, Art. 19 ¶2)."""
+        account, _ = self._session(request) or (None, "")
+        authority = account.authority if account is not None else ""
+
         def run() -> Any:
             # read-only sessions: the console cannot write even when given a writer's URL
             ex = ServerExecutor(self._url, read_only=True)
             try:
-                return fn(Oversight(ex))
+                return fn(Oversight(ex, authority))
             finally:
                 ex.close()
 
@@ -379,7 +385,7 @@ class Console:
             lr = self._list_request(request, q, scope, statuses=False)
             return pages.overview_data(q, scope, lr.filters, now, ctx.lang), lr
 
-        data, lr = await self._query(load)
+        data, lr = await self._query(request, load)
         status = 400 if lr.errors else 200
         return self._html(request, pages.overview(ctx, data, lr), status)
 
@@ -387,7 +393,7 @@ class Console:
         scope, now = self._scope(request), int(time.time())
         f, _ = lists.filters_of(request.query, now)
         lang = self._lang(request)
-        data = await self._query(lambda q: pages.overview_data(q, scope, f, now, lang))
+        data = await self._query(request, lambda q: pages.overview_data(q, scope, f, now, lang))
         return web.json_response(data, dumps=json.dumps)
 
     async def list_page(self, request: web.Request) -> web.StreamResponse:
@@ -404,7 +410,7 @@ class Console:
             lr = dataclasses.replace(lr, choices=self._choices(request, q, scope, True))
             return pages.list_page(ctx, page, q, scope, lr, now), lr
 
-        answer, lr = await self._query(load)
+        answer, lr = await self._query(request, load)
         if isinstance(answer, pages.Export):
             return self._download(request, answer)
         if answer is None:
@@ -424,7 +430,7 @@ class Console:
                 text=json.dumps({"errors": said}), content_type="application/json"
             )
         lr = pages.ListRequest(f, query, ())
-        answer = await self._query(lambda q: pages.export(ctx, page, q, scope, lr, now))
+        answer = await self._query(request, lambda q: pages.export(ctx, page, q, scope, lr, now))
         if answer is None:
             raise web.HTTPNotFound(text=f"no list {query['list']!r} on {page}")
         return self._download(request, answer, attached=False)
@@ -444,7 +450,9 @@ class Console:
         ctx = self._ctx(request)
         if ctx.role == "viewer":  # Art. 20 is the CAC's: not a department's scope
             return self._html(request, pages.message_page(ctx, 403), 403)
-        return self._html(request, await self._query(lambda q: pages.offshore_page(ctx, q)))
+        return self._html(
+            request, await self._query(request, lambda q: pages.offshore_page(ctx, q))
+        )
 
     async def _provider_rows(self, request: web.Request, now: int) -> list[pages.ProviderRow]:
         """The provider index's rows in the viewer's scope, in the ``sort`` it asks for."""
@@ -452,7 +460,7 @@ class Console:
         registered = {p.id: (p.name, p.sector) for p in self._registered()}
         sort = request.query.get("sort", "provider")
         rows: list[pages.ProviderRow] = await self._query(
-            lambda q: pages.provider_rows(q, scope, registered, sort, now)
+            request, lambda q: pages.provider_rows(q, scope, registered, sort, now)
         )
         return rows
 
@@ -474,13 +482,16 @@ class Console:
             return self._html(request, pages.message_page(ctx, 403), 403)
         now = int(time.time())
         return self._html(
-            request, await self._query(lambda q: pages.provider_page(ctx, q, provider, now))
+            request,
+            await self._query(request, lambda q: pages.provider_page(ctx, q, provider, now)),
         )
 
     async def _evidence(self, request: web.Request) -> evidence.CaseEvidence | web.Response:
         ctx, case_id = self._ctx(request), request.match_info["case_id"]
 
-        def load(q: Oversight) -> evidence.CaseEvidence | None:
+        def load(q: Oversight) -> evidence.CaseEvidence | str | None:
+            if not q.sees_case(case_id.split(":", 1)[0], case_id):
+                return "confidential"  # another authority's inspection (Art. 19 ¶2)
             facts = q.case(case_id)
             if not facts:
                 return None
@@ -490,8 +501,11 @@ class Console:
             ids = sorted({f.event_id for f in facts if f.event_id})
             return evidence.build(case_id, facts, q.events(provider, ids))
 
-        ev: evidence.CaseEvidence | None = await self._query(load)
-        if ev is None:
+        ev: evidence.CaseEvidence | str | None = await self._query(request, load)
+        if ev == "confidential":  # answered as if there were no such case, and logged
+            self._log_access(request, "refused", case_id, _provider_of(case_id))
+            return self._html(request, pages.message_page(ctx, 404), 404)
+        if ev is None or isinstance(ev, str):
             return self._html(request, pages.message_page(ctx, 404), 404)
         if not self._may_see(request, ev.provider_id):
             # Answered as if there were no such case: a scoped viewer learns nothing of other
@@ -523,14 +537,24 @@ class Console:
 
     async def alert(self, request: web.Request) -> web.Response:
         ctx, alert_id = self._ctx(request), request.match_info["alert_id"]
-        detail: AlertDetail | None = await self._query(lambda q: q.alert(alert_id))
-        if detail is None:
+        case_id = of_fact_id(alert_id)
+
+        def load(q: Oversight) -> AlertDetail | str | None:
+            if not q.sees_case(alert_id.split(":", 1)[0], case_id):
+                return "confidential"  # another authority's inspection (Art. 19 ¶2)
+            return q.alert(alert_id)
+
+        detail: AlertDetail | str | None = await self._query(request, load)
+        if detail == "confidential":  # as for cases: no such alert, and logged
+            self._log_access(request, "refused", alert_id, _provider_of(case_id))
+            return self._html(request, pages.message_page(ctx, 404), 404)
+        if detail is None or isinstance(detail, str):
             return self._html(request, pages.message_page(ctx, 404), 404)
         provider = detail.alert.provider_id
         if not self._may_see(request, provider):
             self._log_access(request, "refused", alert_id, provider)  # as for cases: no such alert
             return self._html(request, pages.message_page(ctx, 404), 404)
-        events = await self._query(lambda q: q.events(provider, list(detail.evidence)))
+        events = await self._query(request, lambda q: q.events(provider, list(detail.evidence)))
         decoded = [
             {"event_id": x.event_id, "kind": evidence.EVENT_KINDS.get(x.kind, str(x.kind)),
              "payload": evidence.decode_event(x.payload)}
@@ -560,3 +584,9 @@ async def serve(console: Console, host: str, port: int) -> web.AppRunner:
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
+
+
+def _provider_of(case_id: str) -> str:
+    """The provider a case id names (``<rule>:<provider>:<subject>``)."""
+    parts = case_id.split(":", 2)
+    return parts[1] if len(parts) > 1 else ""

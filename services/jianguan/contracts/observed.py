@@ -68,7 +68,7 @@ def observed_authority_complaint(c: pb.authority_pb2.AuthorityComplaint) -> Obse
 
 
 # Per kind of authority action: the fields holding its reference and its deadline.
-_DEMANDS = {
+DEMAND_FIELDS = {
     "correction_order": ("order_ref", "due_at"),
     "inspection_request": ("request_ref", "respond_by"),
 }
@@ -85,7 +85,7 @@ def observed_authority_action(
     if kind is None:
         return None
     demand = getattr(action, kind)
-    ref_field, due_field = _DEMANDS[kind]
+    ref_field, due_field = DEMAND_FIELDS[kind]
     services = demand.service_ids
     return Observed(
         provider_id=demand.provider_id,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import phrases_of
+from jianguan.contracts.observed import DEMAND_FIELDS
 from jianguan.domain import said
 from jianguan.store import quarantine
 from jianguan.store.processor import ColumnarBatch, RecordMeta
@@ -117,11 +118,6 @@ class AuthorityActionBatch(ColumnarBatch):
         "provider_id", "authority_id", "kind", "ref", "revision", "service_ids", "issued_at",
         "due_at", "withdrawn", "recorded_at", "payload",
     )  # fmt: skip
-    # Per kind: (number in the table, reference field, deadline field).
-    _KINDS: ClassVar[dict[str, tuple[int, str, str]]] = {
-        "correction_order": (1, "order_ref", "due_at"),
-        "inspection_request": (2, "request_ref", "respond_by"),
-    }
 
     def add_record(self, value: bytes, meta: RecordMeta, ingested_s: int) -> int:
         action = self._decode(pb.authority_pb2.AuthorityAction, value, meta)
@@ -132,7 +128,9 @@ class AuthorityActionBatch(ColumnarBatch):
             reason = "an AuthorityAction with no action"
             self._put_aside(meta, 0, "", quarantine.UNDECODABLE, reason, value)
             return 0
-        number, ref, due = self._KINDS[kind]
+        # kind: its number in the AuthorityAction oneof
+        number = pb.authority_pb2.AuthorityAction.DESCRIPTOR.fields_by_name[kind].number
+        ref, due = DEMAND_FIELDS[kind]
         d = getattr(action, kind)
         self._row(
             {

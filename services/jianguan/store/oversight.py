@@ -1,5 +1,6 @@
 """What the regulator console reads: parameterised SQL in the subset both ClickHouse 18.16 and
-modern ClickHouse run, always restricted to the providers the viewer may see, answered as named
+modern ClickHouse run, always restricted to the providers the viewer may see and, of the cases
+confidential to one authority (Art. 19 ¶2), to the viewer's authority's, answered as named
 rows. Pure apart from the executor handed in; the console runs these with the read-only user.
 """
 
@@ -12,8 +13,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from jianguan.contracts import pb
-from jianguan.domain import said
+from jianguan.domain import law, said
 from jianguan.domain.calendar import CST
+from jianguan.domain.cases import case_id as make_case_id
+from jianguan.domain.rules.demands import (
+    CONFIDENTIAL_RULES,
+    CorrectionOrders,
+    Inspections,
+    confidential_to,
+    demand_subject,
+)
 from jianguan.domain.said import Phrase
 from jianguan.store import report_cards
 from jianguan.store.executor import Executor
@@ -76,6 +85,18 @@ def scope_sql(scope: Scope, params: dict[str, Any], column: str = "provider_id")
     return f" AND {column} IN %(scope)s"
 
 
+def confidential_sql(authority: str, params: dict[str, Any]) -> str:
+    """`` AND …`` keeping, of the cases and alerts confidential to one authority (inspections,
+    Art. 19 ¶2: ``domain.rules.demands``), only those of ``authority``; none when it is empty
+    (a viewer of no authority, and every caller that does not name one). For rows with
+    ``rule_id`` and ``case_id`` (``<rule>:<provider>:<authority>:<ref>``)."""
+    params["c_rules"] = CONFIDENTIAL_RULES
+    if not authority:
+        return " AND rule_id NOT IN %(c_rules)s"
+    params["c_authority"] = authority
+    return " AND (rule_id NOT IN %(c_rules)s OR splitByChar(':', case_id)[3] = %(c_authority)s)"
+
+
 def _rules_sql(prefixes: Sequence[str], params: dict[str, Any]) -> str:
     parts = []
     for i, prefix in enumerate(prefixes):
@@ -122,6 +143,20 @@ def _pairs(
 ) -> tuple[tuple[str, Any], ...]:
     """Nested columns as (name, value) pairs."""
     return tuple((str(n), value(v)) for n, v in zip(names, values, strict=True))
+
+
+def _asks(payload: bytes) -> tuple[str, ...]:
+    """What a recorded demand asks (``DemandRow.asks``)."""
+    action = pb.authority_pb2.AuthorityAction.FromString(payload)
+    if action.HasField("correction_order"):
+        return tuple(
+            law.Citation(c.article, c.paragraph or None, c.item or None).ref
+            for c in action.correction_order.cited
+        )
+    topic = pb.bodies_pb2.InspectionTopic.Name
+    return tuple(
+        topic(t).removeprefix("INSPECTION_TOPIC_").lower() for t in action.inspection_request.topics
+    )
 
 
 # -- named rows ------------------------------------------------------------------------------------
@@ -222,6 +257,31 @@ class AuthorityComplaintRow:
     received_at: int
     forwarded_at: int  # 0: not forwarded
     category: int  # pb ComplaintCategory
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRow:
+    """An authority's demand as its standing revision has it (``authority_actions``)."""
+
+    provider_id: str
+    authority_id: str
+    kind: int  # 1: an order to correct (Art. 21), 2: an inspection request (Art. 19)
+    ref: str
+    services: str
+    revision: int
+    issued_at: int
+    due_at: int
+    withdrawn: bool
+    # What it asks: the provisions an order cites ("Art. 12"), the topics of an inspection
+    # ("training_data_source")
+    asks: tuple[str, ...]
+
+    @property
+    def case_id(self) -> str:
+        rule = CorrectionOrders if self.kind == 1 else Inspections
+        return make_case_id(
+            rule.rule_id, self.provider_id, demand_subject(self.authority_id, self.ref)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,10 +518,11 @@ def _list_where(
     params: dict[str, Any],
     rules: Sequence[str],
     rule: str,
+    authority: str,
 ) -> str:
     where = scope_sql(scope, params) + f.where(params, spec.time_column, spec.cases_like)
     if spec.cases_like:
-        where += _rules_sql(rules, params)
+        where += confidential_sql(authority, params) + _rules_sql(rules, params)
         if rule:
             where += " AND rule_id = %(rule)s"
             params["rule"] = rule
@@ -469,10 +530,20 @@ def _list_where(
 
 
 class Oversight:
-    """The console's questions, over one executor."""
+    """The console's questions, over one executor, for a viewer of ``authority`` (its own
+    confidential cases and alerts are shown, no other authority's; "": none are)."""
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, authority: str = "") -> None:
         self._ex = executor
+        self._authority = authority
+
+    def _confidential(self, params: dict[str, Any]) -> str:
+        return confidential_sql(self._authority, params)
+
+    def sees_case(self, rule_id: str, case_id: str) -> bool:
+        """Whether this viewer may see a case (or its alerts) of ``rule_id``."""
+        owner = confidential_to(rule_id, case_id)
+        return owner is None or (bool(self._authority) and owner == self._authority)
 
     def _q(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self._ex.execute(sql, params)
@@ -483,13 +554,14 @@ class Oversight:
         p: dict[str, Any] = {}
         open_, overdue, cases = self._q(
             "SELECT countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0), count()"
-            " FROM cases WHERE 1 = 1" + scope_sql(scope, p) + f.where(p, "opened_at"),
+            " FROM cases WHERE 1 = 1" + scope_sql(scope, p) + self._confidential(p)
+            + f.where(p, "opened_at"),
             p,
-        )[0]
+        )[0]  # fmt: skip
         p = {}
         alerts = self._q(
             "SELECT count() FROM alerts FINAL WHERE retracted = 0" + scope_sql(scope, p)
-            + f.where(p, "detected_at"),
+            + self._confidential(p) + f.where(p, "detected_at"),
             p,
         )[0][0]  # fmt: skip
         p = {}
@@ -519,8 +591,8 @@ class Oversight:
         p: dict[str, Any] = {}
         rows = self._q(
             "SELECT article, countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0)"
-            " FROM cases WHERE 1 = 1" + scope_sql(scope, p) + f.where(p, "opened_at")
-            + " GROUP BY article ORDER BY article",
+            " FROM cases WHERE 1 = 1" + scope_sql(scope, p) + self._confidential(p)
+            + f.where(p, "opened_at") + " GROUP BY article ORDER BY article",
             p,
         )  # fmt: skip
         return _named(ArticleCases, rows)
@@ -531,7 +603,7 @@ class Oversight:
         rows = self._q(
             "SELECT toUInt32(toStartOfHour(detected_at)) AS h, count() FROM alerts FINAL"
             " WHERE retracted = 0 AND detected_at >= toDateTime(%(from)s)" + scope_sql(scope, p)
-            + f.where(p, "detected_at") + " GROUP BY h ORDER BY h",
+            + self._confidential(p) + f.where(p, "detected_at") + " GROUP BY h ORDER BY h",
             p,
         )  # fmt: skip
         return _named(TrendPoint, rows)
@@ -572,7 +644,7 @@ class Oversight:
         of cases and alerts, by rule id ``rules`` prefixes or one exact ``rule``), with the
         filtered list's true total."""
         p: dict[str, Any] = {}
-        where = _list_where(spec, scope, f, p, rules, rule)
+        where = _list_where(spec, scope, f, p, rules, rule, self._authority)
         total = int(self._q(f"SELECT count() FROM {spec.source}{where}", p)[0][0])
         p["offset"], p["limit"] = max(0, window.offset), max(0, window.limit)
         rows = self._q(
@@ -613,6 +685,27 @@ class Oversight:
             p,
         )  # fmt: skip
         return _named(AuthorityComplaintRow, rows)
+
+    def demands(self, scope: Scope, f: Filters, limit: int = 500) -> list[DemandRow]:
+        """The authorities' demands of the providers in scope, newest first: orders to correct,
+        and only this viewer's authority's inspection requests (Art. 19 ¶2)."""
+        p: dict[str, Any] = {"inspection": 2, "limit": limit}
+        own = " AND kind != %(inspection)s"
+        if self._authority:
+            p["c_authority"] = self._authority
+            own = " AND (kind != %(inspection)s OR authority_id = %(c_authority)s)"
+        rows = self._q(
+            "SELECT provider_id, authority_id, kind, ref,"
+            " argMax(arrayStringConcat(service_ids, ', '), revision), max(revision),"
+            " min(toUInt32(issued_at)) AS issued, argMax(toUInt32(due_at), revision),"
+            " argMax(withdrawn, revision), hex(argMax(payload, revision))"
+            " FROM authority_actions FINAL WHERE 1 = 1" + scope_sql(scope, p) + own
+            + f.where(p, "issued_at", cases_like=False)
+            + " GROUP BY provider_id, authority_id, kind, ref"
+            " ORDER BY issued DESC, provider_id, authority_id, ref LIMIT %(limit)s",
+            p,
+        )  # fmt: skip
+        return [_one(DemandRow, (*flat, _asks(bytes.fromhex(payload)))) for *flat, payload in rows]
 
     def offshore(self) -> list[OffshoreRow]:
         rows = self._q(
@@ -681,18 +774,20 @@ class Oversight:
         )
         if not owner:
             return []
+        p = {
+            "c": case_id,
+            "p": tuple(str(r[0]) for r in owner),
+            "status": pb.cases_pb2.CASE_FACT_KIND_STATUS,
+        }
         rows = self._q(
             "SELECT kind, rule_id, article, severity, provider_id, service_id, subject,"
             " obligation, toUInt32(at), toUInt32(due), event_id, late, dues.obligation,"
             " arrayMap(d -> toUInt32(d), dues.due), parameters.name, parameters.value"
             " FROM case_facts FINAL WHERE retracted = 0 AND provider_id IN %(p)s"
-            " AND case_id = %(c)s AND kind != %(status)s ORDER BY at, kind",
-            {
-                "c": case_id,
-                "p": tuple(str(r[0]) for r in owner),
-                "status": pb.cases_pb2.CASE_FACT_KIND_STATUS,
-            },
-        )
+            " AND case_id = %(c)s AND kind != %(status)s" + self._confidential(p)
+            + " ORDER BY at, kind",
+            p,
+        )  # fmt: skip
         return [
             _one(
                 CaseFactRow, (*flat, _pairs(due_names, due_times, int), _pairs(names, values, str))
@@ -701,10 +796,11 @@ class Oversight:
         ]
 
     def alert(self, alert_id: str) -> AlertDetail | None:
+        p: dict[str, Any] = {"a": alert_id}
         rows = self._q(
             "SELECT " + _ALERT_COLUMNS + ", evidence, parameters.name, parameters.value"
-            " FROM alerts FINAL WHERE retracted = 0 AND alert_id = %(a)s",
-            {"a": alert_id},
+            " FROM alerts FINAL WHERE retracted = 0 AND alert_id = %(a)s" + self._confidential(p),
+            p,
         )
         if not rows:
             return None
@@ -733,7 +829,8 @@ class Oversight:
 
         def merge(sql: str, names: tuple[str, ...], extra: dict[str, Any] | None = None) -> None:
             p: dict[str, Any] = dict(extra or {})
-            for provider, *values in self._q(sql.format(scope=scope_sql(scope, p)), p):
+            where = scope_sql(scope, p) + (self._confidential(p) if "FROM cases" in sql else "")
+            for provider, *values in self._q(sql.format(scope=where), p):
                 found.setdefault(str(provider), {}).update(zip(names, values, strict=True))
 
         merge(

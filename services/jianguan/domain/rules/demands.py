@@ -30,8 +30,9 @@ def demand_subject(authority_id: str, ref: str) -> str:
 def confidential_to(rule_id: str, case_id: str) -> str | None:
     """The authority a case (and its alerts) is confidential to, or None when it is not:
     inspections are seen only by the authority that asked (Art. 19 ¶2). A case id is
-    ``<rule>:<provider>:<authority>:<ref>`` (provider and authority ids hold no colon)."""
-    if rule_id != Inspections.rule_id:
+    ``<rule>:<provider>:<authority>:<ref>`` (provider and authority ids hold no colon); one
+    that is not is confidential to nobody who could ask ("")."""
+    if rule_id not in CONFIDENTIAL_RULES:
         return None
     parts = case_id.split(":", 3)
     return parts[2] if len(parts) == 4 else ""
@@ -160,3 +161,7 @@ def _topics(ev: Observed) -> tuple[str, ...]:
     """Topic names as obligations (``TRAINING_DATA_SOURCE`` → ``training_data_source``); an
     unknown number is no topic."""
     return tuple(sorted({str(t).lower() for t in ev.get("topics", ()) if isinstance(t, str)}))
+
+
+# The rules whose cases and alerts only the authority that made the demand may see.
+CONFIDENTIAL_RULES = (Inspections.rule_id,)

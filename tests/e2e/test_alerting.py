@@ -148,6 +148,9 @@ def _violate(up: RunningUp, provider: str, token: str) -> None:
     registration = builders.service_filing(
         kind="registration", status="granted", service_name="Late Chat",
         complaint_channel_url=f"https://{provider}.example.cn/complaints",
+        intended_users="adults", intended_uses="chat",
+        usage_policy_url=f"https://{provider}.example.cn/usage",
+        user_agreement_version="v1", user_agreement_url=f"https://{provider}.example.cn/terms",
     )  # fmt: skip
     event = Chain(f"{provider}-chat").seal(registration)
 

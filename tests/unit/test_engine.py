@@ -12,6 +12,14 @@ T0 = 1_780_000_000.0
 K = pb.cases_pb2
 
 
+# What a registration publishes besides its complaint process (Art. 9 ¶2, Art. 10 ¶1), so that
+# only the complaint rules read these registrations.
+PUBLISHED = {
+    "intended_users": "adults", "intended_uses": "chat", "usage_policy_url": "https://x.cn/u",
+    "user_agreement_version": "v1", "user_agreement_url": "https://x.cn/a",
+}  # fmt: skip
+
+
 def _steps(facts: list[K.CaseFact]) -> list[K.CaseFact]:
     """The case's steps, without the STATUS facts (their own test is below)."""
     return [f for f in facts if f.kind != K.CASE_FACT_KIND_STATUS]
@@ -58,7 +66,7 @@ def test_registration_sets_the_complaint_deadline() -> None:
     filing = Observed(
         "acme", "svc", "f1", "service_filing", T0,
         {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3,
-         "complaint_channel_url": "https://example.cn/complaints"},
+         "complaint_channel_url": "https://example.cn/complaints", **PUBLISHED},
     )  # fmt: skip
     complaint = Observed(
         "acme", "svc", "c1", "complaint", T0 + 10, {"complaint_id": "c", "status": "RECEIVED"}
@@ -119,7 +127,7 @@ def test_a_registration_arriving_after_the_complaint_moves_its_deadline() -> Non
     filing = Observed(
         "acme", "svc", "f1", "service_filing", T0,
         {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3,
-         "complaint_channel_url": "https://example.cn/complaints"},
+         "complaint_channel_url": "https://example.cn/complaints", **PUBLISHED},
     )  # fmt: skip
     revised = engine.process([filing], now=T0 + 30)
     (reopened,) = [f for f in revised if f.kind == K.CASE_FACT_KIND_OPENED]
@@ -149,7 +157,7 @@ def test_a_late_registration_revises_only_its_services_complaints_received_after
     filing = Observed(
         "acme", "svc", "f1", "service_filing", T0,
         {"kind": "REGISTRATION", "status": "GRANTED", "complaint_deadline_days": 3,
-         "complaint_channel_url": "https://example.cn/complaints"},
+         "complaint_channel_url": "https://example.cn/complaints", **PUBLISHED},
     )  # fmt: skip
     revised = RulesEngine(store).process([filing], now=T0 + 40)
     reopened = {f.subject for f in revised if f.kind == K.CASE_FACT_KIND_OPENED}

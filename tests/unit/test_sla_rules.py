@@ -526,3 +526,38 @@ def test_a_rectification_counts_when_completed_not_when_announced() -> None:
                  {"related_event_ids": ("m2",), "completed_at": T0 + HOUR})
     )  # fmt: skip
     assert "met:rectification" in kinds(facts)
+
+
+def test_a_registration_publishes_whom_the_service_is_for_and_its_user_agreement() -> None:
+    """ART10-PUBLISHED-USE and ART9-USER-AGREEMENT: due at registration by default, within the
+    configured grace otherwise; a registration publishing them meets the case (late after)."""
+    from jianguan.domain.rules.sla import PublishedUse, UserAgreement
+
+    bare = {"kind": "REGISTRATION", "status": "GRANTED"}
+    full = {
+        **bare, "intended_users": "adults", "intended_uses": "chat",
+        "usage_policy_url": "https://x.cn/u", "user_agreement_version": "v1",
+        "user_agreement_url": "https://x.cn/a",
+    }  # fmt: skip
+    without = Observed("acme", "svc", "reg-1", "service_filing", T0, bare)
+    later = Observed("acme", "svc", "reg-2", "service_filing", T0 + HOUR, full)
+    for rule, obligation in ((PublishedUse(), "publish_use"), (UserAgreement(), "user_agreement")):
+        host = Host(rule)
+        (opened,) = host.feed(without)
+        assert isinstance(opened, CaseOpened)
+        assert dict(opened.case.dues) == {obligation: T0}
+        assert kinds(host.feed(later)) == [
+            f"missed:{obligation}",
+            f"met:{obligation}:late",
+            "CaseClosed",
+        ]
+        compliant = Host(type(rule)())
+        assert compliant.feed(Observed("acme", "svc", "r", "service_filing", T0, full)) == []
+        revoked = Observed("acme", "svc", "r", "service_filing", T0, {**bare, "status": "REVOKED"})
+        assert compliant.feed(revoked) == []
+    graced = Host(PublishedUse({"grace_hours": 48}))
+    (opened,) = graced.feed(without)
+    assert isinstance(opened, CaseOpened)
+    assert dict(opened.case.dues) == {"publish_use": T0 + 48 * HOUR}
+    assert dict(opened.parameters) == {"grace_hours": "48"}
+    assert kinds(graced.feed(later)) == ["met:publish_use", "CaseClosed"]

@@ -1741,8 +1741,17 @@ type ServiceFiling struct {
 	// (GB 45438-2025), as registered: from then on a labeled output naming another counts as
 	// unlabeled (Art. 12). Empty: none registered (any non-empty ContentProducer is accepted).
 	ContentProducer string `protobuf:"bytes,12,opt,name=content_producer,json=contentProducer,proto3" json:"content_producer,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+	// and uses it is for, as the provider publishes them, and where.
+	IntendedUsers  string `protobuf:"bytes,13,opt,name=intended_users,json=intendedUsers,proto3" json:"intended_users,omitempty"`
+	IntendedUses   string `protobuf:"bytes,14,opt,name=intended_uses,json=intendedUses,proto3" json:"intended_uses,omitempty"`
+	UsagePolicyUrl string `protobuf:"bytes,15,opt,name=usage_policy_url,json=usagePolicyUrl,proto3" json:"usage_policy_url,omitempty"`
+	// Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+	// sign when they register, and where it is published.
+	UserAgreementVersion string `protobuf:"bytes,16,opt,name=user_agreement_version,json=userAgreementVersion,proto3" json:"user_agreement_version,omitempty"`
+	UserAgreementUrl     string `protobuf:"bytes,17,opt,name=user_agreement_url,json=userAgreementUrl,proto3" json:"user_agreement_url,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ServiceFiling) Reset() {
@@ -1855,6 +1864,41 @@ func (x *ServiceFiling) GetComplaintDeadlineUnit() DayCount {
 func (x *ServiceFiling) GetContentProducer() string {
 	if x != nil {
 		return x.ContentProducer
+	}
+	return ""
+}
+
+func (x *ServiceFiling) GetIntendedUsers() string {
+	if x != nil {
+		return x.IntendedUsers
+	}
+	return ""
+}
+
+func (x *ServiceFiling) GetIntendedUses() string {
+	if x != nil {
+		return x.IntendedUses
+	}
+	return ""
+}
+
+func (x *ServiceFiling) GetUsagePolicyUrl() string {
+	if x != nil {
+		return x.UsagePolicyUrl
+	}
+	return ""
+}
+
+func (x *ServiceFiling) GetUserAgreementVersion() string {
+	if x != nil {
+		return x.UserAgreementVersion
+	}
+	return ""
+}
+
+func (x *ServiceFiling) GetUserAgreementUrl() string {
+	if x != nil {
+		return x.UserAgreementUrl
 	}
 	return ""
 }
@@ -2414,7 +2458,7 @@ const file_jianguan_v1_bodies_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\x0e2$.jianguan.v1.PersonalInfoRequestKindB\x06\x92\x82\x19\x02\b\x01R\x04kind\x12F\n" +
 	"\x06status\x18\x03 \x01(\x0e2&.jianguan.v1.PersonalInfoRequestStatusB\x06\x92\x82\x19\x02\b\x01R\x06status\x12$\n" +
 	"\buser_ref\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x01 \x01R\auserRef\x120\n" +
-	"\x0erefusal_reason\x18\x05 \x01(\tB\t\x92\x82\x19\x05\x10\xd0\x0f\x18\x01R\rrefusalReason\"\xbe\x05\n" +
+	"\x0erefusal_reason\x18\x05 \x01(\tB\t\x92\x82\x19\x05\x10\xd0\x0f\x18\x01R\rrefusalReason\"\xca\a\n" +
 	"\rServiceFiling\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.jianguan.v1.FilingKindB\x06\x92\x82\x19\x02\b\x01R\x04kind\x129\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x19.jianguan.v1.FilingStatusB\x06\x92\x82\x19\x02\b\x01R\x06status\x12.\n" +
@@ -2428,7 +2472,12 @@ const file_jianguan_v1_bodies_proto_rawDesc = "" +
 	"\x13minor_daily_minutes\x18\n" +
 	" \x01(\rB\a\x92\x82\x19\x030\xa0\vR\x11minorDailyMinutes\x12M\n" +
 	"\x17complaint_deadline_unit\x18\v \x01(\x0e2\x15.jianguan.v1.DayCountR\x15complaintDeadlineUnit\x122\n" +
-	"\x10content_producer\x18\f \x01(\tB\a\x92\x82\x19\x03\x10\x80\x01R\x0fcontentProducer\"\xa7\x02\n" +
+	"\x10content_producer\x18\f \x01(\tB\a\x92\x82\x19\x03\x10\x80\x01R\x0fcontentProducer\x120\n" +
+	"\x0eintended_users\x18\r \x01(\tB\t\x92\x82\x19\x05\x10\xe8\a\x18\x01R\rintendedUsers\x12.\n" +
+	"\rintended_uses\x18\x0e \x01(\tB\t\x92\x82\x19\x05\x10\xe8\a\x18\x01R\fintendedUses\x121\n" +
+	"\x10usage_policy_url\x18\x0f \x01(\tB\a\x92\x82\x19\x03\x10\x80\x04R\x0eusagePolicyUrl\x12>\n" +
+	"\x16user_agreement_version\x18\x10 \x01(\tB\b\x92\x82\x19\x04\x10@(\x01R\x14userAgreementVersion\x125\n" +
+	"\x12user_agreement_url\x18\x11 \x01(\tB\a\x92\x82\x19\x03\x10\x80\x04R\x10userAgreementUrl\"\xa7\x02\n" +
 	"\x0eIncidentReport\x12)\n" +
 	"\tauthority\x18\x01 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\x80\x01\x18\x01R\tauthority\x125\n" +
 	"\x11related_event_ids\x18\x02 \x03(\tB\t\x92\x82\x19\x05\x10\x80\x01(\x01R\x0frelatedEventIds\x12>\n" +

@@ -45,6 +45,8 @@ from jianguan.domain.rules.sla import (
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
+    PublishedUse,
+    UserAgreement,
     UserEnforcement,
 )
 from jianguan.domain.watermark import Watermarks
@@ -111,6 +113,8 @@ class RulesEngine:
             PersonalInfoRequests(c.calendar, o.get(PersonalInfoRequests.rule_id)),
             CorrectionOrders(o.get(CorrectionOrders.rule_id)),
             Inspections(o.get(Inspections.rule_id)),
+            PublishedUse(o.get(PublishedUse.rule_id)),
+            UserAgreement(o.get(UserAgreement.rule_id)),
         )
         return {r.rule_id: r for r in rules}
 

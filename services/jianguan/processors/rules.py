@@ -37,6 +37,7 @@ from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
 from jianguan.domain.rules.catalog import BY_ID
+from jianguan.domain.rules.demands import CONFIDENTIAL_RULES
 from jianguan.domain.watermark import Watermarks
 from jianguan.processors import local_state
 from jianguan.processors.engine import RELEVANT_CODES, RulesEngine
@@ -246,6 +247,8 @@ def _publish_counts(counts: Mapping[str, tuple[int, int]]) -> None:
     engine, a rule with none at 0)."""
     by_label: dict[tuple[str, str], list[int]] = {}
     for rule_id, (open_, overdue) in counts.items():
+        if rule_id in CONFIDENTIAL_RULES:  # Art. 19 ¶2: not on everyone's dashboards
+            continue
         rule = BY_ID[rule_id]
         total = by_label.setdefault((rule.article.ref, rule.severity), [0, 0])
         total[0] += open_

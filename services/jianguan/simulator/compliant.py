@@ -116,6 +116,13 @@ class CompliantProvider:
                         complaint_deadline_days=15,
                         complaint_channel_url=f"https://{self.provider_id}.example.cn/complaints",
                         minor_daily_minutes=KIDS_DAILY_MINUTES if s.kind == "kids" else None,
+                        intended_users="children under adult supervision"
+                        if s.kind == "kids"
+                        else "adults",
+                        intended_uses=f"{s.kind} for everyday use",
+                        usage_policy_url=f"https://{self.provider_id}.example.cn/usage",
+                        user_agreement_version="2026-01",
+                        user_agreement_url=f"https://{self.provider_id}.example.cn/agreement",
                         event_id=self._id("reg"),
                         occurred_at=at,
                     ),

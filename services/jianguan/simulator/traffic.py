@@ -143,6 +143,10 @@ class ProviderTraffic:
             f.complaint_deadline_days = 15
             f.complaint_channel_url = f"https://{self.provider_id}.example.cn/complaints"
             f.filing_number = f"Beijing-{service}-2024{rng.randrange(1000, 9999)}"
+            f.intended_users, f.intended_uses = "adults", "questions and writing"
+            f.usage_policy_url = f"https://{self.provider_id}.example.cn/usage"
+            f.user_agreement_version = "2026-01"
+            f.user_agreement_url = f"https://{self.provider_id}.example.cn/agreement"
 
 
 def fleet(seed: int = 0) -> list[ProviderTraffic]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 
+from jianguan.domain.rules.demands import CONFIDENTIAL_RULES
 from jianguan.store.executor import Executor
 
 # Delivery states as stored.
@@ -59,11 +60,13 @@ class RecentAlerts:
 
 def recent_alerts(executor: Executor) -> list[RecentAlerts]:
     """Alerts standing (not withdrawn) raised in the last day, counted by rule, article,
-    severity and provider."""
+    severity and provider; none confidential to one authority (Art. 19 ¶2: Prometheus and its
+    receivers are everyone's; the dispatcher sends those to their authority's receivers)."""
     rows = executor.execute(
         "SELECT rule_id, article, severity, provider_id, count() FROM alerts FINAL"
-        " WHERE retracted = 0 AND detected_at >= now() - 86400"
-        " GROUP BY rule_id, article, severity, provider_id"
+        " WHERE retracted = 0 AND detected_at >= now() - 86400 AND rule_id NOT IN %(c)s"
+        " GROUP BY rule_id, article, severity, provider_id",
+        {"c": CONFIDENTIAL_RULES},
     )
     return [RecentAlerts(str(r), str(a), str(s), str(p), int(n)) for r, a, s, p, n in rows]
 

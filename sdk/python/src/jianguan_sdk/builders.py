@@ -191,10 +191,20 @@ def service_filing(
     complaint_channel_url: str | None = None,
     effective_at: When = None,
     minor_daily_minutes: int | None = None,
+    complaint_deadline_unit: Enum | None = None,
+    content_producer: str | None = None,
+    intended_users: str | None = None,
+    intended_uses: str | None = None,
+    usage_policy_url: str | None = None,
+    user_agreement_version: str | None = None,
+    user_agreement_url: str | None = None,
     event_id: str | None = None,
     occurred_at: When = None,
 ) -> pb.event_pb2.Event:
-    """Registration, security assessment, algorithm filing, change or cancellation (Art. 15, 17)."""
+    """Registration, security assessment, algorithm filing, change or cancellation (Art. 15, 17).
+    A registration also publishes whom and what the service is for (``intended_users``,
+    ``intended_uses``, ``usage_policy_url``; Art. 10) and names the service agreement its users
+    sign (``user_agreement_version``, ``user_agreement_url``; Art. 9)."""
     return _event("service_filing", dict(locals()))
 
 

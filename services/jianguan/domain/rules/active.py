@@ -14,12 +14,14 @@ from jianguan.domain.rules.sla import (
     Complaints,
     IllegalContent,
     PersonalInfoRequests,
+    PublishedUse,
+    UserAgreement,
     UserEnforcement,
 )
 
 RULE_CLASSES = (
     IllegalContent, Complaints, UserEnforcement, AuthorityComplaints, ComplaintProcess,
-    PersonalInfoRequests, CorrectionOrders, Inspections,
+    PersonalInfoRequests, CorrectionOrders, Inspections, PublishedUse, UserAgreement,
 )  # fmt: skip
 # Only these kinds can change rule state; everything else skips the rules entirely.
 RELEVANT_KINDS = frozenset().union(*(r.kinds for r in RULE_CLASSES))

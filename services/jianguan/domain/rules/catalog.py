@@ -185,6 +185,11 @@ ART21_1 = Article(
     " and order the service suspended when the provider refuses to correct or the circumstances"
     " are serious.",
 )
+ART9_2 = Article(
+    (Citation(9, 2),),
+    "Providers shall sign a service agreement with the users who register for their service,"
+    " setting out the rights and obligations of both.",
+)
 ART3_16 = Article(
     (Citation(3), Citation(16)),
     "Inclusive, prudent, categorised and graded supervision of generative-AI services (Art. 3);"
@@ -345,6 +350,48 @@ CATALOG: tuple[Rule, ...] = (
                 "days",
                 "time for the provider's record to appear, from the authority forwarding it",
                 description_zh="自主管部门转交之日起，提供者出现相应投诉记录的时限",
+            ),
+        ),
+        active=True,
+    ),
+    Rule(
+        "ART10-PUBLISHED-USE",
+        ART10,
+        "A registered service states and publishes its intended users, occasions and uses, and"
+        " where its usage policy is",
+        MEDIUM,
+        ("service_filing",),
+        _OPENS_CASE,
+        (
+            Param(
+                "grace_hours",
+                0,
+                "hours",
+                "from a registration without them until they are published; 0: at registration,"
+                " before the service is offered",
+                description_zh="自未载明上述内容的登记起至公开之时限；"
+                "0 表示登记时（提供服务前）即须公开",
+            ),
+        ),
+        active=True,
+    ),
+    Rule(
+        "ART9-USER-AGREEMENT",
+        ART9_2,
+        "A registered service names the service agreement its users sign (version and where it"
+        " is published)",
+        MEDIUM,
+        ("service_filing",),
+        _OPENS_CASE,
+        (
+            Param(
+                "grace_hours",
+                0,
+                "hours",
+                "from a registration without it until it is named; 0: at registration, before"
+                " the service is offered",
+                description_zh="自未载明服务协议的登记起至载明之时限；"
+                "0 表示登记时（提供服务前）即须载明",
             ),
         ),
         active=True,

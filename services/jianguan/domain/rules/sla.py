@@ -354,35 +354,73 @@ class AuthorityComplaints(RuleBase):
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
 
 
-class ComplaintProcess(RuleBase):
-    """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
-    response deadline. Registered without them, the case's only obligation is already due; a
-    registration that publishes them meets it (late when after the one without)."""
+class _Published(RuleBase):
+    """A registered service publishes ``published``: a registration (neither rejected nor
+    revoked) without one of them opens the service's case, whose one obligation a registration
+    publishing them all meets, due ``grace_hours`` after the one without (no such parameter: at
+    once; late when after)."""
 
-    rule_id = "ART15-NO-DEADLINE"
     kinds = frozenset({"service_filing"})
+    published: tuple[str, ...] = ()
+    obligation = ""
 
-    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
-        super().__init__(overrides, ())
+    def __init__(self, overrides: Mapping[str, float] | None, names: tuple[str, ...]) -> None:
+        super().__init__(overrides, names)
+        self.grace_s = float(self.values.get("grace_hours", 0)) * HOUR
 
     def _route(self, ev: Observed) -> list[tuple[str, Input]]:
         if ev.kind != "service_filing" or ev.get("kind") != "REGISTRATION":
             return []
         if ev.get("status") in ("REJECTED", "REVOKED"):
             return []
-        published = bool(ev.get("complaint_deadline_days")) and bool(
-            ev.get("complaint_channel_url")
-        )
-        role = "publish_deadline" if published else OPEN
+        published = all(bool(ev.get(name)) for name in self.published)
+        role = self.obligation if published else OPEN
         return [(ev.service_id, Input(ev.at, ev.event_id, role, ev.service_id))]
 
     def decide(
         self, provider_id: str, unit: str, inputs: Sequence[Input], watermark: float
     ) -> Decision:
         def dues(t: Input) -> tuple[dict[str, float], tuple[tuple[str, str], ...]]:
-            return {"publish_deadline": t.at}, self.parameters
+            return {self.obligation: t.at + self.grace_s}, self.parameters
 
         return decide_one(self.rule_id, provider_id, unit, inputs, dues, watermark)
+
+
+class ComplaintProcess(_Published):
+    """ART15-NO-DEADLINE: a service's registration publishes a complaint entry point and a
+    response deadline. Registered without them, the case's only obligation is already due; a
+    registration that publishes them meets it (late when after the one without)."""
+
+    rule_id = "ART15-NO-DEADLINE"
+    published = ("complaint_deadline_days", "complaint_channel_url")
+    obligation = "publish_deadline"
+
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        super().__init__(overrides, ())
+
+
+class PublishedUse(_Published):
+    """ART10-PUBLISHED-USE: a service's registration states and publishes whom and what it is for
+    (its intended users, occasions and uses, and where its usage policy is published)."""
+
+    rule_id = "ART10-PUBLISHED-USE"
+    published = ("intended_users", "intended_uses", "usage_policy_url")
+    obligation = "publish_use"
+
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        super().__init__(overrides, ("grace_hours",))
+
+
+class UserAgreement(_Published):
+    """ART9-USER-AGREEMENT: a service's registration names the service agreement its users sign
+    (its version, and where it is published)."""
+
+    rule_id = "ART9-USER-AGREEMENT"
+    published = ("user_agreement_version", "user_agreement_url")
+    obligation = "user_agreement"
+
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
+        super().__init__(overrides, ("grace_hours",))
 
 
 class PersonalInfoRequests(RuleBase):

@@ -893,6 +893,11 @@ class ServiceFiling(_message.Message):
     MINOR_DAILY_MINUTES_FIELD_NUMBER: _builtins.int
     COMPLAINT_DEADLINE_UNIT_FIELD_NUMBER: _builtins.int
     CONTENT_PRODUCER_FIELD_NUMBER: _builtins.int
+    INTENDED_USERS_FIELD_NUMBER: _builtins.int
+    INTENDED_USES_FIELD_NUMBER: _builtins.int
+    USAGE_POLICY_URL_FIELD_NUMBER: _builtins.int
+    USER_AGREEMENT_VERSION_FIELD_NUMBER: _builtins.int
+    USER_AGREEMENT_URL_FIELD_NUMBER: _builtins.int
     kind: Global___FilingKind.ValueType
     status: Global___FilingStatus.ValueType
     filing_number: _builtins.str
@@ -916,6 +921,17 @@ class ServiceFiling(_message.Message):
     (GB 45438-2025), as registered: from then on a labeled output naming another counts as
     unlabeled (Art. 12). Empty: none registered (any non-empty ContentProducer is accepted).
     """
+    intended_users: _builtins.str
+    """Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+    and uses it is for, as the provider publishes them, and where.
+    """
+    intended_uses: _builtins.str
+    usage_policy_url: _builtins.str
+    user_agreement_version: _builtins.str
+    """Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+    sign when they register, and where it is published.
+    """
+    user_agreement_url: _builtins.str
     @_builtins.property
     def effective_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -933,10 +949,15 @@ class ServiceFiling(_message.Message):
         minor_daily_minutes: _builtins.int = ...,
         complaint_deadline_unit: Global___DayCount.ValueType = ...,
         content_producer: _builtins.str = ...,
+        intended_users: _builtins.str = ...,
+        intended_uses: _builtins.str = ...,
+        usage_policy_url: _builtins.str = ...,
+        user_agreement_version: _builtins.str = ...,
+        user_agreement_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["effective_at", b"effective_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "complaint_deadline_unit", b"complaint_deadline_unit", "content_producer", b"content_producer", "effective_at", b"effective_at", "filing_number", b"filing_number", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_channel_url", b"complaint_channel_url", "complaint_deadline_days", b"complaint_deadline_days", "complaint_deadline_unit", b"complaint_deadline_unit", "content_producer", b"content_producer", "effective_at", b"effective_at", "filing_number", b"filing_number", "intended_users", b"intended_users", "intended_uses", b"intended_uses", "kind", b"kind", "minor_daily_minutes", b"minor_daily_minutes", "model_version", b"model_version", "public_opinion_attribute", b"public_opinion_attribute", "service_name", b"service_name", "status", b"status", "usage_policy_url", b"usage_policy_url", "user_agreement_url", b"user_agreement_url", "user_agreement_version", b"user_agreement_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -36,6 +36,11 @@ private static final long serialVersionUID = 0L;
     complaintChannelUrl_ = "";
     complaintDeadlineUnit_ = 0;
     contentProducer_ = "";
+    intendedUsers_ = "";
+    intendedUses_ = "";
+    usagePolicyUrl_ = "";
+    userAgreementVersion_ = "";
+    userAgreementUrl_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -414,6 +419,221 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int INTENDED_USERS_FIELD_NUMBER = 13;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object intendedUsers_ = "";
+  /**
+   * <pre>
+   * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+   * and uses it is for, as the provider publishes them, and where.
+   * </pre>
+   *
+   * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The intendedUsers.
+   */
+  @java.lang.Override
+  public java.lang.String getIntendedUsers() {
+    java.lang.Object ref = intendedUsers_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      intendedUsers_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+   * and uses it is for, as the provider publishes them, and where.
+   * </pre>
+   *
+   * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for intendedUsers.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getIntendedUsersBytes() {
+    java.lang.Object ref = intendedUsers_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      intendedUsers_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int INTENDED_USES_FIELD_NUMBER = 14;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object intendedUses_ = "";
+  /**
+   * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The intendedUses.
+   */
+  @java.lang.Override
+  public java.lang.String getIntendedUses() {
+    java.lang.Object ref = intendedUses_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      intendedUses_ = s;
+      return s;
+    }
+  }
+  /**
+   * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for intendedUses.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getIntendedUsesBytes() {
+    java.lang.Object ref = intendedUses_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      intendedUses_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int USAGE_POLICY_URL_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object usagePolicyUrl_ = "";
+  /**
+   * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The usagePolicyUrl.
+   */
+  @java.lang.Override
+  public java.lang.String getUsagePolicyUrl() {
+    java.lang.Object ref = usagePolicyUrl_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      usagePolicyUrl_ = s;
+      return s;
+    }
+  }
+  /**
+   * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for usagePolicyUrl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getUsagePolicyUrlBytes() {
+    java.lang.Object ref = usagePolicyUrl_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      usagePolicyUrl_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int USER_AGREEMENT_VERSION_FIELD_NUMBER = 16;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object userAgreementVersion_ = "";
+  /**
+   * <pre>
+   * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+   * sign when they register, and where it is published.
+   * </pre>
+   *
+   * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The userAgreementVersion.
+   */
+  @java.lang.Override
+  public java.lang.String getUserAgreementVersion() {
+    java.lang.Object ref = userAgreementVersion_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      userAgreementVersion_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+   * sign when they register, and where it is published.
+   * </pre>
+   *
+   * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for userAgreementVersion.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getUserAgreementVersionBytes() {
+    java.lang.Object ref = userAgreementVersion_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      userAgreementVersion_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int USER_AGREEMENT_URL_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object userAgreementUrl_ = "";
+  /**
+   * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The userAgreementUrl.
+   */
+  @java.lang.Override
+  public java.lang.String getUserAgreementUrl() {
+    java.lang.Object ref = userAgreementUrl_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      userAgreementUrl_ = s;
+      return s;
+    }
+  }
+  /**
+   * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for userAgreementUrl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getUserAgreementUrlBytes() {
+    java.lang.Object ref = userAgreementUrl_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      userAgreementUrl_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -464,6 +684,21 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(contentProducer_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 12, contentProducer_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(intendedUsers_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 13, intendedUsers_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(intendedUses_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 14, intendedUses_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(usagePolicyUrl_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 15, usagePolicyUrl_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(userAgreementVersion_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 16, userAgreementVersion_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(userAgreementUrl_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 17, userAgreementUrl_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -510,6 +745,21 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(contentProducer_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(12, contentProducer_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(intendedUsers_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(13, intendedUsers_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(intendedUses_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(14, intendedUses_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(usagePolicyUrl_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(15, usagePolicyUrl_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(userAgreementVersion_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(16, userAgreementVersion_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(userAgreementUrl_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(17, userAgreementUrl_);
     }
     return size;
   }
@@ -559,6 +809,16 @@ private static final long serialVersionUID = 0L;
     if (complaintDeadlineUnit_ != other.complaintDeadlineUnit_) return false;
     if (!getContentProducer()
         .equals(other.getContentProducer())) return false;
+    if (!getIntendedUsers()
+        .equals(other.getIntendedUsers())) return false;
+    if (!getIntendedUses()
+        .equals(other.getIntendedUses())) return false;
+    if (!getUsagePolicyUrl()
+        .equals(other.getUsagePolicyUrl())) return false;
+    if (!getUserAgreementVersion()
+        .equals(other.getUserAgreementVersion())) return false;
+    if (!getUserAgreementUrl()
+        .equals(other.getUserAgreementUrl())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -597,6 +857,16 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + complaintDeadlineUnit_;
     hash = (37 * hash) + CONTENT_PRODUCER_FIELD_NUMBER;
     hash = (53 * hash) + getContentProducer().hashCode();
+    hash = (37 * hash) + INTENDED_USERS_FIELD_NUMBER;
+    hash = (53 * hash) + getIntendedUsers().hashCode();
+    hash = (37 * hash) + INTENDED_USES_FIELD_NUMBER;
+    hash = (53 * hash) + getIntendedUses().hashCode();
+    hash = (37 * hash) + USAGE_POLICY_URL_FIELD_NUMBER;
+    hash = (53 * hash) + getUsagePolicyUrl().hashCode();
+    hash = (37 * hash) + USER_AGREEMENT_VERSION_FIELD_NUMBER;
+    hash = (53 * hash) + getUserAgreementVersion().hashCode();
+    hash = (37 * hash) + USER_AGREEMENT_URL_FIELD_NUMBER;
+    hash = (53 * hash) + getUserAgreementUrl().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -750,6 +1020,11 @@ private static final long serialVersionUID = 0L;
       minorDailyMinutes_ = 0;
       complaintDeadlineUnit_ = 0;
       contentProducer_ = "";
+      intendedUsers_ = "";
+      intendedUses_ = "";
+      usagePolicyUrl_ = "";
+      userAgreementVersion_ = "";
+      userAgreementUrl_ = "";
       return this;
     }
 
@@ -823,6 +1098,21 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000800) != 0)) {
         result.contentProducer_ = contentProducer_;
       }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.intendedUsers_ = intendedUsers_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.intendedUses_ = intendedUses_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.usagePolicyUrl_ = usagePolicyUrl_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.userAgreementVersion_ = userAgreementVersion_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.userAgreementUrl_ = userAgreementUrl_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -882,6 +1172,31 @@ private static final long serialVersionUID = 0L;
       if (!other.getContentProducer().isEmpty()) {
         contentProducer_ = other.contentProducer_;
         bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      if (!other.getIntendedUsers().isEmpty()) {
+        intendedUsers_ = other.intendedUsers_;
+        bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      if (!other.getIntendedUses().isEmpty()) {
+        intendedUses_ = other.intendedUses_;
+        bitField0_ |= 0x00002000;
+        onChanged();
+      }
+      if (!other.getUsagePolicyUrl().isEmpty()) {
+        usagePolicyUrl_ = other.usagePolicyUrl_;
+        bitField0_ |= 0x00004000;
+        onChanged();
+      }
+      if (!other.getUserAgreementVersion().isEmpty()) {
+        userAgreementVersion_ = other.userAgreementVersion_;
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
+      if (!other.getUserAgreementUrl().isEmpty()) {
+        userAgreementUrl_ = other.userAgreementUrl_;
+        bitField0_ |= 0x00010000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -970,6 +1285,31 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 106: {
+              intendedUsers_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
+            case 114: {
+              intendedUses_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 114
+            case 122: {
+              usagePolicyUrl_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 122
+            case 130: {
+              userAgreementVersion_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
+            case 138: {
+              userAgreementUrl_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1843,6 +2183,416 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       contentProducer_ = value;
       bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object intendedUsers_ = "";
+    /**
+     * <pre>
+     * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+     * and uses it is for, as the provider publishes them, and where.
+     * </pre>
+     *
+     * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The intendedUsers.
+     */
+    public java.lang.String getIntendedUsers() {
+      java.lang.Object ref = intendedUsers_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        intendedUsers_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+     * and uses it is for, as the provider publishes them, and where.
+     * </pre>
+     *
+     * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The bytes for intendedUsers.
+     */
+    public com.google.protobuf.ByteString
+        getIntendedUsersBytes() {
+      java.lang.Object ref = intendedUsers_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        intendedUsers_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+     * and uses it is for, as the provider publishes them, and where.
+     * </pre>
+     *
+     * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The intendedUsers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIntendedUsers(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      intendedUsers_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+     * and uses it is for, as the provider publishes them, and where.
+     * </pre>
+     *
+     * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearIntendedUsers() {
+      intendedUsers_ = getDefaultInstance().getIntendedUsers();
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+     * and uses it is for, as the provider publishes them, and where.
+     * </pre>
+     *
+     * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The bytes for intendedUsers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIntendedUsersBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      intendedUsers_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object intendedUses_ = "";
+    /**
+     * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The intendedUses.
+     */
+    public java.lang.String getIntendedUses() {
+      java.lang.Object ref = intendedUses_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        intendedUses_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The bytes for intendedUses.
+     */
+    public com.google.protobuf.ByteString
+        getIntendedUsesBytes() {
+      java.lang.Object ref = intendedUses_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        intendedUses_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The intendedUses to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIntendedUses(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      intendedUses_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearIntendedUses() {
+      intendedUses_ = getDefaultInstance().getIntendedUses();
+      bitField0_ = (bitField0_ & ~0x00002000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The bytes for intendedUses to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIntendedUsesBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      intendedUses_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object usagePolicyUrl_ = "";
+    /**
+     * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The usagePolicyUrl.
+     */
+    public java.lang.String getUsagePolicyUrl() {
+      java.lang.Object ref = usagePolicyUrl_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        usagePolicyUrl_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The bytes for usagePolicyUrl.
+     */
+    public com.google.protobuf.ByteString
+        getUsagePolicyUrlBytes() {
+      java.lang.Object ref = usagePolicyUrl_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        usagePolicyUrl_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The usagePolicyUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUsagePolicyUrl(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      usagePolicyUrl_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearUsagePolicyUrl() {
+      usagePolicyUrl_ = getDefaultInstance().getUsagePolicyUrl();
+      bitField0_ = (bitField0_ & ~0x00004000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The bytes for usagePolicyUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUsagePolicyUrlBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      usagePolicyUrl_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object userAgreementVersion_ = "";
+    /**
+     * <pre>
+     * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+     * sign when they register, and where it is published.
+     * </pre>
+     *
+     * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The userAgreementVersion.
+     */
+    public java.lang.String getUserAgreementVersion() {
+      java.lang.Object ref = userAgreementVersion_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        userAgreementVersion_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+     * sign when they register, and where it is published.
+     * </pre>
+     *
+     * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The bytes for userAgreementVersion.
+     */
+    public com.google.protobuf.ByteString
+        getUserAgreementVersionBytes() {
+      java.lang.Object ref = userAgreementVersion_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        userAgreementVersion_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+     * sign when they register, and where it is published.
+     * </pre>
+     *
+     * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The userAgreementVersion to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUserAgreementVersion(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      userAgreementVersion_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+     * sign when they register, and where it is published.
+     * </pre>
+     *
+     * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearUserAgreementVersion() {
+      userAgreementVersion_ = getDefaultInstance().getUserAgreementVersion();
+      bitField0_ = (bitField0_ & ~0x00008000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+     * sign when they register, and where it is published.
+     * </pre>
+     *
+     * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The bytes for userAgreementVersion to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUserAgreementVersionBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      userAgreementVersion_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object userAgreementUrl_ = "";
+    /**
+     * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The userAgreementUrl.
+     */
+    public java.lang.String getUserAgreementUrl() {
+      java.lang.Object ref = userAgreementUrl_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        userAgreementUrl_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The bytes for userAgreementUrl.
+     */
+    public com.google.protobuf.ByteString
+        getUserAgreementUrlBytes() {
+      java.lang.Object ref = userAgreementUrl_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        userAgreementUrl_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The userAgreementUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUserAgreementUrl(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      userAgreementUrl_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearUserAgreementUrl() {
+      userAgreementUrl_ = getDefaultInstance().getUserAgreementUrl();
+      bitField0_ = (bitField0_ & ~0x00010000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The bytes for userAgreementUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUserAgreementUrlBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      userAgreementUrl_ = value;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }

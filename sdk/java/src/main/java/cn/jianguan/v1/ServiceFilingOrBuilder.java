@@ -184,4 +184,84 @@ public interface ServiceFilingOrBuilder extends
    */
   com.google.protobuf.ByteString
       getContentProducerBytes();
+
+  /**
+   * <pre>
+   * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+   * and uses it is for, as the provider publishes them, and where.
+   * </pre>
+   *
+   * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The intendedUsers.
+   */
+  java.lang.String getIntendedUsers();
+  /**
+   * <pre>
+   * Art. 10 ¶1 (明确并公开其服务的适用人群、场合、用途): whom the service is for, and the occasions
+   * and uses it is for, as the provider publishes them, and where.
+   * </pre>
+   *
+   * <code>string intended_users = 13 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for intendedUsers.
+   */
+  com.google.protobuf.ByteString
+      getIntendedUsersBytes();
+
+  /**
+   * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The intendedUses.
+   */
+  java.lang.String getIntendedUses();
+  /**
+   * <code>string intended_uses = 14 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for intendedUses.
+   */
+  com.google.protobuf.ByteString
+      getIntendedUsesBytes();
+
+  /**
+   * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The usagePolicyUrl.
+   */
+  java.lang.String getUsagePolicyUrl();
+  /**
+   * <code>string usage_policy_url = 15 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for usagePolicyUrl.
+   */
+  com.google.protobuf.ByteString
+      getUsagePolicyUrlBytes();
+
+  /**
+   * <pre>
+   * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+   * sign when they register, and where it is published.
+   * </pre>
+   *
+   * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The userAgreementVersion.
+   */
+  java.lang.String getUserAgreementVersion();
+  /**
+   * <pre>
+   * Art. 9 ¶2 (与注册其服务的使用者签订服务协议): the version of the service agreement users
+   * sign when they register, and where it is published.
+   * </pre>
+   *
+   * <code>string user_agreement_version = 16 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for userAgreementVersion.
+   */
+  com.google.protobuf.ByteString
+      getUserAgreementVersionBytes();
+
+  /**
+   * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The userAgreementUrl.
+   */
+  java.lang.String getUserAgreementUrl();
+  /**
+   * <code>string user_agreement_url = 17 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for userAgreementUrl.
+   */
+  com.google.protobuf.ByteString
+      getUserAgreementUrlBytes();
 }

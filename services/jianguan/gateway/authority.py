@@ -12,6 +12,7 @@ import grpc
 from jianguan.accounts.registry import Authority
 from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb, topics
+from jianguan.contracts.observed import DEMAND_FIELDS
 from jianguan.domain.law import Citation
 from jianguan.gateway.credentials import bearer_token
 from jianguan.kafka_io.producer import EventLogProducer
@@ -86,8 +87,7 @@ class AuthorityServicer:
 
     async def record_correction_order(self, request: Any, context: Any) -> Any:
         authority = await self._identify(context)
-        ack = A.AuthorityActionAck(ref=request.order_ref)
-        problem = self._demand_problem(request, "due_at")
+        ack, problem = self._demand(request, "correction_order")
         if problem is None and not request.cited:
             problem = "cited", "an order cites at least one provision it enforces"
         for i, cited in enumerate(request.cited):
@@ -97,15 +97,20 @@ class AuthorityServicer:
 
     async def record_inspection_request(self, request: Any, context: Any) -> Any:
         authority = await self._identify(context)
-        ack = A.AuthorityActionAck(ref=request.request_ref)
-        problem = self._demand_problem(request, "respond_by")
+        ack, problem = self._demand(request, "inspection_request")
         if problem is None and not request.topics:
             problem = "topics", "a request asks about at least one topic"
         return await self._record(context, authority, ack, problem, "inspection_request", request)
 
+    def _demand(self, request: Any, kind: str) -> tuple[Any, tuple[str, str] | None]:
+        """The acknowledgement of a demand of ``kind``, and what is wrong with it that every
+        kind shares (None: nothing)."""
+        ref_field, due_field = DEMAND_FIELDS[kind]
+        ack = A.AuthorityActionAck(ref=getattr(request, ref_field))
+        return ack, self._demand_problem(request, due_field)
+
     def _demand_problem(self, request: Any, due_field: str) -> tuple[str, str] | None:
-        """What is wrong with a demand that every kind shares: the contract's field rules, a
-        registered provider, and a deadline after its issue."""
+        """The contract's field rules, a registered provider, and a deadline after the issue."""
         found = validate_message(request)
         if found is not None:
             return found.path, found.reason
@@ -136,13 +141,17 @@ class AuthorityServicer:
         return ack
 
 
+def _citation(cited: Any) -> Citation:
+    return Citation(cited.article, cited.paragraph or None, cited.item or None)
+
+
 def _exists(cited: Any) -> bool:
     try:
-        Citation(cited.article, cited.paragraph or None, cited.item or None).text()
+        _citation(cited).text()
     except (KeyError, IndexError, ValueError):  # no such place (an item needs its paragraph)
         return False
     return True
 
 
 def _place(cited: Any) -> str:
-    return Citation(cited.article, cited.paragraph or None, cited.item or None).ref
+    return _citation(cited).ref

@@ -61,7 +61,10 @@ def test_page_queries_run_and_filter(ex: Any) -> None:
     assert [c.provider_id for c in incidents] == [SCOPED]
     assert q.alerts(None, Filters(), rule="ART12-LABELING")
     assert q.filings(None, Filters())
-    assert q.authority_complaints(None, Filters()) == []
+    # the library's complaint made to the authority (authority_complaint_unmatched)
+    (complaint,) = q.authority_complaints(None, Filters())
+    assert (complaint.authority_ref, complaint.authority_id) == ("AUTH-2026-0031", "cac-bj")
+    assert complaint.forwarded_at - complaint.received_at == 3600
     # the library's offshore services without a filing in effect (offshore_service and
     # offshore_service_showing_an_invented_number), not the one showing a real filing number
     assert sorted(row.target for row in q.offshore()) == ["bot.example.net", "mirror.example.net"]

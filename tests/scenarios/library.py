@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from jianguan.contracts import pb
-from jianguan.contracts.observed import observed, observed_authority_action
+from jianguan.contracts.observed import observed, observed_authority_record
 from jianguan.domain.events import Observed
 from jianguan.simulator import library
 from jianguan_sdk.chain import Chain
@@ -29,7 +29,7 @@ class Scenario:
     def observations(self) -> list[Observed]:
         """Everything the rules read of this history: its events and the authorities' records."""
         seen = [observed(ev, self.provider_id) for ev in self.events]
-        seen += [observed_authority_action(a, who) for who, a in self.actions]
+        seen += [observed_authority_record(a, who) for who, a in self.actions]
         return [o for o in seen if o is not None]
 
 

@@ -11,7 +11,12 @@ from jianguan.contracts.facts import alert as alert_of
 from jianguan.processors.engine import RulesEngine
 from jianguan.processors.monitor import run_checks
 from jianguan.store import report_cards
-from jianguan.store.cases import AlertBatch, AuthorityActionBatch, CaseFactBatch
+from jianguan.store.cases import (
+    AlertBatch,
+    AuthorityActionBatch,
+    AuthorityComplaintBatch,
+    CaseFactBatch,
+)
 from jianguan.store.executor import Executor
 from jianguan.store.migrate import migrate
 from jianguan.store.processor import ColumnBatch, RecordMeta
@@ -28,14 +33,18 @@ def load_into(ex: Executor, now: float | None = None) -> None:
     for s in scenarios:
         raw = pb.EventBatch(events=s.events).SerializeToString()
         events.add_record(raw, RecordMeta(s.provider_id, int(now), 0, 0), int(now))
-    actions = AuthorityActionBatch()
+    actions, complaints = AuthorityActionBatch(), AuthorityComplaintBatch()
     for s in scenarios:
-        for authority, action in s.actions:
+        for authority, record in s.actions:
             meta = RecordMeta(authority, int(now), 0, 0)
-            actions.add_record(action.SerializeToString(), meta, int(now))
+            batch = (
+                complaints if isinstance(record, pb.authority_pb2.AuthorityComplaint) else actions
+            )
+            batch.add_record(record.SerializeToString(), meta, int(now))
     writer = BatchWriter(ex)
     writer.write(events)
     writer.write(actions)
+    writer.write(complaints)
     engine = RulesEngine({})
     facts = engine.process([o for s in scenarios for o in s.observations()], now)
     facts += engine.tick(now)

@@ -63,7 +63,9 @@ def _examples() -> dict[str, pb.event_pb2.Event]:
     out: dict[str, pb.event_pb2.Event] = {}
     events = [ev for s in load_all(NOW - 3600) for ev in s.events]
     events += ProviderTraffic("acme", ("svc-1",), seed=7).events(600, NOW, service="svc-1")
-    for ev in events:
+    # of each kind, one that is not the first of its chain where there is one (it carries a
+    # prev_hash, so its sequence may be set to anything)
+    for ev in sorted(events, key=lambda e: e.envelope.sequence == 1):
         out.setdefault(ev.WhichOneof("body") or "", ev)
     for ev in out.values():
         ev.envelope.occurred_at.seconds = int(NOW)

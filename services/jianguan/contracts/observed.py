@@ -101,6 +101,16 @@ def observed_authority_action(
     )
 
 
+def observed_authority_record(
+    record: pb.authority_pb2.AuthorityComplaint | pb.authority_pb2.AuthorityAction,
+    authority_id: str,
+) -> Observed | None:
+    """What an authority recorded, as the rules see it: a complaint made to it or a demand."""
+    if isinstance(record, pb.authority_pb2.AuthorityComplaint):
+        return observed_authority_complaint(record)
+    return observed_authority_action(record, authority_id)
+
+
 def observed(event: pb.event_pb2.Event, provider_id: str) -> Observed | None:
     kind = event.WhichOneof("body")
     if kind is None:

@@ -25,7 +25,10 @@ HORIZON_S = 30 * 86400  # every history's events lie within this many seconds of
 
 Fact = tuple[str, str, str, str]  # rule id, subject, CaseFactKind name, obligation
 # An authority's record in a history: the authority's id and the action (no provider set).
-Action = tuple[str, pb.authority_pb2.AuthorityAction]
+# An authority's record in a history: the authority's id and what it recorded (no provider set):
+# a complaint made to it (Art. 18) or a demand (Art. 19, Art. 21).
+Record = pb.authority_pb2.AuthorityComplaint | pb.authority_pb2.AuthorityAction
+Action = tuple[str, Record]
 
 
 @dataclass(frozen=True)
@@ -37,22 +40,31 @@ class Scenario:
     facts: set[Fact]
     # Store-check alerts: rule id -> evidence event ids (None: any evidence).
     alerts: dict[str, list[str] | None]
-    # What authorities recorded (orders to correct, inspection requests), in order.
+    # What authorities recorded (complaints made to them, orders to correct, inspection
+    # requests), in order.
     actions: tuple[Action, ...] = ()
 
     def actions_for(self, provider_id: str, service: str = "svc") -> list[Action]:
         """The authorities' records, made of ``provider_id`` (whose history is on ``service``:
         the histories' own service ``svc`` becomes it)."""
-        out = []
-        for authority, action in self.actions:
-            copy = pb.authority_pb2.AuthorityAction()
-            copy.CopyFrom(action)
-            demand = getattr(copy, copy.WhichOneof("action") or "")
+        out: list[Action] = []
+        for authority, record in self.actions:
+            if isinstance(record, pb.authority_pb2.AuthorityComplaint):
+                complaint = pb.authority_pb2.AuthorityComplaint()
+                complaint.CopyFrom(record)
+                complaint.provider_id = provider_id
+                if complaint.service_id == "svc":
+                    complaint.service_id = service
+                out.append((authority, complaint))
+                continue
+            action = pb.authority_pb2.AuthorityAction()
+            action.CopyFrom(record)
+            demand = getattr(action, action.WhichOneof("action") or "")
             demand.provider_id = provider_id
             services = [service if s == "svc" else s for s in demand.service_ids]
             del demand.service_ids[:]
             demand.service_ids.extend(services)
-            out.append((authority, copy))
+            out.append((authority, action))
         return out
 
     @property
@@ -106,15 +118,23 @@ def load_all(base: float) -> list[Scenario]:
 
 
 def _action(spec: dict[str, Any], base: float) -> Action:
-    """An authority's record: ``at`` is its ``issued_at``, ``times`` its other timestamps."""
-    action = pb.authority_pb2.AuthorityAction()
+    """An authority's record: a complaint made to it (``complaint``: ``at`` is when it received
+    it) or a demand (``at``: its ``issued_at``); ``times`` its other timestamps."""
     kind = next(k for k in spec if k not in ("authority", "at", "times"))
-    demand = getattr(action, kind)
-    json_format.ParseDict(spec[kind], demand)
-    demand.issued_at.seconds = int(base + float(spec["at"]))
+    record: Record
+    if kind == "complaint":
+        record = pb.authority_pb2.AuthorityComplaint()
+        json_format.ParseDict(spec[kind], record)
+        record.received_at.seconds = int(base + float(spec["at"]))
+        target: Any = record
+    else:
+        record = pb.authority_pb2.AuthorityAction()
+        target = getattr(record, kind)
+        json_format.ParseDict(spec[kind], target)
+        target.issued_at.seconds = int(base + float(spec["at"]))
     for name, offset in spec.get("times", {}).items():
-        getattr(demand, name).seconds = int(base + offset)
-    return str(spec["authority"]), action
+        getattr(target, name).seconds = int(base + offset)
+    return str(spec["authority"]), record
 
 
 def by_name(base: float) -> dict[str, Scenario]:

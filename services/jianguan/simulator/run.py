@@ -56,8 +56,9 @@ async def _record(target: str, tokens: dict[str, str], history: Scenario, p: Sim
         token = tokens[authority_token_key(authority)]
         (ack,) = await record_actions(target, token, [action])
         if not ack.recorded:
+            what = type(action).__name__
             raise RuntimeError(
-                f"{authority} could not record {ack.ref}: {ack.field_path} {ack.reason}"
+                f"{authority} could not record a {what}: {ack.field_path} {ack.reason}"
             )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from jianguan.accounts.registry import Provider, ProviderRegistry, token_digest
+from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, token_digest
 from jianguan.contracts import pb, topics
 from jianguan.runtime.broker import KafkaCluster
 from jianguan.runtime.launcher import launched_up
@@ -33,9 +33,13 @@ def _fleet(tmp_path: Path) -> ProviderRegistry:
     library = by_name(default_base(time.time()))
     planned = fleet.plan(PROVIDERS, SEED, fleet.MIXED, library)
     tokens = {p.provider_id: f"tok-{p.provider_id}" for p in planned}
-    (tmp_path / "tokens.json").write_text(json.dumps(tokens))
+    # the authorities whose records the histories hold (the simulator records them too)
+    authorities = {a: f"tok-{a}" for a in fleet.authorities(planned, library)}
+    keyed = {fleet.authority_token_key(a): t for a, t in authorities.items()}
+    (tmp_path / "tokens.json").write_text(json.dumps(tokens | keyed))
     return ProviderRegistry(
-        [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()]
+        [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()],
+        [Authority(a, a, token_digest(t)) for a, t in authorities.items()],
     )
 
 

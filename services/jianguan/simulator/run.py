@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jianguan.contracts import pb
-from jianguan.simulator.authority import record_actions
+from jianguan.simulator.authority import record_reliably
 from jianguan.simulator.compliant import CompliantProvider
 from jianguan.simulator.fleet import SimProvider, authority_token_key
 from jianguan.simulator.library import Scenario
@@ -54,7 +54,7 @@ async def _record(target: str, tokens: dict[str, str], history: Scenario, p: Sim
     """The authorities' side of a provider's history, each with its authority's token."""
     for authority, action in history.actions_for(p.provider_id, p.history_service):
         token = tokens[authority_token_key(authority)]
-        (ack,) = await record_actions(target, token, [action])
+        ack = await record_reliably(target, token, action)
         if not ack.recorded:
             what = type(action).__name__
             raise RuntimeError(

@@ -289,7 +289,7 @@ class Dispatcher:
     def _route(self, partition: int, offset: int, alerts: Iterable[Alert]) -> None:
         deliveries: list[tuple[ReceiverWorker, Alert]] = []
         for alert in alerts:
-            secret = confidential_to(alert.rule_id, alert.case_id)
+            secret = confidential_to(alert.case_id)
             if not alert.retracted and alert.alert_id not in self._raised:
                 self._raised.add(alert.alert_id)
                 metrics.ALERTS_RAISED.labels(alert.rule_id, alert.severity).inc()

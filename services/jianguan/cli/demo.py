@@ -42,19 +42,29 @@ from jianguan.store import reader
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 
 
+def _new_accounts(
+    provider_ids: Sequence[str], authority_ids: Sequence[str]
+) -> tuple[list[Provider], list[Authority], dict[str, str]]:
+    """Providers and authorities (those whose records the histories hold) with new tokens, and
+    the tokens (an authority's under ``authority_token_key``)."""
+    tokens = {pid: new_token() for pid in provider_ids}
+    mine = {aid: new_token() for aid in authority_ids}
+    providers = [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()]
+    authorities = [Authority(aid, aid, token_digest(t)) for aid, t in mine.items()]
+    return (
+        providers,
+        authorities,
+        tokens | {sim_fleet.authority_token_key(a): t for a, t in mine.items()},
+    )
+
+
 def _demo_registry(
     path: Path, provider_ids: list[str], authority_ids: Sequence[str] = ()
 ) -> dict[str, str]:
-    """Registers providers (and the authorities whose records the histories hold) in a fresh
-    registry file; returns their tokens (an authority's under ``authority_token_key``)."""
-    tokens = {pid: new_token() for pid in provider_ids}
-    mine = {aid: new_token() for aid in authority_ids}
-    registry = ProviderRegistry(
-        [Provider(pid, pid, token_sha256=token_digest(tok)) for pid, tok in tokens.items()],
-        [Authority(aid, aid, token_digest(tok)) for aid, tok in mine.items()],
-    )
-    save_registry(path, registry)
-    return tokens | {sim_fleet.authority_token_key(a): tok for a, tok in mine.items()}
+    """Registers the accounts (``_new_accounts``) in a fresh registry file; their tokens."""
+    providers, authorities, tokens = _new_accounts(provider_ids, authority_ids)
+    save_registry(path, ProviderRegistry(providers, authorities))
+    return tokens
 
 
 def _live_counts(url: ClickHouseUrl) -> reader.PlatformCounts:
@@ -227,7 +237,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     if args.manifest:
         Path(args.manifest).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.enroll:
-        return _enroll(args, settings, fleet)
+        return _enroll(args, settings, fleet, library)
     state = Path(args.spool) if args.spool else settings.state_dir / "simulator"
     check: dict[str, Any] | None = None
     if args.gateway:
@@ -297,29 +307,29 @@ def _check(manifest: dict[str, Any], url: ClickHouseUrl, timeout_s: float) -> di
 
 
 def _enroll(
-    args: argparse.Namespace, settings: Settings, fleet: list[sim_fleet.SimProvider]
+    args: argparse.Namespace,
+    settings: Settings,
+    fleet: list[sim_fleet.SimProvider],
+    library: dict[str, Any],
 ) -> int:
-    """Register the fleet's providers (new tokens) and write the tokens where --tokens says."""
+    """Register the fleet's providers and its histories' authorities (new tokens) and write the
+    tokens where --tokens says."""
     if not args.tokens:
         print("error: --enroll needs --tokens FILE", file=sys.stderr)
         return 2
     path = settings.providers_file
     registry = load_registry(path)
-    tokens = {p.provider_id: new_token() for p in fleet}
-    kept = [p for p in registry.providers if p.id not in tokens]
-    added = [Provider(pid, pid, token_sha256=token_digest(t)) for pid, t in tokens.items()]
-    # The histories' authorities: new tokens (for the authorities' side of the histories).
-    mine = {
-        a: new_token() for a in sim_fleet.authorities(fleet, by_name(default_base(time.time())))
-    }
-    others = [a for a in registry.authorities if a.id not in mine]
-    ours = [Authority(a, a, token_digest(t)) for a, t in mine.items()]
+    added, ours, tokens = _new_accounts(
+        [p.provider_id for p in fleet], sim_fleet.authorities(fleet, library)
+    )
+    new_providers, new_authorities = {p.id for p in added}, {a.id for a in ours}
+    kept = [p for p in registry.providers if p.id not in new_providers]
+    others = [a for a in registry.authorities if a.id not in new_authorities]
     save_registry(path, ProviderRegistry(kept + added, [*others, *ours]))
-    tokens |= {sim_fleet.authority_token_key(a): t for a, t in mine.items()}
     Path(args.tokens).write_text(json.dumps(tokens, indent=2) + "\n")
     os.chmod(args.tokens, 0o600)
     print(
-        f"enrolled {len(fleet)} providers and {len(mine)} authorities in {path};"
+        f"enrolled {len(added)} providers and {len(ours)} authorities in {path};"
         f" tokens in {args.tokens}"
     )
     return 0

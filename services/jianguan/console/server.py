@@ -29,6 +29,7 @@ from jianguan.console.i18n import LANGS, SEVERITIES, STATUS_NAMES, translate
 from jianguan.console.sessions import Sessions, csrf_ok, local_redirect
 from jianguan.domain.cases import of_fact_id
 from jianguan.domain.rules.catalog import CATALOG
+from jianguan.domain.rules.demands import visible_to
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
 from jianguan.store.oversight import STATUSES, AlertDetail, Oversight, Scope
 
@@ -486,12 +487,23 @@ class Console:
             await self._query(request, lambda q: pages.provider_page(ctx, q, provider, now)),
         )
 
+    def _confidential(self, request: web.Request, asked: str, case_id: str) -> web.Response | None:
+        """The answer to a case or alert (``asked``) of another authority's inspection (Art. 19
+        ¶2): as if there were no such thing, and logged as refused; None when the request's
+        account may see it."""
+        account, _ = self._session(request) or (None, "")
+        if visible_to(account.authority if account is not None else "", case_id):
+            return None
+        self._log_access(request, "refused", asked, _provider_of(case_id))
+        return self._html(request, pages.message_page(self._ctx(request), 404), 404)
+
     async def _evidence(self, request: web.Request) -> evidence.CaseEvidence | web.Response:
         ctx, case_id = self._ctx(request), request.match_info["case_id"]
+        refused = self._confidential(request, case_id, case_id)
+        if refused is not None:
+            return refused
 
-        def load(q: Oversight) -> evidence.CaseEvidence | str | None:
-            if not q.sees_case(case_id.split(":", 1)[0], case_id):
-                return "confidential"  # another authority's inspection (Art. 19 ¶2)
+        def load(q: Oversight) -> evidence.CaseEvidence | None:
             facts = q.case(case_id)
             if not facts:
                 return None
@@ -501,11 +513,8 @@ class Console:
             ids = sorted({f.event_id for f in facts if f.event_id})
             return evidence.build(case_id, facts, q.events(provider, ids))
 
-        ev: evidence.CaseEvidence | str | None = await self._query(request, load)
-        if ev == "confidential":  # answered as if there were no such case, and logged
-            self._log_access(request, "refused", case_id, _provider_of(case_id))
-            return self._html(request, pages.message_page(ctx, 404), 404)
-        if ev is None or isinstance(ev, str):
+        ev: evidence.CaseEvidence | None = await self._query(request, load)
+        if ev is None:
             return self._html(request, pages.message_page(ctx, 404), 404)
         if not self._may_see(request, ev.provider_id):
             # Answered as if there were no such case: a scoped viewer learns nothing of other
@@ -537,18 +546,11 @@ class Console:
 
     async def alert(self, request: web.Request) -> web.Response:
         ctx, alert_id = self._ctx(request), request.match_info["alert_id"]
-        case_id = of_fact_id(alert_id)
-
-        def load(q: Oversight) -> AlertDetail | str | None:
-            if not q.sees_case(alert_id.split(":", 1)[0], case_id):
-                return "confidential"  # another authority's inspection (Art. 19 ¶2)
-            return q.alert(alert_id)
-
-        detail: AlertDetail | str | None = await self._query(request, load)
-        if detail == "confidential":  # as for cases: no such alert, and logged
-            self._log_access(request, "refused", alert_id, _provider_of(case_id))
-            return self._html(request, pages.message_page(ctx, 404), 404)
-        if detail is None or isinstance(detail, str):
+        refused = self._confidential(request, alert_id, of_fact_id(alert_id))
+        if refused is not None:
+            return refused
+        detail: AlertDetail | None = await self._query(request, lambda q: q.alert(alert_id))
+        if detail is None:
             return self._html(request, pages.message_page(ctx, 404), 404)
         provider = detail.alert.provider_id
         if not self._may_see(request, provider):

@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 
 from jianguan.contracts import pb
 from jianguan.domain.events import Observed
+from jianguan.domain.law import Citation
 
 _TIMESTAMP = "google.protobuf.Timestamp"
 Convert = Callable[[Any], Any]
@@ -72,6 +73,17 @@ DEMAND_FIELDS = {
     "correction_order": ("order_ref", "due_at"),
     "inspection_request": ("request_ref", "respond_by"),
 }
+# Each kind of authority action's number in AuthorityAction's oneof (how the store keeps it,
+# ``authority_actions.kind``).
+DEMAND_KINDS: dict[str, int] = {
+    f.name: f.number
+    for f in pb.authority_pb2.AuthorityAction.DESCRIPTOR.oneofs_by_name["action"].fields
+}
+
+
+def citation(cited: pb.authority_pb2.CitedProvision) -> Citation:
+    """A provision an order cites, as a place of the Measures (0: no paragraph, no item)."""
+    return Citation(cited.article, cited.paragraph or None, cited.item or None)
 
 
 def observed_authority_action(
@@ -101,10 +113,11 @@ def observed_authority_action(
     )
 
 
-def observed_authority_record(
-    record: pb.authority_pb2.AuthorityComplaint | pb.authority_pb2.AuthorityAction,
-    authority_id: str,
-) -> Observed | None:
+# What an authority records of a provider: a complaint made to it, or a demand.
+AuthorityRecord = pb.authority_pb2.AuthorityComplaint | pb.authority_pb2.AuthorityAction
+
+
+def observed_authority_record(record: AuthorityRecord, authority_id: str) -> Observed | None:
     """What an authority recorded, as the rules see it: a complaint made to it or a demand."""
     if isinstance(record, pb.authority_pb2.AuthorityComplaint):
         return observed_authority_complaint(record)

@@ -5,6 +5,7 @@ authority the credential names, never a field of the payload."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -12,13 +13,14 @@ import grpc
 from jianguan.accounts.registry import Authority
 from jianguan.accounts.registry_watch import RegistrySource
 from jianguan.contracts import pb, topics
-from jianguan.contracts.observed import DEMAND_FIELDS
-from jianguan.domain.law import Citation
+from jianguan.contracts.observed import DEMAND_FIELDS, citation
 from jianguan.gateway.credentials import bearer_token
 from jianguan.kafka_io.producer import EventLogProducer
 from jianguan_sdk.validation import validate_message
 
 A = pb.authority_pb2
+# (field path, reason) of what is wrong with a record; None: nothing.
+Problem = tuple[str, str] | None
 
 
 class AuthorityServicer:
@@ -86,50 +88,21 @@ class AuthorityServicer:
         return ack
 
     async def record_correction_order(self, request: Any, context: Any) -> Any:
-        authority = await self._identify(context)
-        ack, problem = self._demand(request, "correction_order")
-        if problem is None and not request.cited:
-            problem = "cited", "an order cites at least one provision it enforces"
-        for i, cited in enumerate(request.cited):
-            if problem is None and not _exists(cited):
-                problem = f"cited[{i}]", f"the Measures have no {_place(cited)}"
-        return await self._record(context, authority, ack, problem, "correction_order", request)
+        return await self._record(context, "correction_order", request, _citations_problem)
 
     async def record_inspection_request(self, request: Any, context: Any) -> Any:
-        authority = await self._identify(context)
-        ack, problem = self._demand(request, "inspection_request")
-        if problem is None and not request.topics:
-            problem = "topics", "a request asks about at least one topic"
-        return await self._record(context, authority, ack, problem, "inspection_request", request)
-
-    def _demand(self, request: Any, kind: str) -> tuple[Any, tuple[str, str] | None]:
-        """The acknowledgement of a demand of ``kind``, and what is wrong with it that every
-        kind shares (None: nothing)."""
-        ref_field, due_field = DEMAND_FIELDS[kind]
-        ack = A.AuthorityActionAck(ref=getattr(request, ref_field))
-        return ack, self._demand_problem(request, due_field)
-
-    def _demand_problem(self, request: Any, due_field: str) -> tuple[str, str] | None:
-        """The contract's field rules, a registered provider, and a deadline after the issue."""
-        found = validate_message(request)
-        if found is not None:
-            return found.path, found.reason
-        if self._registry.current().get(request.provider_id) is None:
-            return "provider_id", f"no provider {request.provider_id!r} is registered"
-        due = getattr(request, due_field)
-        if due.ToNanoseconds() <= request.issued_at.ToNanoseconds():
-            return due_field, "must be after issued_at"
-        return None
+        return await self._record(context, "inspection_request", request, _topics_problem)
 
     async def _record(
-        self,
-        context: Any,
-        authority: Authority,
-        ack: Any,
-        problem: tuple[str, str] | None,
-        kind: str,
-        request: Any,
+        self, context: Any, kind: str, request: Any, own: Callable[[Any], Problem]
     ) -> Any:
+        """A demand of ``kind`` appended to the log once it is whole: the contract's field
+        rules, a registered provider, a deadline after its issue, and what ``own`` checks of
+        its kind; else the first problem in its acknowledgement."""
+        authority = await self._identify(context)
+        ref_field, due_field = DEMAND_FIELDS[kind]
+        ack = A.AuthorityActionAck(ref=getattr(request, ref_field))
+        problem = self._demand_problem(request, due_field) or own(request)
         if problem is not None:
             ack.field_path, ack.reason = problem
             return ack
@@ -140,18 +113,32 @@ class AuthorityServicer:
         ack.recorded = True
         return ack
 
+    def _demand_problem(self, request: Any, due_field: str) -> Problem:
+        found = validate_message(request)
+        if found is not None:
+            return found.path, found.reason
+        if self._registry.current().get(request.provider_id) is None:
+            return "provider_id", f"no provider {request.provider_id!r} is registered"
+        due = getattr(request, due_field)
+        if due.ToNanoseconds() <= request.issued_at.ToNanoseconds():
+            return due_field, "must be after issued_at"
+        return None
 
-def _citation(cited: Any) -> Citation:
-    return Citation(cited.article, cited.paragraph or None, cited.item or None)
+
+def _citations_problem(order: Any) -> Problem:
+    """An order cites at least one provision, each a place the Measures have."""
+    if not order.cited:
+        return "cited", "an order cites at least one provision it enforces"
+    for i, cited in enumerate(order.cited):
+        place = citation(cited)
+        try:
+            place.text()
+        except (KeyError, IndexError, ValueError):  # no such place (an item needs its paragraph)
+            return f"cited[{i}]", f"the Measures have no {place.ref}"
+    return None
 
 
-def _exists(cited: Any) -> bool:
-    try:
-        _citation(cited).text()
-    except (KeyError, IndexError, ValueError):  # no such place (an item needs its paragraph)
-        return False
-    return True
-
-
-def _place(cited: Any) -> str:
-    return _citation(cited).ref
+def _topics_problem(request: Any) -> Problem:
+    if not request.topics:
+        return "topics", "a request asks about at least one topic"
+    return None

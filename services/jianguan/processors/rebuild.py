@@ -24,11 +24,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from jianguan import metrics
 from jianguan.contracts import pb
-from jianguan.contracts.observed import (
-    observed,
-    observed_authority_action,
-    observed_authority_complaint,
-)
+from jianguan.contracts.observed import AuthorityRecord, observed, observed_authority_record
 from jianguan.domain.events import Observed
 from jianguan.store import rule_inputs as inputs
 from jianguan.store.executor import ClickHouseUrl, ServerExecutor
@@ -91,17 +87,20 @@ def authority_records(ex: ServerExecutor, providers: Sequence[str] | None = None
     """What the authorities recorded (about ``providers``; None: about anyone), each once:
     complaints made to them and their demands, every revision. They are few: the rules apply
     them again in full."""
-    out = [
-        observed_authority_complaint(pb.authority_pb2.AuthorityComplaint.FromString(payload))
-        for payload in inputs.authority_complaint_payloads(ex, providers)
-    ]
-    for authority, payload in inputs.authority_action_payloads(ex, providers):
-        seen = observed_authority_action(
-            pb.authority_pb2.AuthorityAction.FromString(payload), authority
-        )
-        if seen is not None:
-            out.append(seen)
+    out = []
+    for table, message in AUTHORITY_RECORDS.items():
+        for authority, payload in inputs.authority_records(ex, table, providers):
+            seen = observed_authority_record(message.FromString(payload), authority)
+            if seen is not None:
+                out.append(seen)
     return out
+
+
+# The authorities' tables the rules read back, and the message each row's payload is.
+AUTHORITY_RECORDS: dict[str, type[AuthorityRecord]] = {
+    "authority_complaints": pb.authority_pb2.AuthorityComplaint,
+    "authority_actions": pb.authority_pb2.AuthorityAction,
+}
 
 
 # Applies a chunk of stored events, then records the marker they bring the partition to.

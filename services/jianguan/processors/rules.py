@@ -3,11 +3,11 @@
 jg.events.v1 (keyed by provider, so every case of a provider lives in one partition and one
 table shard), jg.authority-complaints.v1, jg.authority-actions.v1 (the authorities' demands) and
 jg.rule-input.v1 (the clock) ──rules──▶ jg.cases.v1 (CaseFacts, one record per input record) and
-jg.alerts.v2 (Alerts). Each events record is one
-batch: the native scanner slices out the events that can change rule state, and the engine reads
-and writes each unit they touch once. A timer sends each registered provider a tick through
-jg.rule-input.v1, so deadlines expire even when a provider goes silent, and the table is only
-ever written in the context of the provider's own partition.
+jg.alerts.v2 (Alerts). Each events record is one batch: the native scanner slices out the events
+that can change rule state, and the engine reads and writes each unit they touch once. A timer
+sends each registered provider a tick through jg.rule-input.v1, so deadlines expire even when a
+provider goes silent, and the table is only ever written in the context of the provider's own
+partition.
 
 Before a partition of the state takes its first record, it is brought up to the event store
 (``processors.rebuild``): rebuilt in full when its changelog is gone, completed when it is behind.
@@ -28,11 +28,7 @@ from jianguan import metrics
 from jianguan.contracts import pb, topics
 from jianguan.contracts.batch_events import batch_events
 from jianguan.contracts.facts import CaseFact, alert
-from jianguan.contracts.observed import (
-    observed,
-    observed_authority_action,
-    observed_authority_complaint,
-)
+from jianguan.contracts.observed import AuthorityRecord, observed, observed_authority_record
 from jianguan.domain.calendar import WorkingCalendar
 from jianguan.domain.configuration import RuleConfiguration
 from jianguan.domain.events import Observed
@@ -97,6 +93,11 @@ def install_rules(
     # One agent reads the provider-keyed inputs, co-partitioned with the state: events, complaints
     # made to the authorities, their demands, and the clock's ticks.
     names = {t: topics.topic_name(t, namespace) for t in _INPUTS}
+    # The authorities' topics, by name, and the message each record is.
+    records: dict[str, type[AuthorityRecord]] = {
+        names[topics.AUTHORITY_COMPLAINTS]: pb.authority_pb2.AuthorityComplaint,
+        names[topics.AUTHORITY_ACTIONS]: pb.authority_pb2.AuthorityAction,
+    }
     inputs = app.topic(
         *names.values(), key_serializer="raw", value_serializer="raw", partitions=partitions
     )
@@ -199,16 +200,14 @@ def install_rules(
                     if seen:
                         await publish(engine.process(seen, time.time()))
                         advance(partition, event.message.offset)
-                elif source == names[topics.AUTHORITY_COMPLAINTS]:
-                    complaint = pb.authority_pb2.AuthorityComplaint.FromString(event.value)
-                    seen = [observed_authority_complaint(complaint)]
-                    await publish(engine.process(seen, time.time()))
-                elif source == names[topics.AUTHORITY_ACTIONS]:
+                elif source in records:
+                    # Only a record naming its authority (as every gateway's does) is the
+                    # authority's: the store sets the others aside, and so does the replay.
                     authority = _header(event.headers, topics.HEADER_AUTHORITY)
-                    action = pb.authority_pb2.AuthorityAction.FromString(event.value)
-                    demand = observed_authority_action(action, (authority or b"").decode())
-                    if authority is not None and demand is not None:
-                        await publish(engine.process([demand], time.time()))
+                    record = records[source].FromString(event.value)
+                    recorded = observed_authority_record(record, (authority or b"").decode())
+                    if authority is not None and recorded is not None:
+                        await publish(engine.process([recorded], time.time()))
                 elif _header(event.headers, topics.HEADER_TICK) is not None:
                     await publish(engine.tick(time.time(), (event.key or b"").decode()))
             except (DecodeError, TypeError, UnicodeDecodeError) as exc:

@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 
 from jianguan.contracts import pb
+from jianguan.contracts.observed import AuthorityRecord
 from jianguan_sdk.retry import backoff_s
 
 A = pb.authority_pb2
@@ -24,7 +25,7 @@ _METHODS = {
 async def record_reliably(
     target: str,
     token: str,
-    record: pb.authority_pb2.AuthorityAction | pb.authority_pb2.AuthorityComplaint,
+    record: AuthorityRecord,
     attempts: int = 20,
 ) -> Any:
     """Records one complaint or demand, again while the platform cannot take it yet
@@ -45,7 +46,7 @@ async def record_reliably(
 async def record_actions(
     target: str,
     token: str,
-    actions: Iterable[pb.authority_pb2.AuthorityAction | pb.authority_pb2.AuthorityComplaint],
+    actions: Iterable[AuthorityRecord],
 ) -> list[Any]:
     """Records each complaint or demand in order; one acknowledgement each (``recorded``, or
     why not)."""

@@ -18,17 +18,16 @@ from typing import Any
 from google.protobuf import json_format
 
 from jianguan.contracts import pb
+from jianguan.contracts.observed import AuthorityRecord
 from jianguan.domain.calendar import CST
 
 HERE = Path(__file__).parent / "scenarios"
 HORIZON_S = 30 * 86400  # every history's events lie within this many seconds of its base
 
 Fact = tuple[str, str, str, str]  # rule id, subject, CaseFactKind name, obligation
-# An authority's record in a history: the authority's id and the action (no provider set).
 # An authority's record in a history: the authority's id and what it recorded (no provider set):
 # a complaint made to it (Art. 18) or a demand (Art. 19, Art. 21).
-Record = pb.authority_pb2.AuthorityComplaint | pb.authority_pb2.AuthorityAction
-Action = tuple[str, Record]
+Action = tuple[str, AuthorityRecord]
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ def _action(spec: dict[str, Any], base: float) -> Action:
     """An authority's record: a complaint made to it (``complaint``: ``at`` is when it received
     it) or a demand (``at``: its ``issued_at``); ``times`` its other timestamps."""
     kind = next(k for k in spec if k not in ("authority", "at", "times"))
-    record: Record
+    record: AuthorityRecord
     if kind == "complaint":
         record = pb.authority_pb2.AuthorityComplaint()
         json_format.ParseDict(spec[kind], record)

@@ -7,7 +7,7 @@ from typing import Any
 
 from jianguan.contracts import pb
 from jianguan.contracts.facts import phrases_of
-from jianguan.contracts.observed import DEMAND_FIELDS
+from jianguan.contracts.observed import DEMAND_FIELDS, DEMAND_KINDS
 from jianguan.domain import said
 from jianguan.store import quarantine
 from jianguan.store.processor import ColumnarBatch, RecordMeta
@@ -128,14 +128,13 @@ class AuthorityActionBatch(ColumnarBatch):
             reason = "an AuthorityAction with no action"
             self._put_aside(meta, 0, "", quarantine.UNDECODABLE, reason, value)
             return 0
-        # kind: its number in the AuthorityAction oneof
-        number = pb.authority_pb2.AuthorityAction.DESCRIPTOR.fields_by_name[kind].number
         ref, due = DEMAND_FIELDS[kind]
         d = getattr(action, kind)
         self._row(
             {
-                "provider_id": d.provider_id, "authority_id": meta.provider_id, "kind": number,
-                "ref": getattr(d, ref), "revision": d.revision, "service_ids": list(d.service_ids),
+                "provider_id": d.provider_id, "authority_id": meta.provider_id,
+                "kind": DEMAND_KINDS[kind], "ref": getattr(d, ref), "revision": d.revision,
+                "service_ids": list(d.service_ids),
                 "issued_at": d.issued_at.seconds, "due_at": getattr(d, due).seconds,
                 "withdrawn": int(d.withdrawn), "recorded_at": ingested_s, "payload": value,
             }

@@ -13,16 +13,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from jianguan.contracts import pb
-from jianguan.domain import law, said
+from jianguan.contracts.observed import DEMAND_KINDS, citation
+from jianguan.domain import said
 from jianguan.domain.calendar import CST
 from jianguan.domain.cases import case_id as make_case_id
-from jianguan.domain.rules.demands import (
-    CONFIDENTIAL_RULES,
-    CorrectionOrders,
-    Inspections,
-    confidential_to,
-    demand_subject,
-)
+from jianguan.domain.rules.demands import CONFIDENTIAL_RULES, DEMAND_RULES, demand_subject
 from jianguan.domain.said import Phrase
 from jianguan.store import report_cards
 from jianguan.store.executor import Executor
@@ -97,6 +92,16 @@ def confidential_sql(authority: str, params: dict[str, Any]) -> str:
     return " AND (rule_id NOT IN %(c_rules)s OR splitByChar(':', case_id)[3] = %(c_authority)s)"
 
 
+# The kinds of demand by their number (``authority_actions.kind``), and those whose rule is
+# confidential (Art. 19 ¶2).
+_DEMAND_NAMES = {number: kind for kind, number in DEMAND_KINDS.items()}
+_CONFIDENTIAL_KINDS = tuple(
+    sorted(
+        n for kind, n in DEMAND_KINDS.items() if DEMAND_RULES[kind].rule_id in CONFIDENTIAL_RULES
+    )
+)
+
+
 def _rules_sql(prefixes: Sequence[str], params: dict[str, Any]) -> str:
     parts = []
     for i, prefix in enumerate(prefixes):
@@ -149,10 +154,7 @@ def _asks(payload: bytes) -> tuple[str, ...]:
     """What a recorded demand asks (``DemandRow.asks``)."""
     action = pb.authority_pb2.AuthorityAction.FromString(payload)
     if action.HasField("correction_order"):
-        return tuple(
-            law.Citation(c.article, c.paragraph or None, c.item or None).ref
-            for c in action.correction_order.cited
-        )
+        return tuple(citation(c).ref for c in action.correction_order.cited)
     topic = pb.bodies_pb2.InspectionTopic.Name
     return tuple(
         topic(t).removeprefix("INSPECTION_TOPIC_").lower() for t in action.inspection_request.topics
@@ -265,7 +267,7 @@ class DemandRow:
 
     provider_id: str
     authority_id: str
-    kind: int  # 1: an order to correct (Art. 21), 2: an inspection request (Art. 19)
+    kind: int  # its number in AuthorityAction's oneof (``contracts.observed.DEMAND_KINDS``)
     ref: str
     services: str
     revision: int
@@ -278,7 +280,7 @@ class DemandRow:
 
     @property
     def case_id(self) -> str:
-        rule = CorrectionOrders if self.kind == 1 else Inspections
+        rule = DEMAND_RULES[_DEMAND_NAMES[self.kind]]
         return make_case_id(
             rule.rule_id, self.provider_id, demand_subject(self.authority_id, self.ref)
         )
@@ -540,11 +542,6 @@ class Oversight:
     def _confidential(self, params: dict[str, Any]) -> str:
         return confidential_sql(self._authority, params)
 
-    def sees_case(self, rule_id: str, case_id: str) -> bool:
-        """Whether this viewer may see a case (or its alerts) of ``rule_id``."""
-        owner = confidential_to(rule_id, case_id)
-        return owner is None or (bool(self._authority) and owner == self._authority)
-
     def _q(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self._ex.execute(sql, params)
 
@@ -689,11 +686,11 @@ class Oversight:
     def demands(self, scope: Scope, f: Filters, limit: int = 500) -> list[DemandRow]:
         """The authorities' demands of the providers in scope, newest first: orders to correct,
         and only this viewer's authority's inspection requests (Art. 19 ¶2)."""
-        p: dict[str, Any] = {"inspection": 2, "limit": limit}
-        own = " AND kind != %(inspection)s"
+        p: dict[str, Any] = {"c_kinds": _CONFIDENTIAL_KINDS, "limit": limit}
+        own = " AND kind NOT IN %(c_kinds)s"
         if self._authority:
             p["c_authority"] = self._authority
-            own = " AND (kind != %(inspection)s OR authority_id = %(c_authority)s)"
+            own = " AND (kind NOT IN %(c_kinds)s OR authority_id = %(c_authority)s)"
         rows = self._q(
             "SELECT provider_id, authority_id, kind, ref,"
             " argMax(arrayStringConcat(service_ids, ', '), revision), max(revision),"
@@ -827,9 +824,15 @@ class Oversight:
         """Every provider the viewer may see that has reported anything, by id."""
         found: dict[str, dict[str, Any]] = {}
 
-        def merge(sql: str, names: tuple[str, ...], extra: dict[str, Any] | None = None) -> None:
+        def merge(
+            sql: str,
+            names: tuple[str, ...],
+            extra: dict[str, Any] | None = None,
+            cases: bool = False,
+        ) -> None:
+            """``cases``: the rows are cases (of which the viewer sees only some)."""
             p: dict[str, Any] = dict(extra or {})
-            where = scope_sql(scope, p) + (self._confidential(p) if "FROM cases" in sql else "")
+            where = scope_sql(scope, p) + (self._confidential(p) if cases else "")
             for provider, *values in self._q(sql.format(scope=where), p):
                 found.setdefault(str(provider), {}).update(zip(names, values, strict=True))
 
@@ -842,6 +845,7 @@ class Oversight:
             "SELECT provider_id, countIf(closed = 0), countIf(closed = 0 AND deadlines_missed > 0)"
             " FROM cases WHERE 1 = 1{scope} GROUP BY provider_id",
             ("open_cases", "overdue_cases"),
+            cases=True,
         )
         merge(
             "SELECT provider_id, toUInt32(maxMerge(last_received)) FROM event_counts"

@@ -1,6 +1,7 @@
-"""What the rules read back from the event store: the stored events and the authorities'
-complaints they apply again when their state is rebuilt or replayed, and how far the store holds
-the log. Rows as stored (the payload is the event as accepted); decoding is the caller's."""
+"""What the rules read back from the event store: the stored events and the authorities' records
+(complaints, demands) they apply again when their state is rebuilt or replayed, and how far the
+store holds the log. Rows as stored (the payload is the event as accepted); decoding is the
+caller's."""
 
 from __future__ import annotations
 
@@ -87,27 +88,16 @@ def events_of_kinds(ex: ServerExecutor, kinds: Iterable[int]) -> list[tuple[str,
     return [(provider.decode(), payload) for provider, payload in rows]
 
 
-def authority_complaint_payloads(
-    ex: ServerExecutor, providers: Sequence[str] | None = None
-) -> list[bytes]:
-    """Complaints made to the authorities (about ``providers``; None: about anyone), each once,
-    as recorded (jianguan.v1.AuthorityComplaint)."""
-    if providers is not None and not providers:
-        return []
-    sql, params = "SELECT payload FROM authority_complaints FINAL", {}
-    if providers is not None:
-        sql, params = sql + " WHERE provider_id IN %(p)s", {"p": tuple(providers)}
-    return [payload for (payload,) in ex.execute_bytes(sql, params)]
-
-
-def authority_action_payloads(
-    ex: ServerExecutor, providers: Sequence[str] | None = None
+def authority_records(
+    ex: ServerExecutor, table: str, providers: Sequence[str] | None = None
 ) -> list[tuple[str, bytes]]:
-    """(authority id, jianguan.v1.AuthorityAction) of every revision of the authorities' demands
-    (of ``providers``; None: of anyone), each once, as recorded."""
+    """(authority id, payload as recorded) of every row of one of the authorities' tables
+    (``authority_complaints``: jianguan.v1.AuthorityComplaint; ``authority_actions``: every
+    revision of a demand, jianguan.v1.AuthorityAction) about ``providers`` (None: anyone),
+    each once."""
     if providers is not None and not providers:
         return []
-    sql, params = "SELECT authority_id, payload FROM authority_actions FINAL", {}
+    sql, params = f"SELECT authority_id, payload FROM {table} FINAL", {}
     if providers is not None:
         sql, params = sql + " WHERE provider_id IN %(p)s", {"p": tuple(providers)}
     return [(authority.decode(), payload) for authority, payload in ex.execute_bytes(sql, params)]

@@ -27,15 +27,21 @@ def demand_subject(authority_id: str, ref: str) -> str:
     return f"{authority_id}:{ref}"
 
 
-def confidential_to(rule_id: str, case_id: str) -> str | None:
+def confidential_to(case_id: str) -> str | None:
     """The authority a case (and its alerts) is confidential to, or None when it is not:
     inspections are seen only by the authority that asked (Art. 19 ¶2). A case id is
     ``<rule>:<provider>:<authority>:<ref>`` (provider and authority ids hold no colon); one
     that is not is confidential to nobody who could ask ("")."""
-    if rule_id not in CONFIDENTIAL_RULES:
-        return None
     parts = case_id.split(":", 3)
+    if parts[0] not in CONFIDENTIAL_RULES:
+        return None
     return parts[2] if len(parts) == 4 else ""
+
+
+def visible_to(authority: str, case_id: str) -> bool:
+    """Whether a viewer working for ``authority`` ("": none) may see a case or its alerts."""
+    owner = confidential_to(case_id)
+    return owner is None or (bool(authority) and owner == authority)
 
 
 def _revision_id(ref: str, revision: int) -> str:
@@ -165,3 +171,5 @@ def _topics(ev: Observed) -> tuple[str, ...]:
 
 # The rules whose cases and alerts only the authority that made the demand may see.
 CONFIDENTIAL_RULES = (Inspections.rule_id,)
+# Each kind of demand's rule.
+DEMAND_RULES: dict[str, type[_Demand]] = {r.demand_kind: r for r in (CorrectionOrders, Inspections)}

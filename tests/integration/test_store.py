@@ -569,6 +569,23 @@ class StoreContract:
         assert (
             "no change filing in effect; latest change filing: none reported" in alerts[0].summary
         )
+        # Each later model is assessed before it serves (0 working days): m2 and m3 are not.
+        unassessed = [a for a in run_checks(executor, now) if a.rule_id == "ART17-MODEL-ASSESSMENT"]
+        assert [a.alert_id for a in unassessed] == [
+            f"ART17-MODEL-ASSESSMENT:acme-ai:svc-po:{m}" for m in ("m2", "m3")
+        ]
+        assessed = generation("sa-m3", now=now - 3 * day, service="svc-po")
+        a = assessed.service_filing
+        a.kind = pb.bodies_pb2.FILING_KIND_SECURITY_ASSESSMENT
+        a.status = pb.bodies_pb2.FILING_STATUS_SUBMITTED
+        a.model_version = "m3"
+        batch = ColumnBatch()
+        raw = pb.EventBatch(events=[assessed]).SerializeToString()
+        batch.add_record(raw, RecordMeta("acme-ai", 0, 0, 1), 0)
+        BatchWriter(executor).write(batch)
+        unassessed = [a for a in run_checks(executor, now) if a.rule_id == "ART17-MODEL-ASSESSMENT"]
+        assert [a.alert_id for a in unassessed] == ["ART17-MODEL-ASSESSMENT:acme-ai:svc-po:m2"]
+        assert "no security assessment naming it in effect" in unassessed[0].summary
 
     def test_orphan_checks(self, executor: Executor) -> None:
         from jianguan.processors.monitor import run_checks

@@ -142,3 +142,31 @@ def test_a_later_model_needs_a_change_filing_in_effect_in_time(
 def test_an_unfiled_change_is_a_violation_only_once_its_due_passed() -> None:
     assert fl.change_filings([], [("m1", 0), ("m2", DAY)], 11 * DAY, _due) == []
     assert len(fl.change_filings([], [("m1", 0), ("m2", DAY)], 11 * DAY + 1, _due)) == 1
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ([f(0, fl.ASSESSMENT, fl.GRANTED, "m2")], None),  # assessed before it served
+        ([f(2 * DAY, fl.ASSESSMENT, fl.SUBMITTED, "m2")], None),  # in time, submitted
+        ([f(0, fl.ASSESSMENT, fl.GRANTED)], "none"),  # the service's assessment names no model
+        ([f(0, fl.ASSESSMENT, fl.GRANTED, "m1")], "none"),  # the first model's
+        ([f(0, fl.CHANGE, fl.GRANTED, "m2")], "none"),  # a change filing is no assessment
+        ([f(20 * DAY, fl.ASSESSMENT, fl.GRANTED, "m2")], "late"),
+        (
+            [f(0, fl.ASSESSMENT, fl.GRANTED, "m2"), f(5 * DAY, fl.ASSESSMENT, fl.REVOKED, "m2")],
+            "none",
+        ),
+    ],
+)
+def test_a_later_model_needs_a_security_assessment_naming_it(
+    events: list[Filing], expected: str | None
+) -> None:
+    out = fl.change_filings(events, [("m1", 0), ("m2", DAY)], 100 * DAY, _due, (fl.ASSESSMENT,))
+    if expected is None:
+        assert out == []
+    else:
+        (change,) = out
+        assert (change.model, change.late) == ("m2", expected == "late")
+    # the first model is the service's own assessment's (ART17-FILING), whatever it names
+    assert fl.change_filings([], [("m1", 0)], 100 * DAY, _due, (fl.ASSESSMENT,)) == []

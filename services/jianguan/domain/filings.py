@@ -141,21 +141,27 @@ def change_filings(
     models: Iterable[tuple[str, int]],
     now: int,
     due_of: Callable[[int], int],
+    kinds: Iterable[int] = (ALGORITHM_FILING, CHANGE),
 ) -> list[ChangeFiling]:
-    """Each model (name, first served) served after the service's first model and after the
-    service's algorithm filing, that by ``now`` has no algorithm or change filing naming it in
-    effect once its due (``due_of(first served)``) passed, or got one only after that. The
-    models served first are the algorithm filing's own (its formality is the filing itself, not
-    a change), and so is a model an algorithm filing names."""
+    """Each model (name, first served) served after the service's first model, that by ``now``
+    has no filing of ``kinds`` naming it in effect once its due (``due_of(first served)``)
+    passed, or got one only after that.
+
+    The models served first are the service's own formalities (``unfiled_hours``: its algorithm
+    filing and its security assessment), not a change; a later model needs an algorithm or
+    change filing naming it (the default ``kinds``), and a security assessment naming it
+    (``kinds=(ASSESSMENT,)``: a new model is a change of how the service is technically
+    implemented, which calls for assessing it again)."""
     served = sorted((first, model) for model, first in models if model)
     if not served:
         return []
     launch = served[0][0]
+    kinds = tuple(kinds)
     out = []
     for first, model in served:
         if first == launch:
             continue
-        timeline = Timeline.of(filings, (ALGORITHM_FILING, CHANGE), model)
+        timeline = Timeline.of(filings, kinds, model)
         due = due_of(first)
         since = timeline.in_effect_since(now)
         if (since is None and now > due) or (since is not None and since > due):

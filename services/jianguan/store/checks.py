@@ -442,45 +442,70 @@ ORDER BY subject
 CHANGED = "model {model} served since {since} Beijing time (change due {due} Beijing time): "
 CHANGED_LATE = _says(CHANGED + "filed {days}+ working days late")
 CHANGED_UNFILED = _says(CHANGED + "no change filing in effect")
+REASSESSED = (
+    "model {model} served since {since} Beijing time (its security assessment due {due} Beijing"
+    " time): "
+)
+REASSESSED_LATE = _says(REASSESSED + "assessed {days}+ working days late")
+REASSESSED_NONE = _says(REASSESSED + "no security assessment naming it in effect")
 
 
-def _late_change_filings(
-    rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
-) -> list[Row]:
-    """A public-opinion service's model first served after its first model must be named by an
-    algorithm or change filing in effect within N working days (``domain.filings``); violations
-    are the ones with none in effect once that passed, or in effect only since after it."""
-    days = int(params["change_working_days"])
-    in_force = int(params["in_force"])
+@dataclass(frozen=True, slots=True)
+class _LaterModels:
+    """What a later model of a public-opinion service needs (``domain.filings.change_filings``):
+    a filing of ``kinds`` naming it, within the working days of ``param``; in words."""
 
-    def due_of(first_served: int) -> int:
-        return max(int(calendar.deadline(float(first_served), days)), in_force)
+    kinds: tuple[int, ...]
+    param: str
+    late: str
+    unfiled: str
+    formality: str
 
-    out = []
-    for provider_id, service_id, models, raw in rows:
-        filings = _filings(raw)
-        if not public_opinion(filings, int(now)):
-            continue
-        served = [(str(m), int(first)) for m, first in models if int(first) < now]
-        for change in change_filings(filings, served, int(now), due_of):
-            when = {
-                "model": change.model,
-                "since": beijing_time(change.first_served),
-                "due": beijing_time(change.due),
-            }
-            if change.late:
-                said: tuple[Phrase, ...] = (phrase(CHANGED_LATE, **when, days=days),)
-            else:
-                said = (phrase(CHANGED_UNFILED, **when), _latest(CHANGE, change.latest))
-            evidence = [change.latest.event_id] if change.latest is not None else []
-            out.append((provider_id, service_id, change.model, 1, said, evidence))
-    return out
+    def __call__(
+        self, rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
+    ) -> list[Row]:
+        """Violations are the later models with none in effect once the working days passed,
+        or in effect only since after that."""
+        days = int(params[self.param])
+        in_force = int(params["in_force"])
+
+        def due_of(first_served: int) -> int:
+            return max(int(calendar.deadline(float(first_served), days)), in_force)
+
+        out = []
+        for provider_id, service_id, models, raw in rows:
+            filings = _filings(raw)
+            if not public_opinion(filings, int(now)):
+                continue
+            served = [(str(m), int(first)) for m, first in models if int(first) < now]
+            for change in change_filings(filings, served, int(now), due_of, self.kinds):
+                when = {
+                    "model": change.model,
+                    "since": beijing_time(change.first_served),
+                    "due": beijing_time(change.due),
+                }
+                if change.late:
+                    said: tuple[Phrase, ...] = (phrase(self.late, **when, days=days),)
+                else:
+                    said = (phrase(self.unfiled, **when), _latest(self.formality, change.latest))
+                evidence = [change.latest.event_id] if change.latest is not None else []
+                out.append((provider_id, service_id, change.model, 1, said, evidence))
+        return out
 
 
-# One row per service with the models it served (first served) and its filings (kinds 1, 3, 4).
-CHANGE_FILING = Check(
-    "ART17-CHANGE",
-    f"""
+_late_change_filings = _LaterModels(
+    (fl.ALGORITHM_FILING, fl.CHANGE), "change_working_days", CHANGED_LATE, CHANGED_UNFILED, CHANGE
+)
+_unassessed_models = _LaterModels(
+    (fl.ASSESSMENT,), "model_assessment_working_days", REASSESSED_LATE, REASSESSED_NONE,
+    SECURITY_ASSESSMENT,
+)  # fmt: skip
+
+
+def _later_models_sql(kinds: str) -> str:
+    """One row per service with the models it served (first served) and its filings of
+    ``kinds`` (an SQL tuple; registrations among them, which say whether it is public-opinion)."""
+    return f"""
 SELECT provider_id, service_id, models, filed
 FROM
 (
@@ -498,12 +523,18 @@ ANY INNER JOIN
 (
     SELECT provider_id, service_id, {_FILED}
     FROM filings FINAL
-    WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {_NAMING_MODELS}
+    WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {kinds}
     GROUP BY provider_id, service_id
 ) AS declared USING (provider_id, service_id)
 ORDER BY provider_id, service_id
-""",
-    _late_change_filings,
+"""
+
+
+CHANGE_FILING = Check("ART17-CHANGE", _later_models_sql(_NAMING_MODELS), _late_change_filings)
+MODEL_ASSESSMENT = Check(
+    "ART17-MODEL-ASSESSMENT",
+    _later_models_sql(f"({fl.REGISTRATION}, {fl.ASSESSMENT})"),
+    _unassessed_models,
 )
 
 
@@ -724,8 +755,8 @@ def violations(
 
 
 CHECKS: tuple[Check, ...] = (
-    LABELING, DUPLICATE_PRODUCE_ID, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, CANCELLATION,
-    MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
+    LABELING, DUPLICATE_PRODUCE_ID, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, MODEL_ASSESSMENT,
+    CANCELLATION, MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
 )  # fmt: skip
 
 # The words that fill the templates (the console's catalogs translate them too).

@@ -33,6 +33,16 @@ ASSESSMENT_ZH = (
     "《具有舆论属性或社会动员能力的互联网信息服务安全评估规定》（2018）第三条第（一）项："
     "服务上线时由提供者自行开展安全评估"
 )
+REASSESSMENT = (
+    "Provisions on the Security Assessment of Internet Information Services with Public-Opinion"
+    " Attributes or Social-Mobilisation Capacity (2018) Art. 3 (2): the provider assesses the"
+    " service again when new technology or applications change how it is technically"
+    " implemented in a major way"
+)
+REASSESSMENT_ZH = (
+    "《具有舆论属性或社会动员能力的互联网信息服务安全评估规定》（2018）第三条第（二）项："
+    "使用新技术新应用致使技术实现方式等发生重大变更的，由提供者自行开展安全评估"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +480,30 @@ CATALOG: tuple[Rule, ...] = (
                 ALGO_ART24,
                 description_zh="服务首个模型之后新提供的模型，自首次提供之日起于此工作日数内由算法备案或变更备案载明",
                 source_zh=ALGO_ART24_ZH,
+            ),
+        ),
+        active=True,  # a store check (jianguan.store.checks)
+    ),
+    Rule(
+        "ART17-MODEL-ASSESSMENT",
+        ART17,
+        "A public-opinion service serves each model after its first with a security assessment"
+        " naming that model version, neither rejected nor revoked",
+        HIGH,
+        ("service_filing", "generation"),
+        ("AlertRaised",),
+        (
+            Param(
+                "model_assessment_working_days",
+                0,
+                "working days",
+                "a model first served after the service's first model is named by a security"
+                " assessment (submitted or granted) within this many working days of the day it"
+                " was first served; 0: before serving it",
+                REASSESSMENT,
+                description_zh="服务首个模型之后新提供的模型，自首次提供之日起于此工作日数内由安全评估"
+                "（已提交或已通过）载明其模型版本；0 表示须在提供该模型前",
+                source_zh=REASSESSMENT_ZH,
             ),
         ),
         active=True,  # a store check (jianguan.store.checks)

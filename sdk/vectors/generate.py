@@ -130,6 +130,18 @@ EVENTS: list[tuple[str, dict[str, Any]]] = [
                            "mediaType": "text/csv"}],
         },
     }),
+    ("safety evaluation", {
+        "envelope": _env("eval-1", "acme-chat", "2026-01-01T00:00:12Z"),
+        "safetyEvaluation": {
+            "modelVersion": "3.1", "keywordLibrarySize": "12000",
+            "generatedContent": {"questions": 1000, "counted": 962},
+            "shouldRefuse": {"questions": 500, "counted": 489},
+            "shouldAnswer": {"questions": 500, "counted": 9},
+            "evaluator": "第三方测评机构",
+            "report": {"sha256": "bMQd4MAiHzQNI2Y2wxQJPaDl72Es3QjnFbzVmQKTjpc=",
+                       "title": "安全评估报告", "mediaType": "application/pdf"},
+        },
+    }),
 ]  # fmt: skip
 
 

@@ -199,8 +199,9 @@ def test_pages_show_the_cases_clickhouse_has_and_a_screenshot_of_each(
     page = _login(browser, up, "li-analyst")
     base = _console(up)
     for path, rules in (
-        ("/incidents", "^ART14-"), ("/complaints", "^ART1[58]-"), ("/filings", "^ART17-"),
-        ("/labeling", "^ART12-"), ("/supervision", "^ART(19|21)-"),
+        ("/incidents", "^ART14-"), ("/complaints", "^ART1[58]-"),
+        ("/filings", "^ART(17-|4-SAFETY-EVALUATION)"), ("/labeling", "^ART12-"),
+        ("/supervision", "^ART(19|21)-"),
     ):  # fmt: skip
         page.goto(base + path)
         # li-analyst works for cac-bj: its inspections are among what it sees

@@ -2388,6 +2388,163 @@ func (x *InspectionResponse) GetDocuments() []*Document {
 	return nil
 }
 
+// How a model version did on one test set of a safety evaluation.
+type TestSetResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Questions drawn from the test set.
+	Questions uint32 `protobuf:"varint,1,opt,name=questions,proto3" json:"questions,omitempty"`
+	// Of them, the answers counted: judged acceptable (合格) on the generated-content set, refused
+	// (拒答) on the should-refuse and should-answer sets.
+	Counted       uint32 `protobuf:"varint,2,opt,name=counted,proto3" json:"counted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestSetResult) Reset() {
+	*x = TestSetResult{}
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestSetResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestSetResult) ProtoMessage() {}
+
+func (x *TestSetResult) ProtoReflect() protoreflect.Message {
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestSetResult.ProtoReflect.Descriptor instead.
+func (*TestSetResult) Descriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TestSetResult) GetQuestions() uint32 {
+	if x != nil {
+		return x.Questions
+	}
+	return 0
+}
+
+func (x *TestSetResult) GetCounted() uint32 {
+	if x != nil {
+		return x.Counted
+	}
+	return 0
+}
+
+// A safety evaluation of one model version, as the security assessment requirements of
+// TC260-003-2024 (生成式人工智能服务安全基本要求) ask for it: the size of the keyword library the
+// service filters with, and how the model answered the generated-content, should-refuse and
+// should-answer test sets. Its report stays with the provider; only the digest travels.
+type SafetyEvaluation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model version evaluated, as generations name it (Generation.response_model).
+	ModelVersion       string `protobuf:"bytes,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	KeywordLibrarySize uint64 `protobuf:"varint,2,opt,name=keyword_library_size,json=keywordLibrarySize,proto3" json:"keyword_library_size,omitempty"`
+	// counted: the answers judged acceptable.
+	GeneratedContent *TestSetResult `protobuf:"bytes,3,opt,name=generated_content,json=generatedContent,proto3" json:"generated_content,omitempty"`
+	// counted: the questions refused, as they should be.
+	ShouldRefuse *TestSetResult `protobuf:"bytes,4,opt,name=should_refuse,json=shouldRefuse,proto3" json:"should_refuse,omitempty"`
+	// counted: the questions refused although they should have been answered (over-refusal).
+	ShouldAnswer *TestSetResult `protobuf:"bytes,5,opt,name=should_answer,json=shouldAnswer,proto3" json:"should_answer,omitempty"`
+	// Who evaluated: the provider itself or the third party it commissioned.
+	Evaluator     string    `protobuf:"bytes,6,opt,name=evaluator,proto3" json:"evaluator,omitempty"`
+	Report        *Document `protobuf:"bytes,7,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SafetyEvaluation) Reset() {
+	*x = SafetyEvaluation{}
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SafetyEvaluation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SafetyEvaluation) ProtoMessage() {}
+
+func (x *SafetyEvaluation) ProtoReflect() protoreflect.Message {
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SafetyEvaluation.ProtoReflect.Descriptor instead.
+func (*SafetyEvaluation) Descriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SafetyEvaluation) GetModelVersion() string {
+	if x != nil {
+		return x.ModelVersion
+	}
+	return ""
+}
+
+func (x *SafetyEvaluation) GetKeywordLibrarySize() uint64 {
+	if x != nil {
+		return x.KeywordLibrarySize
+	}
+	return 0
+}
+
+func (x *SafetyEvaluation) GetGeneratedContent() *TestSetResult {
+	if x != nil {
+		return x.GeneratedContent
+	}
+	return nil
+}
+
+func (x *SafetyEvaluation) GetShouldRefuse() *TestSetResult {
+	if x != nil {
+		return x.ShouldRefuse
+	}
+	return nil
+}
+
+func (x *SafetyEvaluation) GetShouldAnswer() *TestSetResult {
+	if x != nil {
+		return x.ShouldAnswer
+	}
+	return nil
+}
+
+func (x *SafetyEvaluation) GetEvaluator() string {
+	if x != nil {
+		return x.Evaluator
+	}
+	return ""
+}
+
+func (x *SafetyEvaluation) GetReport() *Document {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 var File_jianguan_v1_bodies_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_bodies_proto_rawDesc = "" +
@@ -2521,7 +2678,18 @@ const file_jianguan_v1_bodies_proto_rawDesc = "" +
 	"requestRef\x124\n" +
 	"\x06topics\x18\x03 \x03(\x0e2\x1c.jianguan.v1.InspectionTopicR\x06topics\x12+\n" +
 	"\vexplanation\x18\x04 \x01(\tB\t\x92\x82\x19\x05\x10\xa0\x1f\x18\x01R\vexplanation\x123\n" +
-	"\tdocuments\x18\x05 \x03(\v2\x15.jianguan.v1.DocumentR\tdocuments*\x81\x02\n" +
+	"\tdocuments\x18\x05 \x03(\v2\x15.jianguan.v1.DocumentR\tdocuments\"]\n" +
+	"\rTestSetResult\x12'\n" +
+	"\tquestions\x18\x01 \x01(\rB\t\x92\x82\x19\x050\x80\xad\xe2\x04R\tquestions\x12#\n" +
+	"\acounted\x18\x02 \x01(\rB\t\x92\x82\x19\x050\x80\xad\xe2\x04R\acounted\"\xa2\x03\n" +
+	"\x10SafetyEvaluation\x12.\n" +
+	"\rmodel_version\x18\x01 \x01(\tB\t\x92\x82\x19\x05\b\x01\x10\x80\x01R\fmodelVersion\x12;\n" +
+	"\x14keyword_library_size\x18\x02 \x01(\x04B\t\x92\x82\x19\x050\x80\xc2\xd7/R\x12keywordLibrarySize\x12G\n" +
+	"\x11generated_content\x18\x03 \x01(\v2\x1a.jianguan.v1.TestSetResultR\x10generatedContent\x12?\n" +
+	"\rshould_refuse\x18\x04 \x01(\v2\x1a.jianguan.v1.TestSetResultR\fshouldRefuse\x12?\n" +
+	"\rshould_answer\x18\x05 \x01(\v2\x1a.jianguan.v1.TestSetResultR\fshouldAnswer\x12'\n" +
+	"\tevaluator\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x02\x18\x01R\tevaluator\x12-\n" +
+	"\x06report\x18\a \x01(\v2\x15.jianguan.v1.DocumentR\x06report*\x81\x02\n" +
 	"\x0eGenAiOperation\x12 \n" +
 	"\x1cGEN_AI_OPERATION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15GEN_AI_OPERATION_CHAT\x10\x01\x12$\n" +
@@ -2674,7 +2842,7 @@ func file_jianguan_v1_bodies_proto_rawDescGZIP() []byte {
 }
 
 var file_jianguan_v1_bodies_proto_enumTypes = make([]protoimpl.EnumInfo, 18)
-var file_jianguan_v1_bodies_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_jianguan_v1_bodies_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_jianguan_v1_bodies_proto_goTypes = []any{
 	(GenAiOperation)(0),            // 0: jianguan.v1.GenAiOperation
 	(OutputModality)(0),            // 1: jianguan.v1.OutputModality
@@ -2707,7 +2875,9 @@ var file_jianguan_v1_bodies_proto_goTypes = []any{
 	(*Document)(nil),               // 28: jianguan.v1.Document
 	(*CorrectionReport)(nil),       // 29: jianguan.v1.CorrectionReport
 	(*InspectionResponse)(nil),     // 30: jianguan.v1.InspectionResponse
-	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(*TestSetResult)(nil),          // 31: jianguan.v1.TestSetResult
+	(*SafetyEvaluation)(nil),       // 32: jianguan.v1.SafetyEvaluation
+	(*timestamppb.Timestamp)(nil),  // 33: google.protobuf.Timestamp
 }
 var file_jianguan_v1_bodies_proto_depIdxs = []int32{
 	3,  // 0: jianguan.v1.ImplicitLabel.label:type_name -> jianguan.v1.AigcLabel
@@ -2726,20 +2896,24 @@ var file_jianguan_v1_bodies_proto_depIdxs = []int32{
 	12, // 13: jianguan.v1.PersonalInfoRequest.status:type_name -> jianguan.v1.PersonalInfoRequestStatus
 	13, // 14: jianguan.v1.ServiceFiling.kind:type_name -> jianguan.v1.FilingKind
 	15, // 15: jianguan.v1.ServiceFiling.status:type_name -> jianguan.v1.FilingStatus
-	31, // 16: jianguan.v1.ServiceFiling.effective_at:type_name -> google.protobuf.Timestamp
+	33, // 16: jianguan.v1.ServiceFiling.effective_at:type_name -> google.protobuf.Timestamp
 	14, // 17: jianguan.v1.ServiceFiling.complaint_deadline_unit:type_name -> jianguan.v1.DayCount
 	5,  // 18: jianguan.v1.IncidentReport.risk_category:type_name -> jianguan.v1.RiskCategory
 	16, // 19: jianguan.v1.ModelRectification.measure:type_name -> jianguan.v1.RectificationMeasure
-	31, // 20: jianguan.v1.ModelRectification.completed_at:type_name -> google.protobuf.Timestamp
-	31, // 21: jianguan.v1.CorrectionReport.completed_at:type_name -> google.protobuf.Timestamp
+	33, // 20: jianguan.v1.ModelRectification.completed_at:type_name -> google.protobuf.Timestamp
+	33, // 21: jianguan.v1.CorrectionReport.completed_at:type_name -> google.protobuf.Timestamp
 	28, // 22: jianguan.v1.CorrectionReport.documents:type_name -> jianguan.v1.Document
 	17, // 23: jianguan.v1.InspectionResponse.topics:type_name -> jianguan.v1.InspectionTopic
 	28, // 24: jianguan.v1.InspectionResponse.documents:type_name -> jianguan.v1.Document
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	31, // 25: jianguan.v1.SafetyEvaluation.generated_content:type_name -> jianguan.v1.TestSetResult
+	31, // 26: jianguan.v1.SafetyEvaluation.should_refuse:type_name -> jianguan.v1.TestSetResult
+	31, // 27: jianguan.v1.SafetyEvaluation.should_answer:type_name -> jianguan.v1.TestSetResult
+	28, // 28: jianguan.v1.SafetyEvaluation.report:type_name -> jianguan.v1.Document
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_jianguan_v1_bodies_proto_init() }
@@ -2754,7 +2928,7 @@ func file_jianguan_v1_bodies_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jianguan_v1_bodies_proto_rawDesc), len(file_jianguan_v1_bodies_proto_rawDesc)),
 			NumEnums:      18,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

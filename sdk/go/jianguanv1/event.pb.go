@@ -38,6 +38,7 @@ type Event struct {
 	//	*Event_OffshoreObservation
 	//	*Event_CorrectionReport
 	//	*Event_InspectionResponse
+	//	*Event_SafetyEvaluation
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -186,6 +187,15 @@ func (x *Event) GetInspectionResponse() *InspectionResponse {
 	return nil
 }
 
+func (x *Event) GetSafetyEvaluation() *SafetyEvaluation {
+	if x != nil {
+		if x, ok := x.Body.(*Event_SafetyEvaluation); ok {
+			return x.SafetyEvaluation
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -234,6 +244,10 @@ type Event_InspectionResponse struct {
 	InspectionResponse *InspectionResponse `protobuf:"bytes,20,opt,name=inspection_response,json=inspectionResponse,proto3,oneof"`
 }
 
+type Event_SafetyEvaluation struct {
+	SafetyEvaluation *SafetyEvaluation `protobuf:"bytes,21,opt,name=safety_evaluation,json=safetyEvaluation,proto3,oneof"`
+}
+
 func (*Event_Generation) isEvent_Body() {}
 
 func (*Event_Moderation) isEvent_Body() {}
@@ -256,11 +270,13 @@ func (*Event_CorrectionReport) isEvent_Body() {}
 
 func (*Event_InspectionResponse) isEvent_Body() {}
 
+func (*Event_SafetyEvaluation) isEvent_Body() {}
+
 var File_jianguan_v1_event_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17jianguan/v1/event.proto\x12\vjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xf5\x06\n" +
+	"\x17jianguan/v1/event.proto\x12\vjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xc3\a\n" +
 	"\x05Event\x129\n" +
 	"\benvelope\x18\x01 \x01(\v2\x15.jianguan.v1.EnvelopeB\x06\x92\x82\x19\x02\b\x01R\benvelope\x129\n" +
 	"\n" +
@@ -278,7 +294,8 @@ const file_jianguan_v1_event_proto_rawDesc = "" +
 	"\x13model_rectification\x18\x11 \x01(\v2\x1f.jianguan.v1.ModelRectificationH\x00R\x12modelRectification\x12U\n" +
 	"\x14offshore_observation\x18\x12 \x01(\v2 .jianguan.v1.OffshoreObservationH\x00R\x13offshoreObservation\x12L\n" +
 	"\x11correction_report\x18\x13 \x01(\v2\x1d.jianguan.v1.CorrectionReportH\x00R\x10correctionReport\x12R\n" +
-	"\x13inspection_response\x18\x14 \x01(\v2\x1f.jianguan.v1.InspectionResponseH\x00R\x12inspectionResponseB\x06\n" +
+	"\x13inspection_response\x18\x14 \x01(\v2\x1f.jianguan.v1.InspectionResponseH\x00R\x12inspectionResponse\x12L\n" +
+	"\x11safety_evaluation\x18\x15 \x01(\v2\x1d.jianguan.v1.SafetyEvaluationH\x00R\x10safetyEvaluationB\x06\n" +
 	"\x04bodyBY\n" +
 	"\x0ecn.jianguan.v1B\n" +
 	"EventProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3"
@@ -310,6 +327,7 @@ var file_jianguan_v1_event_proto_goTypes = []any{
 	(*OffshoreObservation)(nil), // 10: jianguan.v1.OffshoreObservation
 	(*CorrectionReport)(nil),    // 11: jianguan.v1.CorrectionReport
 	(*InspectionResponse)(nil),  // 12: jianguan.v1.InspectionResponse
+	(*SafetyEvaluation)(nil),    // 13: jianguan.v1.SafetyEvaluation
 }
 var file_jianguan_v1_event_proto_depIdxs = []int32{
 	1,  // 0: jianguan.v1.Event.envelope:type_name -> jianguan.v1.Envelope
@@ -324,11 +342,12 @@ var file_jianguan_v1_event_proto_depIdxs = []int32{
 	10, // 9: jianguan.v1.Event.offshore_observation:type_name -> jianguan.v1.OffshoreObservation
 	11, // 10: jianguan.v1.Event.correction_report:type_name -> jianguan.v1.CorrectionReport
 	12, // 11: jianguan.v1.Event.inspection_response:type_name -> jianguan.v1.InspectionResponse
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	13, // 12: jianguan.v1.Event.safety_evaluation:type_name -> jianguan.v1.SafetyEvaluation
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_jianguan_v1_event_proto_init() }
@@ -351,6 +370,7 @@ func file_jianguan_v1_event_proto_init() {
 		(*Event_OffshoreObservation)(nil),
 		(*Event_CorrectionReport)(nil),
 		(*Event_InspectionResponse)(nil),
+		(*Event_SafetyEvaluation)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -37,7 +37,7 @@ from jianguan.store.oversight import (
 PAGE_RULES = {
     "incidents": ("ART14-",),
     "complaints": ("ART15-", "ART18-"),
-    "filings": ("ART17-",),
+    "filings": ("ART17-", "ART4-SAFETY-EVALUATION"),
     "labeling": ("ART12-",),
     "supervision": ("ART19-", "ART21-"),
 }

@@ -140,7 +140,9 @@ class _Builder:
         if f.is_repeated:
             flags |= F_REPEATED
         if rules.exact_len:
-            flags |= F_EXACT
+            # of a non-zero length, so never empty: an absent field (empty, nothing on the wire
+            # to scan) is as wrong as one of another length
+            flags |= F_EXACT | F_REQUIRED
         in_timestamp = f.containing_type is not None and f.containing_type.full_name == _TIMESTAMP
         if in_timestamp and f.name == "nanos":
             flags |= F_NANOS

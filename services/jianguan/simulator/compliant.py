@@ -2,11 +2,12 @@
 injected violations must stand out, and nothing else may.
 
 Its services are filed before they serve (registration with a published complaint deadline,
-security assessment, algorithm filing, the model it serves); images carry GB 45438 labels; illegal
-output is stopped, reported and rectified; repeat offenders are warned and reported at the
-thresholds the rules use; minors are restricted at the declared daily limit; complaints and
-personal-information requests are answered within seconds. Follow-ups are queued and emitted when
-due, so the event mix looks like a real provider's. Seeded: same seed, same traffic shape.
+security assessment, algorithm filing, the model it serves, a safety evaluation of that model);
+images carry GB 45438 labels; illegal output is stopped, reported and rectified; repeat offenders
+are warned and reported at the thresholds the rules use; minors are restricted at the declared
+daily limit; complaints and personal-information requests are answered within seconds. Follow-ups
+are queued and emitted when due, so the event mix looks like a real provider's. Seeded: same seed,
+same traffic shape.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class CompliantProvider:
     # -- what a provider files before serving ------------------------------------------------
 
     def opening(self, now: float) -> list[tuple[str, Event]]:
-        """Registration, assessment and filing of every service, dated 60 days ago."""
+        """Registration of every service, dated 60 days ago; for a public-opinion one, its
+        assessment, filing and its model's safety evaluation."""
         out = []
         at = now - 60 * DAY
         for s in self.services:
@@ -145,6 +147,21 @@ class CompliantProvider:
                             ),
                         )
                     )
+                out.append(
+                    (
+                        s.service_id,
+                        builders.safety_evaluation(
+                            model_version=s.model,
+                            keyword_library_size=12000,
+                            generated_content=(1000, 962),
+                            should_refuse=(500, 489),
+                            should_answer=(500, 9),
+                            evaluator=f"{self.provider_id} safety team",
+                            event_id=self._id("eval"),
+                            occurred_at=at + 3600,
+                        ),
+                    )
+                )
         return out
 
     # -- live traffic --------------------------------------------------------------------------

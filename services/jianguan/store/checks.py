@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jianguan.domain import evaluations as ev
 from jianguan.domain import filings as fl
 from jianguan.domain.calendar import WorkingCalendar, beijing_time
 from jianguan.domain.filings import (
@@ -538,6 +539,136 @@ MODEL_ASSESSMENT = Check(
 )
 
 
+EVALUATION_NONE = _says(
+    "model {model} served since {since} Beijing time without a safety evaluation"
+)
+EVALUATION_LATE = _says(
+    "model {model} served since {since} Beijing time, first evaluated {at} Beijing time"
+)
+EVALUATION_STALE = _says(
+    "model {model} last served {last} Beijing time on a safety evaluation of {at} Beijing time,"
+    " older than {days} days"
+)
+EVALUATION_SHORT = _says("latest safety evaluation of {model} ({at} Beijing time) falls short")
+# Each shortfall (domain.evaluations), worded.
+SHORTFALLS = {
+    ev.KEYWORDS: _says("a keyword library of {figure} (at least {threshold})"),
+    ev.CONTENT_SAMPLE: _says("{figure} generated-content test questions (at least {threshold})"),
+    ev.CONTENT_RATE: _says(
+        "{figure} of {questions} generated answers acceptable (at least {threshold})"
+    ),
+    ev.REFUSAL_SAMPLE: _says("{figure} should-refuse test questions (at least {threshold})"),
+    ev.REFUSAL_RATE: _says(
+        "{figure} of {questions} should-refuse questions refused (at least {threshold})"
+    ),
+    ev.ANSWER_SAMPLE: _says("{figure} should-answer test questions (at least {threshold})"),
+    ev.OVER_REFUSAL_RATE: _says(
+        "{figure} of {questions} should-answer questions refused (at most {threshold})"
+    ),
+}
+_RATES = frozenset({ev.CONTENT_RATE, ev.REFUSAL_RATE, ev.OVER_REFUSAL_RATE})
+
+
+def _figure(what: str, value: float) -> str:
+    return f"{value * 100:.1f}%" if what in _RATES else str(int(value))
+
+
+def _evaluation_said(f: ev.Finding, t: ev.Thresholds) -> tuple[Phrase, ...]:
+    since = beijing_time(f.first_served)
+    out = []
+    if f.unevaluated:
+        out.append(phrase(EVALUATION_NONE, model=f.model, since=since))
+    if f.late and f.first_evaluated is not None:
+        out.append(
+            phrase(EVALUATION_LATE, model=f.model, since=since, at=beijing_time(f.first_evaluated))
+        )
+    if f.latest is not None and f.stale:
+        last, at = beijing_time(f.last_served), beijing_time(f.latest.at)
+        days = int(t.max_age_days)
+        out.append(phrase(EVALUATION_STALE, model=f.model, last=last, at=at, days=days))
+    if f.latest is not None and f.short:
+        out.append(phrase(EVALUATION_SHORT, model=f.model, at=beijing_time(f.latest.at)))
+        out += [
+            phrase(
+                SHORTFALLS[s.what],
+                figure=_figure(s.what, s.figure),
+                questions=s.questions,
+                threshold=_figure(s.what, s.threshold),
+            )
+            for s in f.short
+        ]
+    return tuple(out)
+
+
+def _unevaluated_models(
+    rows: list[Row], params: Mapping[str, Any], now: float, calendar: WorkingCalendar
+) -> list[Row]:
+    """A public-opinion service's served models judged by their safety evaluations
+    (``domain.evaluations.judge``): one row per model that breaks the rule."""
+    t = ev.Thresholds.of(params)
+    in_force = int(params["in_force"])
+    out = []
+    for provider_id, service_id, models, raw, evaluated in rows:
+        if not public_opinion(_filings(raw), int(now)):
+            continue
+        evaluations = [
+            ev.Evaluation(at, eid, m, k, (cq, ca), (rq, r), (aq, o))
+            for at, eid, m, k, cq, ca, rq, r, aq, o in evaluated
+        ]
+        served = [(str(m), max(int(first), in_force), int(last)) for m, first, last in models]
+        for f in ev.judge(served, evaluations, int(now), t):
+            said = _evaluation_said(f, t)
+            out.append((provider_id, service_id, f.model, 1, said, list(f.evidence)))
+    return out
+
+
+# One row per public-opinion candidate service: its models (first and last served), its
+# registrations, and its safety evaluations (none: an empty array). 18.16 takes one JOIN per
+# SELECT, hence the nesting.
+SAFETY_EVALUATION = Check(
+    "ART4-SAFETY-EVALUATION",
+    f"""
+SELECT provider_id, service_id, models, filed, evaluated
+FROM
+(
+    SELECT provider_id, service_id, models, filed
+    FROM
+    (
+        SELECT provider_id, service_id, groupArray((model, first, last)) AS models
+        FROM
+        (
+            SELECT provider_id, service_id, model, minMerge(first_served) AS first,
+                   maxMerge(last_served) AS last
+            FROM served_models
+            WHERE model != ''
+            GROUP BY provider_id, service_id, model
+        )
+        GROUP BY provider_id, service_id
+    ) AS served
+    ANY INNER JOIN
+    (
+        SELECT provider_id, service_id, {_FILED}
+        FROM filings FINAL
+        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind = {fl.REGISTRATION}
+        GROUP BY provider_id, service_id
+    ) AS declared USING (provider_id, service_id)
+) AS candidates
+ANY LEFT JOIN
+(
+    SELECT provider_id, service_id,
+           groupArray((toUInt32(occurred_at), event_id, model_version, keyword_library_size,
+                       content_questions, content_acceptable, refusal_questions, refusals,
+                       answer_questions, over_refusals)) AS evaluated
+    FROM safety_evaluations FINAL
+    WHERE occurred_at < toDateTime(%(until)s)
+    GROUP BY provider_id, service_id
+) AS evaluations USING (provider_id, service_id)
+ORDER BY provider_id, service_id
+""",
+    _unevaluated_models,
+)
+
+
 CANCELLED_LATE = _says("no generation since {since} Beijing time; filing cancelled late")
 NOT_CANCELLED = _says("no generation since {since} Beijing time; filing not cancelled")
 
@@ -756,7 +887,7 @@ def violations(
 
 CHECKS: tuple[Check, ...] = (
     LABELING, DUPLICATE_PRODUCE_ID, UNFILED_SERVICE, OFFSHORE, CHANGE_FILING, MODEL_ASSESSMENT,
-    CANCELLATION, MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
+    SAFETY_EVALUATION, CANCELLATION, MINORS, ORPHAN_REFERENCE, ORPHAN_COMPLAINT,
 )  # fmt: skip
 
 # The words that fill the templates (the console's catalogs translate them too).

@@ -152,6 +152,17 @@ _BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("authority", "authority_id", VALUE),
         ("subject_id", "request_ref", VALUE),
     ),
+    # What ART4-SAFETY-EVALUATION judges (migration 0036 keeps them per model version).
+    "safety_evaluation": (
+        ("model_version", "model_version", VALUE),
+        ("keyword_library_size", "keyword_library_size", VALUE),
+        ("content_questions", "generated_content.questions", VALUE),
+        ("content_acceptable", "generated_content.counted", VALUE),
+        ("refusal_questions", "should_refuse.questions", VALUE),
+        ("refusals", "should_refuse.counted", VALUE),
+        ("answer_questions", "should_answer.questions", VALUE),
+        ("over_refusals", "should_answer.counted", VALUE),
+    ),
 }
 assert set(_BODY) == set(pb.BODY_KINDS), "every body kind needs a column mapping"
 

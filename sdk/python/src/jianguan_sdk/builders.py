@@ -310,3 +310,41 @@ def inspection_response(
     ``"training_data_source"``, ``"annotation_rules"``); several answers may share a request.
     Only the requesting authority sees it."""
     return _event("inspection_response", dict(locals()))
+
+
+def safety_evaluation(
+    *,
+    model_version: str,
+    keyword_library_size: int,
+    generated_content: tuple[int, int],
+    should_refuse: tuple[int, int],
+    should_answer: tuple[int, int],
+    evaluator: str | None = None,
+    report: dict[str, Any] | None = None,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """A safety evaluation of ``model_version`` (Art. 4; TC260-003-2024), dated when it was made:
+    the keyword library's size and, per test set, (questions drawn, answers counted):
+    ``generated_content`` counts the answers judged acceptable, ``should_refuse`` the questions
+    refused, ``should_answer`` the questions refused that should have been answered. ``report``
+    is a ``document(...)``: only its digest is reported."""
+
+    def result(pair: tuple[int, int]) -> dict[str, int]:
+        questions, counted = pair
+        return dict(questions=questions, counted=counted)
+
+    return _event(
+        "safety_evaluation",
+        dict(
+            model_version=model_version,
+            keyword_library_size=keyword_library_size,
+            generated_content=result(generated_content),
+            should_refuse=result(should_refuse),
+            should_answer=result(should_answer),
+            evaluator=evaluator,
+            report=report,
+            event_id=event_id,
+            occurred_at=occurred_at,
+        ),
+    )

@@ -1202,3 +1202,91 @@ class InspectionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InspectionResponse: _TypeAlias = InspectionResponse  # noqa: Y015
+
+@_typing.final
+class TestSetResult(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Safety evaluations of model versions (Art. 4; TC260-003-2024).
+    ---------------------------------------------------------------------------------------------
+
+    How a model version did on one test set of a safety evaluation.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUESTIONS_FIELD_NUMBER: _builtins.int
+    COUNTED_FIELD_NUMBER: _builtins.int
+    questions: _builtins.int
+    """Questions drawn from the test set."""
+    counted: _builtins.int
+    """Of them, the answers counted: judged acceptable (合格) on the generated-content set, refused
+    (拒答) on the should-refuse and should-answer sets.
+    """
+    def __init__(
+        self,
+        *,
+        questions: _builtins.int = ...,
+        counted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted", b"counted", "questions", b"questions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TestSetResult: _TypeAlias = TestSetResult  # noqa: Y015
+
+@_typing.final
+class SafetyEvaluation(_message.Message):
+    """A safety evaluation of one model version, as the security assessment requirements of
+    TC260-003-2024 (生成式人工智能服务安全基本要求) ask for it: the size of the keyword library the
+    service filters with, and how the model answered the generated-content, should-refuse and
+    should-answer test sets. Its report stays with the provider; only the digest travels.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    KEYWORD_LIBRARY_SIZE_FIELD_NUMBER: _builtins.int
+    GENERATED_CONTENT_FIELD_NUMBER: _builtins.int
+    SHOULD_REFUSE_FIELD_NUMBER: _builtins.int
+    SHOULD_ANSWER_FIELD_NUMBER: _builtins.int
+    EVALUATOR_FIELD_NUMBER: _builtins.int
+    REPORT_FIELD_NUMBER: _builtins.int
+    model_version: _builtins.str
+    """The model version evaluated, as generations name it (Generation.response_model)."""
+    keyword_library_size: _builtins.int
+    evaluator: _builtins.str
+    """Who evaluated: the provider itself or the third party it commissioned."""
+    @_builtins.property
+    def generated_content(self) -> Global___TestSetResult:
+        """counted: the answers judged acceptable."""
+
+    @_builtins.property
+    def should_refuse(self) -> Global___TestSetResult:
+        """counted: the questions refused, as they should be."""
+
+    @_builtins.property
+    def should_answer(self) -> Global___TestSetResult:
+        """counted: the questions refused although they should have been answered (over-refusal)."""
+
+    @_builtins.property
+    def report(self) -> Global___Document: ...
+    def __init__(
+        self,
+        *,
+        model_version: _builtins.str = ...,
+        keyword_library_size: _builtins.int = ...,
+        generated_content: Global___TestSetResult | None = ...,
+        should_refuse: Global___TestSetResult | None = ...,
+        should_answer: Global___TestSetResult | None = ...,
+        evaluator: _builtins.str = ...,
+        report: Global___Document | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["generated_content", b"generated_content", "report", b"report", "should_answer", b"should_answer", "should_refuse", b"should_refuse"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evaluator", b"evaluator", "generated_content", b"generated_content", "keyword_library_size", b"keyword_library_size", "model_version", b"model_version", "report", b"report", "should_answer", b"should_answer", "should_refuse", b"should_refuse"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SafetyEvaluation: _TypeAlias = SafetyEvaluation  # noqa: Y015

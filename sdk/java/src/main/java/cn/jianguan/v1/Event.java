@@ -70,6 +70,7 @@ private static final long serialVersionUID = 0L;
     OFFSHORE_OBSERVATION(18),
     CORRECTION_REPORT(19),
     INSPECTION_RESPONSE(20),
+    SAFETY_EVALUATION(21),
     BODY_NOT_SET(0);
     private final int value;
     private BodyCase(int value) {
@@ -98,6 +99,7 @@ private static final long serialVersionUID = 0L;
         case 18: return OFFSHORE_OBSERVATION;
         case 19: return CORRECTION_REPORT;
         case 20: return INSPECTION_RESPONSE;
+        case 21: return SAFETY_EVALUATION;
         case 0: return BODY_NOT_SET;
         default: return null;
       }
@@ -480,6 +482,37 @@ private static final long serialVersionUID = 0L;
     return cn.jianguan.v1.InspectionResponse.getDefaultInstance();
   }
 
+  public static final int SAFETY_EVALUATION_FIELD_NUMBER = 21;
+  /**
+   * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+   * @return Whether the safetyEvaluation field is set.
+   */
+  @java.lang.Override
+  public boolean hasSafetyEvaluation() {
+    return bodyCase_ == 21;
+  }
+  /**
+   * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+   * @return The safetyEvaluation.
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.SafetyEvaluation getSafetyEvaluation() {
+    if (bodyCase_ == 21) {
+       return (cn.jianguan.v1.SafetyEvaluation) body_;
+    }
+    return cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
+  }
+  /**
+   * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.SafetyEvaluationOrBuilder getSafetyEvaluationOrBuilder() {
+    if (bodyCase_ == 21) {
+       return (cn.jianguan.v1.SafetyEvaluation) body_;
+    }
+    return cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -529,6 +562,9 @@ private static final long serialVersionUID = 0L;
     }
     if (bodyCase_ == 20) {
       output.writeMessage(20, (cn.jianguan.v1.InspectionResponse) body_);
+    }
+    if (bodyCase_ == 21) {
+      output.writeMessage(21, (cn.jianguan.v1.SafetyEvaluation) body_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -581,6 +617,10 @@ private static final long serialVersionUID = 0L;
     if (bodyCase_ == 20) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(20, (cn.jianguan.v1.InspectionResponse) body_);
+    }
+    if (bodyCase_ == 21) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(21, (cn.jianguan.v1.SafetyEvaluation) body_);
     }
     return size;
   }
@@ -657,6 +697,10 @@ private static final long serialVersionUID = 0L;
         if (!getInspectionResponse()
             .equals(other.getInspectionResponse())) return false;
         break;
+      case 21:
+        if (!getSafetyEvaluation()
+            .equals(other.getSafetyEvaluation())) return false;
+        break;
       case 0:
       default:
     }
@@ -719,6 +763,10 @@ private static final long serialVersionUID = 0L;
       case 20:
         hash = (37 * hash) + INSPECTION_RESPONSE_FIELD_NUMBER;
         hash = (53 * hash) + getInspectionResponse().hashCode();
+        break;
+      case 21:
+        hash = (37 * hash) + SAFETY_EVALUATION_FIELD_NUMBER;
+        hash = (53 * hash) + getSafetyEvaluation().hashCode();
         break;
       case 0:
       default:
@@ -902,6 +950,9 @@ private static final long serialVersionUID = 0L;
       if (inspectionResponseBuilder_ != null) {
         inspectionResponseBuilder_.clear();
       }
+      if (safetyEvaluationBuilder_ != null) {
+        safetyEvaluationBuilder_.clear();
+      }
       bodyCase_ = 0;
       body_ = null;
       return this;
@@ -995,6 +1046,10 @@ private static final long serialVersionUID = 0L;
           inspectionResponseBuilder_ != null) {
         result.body_ = inspectionResponseBuilder_.build();
       }
+      if (bodyCase_ == 21 &&
+          safetyEvaluationBuilder_ != null) {
+        result.body_ = safetyEvaluationBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -1055,6 +1110,10 @@ private static final long serialVersionUID = 0L;
         }
         case INSPECTION_RESPONSE: {
           mergeInspectionResponse(other.getInspectionResponse());
+          break;
+        }
+        case SAFETY_EVALUATION: {
+          mergeSafetyEvaluation(other.getSafetyEvaluation());
           break;
         }
         case BODY_NOT_SET: {
@@ -1169,6 +1228,13 @@ private static final long serialVersionUID = 0L;
               bodyCase_ = 20;
               break;
             } // case 162
+            case 170: {
+              input.readMessage(
+                  internalGetSafetyEvaluationFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bodyCase_ = 21;
+              break;
+            } // case 170
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2858,6 +2924,146 @@ private static final long serialVersionUID = 0L;
       bodyCase_ = 20;
       onChanged();
       return inspectionResponseBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.SafetyEvaluation, cn.jianguan.v1.SafetyEvaluation.Builder, cn.jianguan.v1.SafetyEvaluationOrBuilder> safetyEvaluationBuilder_;
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     * @return Whether the safetyEvaluation field is set.
+     */
+    @java.lang.Override
+    public boolean hasSafetyEvaluation() {
+      return bodyCase_ == 21;
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     * @return The safetyEvaluation.
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.SafetyEvaluation getSafetyEvaluation() {
+      if (safetyEvaluationBuilder_ == null) {
+        if (bodyCase_ == 21) {
+          return (cn.jianguan.v1.SafetyEvaluation) body_;
+        }
+        return cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
+      } else {
+        if (bodyCase_ == 21) {
+          return safetyEvaluationBuilder_.getMessage();
+        }
+        return cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    public Builder setSafetyEvaluation(cn.jianguan.v1.SafetyEvaluation value) {
+      if (safetyEvaluationBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        body_ = value;
+        onChanged();
+      } else {
+        safetyEvaluationBuilder_.setMessage(value);
+      }
+      bodyCase_ = 21;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    public Builder setSafetyEvaluation(
+        cn.jianguan.v1.SafetyEvaluation.Builder builderForValue) {
+      if (safetyEvaluationBuilder_ == null) {
+        body_ = builderForValue.build();
+        onChanged();
+      } else {
+        safetyEvaluationBuilder_.setMessage(builderForValue.build());
+      }
+      bodyCase_ = 21;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    public Builder mergeSafetyEvaluation(cn.jianguan.v1.SafetyEvaluation value) {
+      if (safetyEvaluationBuilder_ == null) {
+        if (bodyCase_ == 21 &&
+            body_ != cn.jianguan.v1.SafetyEvaluation.getDefaultInstance()) {
+          body_ = cn.jianguan.v1.SafetyEvaluation.newBuilder((cn.jianguan.v1.SafetyEvaluation) body_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          body_ = value;
+        }
+        onChanged();
+      } else {
+        if (bodyCase_ == 21) {
+          safetyEvaluationBuilder_.mergeFrom(value);
+        } else {
+          safetyEvaluationBuilder_.setMessage(value);
+        }
+      }
+      bodyCase_ = 21;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    public Builder clearSafetyEvaluation() {
+      if (safetyEvaluationBuilder_ == null) {
+        if (bodyCase_ == 21) {
+          bodyCase_ = 0;
+          body_ = null;
+          onChanged();
+        }
+      } else {
+        if (bodyCase_ == 21) {
+          bodyCase_ = 0;
+          body_ = null;
+        }
+        safetyEvaluationBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    public cn.jianguan.v1.SafetyEvaluation.Builder getSafetyEvaluationBuilder() {
+      return internalGetSafetyEvaluationFieldBuilder().getBuilder();
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.SafetyEvaluationOrBuilder getSafetyEvaluationOrBuilder() {
+      if ((bodyCase_ == 21) && (safetyEvaluationBuilder_ != null)) {
+        return safetyEvaluationBuilder_.getMessageOrBuilder();
+      } else {
+        if (bodyCase_ == 21) {
+          return (cn.jianguan.v1.SafetyEvaluation) body_;
+        }
+        return cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.SafetyEvaluation, cn.jianguan.v1.SafetyEvaluation.Builder, cn.jianguan.v1.SafetyEvaluationOrBuilder> 
+        internalGetSafetyEvaluationFieldBuilder() {
+      if (safetyEvaluationBuilder_ == null) {
+        if (!(bodyCase_ == 21)) {
+          body_ = cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
+        }
+        safetyEvaluationBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            cn.jianguan.v1.SafetyEvaluation, cn.jianguan.v1.SafetyEvaluation.Builder, cn.jianguan.v1.SafetyEvaluationOrBuilder>(
+                (cn.jianguan.v1.SafetyEvaluation) body_,
+                getParentForChildren(),
+                isClean());
+        body_ = null;
+      }
+      bodyCase_ = 21;
+      onChanged();
+      return safetyEvaluationBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:jianguan.v1.Event)

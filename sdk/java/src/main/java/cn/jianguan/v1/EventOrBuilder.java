@@ -190,5 +190,20 @@ public interface EventOrBuilder extends
    */
   cn.jianguan.v1.InspectionResponseOrBuilder getInspectionResponseOrBuilder();
 
+  /**
+   * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+   * @return Whether the safetyEvaluation field is set.
+   */
+  boolean hasSafetyEvaluation();
+  /**
+   * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+   * @return The safetyEvaluation.
+   */
+  cn.jianguan.v1.SafetyEvaluation getSafetyEvaluation();
+  /**
+   * <code>.jianguan.v1.SafetyEvaluation safety_evaluation = 21;</code>
+   */
+  cn.jianguan.v1.SafetyEvaluationOrBuilder getSafetyEvaluationOrBuilder();
+
   cn.jianguan.v1.Event.BodyCase getBodyCase();
 }

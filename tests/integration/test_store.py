@@ -245,6 +245,31 @@ class StoreContract:
         )
         assert by_article == [("acme-ai", "", 2, 2, 2)]
 
+    def test_late_reports_are_counted_with_the_lag_in_force(self, executor: Executor) -> None:
+        """The report card counts the events of each month (of occurrence) received at least
+        ``late_report_hours`` after they occurred, to the minute, with the value in force at the
+        month's end; a resent copy of a stored event is counted by the summary as stored."""
+        migrate(executor)
+        now = int(time.time())
+        start = datetime.fromtimestamp(now, UTC).replace(day=1, hour=1, minute=0, second=0)
+        occurred = int(start.timestamp())
+        hour = 3600
+        for n, lag in enumerate((0, hour, 24 * hour - 60, 24 * hour, 72 * hour, 400 * 24 * hour)):
+            batch = ColumnBatch()
+            raw = pb.EventBatch(events=[generation(f"g{n}", now=occurred)]).SerializeToString()
+            batch.add_record(raw, RecordMeta("acme-ai", occurred + lag, 0, n), occurred + lag)
+            BatchWriter(executor).write(batch)
+        late = "SELECT provider_id, late_reports, late_report_hours FROM report_cards"
+        assert executor.execute(late) == [("acme-ai", 0, 0.0)]  # not graded: nothing recorded
+        record(executor, RuleConfiguration(now - 40 * 86400))
+        assert executor.execute(late) == [("acme-ai", 3, 24.0)]  # 24 h, 72 h, 400 days
+        # a longer lag in force at the month's end: only 72 h and over
+        looser = RuleConfiguration(now - 60, {"ART16-GRADE": {"late_report_hours": 72}})
+        record(executor, looser)
+        assert executor.execute(late) == [("acme-ai", 2, 72.0)]
+        # the summary holds each stored event once (raw rows)
+        assert executor.execute("SELECT sum(events) FROM reporting_lags") == [(6,)]
+
     def test_a_case_is_its_latest_status(self, executor: Executor) -> None:
         """``cases`` reads case_heads, which keep the highest revision of each case's STATUS;
         facts stored before STATUS existed get their head from their steps when the migration

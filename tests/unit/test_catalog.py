@@ -142,6 +142,7 @@ def test_a_rules_values_are_its_defaults_under_the_overrides() -> None:
         "max_error_rate": 0.1,
         "grade_a_error_rate": 0.01,
         "grade_b_missed_deadlines": 3,
+        "late_report_hours": 24,
     }
     assert isinstance(values["grade_b_missed_deadlines"], int)  # whole numbers stay whole for SQL
 

@@ -13,7 +13,9 @@ from jianguan.store.executor import Executor
 
 _COLUMNS = ("effective_from", "effective_from_ms", "digest", "overrides", "holidays", "workdays")
 GRADE = "ART16-GRADE"
-_GRADE_PARAMS = ("grade_a_error_rate", "max_error_rate", "grade_b_missed_deadlines")
+_GRADE_PARAMS = (
+    "grade_a_error_rate", "max_error_rate", "grade_b_missed_deadlines", "late_report_hours",
+)  # fmt: skip
 
 
 def history(executor: Executor) -> list[RuleConfiguration]:
@@ -82,5 +84,6 @@ def _record_grade_parameters(executor: Executor, in_force: RuleConfiguration) ->
             [float(values["grade_a_error_rate"])],
             [float(values["max_error_rate"])],
             [int(values["grade_b_missed_deadlines"])],
+            [float(values["late_report_hours"])],
         ],
     )

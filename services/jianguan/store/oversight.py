@@ -319,6 +319,8 @@ class ReportCardRow:
     grade_a_error_rate: float
     max_error_rate: float
     grade_b_missed_deadlines: int
+    late_reports: int  # events received at least late_report_hours after they occurred
+    late_report_hours: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -733,7 +735,8 @@ class Oversight:
         rows = self._q(
             "SELECT toString(month), grade, events_stored, items_submitted, items_rejected,"
             " error_rate, cases_opened, deadlines_missed, violations, grade_a_error_rate,"
-            f" max_error_rate, grade_b_missed_deadlines FROM {report_cards.LATEST}"
+            " max_error_rate, grade_b_missed_deadlines, late_reports, late_report_hours"
+            f" FROM {report_cards.LATEST}"
             " WHERE provider_id = %(p)s ORDER BY month DESC",
             {"p": provider},
         )

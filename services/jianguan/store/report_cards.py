@@ -14,7 +14,8 @@ KEEP_DAYS = 2
 COLUMNS = (
     "provider_id, month, events_stored, items_submitted, items_rejected, error_rate,"
     " days_over_error_limit, cases_opened, cases_closed, deadlines_missed, violations, grade,"
-    " grade_a_error_rate, max_error_rate, grade_b_missed_deadlines, graded_with"
+    " grade_a_error_rate, max_error_rate, grade_b_missed_deadlines, graded_with, late_reports,"
+    " late_report_hours"
 )
 # The cards of the latest round, as a table expression readers filter and group.
 LATEST = (

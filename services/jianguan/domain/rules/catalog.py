@@ -753,6 +753,14 @@ CATALOG: tuple[Rule, ...] = (
                 "grade B: at most this many missed deadlines and store-check violations",
                 description_zh="评级 B：错过期限与存储检查违规合计不超过此数",
             ),
+            Param(
+                "late_report_hours",
+                24,
+                "hours",
+                "an event received at least this long after it occurred counts as reported late"
+                " on the report card (shown beside the grade, not part of it)",
+                description_zh="事件发生后至少经过此时长才报送的，在成绩单上计为迟报（与评级并列显示，不计入评级）",
+            ),
         ),
         # the report_cards view in ClickHouse, with the values in force recorded in
         # grade_parameters (store.configurations)

@@ -42,7 +42,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
         "provider_id", "service_id", "generations", "labeled_share"],
     ("jianguan-provider", "Report card by month"): [
         "month", "grade", "events_stored", "items_submitted", "items_rejected", "error_rate",
-        "cases_opened", "deadlines_missed"],
+        "cases_opened", "deadlines_missed", "late_reports"],
     ("jianguan-provider", "Cases"): [
         "opened_at", "case_id", "rule_id", "article", "severity", "subject", "deadlines_missed",
         "closed"],

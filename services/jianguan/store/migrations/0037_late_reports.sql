@@ -81,9 +81,13 @@ SELECT
     argMax(p_grade_b_missed_deadlines, p_pick) AS grade_b_missed_deadlines,
     argMax(p_digest, p_pick) AS graded_with,
     argMax(p_late_report_hours, p_pick) AS late_report_hours,
-    -- counted with the lag in force, as the grade is
+    -- counted with the lag in force, as the grade is (the lag passed to the lambda as an
+    -- array: a column a lambda captures is not one the subqueries are asked for)
     argMax(
-        arraySum((m, n) -> if(m >= p_late_report_hours * 60, n, 0), lag_minutes, lag_events),
+        arraySum(
+            (m, n, h) -> if(m >= h * 60, n, 0),
+            lag_minutes, lag_events, replicate(p_late_report_hours, lag_minutes)
+        ),
         p_pick
     ) AS late_reports,
     max(p_recorded) AS graded

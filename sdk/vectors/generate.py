@@ -142,6 +142,18 @@ EVENTS: list[tuple[str, dict[str, Any]]] = [
                        "title": "安全评估报告", "mediaType": "application/pdf"},
         },
     }),
+    ("correction", {
+        "envelope": {**_env("mod-1b", "acme-chat", "2026-01-01T00:00:13Z"),
+                     "correctsEventId": "mod-1"},
+        "moderation": {
+            "stage": "MODERATION_STAGE_OUTPUT", "riskCategory": "RISK_CATEGORY_VIOLENCE",
+            "action": "MODERATION_ACTION_STOP_GENERATION", "detector": "clf-v2",
+        },
+    }),
+    ("retraction", {
+        "envelope": _env("ret-1", "acme-chat", "2026-01-01T00:00:14Z"),
+        "retraction": {"retractedEventId": "cmp-1", "reason": "误报：该投诉属于另一服务"},
+    }),
 ]  # fmt: skip
 
 

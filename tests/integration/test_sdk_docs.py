@@ -35,7 +35,7 @@ def test_every_example_runs_and_prints_what_it_says(
         assert len(printed) == len(promised), (i + 1, printed)
         for line, want in zip(printed, promised, strict=True):
             assert line.strip() == want.strip(), f"example {i + 1}"
-    # 1 + 2 (answers to an authority) + 1 (a safety evaluation) + 3 + 1000 + 2 (a replica,
-    # twice) + 3 (resumed spool) + 1 (a traced call) + 1 (an OTLP export) + 2 (batch) events
-    # reached the store.
-    assert spine.wait_stored(1016) == 1016
+    # 1 + 2 (answers to an authority) + 1 (a safety evaluation) + 3 (a correction) + 3 + 1000 +
+    # 2 (a replica, twice) + 3 (resumed spool) + 1 (a traced call) + 1 (an OTLP export) + 2
+    # (batch) events reached the store.
+    assert spine.wait_stored(1019) == 1019

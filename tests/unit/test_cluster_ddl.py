@@ -107,6 +107,11 @@ def test_alters_renames_and_drops() -> None:
         "DROP TABLE IF EXISTS `db`.`u_shard` ON CLUSTER `jg`",
     ]
 
+    # a table every server holds (no provider_id) is made again, never altered column-wise
+    ddl.translate("CREATE TABLE g (n UInt8) ENGINE = MergeTree() ORDER BY n", 1)
+    with pytest.raises(ClusterDdlError, match="make the table again"):
+        ddl.translate("ALTER TABLE g ADD COLUMN x UInt8", 2)
+
 
 @pytest.mark.parametrize(
     "statement",

@@ -189,7 +189,7 @@ def _facts() -> tuple[list[CaseFactRow], list[StoredEvent]]:
         CaseFactRow(3, rule, art, "critical", "acme-ai", "svc", "hit-2", "report", 86500,
                     86500, "", False, (), ()),
     ]  # fmt: skip
-    events = [StoredEvent("hit-2", "svc", 11, 100, 1, 101, ev.SerializeToString())]
+    events = [StoredEvent("hit-2", "svc", 11, 100, 1, 101, "hit-1", ev.SerializeToString())]
     return facts, events
 
 
@@ -201,6 +201,7 @@ def test_evidence_has_deadline_statuses_and_a_verifiable_bundle() -> None:
         "report": "overdue",
     }
     assert ev.events[0]["payload"]["moderation"]["stage"] == "MODERATION_STAGE_OUTPUT"
+    assert (ev.events[0]["corrects"], ev.events[0]["corrected_by"]) == ("hit-1", "")
     assert "停止生成" in ev.rule_doc()["quote_zh"]
     data = bundle(ev, "li", 2000)
     with zipfile.ZipFile(io.BytesIO(data)) as z:

@@ -2545,6 +2545,62 @@ func (x *SafetyEvaluation) GetReport() *Document {
 	return nil
 }
 
+// The provider withdraws an earlier event of the same service, reported in error: it stays in the
+// log, linked to this retraction, and the rules judge as if it had never been reported. (An
+// event that replaces another names it in Envelope.corrects_event_id instead.)
+type Retraction struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	RetractedEventId string                 `protobuf:"bytes,1,opt,name=retracted_event_id,json=retractedEventId,proto3" json:"retracted_event_id,omitempty"`
+	// Why, in the provider's words.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Retraction) Reset() {
+	*x = Retraction{}
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Retraction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Retraction) ProtoMessage() {}
+
+func (x *Retraction) ProtoReflect() protoreflect.Message {
+	mi := &file_jianguan_v1_bodies_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Retraction.ProtoReflect.Descriptor instead.
+func (*Retraction) Descriptor() ([]byte, []int) {
+	return file_jianguan_v1_bodies_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Retraction) GetRetractedEventId() string {
+	if x != nil {
+		return x.RetractedEventId
+	}
+	return ""
+}
+
+func (x *Retraction) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_jianguan_v1_bodies_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_bodies_proto_rawDesc = "" +
@@ -2689,7 +2745,11 @@ const file_jianguan_v1_bodies_proto_rawDesc = "" +
 	"\rshould_refuse\x18\x04 \x01(\v2\x1a.jianguan.v1.TestSetResultR\fshouldRefuse\x12?\n" +
 	"\rshould_answer\x18\x05 \x01(\v2\x1a.jianguan.v1.TestSetResultR\fshouldAnswer\x12'\n" +
 	"\tevaluator\x18\x06 \x01(\tB\t\x92\x82\x19\x05\x10\x80\x02\x18\x01R\tevaluator\x12-\n" +
-	"\x06report\x18\a \x01(\v2\x15.jianguan.v1.DocumentR\x06report*\x81\x02\n" +
+	"\x06report\x18\a \x01(\v2\x15.jianguan.v1.DocumentR\x06report\"l\n" +
+	"\n" +
+	"Retraction\x129\n" +
+	"\x12retracted_event_id\x18\x01 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\x80\x01(\x01R\x10retractedEventId\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\xe8\a\x18\x01R\x06reason*\x81\x02\n" +
 	"\x0eGenAiOperation\x12 \n" +
 	"\x1cGEN_AI_OPERATION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15GEN_AI_OPERATION_CHAT\x10\x01\x12$\n" +
@@ -2842,7 +2902,7 @@ func file_jianguan_v1_bodies_proto_rawDescGZIP() []byte {
 }
 
 var file_jianguan_v1_bodies_proto_enumTypes = make([]protoimpl.EnumInfo, 18)
-var file_jianguan_v1_bodies_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_jianguan_v1_bodies_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_jianguan_v1_bodies_proto_goTypes = []any{
 	(GenAiOperation)(0),            // 0: jianguan.v1.GenAiOperation
 	(OutputModality)(0),            // 1: jianguan.v1.OutputModality
@@ -2877,7 +2937,8 @@ var file_jianguan_v1_bodies_proto_goTypes = []any{
 	(*InspectionResponse)(nil),     // 30: jianguan.v1.InspectionResponse
 	(*TestSetResult)(nil),          // 31: jianguan.v1.TestSetResult
 	(*SafetyEvaluation)(nil),       // 32: jianguan.v1.SafetyEvaluation
-	(*timestamppb.Timestamp)(nil),  // 33: google.protobuf.Timestamp
+	(*Retraction)(nil),             // 33: jianguan.v1.Retraction
+	(*timestamppb.Timestamp)(nil),  // 34: google.protobuf.Timestamp
 }
 var file_jianguan_v1_bodies_proto_depIdxs = []int32{
 	3,  // 0: jianguan.v1.ImplicitLabel.label:type_name -> jianguan.v1.AigcLabel
@@ -2896,12 +2957,12 @@ var file_jianguan_v1_bodies_proto_depIdxs = []int32{
 	12, // 13: jianguan.v1.PersonalInfoRequest.status:type_name -> jianguan.v1.PersonalInfoRequestStatus
 	13, // 14: jianguan.v1.ServiceFiling.kind:type_name -> jianguan.v1.FilingKind
 	15, // 15: jianguan.v1.ServiceFiling.status:type_name -> jianguan.v1.FilingStatus
-	33, // 16: jianguan.v1.ServiceFiling.effective_at:type_name -> google.protobuf.Timestamp
+	34, // 16: jianguan.v1.ServiceFiling.effective_at:type_name -> google.protobuf.Timestamp
 	14, // 17: jianguan.v1.ServiceFiling.complaint_deadline_unit:type_name -> jianguan.v1.DayCount
 	5,  // 18: jianguan.v1.IncidentReport.risk_category:type_name -> jianguan.v1.RiskCategory
 	16, // 19: jianguan.v1.ModelRectification.measure:type_name -> jianguan.v1.RectificationMeasure
-	33, // 20: jianguan.v1.ModelRectification.completed_at:type_name -> google.protobuf.Timestamp
-	33, // 21: jianguan.v1.CorrectionReport.completed_at:type_name -> google.protobuf.Timestamp
+	34, // 20: jianguan.v1.ModelRectification.completed_at:type_name -> google.protobuf.Timestamp
+	34, // 21: jianguan.v1.CorrectionReport.completed_at:type_name -> google.protobuf.Timestamp
 	28, // 22: jianguan.v1.CorrectionReport.documents:type_name -> jianguan.v1.Document
 	17, // 23: jianguan.v1.InspectionResponse.topics:type_name -> jianguan.v1.InspectionTopic
 	28, // 24: jianguan.v1.InspectionResponse.documents:type_name -> jianguan.v1.Document
@@ -2928,7 +2989,7 @@ func file_jianguan_v1_bodies_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jianguan_v1_bodies_proto_rawDesc), len(file_jianguan_v1_bodies_proto_rawDesc)),
 			NumEnums:      18,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -48,9 +48,14 @@ type Envelope struct {
 	// The reporting process's chain within the service. Every process that reports for a service
 	// at the same time as another (a replica) names a stream of its own, so that their chains do
 	// not fork; empty for the service's one chain.
-	StreamId      string `protobuf:"bytes,8,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StreamId string `protobuf:"bytes,8,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
+	// A correction: this event replaces the provider's earlier event of this id, of the same
+	// service and kind. Both stay in the log, linked; the rules judge this one in the other's
+	// place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+	// event without a replacement, report a Retraction.
+	CorrectsEventId string `protobuf:"bytes,9,opt,name=corrects_event_id,json=correctsEventId,proto3" json:"corrects_event_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Envelope) Reset() {
@@ -139,11 +144,18 @@ func (x *Envelope) GetStreamId() string {
 	return ""
 }
 
+func (x *Envelope) GetCorrectsEventId() string {
+	if x != nil {
+		return x.CorrectsEventId
+	}
+	return ""
+}
+
 var File_jianguan_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"\x1ajianguan/v1/envelope.proto\x12\vjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19jianguan/v1/options.proto\"\xf9\x02\n" +
+	"\x1ajianguan/v1/envelope.proto\x12\vjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19jianguan/v1/options.proto\"\xb0\x03\n" +
 	"\bEnvelope\x12&\n" +
 	"\bevent_id\x18\x01 \x01(\tB\v\x92\x82\x19\a\b\x01\x10\x80\x01(\x01R\aeventId\x12)\n" +
 	"\vprovider_id\x18\x02 \x01(\tB\b\x92\x82\x19\x04\x10@(\x01R\n" +
@@ -157,7 +169,8 @@ const file_jianguan_v1_envelope_proto_rawDesc = "" +
 	"\tprev_hash\x18\x06 \x01(\fB\x06\x92\x82\x19\x02\x10 R\bprevHash\x121\n" +
 	"\x0eschema_version\x18\a \x01(\rB\n" +
 	"\x92\x82\x19\x06\b\x010\xff\xff\x03R\rschemaVersion\x12%\n" +
-	"\tstream_id\x18\b \x01(\tB\b\x92\x82\x19\x04\x10@(\x01R\bstreamIdB\\\n" +
+	"\tstream_id\x18\b \x01(\tB\b\x92\x82\x19\x04\x10@(\x01R\bstreamId\x125\n" +
+	"\x11corrects_event_id\x18\t \x01(\tB\t\x92\x82\x19\x05\x10\x80\x01(\x01R\x0fcorrectsEventIdB\\\n" +
 	"\x0ecn.jianguan.v1B\rEnvelopeProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3"
 
 var (

@@ -39,6 +39,7 @@ type Event struct {
 	//	*Event_CorrectionReport
 	//	*Event_InspectionResponse
 	//	*Event_SafetyEvaluation
+	//	*Event_Retraction
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -196,6 +197,15 @@ func (x *Event) GetSafetyEvaluation() *SafetyEvaluation {
 	return nil
 }
 
+func (x *Event) GetRetraction() *Retraction {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Retraction); ok {
+			return x.Retraction
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -248,6 +258,10 @@ type Event_SafetyEvaluation struct {
 	SafetyEvaluation *SafetyEvaluation `protobuf:"bytes,21,opt,name=safety_evaluation,json=safetyEvaluation,proto3,oneof"`
 }
 
+type Event_Retraction struct {
+	Retraction *Retraction `protobuf:"bytes,22,opt,name=retraction,proto3,oneof"`
+}
+
 func (*Event_Generation) isEvent_Body() {}
 
 func (*Event_Moderation) isEvent_Body() {}
@@ -272,11 +286,13 @@ func (*Event_InspectionResponse) isEvent_Body() {}
 
 func (*Event_SafetyEvaluation) isEvent_Body() {}
 
+func (*Event_Retraction) isEvent_Body() {}
+
 var File_jianguan_v1_event_proto protoreflect.FileDescriptor
 
 const file_jianguan_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17jianguan/v1/event.proto\x12\vjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xc3\a\n" +
+	"\x17jianguan/v1/event.proto\x12\vjianguan.v1\x1a\x18jianguan/v1/bodies.proto\x1a\x1ajianguan/v1/envelope.proto\x1a\x19jianguan/v1/options.proto\"\xfe\a\n" +
 	"\x05Event\x129\n" +
 	"\benvelope\x18\x01 \x01(\v2\x15.jianguan.v1.EnvelopeB\x06\x92\x82\x19\x02\b\x01R\benvelope\x129\n" +
 	"\n" +
@@ -295,7 +311,10 @@ const file_jianguan_v1_event_proto_rawDesc = "" +
 	"\x14offshore_observation\x18\x12 \x01(\v2 .jianguan.v1.OffshoreObservationH\x00R\x13offshoreObservation\x12L\n" +
 	"\x11correction_report\x18\x13 \x01(\v2\x1d.jianguan.v1.CorrectionReportH\x00R\x10correctionReport\x12R\n" +
 	"\x13inspection_response\x18\x14 \x01(\v2\x1f.jianguan.v1.InspectionResponseH\x00R\x12inspectionResponse\x12L\n" +
-	"\x11safety_evaluation\x18\x15 \x01(\v2\x1d.jianguan.v1.SafetyEvaluationH\x00R\x10safetyEvaluationB\x06\n" +
+	"\x11safety_evaluation\x18\x15 \x01(\v2\x1d.jianguan.v1.SafetyEvaluationH\x00R\x10safetyEvaluation\x129\n" +
+	"\n" +
+	"retraction\x18\x16 \x01(\v2\x17.jianguan.v1.RetractionH\x00R\n" +
+	"retractionB\x06\n" +
 	"\x04bodyBY\n" +
 	"\x0ecn.jianguan.v1B\n" +
 	"EventProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3"
@@ -328,6 +347,7 @@ var file_jianguan_v1_event_proto_goTypes = []any{
 	(*CorrectionReport)(nil),    // 11: jianguan.v1.CorrectionReport
 	(*InspectionResponse)(nil),  // 12: jianguan.v1.InspectionResponse
 	(*SafetyEvaluation)(nil),    // 13: jianguan.v1.SafetyEvaluation
+	(*Retraction)(nil),          // 14: jianguan.v1.Retraction
 }
 var file_jianguan_v1_event_proto_depIdxs = []int32{
 	1,  // 0: jianguan.v1.Event.envelope:type_name -> jianguan.v1.Envelope
@@ -343,11 +363,12 @@ var file_jianguan_v1_event_proto_depIdxs = []int32{
 	11, // 10: jianguan.v1.Event.correction_report:type_name -> jianguan.v1.CorrectionReport
 	12, // 11: jianguan.v1.Event.inspection_response:type_name -> jianguan.v1.InspectionResponse
 	13, // 12: jianguan.v1.Event.safety_evaluation:type_name -> jianguan.v1.SafetyEvaluation
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 13: jianguan.v1.Event.retraction:type_name -> jianguan.v1.Retraction
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_jianguan_v1_event_proto_init() }
@@ -371,6 +392,7 @@ func file_jianguan_v1_event_proto_init() {
 		(*Event_CorrectionReport)(nil),
 		(*Event_InspectionResponse)(nil),
 		(*Event_SafetyEvaluation)(nil),
+		(*Event_Retraction)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

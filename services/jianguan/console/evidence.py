@@ -133,10 +133,13 @@ def build(case_id: str, facts: list[CaseFactRow], events: list[StoredEvent]) -> 
             )
         else:
             d["status"] = "overdue" if o in missed else "pending"
+    corrected_by = {e.corrects_event_id: e.event_id for e in events if e.corrects_event_id}
     for stored in events:
         ev.events.append(
             {
                 "event_id": stored.event_id,
+                "corrects": stored.corrects_event_id,
+                "corrected_by": corrected_by.get(stored.event_id, ""),
                 "service_id": stored.service_id,
                 "kind": EVENT_KINDS.get(stored.kind, str(stored.kind)),
                 "occurred_at": stored.occurred_at,

@@ -91,7 +91,7 @@ EVENT_KINDS = (
     N_("generation"), N_("moderation"), N_("user_enforcement"), N_("complaint"),
     N_("personal_info_request"), N_("service_filing"), N_("incident_report"),
     N_("model_rectification"), N_("offshore_observation"), N_("correction_report"),
-    N_("inspection_response"), N_("safety_evaluation"),
+    N_("inspection_response"), N_("safety_evaluation"), N_("retraction"),
 )  # fmt: skip
 # What an inspection asks about (Art. 19 ¶1), as its obligations are named.
 INSPECTION_TOPICS = (

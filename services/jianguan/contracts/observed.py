@@ -136,4 +136,5 @@ def observed(event: pb.event_pb2.Event, provider_id: str) -> Observed | None:
         kind=kind,
         at=env.occurred_at.seconds + env.occurred_at.nanos / 1e9,
         body=fields(getattr(event, kind)),
+        corrects=env.corrects_event_id,
     )

@@ -307,6 +307,16 @@ def add_inputs(unit: Unit, new: Iterable[Input], keep: Keep = every_input) -> Un
     return Unit(inputs, unit.emitted, unit.revision)
 
 
+def remove_inputs(unit: Unit, event_ids: Iterable[str]) -> Unit | None:
+    """The unit without the inputs of ``event_ids`` (events withdrawn by their provider), or
+    None when it had none of them."""
+    gone = set(event_ids)
+    inputs = tuple(i for i in unit.inputs if i.event_id not in gone)
+    if len(inputs) == len(unit.inputs):
+        return None
+    return Unit(inputs, unit.emitted, unit.revision)
+
+
 def tally(unit: Unit) -> tuple[int, int]:
     """(open, overdue) cases of a unit, from the facts it last emitted: a case is open from its
     OPENED fact until its CLOSED one, and overdue while open with a deadline missed."""

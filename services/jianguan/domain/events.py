@@ -18,6 +18,20 @@ class Observed:
     kind: str
     at: float
     body: Mapping[str, Any] = field(default_factory=dict)
+    # The provider's earlier event this one replaces (Envelope.corrects_event_id), or "".
+    corrects: str = ""
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.body.get(name, default)
+
+    @property
+    def withdraws(self) -> str:
+        """The provider's earlier event this one takes out of the rules' reckoning: the one it
+        corrects, or the one a retraction withdraws ("" for none)."""
+        if self.kind == RETRACTION:
+            return str(self.body.get("retracted_event_id") or "")
+        return self.corrects
+
+
+# The body kind that withdraws an earlier event without replacing it.
+RETRACTION = "retraction"

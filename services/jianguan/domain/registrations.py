@@ -36,3 +36,15 @@ def add(history: list[Registration], entry: Registration) -> tuple[float, float]
     history.insert(position, entry)
     after = history[position + 1] if position + 1 < len(history) else None
     return entry[0], after[0] if after is not None else math.inf
+
+
+def remove(history: list[Registration], event_id: str) -> tuple[float, float] | None:
+    """Takes out the registration ``event_id`` (withdrawn by its provider). Returns the span of
+    instants for which it was the registration in force (their complaints are decided again,
+    under the one before it), or None when the history has no such registration."""
+    for position, entry in enumerate(history):
+        if entry[1] == event_id:
+            del history[position]
+            after = history[position] if position < len(history) else None
+            return entry[0], after[0] if after is not None else math.inf
+    return None

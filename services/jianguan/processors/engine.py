@@ -7,10 +7,18 @@ new inputs added, its cases decided afresh from all its inputs in event-time ord
 once, and only the difference from what was published before comes out (new facts, revisions,
 retractions). Re-applying an event changes nothing, so at-least-once delivery is harmless.
 
+Corrections: an event that corrects another, or a retraction, withdraws the earlier event: its
+inputs leave every unit it was routed to (whose cases are decided afresh) and a registration it
+was leaves its service's history; the earlier event arriving afterwards is passed over, so the
+result does not depend on which came first.
+
 Keys: ``<rule id>|<provider>/<unit>`` for units, ``registrations|<provider>/<service>/<event id>``
-for each registration of a service (the complaint deadline it published, and from when), and
+for each registration of a service (the complaint deadline it published, and from when),
 ``received|<provider>/<service>|<instant>|<unit key>`` for each complaint received (the index a
-registration reads to find the complaints whose deadline it changed).
+registration reads to find the complaints whose deadline it changed), ``routed|<provider>/<event
+id>`` for each event routed to units (their keys, one per line: what a withdrawal takes it out
+of) and ``withdrawn|<provider>/<event id>`` for each event withdrawn (the id of the event that
+withdrew it).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from jianguan.contracts.facts import (
 )
 from jianguan.domain import registrations
 from jianguan.domain.calendar import WorkingCalendar
-from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, revise, tally
+from jianguan.domain.cases import OPEN, Input, Unit, add_inputs, remove_inputs, revise, tally
 from jianguan.domain.configuration import Overrides, RuleConfiguration, in_force
 from jianguan.domain.due_queue import DueQueue
 from jianguan.domain.events import Observed
@@ -55,6 +63,8 @@ from jianguan.domain.watermark import Watermarks
 RELEVANT_CODES = frozenset(pb.BODY_KINDS[k] for k in RELEVANT_KINDS if k in pb.BODY_KINDS)
 _REGISTRATIONS = "registrations|"
 _RECEIVED = "received|"
+_ROUTED = "routed|"
+_WITHDRAWN = "withdrawn|"
 
 
 def _instant(at: float) -> str:
@@ -129,30 +139,64 @@ class RulesEngine:
     def process(self, events: Iterable[Observed], now: float) -> list[CaseFact]:
         """Apply a batch of events; ``now`` is the wall clock (detection time, watermark)."""
         touched: dict[str, list[Input]] = defaultdict(list)
+        removed: dict[str, set[str]] = defaultdict(set)
         recompute: set[str] = set()
         for ev in events:
             if ev.kind not in RELEVANT_KINDS:
                 continue
             self.watermarks.observe(ev.provider_id, ev.at, now)
+            if f"{_WITHDRAWN}{ev.provider_id}/{ev.event_id}" in self.store:
+                continue  # withdrawn before it arrived: as if it had never been reported
+            if ev.withdraws:
+                recompute |= self._withdraw(ev, touched, removed)
             registration = ev.kind == "service_filing" and ev.get("kind") == "REGISTRATION"
             span = self._register(ev) if registration else None
             if span is not None:
                 recompute |= self._complaints_of(ev.provider_id, ev.service_id, span)
+            routed: set[str] = set()
             for rule in self._routes[ev.kind]:
                 for name, given in rule.route(ev):
                     key = unit_key(rule.rule_id, ev.provider_id, name)
                     touched[key].append(given)
+                    routed.add(key)
                     if given.role == OPEN and rule.rule_id == Complaints.rule_id:
                         self._index_receipt(ev.provider_id, given, key)
+            if routed:
+                self.store[f"{_ROUTED}{ev.provider_id}/{ev.event_id}"] = "\n".join(
+                    sorted(routed)
+                ).encode()
         out: list[CaseFact] = []
-        for key in sorted(touched.keys() | recompute):
+        for key in sorted(touched.keys() | recompute | removed.keys()):
             raw = self.store.get(key)
             unit = decode_unit(raw)
             keep = self.rules[key.partition("|")[0]].keep
-            added = add_inputs(unit, touched.get(key, ()), keep)
-            if added is not None or key in recompute:
-                out += self._decide(key, added or unit, now, raw)
+            cut = remove_inputs(unit, removed.get(key, ()))
+            added = add_inputs(cut or unit, touched.get(key, ()), keep)
+            if added is not None or cut is not None or key in recompute:
+                out += self._decide(key, added or cut or unit, now, raw)
         return out
+
+    def _withdraw(
+        self, ev: Observed, touched: dict[str, list[Input]], removed: dict[str, set[str]]
+    ) -> set[str]:
+        """Takes the event ``ev`` withdraws out of the units it was routed to (``removed``, and
+        the inputs of this batch not yet added) and out of its service's registrations, and
+        marks it withdrawn. Returns the complaint units a withdrawn registration had set the
+        deadline of."""
+        gone, provider = ev.withdraws, ev.provider_id
+        self.store[f"{_WITHDRAWN}{provider}/{gone}"] = ev.event_id.encode()
+        routed = self.store.get(f"{_ROUTED}{provider}/{gone}")
+        for key in routed.decode().split("\n") if routed else ():
+            removed[key].add(gone)
+            if key in touched:
+                touched[key] = [i for i in touched[key] if i.event_id != gone]
+        entry = f"{_REGISTRATIONS}{provider}/{ev.service_id}/{gone}"
+        if self.store.get(entry) is None:
+            return set()
+        history = self._history(provider, ev.service_id)  # loaded before the key goes
+        del self.store[entry]
+        span = registrations.remove(history, gone)
+        return self._complaints_of(provider, ev.service_id, span) if span is not None else set()
 
     def tick(self, now: float, provider_id: str | None = None) -> list[CaseFact]:
         """Misses every obligation overdue at the watermark (of one provider, or all); call it

@@ -99,10 +99,11 @@ def load_all(base: float) -> list[Scenario]:
         events = []
         for spec in doc["events"]:
             ev = pb.Event()
-            kind = next(k for k in spec if k not in ("id", "at", "times"))
+            kind = next(k for k in spec if k not in ("id", "at", "times", "corrects"))
             body = getattr(ev, kind)
             json_format.ParseDict(spec[kind], body)
             ev.envelope.event_id = spec["id"]
+            ev.envelope.corrects_event_id = spec.get("corrects", "")
             ev.envelope.occurred_at.seconds = int(base + spec["at"])
             # Timestamps inside the body, as offsets from the base like ``at``.
             for name, offset in spec.get("times", {}).items():

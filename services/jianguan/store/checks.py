@@ -2,8 +2,9 @@
 subject): each is a parameterised query returning one row per violation, in the SQL subset both
 ClickHouse 18.16 and modern ClickHouse run. ``processors.monitor`` turns rows into alerts.
 
-The queries read the summaries the inserts into ``events`` keep (migration 0015), never the
-event store itself, so a round costs the same after an hour or a year of events: filings and
+The queries read the summaries the inserts into ``events`` keep (migration 0015; the filings
+and safety evaluations that stand, none corrected or withdrawn since: 0038), never the event
+store itself, so a round costs the same after an hour or a year of events: filings and
 served models per service, labeling per hour, minor-mode minutes per user and day (within the
 lookback ``since``), unfiled offshore observations, the citations and complaint updates the
 event store took in since ``ingested_since`` or whose grace ended since ``matured_since`` (the
@@ -206,7 +207,7 @@ ANY LEFT JOIN
         (
             SELECT provider_id, service_id, content_producer AS code,
                    toUInt32(occurred_at) AS code_at
-            FROM filings FINAL
+            FROM standing_filings
             WHERE filing_kind = {fl.REGISTRATION} AND content_producer != ''
         ) AS codes USING (provider_id, service_id)
         GROUP BY provider_id, service_id, hour, content_producer
@@ -346,7 +347,7 @@ FROM
     ANY INNER JOIN
     (
         SELECT provider_id, service_id, {_FILED}
-        FROM filings FINAL
+        FROM standing_filings
         WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {_DECLARING}
         GROUP BY provider_id, service_id
         HAVING max(filing_kind = {fl.REGISTRATION} AND public_opinion_attribute = 1) = 1
@@ -359,9 +360,10 @@ ANY LEFT JOIN
     (
         SELECT provider_id, service_id, hour, countMerge(generations) AS n
         FROM served_hours
-        WHERE hour < toDateTime(%(until)s) AND (provider_id, service_id) IN
+        -- GLOBAL: a view, unlike a Distributed table, is not sent to the shards by itself
+        WHERE hour < toDateTime(%(until)s) AND (provider_id, service_id) GLOBAL IN
         (
-            SELECT provider_id, service_id FROM filings FINAL
+            SELECT provider_id, service_id FROM standing_filings
             WHERE filing_kind = {fl.REGISTRATION} AND public_opinion_attribute = 1
         )
         GROUP BY provider_id, service_id, hour
@@ -377,7 +379,7 @@ ANY LEFT JOIN
                ) AS covered_from,
                if(countIf(filing_status IN {_LAPSED}) = 0, 4294967295,
                   toUInt32(minIf(occurred_at, filing_status IN {_LAPSED}))) AS lapsed_from
-        FROM filings FINAL
+        FROM standing_filings
         WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {_BOUNDING}
         GROUP BY provider_id, service_id
     ) AS bounds USING (provider_id, service_id)
@@ -523,7 +525,7 @@ FROM
 ANY INNER JOIN
 (
     SELECT provider_id, service_id, {_FILED}
-    FROM filings FINAL
+    FROM standing_filings
     WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {kinds}
     GROUP BY provider_id, service_id
 ) AS declared USING (provider_id, service_id)
@@ -648,7 +650,7 @@ FROM
     ANY INNER JOIN
     (
         SELECT provider_id, service_id, {_FILED}
-        FROM filings FINAL
+        FROM standing_filings
         WHERE occurred_at < toDateTime(%(until)s) AND filing_kind = {fl.REGISTRATION}
         GROUP BY provider_id, service_id
     ) AS declared USING (provider_id, service_id)
@@ -659,7 +661,7 @@ ANY LEFT JOIN
            groupArray((toUInt32(occurred_at), event_id, model_version, keyword_library_size,
                        content_questions, content_acceptable, refusal_questions, refusals,
                        answer_questions, over_refusals)) AS evaluated
-    FROM safety_evaluations FINAL
+    FROM standing_safety_evaluations
     WHERE occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, service_id
 ) AS evaluations USING (provider_id, service_id)
@@ -708,7 +710,7 @@ ANY INNER JOIN
     SELECT provider_id, service_id,
            max(filing_kind = {fl.ALGORITHM_FILING} AND filing_status = {fl.GRANTED}) AS filed,
            toUInt32(maxIf(occurred_at, {_CANCELLED})) AS cancelled_at
-    FROM filings FINAL
+    FROM standing_filings
     WHERE occurred_at < toDateTime(%(until)s)
     GROUP BY provider_id, service_id
 ) AS declared USING (provider_id, service_id)
@@ -745,7 +747,7 @@ FROM
         SELECT provider_id, service_id,
                if(argMax(minor_daily_minutes, occurred_at) > 0,
                   argMax(minor_daily_minutes, occurred_at), %(daily_minutes)s) AS limit_minutes
-        FROM filings FINAL
+        FROM standing_filings
         WHERE filing_kind = {fl.REGISTRATION}
         GROUP BY provider_id, service_id
     ) AS declared USING (provider_id, service_id)

@@ -169,6 +169,13 @@ class ClusterDdl:
         if m is None:
             return None
         name, rest = m["name"], m["rest"]
+        if self.kinds.get(name) is Kind.EVERYWHERE and _COLUMN_ALTER.match(rest):
+            # One replicated table on every server: ON CLUSTER runs a replicated ALTER once per
+            # shard, and the second run finds the column changed already.
+            raise ClusterDdlError(
+                f"a column change of {name}, which every server holds: make the table again"
+                " (CREATE a copy, INSERT … SELECT, DROP, RENAME) instead of altering it"
+            )
         if self.kinds.get(name) is not Kind.SHARDED:
             return [f"ALTER TABLE {self._on(name)} {rest}"]
         shard = [f"ALTER TABLE {self._on(name + SHARD_SUFFIX)} {rest}"]

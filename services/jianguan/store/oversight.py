@@ -377,7 +377,12 @@ class StoredEvent:
     occurred_at: int
     sequence: int
     received_at: int
+    corrects_event_id: str  # the earlier event this one replaces ("" for none)
     payload: bytes  # the event as the provider sent it
+
+
+def _occurrence(e: StoredEvent) -> tuple[int, int, str]:
+    return e.occurred_at, e.sequence, e.event_id
 
 
 # -- lists: totals, pages, sorting, search ------------------------------------------------------
@@ -812,16 +817,22 @@ class Oversight:
         )
 
     def events(self, provider: str, event_ids: Sequence[str]) -> list[StoredEvent]:
-        """The cited events of one provider, in the order they occurred."""
+        """The cited events of one provider, and the earlier events any of them corrects (both
+        stay in the log), in the order they occurred."""
         if not event_ids:
             return []
         rows = self._q(
             "SELECT event_id, service_id, kind, toUInt32(occurred_at), sequence,"
-            " toUInt32(received_at), hex(payload) FROM events FINAL"
+            " toUInt32(received_at), corrects_event_id, hex(payload) FROM events FINAL"
             " WHERE provider_id = %(p)s AND event_id IN %(ids)s ORDER BY occurred_at, sequence",
             {"p": provider, "ids": tuple(event_ids)},
         )
-        return [_one(StoredEvent, (*flat, bytes.fromhex(payload))) for *flat, payload in rows]
+        cited = [_one(StoredEvent, (*flat, bytes.fromhex(payload))) for *flat, payload in rows]
+        known = {e.event_id for e in cited}
+        originals = sorted({e.corrects_event_id for e in cited} - known - {""})
+        if not originals:
+            return cited
+        return sorted(cited + self.events(provider, originals), key=_occurrence)
 
     def provider_index(self, scope: Scope, now: int) -> list[ProviderSummary]:
         """Every provider the viewer may see that has reported anything, by id."""

@@ -55,11 +55,12 @@ _ENVELOPE: tuple[tuple[str, str, int], ...] = (
     ("sequence", "sequence", VALUE),
     ("prev_hash", "prev_hash", HEX),
     ("schema_version", "schema_version", VALUE),
+    ("corrects_event_id", "corrects_event_id", VALUE),
 )
 _COMMON: tuple[str, ...] = (
     "provider_id", "service_id", "stream_id", "event_id", "kind", "occurred_at", "occurred_nanos",
     "received_at", "ingested_at", "sequence", "prev_hash", "schema_version", "batch_id",
-    "kafka_partition", "kafka_offset", "payload",
+    "kafka_partition", "kafka_offset", "corrects_event_id", "payload",
 )  # fmt: skip
 
 # Per body kind: (column, field path in the body, conversion).
@@ -163,6 +164,8 @@ _BODY: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("answer_questions", "should_answer.questions", VALUE),
         ("over_refusals", "should_answer.counted", VALUE),
     ),
+    # The event withdrawn, as the events an incident report names (migration 0038 links them).
+    "retraction": (("related_event_ids", "retracted_event_id", APPEND),),
 }
 assert set(_BODY) == set(pb.BODY_KINDS), "every body kind needs a column mapping"
 
@@ -217,7 +220,7 @@ _STRING_COLUMNS = frozenset(
     {"request_model", "response_model", "user_ref", "subject_id", "content_producer",
      "produce_id", "content_propagator", "propagate_id", "detector", "filing_number",
      "model_version", "authority", "jurisdiction", "service_id", "stream_id", "event_id",
-     "prev_hash"}
+     "prev_hash", "corrects_event_id"}
 )  # fmt: skip
 _ARRAY_COLUMNS = frozenset({"finish_reasons", "related_event_ids"})
 _BODY_COLUMNS: tuple[str, ...] = tuple(

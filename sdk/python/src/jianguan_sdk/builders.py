@@ -348,3 +348,24 @@ def safety_evaluation(
             occurred_at=occurred_at,
         ),
     )
+
+
+def correcting(original_event_id: str, event: pb.event_pb2.Event) -> pb.event_pb2.Event:
+    """``event`` (built by any builder here, for the same service and of the same kind) as the
+    correction of your earlier event ``original_event_id``: both stay in the log, linked, and the
+    platform judges this one in the other's place, whichever it receives first."""
+    event.envelope.corrects_event_id = original_event_id
+    return event
+
+
+def retraction(
+    *,
+    retracted_event_id: str,
+    reason: str,
+    event_id: str | None = None,
+    occurred_at: When = None,
+) -> pb.event_pb2.Event:
+    """Withdraws your earlier event ``retracted_event_id`` of the same service, reported in
+    error: it stays in the log, linked to this one, and the platform judges as if it had never
+    been reported."""
+    return _event("retraction", dict(locals()))

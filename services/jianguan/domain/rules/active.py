@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from jianguan.domain.cases import Decision, Input
-from jianguan.domain.events import Observed
+from jianguan.domain.events import RETRACTION, Observed
 from jianguan.domain.rules.demands import CorrectionOrders, Inspections
 from jianguan.domain.rules.sla import (
     AuthorityComplaints,
@@ -23,8 +23,9 @@ RULE_CLASSES = (
     IllegalContent, Complaints, UserEnforcement, AuthorityComplaints, ComplaintProcess,
     PersonalInfoRequests, CorrectionOrders, Inspections, PublishedUse, UserAgreement,
 )  # fmt: skip
-# Only these kinds can change rule state; everything else skips the rules entirely.
-RELEVANT_KINDS = frozenset().union(*(r.kinds for r in RULE_CLASSES))
+# Only these kinds can change rule state; everything else skips the rules entirely. A retraction
+# can: it withdraws an event the rules hold.
+RELEVANT_KINDS = frozenset().union(*(r.kinds for r in RULE_CLASSES), {RETRACTION})
 
 
 class SlaRule(Protocol):

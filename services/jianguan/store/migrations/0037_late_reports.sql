@@ -29,7 +29,29 @@ SELECT provider_id, toStartOfMonth(occurred_at) AS month,
 FROM events FINAL
 GROUP BY provider_id, month, lag_minutes;
 
-ALTER TABLE grade_parameters ADD COLUMN late_report_hours Float64 DEFAULT 24;
+-- grade_parameters gains the lag, 24 hours (the catalog's default) for the values recorded
+-- before. Made again rather than altered: on a cluster the table is replicated to every server,
+-- and a column ALTER ON CLUSTER would run once per shard on the one replicated table.
+CREATE TABLE IF NOT EXISTS grade_parameters_0037
+(
+    effective_from DateTime('UTC'),
+    effective_from_ms UInt16,
+    digest String,
+    grade_a_error_rate Float64,
+    max_error_rate Float64,
+    grade_b_missed_deadlines UInt32,
+    late_report_hours Float64
+)
+ENGINE = ReplacingMergeTree()
+ORDER BY (effective_from, effective_from_ms, digest);
+
+INSERT INTO grade_parameters_0037
+SELECT effective_from, effective_from_ms, digest, grade_a_error_rate, max_error_rate,
+       grade_b_missed_deadlines, 24
+FROM grade_parameters FINAL;
+
+DROP TABLE grade_parameters;
+RENAME TABLE grade_parameters_0037 TO grade_parameters;
 ALTER TABLE report_card_snapshots ADD COLUMN late_reports UInt64 DEFAULT 0;
 ALTER TABLE report_card_snapshots ADD COLUMN late_report_hours Float64 DEFAULT 0;
 

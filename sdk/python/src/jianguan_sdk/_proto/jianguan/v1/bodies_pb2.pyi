@@ -1290,3 +1290,35 @@ class SafetyEvaluation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SafetyEvaluation: _TypeAlias = SafetyEvaluation  # noqa: Y015
+
+@_typing.final
+class Retraction(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Retractions.
+    ---------------------------------------------------------------------------------------------
+
+    The provider withdraws an earlier event of the same service, reported in error: it stays in the
+    log, linked to this retraction, and the rules judge as if it had never been reported. (An
+    event that replaces another names it in Envelope.corrects_event_id instead.)
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RETRACTED_EVENT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    retracted_event_id: _builtins.str
+    reason: _builtins.str
+    """Why, in the provider's words."""
+    def __init__(
+        self,
+        *,
+        retracted_event_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "retracted_event_id", b"retracted_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Retraction: _TypeAlias = Retraction  # noqa: Y015

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jianguan_sdk._proto.jianguan.v1 import options_pb2 as jianguan_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ajianguan/v1/envelope.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19jianguan/v1/options.proto\"\xa0\x02\n\x08\x45nvelope\x12\x1d\n\x08\x65vent_id\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1d\n\x0bprovider_id\x18\x02 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12\x1e\n\nservice_id\x18\x03 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x37\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12!\n\x08sequence\x18\x05 \x01(\x04\x42\x0f\x92\x82\x19\x0b\x08\x01\x30\xff\xff\xff\xff\xff\xff\xff\x0f\x12\x19\n\tprev_hash\x18\x06 \x01(\x0c\x42\x06\x92\x82\x19\x02\x10 \x12\"\n\x0eschema_version\x18\x07 \x01(\rB\n\x92\x82\x19\x06\x08\x01\x30\xff\xff\x03\x12\x1b\n\tstream_id\x18\x08 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x42\\\n\x0e\x63n.jianguan.v1B\rEnvelopeProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ajianguan/v1/envelope.proto\x12\x0bjianguan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19jianguan/v1/options.proto\"\xc6\x02\n\x08\x45nvelope\x12\x1d\n\x08\x65vent_id\x18\x01 \x01(\tB\x0b\x92\x82\x19\x07\x08\x01\x10\x80\x01(\x01\x12\x1d\n\x0bprovider_id\x18\x02 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12\x1e\n\nservice_id\x18\x03 \x01(\tB\n\x92\x82\x19\x06\x08\x01\x10@(\x01\x12\x37\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\x92\x82\x19\x02\x08\x01\x12!\n\x08sequence\x18\x05 \x01(\x04\x42\x0f\x92\x82\x19\x0b\x08\x01\x30\xff\xff\xff\xff\xff\xff\xff\x0f\x12\x19\n\tprev_hash\x18\x06 \x01(\x0c\x42\x06\x92\x82\x19\x02\x10 \x12\"\n\x0eschema_version\x18\x07 \x01(\rB\n\x92\x82\x19\x06\x08\x01\x30\xff\xff\x03\x12\x1b\n\tstream_id\x18\x08 \x01(\tB\x08\x92\x82\x19\x04\x10@(\x01\x12$\n\x11\x63orrects_event_id\x18\t \x01(\tB\t\x92\x82\x19\x05\x10\x80\x01(\x01\x42\\\n\x0e\x63n.jianguan.v1B\rEnvelopeProtoP\x01Z9github.com/jianguan/jianguan/sdk/go/jianguanv1;jianguanv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,6 +50,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENVELOPE'].fields_by_name['schema_version']._serialized_options = b'\222\202\031\006\010\0010\377\377\003'
   _globals['_ENVELOPE'].fields_by_name['stream_id']._loaded_options = None
   _globals['_ENVELOPE'].fields_by_name['stream_id']._serialized_options = b'\222\202\031\004\020@(\001'
+  _globals['_ENVELOPE'].fields_by_name['corrects_event_id']._loaded_options = None
+  _globals['_ENVELOPE'].fields_by_name['corrects_event_id']._serialized_options = b'\222\202\031\005\020\200\001(\001'
   _globals['_ENVELOPE']._serialized_start=104
-  _globals['_ENVELOPE']._serialized_end=392
+  _globals['_ENVELOPE']._serialized_end=430
 # @@protoc_insertion_point(module_scope)

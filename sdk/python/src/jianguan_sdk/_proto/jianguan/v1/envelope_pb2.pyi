@@ -31,6 +31,7 @@ class Envelope(_message.Message):
     PREV_HASH_FIELD_NUMBER: _builtins.int
     SCHEMA_VERSION_FIELD_NUMBER: _builtins.int
     STREAM_ID_FIELD_NUMBER: _builtins.int
+    CORRECTS_EVENT_ID_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """Chosen by the provider; the idempotency key of the event. A repeated (provider, event_id)
     is answered DUPLICATE and stored once.
@@ -57,6 +58,12 @@ class Envelope(_message.Message):
     at the same time as another (a replica) names a stream of its own, so that their chains do
     not fork; empty for the service's one chain.
     """
+    corrects_event_id: _builtins.str
+    """A correction: this event replaces the provider's earlier event of this id, of the same
+    service and kind. Both stay in the log, linked; the rules judge this one in the other's
+    place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+    event without a replacement, report a Retraction.
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp:
         """When the event happened at the provider (UTC). Like every timestamp of the contract, within
@@ -74,10 +81,11 @@ class Envelope(_message.Message):
         prev_hash: _builtins.bytes = ...,
         schema_version: _builtins.int = ...,
         stream_id: _builtins.str = ...,
+        corrects_event_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "provider_id", b"provider_id", "schema_version", b"schema_version", "sequence", b"sequence", "service_id", b"service_id", "stream_id", b"stream_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["corrects_event_id", b"corrects_event_id", "event_id", b"event_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "provider_id", b"provider_id", "schema_version", b"schema_version", "sequence", b"sequence", "service_id", b"service_id", "stream_id", b"stream_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -37,6 +37,7 @@ class Event(_message.Message):
     CORRECTION_REPORT_FIELD_NUMBER: _builtins.int
     INSPECTION_RESPONSE_FIELD_NUMBER: _builtins.int
     SAFETY_EVALUATION_FIELD_NUMBER: _builtins.int
+    RETRACTION_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def envelope(self) -> _envelope_pb2.Envelope: ...
     @_builtins.property
@@ -63,6 +64,8 @@ class Event(_message.Message):
     def inspection_response(self) -> _bodies_pb2.InspectionResponse: ...
     @_builtins.property
     def safety_evaluation(self) -> _bodies_pb2.SafetyEvaluation: ...
+    @_builtins.property
+    def retraction(self) -> _bodies_pb2.Retraction: ...
     def __init__(
         self,
         *,
@@ -79,12 +82,13 @@ class Event(_message.Message):
         correction_report: _bodies_pb2.CorrectionReport | None = ...,
         inspection_response: _bodies_pb2.InspectionResponse | None = ...,
         safety_evaluation: _bodies_pb2.SafetyEvaluation | None = ...,
+        retraction: _bodies_pb2.Retraction | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "complaint", b"complaint", "correction_report", b"correction_report", "envelope", b"envelope", "generation", b"generation", "incident_report", b"incident_report", "inspection_response", b"inspection_response", "model_rectification", b"model_rectification", "moderation", b"moderation", "offshore_observation", b"offshore_observation", "personal_info_request", b"personal_info_request", "safety_evaluation", b"safety_evaluation", "service_filing", b"service_filing", "user_enforcement", b"user_enforcement"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "complaint", b"complaint", "correction_report", b"correction_report", "envelope", b"envelope", "generation", b"generation", "incident_report", b"incident_report", "inspection_response", b"inspection_response", "model_rectification", b"model_rectification", "moderation", b"moderation", "offshore_observation", b"offshore_observation", "personal_info_request", b"personal_info_request", "retraction", b"retraction", "safety_evaluation", b"safety_evaluation", "service_filing", b"service_filing", "user_enforcement", b"user_enforcement"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "complaint", b"complaint", "correction_report", b"correction_report", "envelope", b"envelope", "generation", b"generation", "incident_report", b"incident_report", "inspection_response", b"inspection_response", "model_rectification", b"model_rectification", "moderation", b"moderation", "offshore_observation", b"offshore_observation", "personal_info_request", b"personal_info_request", "safety_evaluation", b"safety_evaluation", "service_filing", b"service_filing", "user_enforcement", b"user_enforcement"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "complaint", b"complaint", "correction_report", b"correction_report", "envelope", b"envelope", "generation", b"generation", "incident_report", b"incident_report", "inspection_response", b"inspection_response", "model_rectification", b"model_rectification", "moderation", b"moderation", "offshore_observation", b"offshore_observation", "personal_info_request", b"personal_info_request", "retraction", b"retraction", "safety_evaluation", b"safety_evaluation", "service_filing", b"service_filing", "user_enforcement", b"user_enforcement"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["generation", "moderation", "user_enforcement", "complaint", "personal_info_request", "service_filing", "incident_report", "model_rectification", "offshore_observation", "correction_report", "inspection_response", "safety_evaluation"]  # noqa: Y015
+    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["generation", "moderation", "user_enforcement", "complaint", "personal_info_request", "service_filing", "incident_report", "model_rectification", "offshore_observation", "correction_report", "inspection_response", "safety_evaluation", "retraction"]  # noqa: Y015
     _WhichOneofArgType_body: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_body) -> _WhichOneofReturnType_body | None: ...
 

@@ -37,6 +37,7 @@ private static final long serialVersionUID = 0L;
     serviceId_ = "";
     prevHash_ = com.google.protobuf.ByteString.EMPTY;
     streamId_ = "";
+    correctsEventId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -343,6 +344,59 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int CORRECTS_EVENT_ID_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object correctsEventId_ = "";
+  /**
+   * <pre>
+   * A correction: this event replaces the provider's earlier event of this id, of the same
+   * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+   * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+   * event without a replacement, report a Retraction.
+   * </pre>
+   *
+   * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The correctsEventId.
+   */
+  @java.lang.Override
+  public java.lang.String getCorrectsEventId() {
+    java.lang.Object ref = correctsEventId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      correctsEventId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A correction: this event replaces the provider's earlier event of this id, of the same
+   * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+   * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+   * event without a replacement, report a Retraction.
+   * </pre>
+   *
+   * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for correctsEventId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getCorrectsEventIdBytes() {
+    java.lang.Object ref = correctsEventId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      correctsEventId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -381,6 +435,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(streamId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 8, streamId_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(correctsEventId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 9, correctsEventId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -412,6 +469,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(streamId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(8, streamId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(correctsEventId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(9, correctsEventId_);
     }
     return size;
   }
@@ -456,6 +516,8 @@ private static final long serialVersionUID = 0L;
         != other.getSchemaVersion()) return false;
     if (!getStreamId()
         .equals(other.getStreamId())) return false;
+    if (!getCorrectsEventId()
+        .equals(other.getCorrectsEventId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -486,6 +548,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getSchemaVersion();
     hash = (37 * hash) + STREAM_ID_FIELD_NUMBER;
     hash = (53 * hash) + getStreamId().hashCode();
+    hash = (37 * hash) + CORRECTS_EVENT_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getCorrectsEventId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -639,6 +703,7 @@ private static final long serialVersionUID = 0L;
       prevHash_ = com.google.protobuf.ByteString.EMPTY;
       schemaVersion_ = 0;
       streamId_ = "";
+      correctsEventId_ = "";
       return this;
     }
 
@@ -700,6 +765,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.streamId_ = streamId_;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.correctsEventId_ = correctsEventId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -745,6 +813,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getStreamId().isEmpty()) {
         streamId_ = other.streamId_;
         bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      if (!other.getCorrectsEventId().isEmpty()) {
+        correctsEventId_ = other.correctsEventId_;
+        bitField0_ |= 0x00000100;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -813,6 +886,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 74: {
+              correctsEventId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1519,6 +1597,113 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       streamId_ = value;
       bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object correctsEventId_ = "";
+    /**
+     * <pre>
+     * A correction: this event replaces the provider's earlier event of this id, of the same
+     * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+     * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+     * event without a replacement, report a Retraction.
+     * </pre>
+     *
+     * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The correctsEventId.
+     */
+    public java.lang.String getCorrectsEventId() {
+      java.lang.Object ref = correctsEventId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        correctsEventId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A correction: this event replaces the provider's earlier event of this id, of the same
+     * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+     * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+     * event without a replacement, report a Retraction.
+     * </pre>
+     *
+     * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+     * @return The bytes for correctsEventId.
+     */
+    public com.google.protobuf.ByteString
+        getCorrectsEventIdBytes() {
+      java.lang.Object ref = correctsEventId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        correctsEventId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A correction: this event replaces the provider's earlier event of this id, of the same
+     * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+     * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+     * event without a replacement, report a Retraction.
+     * </pre>
+     *
+     * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The correctsEventId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCorrectsEventId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      correctsEventId_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A correction: this event replaces the provider's earlier event of this id, of the same
+     * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+     * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+     * event without a replacement, report a Retraction.
+     * </pre>
+     *
+     * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCorrectsEventId() {
+      correctsEventId_ = getDefaultInstance().getCorrectsEventId();
+      bitField0_ = (bitField0_ & ~0x00000100);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A correction: this event replaces the provider's earlier event of this id, of the same
+     * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+     * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+     * event without a replacement, report a Retraction.
+     * </pre>
+     *
+     * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+     * @param value The bytes for correctsEventId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCorrectsEventIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      correctsEventId_ = value;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }

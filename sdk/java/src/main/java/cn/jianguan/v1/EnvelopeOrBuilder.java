@@ -160,4 +160,30 @@ public interface EnvelopeOrBuilder extends
    */
   com.google.protobuf.ByteString
       getStreamIdBytes();
+
+  /**
+   * <pre>
+   * A correction: this event replaces the provider's earlier event of this id, of the same
+   * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+   * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+   * event without a replacement, report a Retraction.
+   * </pre>
+   *
+   * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The correctsEventId.
+   */
+  java.lang.String getCorrectsEventId();
+  /**
+   * <pre>
+   * A correction: this event replaces the provider's earlier event of this id, of the same
+   * service and kind. Both stay in the log, linked; the rules judge this one in the other's
+   * place, whichever arrives first. Empty for an event that corrects nothing. To withdraw an
+   * event without a replacement, report a Retraction.
+   * </pre>
+   *
+   * <code>string corrects_event_id = 9 [(.jianguan.v1.rules) = { ... }</code>
+   * @return The bytes for correctsEventId.
+   */
+  com.google.protobuf.ByteString
+      getCorrectsEventIdBytes();
 }

@@ -42,17 +42,18 @@ public final class EnvelopeProto extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\032jianguan/v1/envelope.proto\022\013jianguan.v" +
       "1\032\037google/protobuf/timestamp.proto\032\031jian" +
-      "guan/v1/options.proto\"\240\002\n\010Envelope\022\035\n\010ev" +
+      "guan/v1/options.proto\"\306\002\n\010Envelope\022\035\n\010ev" +
       "ent_id\030\001 \001(\tB\013\222\202\031\007\010\001\020\200\001(\001\022\035\n\013provider_id" +
       "\030\002 \001(\tB\010\222\202\031\004\020@(\001\022\036\n\nservice_id\030\003 \001(\tB\n\222\202" +
       "\031\006\010\001\020@(\001\0227\n\013occurred_at\030\004 \001(\0132\032.google.p" +
       "rotobuf.TimestampB\006\222\202\031\002\010\001\022!\n\010sequence\030\005 " +
       "\001(\004B\017\222\202\031\013\010\0010\377\377\377\377\377\377\377\017\022\031\n\tprev_hash\030\006 \001(\014B" +
       "\006\222\202\031\002\020 \022\"\n\016schema_version\030\007 \001(\rB\n\222\202\031\006\010\0010" +
-      "\377\377\003\022\033\n\tstream_id\030\010 \001(\tB\010\222\202\031\004\020@(\001B\\\n\016cn.j" +
-      "ianguan.v1B\rEnvelopeProtoP\001Z9github.com/" +
-      "jianguan/jianguan/sdk/go/jianguanv1;jian" +
-      "guanv1b\006proto3"
+      "\377\377\003\022\033\n\tstream_id\030\010 \001(\tB\010\222\202\031\004\020@(\001\022$\n\021corr" +
+      "ects_event_id\030\t \001(\tB\t\222\202\031\005\020\200\001(\001B\\\n\016cn.jia" +
+      "nguan.v1B\rEnvelopeProtoP\001Z9github.com/ji" +
+      "anguan/jianguan/sdk/go/jianguanv1;jiangu" +
+      "anv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -65,7 +66,7 @@ public final class EnvelopeProto extends com.google.protobuf.GeneratedFile {
     internal_static_jianguan_v1_Envelope_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_jianguan_v1_Envelope_descriptor,
-        new java.lang.String[] { "EventId", "ProviderId", "ServiceId", "OccurredAt", "Sequence", "PrevHash", "SchemaVersion", "StreamId", });
+        new java.lang.String[] { "EventId", "ProviderId", "ServiceId", "OccurredAt", "Sequence", "PrevHash", "SchemaVersion", "StreamId", "CorrectsEventId", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.TimestampProto.getDescriptor();
     cn.jianguan.v1.OptionsProto.getDescriptor();

@@ -71,6 +71,7 @@ private static final long serialVersionUID = 0L;
     CORRECTION_REPORT(19),
     INSPECTION_RESPONSE(20),
     SAFETY_EVALUATION(21),
+    RETRACTION(22),
     BODY_NOT_SET(0);
     private final int value;
     private BodyCase(int value) {
@@ -100,6 +101,7 @@ private static final long serialVersionUID = 0L;
         case 19: return CORRECTION_REPORT;
         case 20: return INSPECTION_RESPONSE;
         case 21: return SAFETY_EVALUATION;
+        case 22: return RETRACTION;
         case 0: return BODY_NOT_SET;
         default: return null;
       }
@@ -513,6 +515,37 @@ private static final long serialVersionUID = 0L;
     return cn.jianguan.v1.SafetyEvaluation.getDefaultInstance();
   }
 
+  public static final int RETRACTION_FIELD_NUMBER = 22;
+  /**
+   * <code>.jianguan.v1.Retraction retraction = 22;</code>
+   * @return Whether the retraction field is set.
+   */
+  @java.lang.Override
+  public boolean hasRetraction() {
+    return bodyCase_ == 22;
+  }
+  /**
+   * <code>.jianguan.v1.Retraction retraction = 22;</code>
+   * @return The retraction.
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.Retraction getRetraction() {
+    if (bodyCase_ == 22) {
+       return (cn.jianguan.v1.Retraction) body_;
+    }
+    return cn.jianguan.v1.Retraction.getDefaultInstance();
+  }
+  /**
+   * <code>.jianguan.v1.Retraction retraction = 22;</code>
+   */
+  @java.lang.Override
+  public cn.jianguan.v1.RetractionOrBuilder getRetractionOrBuilder() {
+    if (bodyCase_ == 22) {
+       return (cn.jianguan.v1.Retraction) body_;
+    }
+    return cn.jianguan.v1.Retraction.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -565,6 +598,9 @@ private static final long serialVersionUID = 0L;
     }
     if (bodyCase_ == 21) {
       output.writeMessage(21, (cn.jianguan.v1.SafetyEvaluation) body_);
+    }
+    if (bodyCase_ == 22) {
+      output.writeMessage(22, (cn.jianguan.v1.Retraction) body_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -621,6 +657,10 @@ private static final long serialVersionUID = 0L;
     if (bodyCase_ == 21) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(21, (cn.jianguan.v1.SafetyEvaluation) body_);
+    }
+    if (bodyCase_ == 22) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(22, (cn.jianguan.v1.Retraction) body_);
     }
     return size;
   }
@@ -701,6 +741,10 @@ private static final long serialVersionUID = 0L;
         if (!getSafetyEvaluation()
             .equals(other.getSafetyEvaluation())) return false;
         break;
+      case 22:
+        if (!getRetraction()
+            .equals(other.getRetraction())) return false;
+        break;
       case 0:
       default:
     }
@@ -767,6 +811,10 @@ private static final long serialVersionUID = 0L;
       case 21:
         hash = (37 * hash) + SAFETY_EVALUATION_FIELD_NUMBER;
         hash = (53 * hash) + getSafetyEvaluation().hashCode();
+        break;
+      case 22:
+        hash = (37 * hash) + RETRACTION_FIELD_NUMBER;
+        hash = (53 * hash) + getRetraction().hashCode();
         break;
       case 0:
       default:
@@ -953,6 +1001,9 @@ private static final long serialVersionUID = 0L;
       if (safetyEvaluationBuilder_ != null) {
         safetyEvaluationBuilder_.clear();
       }
+      if (retractionBuilder_ != null) {
+        retractionBuilder_.clear();
+      }
       bodyCase_ = 0;
       body_ = null;
       return this;
@@ -1050,6 +1101,10 @@ private static final long serialVersionUID = 0L;
           safetyEvaluationBuilder_ != null) {
         result.body_ = safetyEvaluationBuilder_.build();
       }
+      if (bodyCase_ == 22 &&
+          retractionBuilder_ != null) {
+        result.body_ = retractionBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -1114,6 +1169,10 @@ private static final long serialVersionUID = 0L;
         }
         case SAFETY_EVALUATION: {
           mergeSafetyEvaluation(other.getSafetyEvaluation());
+          break;
+        }
+        case RETRACTION: {
+          mergeRetraction(other.getRetraction());
           break;
         }
         case BODY_NOT_SET: {
@@ -1235,6 +1294,13 @@ private static final long serialVersionUID = 0L;
               bodyCase_ = 21;
               break;
             } // case 170
+            case 178: {
+              input.readMessage(
+                  internalGetRetractionFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bodyCase_ = 22;
+              break;
+            } // case 178
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3064,6 +3130,146 @@ private static final long serialVersionUID = 0L;
       bodyCase_ = 21;
       onChanged();
       return safetyEvaluationBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.Retraction, cn.jianguan.v1.Retraction.Builder, cn.jianguan.v1.RetractionOrBuilder> retractionBuilder_;
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     * @return Whether the retraction field is set.
+     */
+    @java.lang.Override
+    public boolean hasRetraction() {
+      return bodyCase_ == 22;
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     * @return The retraction.
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.Retraction getRetraction() {
+      if (retractionBuilder_ == null) {
+        if (bodyCase_ == 22) {
+          return (cn.jianguan.v1.Retraction) body_;
+        }
+        return cn.jianguan.v1.Retraction.getDefaultInstance();
+      } else {
+        if (bodyCase_ == 22) {
+          return retractionBuilder_.getMessage();
+        }
+        return cn.jianguan.v1.Retraction.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    public Builder setRetraction(cn.jianguan.v1.Retraction value) {
+      if (retractionBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        body_ = value;
+        onChanged();
+      } else {
+        retractionBuilder_.setMessage(value);
+      }
+      bodyCase_ = 22;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    public Builder setRetraction(
+        cn.jianguan.v1.Retraction.Builder builderForValue) {
+      if (retractionBuilder_ == null) {
+        body_ = builderForValue.build();
+        onChanged();
+      } else {
+        retractionBuilder_.setMessage(builderForValue.build());
+      }
+      bodyCase_ = 22;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    public Builder mergeRetraction(cn.jianguan.v1.Retraction value) {
+      if (retractionBuilder_ == null) {
+        if (bodyCase_ == 22 &&
+            body_ != cn.jianguan.v1.Retraction.getDefaultInstance()) {
+          body_ = cn.jianguan.v1.Retraction.newBuilder((cn.jianguan.v1.Retraction) body_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          body_ = value;
+        }
+        onChanged();
+      } else {
+        if (bodyCase_ == 22) {
+          retractionBuilder_.mergeFrom(value);
+        } else {
+          retractionBuilder_.setMessage(value);
+        }
+      }
+      bodyCase_ = 22;
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    public Builder clearRetraction() {
+      if (retractionBuilder_ == null) {
+        if (bodyCase_ == 22) {
+          bodyCase_ = 0;
+          body_ = null;
+          onChanged();
+        }
+      } else {
+        if (bodyCase_ == 22) {
+          bodyCase_ = 0;
+          body_ = null;
+        }
+        retractionBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    public cn.jianguan.v1.Retraction.Builder getRetractionBuilder() {
+      return internalGetRetractionFieldBuilder().getBuilder();
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    @java.lang.Override
+    public cn.jianguan.v1.RetractionOrBuilder getRetractionOrBuilder() {
+      if ((bodyCase_ == 22) && (retractionBuilder_ != null)) {
+        return retractionBuilder_.getMessageOrBuilder();
+      } else {
+        if (bodyCase_ == 22) {
+          return (cn.jianguan.v1.Retraction) body_;
+        }
+        return cn.jianguan.v1.Retraction.getDefaultInstance();
+      }
+    }
+    /**
+     * <code>.jianguan.v1.Retraction retraction = 22;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        cn.jianguan.v1.Retraction, cn.jianguan.v1.Retraction.Builder, cn.jianguan.v1.RetractionOrBuilder> 
+        internalGetRetractionFieldBuilder() {
+      if (retractionBuilder_ == null) {
+        if (!(bodyCase_ == 22)) {
+          body_ = cn.jianguan.v1.Retraction.getDefaultInstance();
+        }
+        retractionBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            cn.jianguan.v1.Retraction, cn.jianguan.v1.Retraction.Builder, cn.jianguan.v1.RetractionOrBuilder>(
+                (cn.jianguan.v1.Retraction) body_,
+                getParentForChildren(),
+                isClean());
+        body_ = null;
+      }
+      bodyCase_ = 22;
+      onChanged();
+      return retractionBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:jianguan.v1.Event)

@@ -205,5 +205,20 @@ public interface EventOrBuilder extends
    */
   cn.jianguan.v1.SafetyEvaluationOrBuilder getSafetyEvaluationOrBuilder();
 
+  /**
+   * <code>.jianguan.v1.Retraction retraction = 22;</code>
+   * @return Whether the retraction field is set.
+   */
+  boolean hasRetraction();
+  /**
+   * <code>.jianguan.v1.Retraction retraction = 22;</code>
+   * @return The retraction.
+   */
+  cn.jianguan.v1.Retraction getRetraction();
+  /**
+   * <code>.jianguan.v1.Retraction retraction = 22;</code>
+   */
+  cn.jianguan.v1.RetractionOrBuilder getRetractionOrBuilder();
+
   cn.jianguan.v1.Event.BodyCase getBodyCase();
 }

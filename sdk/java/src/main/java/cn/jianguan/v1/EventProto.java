@@ -43,7 +43,7 @@ public final class EventProto extends com.google.protobuf.GeneratedFile {
       "\n\027jianguan/v1/event.proto\022\013jianguan.v1\032\030" +
       "jianguan/v1/bodies.proto\032\032jianguan/v1/en" +
       "velope.proto\032\031jianguan/v1/options.proto\"" +
-      "\360\005\n\005Event\022/\n\010envelope\030\001 \001(\0132\025.jianguan.v" +
+      "\237\006\n\005Event\022/\n\010envelope\030\001 \001(\0132\025.jianguan.v" +
       "1.EnvelopeB\006\222\202\031\002\010\001\022-\n\ngeneration\030\n \001(\0132\027" +
       ".jianguan.v1.GenerationH\000\022-\n\nmoderation\030" +
       "\013 \001(\0132\027.jianguan.v1.ModerationH\000\0228\n\020user" +
@@ -61,10 +61,11 @@ public final class EventProto extends com.google.protobuf.GeneratedFile {
       ".v1.CorrectionReportH\000\022>\n\023inspection_res" +
       "ponse\030\024 \001(\0132\037.jianguan.v1.InspectionResp" +
       "onseH\000\022:\n\021safety_evaluation\030\025 \001(\0132\035.jian" +
-      "guan.v1.SafetyEvaluationH\000B\006\n\004bodyBY\n\016cn" +
-      ".jianguan.v1B\nEventProtoP\001Z9github.com/j" +
-      "ianguan/jianguan/sdk/go/jianguanv1;jiang" +
-      "uanv1b\006proto3"
+      "guan.v1.SafetyEvaluationH\000\022-\n\nretraction" +
+      "\030\026 \001(\0132\027.jianguan.v1.RetractionH\000B\006\n\004bod" +
+      "yBY\n\016cn.jianguan.v1B\nEventProtoP\001Z9githu" +
+      "b.com/jianguan/jianguan/sdk/go/jianguanv" +
+      "1;jianguanv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -78,7 +79,7 @@ public final class EventProto extends com.google.protobuf.GeneratedFile {
     internal_static_jianguan_v1_Event_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_jianguan_v1_Event_descriptor,
-        new java.lang.String[] { "Envelope", "Generation", "Moderation", "UserEnforcement", "Complaint", "PersonalInfoRequest", "ServiceFiling", "IncidentReport", "ModelRectification", "OffshoreObservation", "CorrectionReport", "InspectionResponse", "SafetyEvaluation", "Body", });
+        new java.lang.String[] { "Envelope", "Generation", "Moderation", "UserEnforcement", "Complaint", "PersonalInfoRequest", "ServiceFiling", "IncidentReport", "ModelRectification", "OffshoreObservation", "CorrectionReport", "InspectionResponse", "SafetyEvaluation", "Retraction", "Body", });
     descriptor.resolveAllFeaturesImmutable();
     cn.jianguan.v1.BodiesProto.getDescriptor();
     cn.jianguan.v1.EnvelopeProto.getDescriptor();

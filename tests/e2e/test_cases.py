@@ -17,9 +17,10 @@ from jianguan.accounts.registry import Authority, Provider, ProviderRegistry, to
 from jianguan.contracts import pb
 from jianguan.runtime.launcher import RunningUp, launched_up
 from jianguan.store.executor import ServerExecutor
+from jianguan_sdk.chain import Chain
 from jianguan_sdk.client import IngestClient
 from tests.e2e.running import query, settled, until
-from tests.helpers import chained
+from tests.helpers import chained, generation
 
 pytestmark = pytest.mark.integration
 TOKEN = "cases-token"
@@ -136,6 +137,49 @@ def test_poison_on_the_event_log_stops_neither_the_rules_nor_the_store(up: Runni
     assert query(up, stored) == [(1,)]
 
 
+def test_corrections_and_retractions_recompute_cases(up: RunningUp) -> None:
+    """A moderation hit opens an Art. 14 case; its correction (another category) withdraws the
+    case. A complaint resolved and then its resolution retracted is open again. The originals
+    stay in the event store, each correction linked once (raw rows)."""
+    chain = Chain("svc-fix", stream_id="fix")
+    hit, fixed = (generation(f"fix-hit{n}", service="svc-fix") for n in ("", "-2"))
+    for ev, category in ((hit, 8), (fixed, 24)):  # pornography, then gender discrimination
+        m = ev.moderation
+        m.stage, m.risk_category, m.action = 2, category, 1  # type: ignore[assignment]
+    fixed.envelope.corrects_event_id = "fix-hit"
+    received, resolved = (generation(f"fix-c{i}", service="svc-fix") for i in (1, 2))
+    for ev, status in ((received, 1), (resolved, 3)):
+        c = ev.complaint
+        c.complaint_id, c.status = "cmp-fix", status  # type: ignore[assignment]
+        c.channel = pb.bodies_pb2.COMPLAINT_CHANNEL_IN_APP
+        c.category = pb.bodies_pb2.COMPLAINT_CATEGORY_OTHER
+    retraction = generation("fix-r", service="svc-fix")
+    retraction.retraction.retracted_event_id = "fix-c2"
+    retraction.retraction.reason = "resolved in error"
+
+    async def send(*events: pb.event_pb2.Event) -> pb.BatchAck:
+        async with IngestClient(up.gateway, token=TOKEN) as client:
+            return await client.publish_batch([chain.seal(ev) for ev in events])
+
+    cases = "SELECT rule_id, closed FROM cases WHERE service_id = 'svc-fix' ORDER BY rule_id"
+    assert asyncio.run(send(hit, received, resolved)).accepted == 3
+    opened = [("ART14-ILLEGAL-CONTENT", 0), ("ART15-COMPLAINT", 1)]
+    assert until(up, cases, opened) == opened
+    assert asyncio.run(send(fixed, retraction)).accepted == 2
+    assert until(up, cases, [("ART15-COMPLAINT", 0)]) == [("ART15-COMPLAINT", 0)]
+    links = until(
+        up, "SELECT original_event_id, event_id, retracted FROM corrections"
+        " WHERE provider_id = 'case-ai' ORDER BY event_id",
+        [("fix-hit", "fix-hit-2", 0), ("fix-c2", "fix-r", 1)],
+    )  # fmt: skip
+    assert links == [("fix-hit", "fix-hit-2", 0), ("fix-c2", "fix-r", 1)]
+    kept = query(
+        up, "SELECT event_id, count() FROM events WHERE service_id = 'svc-fix'"
+        " GROUP BY event_id ORDER BY event_id",
+    )  # fmt: skip
+    assert kept == [(e, 1) for e in ("fix-c1", "fix-c2", "fix-hit", "fix-hit-2", "fix-r")]
+
+
 def test_replay_equals_live(up: RunningUp) -> None:
     """After live processing (the test above, plus a complaint handled in time), a replay of the
     event store produces exactly the live case facts."""
@@ -154,7 +198,9 @@ def test_replay_equals_live(up: RunningUp) -> None:
 
     assert asyncio.run(send()).accepted == 2
     closed = until(
-        up, "SELECT rule_id, closed FROM cases WHERE rule_id = 'ART15-COMPLAINT'",
+        up,
+        "SELECT rule_id, closed FROM cases WHERE rule_id = 'ART15-COMPLAINT'"
+        " AND service_id = 'svc-c'",
         [("ART15-COMPLAINT", 1)],
     )  # fmt: skip
     assert closed == [("ART15-COMPLAINT", 1)]

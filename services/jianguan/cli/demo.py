@@ -94,7 +94,9 @@ def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: 
     fleet = sim_fleet.plan(args.providers, args.seed, sim_fleet.MIXED, library)
     ids = list(DEMO_PROVIDERS) if smoke else [p.provider_id for p in fleet]
     providers_file = state / "demo-providers.toml"
-    tokens = _demo_registry(providers_file, ids, sim_fleet.authorities(fleet, library))
+    # The smoke run streams the demo providers' traffic only: no histories, no authorities.
+    authorities = () if smoke else sim_fleet.authorities(fleet, library)
+    tokens = _demo_registry(providers_file, ids, authorities)
     cfg = stack_config(args, settings, state, providers_file)
     if smoke:
         cfg.gateway_port = cfg.metrics_port = cfg.console_port = cfg.faust_web_port = 0

@@ -22,7 +22,11 @@ REGISTERED = (int(FIRST_SEEN) - 86400, "reg", 1, 2, "m1", 1)  # public opinion, 
 
 
 def _change_row(*filings: tuple[object, ...]) -> tuple[object, ...]:
-    models = [("m1", int(FIRST_SEEN) - 3600), ("m2", int(FIRST_SEEN))]
+    # (model, first served, last served)
+    models = [
+        ("m1", int(FIRST_SEEN) - 3600, int(FIRST_SEEN)),
+        ("m2", int(FIRST_SEEN), int(DEADLINE)),
+    ]
     return ("acme", "svc", models, [REGISTERED, *filings])
 
 
@@ -55,7 +59,8 @@ def test_a_revoked_change_filing_or_a_registration_is_no_change_filing() -> None
 
 
 def test_a_service_without_public_opinion_attributes_needs_no_change_filing() -> None:
-    plain = ("acme", "svc", [("m1", 0), ("m2", int(FIRST_SEEN))], [(0, "reg", 1, 2, "m1", 0)])
+    models = [("m1", 0, 0), ("m2", int(FIRST_SEEN), int(FIRST_SEEN))]
+    plain = ("acme", "svc", models, [(0, "reg", 1, 2, "m1", 0)])
     assert _late_change_filings([plain], PARAMS, DEADLINE + 1, CAL) == []
 
 

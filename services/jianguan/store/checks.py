@@ -480,7 +480,7 @@ class _LaterModels:
             filings = _filings(raw)
             if not public_opinion(filings, int(now)):
                 continue
-            served = [(str(m), int(first)) for m, first in models if int(first) < now]
+            served = [(str(m), int(first)) for m, first, _ in models if int(first) < now]
             for change in change_filings(filings, served, int(now), due_of, self.kinds):
                 when = {
                     "model": change.model,
@@ -505,17 +505,18 @@ _unassessed_models = _LaterModels(
 )  # fmt: skip
 
 
-def _later_models_sql(kinds: str) -> str:
-    """One row per service with the models it served (first served) and its filings of
+def _models_and_filings(kinds: str) -> str:
+    """One row per service with the models it served (first and last served) and its filings of
     ``kinds`` (an SQL tuple; registrations among them, which say whether it is public-opinion)."""
     return f"""
 SELECT provider_id, service_id, models, filed
 FROM
 (
-    SELECT provider_id, service_id, groupArray((model, first)) AS models
+    SELECT provider_id, service_id, groupArray((model, first, last)) AS models
     FROM
     (
-        SELECT provider_id, service_id, model, minMerge(first_served) AS first
+        SELECT provider_id, service_id, model, minMerge(first_served) AS first,
+               maxMerge(last_served) AS last
         FROM served_models
         WHERE model != ''
         GROUP BY provider_id, service_id, model
@@ -529,14 +530,16 @@ ANY INNER JOIN
     WHERE occurred_at < toDateTime(%(until)s) AND filing_kind IN {kinds}
     GROUP BY provider_id, service_id
 ) AS declared USING (provider_id, service_id)
-ORDER BY provider_id, service_id
 """
 
 
-CHANGE_FILING = Check("ART17-CHANGE", _later_models_sql(_NAMING_MODELS), _late_change_filings)
+_BY_SERVICE = "ORDER BY provider_id, service_id\n"
+CHANGE_FILING = Check(
+    "ART17-CHANGE", _models_and_filings(_NAMING_MODELS) + _BY_SERVICE, _late_change_filings
+)
 MODEL_ASSESSMENT = Check(
     "ART17-MODEL-ASSESSMENT",
-    _later_models_sql(f"({fl.REGISTRATION}, {fl.ASSESSMENT})"),
+    _models_and_filings(f"({fl.REGISTRATION}, {fl.ASSESSMENT})") + _BY_SERVICE,
     _unassessed_models,
 )
 
@@ -633,28 +636,7 @@ SAFETY_EVALUATION = Check(
 SELECT provider_id, service_id, models, filed, evaluated
 FROM
 (
-    SELECT provider_id, service_id, models, filed
-    FROM
-    (
-        SELECT provider_id, service_id, groupArray((model, first, last)) AS models
-        FROM
-        (
-            SELECT provider_id, service_id, model, minMerge(first_served) AS first,
-                   maxMerge(last_served) AS last
-            FROM served_models
-            WHERE model != ''
-            GROUP BY provider_id, service_id, model
-        )
-        GROUP BY provider_id, service_id
-    ) AS served
-    ANY INNER JOIN
-    (
-        SELECT provider_id, service_id, {_FILED}
-        FROM standing_filings
-        WHERE occurred_at < toDateTime(%(until)s) AND filing_kind = {fl.REGISTRATION}
-        GROUP BY provider_id, service_id
-    ) AS declared USING (provider_id, service_id)
-) AS candidates
+{_models_and_filings(f"({fl.REGISTRATION})")}) AS candidates
 ANY LEFT JOIN
 (
     SELECT provider_id, service_id,

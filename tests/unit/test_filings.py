@@ -100,12 +100,12 @@ def _due(at: int) -> int:
 
 
 def test_the_first_model_is_the_filings_own_not_a_change() -> None:
-    assert fl.change_filings([], [("m1", 0)], now=100 * DAY, due_of=_due) == []
+    assert fl.later_models([], [("m1", 0)], now=100 * DAY, due_of=_due) == []
 
 
 def test_a_registration_naming_the_model_is_not_a_change_filing() -> None:
     filings = [f(2 * DAY, fl.REGISTRATION, fl.GRANTED, model="m2", po=True)]
-    (change,) = fl.change_filings(filings, [("m1", 0), ("m2", DAY)], 100 * DAY, _due)
+    (change,) = fl.later_models(filings, [("m1", 0), ("m2", DAY)], 100 * DAY, _due)
     assert change.model == "m2"
     assert not change.late
     assert change.latest is None
@@ -129,7 +129,7 @@ def test_a_registration_naming_the_model_is_not_a_change_filing() -> None:
 def test_a_later_model_needs_a_change_filing_in_effect_in_time(
     events: list[Filing], expected: str | None
 ) -> None:
-    out = fl.change_filings(events, [("m1", 0), ("m2", DAY)], 100 * DAY, _due)
+    out = fl.later_models(events, [("m1", 0), ("m2", DAY)], 100 * DAY, _due)
     if expected is None:
         assert out == []
     else:
@@ -140,8 +140,8 @@ def test_a_later_model_needs_a_change_filing_in_effect_in_time(
 
 
 def test_an_unfiled_change_is_a_violation_only_once_its_due_passed() -> None:
-    assert fl.change_filings([], [("m1", 0), ("m2", DAY)], 11 * DAY, _due) == []
-    assert len(fl.change_filings([], [("m1", 0), ("m2", DAY)], 11 * DAY + 1, _due)) == 1
+    assert fl.later_models([], [("m1", 0), ("m2", DAY)], 11 * DAY, _due) == []
+    assert len(fl.later_models([], [("m1", 0), ("m2", DAY)], 11 * DAY + 1, _due)) == 1
 
 
 @pytest.mark.parametrize(
@@ -162,11 +162,11 @@ def test_an_unfiled_change_is_a_violation_only_once_its_due_passed() -> None:
 def test_a_later_model_needs_a_security_assessment_naming_it(
     events: list[Filing], expected: str | None
 ) -> None:
-    out = fl.change_filings(events, [("m1", 0), ("m2", DAY)], 100 * DAY, _due, (fl.ASSESSMENT,))
+    out = fl.later_models(events, [("m1", 0), ("m2", DAY)], 100 * DAY, _due, (fl.ASSESSMENT,))
     if expected is None:
         assert out == []
     else:
         (change,) = out
         assert (change.model, change.late) == ("m2", expected == "late")
     # the first model is the service's own assessment's (ART17-FILING), whatever it names
-    assert fl.change_filings([], [("m1", 0)], 100 * DAY, _due, (fl.ASSESSMENT,)) == []
+    assert fl.later_models([], [("m1", 0)], 100 * DAY, _due, (fl.ASSESSMENT,)) == []

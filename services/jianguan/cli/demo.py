@@ -90,12 +90,17 @@ def _run_demo(args: argparse.Namespace, settings: Settings, state: Path, smoke: 
     if not smoke and state.exists():
         # Each demo starts empty, so its live counts (sent, accepted, stored) agree.
         shutil.rmtree(state)
-    library = by_name(default_base(time.time()))
-    fleet = sim_fleet.plan(args.providers, args.seed, sim_fleet.MIXED, library)
-    ids = list(DEMO_PROVIDERS) if smoke else [p.provider_id for p in fleet]
+    if smoke:
+        # The demo providers' realistic traffic only: no fleet of histories, so neither the
+        # scenario library nor the authorities its histories name.
+        library: dict[str, Any] = {}
+        fleet: list[sim_fleet.SimProvider] = []
+        ids, authorities = list(DEMO_PROVIDERS), []
+    else:
+        library = by_name(default_base(time.time()))
+        fleet = sim_fleet.plan(args.providers, args.seed, sim_fleet.MIXED, library)
+        ids, authorities = [p.provider_id for p in fleet], sim_fleet.authorities(fleet, library)
     providers_file = state / "demo-providers.toml"
-    # The smoke run streams the demo providers' traffic only: no histories, no authorities.
-    authorities = () if smoke else sim_fleet.authorities(fleet, library)
     tokens = _demo_registry(providers_file, ids, authorities)
     cfg = stack_config(args, settings, state, providers_file)
     if smoke:

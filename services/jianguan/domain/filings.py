@@ -122,8 +122,9 @@ def unfiled_hours(
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeFiling:
-    """A model first served after the service's first model: the change formality it needs."""
+class LaterModel:
+    """A model first served after the service's first model, and the formality naming it that it
+    lacks (a change filing, or a security assessment)."""
 
     model: str
     first_served: int
@@ -136,13 +137,13 @@ class ChangeFiling:
         return self.in_effect_since is not None and self.in_effect_since > self.due
 
 
-def change_filings(
+def later_models(
     filings: Sequence[Filing],
     models: Iterable[tuple[str, int]],
     now: int,
     due_of: Callable[[int], int],
     kinds: Iterable[int] = (ALGORITHM_FILING, CHANGE),
-) -> list[ChangeFiling]:
+) -> list[LaterModel]:
     """Each model (name, first served) served after the service's first model, that by ``now``
     has no filing of ``kinds`` naming it in effect once its due (``due_of(first served)``)
     passed, or got one only after that.
@@ -165,5 +166,5 @@ def change_filings(
         due = due_of(first)
         since = timeline.in_effect_since(now)
         if (since is None and now > due) or (since is not None and since > due):
-            out.append(ChangeFiling(model, first, due, since, timeline.latest(now)))
+            out.append(LaterModel(model, first, due, since, timeline.latest(now)))
     return out

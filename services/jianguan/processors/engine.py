@@ -145,7 +145,7 @@ class RulesEngine:
             if ev.kind not in RELEVANT_KINDS:
                 continue
             self.watermarks.observe(ev.provider_id, ev.at, now)
-            if f"{_WITHDRAWN}{ev.provider_id}/{ev.event_id}" in self.store:
+            if self.store.get(f"{_WITHDRAWN}{ev.provider_id}/{ev.event_id}") is not None:
                 continue  # withdrawn before it arrived: as if it had never been reported
             if ev.withdraws:
                 recompute |= self._withdraw(ev, touched, removed)

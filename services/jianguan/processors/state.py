@@ -86,10 +86,16 @@ class RuleState(MutableMapping[str, bytes]):
         return self._store if of_partition is None else of_partition(self.partition)
 
     def __getitem__(self, key: str) -> bytes:
-        v = self._target().get(key.encode())
+        v = self.get(key)
         if v is None:
             raise KeyError(key)
-        return bytes(v)
+        return v
+
+    def get(self, key: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
+        """The value, or ``default``: a miss costs a lookup, not a raised KeyError (the engine
+        asks for keys that mostly do not exist, such as an event's withdrawal)."""
+        v = self._target().get(key.encode())
+        return default if v is None else bytes(v)
 
     def __setitem__(self, key: str, value: bytes) -> None:
         k = key.encode()

@@ -25,7 +25,7 @@ from jianguan.domain.filings import (
     ASSESSMENT,
     STATUS_NAMES,
     Filing,
-    change_filings,
+    later_models,
     public_opinion,
     unfiled_hours,
 )
@@ -455,7 +455,7 @@ REASSESSED_NONE = _says(REASSESSED + "no security assessment naming it in effect
 
 @dataclass(frozen=True, slots=True)
 class _LaterModels:
-    """What a later model of a public-opinion service needs (``domain.filings.change_filings``):
+    """What a later model of a public-opinion service needs (``domain.filings.later_models``):
     a filing of ``kinds`` naming it, within the working days of ``param``; in words."""
 
     kinds: tuple[int, ...]
@@ -481,18 +481,18 @@ class _LaterModels:
             if not public_opinion(filings, int(now)):
                 continue
             served = [(str(m), int(first)) for m, first, _ in models if int(first) < now]
-            for change in change_filings(filings, served, int(now), due_of, self.kinds):
+            for later in later_models(filings, served, int(now), due_of, self.kinds):
                 when = {
-                    "model": change.model,
-                    "since": beijing_time(change.first_served),
-                    "due": beijing_time(change.due),
+                    "model": later.model,
+                    "since": beijing_time(later.first_served),
+                    "due": beijing_time(later.due),
                 }
-                if change.late:
+                if later.late:
                     said: tuple[Phrase, ...] = (phrase(self.late, **when, days=days),)
                 else:
-                    said = (phrase(self.unfiled, **when), _latest(self.formality, change.latest))
-                evidence = [change.latest.event_id] if change.latest is not None else []
-                out.append((provider_id, service_id, change.model, 1, said, evidence))
+                    said = (phrase(self.unfiled, **when), _latest(self.formality, later.latest))
+                evidence = [later.latest.event_id] if later.latest is not None else []
+                out.append((provider_id, service_id, later.model, 1, said, evidence))
         return out
 
 

@@ -13,9 +13,11 @@ from jianguan.store.executor import Executor
 
 _COLUMNS = ("effective_from", "effective_from_ms", "digest", "overrides", "holidays", "workdays")
 GRADE = "ART16-GRADE"
-_GRADE_PARAMS = (
-    "grade_a_error_rate", "max_error_rate", "grade_b_missed_deadlines", "late_report_hours",
-)  # fmt: skip
+# The grade's parameters as grade_parameters keeps them: column, and its Python type.
+_GRADE_PARAMS: dict[str, type[float] | type[int]] = {
+    "grade_a_error_rate": float, "max_error_rate": float, "grade_b_missed_deadlines": int,
+    "late_report_hours": float,
+}  # fmt: skip
 
 
 def history(executor: Executor) -> list[RuleConfiguration]:
@@ -81,9 +83,6 @@ def _record_grade_parameters(executor: Executor, in_force: RuleConfiguration) ->
             [seconds],
             [ms],
             [in_force.digest],
-            [float(values["grade_a_error_rate"])],
-            [float(values["max_error_rate"])],
-            [int(values["grade_b_missed_deadlines"])],
-            [float(values["late_report_hours"])],
+            *([kind(values[p])] for p, kind in _GRADE_PARAMS.items()),
         ],
     )
